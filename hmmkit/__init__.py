@@ -1,0 +1,3 @@
+"""hmmkit: hidden Markov models over sequences."""
+
+__version__ = "0.1.0"

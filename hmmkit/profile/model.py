@@ -1,0 +1,85 @@
+"""The profile HMM value: a Plan7 core model (HMMER's P7_HMM) and its annotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .alphabet import Alphabet
+
+#: Order of the seven Plan7 transitions per node, as in HMMER files and P7_HMM.t.
+TRANSITIONS = ("MM", "MI", "MD", "IM", "II", "DM", "DD")
+MM, MI, MD, IM, II, DM, DD = range(7)
+
+
+@dataclass
+class ProfileHMM:
+    """A Plan7 profile HMM of length M (HMMER's core model, probabilities not scores).
+
+    Arrays follow HMMER's indexing: node 0 is the begin node, nodes 1..M the match
+    positions. ``transitions`` is (M+1, 7) in the order of :data:`TRANSITIONS`;
+    node 0 holds B->M1 (as MM), B->I0 (MI), B->D1 (MD), I0 transitions; node M has
+    MD = DD = 0 and DM = 1 by convention. ``match_emissions`` and ``insert_emissions``
+    are (M+1, K); row 0 of ``match_emissions`` is unused (HMMER sets it to
+    [1, 0, ...]).
+    """
+
+    alphabet: Alphabet
+    transitions: np.ndarray
+    match_emissions: np.ndarray
+    insert_emissions: np.ndarray
+    name: str = "unnamed"
+    accession: str | None = None
+    description: str | None = None
+    nseq: int | None = None
+    effn: float | None = None
+    consensus: str | None = None  # length M, HMMER's CONS annotation (1-based as [1..M])
+    reference: str | None = None  # RF annotation, length M
+    consensus_structure: str | None = None  # CS annotation, length M
+    model_mask: str | None = None  # MM annotation, length M
+    alignment_map: np.ndarray | None = None  # MAP: alignment column of each match state
+    composition: np.ndarray | None = None  # COMPO: mean match emission composition (K,)
+    # E-value parameters: {"MSV": (mu, lambda), "VITERBI": (mu, lambda), "FORWARD": (tau, lambda)}
+    stats: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Pfam-style score thresholds, each a pair (per-sequence, per-domain) or None
+    gathering: tuple[float, float] | None = None
+    trusted: tuple[float, float] | None = None
+    noise: tuple[float, float] | None = None
+    checksum: int | None = None
+    max_length: int | None = None
+
+    @property
+    def M(self) -> int:
+        """Number of match states (HMMER's LENG)."""
+        return self.transitions.shape[0] - 1
+
+    def validate(self) -> None:
+        """Raise ValueError unless shapes agree and every distribution sums to one."""
+        m, k = self.M, self.alphabet.size
+        if m < 1:
+            raise ValueError("a profile HMM needs at least one match state")
+        for name, arr, shape in (
+            ("transitions", self.transitions, (m + 1, 7)),
+            ("match_emissions", self.match_emissions, (m + 1, k)),
+            ("insert_emissions", self.insert_emissions, (m + 1, k)),
+        ):
+            if arr.shape != shape:
+                raise ValueError(f"{name} has shape {arr.shape}, expected {shape}")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise ValueError(f"{name} must hold finite non-negative probabilities")
+        t = self.transitions
+        for label, cols, nodes in (
+            ("M", [MM, MI, MD], range(0, m + 1)),
+            ("I", [IM, II], range(0, m + 1)),
+            ("D", [DM, DD], range(1, m + 1)),
+        ):
+            sums = t[list(nodes)][:, cols].sum(axis=1)
+            if not np.allclose(sums, 1.0, atol=1e-4):
+                raise ValueError(f"{label} transitions do not sum to 1 at some node")
+        for name, arr in (
+            ("match_emissions", self.match_emissions[1:]),
+            ("insert_emissions", self.insert_emissions),
+        ):
+            if not np.allclose(arr.sum(axis=1), 1.0, atol=1e-4):
+                raise ValueError(f"{name} rows do not sum to 1")

@@ -1,0 +1,28 @@
+"""Shared test fixtures: where the real data sets live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_root() -> Path:
+    """The real-data folder: $HMMKIT_DATA, else ../shared/data beside the repository."""
+    env = os.environ.get("HMMKIT_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path to ../shared/data; fails under CI=true when it is missing, else skips."""
+    root = data_root()
+    if not root.is_dir():
+        message = f"real data folder {root} is missing (set HMMKIT_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return root
