@@ -1,3 +1,26 @@
-"""hmmkit: hidden Markov models over sequences."""
+"""hmmkit: hidden Markov models over sequences.
+
+Categorical, Gaussian and Gaussian-mixture HMMs trained by scaled Baum-Welch over
+many variable-length sequences, a standalone Gaussian mixture, and (in
+:mod:`hmmkit.profile`) profile HMMs in HMMER's fashion.
+"""
 
 __version__ = "0.1.0"
+
+from .emissions.base import DegenerateStateWarning  # noqa: E402
+from .estimator import NotFittedError  # noqa: E402
+from .gaussian_mixture import GaussianMixture  # noqa: E402
+from .io import ModelFileError, load  # noqa: E402
+from .models import GMMHMM, CategoricalHMM, GaussianHMM  # noqa: E402
+
+__all__ = [
+    "GMMHMM",
+    "CategoricalHMM",
+    "DegenerateStateWarning",
+    "GaussianHMM",
+    "GaussianMixture",
+    "ModelFileError",
+    "NotFittedError",
+    "__version__",
+    "load",
+]

@@ -1,0 +1,376 @@
+"""Gaussian emissions, and the bank of Gaussian components they and mixtures share.
+
+A :class:`GaussianBank` is ``C`` Gaussian components with one covariance type:
+``spherical`` (C,), ``diag`` (C, D), ``full`` (C, D, D) or ``tied`` (G, D, D),
+where a tied covariance is shared by the components of one group (all states of
+a GaussianHMM; the components of one state's mixture in a GMMHMM). The bank
+scores frames and turns weighted moments into means and floored covariances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .base import EMPTY_COUNT, Emission, warn_unvisited
+
+COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def check_covariance_type(covariance_type: str) -> str:
+    """Return ``covariance_type`` or raise ValueError naming the allowed values."""
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
+        )
+    return covariance_type
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True, nogil=True)
+def _logpdf_diag(X, means, inv_var, log_norm, out):
+    n_frames, n_features = X.shape
+    for t in range(n_frames):
+        for c in range(means.shape[0]):
+            acc = 0.0
+            for d in range(n_features):
+                diff = X[t, d] - means[c, d]
+                acc += diff * diff * inv_var[c, d]
+            out[t, c] = log_norm[c] - 0.5 * acc
+
+
+@njit(cache=True, nogil=True)
+def _logpdf_full(X, means, prec_chol, log_norm, out):
+    n_frames, n_features = X.shape
+    diff = np.empty(n_features)
+    for t in range(n_frames):
+        for c in range(means.shape[0]):
+            for d in range(n_features):
+                diff[d] = X[t, d] - means[c, d]
+            acc = 0.0
+            p = prec_chol[c]
+            for j in range(n_features):
+                y = 0.0
+                for i in range(j + 1):
+                    y += diff[i] * p[i, j]
+                acc += y * y
+            out[t, c] = log_norm[c] - 0.5 * acc
+
+
+@njit(cache=True, nogil=True)
+def _moments_diag(X, W, n, s1, s2):
+    n_frames, n_features = X.shape
+    for t in range(n_frames):
+        for c in range(W.shape[1]):
+            w = W[t, c]
+            if w == 0.0:
+                continue
+            n[c] += w
+            for d in range(n_features):
+                wx = w * X[t, d]
+                s1[c, d] += wx
+                s2[c, d] += wx * X[t, d]
+
+
+@njit(cache=True, nogil=True)
+def _moments_full(X, W, n, s1, s2):
+    n_frames, n_features = X.shape
+    for t in range(n_frames):
+        for c in range(W.shape[1]):
+            w = W[t, c]
+            if w == 0.0:
+                continue
+            n[c] += w
+            for i in range(n_features):
+                wx = w * X[t, i]
+                s1[c, i] += wx
+                for j in range(i + 1):
+                    s2[c, i, j] += wx * X[t, j]
+
+
+def _symmetrize_lower(s2: np.ndarray) -> np.ndarray:
+    """Fill the upper triangles of (C, D, D) matrices accumulated in their lower ones."""
+    lower = np.tril(s2)
+    return lower + np.swapaxes(np.tril(s2, -1), -1, -2)
+
+
+# --------------------------------------------------------------------------- covariances
+
+
+def expand_covariances(
+    covars: np.ndarray, covariance_type: str, groups: np.ndarray, n_features: int
+) -> np.ndarray:
+    """Per-component variances (C, D) for spherical/diag, matrices (C, D, D) for full/tied."""
+    if covariance_type == "spherical":
+        return np.repeat(covars[:, None], n_features, axis=1)
+    if covariance_type == "tied":
+        return covars[groups]
+    return covars
+
+
+def compact_shape(covariance_type: str, n_components: int, n_groups: int, n_features: int):
+    """Shape of the compact covariance array of a bank."""
+    return {
+        "spherical": (n_components,),
+        "diag": (n_components, n_features),
+        "full": (n_components, n_features, n_features),
+        "tied": (n_groups, n_features, n_features),
+    }[covariance_type]
+
+
+def check_covariances(
+    covars: np.ndarray, covariance_type: str, shape: tuple, name: str = "covars_"
+) -> None:
+    """Raise ValueError unless covariances have ``shape`` and are positive (definite)."""
+    covars = np.asarray(covars)
+    if covars.shape != shape:
+        raise ValueError(
+            f"{name} must have shape {shape} for '{covariance_type}', got {covars.shape}"
+        )
+    if not np.all(np.isfinite(covars)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if covariance_type in ("spherical", "diag"):
+        if np.any(covars <= 0):
+            raise ValueError(f"{name} must be positive")
+        return
+    if not np.allclose(covars, np.swapaxes(covars, -1, -2), rtol=1e-8, atol=1e-12):
+        raise ValueError(f"{name} must be symmetric")
+    for i, matrix in enumerate(covars):
+        try:
+            np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"{name}[{i}] is not positive definite") from None
+
+
+def floor_covariances(covars: np.ndarray, covariance_type: str, floor: np.ndarray) -> np.ndarray:
+    """Covariances raised to at least the per-dimension ``floor`` (D,).
+
+    Diagonal variances are clipped elementwise (HTK's variance floor); spherical
+    ones at the mean floor; a full matrix S is raised to the smallest matrix with
+    S' >= diag(floor), by clipping the eigenvalues of the floor-whitened matrix at 1.
+    """
+    if not np.any(floor > 0):
+        return covars
+    if covariance_type == "spherical":
+        return np.maximum(covars, floor.mean())
+    if covariance_type == "diag":
+        return np.maximum(covars, floor)
+    scale = np.sqrt(floor)
+    whitened = covars / np.outer(scale, scale)
+    values, vectors = np.linalg.eigh(whitened)
+    need = values.min(axis=-1) < 1.0
+    if not np.any(need):
+        return covars
+    out = covars.copy()
+    v, q = values[need], vectors[need]
+    clipped = np.einsum("...ij,...j,...kj->...ik", q, np.maximum(v, 1.0), q)
+    out[need] = clipped * np.outer(scale, scale)
+    return out
+
+
+# --------------------------------------------------------------------------- the bank
+
+
+@dataclass(frozen=True)
+class GaussianBank:
+    """``C`` Gaussian components: means (C, D) and compact covariances of one type."""
+
+    means: np.ndarray
+    covars: np.ndarray
+    covariance_type: str
+    groups: np.ndarray  # (C,) tie group of each component (used by 'tied')
+    _inv_var: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _prec_chol: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _log_norm: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n_features = self.means.shape[1]
+        expanded = expand_covariances(self.covars, self.covariance_type, self.groups, n_features)
+        if self.is_diagonal:
+            inv_var = 1.0 / expanded
+            log_norm = -0.5 * (n_features * _LOG_2PI + np.log(expanded).sum(axis=1))
+            object.__setattr__(self, "_inv_var", np.ascontiguousarray(inv_var))
+        else:
+            chol = np.linalg.cholesky(expanded)
+            eye = np.broadcast_to(np.eye(n_features), chol.shape)
+            # precision factor P with Sigma^-1 = P P^T: P = (L^-1)^T, upper triangular
+            prec_chol = np.swapaxes(np.linalg.solve(chol, eye), -1, -2)
+            log_det = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=1)
+            log_norm = -0.5 * (n_features * _LOG_2PI + log_det)
+            object.__setattr__(self, "_prec_chol", np.ascontiguousarray(prec_chol))
+        object.__setattr__(self, "_log_norm", log_norm)
+
+    @property
+    def is_diagonal(self) -> bool:
+        """True when every component's covariance is diagonal."""
+        return self.covariance_type in ("spherical", "diag")
+
+    @property
+    def n_components(self) -> int:
+        """Number of components C."""
+        return self.means.shape[0]
+
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of every frame under every component, (T, C)."""
+        out = np.empty((len(X), self.n_components))
+        if self.is_diagonal:
+            _logpdf_diag(X, self.means, self._inv_var, self._log_norm, out)
+        else:
+            _logpdf_full(X, self.means, self._prec_chol, self._log_norm, out)
+        return out
+
+    def new_moments(self) -> dict[str, np.ndarray]:
+        """Zeroed weighted moments: counts (C,), first (C, D), second (C, D[, D])."""
+        c, d = self.means.shape
+        second = (c, d) if self.is_diagonal else (c, d, d)
+        return {"n": np.zeros(c), "s1": np.zeros((c, d)), "s2": np.zeros(second)}
+
+    def accumulate(self, X: np.ndarray, weights: np.ndarray, moments: dict, prefix: str = ""):
+        """Add frames ``X`` with per-component ``weights`` (T, C) into ``moments``."""
+        n, s1, s2 = moments[prefix + "n"], moments[prefix + "s1"], moments[prefix + "s2"]
+        if self.is_diagonal:
+            _moments_diag(X, weights, n, s1, s2)
+        else:
+            _moments_full(X, weights, n, s1, s2)
+
+    def sample(self, components: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One draw from each component listed in ``components``."""
+        n_features = self.means.shape[1]
+        cov = expand_covariances(self.covars, self.covariance_type, self.groups, n_features)
+        out = np.empty((len(components), n_features))
+        for c in np.unique(components):
+            chosen = components == c
+            noise = rng.standard_normal((int(chosen.sum()), n_features))
+            if self.is_diagonal:
+                out[chosen] = self.means[c] + noise * np.sqrt(cov[c])
+            else:
+                out[chosen] = self.means[c] + noise @ np.linalg.cholesky(cov[c]).T
+        return out
+
+    def n_free_parameters(self) -> int:
+        """Free parameters of means and covariances."""
+        c, d = self.means.shape
+        n_cov = {
+            "spherical": c,
+            "diag": c * d,
+            "full": c * d * (d + 1) // 2,
+            "tied": len(np.unique(self.groups)) * d * (d + 1) // 2,
+        }[self.covariance_type]
+        return c * d + n_cov
+
+
+def estimate_gaussians(
+    moments: Mapping[str, np.ndarray],
+    bank: GaussianBank,
+    floor: np.ndarray,
+    update: str,
+    prefix: str = "",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means and floored compact covariances from weighted moments.
+
+    Components whose count is below :data:`EMPTY_COUNT` keep their old values.
+    Returns ``(means, covars, empty_mask)``.
+    """
+    n = moments[prefix + "n"]
+    s1 = moments[prefix + "s1"]
+    s2 = moments[prefix + "s2"]
+    empty = n <= EMPTY_COUNT
+    safe_n = np.where(empty, 1.0, n)
+    means = bank.means
+    if "m" in update:
+        means = np.where(empty[:, None], bank.means, s1 / safe_n[:, None])
+    covars = bank.covars
+    if "c" in update:
+        covars = _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor)
+    return means, covars, empty
+
+
+def _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor):
+    """Second moments about ``means``, per covariance type, then floored."""
+    cov_type = bank.covariance_type
+    if bank.is_diagonal:
+        # sum w (x - mu)^2 = s2 - 2 mu s1 + n mu^2
+        scatter = s2 - 2.0 * means * s1 + n[:, None] * means**2
+        var = scatter / safe_n[:, None]
+        new = var.mean(axis=1) if cov_type == "spherical" else var
+        new = floor_covariances(new, cov_type, floor)
+        return np.where(empty if cov_type == "spherical" else empty[:, None], bank.covars, new)
+    full_s2 = _symmetrize_lower(s2)
+    outer_s1_mu = np.einsum("ci,cj->cij", s1, means)
+    scatter = (
+        full_s2
+        - outer_s1_mu
+        - np.swapaxes(outer_s1_mu, 1, 2)
+        + n[:, None, None] * np.einsum("ci,cj->cij", means, means)
+    )
+    if cov_type == "full":
+        new = floor_covariances(scatter / safe_n[:, None, None], "full", floor)
+        return np.where(empty[:, None, None], bank.covars, new)
+    n_groups = bank.covars.shape[0]
+    group_scatter = np.zeros_like(bank.covars)
+    np.add.at(group_scatter, bank.groups, scatter)
+    group_n = np.bincount(bank.groups, weights=n, minlength=n_groups)
+    group_empty = group_n <= EMPTY_COUNT
+    new = group_scatter / np.where(group_empty, 1.0, group_n)[:, None, None]
+    new = floor_covariances(new, "tied", floor)
+    return np.where(group_empty[:, None, None], bank.covars, new)
+
+
+# --------------------------------------------------------------------------- GaussianHMM emission
+
+
+@dataclass(frozen=True)
+class GaussianEmission(Emission):
+    """One Gaussian per state; ``covars`` compact as hmmlearn's ``covars_`` per type."""
+
+    means: np.ndarray  # (K, D)
+    covars: np.ndarray
+    covariance_type: str
+    floor: np.ndarray | None = None  # (D,) covariance floor used by the M-step
+    bank: GaussianBank = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_covariance_type(self.covariance_type)
+        if self.means.ndim != 2:
+            raise ValueError(f"means_ must be (n_states, n_features), got shape {self.means.shape}")
+        if not np.all(np.isfinite(self.means)):
+            raise ValueError("means_ contains NaN or infinite values")
+        k, d = self.means.shape
+        check_covariances(
+            self.covars, self.covariance_type, compact_shape(self.covariance_type, k, 1, d)
+        )
+        groups = np.zeros(k, dtype=np.int64)
+        object.__setattr__(
+            self, "bank", GaussianBank(self.means, self.covars, self.covariance_type, groups)
+        )
+
+    @property
+    def n_states(self) -> int:
+        return self.means.shape[0]
+
+    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, object]:
+        return self.bank.log_density(X), None
+
+    def new_stats(self) -> dict[str, np.ndarray]:
+        return self.bank.new_moments()
+
+    def accumulate(self, X, gamma, aux, stats) -> None:
+        self.bank.accumulate(X, gamma, stats)
+
+    def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> GaussianEmission:
+        floor = self.floor if self.floor is not None else np.zeros(self.means.shape[1])
+        means, covars, empty = estimate_gaussians(stats, self.bank, floor, update)
+        warn_unvisited("state", np.flatnonzero(empty), "its mean and covariance were kept")
+        return GaussianEmission(means, covars, self.covariance_type, self.floor)
+
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.bank.sample(states, rng)
+
+    def n_free_parameters(self) -> int:
+        return self.bank.n_free_parameters()

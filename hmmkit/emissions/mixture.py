@@ -1,0 +1,296 @@
+"""The Gaussian-mixture EM: the one place its E- and M-steps live.
+
+A :class:`MixtureBank` is ``G`` mixtures of ``M`` Gaussian components each. The
+E-step scores frames under every mixture and keeps each component's posterior
+within its mixture; statistics are accumulated with per-frame, per-mixture
+weights (all ones for a standalone mixture, the state posteriors for a GMM-HMM).
+The M-step re-estimates weights, means and floored covariances, replaces defunct
+components by splitting the heaviest one of their mixture (as HTK's HHEd does),
+and :func:`mix_up` grows every mixture by splitting ("mixing up").
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
+from .categorical import check_stochastic, dirichlet_map
+from .gaussian import (
+    GaussianBank,
+    check_covariance_type,
+    check_covariances,
+    compact_shape,
+    estimate_gaussians,
+)
+
+#: Default relative offset of a split: the two halves sit +-0.2 standard deviations apart.
+SPLIT_OFFSET = 0.2
+
+
+@njit(cache=True, nogil=True)
+def _mixture_scores(comp, log_weights, out):
+    """Per-mixture log-likelihoods into ``out`` (T, G); ``comp`` (T, G*M) becomes the
+    posterior of each component within its mixture."""
+    n_groups, n_mix = log_weights.shape
+    for t in range(comp.shape[0]):
+        for g in range(n_groups):
+            base = g * n_mix
+            m = -np.inf
+            for j in range(n_mix):
+                v = comp[t, base + j] + log_weights[g, j]
+                comp[t, base + j] = v
+                if v > m:
+                    m = v
+            if m == -np.inf:
+                out[t, g] = m
+                for j in range(n_mix):
+                    comp[t, base + j] = 0.0
+                continue
+            s = 0.0
+            for j in range(n_mix):
+                e = np.exp(comp[t, base + j] - m)
+                comp[t, base + j] = e
+                s += e
+            out[t, g] = m + np.log(s)
+            inv = 1.0 / s
+            for j in range(n_mix):
+                comp[t, base + j] *= inv
+
+
+@njit(cache=True, nogil=True)
+def _weight_components(resp, frame_weights, n_mix, out):
+    """out[t, g*M + j] = resp[t, g*M + j] * frame_weights[t, g]."""
+    for t in range(resp.shape[0]):
+        for c in range(resp.shape[1]):
+            out[t, c] = resp[t, c] * frame_weights[t, c // n_mix]
+
+
+@dataclass(frozen=True)
+class MixtureBank:
+    """``G`` Gaussian mixtures of ``M`` components.
+
+    ``weights`` (G, M), ``means`` (G, M, D), ``covars`` spherical (G, M), diag
+    (G, M, D), full (G, M, D, D) or tied (G, D, D) — hmmlearn's GMMHMM shapes.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covars: np.ndarray
+    covariance_type: str
+    bank: GaussianBank = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_covariance_type(self.covariance_type)
+        if self.means.ndim != 3:
+            raise ValueError(
+                f"means_ must be (n_states, n_mix, n_features), got {self.means.shape}"
+            )
+        g, m, d = self.means.shape
+        if not np.all(np.isfinite(self.means)):
+            raise ValueError("means_ contains NaN or infinite values")
+        if self.weights.shape != (g, m):
+            raise ValueError(f"weights_ must have shape {(g, m)}, got {self.weights.shape}")
+        check_stochastic(self.weights, "weights_")
+        shape = {
+            "spherical": (g, m),
+            "diag": (g, m, d),
+            "full": (g, m, d, d),
+            "tied": (g, d, d),
+        }[self.covariance_type]
+        check_covariances(self.covars, self.covariance_type, shape)
+        flat_covars = (
+            self.covars
+            if self.covariance_type == "tied"
+            else self.covars.reshape(compact_shape(self.covariance_type, g * m, g, d))
+        )
+        groups = np.repeat(np.arange(g), m)
+        bank = GaussianBank(self.means.reshape(g * m, d), flat_covars, self.covariance_type, groups)
+        object.__setattr__(self, "bank", bank)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of mixtures G."""
+        return self.means.shape[0]
+
+    @property
+    def n_mix(self) -> int:
+        """Components per mixture M."""
+        return self.means.shape[1]
+
+    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log-likelihood of every frame under every mixture (T, G), and the within-mixture
+        component posteriors (T, G*M)."""
+        comp = self.bank.log_density(X)
+        out = np.empty((len(X), self.n_groups))
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights)
+        _mixture_scores(comp, log_weights, out)
+        return out, comp
+
+    def new_stats(self) -> dict[str, np.ndarray]:
+        """Zeroed component moments."""
+        return self.bank.new_moments()
+
+    def accumulate(self, X, frame_weights, resp, stats) -> None:
+        """Add frames with per-mixture weights (T, G) and component posteriors (T, G*M)."""
+        weighted = np.empty_like(resp)
+        _weight_components(resp, frame_weights, self.n_mix, weighted)
+        self.bank.accumulate(X, weighted, stats)
+
+    def m_step(
+        self,
+        stats: Mapping[str, np.ndarray],
+        update: str,
+        floor: np.ndarray,
+        weights_prior: float | np.ndarray = 1.0,
+        min_weight: float = 0.0,
+        kind: str = "mixture",
+    ) -> MixtureBank:
+        """Re-estimated mixtures (letters in ``update``: w, m, c), defunct components replaced."""
+        g, m, d = self.means.shape
+        means, covars, empty = estimate_gaussians(stats, self.bank, floor, update)
+        weights = self.weights
+        if "w" in update:
+            counts = dirichlet_map(stats["n"].reshape(g, m), weights_prior)
+            totals = counts.sum(axis=1, keepdims=True)
+            group_empty = totals[:, 0] <= EMPTY_COUNT
+            safe_totals = np.where(group_empty[:, None], 1.0, totals)
+            weights = np.where(group_empty[:, None], self.weights, counts / safe_totals)
+            warn_unvisited(kind, np.flatnonzero(group_empty), "its weights were kept")
+        means = means.reshape(g, m, d)
+        if self.covariance_type != "tied":
+            covars = covars.reshape(self.covars.shape)
+        new = MixtureBank(weights, means, covars, self.covariance_type)
+        defunct = (weights < min_weight) | empty.reshape(g, m)
+        if np.any(defunct) and m > 1:
+            new = new.replace_defunct(defunct)
+        return new
+
+    def replace_defunct(self, defunct: np.ndarray, offset: float = SPLIT_OFFSET) -> MixtureBank:
+        """Each defunct component (mask (G, M)) becomes one half of its mixture's heaviest."""
+        weights, means, covars = self.weights.copy(), self.means.copy(), self.covars.copy()
+        replaced = []
+        for g, j in zip(*np.nonzero(defunct), strict=True):
+            live = np.flatnonzero(~defunct[g])
+            if len(live) == 0:
+                continue
+            h = live[np.argmax(weights[g, live])]
+            _split_into(weights, means, covars, self.covariance_type, g, h, j, offset)
+            defunct[g, j] = False
+            replaced.append(f"({g}, {j})")
+        if replaced:
+            warnings.warn(
+                f"mixture components (mixture, component) {', '.join(replaced[:10])} lost their "
+                "weight; each was replaced by splitting the heaviest component of its mixture",
+                DegenerateStateWarning,
+                stacklevel=3,
+            )
+        weights /= weights.sum(axis=1, keepdims=True)
+        return MixtureBank(weights, means, covars, self.covariance_type)
+
+    def sample(self, groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One draw from each mixture listed in ``groups``."""
+        components = np.empty(len(groups), dtype=np.int64)
+        for g in np.unique(groups):
+            chosen = groups == g
+            picks = rng.choice(self.n_mix, size=int(chosen.sum()), p=self.weights[g])
+            components[chosen] = g * self.n_mix + picks
+        return self.bank.sample(components, rng)
+
+    def n_free_parameters(self) -> int:
+        """Free parameters of weights, means and covariances."""
+        return self.n_groups * (self.n_mix - 1) + self.bank.n_free_parameters()
+
+
+def _largest_variance_axis(covars: np.ndarray, covariance_type: str, g: int, h: int, d: int):
+    """Unit direction and standard deviation of component (g, h)'s largest variance."""
+    if covariance_type in ("spherical", "diag"):
+        var = np.full(d, covars[g, h]) if covariance_type == "spherical" else covars[g, h]
+        axis = int(np.argmax(var))
+        direction = np.zeros(d)
+        direction[axis] = 1.0
+        return direction, float(np.sqrt(var[axis]))
+    matrix = covars[g] if covariance_type == "tied" else covars[g, h]
+    values, vectors = np.linalg.eigh(matrix)
+    return vectors[:, -1], float(np.sqrt(max(values[-1], 0.0)))
+
+
+def _split_into(weights, means, covars, covariance_type, g, h, j, offset) -> None:
+    """Split component h of mixture g into h and slot j (in place)."""
+    d = means.shape[2]
+    direction, sd = _largest_variance_axis(covars, covariance_type, g, h, d)
+    shift = offset * sd * direction
+    half = weights[g, h] / 2.0
+    weights[g, h] = weights[g, j] = half
+    means[g, j] = means[g, h] - shift
+    means[g, h] = means[g, h] + shift
+    if covariance_type != "tied":
+        covars[g, j] = covars[g, h]
+
+
+def mix_up(bank: MixtureBank, n_mix: int, offset: float = SPLIT_OFFSET) -> MixtureBank:
+    """Grow every mixture to ``n_mix`` components by repeatedly splitting its heaviest one
+    along its largest-variance axis (HTK's HHEd ``MU``)."""
+    g, m, d = bank.means.shape
+    if n_mix < m:
+        raise ValueError(f"n_mix must be at least the current {m} components, got {n_mix}")
+    if n_mix == m:
+        return bank
+    weights = np.zeros((g, n_mix))
+    weights[:, :m] = bank.weights
+    means = np.zeros((g, n_mix, d))
+    means[:, :m] = bank.means
+    if bank.covariance_type == "tied":
+        covars = bank.covars.copy()
+    else:
+        covars = np.zeros((g, n_mix) + bank.covars.shape[2:])
+        covars[:, :m] = bank.covars
+    for group in range(g):
+        for j in range(m, n_mix):
+            h = int(np.argmax(weights[group, :j]))
+            _split_into(weights, means, covars, bank.covariance_type, group, h, j, offset)
+    return MixtureBank(weights, means, covars, bank.covariance_type)
+
+
+# --------------------------------------------------------------------------- GMMHMM emission
+
+
+@dataclass(frozen=True)
+class GMMEmission(Emission):
+    """A Gaussian mixture per state; frames are weighted by the state posteriors."""
+
+    mixtures: MixtureBank
+    floor: np.ndarray | None = None
+    weights_prior: float | np.ndarray = 1.0
+    min_weight: float = 0.0
+
+    @property
+    def n_states(self) -> int:
+        return self.mixtures.n_groups
+
+    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, object]:
+        return self.mixtures.frame_scores(X)
+
+    def new_stats(self) -> dict[str, np.ndarray]:
+        return self.mixtures.new_stats()
+
+    def accumulate(self, X, gamma, aux, stats) -> None:
+        self.mixtures.accumulate(X, gamma, aux, stats)
+
+    def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> GMMEmission:
+        floor = self.floor if self.floor is not None else np.zeros(self.mixtures.means.shape[2])
+        new = self.mixtures.m_step(
+            stats, update, floor, self.weights_prior, self.min_weight, kind="state"
+        )
+        return GMMEmission(new, self.floor, self.weights_prior, self.min_weight)
+
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.mixtures.sample(states, rng)
+
+    def n_free_parameters(self) -> int:
+        return self.mixtures.n_free_parameters()

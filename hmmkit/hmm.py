@@ -1,0 +1,471 @@
+"""The HMM model: start and transition probabilities plus an emission family.
+
+:class:`BaseHMM` holds everything that does not depend on what is emitted:
+validation of sequences, initialisation, the EM loop over shards of sequences,
+scoring, decoding, sampling, information criteria and saving. The emission
+families (:mod:`hmmkit.models`) fill in a handful of hooks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from . import kernels
+from .emissions.base import DegenerateStateWarning, Emission
+from .emissions.categorical import check_stochastic, dirichlet_map, normalize_rows
+from .estimator import EstimatorMixin, NotFittedError
+from .initialization import transition_counts, uniform_segmentation
+from .sequences import SequenceBatch
+from .stats import Stats, sum_stats
+from .topology import random_over, topology_masks, uniform_over
+from .training import ALGORITHMS, ConvergenceMonitor, map_shards, run_em
+
+INITS = ("kmeans", "random", "flat", "segmental")
+#: Viterbi re-segmentation rounds of the segmental k-means initialisation (HInit).
+SEGMENTAL_ROUNDS = 10
+
+
+@dataclass(frozen=True)
+class HMMParams:
+    """One set of HMM parameters, as a value: what an E-step needs and an M-step returns."""
+
+    startprob: np.ndarray
+    transmat: np.ndarray
+    emission: Emission
+
+
+# ------------------------------------------------------------------ per-shard work (pure)
+
+
+def e_step_shard(params: HMMParams, shard: SequenceBatch) -> Stats:
+    """Sufficient statistics of one shard of sequences under ``params``."""
+    log_b, aux = params.emission.frame_scores(shard.X)
+    gamma, start, trans, seq_loglik = kernels.run_forward_backward(
+        log_b, shard.offsets, params.startprob, params.transmat
+    )
+    if not np.all(np.isfinite(seq_loglik)):
+        bad = int(np.flatnonzero(~np.isfinite(seq_loglik))[0])
+        raise ValueError(
+            f"sequence {bad} of a shard has zero probability under the current model "
+            "(e.g. a symbol no reachable state can emit)"
+        )
+    emission_stats = params.emission.new_stats()
+    params.emission.accumulate(shard.X, gamma, aux, emission_stats)
+    return Stats(
+        {"start": start, "trans": trans, **emission_stats},
+        float(seq_loglik.sum()),
+        shard.n_sequences,
+        shard.n_frames,
+    )
+
+
+def score_shard(params: HMMParams, shard: SequenceBatch) -> np.ndarray:
+    """Per-sequence log-likelihoods of one shard."""
+    log_b = params.emission.log_likelihood(shard.X)
+    return kernels.run_forward(log_b, shard.offsets, params.startprob, params.transmat)
+
+
+def posterior_shard(params: HMMParams, shard: SequenceBatch) -> tuple[np.ndarray, np.ndarray]:
+    """State posteriors (T, K) and per-sequence log-likelihoods of one shard."""
+    log_b = params.emission.log_likelihood(shard.X)
+    gamma, _, _, seq_loglik = kernels.run_forward_backward(
+        log_b, shard.offsets, params.startprob, params.transmat
+    )
+    return gamma, seq_loglik
+
+
+def viterbi_shard(params: HMMParams, shard: SequenceBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Viterbi paths and per-sequence best-path log-probabilities of one shard."""
+    log_b = params.emission.log_likelihood(shard.X)
+    return kernels.run_viterbi(log_b, shard.offsets, params.startprob, params.transmat)
+
+
+# ------------------------------------------------------------------ the model
+
+
+class BaseHMM(EstimatorMixin):
+    """Shared machinery of the HMMs; use :class:`~hmmkit.CategoricalHMM`,
+    :class:`~hmmkit.GaussianHMM` or :class:`~hmmkit.GMMHMM`.
+
+    Parameters common to every family:
+
+    - ``n_states``: number of hidden states.
+    - ``topology``: ``"ergodic"``, ``"left-right"`` (Bakis, forward jumps up to
+      ``max_jump``) or a boolean (K, K) mask; structural zeros stay zero.
+    - ``init``: ``"kmeans"``, ``"random"``, ``"flat"`` (every state from the global
+      statistics, as HTK's HCompV) or ``"segmental"`` (uniform segmentation then
+      Viterbi re-segmentation, as HTK's HInit); ``n_init`` restarts keep the best.
+    - ``init_params`` / ``params``: letters of the parameters to initialise / to
+      update in training (``s`` start, ``t`` transitions, plus the family's own).
+    - ``startprob_prior``, ``transmat_prior``: Dirichlet concentrations (1 = none).
+    - ``algorithm``: ``"baum-welch"``; ``n_iter``, ``tol`` (``-inf`` runs all
+      iterations), ``verbose``; ``n_jobs`` threads for the E-step (None: all cores).
+    """
+
+    _emission_letters = ""
+    _default_init = "kmeans"
+
+    def __init__(
+        self,
+        n_states: int = 1,
+        *,
+        topology="ergodic",
+        max_jump: int = 1,
+        init: str | None = None,
+        n_init: int = 1,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        startprob_prior=1.0,
+        transmat_prior=1.0,
+        params: str | None = None,
+        init_params: str | None = None,
+        algorithm: str = "baum-welch",
+        alpha: float = 0.5,
+        random_state=None,
+        n_jobs: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.n_states = n_states
+        self.topology = topology
+        self.max_jump = max_jump
+        self.init = init
+        self.n_init = n_init
+        self.n_iter = n_iter
+        self.tol = tol
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.params = params
+        self.init_params = init_params
+        self.algorithm = algorithm
+        self.alpha = alpha
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ---------------------------------------------------------- family hooks
+
+    def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
+        """Validate input sequences for this family."""
+        raise NotImplementedError
+
+    def _prepare_fit(self, batch: SequenceBatch) -> None:
+        """Learn data-dependent settings (dimensions, floors) before initialisation."""
+
+    #: parameter letter -> public attribute of the emission
+    _letter_attributes: dict[str, str] = {}
+
+    def _make_emission(self, attributes: dict) -> Emission:
+        """The emission value built from attribute values (validated)."""
+        raise NotImplementedError
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        """Public attribute values of an emission value."""
+        raise NotImplementedError
+
+    def _emission(self) -> Emission:
+        """The emission value built from the public attributes."""
+        return self._make_emission(
+            {name: self._attribute(name) for name in self._letter_attributes.values()}
+        )
+
+    def _set_emission(self, emission: Emission) -> None:
+        for name, value in self._emission_attributes(emission).items():
+            setattr(self, name, value)
+
+    def _attribute(self, name: str):
+        value = getattr(self, name, None)
+        if value is None:
+            raise NotFittedError(
+                f"{type(self).__name__} has no {name}: call fit() or set the parameters "
+                "(when a letter is left out of init_params its attribute must be set)"
+            )
+        return value
+
+    def _global_emission(self, batch: SequenceBatch, rng: np.random.Generator) -> Emission:
+        """Every state alike, from the statistics of all frames (flat start)."""
+        raise NotImplementedError
+
+    def _random_emission(self, batch: SequenceBatch, rng: np.random.Generator) -> Emission:
+        """A random emission for ``init="random"``."""
+        raise NotImplementedError
+
+    def _kmeans_labels(self, batch: SequenceBatch, rng: np.random.Generator) -> np.ndarray:
+        """State labels of the frames from clustering (``init="kmeans"``)."""
+        raise ValueError(f"init='kmeans' is not available for {type(self).__name__}")
+
+    def _emission_from_labels(
+        self, batch: SequenceBatch, labels: np.ndarray, rng: np.random.Generator
+    ) -> Emission:
+        """Emission estimated from frames hard-assigned to states (empty states: global)."""
+        template = self._global_emission(batch, rng)
+        onehot = np.zeros((batch.n_frames, self.n_states))
+        onehot[np.arange(batch.n_frames), labels] = 1.0
+        stats = template.new_stats()
+        _, aux = template.frame_scores(batch.X)
+        template.accumulate(batch.X, onehot, aux, stats)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateStateWarning)
+            return template.m_step(stats, self._emission_letters)
+
+    # ---------------------------------------------------------- parameters
+
+    def _check_settings(self) -> None:
+        if int(self.n_states) != self.n_states or self.n_states < 1:
+            raise ValueError(f"n_states must be an integer >= 1, got {self.n_states!r}")
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
+        if self._init_method() not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if int(self.n_init) != self.n_init or self.n_init < 1:
+            raise ValueError(f"n_init must be an integer >= 1, got {self.n_init!r}")
+        if int(self.n_iter) != self.n_iter or self.n_iter < 1:
+            raise ValueError(f"n_iter must be an integer >= 1, got {self.n_iter!r}")
+        for name in ("params", "init_params"):
+            letters = getattr(self, name)
+            if letters is not None and set(letters) - set(self._all_letters()):
+                raise ValueError(
+                    f"{name} may only hold the letters {self._all_letters()!r}, got {letters!r}"
+                )
+
+    def _all_letters(self) -> str:
+        return "st" + self._emission_letters
+
+    def _init_method(self) -> str:
+        return self._default_init if self.init is None else self.init
+
+    def _update_letters(self) -> str:
+        return self._all_letters() if self.params is None else self.params
+
+    def _init_letters(self) -> str:
+        return self._all_letters() if self.init_params is None else self.init_params
+
+    def _get_params(self) -> HMMParams:
+        """The current parameters as a validated value."""
+        for name in ("startprob_", "transmat_"):
+            if getattr(self, name, None) is None:
+                raise NotFittedError(
+                    f"{type(self).__name__} has no {name}: call fit() or set the parameters"
+                )
+        startprob = np.asarray(self.startprob_, dtype=float)
+        transmat = np.asarray(self.transmat_, dtype=float)
+        k = self.n_states
+        if startprob.shape != (k,):
+            raise ValueError(f"startprob_ must have shape ({k},), got {startprob.shape}")
+        if transmat.shape != (k, k):
+            raise ValueError(f"transmat_ must have shape ({k}, {k}), got {transmat.shape}")
+        check_stochastic(startprob, "startprob_")
+        check_stochastic(transmat, "transmat_")
+        emission = self._emission()
+        if emission.n_states != k:
+            raise ValueError(f"emission parameters describe {emission.n_states} states, not {k}")
+        return HMMParams(startprob, transmat, emission)
+
+    def _set_params(self, params: HMMParams) -> None:
+        self.startprob_ = params.startprob
+        self.transmat_ = params.transmat
+        self._set_emission(params.emission)
+
+    # ---------------------------------------------------------- initialisation
+
+    def _initial_params(self, batch: SequenceBatch, rng: np.random.Generator) -> HMMParams:
+        """Starting parameters; those not in ``init_params`` are taken from the attributes."""
+        letters = self._init_letters()
+        if not letters:
+            return self._get_params()
+        fresh = self._fresh_params(batch, rng)
+        startprob = fresh.startprob if "s" in letters else self._attribute("startprob_")
+        transmat = fresh.transmat if "t" in letters else self._attribute("transmat_")
+        attributes = self._emission_attributes(fresh.emission)
+        for letter, name in self._letter_attributes.items():
+            if letter not in letters:
+                attributes[name] = self._attribute(name)
+        candidate = HMMParams(
+            np.asarray(startprob, float),
+            np.asarray(transmat, float),
+            self._make_emission(attributes),
+        )
+        check_stochastic(candidate.startprob, "startprob_")
+        check_stochastic(candidate.transmat, "transmat_")
+        return candidate
+
+    def _fresh_params(self, batch: SequenceBatch, rng: np.random.Generator) -> HMMParams:
+        """Every parameter initialised by the ``init`` method."""
+        start_mask, trans_mask = topology_masks(self.n_states, self.topology, self.max_jump)
+        method = self._init_method()
+        if method == "segmental":
+            return self._segmental_init(batch, rng, start_mask, trans_mask)
+        if method == "random":
+            startprob, transmat = random_over(start_mask, rng), random_over(trans_mask, rng)
+            emission = self._random_emission(batch, rng)
+        else:
+            startprob, transmat = uniform_over(start_mask), uniform_over(trans_mask)
+            if method == "kmeans":
+                emission = self._emission_from_labels(batch, self._kmeans_labels(batch, rng), rng)
+            else:
+                emission = self._global_emission(batch, rng)
+        return HMMParams(startprob, transmat, emission)
+
+    def _segmental_init(self, batch, rng, start_mask, trans_mask):
+        """Uniform segmentation, then Viterbi re-segmentation until stable (HInit)."""
+        labels = uniform_segmentation(batch, self.n_states)
+        for _ in range(SEGMENTAL_ROUNDS):
+            emission = self._emission_from_labels(batch, labels, rng)
+            start, trans = transition_counts(batch, labels, self.n_states)
+            startprob = normalize_rows(
+                (start + 1.0) * start_mask, uniform_over(start_mask), "state"
+            )
+            transmat = normalize_rows((trans + 1.0) * trans_mask, uniform_over(trans_mask), "state")
+            params = HMMParams(startprob, transmat, emission)
+            path = np.concatenate(
+                [
+                    p
+                    for p, _ in map_shards(
+                        partial(viterbi_shard, params), batch.shards(), self.n_jobs
+                    )
+                ]
+            )
+            if np.array_equal(path, labels):
+                break
+            labels = path
+        return params
+
+    # ---------------------------------------------------------- training
+
+    def fit(self, X, lengths=None):
+        """Estimate the parameters from sequences by EM; returns the model.
+
+        ``X`` is a list of sequences, or one array of frames with ``lengths``.
+        """
+        self._check_settings()
+        batch = self._as_batch(X, lengths, fitting=True)
+        self._prepare_fit(batch)
+        rng = np.random.default_rng(self.random_state)
+        shards = batch.shards()
+        best = None
+        for _ in range(self.n_init):
+            params0 = self._initial_params(batch, rng)
+            self._structure = (params0.startprob > 0, params0.transmat > 0)
+            monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+            params = run_em(
+                self.algorithm,
+                partial(self._e_step, shards=shards),
+                self._m_step,
+                params0,
+                monitor,
+                alpha=self.alpha,
+            )
+            final = monitor.history[-1]
+            if best is None or final > best[0]:
+                best = (final, params, monitor)
+        self._set_params(best[1])
+        self.monitor_ = best[2]
+        return self
+
+    def _e_step(self, params: HMMParams, shards: list[SequenceBatch]) -> Stats:
+        """Statistics summed over all shards, computed on ``n_jobs`` threads."""
+        return sum_stats(map_shards(partial(e_step_shard, params), shards, self.n_jobs))
+
+    def _m_step(self, stats: Stats, params: HMMParams) -> HMMParams:
+        """Re-estimated parameters; structural zeros stay zero."""
+        update = self._update_letters()
+        start_mask, trans_mask = self._structure
+        startprob, transmat = params.startprob, params.transmat
+        if "s" in update:
+            counts = dirichlet_map(stats["start"], self.startprob_prior) * start_mask
+            startprob = normalize_rows(counts, params.startprob, "start distribution")
+        if "t" in update:
+            counts = dirichlet_map(stats["trans"], self.transmat_prior) * trans_mask
+            transmat = normalize_rows(counts, params.transmat, "state (transitions)")
+        return HMMParams(startprob, transmat, params.emission.m_step(stats, update))
+
+    # ---------------------------------------------------------- inference
+
+    def _map(self, function, X, lengths):
+        params = self._get_params()
+        batch = self._as_batch(X, lengths, fitting=False)
+        shards = batch.shards()
+        return batch, map_shards(partial(function, params), shards, self.n_jobs)
+
+    def score_sequences(self, X, lengths=None) -> np.ndarray:
+        """Log-likelihood of each sequence (scaled forward pass)."""
+        _, parts = self._map(score_shard, X, lengths)
+        return np.concatenate(parts)
+
+    def score(self, X, lengths=None) -> float:
+        """Total log-likelihood of the sequences."""
+        return float(self.score_sequences(X, lengths).sum())
+
+    def score_samples(self, X, lengths=None) -> tuple[float, np.ndarray]:
+        """Total log-likelihood and state posteriors (n_frames, K), as hmmlearn returns."""
+        _, parts = self._map(posterior_shard, X, lengths)
+        return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
+
+    def predict_proba(self, X, lengths=None) -> np.ndarray:
+        """State posteriors (n_frames, K)."""
+        return self.score_samples(X, lengths)[1]
+
+    def decode(self, X, lengths=None, algorithm: str = "viterbi") -> tuple[float, np.ndarray]:
+        """Most likely states: ``(log_prob, states)``.
+
+        ``"viterbi"``: the best joint path and its log-probability; ``"map"``: each
+        frame's most probable state and the total log-likelihood.
+        """
+        if algorithm == "viterbi":
+            _, parts = self._map(viterbi_shard, X, lengths)
+            return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
+        if algorithm == "map":
+            log_prob, posteriors = self.score_samples(X, lengths)
+            return log_prob, np.argmax(posteriors, axis=1)
+        raise ValueError(f"algorithm must be 'viterbi' or 'map', got {algorithm!r}")
+
+    def predict(self, X, lengths=None) -> np.ndarray:
+        """Viterbi state of every frame."""
+        return self.decode(X, lengths)[1]
+
+    def sample(
+        self, n_samples: int = 1, random_state=None, currstate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n_samples`` frames: ``(X, states)``."""
+        if int(n_samples) != n_samples or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        params = self._get_params()
+        rng = np.random.default_rng(random_state)
+        states = np.empty(n_samples, dtype=np.int64)
+        cum_trans = np.cumsum(params.transmat, axis=1)
+        state = (
+            int(rng.choice(self.n_states, p=params.startprob)) if currstate is None else currstate
+        )
+        if not 0 <= state < self.n_states:
+            raise ValueError(f"currstate must be in [0, {self.n_states}), got {currstate}")
+        kernels.markov_chain(cum_trans, state, rng.random(n_samples), states)
+        return params.emission.sample(states, rng), states
+
+    # ---------------------------------------------------------- model selection
+
+    def n_free_parameters(self) -> int:
+        """Free parameters: start, transitions (outside structural zeros) and emissions."""
+        params = self._get_params()
+        n_start = max(int((params.startprob > 0).sum()) - 1, 0)
+        n_trans = int(np.maximum((params.transmat > 0).sum(axis=1) - 1, 0).sum())
+        return n_start + n_trans + params.emission.n_free_parameters()
+
+    def aic(self, X, lengths=None) -> float:
+        """Akaike information criterion (lower is better)."""
+        return -2.0 * self.score(X, lengths) + 2.0 * self.n_free_parameters()
+
+    def bic(self, X, lengths=None) -> float:
+        """Bayesian information criterion (lower is better)."""
+        n_frames = self._as_batch(X, lengths, fitting=False).n_frames
+        return -2.0 * self.score(X, lengths) + self.n_free_parameters() * np.log(n_frames)
+
+    # ---------------------------------------------------------- persistence
+
+    def save(self, path) -> None:
+        """Write the model to ``path`` (see :mod:`hmmkit.io`), atomically."""
+        from .io import save
+
+        save(self, path)

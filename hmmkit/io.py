@@ -1,0 +1,156 @@
+"""Saving and loading models: a versioned ``.npz`` archive with JSON metadata, no pickle.
+
+The file is a NumPy ``.npz`` (zip) archive. Its entry ``__hmmkit__`` holds UTF-8
+JSON bytes::
+
+    {"format": "hmmkit-model", "version": 1, "class": "GaussianHMM",
+     "hmmkit_version": "...", "params": {constructor parameters},
+     "arrays": ["startprob_", "transmat_", ...]}
+
+and every listed fitted attribute is an array entry of the same name (plus
+``monitor_history`` when the model was trained). Arrays are read with
+``allow_pickle=False``. Files are written to a temporary file in the target
+folder, flushed to disk and renamed over the target, so a failed save never
+leaves a partial model file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+
+FORMAT = "hmmkit-model"
+VERSION = 1
+_META = "__hmmkit__"
+
+
+class ModelFileError(ValueError):
+    """A file is not a readable hmmkit model (foreign, truncated, corrupt or too new)."""
+
+
+def _registry() -> dict[str, type]:
+    from .gaussian_mixture import GaussianMixture
+    from .models import GMMHMM, CategoricalHMM, GaussianHMM
+
+    return {cls.__name__: cls for cls in (CategoricalHMM, GaussianHMM, GMMHMM, GaussianMixture)}
+
+
+_ATTRIBUTES = {
+    "CategoricalHMM": ("startprob_", "transmat_", "emissionprob_"),
+    "GaussianHMM": ("startprob_", "transmat_", "means_", "covars_"),
+    "GMMHMM": ("startprob_", "transmat_", "weights_", "means_", "covars_"),
+    "GaussianMixture": ("weights_", "means_", "covariances_"),
+}
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return None  # e.g. a numpy Generator as random_state: not persisted
+
+
+def _from_json(value):
+    if isinstance(value, dict) and "__array__" in value:
+        return np.asarray(value["__array__"], dtype=value["dtype"])
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    return value
+
+
+def save(model, path: str | os.PathLike) -> None:
+    """Write ``model`` to ``path`` atomically (the file is replaced only when complete)."""
+    name = type(model).__name__
+    if name not in _ATTRIBUTES:
+        raise TypeError(f"cannot save a {name}; expected one of {sorted(_ATTRIBUTES)}")
+    arrays = {}
+    for attribute in _ATTRIBUTES[name]:
+        value = getattr(model, attribute, None)
+        if value is None:
+            raise ValueError(f"cannot save an unfitted {name}: {attribute} is not set")
+        arrays[attribute] = np.asarray(value)
+    monitor = getattr(model, "monitor_", None)
+    if monitor is not None and monitor.history:
+        arrays["monitor_history"] = np.asarray(monitor.history)
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "class": name,
+        "hmmkit_version": __version__,
+        "params": {k: _jsonable(v) for k, v in model.get_params().items()},
+        "arrays": sorted(arrays),
+    }
+    arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | os.PathLike):
+    """Read a model written by :func:`save`; raises ModelFileError for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files") or _META not in archive.files:
+                raise ModelFileError(f"{path} is not an hmmkit model file (no {_META} entry)")
+            meta = json.loads(archive[_META].tobytes().decode())
+            _check_meta(meta, path)
+            arrays = {name: archive[name] for name in meta["arrays"]}
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path} is not a readable hmmkit model file ({exc})") from exc
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path} is corrupt or not an hmmkit model file ({exc})") from exc
+    cls = _registry()[meta["class"]]
+    params = {k: _from_json(v) for k, v in meta["params"].items()}
+    model = cls(**{k: v for k, v in params.items() if k in cls._param_names()})
+    for attribute in _ATTRIBUTES[meta["class"]]:
+        if attribute not in arrays:
+            raise ModelFileError(f"{path} lacks the array {attribute}")
+        setattr(model, attribute, arrays[attribute])
+    if "monitor_history" in arrays:
+        from .training import ConvergenceMonitor
+
+        model.monitor_ = ConvergenceMonitor(
+            tol=model.get_params().get("tol", 0.0), history=list(arrays["monitor_history"])
+        )
+    try:
+        model._get_params() if hasattr(model, "_get_params") else model._bank()
+    except ValueError as exc:
+        raise ModelFileError(f"{path} holds inconsistent parameters: {exc}") from exc
+    return model
+
+
+def _check_meta(meta, path: Path) -> None:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not an hmmkit model file")
+    version = meta.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise ModelFileError(
+            f"{path} has format version {version!r}; this hmmkit reads up to {VERSION}"
+        )
+    if meta.get("class") not in _ATTRIBUTES:
+        raise ModelFileError(f"{path} holds an unknown model class {meta.get('class')!r}")

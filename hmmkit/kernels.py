@@ -1,0 +1,328 @@
+"""Compiled, emission-agnostic dynamic programming over batches of sequences.
+
+Every kernel takes per-frame emission log-likelihoods ``log_b`` of shape
+``(n_frames, n_states)`` and the sequence ``offsets``; none knows what the
+emissions are. Forward/backward use Rabiner scaling in probability space, with
+each frame's likelihoods shifted by their maximum so that no frame underflows;
+a sequence whose scaled pass still underflows (every reachable state
+impossible relative to the best one) is redone in log space. Viterbi runs in
+log space.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_TINY = 1e-300
+
+
+@njit(cache=True, nogil=True)
+def _shifted_likelihoods(log_b, lo, hi, b, shift):
+    """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum."""
+    n_states = log_b.shape[1]
+    for t in range(hi - lo):
+        m = -np.inf
+        for k in range(n_states):
+            v = log_b[lo + t, k]
+            if v > m:
+                m = v
+        if m == -np.inf:
+            shift[t] = m
+            for k in range(n_states):
+                b[t, k] = 0.0
+        else:
+            shift[t] = m
+            for k in range(n_states):
+                b[t, k] = np.exp(log_b[lo + t, k] - m)
+
+
+@njit(cache=True, nogil=True)
+def _scaled_forward(startprob, transmat, b, n_frames, alpha, scale):
+    """Scaled forward pass; returns False when a scale factor underflows to zero."""
+    n_states = b.shape[1]
+    c = 0.0
+    for k in range(n_states):
+        alpha[0, k] = startprob[k] * b[0, k]
+        c += alpha[0, k]
+    if not c > _TINY:
+        return False
+    scale[0] = c
+    for k in range(n_states):
+        alpha[0, k] /= c
+    for t in range(1, n_frames):
+        for j in range(n_states):
+            alpha[t, j] = 0.0
+        for i in range(n_states):
+            a = alpha[t - 1, i]
+            if a != 0.0:
+                for j in range(n_states):
+                    alpha[t, j] += a * transmat[i, j]
+        c = 0.0
+        for j in range(n_states):
+            alpha[t, j] *= b[t, j]
+            c += alpha[t, j]
+        if not c > _TINY:
+            return False
+        scale[t] = c
+        inv = 1.0 / c
+        for j in range(n_states):
+            alpha[t, j] *= inv
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _logsumexp_row(v):
+    m = -np.inf
+    for x in v:
+        if x > m:
+            m = x
+    if m == -np.inf:
+        return m
+    s = 0.0
+    for x in v:
+        s += np.exp(x - m)
+    return m + np.log(s)
+
+
+@njit(cache=True, nogil=True)
+def _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha):
+    n_states = log_b.shape[1]
+    tmp = np.empty(n_states)
+    for k in range(n_states):
+        log_alpha[0, k] = log_startprob[k] + log_b[lo, k]
+    for t in range(1, hi - lo):
+        for j in range(n_states):
+            for i in range(n_states):
+                tmp[i] = log_alpha[t - 1, i] + log_transmat[i, j]
+            log_alpha[t, j] = _logsumexp_row(tmp) + log_b[lo + t, j]
+    return _logsumexp_row(log_alpha[hi - lo - 1])
+
+
+@njit(cache=True, nogil=True)
+def _log_forward_backward(log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc):
+    """Log-space forward-backward for one sequence (the underflow fallback)."""
+    n_states = log_b.shape[1]
+    n_frames = hi - lo
+    loglik = _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha)
+    if loglik == -np.inf:
+        for t in range(n_frames):
+            for k in range(n_states):
+                gamma[lo + t, k] = 0.0
+        return loglik
+    log_beta = np.zeros(n_states)
+    new_beta = np.empty(n_states)
+    tmp = np.empty(n_states)
+    for k in range(n_states):
+        gamma[hi - 1, k] = np.exp(log_alpha[n_frames - 1, k] - loglik)
+    for t in range(n_frames - 2, -1, -1):
+        for i in range(n_states):
+            for j in range(n_states):
+                tmp[j] = log_transmat[i, j] + log_b[lo + t + 1, j] + log_beta[j]
+            new_beta[i] = _logsumexp_row(tmp)
+        for i in range(n_states):
+            for j in range(n_states):
+                w = log_alpha[t, i] + log_transmat[i, j] + log_b[lo + t + 1, j] + log_beta[j]
+                trans_acc[i, j] += np.exp(w - loglik)
+        for k in range(n_states):
+            log_beta[k] = new_beta[k]
+            gamma[lo + t, k] = np.exp(log_alpha[t, k] + log_beta[k] - loglik)
+    return loglik
+
+
+@njit(cache=True, nogil=True)
+def _max_length(offsets):
+    m = 0
+    for s in range(len(offsets) - 1):
+        m = max(m, offsets[s + 1] - offsets[s])
+    return m
+
+
+@njit(cache=True, nogil=True)
+def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
+    """Posteriors and transition statistics for every sequence of a batch.
+
+    Writes state posteriors into ``gamma`` (n_frames, K), adds the first-frame
+    posteriors into ``start_acc`` (K,) and the expected transition counts into
+    ``trans_acc`` (K, K), and stores each sequence's log-likelihood in
+    ``seq_loglik``. A sequence of zero probability gets -inf and zero posteriors.
+    """
+    n_states = log_b.shape[1]
+    t_max = _max_length(offsets)
+    b = np.empty((t_max, n_states))
+    alpha = np.empty((t_max, n_states))
+    scale = np.empty(t_max)
+    shift = np.empty(t_max)
+    beta = np.empty(n_states)
+    weighted = np.empty(n_states)
+    xi = np.zeros((n_states, n_states))
+    log_startprob = np.log(startprob)
+    log_transmat = np.log(transmat)
+    for s in range(len(offsets) - 1):
+        lo, hi = offsets[s], offsets[s + 1]
+        n_frames = hi - lo
+        _shifted_likelihoods(log_b, lo, hi, b, shift)
+        ok = shift[0] > -np.inf
+        for t in range(n_frames):
+            if shift[t] == -np.inf:
+                ok = False
+        if ok:
+            ok = _scaled_forward(startprob, transmat, b, n_frames, alpha, scale)
+        if not ok:
+            seq_loglik[s] = _log_forward_backward(
+                log_startprob, log_transmat, log_b, lo, hi, alpha, gamma, trans_acc
+            )
+        else:
+            loglik = 0.0
+            for t in range(n_frames):
+                loglik += np.log(scale[t]) + shift[t]
+            seq_loglik[s] = loglik
+            for k in range(n_states):
+                beta[k] = 1.0
+            for i in range(n_states):
+                for j in range(n_states):
+                    xi[i, j] = 0.0
+            for t in range(n_frames - 1, -1, -1):
+                norm = 0.0
+                for k in range(n_states):
+                    g = alpha[t, k] * beta[k]
+                    gamma[lo + t, k] = g
+                    norm += g
+                for k in range(n_states):
+                    gamma[lo + t, k] /= norm
+                if t == 0:
+                    break
+                inv = 1.0 / scale[t]
+                for j in range(n_states):
+                    weighted[j] = b[t, j] * beta[j] * inv
+                for i in range(n_states):
+                    acc = 0.0
+                    a = alpha[t - 1, i]
+                    for j in range(n_states):
+                        tw = transmat[i, j] * weighted[j]
+                        acc += tw
+                        xi[i, j] += a * tw
+                    beta[i] = acc
+            for i in range(n_states):
+                for j in range(n_states):
+                    trans_acc[i, j] += xi[i, j]
+        for k in range(n_states):
+            start_acc[k] += gamma[lo, k]
+
+
+@njit(cache=True, nogil=True)
+def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
+    """Log-likelihood of every sequence by the scaled forward pass."""
+    n_states = log_b.shape[1]
+    t_max = _max_length(offsets)
+    b = np.empty((t_max, n_states))
+    alpha = np.empty((t_max, n_states))
+    scale = np.empty(t_max)
+    shift = np.empty(t_max)
+    log_startprob = np.log(startprob)
+    log_transmat = np.log(transmat)
+    for s in range(len(offsets) - 1):
+        lo, hi = offsets[s], offsets[s + 1]
+        _shifted_likelihoods(log_b, lo, hi, b, shift)
+        ok = True
+        for t in range(hi - lo):
+            if shift[t] == -np.inf:
+                ok = False
+        if ok:
+            ok = _scaled_forward(startprob, transmat, b, hi - lo, alpha, scale)
+        if ok:
+            loglik = 0.0
+            for t in range(hi - lo):
+                loglik += np.log(scale[t]) + shift[t]
+            seq_loglik[s] = loglik
+        else:
+            seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, alpha)
+
+
+@njit(cache=True, nogil=True)
+def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
+    """Most probable state path of every sequence (log space).
+
+    Writes the states into ``path`` (n_frames,) and each sequence's best path
+    log-probability into ``seq_logprob``; ties go to the lowest state index.
+    """
+    n_states = log_b.shape[1]
+    t_max = _max_length(offsets)
+    back = np.empty((t_max, n_states), dtype=np.int32)
+    delta = np.empty(n_states)
+    new_delta = np.empty(n_states)
+    for s in range(len(offsets) - 1):
+        lo, hi = offsets[s], offsets[s + 1]
+        for k in range(n_states):
+            delta[k] = log_startprob[k] + log_b[lo, k]
+        for t in range(1, hi - lo):
+            for j in range(n_states):
+                best = -np.inf
+                arg = 0
+                for i in range(n_states):
+                    v = delta[i] + log_transmat[i, j]
+                    if v > best:
+                        best = v
+                        arg = i
+                back[t, j] = arg
+                new_delta[j] = best + log_b[lo + t, j]
+            for k in range(n_states):
+                delta[k] = new_delta[k]
+        best = -np.inf
+        state = 0
+        for k in range(n_states):
+            if delta[k] > best:
+                best = delta[k]
+                state = k
+        seq_logprob[s] = best
+        path[hi - 1] = state
+        for t in range(hi - lo - 1, 0, -1):
+            state = back[t, state]
+            path[lo + t - 1] = state
+
+
+def run_forward_backward(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
+    """Allocate outputs and run :func:`forward_backward`.
+
+    Returns ``(gamma, start_acc, trans_acc, seq_loglik)``.
+    """
+    n_states = log_b.shape[1]
+    gamma = np.empty_like(log_b)
+    start_acc = np.zeros(n_states)
+    trans_acc = np.zeros((n_states, n_states))
+    seq_loglik = np.empty(len(offsets) - 1)
+    forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik)
+    return gamma, start_acc, trans_acc, seq_loglik
+
+
+def run_forward(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat) -> np.ndarray:
+    """Per-sequence log-likelihoods by the scaled forward pass."""
+    seq_loglik = np.empty(len(offsets) - 1)
+    forward_loglik(log_b, offsets, startprob, transmat, seq_loglik)
+    return seq_loglik
+
+
+def run_viterbi(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
+    """Viterbi paths and per-sequence log-probabilities: ``(path, seq_logprob)``."""
+    with np.errstate(divide="ignore"):
+        log_startprob = np.log(startprob)
+        log_transmat = np.log(transmat)
+    path = np.empty(log_b.shape[0], dtype=np.int64)
+    seq_logprob = np.empty(len(offsets) - 1)
+    viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob)
+    return path, seq_logprob
+
+
+@njit(cache=True, nogil=True)
+def markov_chain(cum_transmat, first_state, uniforms, states):
+    """Fill ``states`` with a Markov chain from ``first_state``, one uniform draw per step."""
+    state = first_state
+    states[0] = state
+    n_states = cum_transmat.shape[0]
+    for t in range(1, states.shape[0]):
+        u = uniforms[t] * cum_transmat[state, n_states - 1]
+        nxt = 0
+        while nxt < n_states - 1 and cum_transmat[state, nxt] <= u:
+            nxt += 1
+        state = nxt
+        states[t] = state

@@ -1,0 +1,312 @@
+"""The HMM families: categorical, Gaussian and Gaussian-mixture emissions."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .emissions.base import DegenerateStateWarning, Emission
+from .emissions.categorical import CategoricalEmission
+from .emissions.gaussian import GaussianEmission, check_covariance_type, floor_covariances
+from .emissions.mixture import GMMEmission, MixtureBank, mix_up
+from .hmm import BaseHMM
+from .initialization import kmeans
+from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
+
+#: Mixture EM rounds per state when a GMM emission is estimated from labelled frames.
+LABELLED_MIXTURE_ROUNDS = 10
+
+
+def global_covariance(X: np.ndarray, covariance_type: str, floor: np.ndarray) -> np.ndarray:
+    """Covariance of all frames in the compact form of one component, floored."""
+    if covariance_type in ("full", "tied"):
+        cov = np.atleast_2d(np.cov(X, rowvar=False, bias=True)) if len(X) > 1 else np.diag(floor)
+        return floor_covariances(cov[None], "full", floor)[0]
+    var = X.var(axis=0)
+    if covariance_type == "spherical":
+        return np.array(max(var.mean(), floor.mean()))
+    return np.maximum(var, floor)
+
+
+def covariance_floor(X: np.ndarray, min_covar: float, var_floor: float | None) -> np.ndarray:
+    """Per-dimension floor: ``min_covar``, raised to ``var_floor`` x the global variance."""
+    if not min_covar > 0:
+        raise ValueError(f"min_covar must be positive, got {min_covar!r}")
+    floor = np.full(X.shape[1], float(min_covar))
+    if var_floor is not None:
+        if not var_floor >= 0:
+            raise ValueError(f"var_floor must be non-negative, got {var_floor!r}")
+        floor = np.maximum(floor, var_floor * X.var(axis=0))
+    return floor
+
+
+class _ContinuousHMM(BaseHMM):
+    """Shared by the Gaussian families: real-valued frames and covariance floors."""
+
+    def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
+        means = getattr(self, "means_", None)
+        n_features = (
+            None
+            if (fitting and "m" in self._init_letters()) or means is None
+            else (np.shape(means)[-1])
+        )
+        return as_continuous_batch(X, lengths, n_features=n_features)
+
+    def _prepare_fit(self, batch: SequenceBatch) -> None:
+        check_covariance_type(self.covariance_type)
+        self.n_features = batch.X.shape[1]
+        self._floor = covariance_floor(batch.X, self.min_covar, self.var_floor)
+
+    def _kmeans_labels(self, batch: SequenceBatch, rng: np.random.Generator) -> np.ndarray:
+        return kmeans(batch.X, self.n_states, rng)[1]
+
+    def _random_means(self, batch: SequenceBatch, n: int, rng: np.random.Generator) -> np.ndarray:
+        return batch.X[rng.choice(batch.n_frames, n, replace=batch.n_frames < n)].copy()
+
+    def _covariances(self, batch: SequenceBatch, n: int) -> np.ndarray:
+        """``n`` copies of the global covariance in this model's compact form."""
+        cov = global_covariance(batch.X, self.covariance_type, self._floor)
+        return np.repeat(cov[None], n, axis=0)
+
+
+class GaussianHMM(_ContinuousHMM):
+    """HMM with one Gaussian per state.
+
+    ``covariance_type``: ``"spherical"`` (``covars_`` (K,)), ``"diag"`` (K, D),
+    ``"full"`` (K, D, D) or ``"tied"`` (D, D). Covariances are floored in every
+    M-step at ``min_covar``, or at ``var_floor`` times the global variance of the
+    training data if that is larger (HTK's relative variance floor). Parameter
+    letters: ``s``, ``t``, ``m`` (means), ``c`` (covariances).
+    """
+
+    _emission_letters = "mc"
+    _letter_attributes = {"m": "means_", "c": "covars_"}
+
+    def __init__(
+        self,
+        n_states: int = 1,
+        covariance_type: str = "diag",
+        *,
+        min_covar: float = 1e-3,
+        var_floor: float | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(n_states, **kwargs)
+        self.covariance_type = covariance_type
+        self.min_covar = min_covar
+        self.var_floor = var_floor
+
+    def _make_emission(self, attributes: dict) -> Emission:
+        check_covariance_type(self.covariance_type)
+        covars = np.asarray(attributes["covars_"], dtype=float)
+        if self.covariance_type == "tied" and covars.ndim == 2:
+            covars = covars[None]
+        return GaussianEmission(
+            np.asarray(attributes["means_"], dtype=float),
+            covars,
+            self.covariance_type,
+            getattr(self, "_floor", None),
+        )
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        covars = emission.covars[0] if self.covariance_type == "tied" else emission.covars
+        return {"means_": emission.means, "covars_": covars}
+
+    def _global_emission(self, batch, rng) -> Emission:
+        means = np.repeat(batch.X.mean(axis=0)[None], self.n_states, axis=0)
+        n_cov = 1 if self.covariance_type == "tied" else self.n_states
+        return GaussianEmission(
+            means, self._covariances(batch, n_cov), self.covariance_type, self._floor
+        )
+
+    def _random_emission(self, batch, rng) -> Emission:
+        n_cov = 1 if self.covariance_type == "tied" else self.n_states
+        return GaussianEmission(
+            self._random_means(batch, self.n_states, rng),
+            self._covariances(batch, n_cov),
+            self.covariance_type,
+            self._floor,
+        )
+
+
+class GMMHMM(_ContinuousHMM):
+    """HMM with a mixture of ``n_mix`` Gaussians per state.
+
+    Shapes follow hmmlearn: ``weights_`` (K, M), ``means_`` (K, M, D), ``covars_``
+    spherical (K, M), diag (K, M, D), full (K, M, D, D), tied (K, D, D) (one
+    covariance per state shared by its components). A component whose weight
+    falls below ``min_weight`` (HTK's MINMIX) is replaced by splitting the heaviest
+    component of its state. :meth:`mix_up` grows the mixtures by splitting.
+    Parameter letters: ``s``, ``t``, ``w`` (weights), ``m``, ``c``.
+    """
+
+    _emission_letters = "wmc"
+    _letter_attributes = {"w": "weights_", "m": "means_", "c": "covars_"}
+
+    def __init__(
+        self,
+        n_states: int = 1,
+        n_mix: int = 1,
+        covariance_type: str = "diag",
+        *,
+        min_covar: float = 1e-3,
+        var_floor: float | None = None,
+        weights_prior: float = 1.0,
+        min_weight: float = 1e-5,
+        **kwargs,
+    ) -> None:
+        super().__init__(n_states, **kwargs)
+        self.n_mix = n_mix
+        self.covariance_type = covariance_type
+        self.min_covar = min_covar
+        self.var_floor = var_floor
+        self.weights_prior = weights_prior
+        self.min_weight = min_weight
+
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        if int(self.n_mix) != self.n_mix or self.n_mix < 1:
+            raise ValueError(f"n_mix must be an integer >= 1, got {self.n_mix!r}")
+
+    def _wrap(self, mixtures: MixtureBank) -> GMMEmission:
+        return GMMEmission(
+            mixtures, getattr(self, "_floor", None), self.weights_prior, self.min_weight
+        )
+
+    def _make_emission(self, attributes: dict) -> Emission:
+        check_covariance_type(self.covariance_type)
+        mixtures = MixtureBank(
+            np.asarray(attributes["weights_"], dtype=float),
+            np.asarray(attributes["means_"], dtype=float),
+            np.asarray(attributes["covars_"], dtype=float),
+            self.covariance_type,
+        )
+        return self._wrap(mixtures)
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        m = emission.mixtures
+        return {"weights_": m.weights, "means_": m.means, "covars_": m.covars}
+
+    def _one_component(self, means: np.ndarray, batch: SequenceBatch) -> MixtureBank:
+        """One component per state at ``means`` (K, D) with the global covariance."""
+        cov = global_covariance(batch.X, self.covariance_type, self._floor)
+        k = self.n_states
+        covars = np.repeat(cov[None], k, axis=0)
+        if self.covariance_type != "tied":
+            covars = covars[:, None]
+        return MixtureBank(np.ones((k, 1)), means[:, None, :], covars, self.covariance_type)
+
+    def _global_emission(self, batch, rng) -> Emission:
+        means = np.repeat(batch.X.mean(axis=0)[None], self.n_states, axis=0)
+        return self._wrap(mix_up(self._one_component(means, batch), self.n_mix))
+
+    def _random_emission(self, batch, rng) -> Emission:
+        k, m = self.n_states, self.n_mix
+        means = self._random_means(batch, k * m, rng).reshape(k, m, -1)
+        base = self._one_component(means[:, 0], batch)
+        covars = (
+            base.covars if self.covariance_type == "tied" else np.repeat(base.covars, m, axis=1)
+        )
+        return self._wrap(
+            MixtureBank(np.full((k, m), 1.0 / m), means, covars, self.covariance_type)
+        )
+
+    def _emission_from_labels(self, batch, labels, rng) -> Emission:
+        emission = super()._emission_from_labels(batch, labels, rng)
+        for _ in range(LABELLED_MIXTURE_ROUNDS - 1):
+            emission = self._refine_on_labels(emission, batch, labels)
+        return emission
+
+    def _refine_on_labels(self, emission: GMMEmission, batch, labels) -> Emission:
+        """One mixture-EM round per state, each frame weighted by its hard state label."""
+        onehot = np.zeros((batch.n_frames, self.n_states))
+        onehot[np.arange(batch.n_frames), labels] = 1.0
+        _, resp = emission.frame_scores(batch.X)
+        stats = emission.new_stats()
+        emission.accumulate(batch.X, onehot, resp, stats)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateStateWarning)
+            return emission.m_step(stats, "wmc")
+
+    def mix_up(self, n_mix: int) -> GMMHMM:
+        """Split the heaviest components until every state has ``n_mix`` (HTK's ``MU``).
+
+        Continue training afterwards with ``init_params=""`` so the split
+        parameters are kept; returns the model.
+        """
+        emission = self._get_params().emission
+        self._set_emission(self._wrap(mix_up(emission.mixtures, n_mix)))
+        self.n_mix = n_mix
+        return self
+
+
+class CategoricalHMM(BaseHMM):
+    """HMM over integer symbols ``0..n_symbols-1``; ``emissionprob_`` is (K, n_symbols).
+
+    ``emissionprob_prior`` is a Dirichlet concentration on every row (1 = none).
+    ``n_symbols`` defaults to one more than the largest symbol seen in ``fit``.
+    Parameter letters: ``s``, ``t``, ``e`` (emission probabilities).
+    """
+
+    _emission_letters = "e"
+    _letter_attributes = {"e": "emissionprob_"}
+    _default_init = "random"
+
+    def __init__(
+        self,
+        n_states: int = 1,
+        *,
+        n_symbols: int | None = None,
+        emissionprob_prior=1.0,
+        **kwargs,
+    ) -> None:
+        super().__init__(n_states, **kwargs)
+        self.n_symbols = n_symbols
+        self.emissionprob_prior = emissionprob_prior
+
+    def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
+        known = self.n_symbols
+        if known is None and not fitting and getattr(self, "emissionprob_", None) is not None:
+            known = np.shape(self.emissionprob_)[1]
+        return as_symbol_batch(X, lengths, n_symbols=known)
+
+    def _prepare_fit(self, batch: SequenceBatch) -> None:
+        if self.n_symbols is None:
+            given = getattr(self, "emissionprob_", None)
+            seen = int(batch.X.max()) + 1
+            self.n_features = max(seen, np.shape(given)[1]) if given is not None else seen
+        else:
+            self.n_features = self.n_symbols
+
+    def _make_emission(self, attributes: dict) -> Emission:
+        return CategoricalEmission(
+            np.asarray(attributes["emissionprob_"], dtype=float), self.emissionprob_prior
+        )
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        return {"emissionprob_": emission.emissionprob}
+
+    def _symbol_frequencies(self, batch: SequenceBatch) -> np.ndarray:
+        counts = np.bincount(batch.X, minlength=self.n_features) + 1.0
+        return counts / counts.sum()
+
+    def _global_emission(self, batch, rng) -> Emission:
+        freq = self._symbol_frequencies(batch)
+        return CategoricalEmission(
+            np.repeat(freq[None], self.n_states, axis=0), self.emissionprob_prior
+        )
+
+    def _random_emission(self, batch, rng) -> Emission:
+        draws = rng.gamma(1.0, size=(self.n_states, self.n_features))
+        return CategoricalEmission(
+            draws / draws.sum(axis=1, keepdims=True), self.emissionprob_prior
+        )
+
+    def _emission_from_labels(self, batch, labels, rng) -> Emission:
+        """Symbol frequencies of the frames labelled with each state, add-one smoothed."""
+        counts = np.ones((self.n_states, self.n_features))
+        np.add.at(counts, (labels, batch.X), 1.0)
+        return CategoricalEmission(
+            counts / counts.sum(axis=1, keepdims=True), self.emissionprob_prior
+        )

@@ -1,0 +1,201 @@
+"""Variable-length sequence batches: one frame array plus offsets.
+
+Every public entry point accepts either a list of per-sequence arrays or one
+concatenated array with ``lengths`` (hmmlearn's convention); both become a
+:class:`SequenceBatch` after validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Sequences are grouped into shards of about this many frames for the E-step.
+SHARD_FRAMES = 8192
+
+
+@dataclass(frozen=True)
+class SequenceBatch:
+    """Frames of many sequences stored back to back.
+
+    ``X`` is ``(n_frames, n_features)`` float64 for continuous data or ``(n_frames,)``
+    int64 for symbols; sequence ``i`` is ``X[offsets[i]:offsets[i + 1]]``.
+    """
+
+    X: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def n_sequences(self) -> int:
+        """Number of sequences."""
+        return len(self.offsets) - 1
+
+    @property
+    def n_frames(self) -> int:
+        """Total number of frames."""
+        return int(self.offsets[-1])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Length of each sequence."""
+        return np.diff(self.offsets)
+
+    def sequence(self, i: int) -> np.ndarray:
+        """The frames of sequence ``i``."""
+        return self.X[self.offsets[i] : self.offsets[i + 1]]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(self.n_sequences):
+            yield self.sequence(i)
+
+    def subset(self, start: int, stop: int) -> SequenceBatch:
+        """Sequences ``start..stop-1`` as a batch sharing this batch's memory."""
+        lo, hi = self.offsets[start], self.offsets[stop]
+        return SequenceBatch(self.X[lo:hi], self.offsets[start : stop + 1] - lo)
+
+    def shards(self, max_frames: int = SHARD_FRAMES) -> list[SequenceBatch]:
+        """Contiguous groups of whole sequences of at most ``max_frames`` frames each.
+
+        A sequence longer than ``max_frames`` forms a shard of its own. The grouping
+        depends only on the lengths, so serial and parallel runs sum the same shards
+        in the same order.
+        """
+        bounds = [0]
+        start_frame = 0
+        for i in range(1, self.n_sequences):
+            if self.offsets[i + 1] - start_frame > max_frames:
+                bounds.append(i)
+                start_frame = self.offsets[i]
+        bounds.append(self.n_sequences)
+        return [self.subset(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _offsets_from_lengths(lengths: Sequence[int] | np.ndarray, n_frames: int) -> np.ndarray:
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError("lengths must be a non-empty 1-D sequence of integers")
+    if not np.issubdtype(lengths.dtype, np.integer):
+        if not np.all(np.mod(lengths, 1) == 0):
+            raise ValueError("lengths must hold integers")
+    lengths = lengths.astype(np.int64)
+    if np.any(lengths <= 0):
+        bad = int(np.flatnonzero(lengths <= 0)[0])
+        raise ValueError(
+            f"lengths[{bad}] = {lengths[bad]}: every sequence needs at least one frame"
+        )
+    if lengths.sum() != n_frames:
+        raise ValueError(f"lengths sum to {lengths.sum()} but X has {n_frames} frames")
+    return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+
+
+def _split_input(X, lengths) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray | None]:
+    """Return either a list of arrays (list input) or one array plus offsets."""
+    if isinstance(X, SequenceBatch):
+        return X.X, X.offsets
+    if isinstance(X, (list, tuple)):
+        if lengths is not None:
+            raise ValueError("pass either a list of sequences or X with lengths, not both")
+        if len(X) == 0:
+            raise ValueError("X is an empty list: at least one sequence is needed")
+        return [np.asarray(x) for x in X], None
+    arr = np.asarray(X)
+    if arr.size == 0:
+        raise ValueError("X is empty: at least one sequence with one frame is needed")
+    if lengths is None:
+        return arr, np.array([0, len(arr)], dtype=np.int64)
+    return arr, _offsets_from_lengths(lengths, len(arr))
+
+
+def as_continuous_batch(
+    X, lengths=None, *, n_features: int | None = None, name: str = "X"
+) -> SequenceBatch:
+    """Validate real-valued sequences and return them as a batch of float64 frames.
+
+    A 1-D sequence is read as one feature per frame. Raises ValueError for an empty
+    input, a zero-length sequence, NaN/inf, mismatched dimensionality or lengths.
+    """
+    data, offsets = _split_input(X, lengths)
+    if offsets is None:
+        seqs = []
+        for i, x in enumerate(data):
+            x = _as_2d_float(x, f"{name}[{i}]")
+            if len(x) == 0:
+                raise ValueError(f"{name}[{i}] has zero frames: every sequence needs one frame")
+            seqs.append(x)
+        dims = {x.shape[1] for x in seqs}
+        if len(dims) > 1:
+            raise ValueError(f"{name}: sequences have different numbers of features {sorted(dims)}")
+        frames = np.ascontiguousarray(np.concatenate(seqs), dtype=np.float64)
+        offsets = np.concatenate([[0], np.cumsum([len(x) for x in seqs])]).astype(np.int64)
+    else:
+        frames = np.ascontiguousarray(_as_2d_float(data, name), dtype=np.float64)
+    if not np.all(np.isfinite(frames)):
+        bad = int(np.flatnonzero(~np.all(np.isfinite(frames), axis=1))[0])
+        seq = int(np.searchsorted(offsets, bad, side="right") - 1)
+        raise ValueError(
+            f"{name} contains NaN or infinite values (sequence {seq}, frame {bad - offsets[seq]})"
+        )
+    if n_features is not None and frames.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {frames.shape[1]} features per frame but the model expects {n_features}"
+        )
+    return SequenceBatch(frames, offsets)
+
+
+def _as_2d_float(x: np.ndarray, name: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (n_frames, n_features), got shape {x.shape}")
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    return x
+
+
+def as_symbol_batch(
+    X, lengths=None, *, n_symbols: int | None = None, name: str = "X"
+) -> SequenceBatch:
+    """Validate integer symbol sequences (each ``(T,)`` or ``(T, 1)``) as an int64 batch.
+
+    Raises ValueError for an empty input, zero-length sequences, non-integer,
+    negative or out-of-range symbols.
+    """
+    data, offsets = _split_input(X, lengths)
+    if offsets is None:
+        seqs = []
+        for i, x in enumerate(data):
+            x = _as_1d_symbols(x, f"{name}[{i}]")
+            if len(x) == 0:
+                raise ValueError(f"{name}[{i}] has zero frames: every sequence needs one frame")
+            seqs.append(x)
+        symbols = np.concatenate(seqs)
+        offsets = np.concatenate([[0], np.cumsum([len(x) for x in seqs])]).astype(np.int64)
+    else:
+        symbols = _as_1d_symbols(data, name)
+    if symbols.min() < 0:
+        raise ValueError(f"{name} contains negative symbols (minimum {symbols.min()})")
+    if n_symbols is not None and symbols.max() >= n_symbols:
+        raise ValueError(
+            f"{name} contains symbol {symbols.max()} but the model has n_symbols={n_symbols}"
+        )
+    return SequenceBatch(np.ascontiguousarray(symbols, dtype=np.int64), offsets)
+
+
+def _as_1d_symbols(x: np.ndarray, name: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(
+            f"{name} must hold one symbol per frame, shape (T,) or (T, 1); got {x.shape}"
+        )
+    if np.issubdtype(x.dtype, np.integer):
+        return x.astype(np.int64, copy=False)
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.all(np.isfinite(x)) or np.any(np.mod(x, 1) != 0):
+            raise ValueError(f"{name} must hold integer symbols, found non-integer values")
+        return x.astype(np.int64)
+    raise TypeError(f"{name} must hold integer symbols, got dtype {x.dtype}")

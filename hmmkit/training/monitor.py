@@ -1,0 +1,53 @@
+"""The convergence monitor: log-likelihood history, passes over the data, convergence."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ConvergenceMonitor:
+    """Records the log-likelihood of every EM iteration and decides convergence.
+
+    ``history[i]`` is the log-likelihood of the parameters at the start of
+    iteration ``i`` (computed by its E-step). Training has converged when the last
+    gain is below ``tol``; ``tol=-inf`` runs all ``n_iter`` iterations.
+    ``n_passes`` counts forward-backward passes over the whole data, so that
+    accelerated methods can be compared on work done; ``n_fallbacks`` counts
+    accelerated steps that were replaced by a plain EM step.
+    """
+
+    tol: float = 1e-2
+    n_iter: int = 10
+    verbose: bool = False
+    history: list[float] = field(default_factory=list)
+    n_passes: int = 0
+    n_fallbacks: int = 0
+
+    def report(self, log_likelihood: float, passes: int = 1) -> None:
+        """Record one iteration's log-likelihood and the passes it cost."""
+        self.n_passes += passes
+        if self.verbose:
+            delta = log_likelihood - self.history[-1] if self.history else float("nan")
+            print(
+                f"iter {len(self.history) + 1:4d}  log-likelihood {log_likelihood:.8g}  "
+                f"delta {delta:+.4g}  passes {self.n_passes}",
+                file=sys.stderr,
+            )
+        self.history.append(float(log_likelihood))
+
+    @property
+    def iter(self) -> int:
+        """Number of iterations recorded."""
+        return len(self.history)
+
+    @property
+    def converged(self) -> bool:
+        """True when the last log-likelihood gain is below ``tol``."""
+        return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+
+    @property
+    def done(self) -> bool:
+        """True when training should stop: converged or out of iterations."""
+        return self.converged or self.iter >= self.n_iter

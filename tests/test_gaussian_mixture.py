@@ -1,0 +1,73 @@
+"""The standalone GaussianMixture against scikit-learn, and mixture splitting."""
+
+import numpy as np
+import pytest
+from factories import COVARIANCE_TYPES, random_covars, random_stochastic
+
+from hmmkit import GaussianMixture
+
+mixture = pytest.importorskip("sklearn.mixture")
+
+
+def precision_cholesky(covariances, covariance_type):
+    if covariance_type in ("spherical", "diag"):
+        return 1.0 / np.sqrt(covariances)
+    mats = covariances if covariance_type == "full" else covariances[None]
+    out = np.array([np.linalg.inv(np.linalg.cholesky(c)).T for c in mats])
+    return out if covariance_type == "full" else out[0]
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_score_samples_equal_sklearn(covariance_type):
+    rng = np.random.default_rng(0)
+    m, d = 3, 4
+    ours = GaussianMixture(m, covariance_type)
+    ours.weights_ = random_stochastic(rng, m)
+    ours.means_ = rng.normal(size=(m, d))
+    cov = random_covars(rng, covariance_type, m, d)
+    ours.covariances_ = cov
+    peer = mixture.GaussianMixture(m, covariance_type=covariance_type)
+    peer.weights_, peer.means_, peer.covariances_ = ours.weights_, ours.means_, cov
+    peer.precisions_cholesky_ = precision_cholesky(cov, covariance_type)
+    X = rng.normal(scale=2.0, size=(500, d))
+    np.testing.assert_allclose(ours.score_samples(X), peer.score_samples(X), rtol=1e-8)
+    np.testing.assert_allclose(ours.predict_proba(X), peer.predict_proba(X), atol=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_fit_recovers_a_known_mixture(covariance_type):
+    rng = np.random.default_rng(1)
+    means = np.array([[-5.0, 0.0], [0.0, 5.0], [5.0, -2.0]])
+    X = np.concatenate(
+        [rng.normal(mu, 0.7, size=(n, 2)) for mu, n in zip(means, (600, 900, 1500), strict=True)]
+    )
+    model = GaussianMixture(3, covariance_type, random_state=0, tol=1e-6).fit(X)
+    order = np.argsort(model.means_[:, 0])
+    np.testing.assert_allclose(model.means_[order], means, atol=0.1)
+    np.testing.assert_allclose(model.weights_[order], [0.2, 0.3, 0.5], atol=0.02)
+    assert model.converged_
+    history = np.array(model.monitor_.history)
+    assert np.all(np.diff(history) > -1e-8 * np.abs(history[1:]))
+
+
+def test_mixing_up_splits_the_heaviest_along_its_widest_axis():
+    model = GaussianMixture(2, "diag")
+    model.weights_ = np.array([0.3, 0.7])
+    model.means_ = np.array([[0.0, 0.0], [10.0, 10.0]])
+    model.covariances_ = np.array([[1.0, 1.0], [4.0, 1.0]])
+    model.mix_up(3)
+    np.testing.assert_allclose(model.weights_, [0.3, 0.35, 0.35])
+    np.testing.assert_allclose(model.means_[1:], [[10.4, 10.0], [9.6, 10.0]])
+    np.testing.assert_allclose(model.covariances_[2], [4.0, 1.0])
+
+
+def test_mixing_up_then_refitting_improves_the_fit():
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.normal(-3, 1, (500, 1)), rng.normal(3, 1, (500, 1))])
+    one = GaussianMixture(1, "diag", random_state=0).fit(X)
+    two = GaussianMixture(1, "diag", random_state=0, warm_start=True, tol=1e-8, max_iter=500)
+    two.fit(X).mix_up(2)
+    assert two.n_components == 2
+    two.fit(X)
+    assert two.score(X) > one.score(X) + 0.1
+    np.testing.assert_allclose(np.sort(two.means_[:, 0]), [-3, 3], atol=0.2)

@@ -1,0 +1,109 @@
+"""Saving and loading: round trips, atomic writes, clear errors on foreign or broken files."""
+
+import json
+
+import numpy as np
+import pytest
+from factories import KINDS, make_model, sample_sequences
+
+import hmmkit.io
+from hmmkit import GaussianHMM, GaussianMixture, ModelFileError, load
+
+
+@pytest.mark.parametrize("family,covariance_type", KINDS)
+def test_round_trip_scores_the_same(tmp_path, family, covariance_type):
+    model = make_model(family, covariance_type, np.random.default_rng(0))
+    seqs = sample_sequences(model, [30, 10])
+    path = tmp_path / "model.hmmkit"
+    model.save(path)
+    again = load(path)
+    assert type(again) is type(model)
+    assert again.get_params() == model.get_params()
+    assert again.score(seqs) == model.score(seqs)
+
+
+def test_trained_model_keeps_its_history(tmp_path):
+    seqs = [np.random.default_rng(1).normal(size=(40, 2))]
+    model = GaussianHMM(2, n_iter=4, tol=-np.inf, random_state=0).fit(seqs)
+    model.save(tmp_path / "m.npz")
+    assert load(tmp_path / "m.npz").monitor_.history == model.monitor_.history
+
+
+def test_gaussian_mixture_round_trip(tmp_path):
+    X = np.random.default_rng(2).normal(size=(200, 2))
+    model = GaussianMixture(2, "tied", random_state=0).fit(X)
+    model.save(tmp_path / "gm")
+    np.testing.assert_array_equal(load(tmp_path / "gm").score_samples(X), model.score_samples(X))
+
+
+def test_truncated_file_is_refused(tmp_path):
+    model = make_model("gaussian", "full", np.random.default_rng(3))
+    path = tmp_path / "m.npz"
+    model.save(path)
+    data = path.read_bytes()
+    for cut in (0, 10, len(data) // 2, len(data) - 5):
+        broken = tmp_path / f"cut{cut}.npz"
+        broken.write_bytes(data[:cut])
+        with pytest.raises(ModelFileError):
+            load(broken)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ModelFileError, match="not"):
+        load(text)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.arange(3))
+    with pytest.raises(ModelFileError, match="not an hmmkit model"):
+        load(other)
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.npz")
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    path = tmp_path / "future.npz"
+    meta = {
+        "format": "hmmkit-model",
+        "version": 99,
+        "class": "GaussianHMM",
+        "params": {},
+        "arrays": [],
+    }
+    np.savez(path, __hmmkit__=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    with pytest.raises(ModelFileError, match="version"):
+        load(path)
+
+
+def test_inconsistent_parameters_are_refused(tmp_path):
+    model = make_model("gaussian", "diag", np.random.default_rng(4))
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as archive:
+        arrays = dict(archive)
+    arrays["transmat_"] = arrays["transmat_"] * 2
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ModelFileError, match="transmat_"):
+        load(tmp_path / "bad.npz")
+
+
+def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    first = make_model("gaussian", "diag", np.random.default_rng(5))
+    first.save(path)
+    before = path.read_bytes()
+
+    def explode(handle, **arrays):
+        handle.write(b"partial garbage")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(hmmkit.io.np, "savez", explode)
+    second = make_model("gaussian", "diag", np.random.default_rng(6))
+    with pytest.raises(OSError, match="disk full"):
+        second.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match="unfitted"):
+        GaussianHMM(2).save(tmp_path / "m.npz")
