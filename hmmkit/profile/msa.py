@@ -1,0 +1,476 @@
+"""Multiple sequence alignments for profile building: reading (via Biopython) and digitising.
+
+Residues are stored as Easel's digital codes, the codes HMMER counts with: for an
+alphabet of K canonical residues the layout is ``canonical (0..K-1)``, gap ``-`` (K),
+the degenerate codes, the all-degenerate ``X``/``N`` (Kp-3), the non-residue ``*``
+(Kp-2) and missing data ``~`` (Kp-1). Degenerate residues are counted as HMMER does:
+their weight is split equally over the canonical residues they stand for.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from numba import njit
+
+from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
+
+#: Extra input letters each alphabet accepts as synonyms, as Easel defines them.
+_SYNONYMS = {
+    "amino": {"_": "-", ".": "-"},
+    "DNA": {"U": "T", "X": "N", "I": "A", "_": "-", ".": "-"},
+    "RNA": {"T": "U", "X": "N", "I": "A", "_": "-", ".": "-"},
+}
+
+_INVALID = 255
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    """Easel's digital code layout for one alphabet, with per-code lookup arrays."""
+
+    alphabet: Alphabet
+    letters: str  # one letter per digital code 0..Kp-1
+    inmap: np.ndarray  # (256,) uint8: input byte -> digital code, 255 if invalid
+    degeneracy: np.ndarray  # (Kp, K) float: 1 where a code denotes a canonical residue
+    ndegen: np.ndarray  # (Kp,) number of canonical residues a code denotes (0: none)
+
+    @property
+    def K(self) -> int:
+        """Number of canonical residues."""
+        return self.alphabet.size
+
+    @property
+    def Kp(self) -> int:
+        """Total number of digital codes."""
+        return len(self.letters)
+
+    @property
+    def gap(self) -> int:
+        """Digital code of the gap symbol."""
+        return self.K
+
+    @property
+    def any(self) -> int:
+        """Digital code of the all-degenerate residue (X or N)."""
+        return self.Kp - 3
+
+    @property
+    def nonresidue(self) -> int:
+        """Digital code of the non-residue ``*``."""
+        return self.Kp - 2
+
+    @property
+    def missing(self) -> int:
+        """Digital code of missing data ``~``."""
+        return self.Kp - 1
+
+    def is_residue(self) -> np.ndarray:
+        """(Kp,) bool: canonical or degenerate residue codes (Easel's XIsResidue)."""
+        codes = np.arange(self.Kp)
+        return (codes < self.K) | ((codes > self.K) & (codes < self.Kp - 2))
+
+    def is_canonical(self) -> np.ndarray:
+        """(Kp,) bool: canonical residue codes."""
+        return np.arange(self.Kp) < self.K
+
+    def count_matrix(self) -> np.ndarray:
+        """(Kp, K) float32 weights with which each code is counted (esl_abc_FCount).
+
+        Canonical codes count 1 for themselves, degenerate codes 1/n for each of the n
+        residues they denote; gap, ``*`` and ``~`` count nothing.
+        """
+        m = np.zeros((self.Kp, self.K), dtype=np.float32)
+        for x in range(self.Kp):
+            if self.ndegen[x] > 0:
+                m[x] = self.degeneracy[x] / np.float32(self.ndegen[x])
+        return m
+
+
+@cache
+def code_table(alphabet: Alphabet | str) -> CodeTable:
+    """The digital code table of an alphabet (amino, DNA or RNA)."""
+    alphabet = get_alphabet(alphabet)
+    degenerate = "".join(alphabet.degenerate)
+    letters = alphabet.symbols + "-" + degenerate + "*~"
+    kp, k = len(letters), alphabet.size
+    inmap = np.full(256, _INVALID, dtype=np.uint8)
+    for code, letter in enumerate(letters):
+        inmap[ord(letter)] = code
+        inmap[ord(letter.lower())] = code
+    for src, dst in _SYNONYMS.get(alphabet.name, {"_": "-", ".": "-"}).items():
+        inmap[ord(src)] = letters.index(dst)
+        inmap[ord(src.lower())] = letters.index(dst)
+    degeneracy = np.zeros((kp, k))
+    for code in range(k):
+        degeneracy[code, code] = 1.0
+    for letter, meaning in alphabet.degenerate.items():
+        code = letters.index(letter)
+        for c in meaning:
+            degeneracy[code, alphabet.symbols.index(c)] = 1.0
+    ndegen = degeneracy.sum(axis=1).astype(np.int64)
+    return CodeTable(alphabet, letters, inmap, degeneracy, ndegen)
+
+
+@dataclass
+class DigitalMSA:
+    """A digitised multiple alignment: ``codes`` is (nseq, alen) of Easel digital codes.
+
+    Alignment-level annotation follows Stockholm: ``reference`` (``#=GC RF``),
+    ``consensus_structure`` (``SS_cons``), ``model_mask`` (``MM``) and Pfam score
+    cutoffs (``GA``, ``TC``, ``NC``) as (per-sequence, per-domain) pairs.
+    """
+
+    alphabet: Alphabet
+    names: list[str]
+    codes: np.ndarray
+    name: str | None = None
+    accession: str | None = None
+    description: str | None = None
+    reference: str | None = None
+    consensus_structure: str | None = None
+    model_mask: str | None = None
+    gathering: tuple[float, float] | None = None
+    trusted: tuple[float, float] | None = None
+    noise: tuple[float, float] | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.alphabet = get_alphabet(self.alphabet)
+        self.codes = np.ascontiguousarray(self.codes, dtype=np.uint8)
+        if self.codes.ndim != 2:
+            raise ValueError(f"codes must be a (nseq, alen) array, got shape {self.codes.shape}")
+        if len(self.names) != self.codes.shape[0]:
+            raise ValueError(
+                f"names has {len(self.names)} entries but codes has {self.codes.shape[0]} rows"
+            )
+        if self.codes.size and int(self.codes.max()) >= code_table(self.alphabet).Kp:
+            raise ValueError("codes holds values outside the alphabet's digital codes")
+        for label in ("reference", "consensus_structure", "model_mask"):
+            value = getattr(self, label)
+            if value is not None and len(value) != self.alen:
+                raise ValueError(f"{label} has length {len(value)}, alignment has {self.alen}")
+
+    @property
+    def nseq(self) -> int:
+        """Number of sequences."""
+        return self.codes.shape[0]
+
+    @property
+    def alen(self) -> int:
+        """Number of alignment columns."""
+        return self.codes.shape[1]
+
+    @property
+    def table(self) -> CodeTable:
+        """The digital code table of this alignment's alphabet."""
+        return code_table(self.alphabet)
+
+    def text(self) -> list[str]:
+        """The aligned sequences as text (upper case, ``-`` gaps, ``~`` missing data)."""
+        letters = np.frombuffer(self.table.letters.encode(), dtype=np.uint8)
+        return [letters[row].tobytes().decode() for row in self.codes]
+
+    def with_codes(self, codes: np.ndarray) -> DigitalMSA:
+        """A copy of this alignment with other digital codes (same shape)."""
+        return replace(self, codes=codes)
+
+
+def digitize(sequence: str, alphabet: Alphabet | str, *, label: str = "sequence") -> np.ndarray:
+    """Convert aligned text to Easel digital codes; ValueError naming any invalid letter."""
+    table = code_table(alphabet)
+    raw = np.frombuffer(sequence.encode("ascii", errors="replace"), dtype=np.uint8)
+    codes = table.inmap[raw]
+    bad = np.flatnonzero(codes == _INVALID)
+    if bad.size:
+        pos = int(bad[0])
+        raise ValueError(
+            f"{label}: character {sequence[pos]!r} at column {pos + 1} is not valid in the "
+            f"{table.alphabet.name} alphabet"
+        )
+    return codes
+
+
+def _guess_one(counts: np.ndarray) -> str | None:
+    """Easel's esl_abc_GuessAlphabet on 26 letter counts: 'amino', 'DNA', 'RNA' or None."""
+
+    def ct(letters: str) -> tuple[int, int]:
+        vals = [int(counts[ord(c) - 65]) for c in letters]
+        return sum(v for v in vals if v > 0), sum(1 for v in vals if v > 0)
+
+    n = int(counts.sum())
+    n1, x1 = ct("EFIJLOPQZ")
+    n2, x2 = ct("ACG")
+    n3, x3 = ct("DHKMRSVWY")
+    nt, xt = ct("T")
+    nu, xu = ct("U")
+    nx = int(counts[ord("X") - 65])
+    nn, xn = ct("N")
+    if n <= 10:
+        return None
+    if n > 2000 and nn == n:
+        return "DNA"
+    if n1 > 0:
+        return "amino"
+    if n - (n2 + nt + nn) <= 0.02 * n and x2 + xt == 4:
+        return "DNA"
+    if n - (n2 + nu + nn) <= 0.02 * n and x2 + xu == 4:
+        return "RNA"
+    if n - (n1 + n2 + n3 + nn + nt + nx) <= 0.02 * n and n3 > n2 and x1 + x2 + x3 + xn + xt >= 15:
+        return "amino"
+    return None
+
+
+def _letter_counts(text: str, limit: int | None = None) -> np.ndarray:
+    raw = np.frombuffer(text.upper().encode("ascii", errors="replace"), dtype=np.uint8)
+    raw = raw[(raw >= 65) & (raw <= 90)]
+    if limit is not None:
+        raw = raw[:limit]
+    return np.bincount(raw - 65, minlength=26)
+
+
+def guess_alphabet(sequences: list[str]) -> Alphabet:
+    """Guess amino/DNA/RNA from aligned text as Easel's esl_msa_GuessAlphabet does.
+
+    Each sequence is classified on its own (first 10,001 letters); mixed calls or no
+    calls fall back to the composition of the whole alignment. ValueError if undecided.
+    """
+    calls = [_guess_one(_letter_counts(s, 10001)) for s in sequences]
+    n_amino, n_dna, n_rna = (calls.count(c) for c in ("amino", "DNA", "RNA"))
+    guess = None
+    if n_amino > 0 and n_dna + n_rna == 0:
+        guess = "amino"
+    elif n_dna > 0 and n_rna + n_amino == 0:
+        guess = "DNA"
+    elif n_rna > 0 and n_dna + n_amino == 0:
+        guess = "RNA"
+    elif n_dna + n_rna > 0 and n_amino == 0:
+        guess = "DNA"
+    if guess is None:
+        guess = _guess_one(_letter_counts("".join(sequences), 10001))
+    if guess is None:
+        raise ValueError("cannot guess the alphabet of the alignment; pass alphabet=")
+    return {"amino": AMINO, "DNA": DNA, "RNA": RNA}[guess]
+
+
+def from_text(
+    names: list[str],
+    aligned: list[str],
+    alphabet: Alphabet | str | None = None,
+    **annotation,
+) -> DigitalMSA:
+    """Build a DigitalMSA from aligned text rows (alphabet guessed when not given)."""
+    if not aligned:
+        raise ValueError("an alignment needs at least one sequence")
+    lengths = {len(s) for s in aligned}
+    if len(lengths) != 1:
+        raise ValueError(f"aligned sequences differ in length: {sorted(lengths)}")
+    alphabet = guess_alphabet(aligned) if alphabet is None else get_alphabet(alphabet)
+    codes = np.empty((len(aligned), lengths.pop()), dtype=np.uint8)
+    for row, (label, seq) in enumerate(zip(names, aligned, strict=True)):
+        codes[row] = digitize(seq, alphabet, label=label)
+    return DigitalMSA(alphabet, list(names), codes, **annotation)
+
+
+# --------------------------------------------------------------------------- reading
+
+_FORMATS = ("stockholm", "afa", "a2m")
+
+
+def _stockholm_gf(block: str) -> dict[str, list[str]]:
+    """The ``#=GF`` lines of one Stockholm record (Biopython drops them)."""
+    tags: dict[str, list[str]] = {}
+    for line in block.splitlines():
+        if line.startswith("#=GF"):
+            parts = line[4:].strip().split(None, 1)
+            if parts:
+                tags.setdefault(parts[0], []).append(parts[1].strip() if len(parts) > 1 else "")
+    return tags
+
+
+def _cutoff(values: list[str] | None) -> tuple[float, float] | None:
+    if not values:
+        return None
+    numbers = [float(v) for v in values[0].replace(";", " ").split()]
+    if not numbers:
+        return None
+    return (numbers[0], numbers[1] if len(numbers) > 1 else numbers[0])
+
+
+def _read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
+    from Bio import AlignIO
+
+    blocks = [b for b in re.split(r"(?m)^(?=# STOCKHOLM)", text) if b.strip()]
+    alignments = list(AlignIO.parse(io.StringIO(text), "stockholm"))
+    if len(alignments) != len(blocks):
+        raise ValueError("Stockholm file: could not match alignments to their header blocks")
+    result = []
+    for aln, block in zip(alignments, blocks, strict=True):
+        gf = _stockholm_gf(block)
+        cols = aln.column_annotations
+        result.append(
+            from_text(
+                [rec.id for rec in aln],
+                [str(rec.seq) for rec in aln],
+                alphabet,
+                name=gf["ID"][0] if "ID" in gf else None,
+                accession=gf["AC"][0] if "AC" in gf else None,
+                description=" ".join(gf["DE"]) if "DE" in gf else None,
+                reference=cols.get("reference_annotation"),
+                consensus_structure=cols.get("secondary_structure"),
+                model_mask=cols.get("model_mask"),
+                gathering=_cutoff(gf.get("GA")),
+                trusted=_cutoff(gf.get("TC")),
+                noise=_cutoff(gf.get("NC")),
+            )
+        )
+    return result
+
+
+def _read_afa(text: str, alphabet) -> list[DigitalMSA]:
+    from Bio import AlignIO
+
+    aln = AlignIO.read(io.StringIO(text), "fasta")
+    return [from_text([rec.id for rec in aln], [str(rec.seq) for rec in aln], alphabet)]
+
+
+def _a2m_dotless(records: list[tuple[str, str]]) -> tuple[list[str], str]:
+    """Align A2M rows whose insertions are not padded with dots (inserts flushed left)."""
+    pieces = []  # per sequence: list of (insert run, consensus char) ... + trailing insert
+    for name, seq in records:
+        seq = seq.replace(".", "")
+        runs, current = [], []
+        for c in seq:
+            if c.islower():
+                current.append(c)
+            else:
+                runs.append("".join(current))
+                runs.append(c)
+                current = []
+        runs.append("".join(current))
+        pieces.append((name, runs))
+    n_cons = {len(r) for _, r in pieces}
+    if len(n_cons) != 1:
+        raise ValueError("A2M: sequences have different numbers of consensus columns")
+    width = [max(len(r[j]) for _, r in pieces) for j in range(0, n_cons.pop(), 2)]
+    rows = []
+    for _, runs in pieces:
+        out = []
+        for j, run in enumerate(runs):
+            out.append(run.ljust(width[j // 2], ".") if j % 2 == 0 else run)
+        rows.append("".join(out))
+    rf = "".join(("." * width[j // 2]) if j % 2 == 0 else "x" for j in range(len(pieces[0][1])))
+    return rows, rf
+
+
+def _read_a2m(text: str, alphabet) -> list[DigitalMSA]:
+    from Bio import SeqIO
+
+    records = [(r.id, str(r.seq)) for r in SeqIO.parse(io.StringIO(text), "fasta")]
+    if not records:
+        raise ValueError("A2M file holds no sequences")
+    try:
+        from Bio import Align
+
+        aln = Align.read(io.StringIO(text), "a2m")
+        state = aln.column_annotations["state"]
+        rows = [aln[i] for i in range(len(aln.sequences))]
+        rf = "".join("x" if s == "D" else "." for s in state)
+    except (AssertionError, ValueError, KeyError):
+        rows, rf = _a2m_dotless(records)
+    return [from_text([r[0] for r in records], rows, alphabet, reference=rf)]
+
+
+def _guess_format(text: str, filename: str | None) -> str:
+    suffix = Path(filename).suffix.lower() if filename else ""
+    if suffix in (".sto", ".stk", ".sth", ".stockholm"):
+        return "stockholm"
+    if suffix == ".a2m":
+        return "a2m"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if first.startswith("# STOCKHOLM"):
+        return "stockholm"
+    if first.startswith(">"):
+        lengths = {
+            len("".join(chunk.splitlines()[1:]).replace(" ", "")) for chunk in text.split(">")[1:]
+        }
+        return "afa" if len(lengths) == 1 else "a2m"
+    raise ValueError(
+        f"cannot tell the alignment format of {filename or 'the input'}; "
+        f"pass format= one of {_FORMATS}"
+    )
+
+
+def read_alignments(
+    source: str | os.PathLike | IO[str],
+    alphabet: Alphabet | str | None = None,
+    *,
+    format: str | None = None,
+) -> list[DigitalMSA]:
+    """Read every alignment of a Stockholm, aligned FASTA or A2M file.
+
+    ``format`` is one of 'stockholm', 'afa' (aligned FASTA) or 'a2m'; guessed from the
+    file name and content when omitted. The alphabet is guessed as HMMER does unless
+    given. Unnamed alignments take the file name without its extension as name.
+    """
+    filename = None
+    if hasattr(source, "read"):
+        text = source.read()
+        filename = getattr(source, "name", None)
+    else:
+        filename = os.fspath(source)
+        with open(filename) as handle:
+            text = handle.read()
+    if not text.strip():
+        raise ValueError(f"{filename or 'alignment input'} is empty")
+    fmt = (format or _guess_format(text, filename)).lower()
+    if fmt in ("fasta", "aligned-fasta"):
+        fmt = "afa"
+    readers = {"stockholm": _read_stockholm, "afa": _read_afa, "a2m": _read_a2m}
+    if fmt not in readers:
+        raise ValueError(f"format must be one of {_FORMATS}, got {format!r}")
+    alignments = readers[fmt](text, None if alphabet is None else get_alphabet(alphabet))
+    if not alignments:
+        raise ValueError(f"{filename or 'alignment input'} holds no alignment")
+    if isinstance(filename, str):
+        stem = Path(filename).stem
+        for aln in alignments:
+            if aln.name is None:
+                aln.name = stem
+    return alignments
+
+
+def read_alignment(
+    source: str | os.PathLike | IO[str],
+    alphabet: Alphabet | str | None = None,
+    *,
+    format: str | None = None,
+) -> DigitalMSA:
+    """Read the first alignment of a file (see :func:`read_alignments`)."""
+    return read_alignments(source, alphabet, format=format)[0]
+
+
+@njit(cache=True, nogil=True)
+def _jenkins_hash(codes):
+    mask = 0xFFFFFFFF
+    val = 0
+    for x in codes:
+        val = (val + x) & mask
+        val = (val + (val << 10)) & mask
+        val ^= val >> 6
+    val = (val + (val << 3)) & mask
+    val ^= val >> 11
+    val = (val + (val << 15)) & mask
+    return val
+
+
+def checksum(msa: DigitalMSA) -> int:
+    """HMMER's CKSUM of an alignment: Jenkins one-at-a-time hash of its digital codes."""
+    return int(_jenkins_hash(msa.codes.ravel().astype(np.int64)))

@@ -1,0 +1,175 @@
+"""Reading and digitising alignments, checked against Easel's reader (pyhmmer)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from hmmkit.profile import AMINO, DNA, RNA
+from hmmkit.profile.msa import (
+    DigitalMSA,
+    checksum,
+    code_table,
+    digitize,
+    from_text,
+    guess_alphabet,
+    read_alignment,
+    read_alignments,
+)
+
+pyhmmer = pytest.importorskip("pyhmmer")
+
+FILES = [
+    "protein/tutorial/globins4.sto",
+    "protein/tutorial/fn3.sto",
+    "protein/tutorial/Pkinase.sto",
+    "protein/tutorial/MADE1.sto",
+    "protein/pyhmmer/LuxC.sto",
+    "protein/pyhmmer/LuxC.faa",
+]
+
+
+def text(value):
+    """pyhmmer strings may be bytes or str depending on the version."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def easel_read(path, fmt=None):
+    with pyhmmer.easel.MSAFile(str(path), digital=True, format=fmt) as handle:
+        return handle.read(), handle.alphabet
+
+
+@pytest.mark.parametrize("relpath", FILES)
+def test_alignment_matches_easel(shared_data, relpath):
+    path = shared_data / relpath
+    ours = read_alignment(path)
+    theirs, abc = easel_read(path)
+    assert ours.alphabet.name.lower() == ("amino" if abc.is_amino() else "dna")
+    assert ours.nseq == len(theirs.sequences)
+    assert ours.alen == len(theirs.alignment[0])
+    assert ours.names == [text(n) for n in theirs.names]
+    assert ours.text() == [text(r).upper().replace(".", "-") for r in theirs.textize().alignment]
+    assert checksum(ours) == theirs.checksum()
+    if theirs.name is not None:
+        assert ours.name == text(theirs.name)
+    if theirs.accession is not None:
+        assert ours.accession == text(theirs.accession)
+    if theirs.reference is not None:
+        assert ours.reference == text(theirs.reference)
+    else:
+        assert ours.reference is None
+
+
+def test_stockholm_annotation(shared_data):
+    made1 = read_alignment(shared_data / "protein/tutorial/MADE1.sto")
+    assert made1.alphabet == DNA
+    assert made1.description.startswith("MADE1 (MAriner Derived Element 1)")
+    assert made1.gathering == (15.98, 15.98)
+    assert made1.trusted == (32.0, 32.0)
+    pkinase = read_alignment(shared_data / "protein/tutorial/Pkinase.sto")
+    assert pkinase.noise == (26.9, 26.9)
+
+
+def test_fasta_and_stockholm_forms_agree(shared_data):
+    sto = read_alignment(shared_data / "protein/pyhmmer/LuxC.sto")
+    afa = read_alignment(shared_data / "protein/pyhmmer/LuxC.faa")
+    np.testing.assert_array_equal(sto.codes, afa.codes)
+    assert afa.name == "LuxC"  # unnamed alignments take the file name
+
+
+A2M_DOTTED = """>s1 first
+ACDaa-EF
+>s2
+AC-c.DEF
+>s3
+ACD..-EF
+"""
+A2M_DOTLESS = """>s1 first
+ACDaa-EF
+>s2
+AC-cDEF
+>s3
+ACD-EF
+"""
+
+
+@pytest.mark.parametrize("text", [A2M_DOTTED, A2M_DOTLESS])
+def test_a2m_insert_columns(tmp_path, text):
+    path = tmp_path / "small.a2m"
+    path.write_text(text)
+    ours = read_alignment(path, "amino")
+    assert ours.reference == "xxx..xxx"
+    assert ours.text() == ["ACDAA-EF", "AC-C-DEF", "ACD---EF"]
+
+
+def test_a2m_matches_easel(tmp_path):
+    path = tmp_path / "small.a2m"
+    path.write_text(A2M_DOTTED)
+    ours = read_alignment(path, "amino")
+    theirs, _ = easel_read(path, "a2m")
+    assert ours.reference == text(theirs.reference)
+    assert ours.text() == [text(r).upper().replace(".", "-") for r in theirs.textize().alignment]
+
+
+def test_digital_layout_is_easels():
+    assert code_table(AMINO).letters == "ACDEFGHIKLMNPQRSTVWY-BJZOUX*~"
+    assert code_table(DNA).letters == "ACGT-RYMKSWHBVDN*~"
+    assert code_table(RNA).letters == "ACGU-RYMKSWHBVDN*~"
+    for abc in (AMINO, DNA):
+        alphabet = pyhmmer.easel.Alphabet.amino() if abc is AMINO else pyhmmer.easel.Alphabet.dna()
+        assert code_table(abc).letters == alphabet.symbols
+
+
+def test_degenerate_residues_counted_as_easel():
+    table = code_table(AMINO)
+    counts = table.count_matrix()
+    b = table.letters.index("B")
+    assert counts[b, AMINO.symbols.index("D")] == pytest.approx(0.5)
+    assert counts[b, AMINO.symbols.index("N")] == pytest.approx(0.5)
+    assert counts[table.any].sum() == pytest.approx(1.0)
+    assert counts[table.any].max() == pytest.approx(1 / 20)
+    assert counts[table.gap].sum() == 0 and counts[table.nonresidue].sum() == 0
+    assert counts[table.letters.index("U"), AMINO.symbols.index("C")] == 1.0
+    dna = code_table(DNA)
+    assert dna.count_matrix()[dna.letters.index("R")].tolist() == [0.5, 0.0, 0.5, 0.0]
+    # synonyms Easel accepts: '.' and '_' are gaps, U reads as T in DNA, X as N
+    assert digitize("a.u_x", DNA).tolist() == [0, 4, 3, 4, dna.any]
+
+
+def test_digitize_rejects_invalid_letters():
+    with pytest.raises(ValueError, match=r"seq7.*'J'.*column 3"):
+        digitize("ACJT", DNA, label="seq7")
+
+
+def test_guess_alphabet():
+    assert guess_alphabet(["ACGTACGTAAGGTTCC"]) == DNA
+    assert guess_alphabet(["ACGUACGUAAGGUUCC"]) == RNA
+    assert guess_alphabet(["MKVLEFWPQRST"]) == AMINO
+    with pytest.raises(ValueError, match="alphabet"):
+        guess_alphabet(["ACG"])
+
+
+def test_from_text_checks_lengths_and_names():
+    with pytest.raises(ValueError, match="differ in length"):
+        from_text(["a", "b"], ["ACGT", "ACG"], DNA)
+    with pytest.raises(ValueError, match="names"):
+        DigitalMSA(DNA, ["a"], np.zeros((2, 3), dtype=np.uint8))
+
+
+def test_multiple_stockholm_records():
+    text = (
+        "# STOCKHOLM 1.0\n#=GF ID one\na ACGT\nb AC-T\n//\n"
+        "# STOCKHOLM 1.0\n#=GF ID two\nc ACGTT\n//\n"
+    )
+    alignments = read_alignments(io.StringIO(text), "DNA")
+    assert [a.name for a in alignments] == ["one", "two"]
+    assert [a.alen for a in alignments] == [4, 5]
+
+
+def test_unknown_format_is_reported(tmp_path):
+    path = tmp_path / "junk.txt"
+    path.write_text("hello\n")
+    with pytest.raises(ValueError, match="format"):
+        read_alignment(path)
