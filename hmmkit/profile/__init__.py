@@ -1,6 +1,19 @@
 """Profile HMMs: build from alignments as HMMER does, read/write HMMER3, search and align."""
 
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
+from .build import build
 from .model import ProfileHMM
+from .msa import DigitalMSA, read_alignment, read_alignments
 
-__all__ = ["AMINO", "DNA", "RNA", "Alphabet", "ProfileHMM", "get_alphabet"]
+__all__ = [
+    "AMINO",
+    "DNA",
+    "RNA",
+    "Alphabet",
+    "DigitalMSA",
+    "ProfileHMM",
+    "build",
+    "get_alphabet",
+    "read_alignment",
+    "read_alignments",
+]
