@@ -2,6 +2,7 @@
 
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
 from .build import build
+from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
 from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
 
@@ -14,6 +15,10 @@ __all__ = [
     "ProfileHMM",
     "build",
     "get_alphabet",
+    "iter_hmmer",
     "read_alignment",
     "read_alignments",
+    "read_hmmer",
+    "read_hmmer_all",
+    "write_hmmer",
 ]

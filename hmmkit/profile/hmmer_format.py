@@ -1,0 +1,363 @@
+"""HMMER3 ASCII profile files: write HMMER3/f, read HMMER3/a..f (e.g. Pfam models).
+
+Probabilities are stored as negative natural logarithms with five decimals, ``*`` for a
+probability of zero. :func:`read_hmmer` returns the first model of a file,
+:func:`read_hmmer_all` every model, :func:`iter_hmmer` iterates lazily;
+:func:`write_hmmer` writes one model or several.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO
+
+import numpy as np
+
+from .alphabet import AMINO, DNA, RNA
+from .model import ProfileHMM
+
+_ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
+_ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}
+_STATS_ORDER = ("MSV", "VITERBI", "FORWARD")
+_FORMATS = "abcdef"
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _probs(row: Iterable[float]) -> str:
+    """Probability fields ' %8.5f' of -ln p ('*' for zero), computed in single precision
+    from the float32 value as HMMER does, so files written here match hmmbuild's."""
+    p = np.asarray(row, dtype=np.float32)
+    with np.errstate(divide="ignore"):
+        scores = (-np.log(p.astype(np.float64))).astype(np.float32)
+    fields = []
+    for prob, score in zip(p.tolist(), scores.tolist(), strict=True):
+        if prob <= 0.0:
+            fields.append(f" {'*':>8s}")
+        elif prob >= 1.0:
+            fields.append(f" {0.0:8.5f}")
+        else:
+            fields.append(f" {score:8.5f}")
+    return "".join(fields)
+
+
+def format_hmmer(model: ProfileHMM) -> str:
+    """The HMMER3/f text of one model (ending with ``//``)."""
+    model.validate()
+    M, abc = model.M, model.alphabet
+    out = ["HMMER3/f [hmmkit]"]
+    out.append(f"NAME  {model.name}")
+    if model.accession:
+        out.append(f"ACC   {model.accession}")
+    if model.description:
+        out.append(f"DESC  {model.description}")
+    out.append(f"LENG  {M}")
+    if model.max_length is not None and model.max_length > 0:
+        out.append(f"MAXL  {model.max_length}")
+    out.append(f"ALPH  {_ALPH_NAMES[abc.name]}")
+    annotations = {
+        "reference": model.reference,
+        "model_mask": model.model_mask,
+        "consensus": model.consensus,
+        "consensus_structure": model.consensus_structure,
+    }
+    for label, value in annotations.items():
+        if value is not None and len(value) != M:
+            raise ValueError(f"{label} has length {len(value)}, the model has {M} nodes")
+    if model.reference is not None and " " in model.reference:
+        raise ValueError("reference annotation (RF) may not contain spaces")
+    yes = {True: "yes", False: "no"}
+    out.append(f"RF    {yes[model.reference is not None]}")
+    out.append(f"MM    {yes[model.model_mask is not None]}")
+    out.append(f"CONS  {yes[model.consensus is not None]}")
+    out.append(f"CS    {yes[model.consensus_structure is not None]}")
+    out.append(f"MAP   {yes[model.alignment_map is not None]}")
+    if model.nseq is not None and model.nseq > 0:
+        out.append(f"NSEQ  {model.nseq}")
+    if model.effn is not None and model.effn >= 0:
+        out.append(f"EFFN  {model.effn:f}")
+    if model.checksum is not None:
+        out.append(f"CKSUM {model.checksum}")
+    nucleic = abc.name in ("DNA", "RNA")
+    for tag, cut in (("GA", model.gathering), ("TC", model.trusted), ("NC", model.noise)):
+        if cut is not None:
+            out.append(f"{tag}    {cut[0]:.2f}" + ("" if nucleic else f" {cut[1]:.2f}"))
+    if model.stats:
+        missing = [s for s in _STATS_ORDER if s not in model.stats]
+        if missing:
+            raise ValueError(f"stats lacks {missing}; need MSV, VITERBI and FORWARD")
+        for label in _STATS_ORDER:
+            a, b = model.stats[label]
+            out.append(f"STATS LOCAL {label:<8s} {a:8.4f} {b:8.5f}")
+    out.append("HMM     " + "".join(f"     {c}   " for c in abc.symbols))
+    names = ("m->m", "m->i", "m->d", "i->m", "i->i", "d->m", "d->d")
+    out.append("        " + " ".join(f"{n:>8s}" for n in names))
+    if model.composition is not None:
+        out.append("  COMPO " + _probs(model.composition))
+    t, mat, ins = model.transitions, model.match_emissions, model.insert_emissions
+    out.append("        " + _probs(ins[0]))
+    out.append("        " + _probs(t[0]))
+    amap = model.alignment_map
+    for k in range(1, M + 1):
+        map_field = f" {int(amap[k - 1]):6d}" if amap is not None else f" {'-':>6s}"
+        if model.model_mask is not None and model.model_mask[k - 1] == "m":
+            cons = "x" if abc.name == "amino" else "n"
+        elif model.consensus is not None:
+            cons = model.consensus[k - 1]
+        else:
+            cons = "-"
+        rf = model.reference[k - 1] if model.reference is not None else "-"
+        mm = model.model_mask[k - 1] if model.model_mask is not None else "-"
+        cs = model.consensus_structure[k - 1] if model.consensus_structure is not None else "-"
+        out.append(f" {k:6d} " + _probs(mat[k]) + map_field + f" {cons} {rf} {mm} {cs}")
+        out.append("        " + _probs(ins[k]))
+        out.append("        " + _probs(t[k]))
+    out.append("//")
+    return "\n".join(out) + "\n"
+
+
+def write_hmmer(
+    models: ProfileHMM | Iterable[ProfileHMM], destination: str | os.PathLike | IO[str]
+) -> None:
+    """Write one model (or several, one after the other) as HMMER3/f text.
+
+    ``destination`` is a path or an open text handle. E-value parameters are written
+    as STATS lines when the model's ``stats`` holds MSV, VITERBI and FORWARD.
+    """
+    if isinstance(models, ProfileHMM):
+        models = [models]
+    text = "".join(format_hmmer(m) for m in models)
+    if hasattr(destination, "write"):
+        destination.write(text)
+    else:
+        with open(destination, "w") as handle:
+            handle.write(text)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+class _Lines:
+    """Line reader that knows its line number, for error messages."""
+
+    def __init__(self, handle: IO[str], label: str):
+        self.handle = handle
+        self.label = label
+        self.number = 0
+
+    def next(self, what: str) -> str:
+        """The next line (without newline); ValueError at end of file."""
+        line = self.handle.readline()
+        if not line:
+            raise ValueError(
+                f"{self.label}, line {self.number + 1}: file ends early (expected {what})"
+            )
+        self.number += 1
+        return line.rstrip("\r\n")
+
+    def error(self, message: str) -> ValueError:
+        return ValueError(f"{self.label}, line {self.number}: {message}")
+
+
+def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndarray:
+    if len(fields) < n:
+        raise lines.error(f"{what}: expected {n} values, found {len(fields)}")
+    out = np.empty(n)
+    for j, token in enumerate(fields[:n]):
+        if token == "*":
+            out[j] = 0.0
+            continue
+        try:
+            out[j] = math.exp(-float(token))
+        except ValueError:
+            raise lines.error(f"{what}: {token!r} is not a number or '*'") from None
+    return out
+
+
+def _parse_cutoff(value: str, lines: _Lines) -> tuple[float, float]:
+    try:
+        numbers = [float(v) for v in value.replace(";", " ").split()]
+    except ValueError:
+        raise lines.error(f"bad score cutoff {value!r}") from None
+    if not numbers:
+        raise lines.error("empty score cutoff")
+    return numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]
+
+
+def _read_one(lines: _Lines, first: str) -> ProfileHMM:
+    magic = first.split()[0] if first.split() else ""
+    if not (magic.startswith("HMMER3/") and len(magic) == 8 and magic[7] in _FORMATS):
+        if magic.startswith("HMMER2"):
+            raise lines.error("HMMER2 files are not supported; convert with hmmconvert")
+        raise lines.error(f"not a HMMER3 profile file (first line {first[:40]!r})")
+    version = magic[7]
+    header: dict[str, str] = {}
+    stats: dict[str, tuple[float, float]] = {}
+    while True:
+        line = lines.next("header or HMM line")
+        if not line.strip():
+            continue
+        tag, _, value = line.partition(" ")
+        value = value.strip()
+        if tag == "HMM":
+            break
+        if tag == "STATS":
+            parts = value.split()
+            if len(parts) == 4 and parts[0] == "LOCAL" and parts[1] in _STATS_ORDER:
+                try:
+                    stats[parts[1]] = (float(parts[2]), float(parts[3]))
+                except ValueError:
+                    raise lines.error(f"bad STATS line {line!r}") from None
+            continue
+        if tag == "//":
+            raise lines.error("model ends before its HMM section")
+        header.setdefault(tag, value)
+    for required in ("NAME", "LENG", "ALPH"):
+        if required not in header:
+            raise lines.error(f"header lacks the mandatory {required} line")
+    alphabet = _ALPHABETS.get(header["ALPH"].lower())
+    if alphabet is None:
+        raise lines.error(f"unsupported alphabet {header['ALPH']!r}")
+    try:
+        M = int(header["LENG"])
+    except ValueError:
+        raise lines.error(f"LENG {header['LENG']!r} is not an integer") from None
+    if M < 1:
+        raise lines.error(f"LENG must be positive, got {M}")
+    K = alphabet.size
+
+    lines.next("transition header line")
+    line = lines.next("COMPO or node 0 line")
+    composition = None
+    if line.split() and line.split()[0] == "COMPO":
+        composition = _parse_probs(line.split()[1:], lines, K, "COMPO")
+        line = lines.next("node 0 insert emissions")
+    t = np.zeros((M + 1, 7))
+    mat = np.zeros((M + 1, K))
+    ins = np.zeros((M + 1, K))
+    mat[0, 0] = 1.0
+    ins[0] = _parse_probs(line.split(), lines, K, "node 0 insert emissions")
+    t[0] = _parse_probs(lines.next("node 0 transitions").split(), lines, 7, "transitions")
+
+    has = {key: header.get(key, "no").lower() == "yes" for key in ("RF", "MM", "CONS", "CS", "MAP")}
+    amap = np.zeros(M, dtype=np.int64) if has["MAP"] else None
+    chars = {key: [] for key in ("CONS", "RF", "MM", "CS")}
+    trailing = {"f": ("CONS", "RF", "MM", "CS"), "e": ("CONS", "RF", "CS")}.get(
+        version, ("RF", "CS")
+    )
+    for k in range(1, M + 1):
+        fields = lines.next(f"node {k} match emissions").split()
+        if not fields or fields[0] != str(k):
+            raise lines.error(f"expected node {k}, found {fields[0] if fields else 'a blank line'}")
+        mat[k] = _parse_probs(fields[1:], lines, K, f"node {k} match emissions")
+        extra = fields[1 + K :]
+        if len(extra) < 1 + len(trailing):
+            raise lines.error(f"node {k}: missing MAP/annotation columns")
+        if amap is not None:
+            try:
+                amap[k - 1] = int(extra[0])
+            except ValueError:
+                raise lines.error(f"node {k}: MAP value {extra[0]!r} is not an integer") from None
+        for key, value in zip(trailing, extra[1:], strict=False):
+            chars[key].append(value)
+        ins[k] = _parse_probs(
+            lines.next(f"node {k} insert emissions").split(), lines, K, f"node {k} inserts"
+        )
+        t[k] = _parse_probs(lines.next(f"node {k} transitions").split(), lines, 7, "transitions")
+    end = lines.next("'//' closing the model")
+    while not end.strip():
+        end = lines.next("'//' closing the model")
+    if end.strip() != "//":
+        raise lines.error(f"expected '//' after node {M}, found {end[:40]!r}")
+
+    def annotation(key: str) -> str | None:
+        return "".join(chars[key]) if has[key] and chars[key] else None
+
+    model = ProfileHMM(
+        alphabet=alphabet,
+        transitions=t,
+        match_emissions=mat,
+        insert_emissions=ins,
+        name=header["NAME"],
+        accession=header.get("ACC"),
+        description=header.get("DESC"),
+        consensus=annotation("CONS"),
+        reference=annotation("RF"),
+        consensus_structure=annotation("CS"),
+        model_mask=annotation("MM"),
+        alignment_map=amap,
+        composition=composition,
+        stats=stats,
+    )
+    try:
+        if "NSEQ" in header:
+            model.nseq = int(header["NSEQ"])
+        if "EFFN" in header:
+            model.effn = float(header["EFFN"])
+        if "CKSUM" in header:
+            model.checksum = int(header["CKSUM"])
+        if "MAXL" in header:
+            model.max_length = int(header["MAXL"])
+    except ValueError as err:
+        raise ValueError(f"{lines.label}: bad header value ({err})") from None
+    for tag, attr in (("GA", "gathering"), ("TC", "trusted"), ("NC", "noise")):
+        if tag in header:
+            setattr(model, attr, _parse_cutoff(header[tag], lines))
+    if model.consensus is None:
+        from .build import consensus_line
+
+        model.consensus = consensus_line(mat, alphabet)
+    try:
+        model.validate()
+    except ValueError as err:
+        raise ValueError(f"{lines.label}, model {model.name}: {err}") from None
+    return model
+
+
+@contextmanager
+def _open_text(source: str | os.PathLike | IO[str]):
+    if hasattr(source, "read"):
+        yield source, getattr(source, "name", "HMM input")
+    else:
+        path = os.fspath(source)
+        with open(path) as handle:
+            yield handle, path
+
+
+def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
+    """Iterate over the models of a HMMER3 file (path or open text handle)."""
+    with _open_text(source) as (handle, label):
+        lines = _Lines(handle, str(label))
+        n = 0
+        while True:
+            line = handle.readline()
+            if not line:
+                break
+            lines.number += 1
+            if not line.strip():
+                continue
+            yield _read_one(lines, line.rstrip("\r\n"))
+            n += 1
+        if n == 0:
+            raise ValueError(f"{label}: no HMMER3 model found (empty input)")
+
+
+def read_hmmer_all(source: str | os.PathLike | IO[str]) -> list[ProfileHMM]:
+    """Every model of a HMMER3 file, in order."""
+    return list(iter_hmmer(source))
+
+
+def read_hmmer(source: str | os.PathLike | IO[str]) -> ProfileHMM:
+    """The first model of a HMMER3 file (HMMER3/a..f, e.g. a Pfam model).
+
+    ValueError, with the line number, on truncated or foreign files.
+    """
+    models = iter_hmmer(source)
+    try:
+        return next(models)
+    finally:
+        models.close()
