@@ -271,7 +271,9 @@ def from_text(
         raise ValueError("an alignment needs at least one sequence")
     lengths = {len(s) for s in aligned}
     if len(lengths) != 1:
-        raise ValueError(f"aligned sequences differ in length: {sorted(lengths)}")
+        raise ValueError(
+            f"aligned sequences differ in length ({sorted(lengths)[:5]}...): is the input aligned?"
+        )
     alphabet = guess_alphabet(aligned) if alphabet is None else get_alphabet(alphabet)
     codes = np.empty((len(aligned), lengths.pop()), dtype=np.uint8)
     for row, (label, seq) in enumerate(zip(names, aligned, strict=True)):
@@ -398,10 +400,15 @@ def _guess_format(text: str, filename: str | None) -> str:
     if first.startswith("# STOCKHOLM"):
         return "stockholm"
     if first.startswith(">"):
-        lengths = {
-            len("".join(chunk.splitlines()[1:]).replace(" ", "")) for chunk in text.split(">")[1:]
-        }
-        return "afa" if len(lengths) == 1 else "a2m"
+        rows = ["".join(chunk.splitlines()[1:]).replace(" ", "") for chunk in text.split(">")[1:]]
+        if len({len(r) for r in rows}) == 1:
+            return "afa"
+        if not any(c.islower() or c == "." for r in rows for c in r):
+            raise ValueError(
+                f"{filename or 'the input'}: FASTA sequences differ in length and have no "
+                "A2M insert columns; this is not an alignment"
+            )
+        return "a2m"
     raise ValueError(
         f"cannot tell the alignment format of {filename or 'the input'}; "
         f"pass format= one of {_FORMATS}"

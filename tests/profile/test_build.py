@@ -123,6 +123,56 @@ def test_build_options_match_hmmbuild(shared_data, relpath, ours_kw, hmmer_kw):
     assert max(max_differences(ours, theirs)) <= 1e-6
 
 
+DEGENERATE_AMINO = """# STOCKHOLM 1.0
+#=GF ID degen
+seq1    ~~ACDEFGHIKLMNPZXS-TVW-Yyy
+seq2    aaACDEFGHIKLMNPQRS-TVWw---
+seq3    aaAC-EFGHIKLMNPQRS-TVW-Y--
+seq4    aaAC-EFGHIBLMNPQRS-TVW-Y~~
+seq5    ----DEFGHIKLM.............
+seq6    aaACDEFGUIKLMOPJRSaTVWXY*-
+//
+"""
+DEGENERATE_DNA = """# STOCKHOLM 1.0
+#=GF ID dd
+#=GC RF xxxx.xxxxxxxxx..xx
+s1      ACGTaACGTNRYACgtAC
+s2      ACGT.ACGUACGAC..AC
+s3      AC-T.ACGTACGAC..AC
+s4      ACST.ACGTACGWC..AC
+s5      ----.----ACGACatAC
+//
+"""
+
+
+@pytest.mark.parametrize(
+    ("content", "alphabet", "options"),
+    [
+        (DEGENERATE_AMINO, "amino", {}),
+        (DEGENERATE_AMINO, "amino", {"weighting": "none"}),
+        (DEGENERATE_DNA, "DNA", {}),
+        (DEGENERATE_DNA, "DNA", {"architecture": "hand"}),
+    ],
+)
+def test_degenerate_residues_missing_data_and_stops_as_hmmbuild(
+    tmp_path, content, alphabet, options
+):
+    """B/Z/J/X/U/O, IUPAC nucleotide codes, '*' and '~' are counted as HMMER counts them."""
+    path = tmp_path / "degenerate.sto"
+    path.write_text(content)
+    abc = pyhmmer.easel.Alphabet.amino() if alphabet == "amino" else pyhmmer.easel.Alphabet.dna()
+    with pyhmmer.easel.MSAFile(str(path), digital=True, alphabet=abc) as handle:
+        msa = handle.read()
+    theirs, _, _ = pyhmmer.plan7.Builder(abc, **options).build_msa(
+        msa, pyhmmer.plan7.Background(abc)
+    )
+    ours = build(path, alphabet, **options)
+    assert ours.M == theirs.M
+    assert ours.effn == pytest.approx(theirs.nseq_effective, rel=1e-6)
+    assert max(max_differences(ours, theirs)) <= 1e-6
+    assert ours.consensus == theirs.consensus and ours.checksum == theirs.checksum
+
+
 def test_effn_entropy_reaches_target(shared_data):
     msa = read_alignment(shared_data / "protein/tutorial/Pkinase.sto")
     matassign, t, mat, ins = build_counts(msa)

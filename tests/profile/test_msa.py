@@ -173,3 +173,8 @@ def test_unknown_format_is_reported(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(ValueError, match="format"):
         read_alignment(path)
+
+
+def test_unaligned_fasta_is_rejected(shared_data):
+    with pytest.raises(ValueError, match="not an alignment"):
+        read_alignment(shared_data / "protein/tutorial/globins45.fa")
