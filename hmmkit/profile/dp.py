@@ -1,0 +1,1047 @@
+"""Compiled Plan7 dynamic programming: Forward, Backward, Viterbi, decoding, optimal accuracy.
+
+The kernels follow HMMER's "generic" DP (p7_GForward, p7_GBackward, p7_GViterbi,
+p7_GDecoding, p7_GOptimalAccuracy/p7_GOATrace, p7_StochasticTrace, p7_GMSV) on a profile
+configured by :mod:`hmmkit.profile.profile_config`.
+
+Forward/Backward work in probability (odds-ratio) space with per-row rescaling, like
+HMMER's SSE implementations: emissions are odds ratios against the background, so every
+row stays within a small dynamic range and no log/exp is needed in the inner loops. The
+scan kernel :func:`forward_scores` (scores only, two rows, float32) is the fast path used
+to score a whole database; the full-matrix kernels (float64) keep every row for posterior
+decoding. Viterbi, MSV and optimal accuracy work in log / additive space.
+
+Conventions: ``dsq`` is a uint8 array of digital codes (residue ``i`` is ``dsq[i-1]``).
+Transition arrays are (M+1, 8) indexed like HMMER's profile (see ``profile_config``).
+Special states are stored per row in the order N, B, E, C, J.
+Traces are three int arrays (state, k, i) in path order, with HMMER's state codes; ``i`` is
+the residue a state emitted (0 for non-emitting steps, and for N/C/J steps that did not
+emit).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# Transition columns (HMMER profile order), special states and loop/move columns.
+TMM, TMI, TMD, TIM, TII, TDM, TDD, TBM = range(8)
+XN, XE, XC, XJ = range(4)
+LOOP, MOVE = 0, 1
+# Per-row special-state columns of DP matrices.
+SN, SB, SE, SC, SJ = range(5)
+# Trace state codes (HMMER's p7T_*).
+ST_M, ST_D, ST_I, ST_S, ST_N, ST_B, ST_E, ST_C, ST_T, ST_J = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+STATE_NAMES = {1: "M", 2: "D", 3: "I", 4: "S", 5: "N", 6: "B", 7: "E", 8: "C", 9: "T", 10: "J"}
+
+_NEG_INF = -np.inf
+_RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)
+
+
+# ======================================================================================
+# Forward scan: scores only, float32, two rows (the database search hot loop)
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _forward_one(dsq, start, L, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, me, ie,
+                 e_loop, e_move, nj, mp, ip, dp, mc, ic, dc):  # fmt: skip
+    """Forward log-likelihood ratio (nats) of ``dsq[start:start+L]``; rows are caller scratch."""
+    M = a_mm.shape[0] - 1
+    f32 = np.float32
+    pmove = f32((f32(2.0) + nj) / (f32(L) + f32(2.0) + nj))
+    ploop = f32(f32(1.0) - pmove)
+    for k in range(M + 1):
+        mp[k] = 0.0
+        ip[k] = 0.0
+        dp[k] = 0.0
+    mc[0] = 0.0
+    ic[0] = 0.0
+    dc[0] = 0.0
+    xN = f32(1.0)
+    xB = pmove
+    xJ = f32(0.0)
+    xC = f32(0.0)
+    totscale = 0.0
+    for i in range(L):
+        x = dsq[start + i]
+        erow = me[x]
+        ins = ie[x]
+        # Match and insert: depend on the previous row only (vectorizable).
+        for k in range(1, M + 1):
+            mc[k] = erow[k] * (mp[k - 1] * a_mm[k] + ip[k - 1] * a_im[k]
+                               + dp[k - 1] * a_dm[k] + xB * a_bm[k])  # fmt: skip
+        for k in range(1, M + 1):
+            ic[k] = ins * (mp[k] * a_mi[k] + ip[k] * a_ii[k])
+        # Delete chain: sequential in k.
+        d = f32(0.0)
+        for k in range(1, M + 1):
+            d = mc[k - 1] * a_md[k] + d * a_dd[k]
+            dc[k] = d
+        xE = f32(0.0)
+        for k in range(1, M + 1):
+            xE += (mc[k] + dc[k]) * esc[k]
+        xJ = xJ * ploop + xE * e_loop
+        xC = xC * ploop + xE * e_move
+        xN = xN * ploop
+        xB = xN * pmove + xJ * pmove
+        if xE > _RESCALE:
+            scale = f32(1.0) / xE
+            xN *= scale
+            xJ *= scale
+            xC *= scale
+            xB *= scale
+            for k in range(1, M + 1):
+                mc[k] *= scale
+                ic[k] *= scale
+                dc[k] *= scale
+            totscale += math.log(xE)
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp, dc = dc, dp
+    if xC <= 0.0:
+        return -np.inf
+    return math.log(xC) + math.log(pmove) + totscale
+
+
+@njit(cache=True, nogil=True)
+def _scan_serial(dsq, offsets, lengths, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc,
+                 me, ie, e_loop, e_move, nj, out):  # fmt: skip
+    M = a_mm.shape[0] - 1
+    f32 = np.float32
+    rows = np.zeros((6, M + 1), dtype=f32)
+    for s in range(offsets.shape[0]):
+        out[s] = _forward_one(dsq, offsets[s], lengths[s], a_mm, a_im, a_dm, a_bm, a_mi, a_ii,
+                              a_md, a_dd, esc, me, ie, e_loop, e_move, nj, rows[0], rows[1],
+                              rows[2], rows[3], rows[4], rows[5])  # fmt: skip
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _scan_parallel(dsq, offsets, lengths, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc,
+                   me, ie, e_loop, e_move, nj, out, nchunks):  # fmt: skip
+    M = a_mm.shape[0] - 1
+    n = offsets.shape[0]
+    for c in prange(nchunks):
+        rows = np.zeros((6, M + 1), dtype=np.float32)
+        for s in range(c, n, nchunks):
+            out[s] = _forward_one(dsq, offsets[s], lengths[s], a_mm, a_im, a_dm, a_bm, a_mi,
+                                  a_ii, a_md, a_dd, esc, me, ie, e_loop, e_move, nj, rows[0],
+                                  rows[1], rows[2], rows[3], rows[4], rows[5])  # fmt: skip
+
+
+def scan_arrays(tp: np.ndarray, local: float, M: int) -> tuple[np.ndarray, ...]:
+    """Per-node float32 transition vectors for the scan kernel, indexed by the target node k.
+
+    Returns (a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc): transitions *into*
+    M_k from node k-1 and B, out of M_k/I_k into I_k, into D_k from node k-1, and the
+    exit weight of M_k/D_k.
+    """
+    f32 = np.float32
+    z = np.zeros(M + 1, dtype=f32)
+    a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd = (z.copy() for _ in range(8))
+    a_mm[2:] = tp[1:M, TMM]
+    a_im[2:] = tp[1:M, TIM]
+    a_dm[2:] = tp[1:M, TDM]
+    a_bm[1:] = tp[0:M, TBM]
+    a_mi[1:M] = tp[1:M, TMI]
+    a_ii[1:M] = tp[1:M, TII]
+    a_md[2:] = tp[1:M, TMD]
+    a_dd[2:] = tp[1:M, TDD]
+    esc = np.full(M + 1, f32(local), dtype=f32)
+    esc[0] = 0.0
+    esc[M] = 1.0
+    return a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc
+
+
+def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
+                   *, n_jobs: int = 1) -> np.ndarray:  # fmt: skip
+    """Forward scores (nats, not null-corrected) of many sequences packed in one array.
+
+    Sequence s is ``dsq[offsets[s]:offsets[s]+lengths[s]]``; the profile's length model is
+    retuned to each sequence's length, as HMMER does. `n_jobs` > 1 scores sequences on
+    several cores.
+    """
+    tp, me, ie, xp, local = profile.kernel_arrays(np.float32)
+    arrays = scan_arrays(tp, local, profile.M)
+    ins = np.ones(me.shape[0], dtype=np.float32)  # insert odds: 1 for residues, 0 for '*'
+    ins[-1] = 0.0
+    e_loop, e_move = np.float32(xp[XE, LOOP]), np.float32(xp[XE, MOVE])
+    nj = np.float32(profile.nj)
+    out = np.empty(len(offsets), dtype=np.float64)
+    dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    if n_jobs is not None and n_jobs > 1 and len(offsets) > 1:
+        _scan_parallel(dsq, offsets, lengths, *arrays, me, ins, e_loop, e_move, nj, out,
+                       min(int(n_jobs) * 4, len(offsets)))  # fmt: skip
+    else:
+        _scan_serial(dsq, offsets, lengths, *arrays, me, ins, e_loop, e_move, nj, out)
+    return out
+
+
+# ======================================================================================
+# Full-matrix Forward / Backward / decoding (float64, probability space, row scaling)
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def forward_matrix(dsq, tp, me, ie, xp, local):
+    """Forward matrices for ``dsq``: returns (mx, ix, dx, xmx, logscale, score).
+
+    ``mx/ix/dx`` are (L+1, M+1), ``xmx`` (L+1, 5) the specials N B E C J; row i is
+    divided by ``exp(logscale[i])``. ``score`` is the log-likelihood ratio in nats.
+    """
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    mx = np.zeros((L + 1, M + 1))
+    ix = np.zeros((L + 1, M + 1))
+    dx = np.zeros((L + 1, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    logscale = np.zeros(L + 1)
+    xmx[0, SN] = 1.0
+    xmx[0, SB] = xp[XN, MOVE]
+    for i in range(1, L + 1):
+        x = dsq[i - 1]
+        xB = xmx[i - 1, SB]
+        xE = 0.0
+        tot = 0.0
+        for k in range(1, M + 1):
+            sc = xB * tp[k - 1, TBM]
+            if k > 1:
+                sc += (mx[i - 1, k - 1] * tp[k - 1, TMM] + ix[i - 1, k - 1] * tp[k - 1, TIM]
+                       + dx[i - 1, k - 1] * tp[k - 1, TDM])  # fmt: skip
+            mx[i, k] = sc * me[x, k]
+            if k < M:
+                ix[i, k] = (mx[i - 1, k] * tp[k, TMI] + ix[i - 1, k] * tp[k, TII]) * ie[x, k]
+            if k > 1:
+                dx[i, k] = mx[i, k - 1] * tp[k - 1, TMD] + dx[i, k - 1] * tp[k - 1, TDD]
+            if k < M:
+                xE += (mx[i, k] + dx[i, k]) * local
+            else:
+                xE += mx[i, k] + dx[i, k]
+            tot += mx[i, k] + ix[i, k] + dx[i, k]
+        xJ = xmx[i - 1, SJ] * xp[XJ, LOOP] + xE * xp[XE, LOOP]
+        xC = xmx[i - 1, SC] * xp[XC, LOOP] + xE * xp[XE, MOVE]
+        xN = xmx[i - 1, SN] * xp[XN, LOOP]
+        xB = xN * xp[XN, MOVE] + xJ * xp[XJ, MOVE]
+        tot += xN + xJ + xC
+        if tot <= 0.0:
+            tot = 1.0
+        inv = 1.0 / tot
+        for k in range(1, M + 1):
+            mx[i, k] *= inv
+            ix[i, k] *= inv
+            dx[i, k] *= inv
+        xmx[i, SN] = xN * inv
+        xmx[i, SB] = xB * inv
+        xmx[i, SE] = xE * inv
+        xmx[i, SC] = xC * inv
+        xmx[i, SJ] = xJ * inv
+        logscale[i] = math.log(tot)
+    final = xmx[L, SC] * xp[XC, MOVE]
+    score = -np.inf
+    if final > 0.0:
+        score = math.log(final)
+        for i in range(1, L + 1):
+            score += logscale[i]
+    return mx, ix, dx, xmx, logscale, score
+
+
+@njit(cache=True, nogil=True)
+def backward_matrix(dsq, tp, me, ie, xp, local, logscale):
+    """Backward matrices, scaled with the Forward pass's row factors: (mx, ix, dx, xmx).
+
+    Row i is divided by ``exp(sum(logscale[i+1:]))`` so that ``fwd * bck`` over a row,
+    divided by ``fwd_C(L) * t(C->T)``, is a posterior probability.
+    """
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    mx = np.zeros((L + 1, M + 1))
+    ix = np.zeros((L + 1, M + 1))
+    dx = np.zeros((L + 1, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    xmx[L, SC] = xp[XC, MOVE]
+    xmx[L, SE] = xmx[L, SC] * xp[XE, MOVE]
+    xE = xmx[L, SE]
+    mx[L, M] = xE
+    dx[L, M] = xE
+    for k in range(M - 1, 0, -1):
+        mx[L, k] = xE * local + dx[L, k + 1] * tp[k, TMD]
+        dx[L, k] = xE * local + dx[L, k + 1] * tp[k, TDD]
+    for i in range(L - 1, -1, -1):
+        x = dsq[i]  # residue i+1
+        xB = 0.0
+        for k in range(1, M + 1):
+            xB += mx[i + 1, k] * tp[k - 1, TBM] * me[x, k]
+        xJ = xmx[i + 1, SJ] * xp[XJ, LOOP] + xB * xp[XJ, MOVE]
+        xC = xmx[i + 1, SC] * xp[XC, LOOP]
+        xE = xJ * xp[XE, LOOP] + xC * xp[XE, MOVE]
+        xN = xmx[i + 1, SN] * xp[XN, LOOP] + xB * xp[XN, MOVE]
+        mx[i, M] = xE
+        dx[i, M] = xE
+        for k in range(M - 1, 0, -1):
+            nxt = mx[i + 1, k + 1] * me[x, k + 1]
+            insn = ix[i + 1, k] * ie[x, k]
+            mx[i, k] = (nxt * tp[k, TMM] + insn * tp[k, TMI] + xE * local
+                        + dx[i, k + 1] * tp[k, TMD])  # fmt: skip
+            ix[i, k] = nxt * tp[k, TIM] + insn * tp[k, TII]
+            dx[i, k] = nxt * tp[k, TDM] + dx[i, k + 1] * tp[k, TDD] + xE * local
+        inv = math.exp(-logscale[i + 1])
+        for k in range(1, M + 1):
+            mx[i, k] *= inv
+            ix[i, k] *= inv
+            dx[i, k] *= inv
+        xmx[i, SN] = xN * inv
+        xmx[i, SB] = xB * inv
+        xmx[i, SE] = xE * inv
+        xmx[i, SC] = xC * inv
+        xmx[i, SJ] = xJ * inv
+    return mx, ix, dx, xmx
+
+
+@njit(cache=True, nogil=True)
+def posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, logscale):
+    """Posterior probabilities that residue i is emitted by each state (p7_Decoding).
+
+    Returns (pm, pi, px): pm/pi (L+1, M+1) for match/insert states; px (L+1, 5) with the
+    N, J, C emission posteriors in columns SN, SJ, SC (other columns 0).
+    """
+    L = fmx.shape[0] - 1
+    M = fmx.shape[1] - 1
+    z = fxmx[L, SC] * xp[XC, MOVE]
+    pm = np.zeros((L + 1, M + 1))
+    pi = np.zeros((L + 1, M + 1))
+    px = np.zeros((L + 1, 5))
+    if z <= 0.0:
+        return pm, pi, px
+    inv = 1.0 / z
+    for i in range(1, L + 1):
+        for k in range(1, M + 1):
+            pm[i, k] = fmx[i, k] * bmx[i, k] * inv
+            pi[i, k] = fix[i, k] * bix[i, k] * inv
+        c = inv * math.exp(-logscale[i])
+        px[i, SN] = fxmx[i - 1, SN] * bxmx[i, SN] * xp[XN, LOOP] * c
+        px[i, SJ] = fxmx[i - 1, SJ] * bxmx[i, SJ] * xp[XJ, LOOP] * c
+        px[i, SC] = fxmx[i - 1, SC] * bxmx[i, SC] * xp[XC, LOOP] * c
+    return pm, pi, px
+
+
+@njit(cache=True, nogil=True)
+def domain_posteriors(fxmx, bxmx, xp, logscale):
+    """HMMER's p7_DomainDecoding: (mocc, btot, etot), each (L+1,).
+
+    ``mocc[i]`` is the probability that residue i lies in a domain (not N, C, J);
+    ``btot[i]``/``etot[i]`` the expected numbers of domain starts/ends at or before i.
+    """
+    L = fxmx.shape[0] - 1
+    z = fxmx[L, SC] * xp[XC, MOVE]
+    mocc = np.zeros(L + 1)
+    btot = np.zeros(L + 1)
+    etot = np.zeros(L + 1)
+    if z <= 0.0:
+        return mocc, btot, etot
+    inv = 1.0 / z
+    for i in range(1, L + 1):
+        btot[i] = btot[i - 1] + fxmx[i - 1, SB] * bxmx[i - 1, SB] * inv
+        etot[i] = etot[i - 1] + fxmx[i, SE] * bxmx[i, SE] * inv
+        c = inv * math.exp(-logscale[i])
+        njc = (fxmx[i - 1, SN] * bxmx[i, SN] * xp[XN, LOOP]
+               + fxmx[i - 1, SJ] * bxmx[i, SJ] * xp[XJ, LOOP]
+               + fxmx[i - 1, SC] * bxmx[i, SC] * xp[XC, LOOP]) * c  # fmt: skip
+        mocc[i] = 1.0 - njc
+    return mocc, btot, etot
+
+
+# ======================================================================================
+# Viterbi (log space)
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def viterbi_matrix(dsq, tsc, msc, isc, xsc, local):
+    """Viterbi log-space matrices (mx, ix, dx, xmx) and the optimal score in nats."""
+    L = dsq.shape[0]
+    M = tsc.shape[0] - 1
+    mx = np.full((L + 1, M + 1), _NEG_INF)
+    ix = np.full((L + 1, M + 1), _NEG_INF)
+    dx = np.full((L + 1, M + 1), _NEG_INF)
+    xmx = np.full((L + 1, 5), _NEG_INF)
+    esc = 0.0 if local > 0.0 else _NEG_INF
+    xmx[0, SN] = 0.0
+    xmx[0, SB] = xsc[XN, MOVE]
+    for i in range(1, L + 1):
+        x = dsq[i - 1]
+        xE = _NEG_INF
+        for k in range(1, M + 1):
+            sc = xmx[i - 1, SB] + tsc[k - 1, TBM]
+            if k > 1:
+                sc = max(sc, mx[i - 1, k - 1] + tsc[k - 1, TMM])
+                sc = max(sc, ix[i - 1, k - 1] + tsc[k - 1, TIM])
+                sc = max(sc, dx[i - 1, k - 1] + tsc[k - 1, TDM])
+            mx[i, k] = sc + msc[x, k]
+            if k < M:
+                ix[i, k] = max(mx[i - 1, k] + tsc[k, TMI], ix[i - 1, k] + tsc[k, TII]) + isc[x, k]
+                xE = max(xE, mx[i, k] + esc)
+            if k > 1:
+                dx[i, k] = max(mx[i, k - 1] + tsc[k - 1, TMD], dx[i, k - 1] + tsc[k - 1, TDD])
+        xE = max(xE, max(mx[i, M], dx[i, M]))
+        xmx[i, SE] = xE
+        xmx[i, SJ] = max(xmx[i - 1, SJ] + xsc[XJ, LOOP], xE + xsc[XE, LOOP])
+        xmx[i, SC] = max(xmx[i - 1, SC] + xsc[XC, LOOP], xE + xsc[XE, MOVE])
+        xmx[i, SN] = xmx[i - 1, SN] + xsc[XN, LOOP]
+        xmx[i, SB] = max(xmx[i, SN] + xsc[XN, MOVE], xmx[i, SJ] + xsc[XJ, MOVE])
+    return mx, ix, dx, xmx, xmx[L, SC] + xsc[XC, MOVE]
+
+
+@njit(cache=True, nogil=True)
+def _trace_buffers(L, M):
+    n = 2 * (L + M) + 8
+    return np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
+
+
+@njit(cache=True, nogil=True)
+def _reverse_trace(st, kk, ii, n):
+    out_s = np.empty(n, dtype=np.int32)
+    out_k = np.empty(n, dtype=np.int32)
+    out_i = np.empty(n, dtype=np.int32)
+    for z in range(n):
+        out_s[z] = st[n - 1 - z]
+        out_k[z] = kk[n - 1 - z]
+        out_i[z] = ii[n - 1 - z]
+    return out_s, out_k, out_i
+
+
+@njit(cache=True, nogil=True)
+def viterbi_trace(dsq, tsc, msc, isc, xsc, local, mx, ix, dx, xmx):
+    """Traceback of a filled Viterbi matrix: (states, k, i) arrays in path order."""
+    L = dsq.shape[0]
+    M = tsc.shape[0] - 1
+    st, kk, ii = _trace_buffers(L, M)
+    esc = 0.0 if local > 0.0 else _NEG_INF
+    n = 0
+    st[n] = ST_T
+    n += 1
+    st[n] = ST_C
+    n += 1
+    i = L
+    k = 0
+    s = ST_C
+    while s != ST_S:
+        if s == ST_C or s == ST_J:
+            col = SC if s == ST_C else SJ
+            row = XC if s == ST_C else XJ
+            a = xmx[i - 1, col] + xsc[row, LOOP] if i > 0 else _NEG_INF
+            b = xmx[i, SE] + (xsc[XE, MOVE] if s == ST_C else xsc[XE, LOOP])
+            if a > b:
+                ii[n - 1] = i  # this C/J emitted residue i
+                i -= 1
+            else:
+                s = ST_E
+        elif s == ST_N:
+            if i > 0:
+                ii[n - 1] = i
+                i -= 1
+            else:
+                s = ST_S
+        elif s == ST_E:
+            best = mx[i, M]
+            s, k = ST_M, M
+            if dx[i, M] > best:
+                best = dx[i, M]
+                s = ST_D
+            for k2 in range(1, M):
+                if mx[i, k2] + esc > best:
+                    best = mx[i, k2] + esc
+                    s, k = ST_M, k2
+        elif s == ST_B:
+            a = xmx[i, SN] + xsc[XN, MOVE]
+            b = xmx[i, SJ] + xsc[XJ, MOVE]
+            s = ST_N if a >= b else ST_J
+        elif s == ST_M:
+            kp = k - 1
+            ip = i - 1
+            best = xmx[ip, SB] + tsc[kp, TBM]
+            s = ST_B
+            if kp > 0:
+                v = mx[ip, kp] + tsc[kp, TMM]
+                if v > best:
+                    best, s = v, ST_M
+                v = ix[ip, kp] + tsc[kp, TIM]
+                if v > best:
+                    best, s = v, ST_I
+                v = dx[ip, kp] + tsc[kp, TDM]
+                if v > best:
+                    best, s = v, ST_D
+            i = ip
+            k = kp
+        elif s == ST_D:
+            a = mx[i, k - 1] + tsc[k - 1, TMD]
+            b = dx[i, k - 1] + tsc[k - 1, TDD]
+            s = ST_M if a >= b else ST_D
+            k -= 1
+        elif s == ST_I:
+            a = mx[i - 1, k] + tsc[k, TMI]
+            b = ix[i - 1, k] + tsc[k, TII]
+            s = ST_M if a >= b else ST_I
+            i -= 1
+        st[n] = s
+        kk[n] = k if (s == ST_M or s == ST_D or s == ST_I) else 0
+        ii[n] = i if (s == ST_M or s == ST_I) else 0
+        n += 1
+    return _reverse_trace(st, kk, ii, n)
+
+
+# ======================================================================================
+# Optimal accuracy alignment
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def optimal_accuracy(pm, pi, px, tmask, xmask, local):
+    """Optimal accuracy DP (p7_GOptimalAccuracy): returns (mx, ix, dx, xmx, score).
+
+    ``tmask`` (M+1, 8) and ``xmask`` (4, 2) are 1.0 where a transition is possible.
+    The score is the expected number of correctly aligned residues.
+    """
+    L = pm.shape[0] - 1
+    M = pm.shape[1] - 1
+    mx = np.full((L + 1, M + 1), _NEG_INF)
+    ix = np.full((L + 1, M + 1), _NEG_INF)
+    dx = np.full((L + 1, M + 1), _NEG_INF)
+    xmx = np.full((L + 1, 5), _NEG_INF)
+    xmx[0, SN] = 0.0
+    xmx[0, SB] = 0.0
+    for i in range(1, L + 1):
+        xE = _NEG_INF
+        for k in range(1, M + 1):
+            p = pm[i, k]
+            sc = _NEG_INF
+            if tmask[k - 1, TBM] > 0.0:
+                sc = xmx[i - 1, SB] + p
+            if k > 1:
+                if tmask[k - 1, TMM] > 0.0:
+                    sc = max(sc, mx[i - 1, k - 1] + p)
+                if tmask[k - 1, TIM] > 0.0:
+                    sc = max(sc, ix[i - 1, k - 1] + p)
+                if tmask[k - 1, TDM] > 0.0:
+                    sc = max(sc, dx[i - 1, k - 1] + p)
+            mx[i, k] = sc
+            if k < M:
+                if local > 0.0:
+                    xE = max(xE, sc)
+                v = _NEG_INF
+                if tmask[k, TMI] > 0.0:
+                    v = mx[i - 1, k] + pi[i, k]
+                if tmask[k, TII] > 0.0:
+                    v = max(v, ix[i - 1, k] + pi[i, k])
+                ix[i, k] = v
+            if k > 1:
+                v = _NEG_INF
+                if tmask[k - 1, TMD] > 0.0:
+                    v = mx[i, k - 1]
+                if tmask[k - 1, TDD] > 0.0:
+                    v = max(v, dx[i, k - 1])
+                dx[i, k] = v
+        xE = max(xE, max(mx[i, M], dx[i, M]))
+        xmx[i, SE] = xE
+        v = _NEG_INF
+        if xmask[XJ, LOOP] > 0.0:
+            v = xmx[i - 1, SJ] + px[i, SJ]
+        if xmask[XE, LOOP] > 0.0:
+            v = max(v, xE)
+        xmx[i, SJ] = v
+        v = _NEG_INF
+        if xmask[XC, LOOP] > 0.0:
+            v = xmx[i - 1, SC] + px[i, SC]
+        if xmask[XE, MOVE] > 0.0:
+            v = max(v, xE)
+        xmx[i, SC] = v
+        xmx[i, SN] = xmx[i - 1, SN] + px[i, SN] if xmask[XN, LOOP] > 0.0 else _NEG_INF
+        v = _NEG_INF
+        if xmask[XN, MOVE] > 0.0:
+            v = xmx[i, SN]
+        if xmask[XJ, MOVE] > 0.0:
+            v = max(v, xmx[i, SJ])
+        xmx[i, SB] = v
+    return mx, ix, dx, xmx, xmx[L, SC]
+
+
+@njit(cache=True, nogil=True)
+def oa_trace(pm, pi, px, tmask, xmask, local, mx, ix, dx, xmx):
+    """Traceback of the optimal accuracy matrix (p7_GOATrace).
+
+    Returns (states, k, i, pp): pp is the posterior probability of each emitted residue.
+    """
+    L = pm.shape[0] - 1
+    M = pm.shape[1] - 1
+    st, kk, ii = _trace_buffers(L, M)
+    pp = np.zeros(st.shape[0])
+    n = 0
+    st[n] = ST_T
+    n += 1
+    st[n] = ST_C
+    n += 1
+    i = L
+    k = 0
+    s = ST_C
+    while s != ST_S:
+        if s == ST_C:
+            a = xmx[i - 1, SC] + px[i, SC] if (i > 0 and xmask[XC, LOOP] > 0.0) else _NEG_INF
+            b = xmx[i, SE] if xmask[XE, MOVE] > 0.0 else _NEG_INF
+            if a > b:
+                ii[n - 1] = i
+                pp[n - 1] = px[i, SC]
+                i -= 1
+                s = ST_C
+            else:
+                s = ST_E
+        elif s == ST_J:
+            a = xmx[i - 1, SJ] + px[i, SJ] if (i > 0 and xmask[XJ, LOOP] > 0.0) else _NEG_INF
+            b = xmx[i, SE] if xmask[XE, LOOP] > 0.0 else _NEG_INF
+            if a > b:
+                ii[n - 1] = i
+                pp[n - 1] = px[i, SJ]
+                i -= 1
+                s = ST_J
+            else:
+                s = ST_E
+        elif s == ST_N:
+            if i > 0:
+                ii[n - 1] = i
+                pp[n - 1] = px[i, SN]
+                i -= 1
+                s = ST_N
+            else:
+                s = ST_S
+        elif s == ST_E:
+            if local > 0.0:
+                best = _NEG_INF
+                s = -1
+                for k2 in range(1, M + 1):
+                    if mx[i, k2] >= best:
+                        best = mx[i, k2]
+                        s, k = ST_M, k2
+                    if dx[i, k2] > best:
+                        best = dx[i, k2]
+                        s, k = ST_D, k2
+            else:
+                k = M
+                s = ST_M if mx[i, M] >= dx[i, M] else ST_D
+        elif s == ST_B:
+            a = xmx[i, SN] if xmask[XN, MOVE] > 0.0 else _NEG_INF
+            b = xmx[i, SJ] if xmask[XJ, MOVE] > 0.0 else _NEG_INF
+            s = ST_N if a > b else ST_J
+        elif s == ST_M:
+            kp = k - 1
+            ip = i - 1
+            best = _NEG_INF
+            s = -1
+            if kp > 0:
+                if tmask[kp, TMM] > 0.0 and mx[ip, kp] > best:
+                    best, s = mx[ip, kp], ST_M
+                if tmask[kp, TIM] > 0.0 and ix[ip, kp] > best:
+                    best, s = ix[ip, kp], ST_I
+                if tmask[kp, TDM] > 0.0 and dx[ip, kp] > best:
+                    best, s = dx[ip, kp], ST_D
+            if tmask[kp, TBM] > 0.0 and xmx[ip, SB] > best:
+                best, s = xmx[ip, SB], ST_B
+            if s == -1 and best == _NEG_INF:
+                s = ST_B
+            i = ip
+            k = kp
+        elif s == ST_D:
+            a = mx[i, k - 1] if tmask[k - 1, TMD] > 0.0 else _NEG_INF
+            b = dx[i, k - 1] if tmask[k - 1, TDD] > 0.0 else _NEG_INF
+            s = ST_M if a >= b else ST_D
+            k -= 1
+        elif s == ST_I:
+            a = mx[i - 1, k] if tmask[k, TMI] > 0.0 else _NEG_INF
+            b = ix[i - 1, k] if tmask[k, TII] > 0.0 else _NEG_INF
+            s = ST_M if a >= b else ST_I
+            i -= 1
+        if s < 0:
+            return st[:0], kk[:0], ii[:0], pp[:0]
+        st[n] = s
+        if s == ST_M or s == ST_D or s == ST_I:
+            kk[n] = k
+        if s == ST_M:
+            ii[n] = i
+            pp[n] = pm[i, k]
+        elif s == ST_I:
+            ii[n] = i
+            pp[n] = pi[i, k]
+        n += 1
+    out_s, out_k, out_i = _reverse_trace(st, kk, ii, n)
+    out_pp = np.empty(n)
+    for z in range(n):
+        out_pp[z] = pp[n - 1 - z]
+    return out_s, out_k, out_i, out_pp
+
+
+# ======================================================================================
+# Easel's fast random number generator and stochastic traceback
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def _mix3(a, b, c):
+    m = np.uint32(0xFFFFFFFF)
+    a = np.uint32(a)
+    b = np.uint32(b)
+    c = np.uint32(c)
+    a = np.uint32((a - b) & m)
+    a = np.uint32((a - c) & m)
+    a ^= c >> np.uint32(13)  # noqa: E702
+    b = np.uint32((b - c) & m)
+    b = np.uint32((b - a) & m)
+    b ^= np.uint32((a << np.uint32(8)) & m)  # noqa: E702,E501
+    c = np.uint32((c - a) & m)
+    c = np.uint32((c - b) & m)
+    c ^= b >> np.uint32(13)  # noqa: E702
+    a = np.uint32((a - b) & m)
+    a = np.uint32((a - c) & m)
+    a ^= c >> np.uint32(12)  # noqa: E702
+    b = np.uint32((b - c) & m)
+    b = np.uint32((b - a) & m)
+    b ^= np.uint32((a << np.uint32(16)) & m)  # noqa: E702,E501
+    c = np.uint32((c - a) & m)
+    c = np.uint32((c - b) & m)
+    c ^= b >> np.uint32(5)  # noqa: E702
+    a = np.uint32((a - b) & m)
+    a = np.uint32((a - c) & m)
+    a ^= c >> np.uint32(3)  # noqa: E702
+    b = np.uint32((b - c) & m)
+    b = np.uint32((b - a) & m)
+    b ^= np.uint32((a << np.uint32(10)) & m)  # noqa: E702,E501
+    c = np.uint32((c - a) & m)
+    c = np.uint32((c - b) & m)
+    c ^= b >> np.uint32(15)  # noqa: E702
+    return c
+
+
+@njit(cache=True, nogil=True)
+def rng_state(seed):
+    """Initial state of Easel's fast generator (esl_randomness_CreateFast) for `seed` > 0."""
+    state = np.zeros(1, dtype=np.uint64)
+    x = _mix3(np.uint32(seed), np.uint32(87654321), np.uint32(12345678))
+    if x == 0:
+        x = np.uint32(42)
+    state[0] = np.uint64(x)
+    return state
+
+
+@njit(cache=True, nogil=True)
+def rng_uniform(state):
+    """Next uniform deviate on [0, 1) from Easel's (a=69069, c=1) LCG; advances `state`."""
+    x = (state[0] * np.uint64(69069) + np.uint64(1)) & np.uint64(0xFFFFFFFF)
+    state[0] = x
+    return float(x) / 4294967296.0
+
+
+@njit(cache=True, nogil=True)
+def rng_choose(state, p):
+    """esl_rnd_FChoose: sample an index from the (unnormalized) weights `p`."""
+    roll = rng_uniform(state)
+    norm = 0.0
+    for j in range(p.shape[0]):
+        norm += p[j]
+    acc = 0.0
+    for j in range(p.shape[0]):
+        acc += p[j]
+        if roll < acc / norm:
+            return j
+    return p.shape[0] - 1
+
+
+@njit(cache=True, nogil=True)
+def random_iid(state, f32_freqs, L):
+    """esl_rsq_xfIID: an i.i.d. digital sequence of length L from float32 frequencies."""
+    out = np.empty(L, dtype=np.uint8)
+    p = f32_freqs.astype(np.float64)
+    for i in range(L):
+        out[i] = rng_choose(state, p)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale):
+    """Sample a path from a filled Forward matrix (HMMER's p7_StochasticTrace).
+
+    Follows HMMER's order of random draws (one per choice; striped order when choosing the
+    exit state) so that, seeded alike, it samples the same paths.
+    """
+    L = mx.shape[0] - 1
+    M = mx.shape[1] - 1
+    st, kk, ii = _trace_buffers(L, M)
+    Q = max(2, (M - 1) // 4 + 1)
+    p4 = np.zeros(4)
+    p2 = np.zeros(2)
+    n = 0
+    st[n] = ST_T
+    n += 1
+    st[n] = ST_C
+    n += 1
+    i = L
+    k = 0
+    s = ST_C
+    while s != ST_S:
+        if s == ST_C:
+            p2[0] = xmx[i - 1, SC] * xp[XC, LOOP] if i > 0 else 0.0
+            p2[1] = xmx[i, SE] * xp[XE, MOVE] * math.exp(logscale[i])
+            if rng_choose(state, p2) == 0:
+                ii[n - 1] = i
+                i -= 1
+                s = ST_C
+            else:
+                s = ST_E
+        elif s == ST_J:
+            p2[0] = xmx[i - 1, SJ] * xp[XJ, LOOP] if i > 0 else 0.0
+            p2[1] = xmx[i, SE] * xp[XE, LOOP] * math.exp(logscale[i])
+            if rng_choose(state, p2) == 0:
+                ii[n - 1] = i
+                i -= 1
+                s = ST_J
+            else:
+                s = ST_E
+        elif s == ST_N:
+            if i > 0:
+                ii[n - 1] = i
+                i -= 1
+                s = ST_N
+            else:
+                s = ST_S
+        elif s == ST_E:
+            roll = rng_uniform(state)
+            norm = xmx[i, SE]
+            acc = 0.0
+            s = -1
+            for q in range(Q):
+                for r in range(4):
+                    kc = r * Q + q + 1
+                    if kc <= M:
+                        w = 1.0 if (local > 0.0 or kc == M) else 0.0
+                        acc += mx[i, kc] * w / norm
+                        if roll < acc and s < 0:
+                            s, k = ST_M, kc
+                if s > 0:
+                    break
+                for r in range(4):
+                    kc = r * Q + q + 1
+                    if kc <= M:
+                        w = 1.0 if (local > 0.0 or kc == M) else 0.0
+                        acc += dx[i, kc] * w / norm
+                        if roll < acc and s < 0:
+                            s, k = ST_D, kc
+                if s > 0:
+                    break
+            if s < 0:  # round-off: take the last possible exit
+                s, k = ST_M, M
+        elif s == ST_B:
+            p2[0] = xmx[i, SN] * xp[XN, MOVE]
+            p2[1] = xmx[i, SJ] * xp[XJ, MOVE]
+            s = ST_N if rng_choose(state, p2) == 0 else ST_J
+        elif s == ST_M:
+            kp = k - 1
+            ip = i - 1
+            p4[0] = xmx[ip, SB] * tp[kp, TBM]
+            p4[1] = mx[ip, kp] * tp[kp, TMM] if kp > 0 else 0.0
+            p4[2] = ix[ip, kp] * tp[kp, TIM] if kp > 0 else 0.0
+            p4[3] = dx[ip, kp] * tp[kp, TDM] if kp > 0 else 0.0
+            c = rng_choose(state, p4)
+            s = ST_B if c == 0 else (ST_M if c == 1 else (ST_I if c == 2 else ST_D))
+            i = ip
+            k = kp
+        elif s == ST_D:
+            p2[0] = mx[i, k - 1] * tp[k - 1, TMD]
+            p2[1] = dx[i, k - 1] * tp[k - 1, TDD]
+            s = ST_M if rng_choose(state, p2) == 0 else ST_D
+            k -= 1
+        elif s == ST_I:
+            p2[0] = mx[i - 1, k] * tp[k, TMI]
+            p2[1] = ix[i - 1, k] * tp[k, TII]
+            s = ST_M if rng_choose(state, p2) == 0 else ST_I
+            i -= 1
+        st[n] = s
+        if s == ST_M or s == ST_D or s == ST_I:
+            kk[n] = k
+        if s == ST_M or s == ST_I:
+            ii[n] = i
+        n += 1
+    return _reverse_trace(st, kk, ii, n)
+
+
+# ======================================================================================
+# MSV (ungapped local multi-hit) and filter-style score approximations
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def msv_score(dsq, msc, nu, ncj_loops):
+    """Generic MSV score in nats (p7_GMSV): best ungapped multi-hit local alignment.
+
+    With ``ncj_loops`` False the N/C/J self-loops score 0 and 3 nats are subtracted at the
+    end, the approximation HMMER's MSV filter makes.
+    """
+    L = dsq.shape[0]
+    M = msc.shape[1] - 1
+    tloop = math.log(np.float32(L) / np.float32(L + 3)) if ncj_loops else 0.0
+    tmove = math.log(np.float32(3.0) / np.float32(L + 3))
+    tbmk = math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))
+    tej = math.log((nu - 1.0) / nu)
+    tec = math.log(1.0 / nu)
+    prev = np.full(M + 1, _NEG_INF)
+    cur = np.full(M + 1, _NEG_INF)
+    xN = 0.0
+    xB = tmove
+    xJ = _NEG_INF
+    xC = _NEG_INF
+    for i in range(L):
+        x = dsq[i]
+        xE = _NEG_INF
+        cur[0] = _NEG_INF
+        for k in range(1, M + 1):
+            v = msc[x, k] + max(prev[k - 1], xB + tbmk)
+            cur[k] = v
+            xE = max(xE, v)
+        xJ = max(xJ + tloop, xE + tej)
+        xC = max(xC + tloop, xE + tec)
+        xN = xN + tloop
+        xB = max(xN + tmove, xJ + tmove)
+        prev, cur = cur, prev
+    sc = xC + tmove
+    if not ncj_loops:
+        sc -= 3.0
+    return sc
+
+
+@njit(cache=True, nogil=True)
+def viterbi_filter_score(dsq, tsc, msc, xsc_e_loop, xsc_e_move, local):
+    """Viterbi score as HMMER's Viterbi filter estimates it (nats).
+
+    Multi-hit, N/C/J self-loops scored 0 with 3 nats subtracted at the end; D->D paths as in
+    the full Viterbi. Uses two rows.
+    """
+    L = dsq.shape[0]
+    M = tsc.shape[0] - 1
+    tmove = math.log(np.float32(3.0) / np.float32(L + 3))
+    mp = np.full(M + 1, _NEG_INF)
+    ip_ = np.full(M + 1, _NEG_INF)
+    dp_ = np.full(M + 1, _NEG_INF)
+    mc = np.full(M + 1, _NEG_INF)
+    ic = np.full(M + 1, _NEG_INF)
+    dc = np.full(M + 1, _NEG_INF)
+    esc = 0.0 if local > 0.0 else _NEG_INF
+    xN = 0.0
+    xB = tmove
+    xJ = _NEG_INF
+    xC = _NEG_INF
+    for i in range(L):
+        x = dsq[i]
+        xE = _NEG_INF
+        for k in range(1, M + 1):
+            sc = xB + tsc[k - 1, TBM]
+            if k > 1:
+                sc = max(sc, mp[k - 1] + tsc[k - 1, TMM])
+                sc = max(sc, ip_[k - 1] + tsc[k - 1, TIM])
+                sc = max(sc, dp_[k - 1] + tsc[k - 1, TDM])
+            mc[k] = sc + msc[x, k]
+            if k < M:
+                ic[k] = max(mp[k] + tsc[k, TMI], ip_[k] + tsc[k, TII])
+                xE = max(xE, mc[k] + esc)
+            else:
+                ic[k] = _NEG_INF
+            if k > 1:
+                dc[k] = max(mc[k - 1] + tsc[k - 1, TMD], dc[k - 1] + tsc[k - 1, TDD])
+            else:
+                dc[k] = _NEG_INF
+        xE = max(xE, max(mc[M], dc[M]))
+        xJ = max(xJ, xE + xsc_e_loop)
+        xC = max(xC, xE + xsc_e_move)
+        xB = max(xN + tmove, xJ + tmove)
+        mp, mc = mc, mp
+        ip_, ic = ic, ip_
+        dp_, dc = dc, dp_
+    return xC + tmove - 3.0
+
+
+# ======================================================================================
+# Trace utilities
+# ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def trace_domains(st, kk, ii):
+    """Domain segments of a trace (p7_trace_Index).
+
+    Returns an (ndom, 6) int array: trace index of B and E, first/last residue aligned to a
+    match state, first/last match state.
+    """
+    nd = 0
+    for z in range(st.shape[0]):
+        if st[z] == ST_B:
+            nd += 1
+    out = np.zeros((nd, 6), dtype=np.int64)
+    d = -1
+    for z in range(st.shape[0]):
+        s = st[z]
+        if s == ST_B:
+            d += 1
+            out[d, 0] = z
+        elif d >= 0:
+            if s == ST_M:
+                if out[d, 2] == 0:
+                    out[d, 2] = ii[z]
+                if out[d, 4] == 0:
+                    out[d, 4] = kk[z]
+                out[d, 3] = ii[z]
+                out[d, 5] = kk[z]
+            elif s == ST_E:
+                out[d, 1] = z
+    return out
+
+
+def trace_score(profile, dsq: np.ndarray, states, ks, iis) -> float:
+    """Log-likelihood ratio (nats) of one path through `profile` (p7_trace_Score)."""
+    tsc, msc, isc, xsc = profile.tsc, profile.msc, profile.isc, profile.xsc
+    local = profile.local
+    score = 0.0
+    for z in range(len(states) - 1):
+        a, b = int(states[z]), int(states[z + 1])
+        ka, kb = int(ks[z]), int(ks[z + 1])
+        if b == ST_M:
+            score += msc[dsq[iis[z + 1] - 1], kb]
+        elif b == ST_I:
+            score += isc[dsq[iis[z + 1] - 1], kb]
+        if a == ST_S and b == ST_N:
+            continue
+        if a == ST_N:
+            score += xsc[XN, LOOP] if b == ST_N else xsc[XN, MOVE]
+        elif a == ST_J:
+            score += xsc[XJ, LOOP] if b == ST_J else xsc[XJ, MOVE]
+        elif a == ST_C:
+            score += xsc[XC, LOOP] if b == ST_C else xsc[XC, MOVE]
+        elif a == ST_E:
+            score += xsc[XE, LOOP] if b == ST_J else xsc[XE, MOVE]
+        elif a == ST_B:
+            score += tsc[kb - 1, TBM]
+        elif a == ST_M:
+            if b == ST_M:
+                score += tsc[ka, TMM]
+            elif b == ST_I:
+                score += tsc[ka, TMI]
+            elif b == ST_D:
+                score += tsc[ka, TMD]
+            elif b == ST_E and not local and ka != profile.M:
+                return -math.inf
+        elif a == ST_I:
+            score += tsc[ka, TIM] if b == ST_M else tsc[ka, TII]
+        elif a == ST_D:
+            if b == ST_M:
+                score += tsc[ka, TDM]
+            elif b == ST_D:
+                score += tsc[ka, TDD]
+            elif b == ST_E and not local and ka != profile.M:
+                return -math.inf
+    return score
