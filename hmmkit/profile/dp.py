@@ -1045,3 +1045,80 @@ def trace_score(profile, dsq: np.ndarray, states, ks, iis) -> float:
             elif b == ST_E and not local and ka != profile.M:
                 return -math.inf
     return score
+
+
+# ======================================================================================
+# HMMER's 8-bit MSV filter, reproduced exactly
+# ======================================================================================
+
+
+def _roundf(x: np.ndarray) -> np.ndarray:
+    """C roundf (half away from zero) in float32."""
+    x = np.asarray(x, dtype=np.float32)
+    return (np.sign(x) * np.floor(np.abs(x) + np.float32(0.5))).astype(np.float32)
+
+
+def msv_byte_profile(msc: np.ndarray, K: int) -> tuple[np.ndarray, int]:
+    """HMMER's MSV byte costs (Kp, M+1) and emission bias for log-odds match scores `msc`.
+
+    Scores are in 1/3-bit units, offset so that all costs are unsigned bytes.
+    """
+    scale = np.float32(3.0) / np.float32(math.log(2.0))
+    msc32 = msc.astype(np.float32)
+    finite = msc32[:K, 1:]
+    top = max(0.0, float(finite[np.isfinite(finite)].max())) if finite.size else 0.0
+    bias = int(-_roundf(scale * np.float32(-top)))
+    bias = min(max(bias, 0), 255)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cost = -_roundf(scale * msc32)
+    costs = np.where(cost > 255 - bias, 255, np.where(np.isfinite(cost), cost, 255) + bias)
+    costs = np.minimum(costs, 255).astype(np.uint8)
+    costs[:, 0] = 255
+    return costs, bias
+
+
+def _unbiased_byte(sc: float) -> int:
+    scale = np.float32(3.0) / np.float32(math.log(2.0))
+    cost = float(-_roundf(scale * np.float32(sc)))
+    return 255 if cost > 255.0 else int(cost)
+
+
+@njit(cache=True, nogil=True)
+def _msv_filter(dsq, costs, bias, base, tbm, tec, tjb):
+    L = dsq.shape[0]
+    M = costs.shape[1] - 1
+    prev = np.zeros(M + 1, dtype=np.int32)
+    cur = np.zeros(M + 1, dtype=np.int32)
+    tjbm = tjb + tbm
+    xJ = 0
+    xB = max(base - tjbm, 0)
+    for i in range(L):
+        x = dsq[i]
+        xE = 0
+        for k in range(1, M + 1):
+            sv = max(prev[k - 1], xB)
+            sv = min(sv + bias, 255)
+            sv = max(sv - costs[x, k], 0)
+            cur[k] = sv
+            if sv > xE:
+                xE = sv
+        if xE >= 255 - bias:
+            return np.inf
+        xJ = max(xJ, xE - tec)
+        xB = max(max(base, xJ) - tjbm, 0)
+        prev, cur = cur, prev
+    return ((xJ - tjb) - base) / (3.0 / math.log(2.0)) - 3.0
+
+
+def msv_filter_score(dsq: np.ndarray, msc: np.ndarray, K: int, byte_profile=None) -> float:
+    """MSV score (nats) exactly as HMMER's 8-bit MSV filter computes it (p7_MSVFilter).
+
+    `byte_profile` may pass a precomputed :func:`msv_byte_profile` result.
+    """
+    costs, bias = byte_profile if byte_profile is not None else msv_byte_profile(msc, K)
+    M = msc.shape[1] - 1
+    L = len(dsq)
+    tbm = _unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
+    tec = _unbiased_byte(math.log(np.float32(0.5)))
+    tjb = _unbiased_byte(math.log(np.float32(3.0) / np.float32(L + 3)))
+    return float(_msv_filter(dsq, costs, bias, 190, tbm, tec, tjb))

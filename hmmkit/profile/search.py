@@ -1,0 +1,779 @@
+"""Search a sequence database with a profile HMM, as HMMER's hmmsearch does.
+
+Every sequence is scored with the Forward algorithm (:func:`hmmkit.profile.dp.forward_scores`).
+Sequences whose Forward P-value passes ``F3`` go through HMMER's domain definition
+(p7_domaindef_ByPosteriorHeuristics): posterior decoding finds regions, regions that look
+like several domains are split by clustering an ensemble of sampled paths, and every
+envelope is rescored on its own with a null2 (biased composition) correction. Scores,
+E-values and reporting thresholds follow p7_pipeline.c and p7_tophits.c; the results can
+be written in hmmsearch's ``--tblout`` layout.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from numba import njit
+
+from . import dp
+from .model import ProfileHMM
+from .profile_config import (
+    LOOP,
+    MOVE,
+    XE,
+    Background,
+    SearchProfile,
+    Sequence,
+    as_sequences,
+    configure,
+    digitize,
+)
+
+LOG2 = math.log(2.0)
+
+# HMMER's domain definition thresholds (p7_domaindef_Create).
+RT1, RT2, RT3 = 0.25, 0.10, 0.20
+NSAMPLES = 200
+MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF = 0.8, True, 4
+MIN_POSTERIOR, MIN_ENDPOINTP = 0.25, 0.02
+
+
+# --------------------------------------------------------------------------------------
+# Score distributions
+# --------------------------------------------------------------------------------------
+
+
+def exp_logsurv(x: float, tau: float, lam: float) -> float:
+    """log P(S >= x) for HMMER's exponential tail anchored at `tau` (esl_exp_logsurv)."""
+    return 0.0 if x < tau else -lam * (x - tau)
+
+
+def gumbel_logsurv(x: float, mu: float, lam: float) -> float:
+    """log P(S >= x) under a Gumbel distribution (esl_gumbel_logsurv)."""
+    y = lam * (x - mu)
+    ey = -math.exp(-y)
+    if abs(ey) < 1e-7:  # 1 - exp(ey) ~ -ey
+        return -y
+    return math.log(-math.expm1(ey))
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Domain:
+    """One domain of a hit: envelope, alignment coordinates, scores (HMMER's P7_DOMAIN).
+
+    Coordinates are 1-based inclusive. `score` and `bias` are in bits; `env_score` and
+    `correction` are HMMER's raw envsc and domcorrection (nats). `trace` holds the optimal
+    accuracy alignment path as (states, k, i, posterior) arrays.
+    """
+
+    env_from: int
+    env_to: int
+    ali_from: int
+    ali_to: int
+    hmm_from: int
+    hmm_to: int
+    env_score: float
+    correction: float
+    accuracy: float
+    score: float = 0.0
+    bias: float = 0.0
+    lnP: float = 0.0
+    evalue: float = 0.0
+    c_evalue: float = 0.0
+    reported: bool = False
+    included: bool = False
+    trace: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def pvalue(self) -> float:
+        """P-value of the domain score."""
+        return math.exp(self.lnP)
+
+
+@dataclass
+class Hit:
+    """A target sequence reported by :func:`search` (HMMER's P7_HIT)."""
+
+    name: str
+    description: str
+    length: int
+    score: float
+    bias: float
+    pre_score: float
+    sum_score: float
+    lnP: float
+    domains: list[Domain]
+    best_domain: int
+    nexpected: float
+    nregions: int
+    nclustered: int
+    noverlaps: int
+    nenvelopes: int
+    accession: str | None = None
+    evalue: float = 0.0
+    reported: bool = False
+    included: bool = False
+
+    @property
+    def pvalue(self) -> float:
+        """P-value of the sequence score."""
+        return math.exp(self.lnP)
+
+    @property
+    def nreported(self) -> int:
+        """Number of reported domains."""
+        return sum(d.reported for d in self.domains)
+
+    @property
+    def nincluded(self) -> int:
+        """Number of included domains."""
+        return sum(d.included for d in self.domains)
+
+
+@dataclass
+class SearchResults:
+    """Hits of one query against a database, best first (HMMER's P7_TOPHITS).
+
+    Iterating yields the reported hits; `hits` holds every sequence that passed the
+    Forward filter and domain definition. `Z` is the number of sequences searched.
+    """
+
+    query_name: str
+    query_accession: str | None
+    M: int
+    hits: list[Hit]
+    Z: float
+    domZ: float
+    nseqs: int
+    nresidues: int
+    n_past_forward: int
+
+    def reported(self) -> list[Hit]:
+        """The hits that pass the reporting threshold."""
+        return [h for h in self.hits if h.reported]
+
+    def included(self) -> list[Hit]:
+        """The hits that pass the inclusion threshold."""
+        return [h for h in self.hits if h.included]
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.reported())
+
+    def __len__(self) -> int:
+        return len(self.reported())
+
+    def write_tblout(self, out: str | Path | IO[str], *, header: bool = True) -> None:
+        """Write the reported hits in hmmsearch's ``--tblout`` per-sequence layout."""
+        if isinstance(out, (str, Path)):
+            with open(out, "w") as handle:
+                self.write_tblout(handle, header=header)
+            return
+        write_tblout(out, self, header=header)
+
+    def tblout(self) -> str:
+        """The ``--tblout`` table as a string."""
+        buf = io.StringIO()
+        self.write_tblout(buf)
+        return buf.getvalue()
+
+
+def write_tblout(handle: IO[str], results: SearchResults, *, header: bool = True) -> None:
+    """Write `results` in HMMER's tabular per-target format (p7_tophits_TabularTargets)."""
+    hits = results.reported()
+    qname = results.query_name
+    qacc = results.query_accession or "-"
+    tnamew = max([20] + [len(h.name) for h in hits])
+    taccw = max([10] + [len(h.accession or "-") for h in hits])
+    qnamew = max(20, len(qname))
+    qaccw = max(10, len(qacc))
+    if header:
+        handle.write(
+            "#%*s %22s %22s %33s\n"  # noqa: UP031
+            % (tnamew + qnamew + taccw + qaccw + 2, "", "--- full sequence ----",
+               "--- best 1 domain ----", "--- domain number estimation ----")
+        )  # fmt: skip
+        handle.write(
+            "#%-*s %-*s %-*s %-*s %9s %6s %5s %9s %6s %5s %5s %3s %3s %3s %3s %3s %3s %3s %s\n"  # noqa: UP031,E501
+            % (tnamew - 1, " target name", taccw, "accession", qnamew, "query name", qaccw,
+               "accession", "  E-value", " score", " bias", "  E-value", " score", " bias",
+               "exp", "reg", "clu", " ov", "env", "dom", "rep", "inc",
+               "description of target")
+        )  # fmt: skip
+        handle.write(
+            "#%*s %*s %*s %*s %9s %6s %5s %9s %6s %5s %5s %3s %3s %3s %3s %3s %3s %3s %s\n"  # noqa: UP031
+            % (tnamew - 1, "-------------------", taccw, "----------", qnamew,
+               "--------------------", qaccw, "----------", "---------", "------", "-----",
+               "---------", "------", "-----", "---", "---", "---", "---", "---", "---",
+               "---", "---", "---------------------")
+        )  # fmt: skip
+    for h in hits:
+        d = h.domains[h.best_domain]
+        handle.write(
+            "%-*s %-*s %-*s %-*s %9.2g %6.1f %5.1f %9.2g %6.1f %5.1f %5.1f %3d %3d %3d %3d %3d %3d %3d %s\n"  # noqa: E501,UP031
+            % (tnamew, h.name, taccw, h.accession or "-", qnamew, qname, qaccw, qacc,
+               h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
+               h.nregions, h.nclustered, h.noverlaps, h.nenvelopes, len(h.domains),
+               h.nreported, h.nincluded, h.description or "-")
+        )  # fmt: skip
+    if header:
+        handle.write("#\n# Program:         hmmkit search\n")
+        handle.write(f"# Query:           {qname}  [M={results.M}]\n")
+        handle.write(f"# Target sequences: {results.nseqs}  ({results.nresidues} residues)\n")
+        handle.write("# [ok]\n")
+
+
+# --------------------------------------------------------------------------------------
+# Biased-composition filter null model (p7_bg_SetFilter / p7_bg_FilterScore)
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _filter_forward(dsq, odds1, p1, t10, t11):
+    L = dsq.shape[0]
+    a0 = 0.999
+    a1 = 0.001 * odds1[dsq[0]]
+    logsc = 0.0
+    mx = max(a0, a1)
+    a0 /= mx
+    a1 /= mx
+    logsc += math.log(mx)
+    for i in range(1, L):
+        x = dsq[i]
+        n0 = a0 * p1 + a1 * t10
+        n1 = (a0 * (1.0 - p1) + a1 * t11) * odds1[x]
+        mx = max(n0, n1)
+        a0 = n0 / mx
+        a1 = n1 / mx
+        logsc += math.log(mx)
+    return logsc + math.log(a0 + a1)
+
+
+def filter_null_score(
+    dsq: np.ndarray, composition_odds: np.ndarray, M: int, bg: Background
+) -> float:
+    """HMMER's bias-filter null score (nats) of a sequence: a two-state background HMM whose
+    second state emits the model's own composition, with the null1 length model."""
+    L = len(dsq)
+    p1 = Background.p1(L)
+    L1 = np.float32(M) / np.float32(8.0)
+    t10 = float(np.float32(1.0) / (L1 + np.float32(1.0)))
+    t11 = float(L1 / (L1 + np.float32(1.0)))
+    if L == 0:
+        return bg.null_score(0)
+    sc = _filter_forward(dsq, composition_odds, p1, t10, t11)
+    return float(sc + L * math.log(np.float32(p1)) + math.log(np.float32(1.0 - p1)))
+
+
+def _composition_odds(profile: SearchProfile) -> np.ndarray:
+    """Odds of the model composition against the background for every digital code.
+
+    A model without a COMPO line has a zero composition in HMMER, which silences the
+    biased state of the filter; that is reproduced here.
+    """
+    alphabet = profile.alphabet
+    _, degen = alphabet.degeneracy_matrix()
+    f = profile.background.frequencies
+    compo = profile.composition if profile.composition is not None else np.zeros(len(f))
+    odds = (degen @ compo) / (degen @ f)
+    return np.append(odds, 1.0)
+
+
+# --------------------------------------------------------------------------------------
+# Stochastic trace ensembles and their clustering (p7_spensemble)
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _trace_ensemble(seed, nsamples, sub, ireg, tp, xp, local, me, avg, mx, ix, dx, xmx, logscale):
+    """Sample `nsamples` paths of a region; returns (segments, n2sum).
+
+    segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
+    odds per region position (before the log), as region_trace_ensemble() accumulates them.
+    """
+    state = dp.rng_state(seed)
+    Lr = sub.shape[0]
+    M = me.shape[1] - 1
+    K = avg.shape[1]
+    n2sum = np.zeros(Lr + 1)
+    segs = np.zeros((nsamples * 4 + 16, 5), dtype=np.int64)
+    nseg = 0
+    counts = np.zeros(M + 1)
+    null2 = np.zeros(K)
+    for t in range(nsamples):
+        st, kk, ii = dp.stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale)
+        doms = dp.trace_domains(st, kk, ii)
+        pos = 1
+        for d in range(doms.shape[0]):
+            if nseg >= segs.shape[0]:
+                bigger = np.zeros((segs.shape[0] * 2, 5), dtype=np.int64)
+                bigger[:nseg] = segs[:nseg]
+                segs = bigger
+            segs[nseg, 0] = t
+            segs[nseg, 1] = doms[d, 2] + ireg - 1
+            segs[nseg, 2] = doms[d, 3] + ireg - 1
+            segs[nseg, 3] = doms[d, 4]
+            segs[nseg, 4] = doms[d, 5]
+            nseg += 1
+            # null2 by trace: usage of M and I states (both counted at the match) in B..E
+            counts[:] = 0.0
+            ld = 0
+            for z in range(doms[d, 0], doms[d, 1] + 1):
+                if ii[z] > 0:
+                    ld += 1
+                    if kk[z] > 0:
+                        counts[kk[z]] += 1.0
+            for x in range(K):
+                acc = 0.0
+                for k in range(1, M + 1):
+                    acc += counts[k] * me[x, k]
+                null2[x] = acc / ld
+            while pos <= doms[d, 2]:
+                n2sum[pos] += 1.0
+                pos += 1
+            while pos <= doms[d, 3]:
+                x = sub[pos - 1]
+                v = 0.0
+                if x < K:
+                    v = null2[x]
+                else:
+                    wsum = 0.0
+                    for y in range(K):
+                        v += avg[x, y] * null2[y]
+                        wsum += avg[x, y]
+                    if wsum == 0.0:
+                        v = 1.0
+                n2sum[pos] += v
+                pos += 1
+        while pos <= Lr:
+            n2sum[pos] += 1.0
+            pos += 1
+    return segs[:nseg], n2sum
+
+
+@njit(cache=True, nogil=True)
+def _single_linkage(segs, min_overlap, of_smaller, max_diagdiff):
+    """Connected components of HMMER's segment linkage rule; returns cluster labels."""
+    n = segs.shape[0]
+    parent = np.arange(n)
+    for a in range(n):
+        for b in range(a + 1, n):
+            ia, ja, ka, ma = segs[a, 1], segs[a, 2], segs[a, 3], segs[a, 4]
+            ib, jb, kb, mb = segs[b, 1], segs[b, 2], segs[b, 3], segs[b, 4]
+            nov = min(ja, jb) - max(ia, ib) + 1
+            la = ja - ia + 1
+            lb = jb - ib + 1
+            nn = min(la, lb) if of_smaller else max(la, lb)
+            if nov / nn < min_overlap:
+                continue
+            nov = min(ma, mb) - max(ka, kb)
+            la = ma - ka + 1
+            lb = mb - kb + 1
+            nn = min(la, lb) if of_smaller else max(la, lb)
+            if nov / nn < min_overlap:
+                continue
+            if (
+                abs((ia - ka) - (ib - kb)) > max_diagdiff
+                and abs((ja - ma) - (jb - mb)) > max_diagdiff
+            ):
+                continue
+            ra = a
+            while parent[ra] != ra:
+                ra = parent[ra]
+            rb = b
+            while parent[rb] != rb:
+                rb = parent[rb]
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    labels = np.empty(n, dtype=np.int64)
+    nc = 0
+    root_label = np.full(n, -1, dtype=np.int64)
+    for a in range(n):
+        r = a
+        while parent[r] != r:
+            r = parent[r]
+        if root_label[r] < 0:
+            root_label[r] = nc
+            nc += 1
+        labels[a] = root_label[r]
+    return labels, nc
+
+
+def _cluster_envelopes(segs: np.ndarray, nsamples: int) -> list[tuple[int, int, float]]:
+    """p7_spensemble_Cluster plus the removal of dominated clusters: [(i, j, prob)]."""
+    if len(segs) == 0:
+        return []
+    labels, nc = _single_linkage(segs, MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF)
+    sig = []
+    for c in range(nc):
+        members = segs[labels == c]
+        ninc = len(np.unique(members[:, 0]))  # traces with >= 1 segment in the cluster
+        prob = ninc / nsamples
+        if prob < MIN_POSTERIOR:
+            continue
+        threshold = math.ceil(np.float32(ninc) * np.float32(MIN_ENDPOINTP))
+        best = []
+        for col, leftmost in ((1, True), (3, True), (2, False), (4, False)):
+            values = members[:, col]
+            lo = values.min()
+            hist = np.bincount(values - lo)
+            ok = np.nonzero(hist >= threshold)[0]
+            if len(ok):
+                best.append(lo + (ok[0] if leftmost else ok[-1]))
+            else:
+                best.append(lo + int(np.argmax(hist)))
+        bi, bk, bj, bm = best
+        if bi > bj or bk > bm:
+            continue
+        sig.append((bi, bj, prob))
+    sig.sort(key=lambda c: c[0])
+    dominated = [False] * len(sig)
+    for d in range(len(sig)):
+        for d2 in range(d + 1, len(sig)):
+            nov = min(sig[d][1], sig[d2][1]) - max(sig[d][0], sig[d2][0]) + 1
+            if nov == 0:
+                break
+            n = min(sig[d][1] - sig[d][0] + 1, sig[d2][1] - sig[d2][0] + 1)
+            if nov / n >= 0.8:
+                if sig[d][2] > sig[d2][2]:
+                    dominated[d2] = True
+                else:
+                    dominated[d] = True
+    return [c for c, dom in zip(sig, dominated, strict=True) if not dom]
+
+
+# --------------------------------------------------------------------------------------
+# Domain definition (p7_domaindef_ByPosteriorHeuristics)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class DomainDefinition:
+    """Outcome of domain definition on one sequence."""
+
+    domains: list[Domain]
+    n2sc: np.ndarray
+    nexpected: float
+    nregions: int
+    nclustered: int
+    noverlaps: int
+    nenvelopes: int
+
+
+class _Definer:
+    """Reusable per-query state for domain definition."""
+
+    def __init__(self, profile: SearchProfile, seed: int, null2: bool):
+        self.multi = profile.copy().set_multihit(True)
+        self.uni = profile.copy().set_multihit(False)
+        self.seed = seed
+        self.null2 = null2
+        alphabet = profile.alphabet
+        _, degen = alphabet.degeneracy_matrix()
+        K = alphabet.size
+        avg = np.zeros((degen.shape[0] + 1, K))
+        avg[: degen.shape[0]] = degen / degen.sum(axis=1, keepdims=True)
+        self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
+        self.K = K
+
+    def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
+        full = self.avg @ null2_canon
+        full[-1] = 1.0
+        return full
+
+    def define(self, dsq: np.ndarray) -> DomainDefinition:
+        L = len(dsq)
+        multi = self.multi.set_length(L)
+        uni = self.uni.set_length(L)
+        mtp, mme, mie, mxp, local = multi.kernel_arrays()
+        fm, fi, fd, fx, ls, _ = dp.forward_matrix(dsq, mtp, mme, mie, mxp, local)
+        bm, bi, bd, bx = dp.backward_matrix(dsq, mtp, mme, mie, mxp, local, ls)
+        mocc, btot, etot = dp.domain_posteriors(fx, bx, mxp, ls)
+        n2sc = np.zeros(L + 1)
+        result = DomainDefinition([], n2sc, float(btot[L]), 0, 0, 0, 0)
+        uarrays = uni.kernel_arrays()
+
+        i, triggered = -1, False
+        for j in range(1, L + 1):
+            if not triggered:
+                if mocc[j] - (btot[j] - btot[j - 1]) < RT2:
+                    i = j
+                elif i == -1:
+                    i = j
+                if mocc[j] >= RT1:
+                    triggered = True
+            elif mocc[j] - (etot[j] - etot[j - 1]) < RT2:
+                result.nregions += 1
+                if self._is_multidomain(btot, etot, i, j):
+                    result.nclustered += 1
+                    sub = dsq[i - 1 : j]
+                    rm, ri, rd, rx, rls, _ = dp.forward_matrix(sub, mtp, mme, mie, mxp, local)
+                    segs, n2sum = _trace_ensemble(
+                        self.seed, NSAMPLES, sub, i, mtp, mxp, local, mme[: self.K],
+                        self.avg, rm, ri, rd, rx, rls,
+                    )  # fmt: skip
+                    with np.errstate(divide="ignore"):
+                        n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
+                    last_j2 = 0
+                    for i2, j2, _ in _cluster_envelopes(segs, NSAMPLES):
+                        if i2 <= last_j2:
+                            result.noverlaps += 1
+                        result.nenvelopes += 1
+                        if self._rescore(dsq, i2, j2, True, uarrays, result):
+                            last_j2 = j2
+                else:
+                    result.nenvelopes += 1
+                    self._rescore(dsq, i, j, False, uarrays, result)
+                i, triggered = -1, False
+        return result
+
+    @staticmethod
+    def _is_multidomain(btot, etot, i, j) -> bool:
+        z = np.arange(i, j + 1)
+        expected = np.minimum(etot[z] - etot[i - 1], btot[j] - btot[z - 1])
+        return bool(expected.max() >= RT3)
+
+    def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
+        tp, me, ie, xp, local = uarrays
+        sub = dsq[i - 1 : j]
+        fm, fi, fd, fx, ls, envsc = dp.forward_matrix(sub, tp, me, ie, xp, local)
+        if not np.isfinite(envsc):
+            return False
+        bm, bi, bd, bx = dp.backward_matrix(sub, tp, me, ie, xp, local, ls)
+        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+        tmask = (tp > 0).astype(np.float64)
+        xmask = (xp > 0).astype(np.float64)
+        om, oi, od, ox, oasc = dp.optimal_accuracy(pm, pi, px, tmask, xmask, local)
+        st, kk, ii, pp = dp.oa_trace(pm, pi, px, tmask, xmask, local, om, oi, od, ox)
+        if len(st) == 0:
+            return False
+        ii = np.where(ii > 0, ii + i - 1, 0)
+        segs = dp.trace_domains(st, kk, ii)
+        if len(segs) == 0:
+            return False
+        ali_from, ali_to, hmm_from, hmm_to = (int(v) for v in segs[0, 2:6])
+        if not null2_done:
+            Ld = j - i + 1
+            mfreq = pm[1:].sum(axis=0) / Ld
+            ifreq = pi[1:].sum() / Ld
+            xfactor = (px[1:, dp.SN].sum() + px[1:, dp.SC].sum() + px[1:, dp.SJ].sum()) / Ld
+            null2 = me[: self.K, 1:] @ mfreq[1:] + ifreq + xfactor
+            full = self._null2_full(null2)
+            with np.errstate(divide="ignore"):
+                result.n2sc[i : j + 1] = np.log(full[sub])
+        correction = float(result.n2sc[i : j + 1].sum())
+        result.domains.append(
+            Domain(
+                env_from=i, env_to=j, ali_from=ali_from, ali_to=ali_to, hmm_from=hmm_from,
+                hmm_to=hmm_to, env_score=float(envsc), correction=correction,
+                accuracy=float(oasc), trace=(st, kk, ii, pp),
+            )
+        )  # fmt: skip
+        return True
+
+
+# --------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------
+
+
+def _pack(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lengths = np.array([len(c) for c in codes], dtype=np.int64)
+    offsets = np.zeros(len(codes), dtype=np.int64)
+    if len(codes) > 1:
+        offsets[1:] = np.cumsum(lengths)[:-1]
+    packed = np.concatenate(codes) if codes else np.zeros(0, dtype=np.uint8)
+    return packed, offsets, lengths
+
+
+def _logaddexp0(x: float) -> float:
+    return float(np.logaddexp(0.0, x))
+
+
+def search(
+    model: ProfileHMM,
+    sequences: str | Path | Iterable[Sequence | tuple[str, str] | str],
+    *,
+    E: float = 10.0,
+    T: float | None = None,
+    domE: float = 10.0,
+    domT: float | None = None,
+    incE: float = 0.01,
+    incT: float | None = None,
+    incdomE: float = 0.01,
+    incdomT: float | None = None,
+    Z: float | None = None,
+    domZ: float | None = None,
+    F1: float = 0.02,
+    F2: float = 1e-3,
+    F3: float = 1e-5,
+    bias_filter: bool = True,
+    null2: bool = True,
+    seed: int = 42,
+    background: Background | None = None,
+    n_jobs: int | None = 1,
+) -> SearchResults:
+    """Search `sequences` (a FASTA path or an iterable of sequences) with `model`.
+
+    Mirrors hmmsearch: every sequence is scored with Forward; a sequence goes on to domain
+    definition and null2-corrected scoring when it passes HMMER's three gates: MSV P-value
+    <= `F1`, Viterbi P-value <= `F2` and Forward P-value <= `F3` (all against the
+    bias-filter null when `bias_filter`; ``F1=F2=F3=1`` with ``bias_filter=False`` is
+    hmmsearch's ``--max``). The MSV and Viterbi scores are computed as HMMER's filters
+    approximate them, and only for sequences that pass the Forward gate. E-values use
+    ``Z`` (default: the number of sequences searched) and the model's ``FORWARD``
+    statistics (calibrated on the fly if the model has none). Reporting (`E`/`T`,
+    `domE`/`domT`) and inclusion (`incE`/`incT`, `incdomE`/`incdomT`) thresholds are
+    HMMER's defaults. `n_jobs` > 1 scores sequences on several cores (None: all cores).
+    """
+    if not isinstance(model, ProfileHMM):
+        raise TypeError(f"model must be a ProfileHMM, got {type(model).__name__}")
+    for label, value in (("E", E), ("domE", domE), ("incE", incE), ("incdomE", incdomE)):
+        if not value > 0:
+            raise ValueError(f"{label} must be > 0, got {value}")
+    for label, value in (("F1", F1), ("F2", F2), ("F3", F3)):
+        if not 0 < value <= 1:
+            raise ValueError(f"{label} must be in (0, 1], got {value}")
+    if "FORWARD" not in model.stats:
+        from .calibrate import calibrate
+
+        model = calibrate(model, background=background)
+    tau, lam = model.stats["FORWARD"]
+    records = as_sequences(sequences)
+    bg = background or Background.default(model.alphabet)
+    profile = configure(model, 400, background=bg)
+    codes = [digitize(r.residues, model.alphabet, name=r.name) for r in records]
+    packed, offsets, lengths = _pack(codes)
+    jobs = os.cpu_count() if n_jobs is None else n_jobs
+    fwd = dp.forward_scores(profile, packed, offsets, lengths, n_jobs=jobs or 1)
+    compo_odds = _composition_odds(profile)
+    definer = _Definer(profile, seed, null2)
+
+    hits: list[Hit] = []
+    n_past = 0
+    for rec, dsq, fwdsc in zip(records, codes, fwd, strict=True):
+        L = len(dsq)
+        if L == 0:
+            continue
+        nullsc = bg.null_score(L)
+        filtersc = filter_null_score(dsq, compo_odds, model.M, bg) if bias_filter else nullsc
+        if exp_logsurv((fwdsc - filtersc) / LOG2, tau, lam) > math.log(F3):
+            continue
+        if not _passes_filters(profile, dsq, nullsc, filtersc, model.stats, F1, F2):
+            continue
+        n_past += 1
+        hit = _score_hit(rec, dsq, float(fwdsc), nullsc, definer, bg, tau, lam, null2)
+        if hit is not None:
+            hits.append(hit)
+
+    hits.sort(key=lambda h: (h.lnP, -h.score, h.name))
+    nseqs = len(records)
+    results = SearchResults(
+        model.name, model.accession, model.M, hits, float(Z if Z is not None else nseqs),
+        0.0, nseqs, int(lengths.sum()), n_past,
+    )  # fmt: skip
+    _threshold(results, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ)
+    return results
+
+
+def _passes_filters(profile, dsq, nullsc, filtersc, stats, F1, F2) -> bool:
+    """HMMER's MSV (F1) and Viterbi (F2) gates, in the order p7_Pipeline applies them."""
+    if F1 >= 1.0 and F2 >= 1.0:
+        return True
+    L = len(dsq)
+    mmu, mlam = stats.get("MSV", (None, None))
+    vmu, vlam = stats.get("VITERBI", (None, None))
+    logP = 0.0
+    if F1 < 1.0 and mmu is not None:
+        usc = dp.msv_filter_score(dsq, profile.msc, profile.alphabet.size)
+        logP = gumbel_logsurv((usc - nullsc) / LOG2, mmu, mlam)
+        if logP > math.log(F1):
+            return False
+        logP = gumbel_logsurv((usc - filtersc) / LOG2, mmu, mlam)
+        if logP > math.log(F1):
+            return False
+    if logP > math.log(F2) and vmu is not None:
+        prof = profile.set_length(L)
+        e_loop, e_move = prof.xsc[XE, LOOP], prof.xsc[XE, MOVE]
+        local = 1.0 if prof.local else 0.0
+        vsc = dp.viterbi_filter_score(dsq, prof.tsc, prof.msc, e_loop, e_move, local)
+        if gumbel_logsurv((vsc - filtersc) / LOG2, vmu, vlam) > math.log(F2):
+            return False
+    return True
+
+
+def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2) -> Hit | None:
+    """Domain definition and the pipeline's per-sequence scoring (p7_Pipeline)."""
+    L = len(dsq)
+    dd = definer.define(dsq)
+    if dd.nregions == 0 or dd.nenvelopes == 0 or not dd.domains:
+        return None
+    log_omega = math.log(bg.omega)
+    seqbias = _logaddexp0(log_omega + float(dd.n2sc.sum())) if null2 else 0.0
+    pre_score = (fwdsc - nullsc) / LOG2
+    seq_score = (fwdsc - (nullsc + seqbias)) / LOG2
+
+    sum_score, bias_sum, Ld = 0.0, 0.0, 0
+    for d in dd.domains:
+        keep = d.env_score - d.correction > 0.0 if null2 else d.env_score > 0.0
+        if keep:
+            sum_score += d.env_score
+            Ld += d.env_to - d.env_from + 1
+            bias_sum += d.correction
+    seqbias2 = _logaddexp0(log_omega + bias_sum) if null2 else 0.0
+    sum_score += (L - Ld) * math.log(np.float32(L) / np.float32(L + 3))
+    pre2_score = (sum_score - nullsc) / LOG2
+    sum_score = (sum_score - (nullsc + seqbias2)) / LOG2
+    if Ld > 0 and sum_score > seq_score:
+        seq_score, pre_score = sum_score, pre2_score
+
+    lnP = exp_logsurv(seq_score, tau, lam)
+    best = 0
+    for idx, d in enumerate(dd.domains):
+        Ld = d.env_to - d.env_from + 1
+        raw = d.env_score + (L - Ld) * math.log(np.float32(L) / np.float32(L + 3))
+        dombias = _logaddexp0(log_omega + d.correction) if null2 else 0.0
+        d.score = (raw - (nullsc + dombias)) / LOG2
+        d.bias = dombias / LOG2
+        d.lnP = exp_logsurv(d.score, tau, lam)
+        if d.score > dd.domains[best].score:
+            best = idx
+    return Hit(
+        name=rec.name, description=rec.description, length=L, score=seq_score,
+        bias=pre_score - seq_score, pre_score=pre_score, sum_score=sum_score, lnP=lnP,
+        domains=dd.domains, best_domain=best, nexpected=dd.nexpected, nregions=dd.nregions,
+        nclustered=dd.nclustered, noverlaps=dd.noverlaps, nenvelopes=dd.nenvelopes,
+    )  # fmt: skip
+
+
+def _threshold(res: SearchResults, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ):
+    """Flag reported/included hits and domains (p7_tophits_Threshold); sets E-values."""
+    for h in res.hits:
+        h.evalue = math.exp(h.lnP) * res.Z
+        h.reported = (h.score >= T) if T is not None else h.evalue <= E
+        if h.reported:
+            h.included = (h.score >= incT) if incT is not None else h.evalue <= incE
+    res.domZ = float(domZ) if domZ is not None else float(sum(h.reported for h in res.hits))
+    for h in res.hits:
+        for d in h.domains:
+            d.evalue = math.exp(d.lnP) * res.Z
+            d.c_evalue = math.exp(d.lnP) * res.domZ
+            d.reported = d.included = False
+            if h.reported:
+                d.reported = (d.score >= domT) if domT is not None else d.c_evalue <= domE
+            if h.included:
+                ok = (d.score >= incdomT) if incdomT is not None else d.c_evalue <= incdomE
+                d.included = bool(ok)

@@ -1,0 +1,71 @@
+"""Test-only bridge to HMMER (via pyhmmer): build or read models and convert them to hmmkit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyhmmer
+from pyhmmer import easel, plan7
+
+from hmmkit.profile import AMINO, DNA, RNA, ProfileHMM
+
+_ALPHABETS = {"amino": AMINO, "DNA": DNA, "RNA": RNA}
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def to_profile_hmm(hmm: plan7.HMM) -> ProfileHMM:
+    """Convert a pyhmmer HMM (core probabilities) to a hmmkit ProfileHMM."""
+    abc = hmm.alphabet
+    alphabet = AMINO if abc.is_amino() else (DNA if abc.is_nucleotide() and abc.K == 4 else RNA)
+    mmu, mlam, vmu, vlam, ftau, flam = (float(v) for v in hmm.evalue_parameters.as_vector())
+    stats = {"MSV": (mmu, mlam), "VITERBI": (vmu, vlam), "FORWARD": (ftau, flam)}
+    compo = np.asarray(hmm.composition, dtype=float) if hmm.composition is not None else None
+    return ProfileHMM(
+        alphabet=alphabet,
+        transitions=np.asarray(hmm.transition_probabilities, dtype=float).copy(),
+        match_emissions=np.asarray(hmm.match_emissions, dtype=float).copy(),
+        insert_emissions=np.asarray(hmm.insert_emissions, dtype=float).copy(),
+        name=_text(hmm.name) or "unnamed",
+        accession=_text(hmm.accession),
+        description=_text(hmm.description),
+        nseq=hmm.nseq,
+        effn=hmm.nseq_effective,
+        consensus=_text(hmm.consensus),
+        stats=stats,
+        composition=compo,
+    )
+
+
+def read_hmm(path: str | Path) -> plan7.HMM:
+    """Read the first model of an HMMER file with pyhmmer."""
+    with plan7.HMMFile(str(path)) as handle:
+        return handle.read()
+
+
+def build_hmm(msa_path: str | Path, name: str | None = None) -> plan7.HMM:
+    """Build a model from a Stockholm/aligned FASTA file with HMMER's default hmmbuild."""
+    abc = easel.Alphabet.amino()
+    with easel.MSAFile(str(msa_path), digital=True, alphabet=abc) as handle:
+        msa = handle.read()
+    msa.name = (name or Path(msa_path).stem).encode()
+    builder = plan7.Builder(abc)
+    hmm, _, _ = builder.build_msa(msa, plan7.Background(abc))
+    return hmm
+
+
+def read_sequences(path: str | Path) -> easel.DigitalSequenceBlock:
+    """Digital protein sequences of a FASTA file."""
+    abc = easel.Alphabet.amino()
+    with easel.SequenceFile(str(path), digital=True, alphabet=abc) as handle:
+        return handle.read_block()
+
+
+def hmmsearch(hmm: plan7.HMM, seqs, **options) -> plan7.TopHits:
+    """HMMER's hmmsearch of one model (one CPU)."""
+    return next(iter(pyhmmer.hmmsearch([hmm], seqs, cpus=1, **options)))

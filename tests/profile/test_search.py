@@ -1,0 +1,97 @@
+"""hmmkit search against HMMER's hmmsearch (pyhmmer) and HMMER's published tblout."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from hmmkit.profile import read_hmmer
+from hmmkit.profile.search import search
+
+PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
+
+
+def parse_tblout(text: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split(None, 18)
+            rows[fields[0]] = fields
+    return rows
+
+
+@pytest.fixture(scope="module")
+def pf02826_results(shared_data):
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    return search(model, shared_data / PROTEOME)
+
+
+def test_pf02826_reproduces_hmmer_tblout(shared_data, pf02826_results):
+    """Same 22 hits as HMMER's PF02826.tbl; every numeric column agrees."""
+    expected = parse_tblout((shared_data / "protein/pyhmmer/PF02826.tbl").read_text())
+    got = parse_tblout(pf02826_results.tblout())
+    assert len(expected) == 22
+    assert set(got) == set(expected)
+    for name, row in expected.items():
+        mine = got[name]
+        for col in (5, 8):  # full-sequence and best-domain bit scores
+            assert float(mine[col]) == pytest.approx(float(row[col]), abs=0.5)
+        for col in (4, 7):  # E-values, as printed (2 significant digits)
+            assert float(mine[col]) == pytest.approx(float(row[col]), rel=0.15)
+        assert mine[2:4] == row[2:4]
+        assert mine[10:18] == row[10:18], name  # domain number estimation columns
+        assert mine[18] == row[18]  # description
+
+
+def test_tblout_layout_is_hmmers(shared_data, pf02826_results):
+    """Header and column widths are byte-identical to hmmsearch's per-target table."""
+    ours = pf02826_results.tblout().splitlines()
+    ref = (shared_data / "protein/pyhmmer/PF02826.tbl").read_text().splitlines()
+    assert ours[:3] == ref[:3]
+    first = next(line for line in ours if not line.startswith("#"))
+    assert first == ref[3]
+    buf = io.StringIO()
+    pf02826_results.write_tblout(buf, header=False)
+    assert not buf.getvalue().startswith("#")
+
+
+@pytest.mark.parametrize(
+    "family", ["tutorial/globins4.sto", "tutorial/fn3.sto", "tutorial/Pkinase.sto",
+               "pyhmmer/LuxC.sto"],
+)  # fmt: skip
+def test_hmmer_built_models_give_hmmers_hits(shared_data, family):
+    """hmmkit's search with a HMMER-built model: HMMER's hits at E <= 0.01, bits within 0.5,
+    both in default mode and with every filter off (hmmsearch --max)."""
+    from hmmer_reference import build_hmm, hmmsearch, read_sequences, to_profile_hmm
+
+    hmm = build_hmm(shared_data / "protein" / family)
+    model = to_profile_hmm(hmm)
+    seqs = read_sequences(shared_data / PROTEOME)
+    for options in ({}, {"bias_filter": False, "F1": 1.0, "F2": 1.0, "F3": 1.0}):
+        ref = {h.name: h for h in hmmsearch(hmm, seqs, **options) if h.reported}
+        ours = {h.name: h for h in search(model, shared_data / PROTEOME, **options)}
+        assert {n for n, h in ours.items() if h.evalue <= 0.01} == {
+            n for n, h in ref.items() if h.evalue <= 0.01
+        }
+        assert set(ours) == set(ref)
+        for name in ref:
+            assert ours[name].score == pytest.approx(ref[name].score, abs=0.5)
+            assert len(ours[name].domains) == len(ref[name].domains)
+
+
+def test_search_accepts_sequence_lists_and_validates(shared_data):
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    from hmmkit.profile.profile_config import read_fasta
+
+    records = read_fasta(shared_data / PROTEOME)
+    hit_names = {"938293.PRJEB85.HG003685_328", "938293.PRJEB85.HG003689_19"}
+    subset = [(r.name, r.residues) for r in records if r.name in hit_names]
+    results = search(model, subset, Z=2100)
+    assert {h.name for h in results} == hit_names
+    best = results.reported()[0]
+    assert best.domains[best.best_domain].env_from <= best.domains[best.best_domain].ali_from
+    with pytest.raises(ValueError, match="E must be > 0"):
+        search(model, subset, E=0)
+    with pytest.raises(ValueError, match="not amino residues"):
+        search(model, [("bad", "MKV1")])
