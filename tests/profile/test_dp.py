@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hmmkit.profile import DNA, ProfileHMM
-from hmmkit.profile import dp
+from hmmkit.profile import DNA, ProfileHMM, dp
 from hmmkit.profile.profile_config import Background, configure, digitize, read_fasta
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
@@ -237,9 +236,8 @@ def test_forward_scores_match_hmmer(shared_data, pf02826):
 
 def test_msv_filter_matches_hmmer(shared_data, pf02826):
     """The byte-precision MSV filter and the generic MSV match HMMER's to float precision."""
-    from pyhmmer import plan7
-
     from hmmer_reference import read_sequences, to_profile_hmm
+    from pyhmmer import plan7
 
     model = to_profile_hmm(pf02826)
     profile = configure(model)
