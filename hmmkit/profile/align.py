@@ -1,0 +1,352 @@
+"""Align sequences to a profile HMM and build a multiple alignment, as HMMER's hmmalign does.
+
+Each sequence is aligned on its own to the profile in local, single-hit mode with its own
+length model. The default path is the optimal accuracy alignment (the path maximizing the
+summed posterior probability of its aligned residues, as hmmalign); the Viterbi path is the
+alternative. Paths are turned into one alignment as HMMER's p7_tracealign_Seqs does: one
+column per match state, lower-case residues in insert columns padded with ``.``, flanking
+residues outside the profile in insert-like columns at both ends, insertions split half
+left-, half right-justified, and posterior probability annotation (``#=GR PP``,
+``#=GC PP_cons``) with an ``#=GC RF`` line marking the match columns.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from . import dp
+from .model import ProfileHMM
+from .profile_config import Background, Sequence, as_sequences, configure, digitize
+
+METHODS = ("oa", "viterbi")
+
+
+def encode_posterior(p: float) -> str:
+    """HMMER's one-character posterior code: '0'..'9' by tenths, '*' for >= 0.95."""
+    return "*" if p + 0.05 >= 1.0 else chr(ord("0") + int((p + 0.05) * 10.0))
+
+
+@dataclass
+class Alignment:
+    """Sequences aligned to a profile: text rows, annotation and the paths behind them.
+
+    ``rows`` use HMMER's conventions (upper case and ``-`` in match columns, lower case and
+    ``.`` in insert columns). ``match_columns[k-1]`` is the 0-based column of match state k
+    (-1 if the state has no column). ``traces`` are the per-sequence paths (states, k, i,
+    posterior) from :mod:`hmmkit.profile.dp`.
+    """
+
+    names: list[str]
+    descriptions: list[str]
+    rows: list[str]
+    posteriors: list[str]
+    reference: str
+    consensus_posterior: str
+    match_columns: np.ndarray
+    traces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    scores: np.ndarray
+    M: int
+    name: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def length(self) -> int:
+        """Number of alignment columns."""
+        return len(self.reference)
+
+    def assignments(self) -> list[np.ndarray]:
+        """For each sequence, the match state (1..M) each residue is aligned to (0: none)."""
+        out = []
+        for st, kk, ii, _ in self.traces:
+            n = int(ii.max()) if len(ii) else 0
+            a = np.zeros(n, dtype=np.int64)
+            sel = (st == dp.ST_M) & (ii > 0)
+            a[ii[sel] - 1] = kk[sel]
+            out.append(a)
+        return out
+
+    def to_stockholm(self, *, width: int = 200) -> str:
+        """The alignment in Stockholm format, in blocks of `width` columns."""
+        buf = io.StringIO()
+        self.write(buf, "stockholm", width=width)
+        return buf.getvalue()
+
+    def to_a2m(self) -> str:
+        """The alignment in A2M (dotless: insert-column gaps omitted), 60 residues a line."""
+        buf = io.StringIO()
+        self.write(buf, "a2m")
+        return buf.getvalue()
+
+    def write(
+        self, out: str | Path | IO[str], format: str = "stockholm", *, width: int = 200
+    ) -> None:
+        """Write to a path or text handle as ``"stockholm"`` or ``"a2m"``."""
+        if format not in ("stockholm", "a2m"):
+            raise ValueError(f"format must be 'stockholm' or 'a2m', got {format!r}")
+        if isinstance(out, (str, Path)):
+            with open(out, "w") as handle:
+                self.write(handle, format, width=width)
+            return
+        if format == "a2m":
+            _write_a2m(out, self)
+        else:
+            _write_stockholm(out, self, width)
+
+
+def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    handle.write("# STOCKHOLM 1.0\n\n")
+    maxname = max([len(n) for n in aln.names] + [1])
+    margin = max(5 + maxname + 1 + 2, len("#=GC PP_cons"), len("#=GC RF"))
+    described = [(n, d) for n, d in zip(aln.names, aln.descriptions, strict=True) if d]
+    for name, desc in described:
+        handle.write(f"#=GS {name:<{maxname}} DE {desc}\n")
+    if described:
+        handle.write("\n")
+    total = max(aln.length, 1)
+    for start in range(0, total, width):
+        end = start + width
+        for name, row, pp in zip(aln.names, aln.rows, aln.posteriors, strict=True):
+            handle.write(f"{name:<{margin}} {row[start:end]}\n")
+            handle.write(f"{'#=GR ' + name.ljust(maxname) + ' PP':<{margin}} {pp[start:end]}\n")
+        handle.write(f"{'#=GC PP_cons':<{margin}} {aln.consensus_posterior[start:end]}\n")
+        handle.write(f"{'#=GC RF':<{margin}} {aln.reference[start:end]}\n")
+        if end < total:
+            handle.write("\n")
+    handle.write("//\n")
+
+
+def _write_a2m(handle: IO[str], aln: Alignment) -> None:
+    for name, desc, row in zip(aln.names, aln.descriptions, aln.rows, strict=True):
+        handle.write(f">{name} {desc}\n" if desc else f">{name}\n")
+        seq = row.replace(".", "")
+        for start in range(0, len(seq), 60):
+            handle.write(seq[start : start + 60] + "\n")
+        if not seq:
+            handle.write("\n")
+
+
+# --------------------------------------------------------------------------------------
+# Alignment of one sequence
+# --------------------------------------------------------------------------------------
+
+
+def align_one(profile, dsq: np.ndarray, method: str = "oa"):
+    """Path of one digital sequence through a uni-hit local profile: (states, k, i, pp, score).
+
+    `score` is the optimal accuracy (expected correct residues) or the Viterbi score (nats).
+    """
+    L = len(dsq)
+    prof = profile.set_length(L)
+    tp, me, ie, xp, local = prof.kernel_arrays()
+    fm, fi, fd, fx, ls, _ = dp.forward_matrix(dsq, tp, me, ie, xp, local)
+    bm, bi, bd, bx = dp.backward_matrix(dsq, tp, me, ie, xp, local, ls)
+    pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+    if method == "oa":
+        tmask = (tp > 0).astype(np.float64)
+        xmask = (xp > 0).astype(np.float64)
+        om, oi, od, ox, score = dp.optimal_accuracy(pm, pi, px, tmask, xmask, local)
+        st, kk, ii, pp = dp.oa_trace(pm, pi, px, tmask, xmask, local, om, oi, od, ox)
+        return st, kk, ii, pp, float(score)
+    args = (dsq, prof.tsc, prof.msc, prof.isc, prof.xsc, local)
+    *mats, score = dp.viterbi_matrix(*args)
+    st, kk, ii = dp.viterbi_trace(*args, *mats)
+    pp = np.zeros(len(st))
+    for z in range(len(st)):
+        s, k, i = st[z], kk[z], ii[z]
+        if i > 0:
+            if s == dp.ST_M:
+                pp[z] = pm[i, k]
+            elif s == dp.ST_I:
+                pp[z] = pi[i, k]
+            elif s == dp.ST_N:
+                pp[z] = px[i, dp.SN]
+            elif s == dp.ST_C:
+                pp[z] = px[i, dp.SC]
+            elif s == dp.ST_J:
+                pp[z] = px[i, dp.SJ]
+    return st, kk, ii, pp, float(score)
+
+
+# --------------------------------------------------------------------------------------
+# From paths to a multiple alignment (p7_tracealign_Seqs)
+# --------------------------------------------------------------------------------------
+
+
+def _map_columns(traces, M: int, all_columns: bool, trim: bool):
+    inscount = np.zeros(M + 1, dtype=np.int64)
+    matuse = np.zeros(M + 1, dtype=bool)
+    matuse[1:] = all_columns
+    for st, kk, _, _ in traces:
+        ins = np.zeros(M + 1, dtype=np.int64)
+        for z in range(1, len(st)):
+            s = st[z]
+            if s == dp.ST_I:
+                ins[kk[z]] += 1
+            elif s == dp.ST_N and st[z - 1] == dp.ST_N:
+                ins[0] += 1
+            elif s == dp.ST_C and st[z - 1] == dp.ST_C:
+                ins[M] += 1
+            elif s == dp.ST_M:
+                matuse[kk[z]] = True
+            elif s == dp.ST_J:
+                raise ValueError("multi-hit paths (J state) cannot be made into an alignment")
+        inscount = np.maximum(inscount, ins)
+    if trim:
+        inscount[0] = inscount[M] = 0
+    matmap = np.zeros(M + 1, dtype=np.int64)
+    alen = int(inscount[0])
+    for k in range(1, M + 1):
+        if matuse[k]:
+            matmap[k] = alen + 1
+            alen += 1 + int(inscount[k])
+        else:
+            matmap[k] = alen
+            alen += int(inscount[k])
+    return inscount, matuse, matmap, alen
+
+
+def _text_row(trace, text: str, M: int, matuse, matmap, alen: int, trim: bool):
+    st, kk, ii, pp = trace
+    row = ["."] * alen
+    prow = ["."] * alen
+    for k in range(1, M + 1):
+        if matuse[k]:
+            row[matmap[k] - 1] = "-"
+    apos = 0
+    for z in range(len(st)):
+        s, k, i = st[z], kk[z], ii[z]
+        if s == dp.ST_M:
+            row[matmap[k] - 1] = text[i - 1].upper()
+            prow[matmap[k] - 1] = encode_posterior(pp[z])
+            apos = matmap[k]
+        elif s == dp.ST_D:
+            if matuse[k]:
+                row[matmap[k] - 1] = "-"
+            apos = matmap[k]
+        elif s == dp.ST_I:
+            if not trim or (k != 0 and k != M):
+                row[apos] = text[i - 1].lower()
+                prow[apos] = encode_posterior(pp[z])
+                apos += 1
+        elif s in (dp.ST_N, dp.ST_C):
+            if not trim and i > 0:
+                row[apos] = text[i - 1].lower()
+                prow[apos] = encode_posterior(pp[z])
+                apos += 1
+        elif s == dp.ST_E:
+            apos = matmap[M]
+    return row, prow
+
+
+def _rejustify(row, prow, inscount, matmap, matuse, M: int) -> None:
+    for k in range(M):
+        if inscount[k] <= 1:
+            continue
+        lo, hi = int(matmap[k]), int(matmap[k + 1] - matuse[k + 1])  # insert columns [lo, hi)
+        nins = sum(1 for a in range(lo, hi) if row[a] not in "-.")
+        nins = 0 if k == 0 else nins // 2
+        opos = npos = hi - 1
+        while opos >= lo + nins:
+            if row[opos] in "-.":
+                opos -= 1
+            else:
+                row[npos], prow[npos] = row[opos], prow[opos]
+                npos -= 1
+                opos -= 1
+        while npos >= lo + nins:
+            row[npos] = "."
+            prow[npos] = "."
+            npos -= 1
+
+
+def traces_to_alignment(
+    records: list[Sequence],
+    traces: list,
+    M: int,
+    *,
+    all_consensus_columns: bool = True,
+    trim: bool = False,
+    scores: np.ndarray | None = None,
+    name: str | None = None,
+) -> Alignment:
+    """Build the multiple alignment implied by one path per sequence (p7_tracealign_Seqs)."""
+    inscount, matuse, matmap, alen = _map_columns(traces, M, all_consensus_columns, trim)
+    rows, pps = [], []
+    totp = np.zeros(alen)
+    nmatch = np.zeros(alen)
+    for rec, trace in zip(records, traces, strict=True):
+        row, prow = _text_row(trace, rec.residues, M, matuse, matmap, alen, trim)
+        st, kk, _, pp = trace
+        for z in np.nonzero(st == dp.ST_M)[0]:
+            col = matmap[kk[z]] - 1
+            totp[col] += pp[z]
+            nmatch[col] += 1
+        _rejustify(row, prow, inscount, matmap, matuse, M)
+        rows.append("".join(row))
+        pps.append("".join(prow))
+    reference = ["."] * alen
+    for k in range(1, M + 1):
+        if matuse[k]:
+            reference[matmap[k] - 1] = "x"
+    cons = "".join(encode_posterior(totp[a] / nmatch[a]) if nmatch[a] else "." for a in range(alen))
+    match_columns = np.where(matuse[1:], matmap[1:] - 1, -1)
+    return Alignment(
+        names=[r.name for r in records], descriptions=[r.description for r in records],
+        rows=rows, posteriors=pps, reference="".join(reference), consensus_posterior=cons,
+        match_columns=match_columns, traces=list(traces),
+        scores=np.asarray(scores if scores is not None else np.zeros(len(records))), M=M,
+        name=name,
+    )  # fmt: skip
+
+
+def align(
+    model: ProfileHMM,
+    sequences: str | Path | Iterable[Sequence | tuple[str, str] | str],
+    *,
+    method: str = "oa",
+    trim: bool = False,
+    all_consensus_columns: bool = True,
+    background: Background | None = None,
+) -> Alignment:
+    """Align `sequences` (FASTA path or iterable; gaps are ignored) to `model`, as hmmalign.
+
+    `method` is ``"oa"`` (optimal accuracy, hmmalign's default) or ``"viterbi"``. With
+    `trim`, residues outside the aligned profile region are left out of the alignment;
+    `all_consensus_columns` keeps a column for every match state even if all gaps.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not isinstance(model, ProfileHMM):
+        raise TypeError(f"model must be a ProfileHMM, got {type(model).__name__}")
+    records = as_sequences(sequences, strip_gaps=True)
+    if not records:
+        raise ValueError("sequences: nothing to align")
+    profile = configure(model, len(records[0].residues) or 1, multihit=False, background=background)
+    traces, scores, kept = [], [], []
+    for rec in records:
+        dsq = digitize(rec.residues, model.alphabet, name=rec.name)
+        if len(dsq) == 0:
+            st = np.array([dp.ST_S, dp.ST_N, dp.ST_B, dp.ST_E, dp.ST_C, dp.ST_T], dtype=np.int32)
+            trace = (st, np.zeros(6, np.int32), np.zeros(6, np.int32), np.zeros(6))
+            traces.append(trace)
+            scores.append(0.0)
+            kept.append(rec)
+            continue
+        st, kk, ii, pp, score = align_one(profile, dsq, method)
+        traces.append((st, kk, ii, pp))
+        scores.append(score)
+        kept.append(rec)
+    return traces_to_alignment(
+        kept, traces, model.M, all_consensus_columns=all_consensus_columns, trim=trim,
+        scores=np.asarray(scores), name=model.name,
+    )  # fmt: skip
