@@ -12,7 +12,9 @@ _COMMAND_MODULES = ("hmmkit.profile.commands", "hmmkit.speech.commands")
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
-    parser = argparse.ArgumentParser(prog="hmmkit", description="Hidden Markov models over sequences.")
+    parser = argparse.ArgumentParser(
+        prog="hmmkit", description="Hidden Markov models over sequences."
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:

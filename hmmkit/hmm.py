@@ -23,6 +23,7 @@ from .sequences import SequenceBatch
 from .stats import Stats, sum_stats
 from .topology import random_over, topology_masks, uniform_over
 from .training import ALGORITHMS, ConvergenceMonitor, map_shards, run_em
+from .workspace import WorkspacePool
 
 INITS = ("kmeans", "random", "flat", "segmental")
 #: Viterbi re-segmentation rounds of the segmental k-means initialisation (HInit).
@@ -41,11 +42,15 @@ class HMMParams:
 # ------------------------------------------------------------------ per-shard work (pure)
 
 
-def e_step_shard(params: HMMParams, shard: SequenceBatch) -> Stats:
+def e_step_shard(
+    params: HMMParams, shard: SequenceBatch, workspaces: WorkspacePool | None = None
+) -> Stats:
     """Sufficient statistics of one shard of sequences under ``params``."""
-    log_b, aux = params.emission.frame_scores(shard.X)
+    workspace = workspaces.get() if workspaces is not None else None
+    log_b, aux = params.emission.frame_scores(shard.X, workspace)
+    gamma = None if workspace is None else workspace.array("gamma", log_b.shape)
     gamma, start, trans, seq_loglik = kernels.run_forward_backward(
-        log_b, shard.offsets, params.startprob, params.transmat
+        log_b, shard.offsets, params.startprob, params.transmat, gamma
     )
     if not np.all(np.isfinite(seq_loglik)):
         bad = int(np.flatnonzero(~np.isfinite(seq_loglik))[0])
@@ -352,7 +357,7 @@ class BaseHMM(EstimatorMixin):
             monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
             params = run_em(
                 self.algorithm,
-                partial(self._e_step, shards=shards),
+                partial(self._e_step, shards=shards, workspaces=WorkspacePool()),
                 self._m_step,
                 params0,
                 monitor,
@@ -365,9 +370,12 @@ class BaseHMM(EstimatorMixin):
         self.monitor_ = best[2]
         return self
 
-    def _e_step(self, params: HMMParams, shards: list[SequenceBatch]) -> Stats:
+    def _e_step(
+        self, params: HMMParams, shards: list[SequenceBatch], workspaces: WorkspacePool
+    ) -> Stats:
         """Statistics summed over all shards, computed on ``n_jobs`` threads."""
-        return sum_stats(map_shards(partial(e_step_shard, params), shards, self.n_jobs))
+        function = partial(e_step_shard, params, workspaces=workspaces)
+        return sum_stats(map_shards(function, shards, self.n_jobs))
 
     def _m_step(self, stats: Stats, params: HMMParams) -> HMMParams:
         """Re-estimated parameters; structural zeros stay zero."""

@@ -14,12 +14,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .numeric import exp_nonpositive
+
 _TINY = 1e-300
+# Reassociation and fused multiply-add only: infinities and NaN keep their meaning.
+_FAST = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True)
 def _shifted_likelihoods(log_b, lo, hi, b, shift):
-    """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum."""
+    """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum (-inf: all impossible)."""
     n_states = log_b.shape[1]
     for t in range(hi - lo):
         m = -np.inf
@@ -27,47 +31,43 @@ def _shifted_likelihoods(log_b, lo, hi, b, shift):
             v = log_b[lo + t, k]
             if v > m:
                 m = v
+        shift[t] = m
         if m == -np.inf:
-            shift[t] = m
-            for k in range(n_states):
-                b[t, k] = 0.0
-        else:
-            shift[t] = m
-            for k in range(n_states):
-                b[t, k] = np.exp(log_b[lo + t, k] - m)
+            m = 0.0
+        for k in range(n_states):
+            b[t, k] = log_b[lo + t, k] - m
+    exp_nonpositive(b[: hi - lo].reshape(-1))
 
 
-@njit(cache=True, nogil=True)
-def _scaled_forward(startprob, transmat, b, n_frames, alpha, scale):
-    """Scaled forward pass; returns False when a scale factor underflows to zero."""
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale):
+    """Scaled forward pass; returns False when a scale factor underflows to zero.
+
+    ``transmat_t`` is the transposed transition matrix, so that each new alpha
+    entry is a contiguous dot product.
+    """
     n_states = b.shape[1]
-    c = 0.0
-    for k in range(n_states):
-        alpha[0, k] = startprob[k] * b[0, k]
-        c += alpha[0, k]
-    if not c > _TINY:
-        return False
-    scale[0] = c
-    for k in range(n_states):
-        alpha[0, k] /= c
-    for t in range(1, n_frames):
-        for j in range(n_states):
-            alpha[t, j] = 0.0
-        for i in range(n_states):
-            a = alpha[t - 1, i]
-            if a != 0.0:
-                for j in range(n_states):
-                    alpha[t, j] += a * transmat[i, j]
+    for t in range(n_frames):
         c = 0.0
-        for j in range(n_states):
-            alpha[t, j] *= b[t, j]
-            c += alpha[t, j]
+        if t == 0:
+            for k in range(n_states):
+                v = startprob[k] * b[0, k]
+                alpha[0, k] = v
+                c += v
+        else:
+            for j in range(n_states):
+                acc = 0.0
+                for i in range(n_states):
+                    acc += alpha[t - 1, i] * transmat_t[j, i]
+                v = acc * b[t, j]
+                alpha[t, j] = v
+                c += v
         if not c > _TINY:
             return False
         scale[t] = c
         inv = 1.0 / c
-        for j in range(n_states):
-            alpha[t, j] *= inv
+        for k in range(n_states):
+            alpha[t, k] *= inv
     return True
 
 
@@ -138,7 +138,7 @@ def _max_length(offsets):
     return m
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
     """Posteriors and transition statistics for every sequence of a batch.
 
@@ -155,19 +155,21 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
     shift = np.empty(t_max)
     beta = np.empty(n_states)
     weighted = np.empty(n_states)
-    xi = np.zeros((n_states, n_states))
+    # sum over t of alpha[t-1, i] * weighted_t[j]; times transmat[i, j] at the end
+    outer = np.zeros((n_states, n_states))
+    transmat_t = np.ascontiguousarray(transmat.T)
     log_startprob = np.log(startprob)
     log_transmat = np.log(transmat)
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         n_frames = hi - lo
         _shifted_likelihoods(log_b, lo, hi, b, shift)
-        ok = shift[0] > -np.inf
+        ok = True
         for t in range(n_frames):
             if shift[t] == -np.inf:
                 ok = False
         if ok:
-            ok = _scaled_forward(startprob, transmat, b, n_frames, alpha, scale)
+            ok = _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale)
         if not ok:
             seq_loglik[s] = _log_forward_backward(
                 log_startprob, log_transmat, log_b, lo, hi, alpha, gamma, trans_acc
@@ -179,17 +181,15 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
             seq_loglik[s] = loglik
             for k in range(n_states):
                 beta[k] = 1.0
-            for i in range(n_states):
-                for j in range(n_states):
-                    xi[i, j] = 0.0
             for t in range(n_frames - 1, -1, -1):
                 norm = 0.0
                 for k in range(n_states):
                     g = alpha[t, k] * beta[k]
                     gamma[lo + t, k] = g
                     norm += g
+                inv = 1.0 / norm
                 for k in range(n_states):
-                    gamma[lo + t, k] /= norm
+                    gamma[lo + t, k] *= inv
                 if t == 0:
                     break
                 inv = 1.0 / scale[t]
@@ -197,23 +197,25 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
                     weighted[j] = b[t, j] * beta[j] * inv
                 for i in range(n_states):
                     acc = 0.0
+                    for j in range(n_states):
+                        acc += transmat[i, j] * weighted[j]
+                    beta[i] = acc
+                for i in range(n_states):
                     a = alpha[t - 1, i]
                     for j in range(n_states):
-                        tw = transmat[i, j] * weighted[j]
-                        acc += tw
-                        xi[i, j] += a * tw
-                    beta[i] = acc
-            for i in range(n_states):
-                for j in range(n_states):
-                    trans_acc[i, j] += xi[i, j]
+                        outer[i, j] += a * weighted[j]
         for k in range(n_states):
             start_acc[k] += gamma[lo, k]
+    for i in range(n_states):
+        for j in range(n_states):
+            trans_acc[i, j] += transmat[i, j] * outer[i, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
     """Log-likelihood of every sequence by the scaled forward pass."""
     n_states = log_b.shape[1]
+    transmat_t = np.ascontiguousarray(transmat.T)
     t_max = _max_length(offsets)
     b = np.empty((t_max, n_states))
     alpha = np.empty((t_max, n_states))
@@ -229,7 +231,7 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
             if shift[t] == -np.inf:
                 ok = False
         if ok:
-            ok = _scaled_forward(startprob, transmat, b, hi - lo, alpha, scale)
+            ok = _scaled_forward(startprob, transmat_t, b, hi - lo, alpha, scale)
         if ok:
             loglik = 0.0
             for t in range(hi - lo):
@@ -251,6 +253,7 @@ def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
     back = np.empty((t_max, n_states), dtype=np.int32)
     delta = np.empty(n_states)
     new_delta = np.empty(n_states)
+    log_transmat_t = np.ascontiguousarray(log_transmat.T)
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         for k in range(n_states):
@@ -260,7 +263,7 @@ def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
                 best = -np.inf
                 arg = 0
                 for i in range(n_states):
-                    v = delta[i] + log_transmat[i, j]
+                    v = delta[i] + log_transmat_t[j, i]
                     if v > best:
                         best = v
                         arg = i
@@ -281,13 +284,16 @@ def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
             path[lo + t - 1] = state
 
 
-def run_forward_backward(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
-    """Allocate outputs and run :func:`forward_backward`.
+def run_forward_backward(
+    log_b: np.ndarray, offsets: np.ndarray, startprob, transmat, gamma: np.ndarray | None = None
+):
+    """Allocate outputs (``gamma`` may be given) and run :func:`forward_backward`.
 
     Returns ``(gamma, start_acc, trans_acc, seq_loglik)``.
     """
     n_states = log_b.shape[1]
-    gamma = np.empty_like(log_b)
+    if gamma is None:
+        gamma = np.empty_like(log_b)
     start_acc = np.zeros(n_states)
     trans_acc = np.zeros((n_states, n_states))
     seq_loglik = np.empty(len(offsets) - 1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Sequences are grouped into shards of about this many frames for the E-step.
-SHARD_FRAMES = 8192
+SHARD_FRAMES = 4096
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..workspace import Workspace
+
 #: A state (or component) whose expected count is below this is treated as unvisited.
 EMPTY_COUNT = 1e-10
 
@@ -40,8 +42,14 @@ class Emission(ABC):
     n_states: int
 
     @abstractmethod
-    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, object]:
-        """Per-frame log-likelihoods ``(T, n_states)`` and data kept for :meth:`accumulate`."""
+    def frame_scores(
+        self, X: np.ndarray, workspace: Workspace | None = None
+    ) -> tuple[np.ndarray, object]:
+        """Per-frame log-likelihoods ``(T, n_states)`` and data kept for :meth:`accumulate`.
+
+        With a ``workspace`` the results live in its scratch buffers (see
+        :mod:`hmmkit.workspace`) and are valid only until its next use.
+        """
 
     def log_likelihood(self, X: np.ndarray) -> np.ndarray:
         """Per-frame, per-state emission log-likelihoods ``(T, n_states)``."""
@@ -55,7 +63,10 @@ class Emission(ABC):
     def accumulate(
         self, X: np.ndarray, gamma: np.ndarray, aux: object, stats: dict[str, np.ndarray]
     ) -> None:
-        """Add the statistics of frames ``X`` with state posteriors ``gamma`` into ``stats``."""
+        """Add the statistics of frames ``X`` with state posteriors ``gamma`` into ``stats``.
+
+        ``aux`` (from :meth:`frame_scores`) may be overwritten.
+        """
 
     @abstractmethod
     def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> Emission:

@@ -80,10 +80,11 @@ class CategoricalEmission(Emission):
         """Size of the symbol alphabet."""
         return self.emissionprob.shape[1]
 
-    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, object]:
+    def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
         with np.errstate(divide="ignore"):
             log_emission_t = np.ascontiguousarray(np.log(self.emissionprob).T)
-        out = np.empty((len(X), self.n_states))
+        shape = (len(X), self.n_states)
+        out = np.empty(shape) if workspace is None else workspace.array("log_b", shape)
         _symbol_log_likelihood(X, log_emission_t, out)
         return out, None
 

@@ -19,6 +19,8 @@ from .base import EMPTY_COUNT, Emission, warn_unvisited
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2.0 * np.pi)
+# Reassociation and fused multiply-add only: infinities and NaN keep their meaning.
+_FAST = {"reassoc", "contract"}
 
 
 def check_covariance_type(covariance_type: str) -> str:
@@ -33,16 +35,23 @@ def check_covariance_type(covariance_type: str) -> str:
 # --------------------------------------------------------------------------- kernels
 
 
-@njit(cache=True, nogil=True)
-def _logpdf_diag(X, means, inv_var, log_norm, out):
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _logpdf_diag(X, means_t, inv_var_t, log_norm, out):
+    """Diagonal-covariance log-densities; parameters transposed to (D, C) so the
+    innermost loop runs over components."""
     n_frames, n_features = X.shape
+    n_components = means_t.shape[1]
+    acc = np.empty(n_components)
     for t in range(n_frames):
-        for c in range(means.shape[0]):
-            acc = 0.0
-            for d in range(n_features):
-                diff = X[t, d] - means[c, d]
-                acc += diff * diff * inv_var[c, d]
-            out[t, c] = log_norm[c] - 0.5 * acc
+        for c in range(n_components):
+            acc[c] = 0.0
+        for d in range(n_features):
+            x = X[t, d]
+            for c in range(n_components):
+                diff = x - means_t[d, c]
+                acc[c] += diff * diff * inv_var_t[d, c]
+        for c in range(n_components):
+            out[t, c] = log_norm[c] - 0.5 * acc[c]
 
 
 @njit(cache=True, nogil=True)
@@ -63,19 +72,27 @@ def _logpdf_full(X, means, prec_chol, log_norm, out):
             out[t, c] = log_norm[c] - 0.5 * acc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _moments_diag(X, W, n, s1, s2):
+    """Add weighted counts (C,), first (C, D) and squared (C, D) moments."""
     n_frames, n_features = X.shape
+    n_components = W.shape[1]
+    s1_t = np.zeros((n_features, n_components))
+    s2_t = np.zeros((n_features, n_components))
     for t in range(n_frames):
-        for c in range(W.shape[1]):
-            w = W[t, c]
-            if w == 0.0:
-                continue
-            n[c] += w
-            for d in range(n_features):
-                wx = w * X[t, d]
-                s1[c, d] += wx
-                s2[c, d] += wx * X[t, d]
+        for c in range(n_components):
+            n[c] += W[t, c]
+        for d in range(n_features):
+            x = X[t, d]
+            xx = x * x
+            for c in range(n_components):
+                w = W[t, c]
+                s1_t[d, c] += x * w
+                s2_t[d, c] += xx * w
+    for c in range(n_components):
+        for d in range(n_features):
+            s1[c, d] += s1_t[d, c]
+            s2[c, d] += s2_t[d, c]
 
 
 @njit(cache=True, nogil=True)
@@ -185,7 +202,8 @@ class GaussianBank:
     covars: np.ndarray
     covariance_type: str
     groups: np.ndarray  # (C,) tie group of each component (used by 'tied')
-    _inv_var: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _inv_var: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D, C)
+    _means_t: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D, C)
     _prec_chol: np.ndarray | None = field(default=None, repr=False, compare=False)
     _log_norm: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -195,7 +213,8 @@ class GaussianBank:
         if self.is_diagonal:
             inv_var = 1.0 / expanded
             log_norm = -0.5 * (n_features * _LOG_2PI + np.log(expanded).sum(axis=1))
-            object.__setattr__(self, "_inv_var", np.ascontiguousarray(inv_var))
+            object.__setattr__(self, "_inv_var", np.ascontiguousarray(inv_var.T))
+            object.__setattr__(self, "_means_t", np.ascontiguousarray(self.means.T))
         else:
             chol = np.linalg.cholesky(expanded)
             eye = np.broadcast_to(np.eye(n_features), chol.shape)
@@ -216,11 +235,12 @@ class GaussianBank:
         """Number of components C."""
         return self.means.shape[0]
 
-    def log_density(self, X: np.ndarray) -> np.ndarray:
-        """Log-density of every frame under every component, (T, C)."""
-        out = np.empty((len(X), self.n_components))
+    def log_density(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Log-density of every frame under every component, (T, C) (into ``out`` if given)."""
+        if out is None:
+            out = np.empty((len(X), self.n_components))
         if self.is_diagonal:
-            _logpdf_diag(X, self.means, self._inv_var, self._log_norm, out)
+            _logpdf_diag(X, self._means_t, self._inv_var, self._log_norm, out)
         else:
             _logpdf_full(X, self.means, self._prec_chol, self._log_norm, out)
         return out
@@ -354,8 +374,10 @@ class GaussianEmission(Emission):
     def n_states(self) -> int:
         return self.means.shape[0]
 
-    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, object]:
-        return self.bank.log_density(X), None
+    def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
+        shape = (len(X), self.n_states)
+        out = None if workspace is None else workspace.array("log_b", shape)
+        return self.bank.log_density(X, out), None
 
     def new_stats(self) -> dict[str, np.ndarray]:
         return self.bank.new_moments()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from ..numeric import exp_nonpositive
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
 from .categorical import check_stochastic, dirichlet_map
 from .gaussian import (
@@ -37,7 +38,8 @@ def _mixture_scores(comp, log_weights, out):
     """Per-mixture log-likelihoods into ``out`` (T, G); ``comp`` (T, G*M) becomes the
     posterior of each component within its mixture."""
     n_groups, n_mix = log_weights.shape
-    for t in range(comp.shape[0]):
+    n_frames = comp.shape[0]
+    for t in range(n_frames):
         for g in range(n_groups):
             base = g * n_mix
             m = -np.inf
@@ -46,17 +48,22 @@ def _mixture_scores(comp, log_weights, out):
                 comp[t, base + j] = v
                 if v > m:
                     m = v
+            out[t, g] = m
             if m == -np.inf:
-                out[t, g] = m
-                for j in range(n_mix):
-                    comp[t, base + j] = 0.0
-                continue
+                m = 0.0
+            for j in range(n_mix):
+                comp[t, base + j] -= m
+    exp_nonpositive(comp.reshape(-1))
+    for t in range(n_frames):
+        for g in range(n_groups):
+            base = g * n_mix
             s = 0.0
             for j in range(n_mix):
-                e = np.exp(comp[t, base + j] - m)
-                comp[t, base + j] = e
-                s += e
-            out[t, g] = m + np.log(s)
+                s += comp[t, base + j]
+            if s == 0.0:
+                out[t, g] = -np.inf
+                continue
+            out[t, g] += np.log(s)
             inv = 1.0 / s
             for j in range(n_mix):
                 comp[t, base + j] *= inv
@@ -122,11 +129,17 @@ class MixtureBank:
         """Components per mixture M."""
         return self.means.shape[1]
 
-    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, np.ndarray]:
         """Log-likelihood of every frame under every mixture (T, G), and the within-mixture
-        component posteriors (T, G*M)."""
-        comp = self.bank.log_density(X)
-        out = np.empty((len(X), self.n_groups))
+        component posteriors (T, G*M) (in ``workspace`` buffers if given)."""
+        shape = (len(X), self.n_groups)
+        if workspace is None:
+            comp, out = self.bank.log_density(X), np.empty(shape)
+        else:
+            comp = self.bank.log_density(
+                X, workspace.array("components", (len(X), self.bank.n_components))
+            )
+            out = workspace.array("log_b", shape)
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
         _mixture_scores(comp, log_weights, out)
@@ -137,10 +150,10 @@ class MixtureBank:
         return self.bank.new_moments()
 
     def accumulate(self, X, frame_weights, resp, stats) -> None:
-        """Add frames with per-mixture weights (T, G) and component posteriors (T, G*M)."""
-        weighted = np.empty_like(resp)
-        _weight_components(resp, frame_weights, self.n_mix, weighted)
-        self.bank.accumulate(X, weighted, stats)
+        """Add frames with per-mixture weights (T, G) and component posteriors (T, G*M);
+        ``resp`` is overwritten."""
+        _weight_components(resp, frame_weights, self.n_mix, resp)
+        self.bank.accumulate(X, resp, stats)
 
     def m_step(
         self,
@@ -273,8 +286,8 @@ class GMMEmission(Emission):
     def n_states(self) -> int:
         return self.mixtures.n_groups
 
-    def frame_scores(self, X: np.ndarray) -> tuple[np.ndarray, object]:
-        return self.mixtures.frame_scores(X)
+    def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
+        return self.mixtures.frame_scores(X, workspace)
 
     def new_stats(self) -> dict[str, np.ndarray]:
         return self.mixtures.new_stats()
