@@ -1,0 +1,341 @@
+"""Side-by-side speed of hmmkit and hmmlearn on the standard HMM workloads.
+
+    python benchmarks/hmm_speed.py                 # all workloads, writes BENCHMARKS.md
+    python benchmarks/hmm_speed.py --workloads W1,W5 --repeats 5 --no-write
+
+Workloads (200 sequences, lengths uniform in 50..500, sampled from a known model;
+20 EM iterations with convergence disabled; both libraries start from the same
+parameters):
+
+- W1 GaussianHMM, 8 states, diag, 13-dim
+- W2 CategoricalHMM, 20 states, 20 symbols
+- W3 GMMHMM, 5 states x 3 mixtures, diag, 13-dim
+- W4 GaussianHMM, 8 states, diag, one sequence of 10^6 frames (5 iterations)
+- W5 Viterbi decoding of the W1 corpus
+
+Every measurement runs in a fresh worker process (so peak memory is its own), with
+one BLAS/OpenMP thread; hmmkit and hmmlearn alternate. A run reports the median
+seconds per EM iteration (iterations after the first, timed between the monitor's
+reports), hmmlearn's time divided by hmmkit's, and each process's peak resident
+memory above what it held before training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = {
+    "W1": "GaussianHMM 8 states diag, 13-dim",
+    "W2": "CategoricalHMM 20 states, 20 symbols",
+    "W3": "GMMHMM 5 states x 3 mix diag, 13-dim",
+    "W4": "GaussianHMM 8 diag, one sequence of 10^6 frames",
+    "W5": "Viterbi decoding of the W1 corpus",
+}
+N_ITER = {"W1": 20, "W2": 20, "W3": 20, "W4": 5}
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
+
+
+# ---------------------------------------------------------------- data and start points
+
+
+def corpus_lengths(rng: np.random.Generator) -> np.ndarray:
+    """The standard corpus: 200 lengths uniform in 50..500."""
+    return rng.integers(50, 501, size=200)
+
+
+def _stochastic(rng, *shape, diagonal_boost=0.0):
+    x = rng.random(shape) + 0.05
+    if diagonal_boost:
+        x += diagonal_boost * np.eye(shape[-1])
+    return x / x.sum(axis=-1, keepdims=True)
+
+
+def make_workload(name: str):
+    """``(X, lengths, truth parameters dict, start parameters dict)`` for a workload."""
+    from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM
+
+    rng = np.random.default_rng(2026)
+    if name in ("W1", "W4", "W5"):
+        k, d = 8, 13
+        truth = GaussianHMM(k, "diag")
+        truth.means_ = rng.normal(scale=2.0, size=(k, d))
+        truth.covars_ = rng.uniform(0.5, 2.0, size=(k, d))
+    elif name == "W2":
+        k, s = 20, 20
+        truth = CategoricalHMM(k)
+        truth.emissionprob_ = _stochastic(rng, k, s) ** 2
+        truth.emissionprob_ /= truth.emissionprob_.sum(axis=1, keepdims=True)
+    else:
+        k, m, d = 5, 3, 13
+        truth = GMMHMM(k, m, "diag")
+        truth.weights_ = _stochastic(rng, k, m)
+        truth.means_ = rng.normal(scale=2.0, size=(k, m, d))
+        truth.covars_ = rng.uniform(0.5, 2.0, size=(k, m, d))
+    truth.startprob_ = _stochastic(rng, k)
+    truth.transmat_ = _stochastic(rng, k, k, diagonal_boost=k / 2)
+    lengths = np.array([1_000_000]) if name == "W4" else corpus_lengths(rng)
+    X = np.concatenate([truth.sample(int(n), random_state=i)[0] for i, n in enumerate(lengths)])
+    # the common start: the truth perturbed
+    start = {
+        "startprob_": _stochastic(rng, k),
+        "transmat_": _stochastic(rng, k, k, diagonal_boost=1),
+    }
+    if name == "W2":
+        noisy = truth.emissionprob_ + rng.random(truth.emissionprob_.shape)
+        start["emissionprob_"] = noisy / noisy.sum(axis=1, keepdims=True)
+    else:
+        start["means_"] = truth.means_ + rng.normal(scale=0.5, size=truth.means_.shape)
+        start["covars_"] = truth.covars_ * rng.uniform(0.8, 1.5, size=truth.covars_.shape)
+        if name == "W3":
+            start["weights_"] = _stochastic(rng, k, 3)
+    return X, lengths, start
+
+
+# ---------------------------------------------------------------- one measurement (worker)
+
+
+def _build(library: str, name: str, n_jobs: int):
+    n_iter = N_ITER.get(name, 1)
+    if library == "hmmkit":
+        import hmmkit
+
+        common = dict(n_iter=n_iter, tol=-np.inf, init_params="", n_jobs=n_jobs)
+        if name == "W2":
+            return hmmkit.CategoricalHMM(20, n_symbols=20, **common)
+        if name == "W3":
+            return hmmkit.GMMHMM(5, 3, "diag", **common)
+        return hmmkit.GaussianHMM(8, "diag", **common)
+    from hmmlearn import hmm
+
+    common = dict(n_iter=n_iter, tol=-np.inf, init_params="", implementation="scaling")
+    if name == "W2":
+        model = hmm.CategoricalHMM(20, **common)
+        model.n_features = 20
+        return model
+    if name == "W3":
+        model = hmm.GMMHMM(5, 3, "diag", **common)
+        model.n_features = 13
+        return model
+    return hmm.GaussianHMM(8, "diag", **common)
+
+
+def _iteration_times(library: str) -> list[float]:
+    """Patch the library's convergence monitor to record a timestamp per iteration."""
+    stamps: list[float] = []
+    if library == "hmmkit":
+        from hmmkit.training import monitor as module
+
+        monitor_class = module.ConvergenceMonitor
+    else:
+        from hmmlearn import base as module
+
+        monitor_class = module.ConvergenceMonitor
+    original = monitor_class.report
+
+    def report(self, *args, **kwargs):
+        stamps.append(time.perf_counter())
+        return original(self, *args, **kwargs)
+
+    monitor_class.report = report
+    return stamps
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def worker(name: str, library: str, n_jobs: int) -> dict:
+    """Run one workload once in this process; returns its timings and memory."""
+    X, lengths, start = make_workload(name)
+    if library == "hmmlearn" and name == "W2":
+        X = X[:, None]
+    model = _build(library, name, n_jobs)
+    for attribute, value in start.items():
+        setattr(model, attribute, value)
+    stamps = _iteration_times(library)
+    if name == "W5":
+        model.decode(X[:1000], [1000] if library == "hmmlearn" else None)  # warm-up
+        base = _rss_mb()
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            model.decode(X, lengths)
+            times.append(time.perf_counter() - t0)
+        per = statistics.median(times)
+    else:
+        base = _rss_mb()
+        model.fit(X, lengths)
+        per = statistics.median(np.diff(stamps))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": per, "peak_mb": max(peak - base, 0.0), "frames": int(len(X))}
+
+
+def startup() -> dict:
+    """``import hmmkit`` time, and the first fit of each family in a fresh process."""
+    t0 = time.perf_counter()
+    import hmmkit
+
+    imported = time.perf_counter() - t0
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    first = {}
+    for label, model, data in (
+        ("GaussianHMM", hmmkit.GaussianHMM(2, n_iter=2, random_state=0), x),
+        ("GMMHMM", hmmkit.GMMHMM(2, 2, n_iter=2, random_state=0), x),
+        (
+            "CategoricalHMM",
+            hmmkit.CategoricalHMM(2, n_iter=2, random_state=0),
+            (x[:, 0] > 0).astype(int),
+        ),
+    ):
+        t0 = time.perf_counter()
+        model.fit([data])
+        model.decode(data)
+        first[label] = time.perf_counter() - t0
+    return {"import": imported, "first_fit": first}
+
+
+# ---------------------------------------------------------------- the harness (parent)
+
+
+def _run_worker(args: list[str], env_extra: dict) -> dict:
+    env = {**os.environ, **env_extra}
+    out = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"worker {args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
+    """Alternate hmmkit and hmmlearn workers; returns medians per workload."""
+    _run_worker(["--startup"], SINGLE_THREAD_ENV)  # warm the compilation cache
+    results = {}
+    for name in names:
+        runs: dict[str, list[dict]] = {"hmmkit": [], "hmmlearn": [], "hmmkit2": []}
+        for r in range(repeats):
+            order = ["hmmkit", "hmmlearn"] if r % 2 == 0 else ["hmmlearn", "hmmkit"]
+            for library in order:
+                runs[library].append(
+                    _run_worker(["--worker", name, library, "1"], SINGLE_THREAD_ENV)
+                )
+                print(f"{name} {library}: {runs[library][-1]['seconds']:.4f} s", file=sys.stderr)
+            if two_cores and name != "W4":
+                runs["hmmkit2"].append(_run_worker(["--worker", name, "hmmkit", "2"], {}))
+        results[name] = {
+            lib: {
+                "seconds": statistics.median(x["seconds"] for x in v),
+                "peak_mb": statistics.median(x["peak_mb"] for x in v),
+            }
+            for lib, v in runs.items()
+            if v
+        }
+    results["startup"] = _run_worker(["--startup"], SINGLE_THREAD_ENV)
+    return results
+
+
+def table(results: dict) -> str:
+    """The Markdown section for BENCHMARKS.md."""
+    import hmmlearn
+    import numba
+
+    import hmmkit
+
+    lines = [
+        "## HMM training and decoding vs hmmlearn",
+        "",
+        f"Command: `python benchmarks/hmm_speed.py`. Machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, {platform.platform()}; Python {platform.python_version()}, "
+        f"hmmkit {hmmkit.__version__}, hmmlearn {hmmlearn.__version__} "
+        f"(implementation='scaling'), numba {numba.__version__}, numpy {np.__version__}.",
+        "Seconds per EM iteration (W5: per decode of the whole corpus), median over runs; "
+        "speed-up = hmmlearn / hmmkit (1 thread each); 2-core = hmmkit 1 thread / hmmkit "
+        "2 threads; memory = peak resident memory above the process's size before training.",
+        "",
+        "| workload | hmmkit 1 thread (s) | hmmlearn (s) | speed-up | hmmkit 2 threads (s) "
+        "| 2-core scaling | hmmkit peak MB | hmmlearn peak MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, label in WORKLOADS.items():
+        if name not in results:
+            continue
+        r = results[name]
+        ours, theirs = r["hmmkit"]["seconds"], r["hmmlearn"]["seconds"]
+        two = r.get("hmmkit2", {}).get("seconds")
+        lines.append(
+            f"| {name} {label} | {ours:.4f} | {theirs:.4f} | {theirs / ours:.1f}x | "
+            + (f"{two:.4f} | {ours / two:.2f}x" if two else "- | -")
+            + f" | {r['hmmkit']['peak_mb']:.0f} | {r['hmmlearn']['peak_mb']:.0f} |"
+        )
+    s = results["startup"]
+    first = ", ".join(f"{k} {v:.2f} s" for k, v in s["first_fit"].items())
+    lines += [
+        "",
+        f"Fresh process with a warm compilation cache: `import hmmkit` {s['import']:.2f} s; "
+        f"first fit + decode of a tiny model: {first}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str, key: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
+    """Replace (or append) the section between ``<!-- key:start -->`` and ``<!-- key:end -->``."""
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{start}\n{text}\n{end}"
+    if start in old and end in old:
+        new = old[: old.index(start)] + block + old[old.index(end) + len(end) :]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(new)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-two-cores", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write BENCHMARKS.md")
+    parser.add_argument("--worker", nargs=3, metavar=("WORKLOAD", "LIBRARY", "N_JOBS"))
+    parser.add_argument("--startup", action="store_true")
+    args = parser.parse_args(argv)
+    if args.worker:
+        name, library, n_jobs = args.worker
+        print(json.dumps(worker(name, library, int(n_jobs))))
+        return 0
+    if args.startup:
+        print(json.dumps(startup()))
+        return 0
+    names = [w for w in args.workloads.split(",") if w]
+    unknown = set(names) - set(WORKLOADS)
+    if unknown:
+        parser.error(f"unknown workloads {sorted(unknown)}; choose from {list(WORKLOADS)}")
+    results = measure(names, args.repeats, not args.no_two_cores)
+    text = table(results)
+    print(text)
+    if not args.no_write:
+        write_section(text, "hmm-speed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
