@@ -20,9 +20,11 @@ from .emissions.categorical import check_stochastic, dirichlet_map, normalize_ro
 from .estimator import EstimatorMixin, NotFittedError
 from .initialization import transition_counts, uniform_segmentation
 from .sequences import SequenceBatch
-from .stats import Stats, sum_stats
+from .sources import INIT_FRAMES, MemorySource, SequenceSource
+from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over
 from .training import ALGORITHMS, ConvergenceMonitor, map_shards, run_em
+from .training.backends import LocalBackend, make_backend
 from .workspace import WorkspacePool
 
 INITS = ("kmeans", "random", "flat", "segmental")
@@ -68,13 +70,15 @@ def e_step_shard(
     )
 
 
-def score_shard(params: HMMParams, shard: SequenceBatch) -> np.ndarray:
+def score_shard(params: HMMParams, shard: SequenceBatch, workspaces=None) -> np.ndarray:
     """Per-sequence log-likelihoods of one shard."""
     log_b = params.emission.log_likelihood(shard.X)
     return kernels.run_forward(log_b, shard.offsets, params.startprob, params.transmat)
 
 
-def posterior_shard(params: HMMParams, shard: SequenceBatch) -> tuple[np.ndarray, np.ndarray]:
+def posterior_shard(
+    params: HMMParams, shard: SequenceBatch, workspaces=None
+) -> tuple[np.ndarray, np.ndarray]:
     """State posteriors (T, K) and per-sequence log-likelihoods of one shard."""
     log_b = params.emission.log_likelihood(shard.X)
     gamma, _, _, seq_loglik = kernels.run_forward_backward(
@@ -83,7 +87,9 @@ def posterior_shard(params: HMMParams, shard: SequenceBatch) -> tuple[np.ndarray
     return gamma, seq_loglik
 
 
-def viterbi_shard(params: HMMParams, shard: SequenceBatch) -> tuple[np.ndarray, np.ndarray]:
+def viterbi_shard(
+    params: HMMParams, shard: SequenceBatch, workspaces=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Viterbi paths and per-sequence best-path log-probabilities of one shard."""
     log_b = params.emission.log_likelihood(shard.X)
     return kernels.run_viterbi(log_b, shard.offsets, params.startprob, params.transmat)
@@ -340,42 +346,50 @@ class BaseHMM(EstimatorMixin):
 
     # ---------------------------------------------------------- training
 
-    def fit(self, X, lengths=None):
+    def fit(self, X, lengths=None, *, backend: str = "threads", client=None):
         """Estimate the parameters from sequences by EM; returns the model.
 
-        ``X`` is a list of sequences, or one array of frames with ``lengths``.
+        ``X`` is a list of sequences, one array of frames with ``lengths``, or a
+        :class:`~hmmkit.sources.SequenceSource` read shard by shard (a corpus
+        larger than memory; the initialisation then uses a sample of it). The
+        E-step runs on ``n_jobs`` threads, or with ``backend="dask"`` on the
+        workers of the Dask ``client``.
         """
         self._check_settings()
-        batch = self._as_batch(X, lengths, fitting=True)
-        self._prepare_fit(batch)
         rng = np.random.default_rng(self.random_state)
-        shards = batch.shards()
-        best = None
-        for _ in range(self.n_init):
-            params0 = self._initial_params(batch, rng)
-            self._structure = (params0.startprob > 0, params0.transmat > 0)
-            monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-            params = run_em(
-                self.algorithm,
-                partial(self._e_step, shards=shards, workspaces=WorkspacePool()),
-                self._m_step,
-                params0,
-                monitor,
-                alpha=self.alpha,
-            )
-            final = monitor.history[-1]
-            if best is None or final > best[0]:
-                best = (final, params, monitor)
+        source = self._as_source(X, lengths, fitting=True)
+        init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
+        self._prepare_fit(init_batch)
+        runner = make_backend(backend, source, self.n_jobs, client)
+        try:
+            best = None
+            for _ in range(self.n_init):
+                params0 = self._initial_params(init_batch, rng)
+                self._structure = (params0.startprob > 0, params0.transmat > 0)
+                monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+                params = run_em(
+                    self.algorithm,
+                    partial(runner.map_reduce, e_step_shard),
+                    self._m_step,
+                    params0,
+                    monitor,
+                    alpha=self.alpha,
+                )
+                final = monitor.history[-1]
+                if best is None or final > best[0]:
+                    best = (final, params, monitor)
+        finally:
+            runner.close()
         self._set_params(best[1])
         self.monitor_ = best[2]
         return self
 
-    def _e_step(
-        self, params: HMMParams, shards: list[SequenceBatch], workspaces: WorkspacePool
-    ) -> Stats:
-        """Statistics summed over all shards, computed on ``n_jobs`` threads."""
-        function = partial(e_step_shard, params, workspaces=workspaces)
-        return sum_stats(map_shards(function, shards, self.n_jobs))
+    def _as_source(self, X, lengths, fitting: bool) -> SequenceSource:
+        if isinstance(X, SequenceSource):
+            if lengths is not None:
+                raise ValueError("lengths cannot be given with a SequenceSource")
+            return X
+        return MemorySource(self._as_batch(X, lengths, fitting))
 
     def _m_step(self, stats: Stats, params: HMMParams) -> HMMParams:
         """Re-estimated parameters; structural zeros stay zero."""
@@ -394,13 +408,12 @@ class BaseHMM(EstimatorMixin):
 
     def _map(self, function, X, lengths):
         params = self._get_params()
-        batch = self._as_batch(X, lengths, fitting=False)
-        shards = batch.shards()
-        return batch, map_shards(partial(function, params), shards, self.n_jobs)
+        source = self._as_source(X, lengths, fitting=False)
+        return LocalBackend(source, self.n_jobs).map(function, params)
 
     def score_sequences(self, X, lengths=None) -> np.ndarray:
         """Log-likelihood of each sequence (scaled forward pass)."""
-        _, parts = self._map(score_shard, X, lengths)
+        parts = self._map(score_shard, X, lengths)
         return np.concatenate(parts)
 
     def score(self, X, lengths=None) -> float:
@@ -409,7 +422,7 @@ class BaseHMM(EstimatorMixin):
 
     def score_samples(self, X, lengths=None) -> tuple[float, np.ndarray]:
         """Total log-likelihood and state posteriors (n_frames, K), as hmmlearn returns."""
-        _, parts = self._map(posterior_shard, X, lengths)
+        parts = self._map(posterior_shard, X, lengths)
         return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
 
     def predict_proba(self, X, lengths=None) -> np.ndarray:
@@ -423,7 +436,7 @@ class BaseHMM(EstimatorMixin):
         frame's most probable state and the total log-likelihood.
         """
         if algorithm == "viterbi":
-            _, parts = self._map(viterbi_shard, X, lengths)
+            parts = self._map(viterbi_shard, X, lengths)
             return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
         if algorithm == "map":
             log_prob, posteriors = self.score_samples(X, lengths)
