@@ -1,24 +1,32 @@
 """Profile HMMs: build from alignments as HMMER does, read/write HMMER3, search and align."""
 
+from .align import Alignment, align
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
 from .build import build
+from .calibrate import calibrate
 from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
 from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
+from .search import SearchResults, search
 
 __all__ = [
     "AMINO",
+    "Alignment",
     "DNA",
     "RNA",
     "Alphabet",
     "DigitalMSA",
     "ProfileHMM",
+    "SearchResults",
+    "align",
     "build",
+    "calibrate",
     "get_alphabet",
     "iter_hmmer",
     "read_alignment",
     "read_alignments",
     "read_hmmer",
     "read_hmmer_all",
+    "search",
     "write_hmmer",
 ]

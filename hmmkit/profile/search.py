@@ -182,7 +182,7 @@ class SearchResults:
             with open(out, "w") as handle:
                 self.write_tblout(handle, header=header)
             return
-        write_tblout(out, self, header=header)
+        write_tblout(out, self, header=header, footer=header)
 
     def tblout(self) -> str:
         """The ``--tblout`` table as a string."""
@@ -191,8 +191,13 @@ class SearchResults:
         return buf.getvalue()
 
 
-def write_tblout(handle: IO[str], results: SearchResults, *, header: bool = True) -> None:
-    """Write `results` in HMMER's tabular per-target format (p7_tophits_TabularTargets)."""
+def write_tblout(
+    handle: IO[str], results: SearchResults, *, header: bool = True, footer: bool = True
+) -> None:
+    """Write `results` in HMMER's tabular per-target format (p7_tophits_TabularTargets).
+
+    `header` writes the three column-title lines, `footer` the closing comment block.
+    """
     hits = results.reported()
     qname = results.query_name
     qacc = results.query_accession or "-"
@@ -229,7 +234,7 @@ def write_tblout(handle: IO[str], results: SearchResults, *, header: bool = True
                h.nregions, h.nclustered, h.noverlaps, h.nenvelopes, len(h.domains),
                h.nreported, h.nincluded, h.description or "-")
         )  # fmt: skip
-    if header:
+    if footer:
         handle.write("#\n# Program:         hmmkit search\n")
         handle.write(f"# Query:           {qname}  [M={results.M}]\n")
         handle.write(f"# Target sequences: {results.nseqs}  ({results.nresidues} residues)\n")

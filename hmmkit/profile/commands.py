@@ -1,0 +1,174 @@
+"""``hmmkit build``, ``hmmkit search`` and ``hmmkit align``: HMMER's hmmbuild, hmmsearch and
+hmmalign on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the profile HMM subcommands to the ``hmmkit`` parser."""
+    _register_build(subparsers)
+    _register_search(subparsers)
+    _register_align(subparsers)
+
+
+# --------------------------------------------------------------------------------------
+# build
+# --------------------------------------------------------------------------------------
+
+
+def _register_build(subparsers) -> None:
+    p = subparsers.add_parser(
+        "build",
+        help="build a profile HMM from a multiple alignment (like hmmbuild)",
+        description="Build a profile HMM from a Stockholm, aligned FASTA or A2M alignment "
+        "as HMMER's hmmbuild does, calibrate its E-values and write it in HMMER3/f format.",
+    )
+    p.add_argument("hmmfile", metavar="OUT.hmm", help="output HMM file")
+    p.add_argument("msafile", metavar="MSAFILE", help="input alignment")
+    p.add_argument("-n", "--name", help="name the model NAME (default: the alignment's)")
+    alpha = p.add_mutually_exclusive_group()
+    for flag, label in (("amino", "protein"), ("dna", "DNA"), ("rna", "RNA")):
+        alpha.add_argument(
+            f"--{flag}", action="store_const", const=flag, dest="alphabet",
+            help=f"the alignment is {label}",
+        )  # fmt: skip
+    p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
+    p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
+    p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
+    p.add_argument("--seed", type=int, default=42, help="random seed of the calibration")
+    p.set_defaults(func=_run_build)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .calibrate import calibrate
+    from .hmmer_format import write_hmmer
+    from .msa import read_alignment
+
+    msa = read_alignment(args.msafile, args.alphabet)
+    name = args.name or msa.name or Path(args.msafile).stem
+    model = build(
+        msa, name=name, symfrac=args.symfrac,
+        fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
+    )  # fmt: skip
+    model = calibrate(model, seed=args.seed, in_place=True)
+    write_hmmer(model, args.hmmfile)
+    print(f"# {model.name}: {model.M} match states, written to {args.hmmfile}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# search
+# --------------------------------------------------------------------------------------
+
+
+def _register_search(subparsers) -> None:
+    p = subparsers.add_parser(
+        "search",
+        help="search a sequence database with profile HMMs (like hmmsearch)",
+        description="Search every sequence of a FASTA database with each model of an HMMER3 "
+        "file; hits are listed on standard output and, with --tblout, written in hmmsearch's "
+        "per-target table layout.",
+    )
+    p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
+    p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
+    p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
+    p.add_argument("-E", type=float, default=10.0, help="report sequences with E-value <= E")
+    p.add_argument("-T", type=float, default=None, help="report sequences with bits >= T")
+    p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
+    p.add_argument("--incE", type=float, default=0.01, help="include sequences with E <= incE")
+    p.add_argument("--incdomE", type=float, default=0.01, help="include domains with E <= this")
+    p.add_argument("-Z", type=float, default=None, help="number of comparisons for E-values")
+    p.add_argument("--max", action="store_true", help="switch off all filters (hmmsearch --max)")
+    p.add_argument("--F1", type=float, default=0.02, help="MSV filter P-value threshold")
+    p.add_argument("--F2", type=float, default=1e-3, help="Viterbi filter P-value threshold")
+    p.add_argument("--F3", type=float, default=1e-5, help="Forward filter P-value threshold")
+    p.add_argument("--nobias", action="store_true", help="switch off the composition filter")
+    p.add_argument("--nonull2", action="store_true", help="switch off null2 score corrections")
+    p.add_argument("--seed", type=int, default=42, help="random seed of domain definition")
+    p.add_argument("--cpu", type=int, default=1, help="cores for the Forward scan")
+    p.set_defaults(func=_run_search)
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    from .hmmer_format import iter_hmmer
+    from .profile_config import read_fasta
+    from .search import search, write_tblout
+
+    records = read_fasta(args.seqdb)
+    filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
+    if args.max:
+        filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
+    tbl = open(args.tblout, "w") if args.tblout else None  # noqa: SIM115
+    try:
+        for n, model in enumerate(iter_hmmer(args.hmmfile)):
+            results = search(
+                model, records, E=args.E, T=args.T, domE=args.domE, incE=args.incE,
+                incdomE=args.incdomE, Z=args.Z, null2=not args.nonull2, seed=args.seed,
+                n_jobs=args.cpu, **filters,
+            )  # fmt: skip
+            _print_hits(results)
+            if tbl is not None:
+                write_tblout(tbl, results, header=n == 0, footer=False)
+        if tbl is not None:
+            tbl.write("#\n# Program:         hmmkit search\n")
+            tbl.write(f"# Query file:      {args.hmmfile}\n# Target file:     {args.seqdb}\n")
+            tbl.write("# [ok]\n")
+    finally:
+        if tbl is not None:
+            tbl.close()
+    return 0
+
+
+def _print_hits(results) -> None:
+    out = sys.stdout
+    out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
+    out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
+    out.write(f"passed the filters: {results.n_past_forward}\n")
+    out.write("    E-value  score  bias  Sequence  Description\n")
+    out.write("    ------- ------ -----  --------  -----------\n")
+    for h in results:
+        flag = " " if h.included else "?"
+        out.write(f"{flag}{h.evalue:>10.2g} {h.score:6.1f} {h.bias:5.1f}  {h.name}  "
+                  f"{h.description}\n")  # fmt: skip
+    if not len(results):
+        out.write("   [No hits detected that satisfy reporting thresholds]\n")
+    out.write("//\n")
+
+
+# --------------------------------------------------------------------------------------
+# align
+# --------------------------------------------------------------------------------------
+
+
+def _register_align(subparsers) -> None:
+    p = subparsers.add_parser(
+        "align",
+        help="align sequences to a profile HMM (like hmmalign)",
+        description="Align the sequences of SEQFILE to the (first) model of HMMFILE and write "
+        "the multiple alignment, as HMMER's hmmalign does.",
+    )
+    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    p.add_argument("seqfile", metavar="SEQFILE", help="sequences to align (FASTA)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the alignment here (stdout)")
+    p.add_argument("--outformat", choices=("stockholm", "a2m"), default="stockholm")
+    p.add_argument("--trim", action="store_true", help="leave out residues outside the model")
+    p.add_argument("--viterbi", action="store_true", help="Viterbi instead of optimal accuracy")
+    p.set_defaults(func=_run_align)
+
+
+def _run_align(args: argparse.Namespace) -> int:
+    from .align import align
+    from .hmmer_format import read_hmmer
+
+    model = read_hmmer(args.hmmfile)
+    aln = align(model, args.seqfile, method="viterbi" if args.viterbi else "oa", trim=args.trim)
+    if args.output:
+        aln.write(Path(args.output), args.outformat)
+    else:
+        aln.write(sys.stdout, args.outformat)
+    return 0

@@ -1,0 +1,85 @@
+"""The ``hmmkit build | search | align`` command lines, checked against HMMER (pyhmmer)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from hmmkit.cli import main
+
+PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    return {
+        line.split()[0]: line.split(None, 18)
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+def test_search_writes_hmmers_tblout(shared_data, tmp_path, capsys):
+    out = tmp_path / "hits.tbl"
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    assert main(["search", "--tblout", str(out), str(hmmfile), str(shared_data / PROTEOME)]) == 0
+    ours = table_rows(out.read_text())
+    ref = table_rows((shared_data / "protein/pyhmmer/PF02826.tbl").read_text())
+    assert set(ours) == set(ref)
+    for name, row in ref.items():
+        assert ours[name][4:18] == row[4:18]
+    assert "938293.PRJEB85.HG003685_328" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("family", ["tutorial/Pkinase.sto", "pyhmmer/LuxC.sto"])
+def test_build_then_search_gives_hmmers_hits(shared_data, tmp_path, family):
+    """hmmkit build writes a calibrated HMMER3/f file that HMMER reads; hmmkit search with it
+    finds HMMER's hits (HMMER's own model and search) at E <= 0.01, bits within 0.5."""
+    from hmmer_reference import build_hmm, hmmsearch, read_hmm, read_sequences
+
+    hmmfile, tbl = tmp_path / "model.hmm", tmp_path / "hits.tbl"
+    assert main(["build", str(hmmfile), str(shared_data / "protein" / family)]) == 0
+    written = read_hmm(hmmfile)  # HMMER reads it
+    reference = build_hmm(shared_data / "protein" / family)
+    assert written.M == reference.M
+    ours_ev = list(written.evalue_parameters.as_vector())
+    ref_ev = list(reference.evalue_parameters.as_vector())
+    for k in (0, 4):  # MSV mu and Forward tau reproduce HMMER's calibration
+        assert ours_ev[k] == pytest.approx(ref_ev[k], abs=0.05)
+    assert main(["search", "--tblout", str(tbl), str(hmmfile), str(shared_data / PROTEOME)]) == 0
+    ours = table_rows(tbl.read_text())
+    seqs = read_sequences(shared_data / PROTEOME)
+    ref = {h.name: h for h in hmmsearch(reference, seqs) if h.reported}
+    assert {n for n, r in ours.items() if float(r[4]) <= 0.01} == {
+        n for n, h in ref.items() if h.evalue <= 0.01
+    }
+    for name, hit in ref.items():
+        assert float(ours[name][5]) == pytest.approx(hit.score, abs=0.5)
+
+
+def test_align_writes_hmmaligns_stockholm(shared_data, tmp_path):
+    import pyhmmer
+    from hmmer_reference import read_hmm
+    from pyhmmer import easel
+
+    hmmfile, sto, a2m = tmp_path / "g.hmm", tmp_path / "out.sto", tmp_path / "out.a2m"
+    seqfile = shared_data / "protein/tutorial/globins45.fa"
+    assert main(["build", str(hmmfile), str(shared_data / "protein/tutorial/globins4.sto")]) == 0
+    assert main(["align", "-o", str(sto), str(hmmfile), str(seqfile)]) == 0
+    assert main(["align", "--outformat", "a2m", "-o", str(a2m), str(hmmfile), str(seqfile)]) == 0
+    abc = easel.Alphabet.amino()
+    with easel.SequenceFile(str(seqfile), digital=True, alphabet=abc) as handle:
+        seqs = handle.read_block()
+    ref = pyhmmer.hmmalign(read_hmm(hmmfile), seqs, all_consensus_cols=True)
+    for path, fmt in ((sto, "stockholm"), (a2m, "a2m")):
+        buf = io.BytesIO()
+        ref.write(buf, fmt)
+        assert path.read_text() == buf.getvalue().decode()
+
+
+def test_cli_reports_bad_input(shared_data, tmp_path, capsys):
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">x\nMKV1\n")
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    assert main(["search", str(hmmfile), str(bad)]) == 1
+    assert "not amino residues" in capsys.readouterr().err
