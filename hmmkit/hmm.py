@@ -25,7 +25,7 @@ from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over
 from .training import ALGORITHMS, ConvergenceMonitor, map_shards, run_em
 from .training.backends import LocalBackend, make_backend
-from .workspace import WorkspacePool
+from .workspace import Workspace, WorkspacePool
 
 INITS = ("kmeans", "random", "flat", "segmental")
 #: Viterbi re-segmentation rounds of the segmental k-means initialisation (HInit).
@@ -93,6 +93,29 @@ def viterbi_shard(
     """Viterbi paths and per-sequence best-path log-probabilities of one shard."""
     log_b = params.emission.log_likelihood(shard.X)
     return kernels.run_viterbi(log_b, shard.offsets, params.startprob, params.transmat)
+
+
+def reestimate_from_labels(
+    emission: Emission, batch: SequenceBatch, labels: np.ndarray, update: str
+) -> Emission:
+    """One M-step with every frame given wholly to its labelled state.
+
+    Statistics are gathered shard by shard, so memory stays bounded by the shard
+    size; states without frames keep their values (silently: this is initialisation).
+    """
+    stats = emission.new_stats()
+    workspace = Workspace()
+    first = 0
+    for shard in batch.shards():
+        onehot = workspace.array("onehot", (shard.n_frames, emission.n_states))
+        onehot[:] = 0.0
+        onehot[np.arange(shard.n_frames), labels[first : first + shard.n_frames]] = 1.0
+        _, aux = emission.frame_scores(shard.X, workspace)
+        emission.accumulate(shard.X, onehot, aux, stats)
+        first += shard.n_frames
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateStateWarning)
+        return emission.m_step(stats, update)
 
 
 # ------------------------------------------------------------------ the model
@@ -213,14 +236,7 @@ class BaseHMM(EstimatorMixin):
     ) -> Emission:
         """Emission estimated from frames hard-assigned to states (empty states: global)."""
         template = self._global_emission(batch, rng)
-        onehot = np.zeros((batch.n_frames, self.n_states))
-        onehot[np.arange(batch.n_frames), labels] = 1.0
-        stats = template.new_stats()
-        _, aux = template.frame_scores(batch.X)
-        template.accumulate(batch.X, onehot, aux, stats)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DegenerateStateWarning)
-            return template.m_step(stats, self._emission_letters)
+        return reestimate_from_labels(template, batch, labels, self._emission_letters)
 
     # ---------------------------------------------------------- parameters
 

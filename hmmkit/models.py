@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from .emissions.base import DegenerateStateWarning, Emission
+from .emissions.base import Emission
 from .emissions.categorical import CategoricalEmission
 from .emissions.gaussian import GaussianEmission, check_covariance_type, floor_covariances
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
-from .hmm import BaseHMM
+from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
 
@@ -214,20 +212,10 @@ class GMMHMM(_ContinuousHMM):
 
     def _emission_from_labels(self, batch, labels, rng) -> Emission:
         emission = super()._emission_from_labels(batch, labels, rng)
+        # further mixture-EM rounds per state, frames weighted by their hard state label
         for _ in range(LABELLED_MIXTURE_ROUNDS - 1):
-            emission = self._refine_on_labels(emission, batch, labels)
+            emission = reestimate_from_labels(emission, batch, labels, "wmc")
         return emission
-
-    def _refine_on_labels(self, emission: GMMEmission, batch, labels) -> Emission:
-        """One mixture-EM round per state, each frame weighted by its hard state label."""
-        onehot = np.zeros((batch.n_frames, self.n_states))
-        onehot[np.arange(batch.n_frames), labels] = 1.0
-        _, resp = emission.frame_scores(batch.X)
-        stats = emission.new_stats()
-        emission.accumulate(batch.X, onehot, resp, stats)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DegenerateStateWarning)
-            return emission.m_step(stats, "wmc")
 
     def mix_up(self, n_mix: int) -> GMMHMM:
         """Split the heaviest components until every state has ``n_mix`` (HTK's ``MU``).
