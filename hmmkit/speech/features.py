@@ -1,0 +1,281 @@
+"""Acoustic front end: audio reading, MFCC, deltas, cepstral normalisation and a feature cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import python_speech_features as psf
+import soundfile
+from scipy.signal import resample_poly
+
+NORMALISATIONS = ("none", "utterance", "speaker")
+WINDOWS = {"hamming": np.hamming, "rectangular": np.ones}
+
+
+@dataclass(frozen=True)
+class MFCCConfig:
+    """Front-end settings; the defaults are the classic HTK-like 39-dim MFCC_E_D_A setup.
+
+    `samplerate` resamples the audio to that rate when set (None keeps the file's rate).
+    `nfft=None` picks the smallest power of two that holds one window.
+    `deltas` is the number of time-derivative orders appended (0, 1 or 2); `delta_window`
+    is the regression half-width N of each derivative.
+    `normalise` is cepstral mean normalisation per "utterance", per "speaker" or "none";
+    `variance` also scales every dimension to unit variance over the same group (CMVN).
+    `window` is the analysis window, "hamming" (as HTK) or "rectangular".
+    `energy_normalise` subtracts the utterance's maximum log-energy from c0 (HTK ENORMALISE).
+    """
+
+    samplerate: int | None = None
+    winlen: float = 0.025
+    winstep: float = 0.01
+    numcep: int = 13
+    nfilt: int = 26
+    nfft: int | None = None
+    lowfreq: float = 0.0
+    highfreq: float | None = None
+    preemph: float = 0.97
+    ceplifter: int = 22
+    window: str = "hamming"
+    append_energy: bool = True
+    energy_normalise: bool = False
+    deltas: int = 2
+    delta_window: int = 2
+    normalise: str = "utterance"
+    variance: bool = False
+
+    def __post_init__(self) -> None:
+        if self.normalise not in NORMALISATIONS:
+            raise ValueError(f"normalise must be one of {NORMALISATIONS}, got {self.normalise!r}")
+        if self.window not in WINDOWS:
+            raise ValueError(f"window must be one of {tuple(WINDOWS)}, got {self.window!r}")
+        if self.deltas not in (0, 1, 2):
+            raise ValueError(f"deltas must be 0, 1 or 2, got {self.deltas!r}")
+        if self.delta_window < 1:
+            raise ValueError(f"delta_window must be >= 1, got {self.delta_window!r}")
+        if self.numcep < 1 or self.nfilt < self.numcep:
+            raise ValueError(f"need 1 <= numcep <= nfilt, got {self.numcep}, {self.nfilt}")
+        if not 0 < self.winstep <= self.winlen:
+            raise ValueError(f"need 0 < winstep <= winlen, got {self.winstep}, {self.winlen}")
+        if self.samplerate is not None and self.samplerate <= 0:
+            raise ValueError(f"samplerate must be positive, got {self.samplerate!r}")
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature dimensions per frame."""
+        return self.numcep * (1 + self.deltas)
+
+    def static_key(self) -> dict:
+        """The settings that determine the cached static cepstra (not deltas or normalisation)."""
+        keys = (
+            "samplerate winlen winstep numcep nfilt nfft lowfreq highfreq preemph ceplifter window "
+            "append_energy"
+        ).split()
+        values = asdict(self)
+        return {k: values[k] for k in keys}
+
+    def to_dict(self) -> dict:
+        """All settings as a plain JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> MFCCConfig:
+        """Inverse of `to_dict`."""
+        return cls(**values)
+
+    def with_(self, **changes) -> MFCCConfig:
+        """A copy with some settings changed."""
+        return replace(self, **changes)
+
+
+def read_audio(path: str | os.PathLike, samplerate: int | None = None) -> tuple[np.ndarray, int]:
+    """Read an audio file as float64 mono samples; resample to `samplerate` only when given.
+
+    Returns `(signal, rate)`. Multi-channel audio is averaged to mono. Integer PCM keeps
+    its integer scale (as HTK and python_speech_features expect), float files stay in [-1, 1].
+    """
+    info = soundfile.info(str(path))
+    dtype = "int16" if info.subtype in ("PCM_16", "PCM_U8", "PCM_S8") else "float64"
+    signal, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
+    signal = signal.astype(np.float64).mean(axis=1)
+    if samplerate is not None and samplerate != rate:
+        signal, rate = resample(signal, rate, samplerate), samplerate
+    return signal, int(rate)
+
+
+def resample(signal: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
+    """Polyphase resampling of `signal` from `rate` to `new_rate` Hz."""
+    if rate <= 0 or new_rate <= 0:
+        raise ValueError(f"sample rates must be positive, got {rate} and {new_rate}")
+    g = gcd(int(rate), int(new_rate))
+    return resample_poly(np.asarray(signal, dtype=np.float64), new_rate // g, rate // g)
+
+
+def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.ndarray:
+    """Static MFCCs `(T, numcep)`; c0 is the frame log-energy when `append_energy`."""
+    config = config or MFCCConfig()
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.ndim != 1:
+        raise ValueError(f"signal must be one-dimensional, got shape {signal.shape}")
+    frame_len = int(round(config.winlen * rate))
+    if signal.size < frame_len:
+        raise ValueError(
+            f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"
+        )
+    nfft = config.nfft or 1 << max(frame_len - 1, 1).bit_length()
+    feats = psf.mfcc(
+        signal,
+        samplerate=rate,
+        winlen=config.winlen,
+        winstep=config.winstep,
+        numcep=config.numcep,
+        nfilt=config.nfilt,
+        nfft=nfft,
+        lowfreq=config.lowfreq,
+        highfreq=config.highfreq,
+        preemph=config.preemph,
+        ceplifter=config.ceplifter,
+        appendEnergy=config.append_energy,
+        winfunc=WINDOWS[config.window],
+    )
+    return np.ascontiguousarray(feats, dtype=np.float64)
+
+
+def add_deltas(feats: np.ndarray, order: int = 2, window: int = 2) -> np.ndarray:
+    """Append `order` regression derivatives (delta, delta-delta) of half-width `window`."""
+    feats = np.asarray(feats, dtype=np.float64)
+    blocks = [feats]
+    for _ in range(order):
+        blocks.append(psf.delta(blocks[-1], window))
+    return np.hstack(blocks)
+
+
+def cmvn(feats: Sequence[np.ndarray], variance: bool = False) -> list[np.ndarray]:
+    """Mean (and optionally variance) normalise a group of utterances with shared statistics."""
+    stacked = np.concatenate([np.asarray(f, dtype=np.float64) for f in feats])
+    mean = stacked.mean(axis=0)
+    scale = 1.0
+    if variance:
+        std = stacked.std(axis=0)
+        scale = 1.0 / np.where(std > 1e-8, std, 1.0)
+    return [(np.asarray(f, dtype=np.float64) - mean) * scale for f in feats]
+
+
+def normalise(
+    feats: Sequence[np.ndarray],
+    mode: str = "utterance",
+    variance: bool = False,
+    speakers: Sequence[str] | None = None,
+) -> list[np.ndarray]:
+    """Cepstral normalisation of each utterance alone, of each speaker's utterances, or none."""
+    if mode == "none":
+        return [np.asarray(f, dtype=np.float64) for f in feats]
+    if mode == "utterance":
+        return [cmvn([f], variance)[0] for f in feats]
+    if mode == "speaker":
+        if speakers is None or len(speakers) != len(feats):
+            raise ValueError("speaker normalisation needs one speaker name per utterance")
+        out: list[np.ndarray | None] = [None] * len(feats)
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(speakers):
+            groups.setdefault(s, []).append(i)
+        for idx in groups.values():
+            for i, f in zip(idx, cmvn([feats[i] for i in idx], variance), strict=True):
+                out[i] = f
+        return out  # type: ignore[return-value]
+    raise ValueError(f"mode must be one of {NORMALISATIONS}, got {mode!r}")
+
+
+def normalise_energy(feats: np.ndarray) -> np.ndarray:
+    """Subtract the utterance's peak log-energy from c0, so c0 <= 0 (HTK ENORMALISE)."""
+    out = np.array(feats, dtype=np.float64)
+    out[:, 0] -= out[:, 0].max()
+    return out
+
+
+class FeatureCache:
+    """On-disk cache of static cepstra, keyed by the audio file's content and the settings.
+
+    Each entry is one `.npz` file named by a sha256 over the file bytes and the settings,
+    so renamed or moved recordings hit the cache and edited ones miss it.
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, audio_path: str | os.PathLike, config: MFCCConfig) -> str:
+        """Cache key of one recording under one configuration."""
+        h = hashlib.sha256(Path(audio_path).read_bytes())
+        h.update(json.dumps(config.static_key(), sort_keys=True).encode())
+        return h.hexdigest()
+
+    def get(self, audio_path: str | os.PathLike, config: MFCCConfig) -> np.ndarray:
+        """Static cepstra of one file, computed once and then read back from disk."""
+        entry = self.directory / f"{self.key(audio_path, config)}.npz"
+        if entry.is_file():
+            try:
+                with np.load(entry, allow_pickle=False) as data:
+                    self.hits += 1
+                    return data["mfcc"]
+            except (OSError, ValueError, KeyError):
+                pass  # a damaged entry is recomputed below
+        self.misses += 1
+        signal, rate = read_audio(audio_path, config.samplerate)
+        feats = mfcc(signal, rate, config)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, mfcc=feats)
+        os.replace(tmp, entry)
+        return feats
+
+
+def default_cache_dir() -> Path:
+    """`$HMMKIT_CACHE/features`, else `$XDG_CACHE_HOME/hmmkit/features`, else ~/.cache/..."""
+    if os.environ.get("HMMKIT_CACHE"):
+        return Path(os.environ["HMMKIT_CACHE"]) / "features"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hmmkit" / "features"
+
+
+def static_features(
+    path: str | os.PathLike, config: MFCCConfig, cache: FeatureCache | None = None
+) -> np.ndarray:
+    """Static cepstra of one recording, through the cache when one is given."""
+    if cache is not None:
+        return cache.get(path, config)
+    signal, rate = read_audio(path, config.samplerate)
+    return mfcc(signal, rate, config)
+
+
+def extract(
+    paths: Iterable[str | os.PathLike],
+    config: MFCCConfig | None = None,
+    *,
+    speakers: Sequence[str] | None = None,
+    cache: FeatureCache | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> list[np.ndarray]:
+    """Full front end for a list of recordings: MFCC, deltas, normalisation.
+
+    `speakers` (one name per path) is needed for `normalise="speaker"`. `progress` wraps
+    the path iterable (e.g. `tqdm`) to show progress.
+    """
+    config = config or MFCCConfig()
+    paths = list(paths)
+    iterator = progress(paths) if progress is not None else paths
+    feats = []
+    for p in iterator:
+        f = static_features(p, config, cache)
+        if config.energy_normalise and config.append_energy:
+            f = normalise_energy(f)
+        feats.append(add_deltas(f, config.deltas, config.delta_window))
+    return normalise(feats, config.normalise, config.variance, speakers)

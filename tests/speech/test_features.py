@@ -1,0 +1,142 @@
+"""MFCC front end: audio reading, cepstra, deltas, normalisation and the feature cache."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile
+
+from hmmkit.speech import features as F
+
+
+@pytest.fixture(scope="module")
+def fsdd_file(shared_data):
+    return shared_data / "fsdd" / "recordings" / "3_theo_7.wav"
+
+
+def sine(rate: float, seconds: float, freq: float) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    return 0.5 * np.sin(2 * np.pi * freq * t)
+
+
+def test_read_audio_keeps_rate_and_int16_scale(fsdd_file):
+    signal, rate = F.read_audio(fsdd_file)
+    info = soundfile.info(str(fsdd_file))
+    assert rate == info.samplerate == 8000
+    assert signal.shape == (info.frames,)
+    raw, _ = soundfile.read(str(fsdd_file), dtype="int16")
+    np.testing.assert_array_equal(signal, raw.astype(float))
+
+
+def test_read_audio_resamples_only_when_asked(tmp_path):
+    path = tmp_path / "tone.wav"
+    soundfile.write(path, sine(16000, 1.0, 440.0), 16000, subtype="FLOAT")
+    same, rate = F.read_audio(path)
+    assert rate == 16000 and same.size == 16000
+    down, rate = F.read_audio(path, samplerate=8000)
+    assert rate == 8000 and down.size == 8000
+    spectrum = np.abs(np.fft.rfft(down))
+    assert np.argmax(spectrum) * 8000 / down.size == pytest.approx(440.0, abs=1.0)
+
+
+def test_read_audio_averages_channels(tmp_path):
+    path = tmp_path / "stereo.wav"
+    left, right = sine(8000, 0.5, 300.0), sine(8000, 0.5, 700.0)
+    soundfile.write(path, np.stack([left, right], axis=1), 8000, subtype="DOUBLE")
+    mono, _ = F.read_audio(path)
+    np.testing.assert_allclose(mono, (left + right) / 2, atol=1e-12)
+
+
+def test_mfcc_shape_and_log_energy_c0(fsdd_file):
+    signal, rate = F.read_audio(fsdd_file)
+    feats = F.mfcc(signal, rate)
+    n_frames = 1 + int(np.ceil((signal.size - 200) / 80))
+    assert feats.shape == (n_frames, 13)
+    # c0 is the log-energy of each pre-emphasised, Hamming-windowed 25 ms frame.
+    emph = np.append(signal[0], signal[1:] - 0.97 * signal[:-1])
+    padded = np.concatenate([emph, np.zeros((n_frames - 1) * 80 + 200 - emph.size)])
+    frames = np.stack([padded[i * 80 : i * 80 + 200] for i in range(n_frames)]) * np.hamming(200)
+    power = np.abs(np.fft.rfft(frames, 256)) ** 2 / 256
+    np.testing.assert_allclose(feats[:, 0], np.log(power.sum(axis=1)), rtol=1e-10)
+
+
+def test_mfcc_settings_reach_the_front_end(fsdd_file):
+    signal, rate = F.read_audio(fsdd_file)
+    base = F.mfcc(signal, rate)
+    assert F.mfcc(signal, rate, F.MFCCConfig(numcep=20, nfilt=40)).shape[1] == 20
+    assert not np.allclose(F.mfcc(signal, rate, F.MFCCConfig(window="rectangular")), base)
+    no_energy = F.mfcc(signal, rate, F.MFCCConfig(append_energy=False))
+    np.testing.assert_allclose(no_energy[:, 1:], base[:, 1:])
+    assert not np.allclose(no_energy[:, 0], base[:, 0])
+
+
+def test_deltas_of_a_ramp_are_its_slope():
+    ramp = np.outer(np.arange(30.0), [1.0, -2.0])
+    out = F.add_deltas(ramp, order=2, window=2)
+    assert out.shape == (30, 6)
+    np.testing.assert_allclose(out[2:-2, 2:4], np.tile([1.0, -2.0], (26, 1)))
+    np.testing.assert_allclose(out[4:-4, 4:6], 0.0, atol=1e-12)
+    np.testing.assert_allclose(F.add_deltas(np.ones((10, 3)), 2)[:, 3:], 0.0)
+
+
+def test_utterance_and_speaker_normalisation():
+    rng = np.random.default_rng(0)
+    feats = [rng.normal(3.0, 2.0, size=(n, 4)) for n in (20, 30, 25)]
+    per_utt = F.normalise(feats, "utterance", variance=True)
+    for f in per_utt:
+        np.testing.assert_allclose(f.mean(axis=0), 0.0, atol=1e-12)
+        np.testing.assert_allclose(f.std(axis=0), 1.0)
+    per_spk = F.normalise(feats, "speaker", variance=False, speakers=["a", "b", "a"])
+    pooled = np.concatenate([per_spk[0], per_spk[2]])
+    np.testing.assert_allclose(pooled.mean(axis=0), 0.0, atol=1e-12)
+    assert not np.allclose(per_spk[0].mean(axis=0), 0.0)
+    np.testing.assert_allclose(per_spk[1].mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(per_spk[0] - feats[0], per_spk[2][:20] - feats[2][:20])
+    np.testing.assert_array_equal(F.normalise(feats, "none")[1], feats[1])
+    with pytest.raises(ValueError, match="speaker"):
+        F.normalise(feats, "speaker")
+
+
+def test_extract_gives_39_dims_and_the_cache_avoids_recomputation(fsdd_file, tmp_path):
+    cache = F.FeatureCache(tmp_path / "cache")
+    first = F.extract([fsdd_file], cache=cache)
+    assert first[0].shape[1] == 39 and (cache.misses, cache.hits) == (1, 0)
+    second = F.extract([fsdd_file], cache=cache)
+    assert (cache.misses, cache.hits) == (1, 1)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_allclose(first[0], F.extract([fsdd_file])[0])
+    # The key is the content: a renamed copy hits, another setting misses.
+    copy = tmp_path / "renamed.wav"
+    shutil.copy(fsdd_file, copy)
+    F.extract([copy], cache=cache)
+    assert cache.hits == 2
+    F.extract([fsdd_file], F.MFCCConfig(nfilt=40), cache=cache)
+    assert cache.misses == 2
+    entries = sorted((tmp_path / "cache").glob("*.npz"))
+    assert len(entries) == 2
+    with np.load(entries[0], allow_pickle=False) as data:
+        assert data["mfcc"].shape[1] == 13
+
+
+def test_damaged_cache_entry_is_recomputed(fsdd_file, tmp_path):
+    cache = F.FeatureCache(tmp_path)
+    good = cache.get(fsdd_file, F.MFCCConfig())
+    entry = tmp_path / f"{cache.key(fsdd_file, F.MFCCConfig())}.npz"
+    entry.write_bytes(b"not an npz")
+    np.testing.assert_array_equal(cache.get(fsdd_file, F.MFCCConfig()), good)
+    assert cache.misses == 2
+
+
+def test_bad_settings_and_short_signals_are_rejected():
+    with pytest.raises(ValueError, match="normalise"):
+        F.MFCCConfig(normalise="global")
+    with pytest.raises(ValueError, match="deltas"):
+        F.MFCCConfig(deltas=3)
+    with pytest.raises(ValueError, match="window"):
+        F.MFCCConfig(window="hann")
+    with pytest.raises(ValueError, match="shorter than one"):
+        F.mfcc(np.zeros(100), 8000)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        F.mfcc(np.zeros((400, 2)), 8000)
