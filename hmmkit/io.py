@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -112,18 +111,22 @@ def load(path: str | os.PathLike):
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files") or _META not in archive.files:
-                raise ModelFileError(f"{path} is not an hmmkit model file (no {_META} entry)")
-            meta = json.loads(archive[_META].tobytes().decode())
-            _check_meta(meta, path)
-            arrays = {name: archive[name] for name in meta["arrays"]}
+        return _read(path)
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{path} is not a readable hmmkit model file ({exc})") from exc
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path} is corrupt or not an hmmkit model file ({exc})") from exc
+    except Exception as exc:  # any failure to parse the content means a broken file
+        raise ModelFileError(
+            f"{path} is not a readable hmmkit model file ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _read(path: Path):
+    with np.load(path, allow_pickle=False) as archive:
+        if not hasattr(archive, "files") or _META not in archive.files:
+            raise ModelFileError(f"{path} is not an hmmkit model file (no {_META} entry)")
+        meta = json.loads(archive[_META].tobytes().decode())
+        _check_meta(meta, path)
+        arrays = {name: archive[name] for name in meta["arrays"]}
     cls = _registry()[meta["class"]]
     params = {k: _from_json(v) for k, v in meta["params"].items()}
     model = cls(**{k: v for k, v in params.items() if k in cls._param_names()})

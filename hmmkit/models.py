@@ -12,6 +12,8 @@ from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
 
+#: Largest alphabet CategoricalHMM infers from the data without an explicit n_symbols.
+MAX_INFERRED_SYMBOLS = 2**20
 #: Mixture EM rounds per state when a GMM emission is estimated from labelled frames.
 LABELLED_MIXTURE_ROUNDS = 10
 
@@ -263,6 +265,11 @@ class CategoricalHMM(BaseHMM):
         if self.n_symbols is None:
             given = getattr(self, "emissionprob_", None)
             seen = int(batch.X.max()) + 1
+            if seen > MAX_INFERRED_SYMBOLS:
+                raise ValueError(
+                    f"X contains symbol {seen - 1}: an alphabet of {seen} symbols is implied; "
+                    "pass n_symbols explicitly if that is intended"
+                )
             self.n_features = max(seen, np.shape(given)[1]) if given is not None else seen
         else:
             self.n_features = self.n_symbols

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,19 @@ def shared_data() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return root
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--write-catalogue",
+        action="store_true",
+        help="regenerate docs/robustness.md from the robustness tests",
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With --write-catalogue, write what the robustness tests recorded (when all passed)."""
+
+    catalogue = sys.modules.get("catalogue")
+    if session.config.getoption("--write-catalogue") and catalogue and exitstatus == 0:
+        catalogue.write_catalogue()

@@ -1,0 +1,282 @@
+"""Bad input to the HMMs gets a clear exception of the right type naming the problem."""
+
+import numpy as np
+import pytest
+from catalogue import expect_error, record
+from factories import make_model
+
+from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM, GaussianMixture, NotFittedError
+
+AREA = "HMM fit/score"
+
+
+@pytest.fixture
+def gaussian():
+    return make_model("gaussian", "diag", np.random.default_rng(0))
+
+
+def test_empty_inputs():
+    expect_error(AREA, "empty sequence list", lambda: GaussianHMM(2).fit([]), ValueError, "empty")
+    expect_error(
+        AREA, "empty array", lambda: GaussianHMM(2).fit(np.zeros((0, 2))), ValueError, "empty"
+    )
+    expect_error(
+        AREA,
+        "a zero-length sequence in a list",
+        lambda: GaussianHMM(2).fit([np.zeros((3, 2)), np.zeros((0, 2))]),
+        ValueError,
+        r"X\[1\] has zero frames",
+    )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_frames(bad):
+    x = np.zeros((10, 2))
+    x[4, 1] = bad
+    expect_error(
+        AREA,
+        f"a frame holding {bad}",
+        lambda: GaussianHMM(2).fit([np.ones((3, 2)), x]),
+        ValueError,
+        "NaN or infinite.*sequence 1, frame 4",
+    )
+
+
+def test_wrong_dimensionality(gaussian):
+    expect_error(
+        AREA,
+        "frames with a different number of features than the model",
+        lambda: gaussian.score(np.zeros((5, 3))),
+        ValueError,
+        "3 features per frame but the model expects 2",
+    )
+    expect_error(
+        AREA,
+        "sequences with different numbers of features",
+        lambda: GaussianHMM(2).fit([np.zeros((3, 2)), np.zeros((3, 3))]),
+        ValueError,
+        "different numbers of features",
+    )
+    expect_error(
+        AREA,
+        "a 3-D array as a sequence",
+        lambda: GaussianHMM(2).fit([np.zeros((3, 2, 2))]),
+        ValueError,
+        "2-D",
+    )
+    expect_error(
+        AREA,
+        "strings as frames",
+        lambda: GaussianHMM(2).fit([np.array([["a", "b"]])]),
+        TypeError,
+        "real numbers",
+    )
+
+
+def test_lengths_that_do_not_fit(gaussian):
+    expect_error(
+        AREA,
+        "lengths that do not sum to len(X)",
+        lambda: gaussian.score(np.zeros((10, 2)), [4, 5]),
+        ValueError,
+        "lengths sum to 9 but X has 10 frames",
+    )
+    expect_error(
+        AREA,
+        "a zero or negative entry in lengths",
+        lambda: gaussian.score(np.zeros((10, 2)), [10, 0]),
+        ValueError,
+        r"lengths\[1\] = 0",
+    )
+    expect_error(
+        AREA,
+        "lengths with a list of sequences",
+        lambda: gaussian.score([np.zeros((10, 2))], [10]),
+        ValueError,
+        "either a list of sequences or X with lengths",
+    )
+
+
+def test_bad_symbols():
+    model = make_model("categorical", None, np.random.default_rng(1))
+    expect_error(
+        AREA,
+        "negative symbols",
+        lambda: model.score(np.array([0, 1, -1])),
+        ValueError,
+        "negative symbols",
+    )
+    expect_error(
+        AREA,
+        "symbols beyond n_symbols",
+        lambda: model.score(np.array([0, 7])),
+        ValueError,
+        "symbol 7 but the model has n_symbols=4",
+    )
+    expect_error(
+        AREA,
+        "non-integer symbols",
+        lambda: model.score(np.array([0.5, 1.0])),
+        ValueError,
+        "integer symbols",
+    )
+    expect_error(
+        AREA,
+        "symbols beyond a given n_symbols in fit",
+        lambda: CategoricalHMM(2, n_symbols=3).fit([np.array([0, 1, 3])]),
+        ValueError,
+        "n_symbols=3",
+    )
+    expect_error(
+        AREA,
+        "huge symbol values without n_symbols",
+        lambda: CategoricalHMM(2).fit([np.array([0, 2**40])]),
+        ValueError,
+        "n_symbols",
+    )
+
+
+def test_non_stochastic_or_invalid_hand_set_parameters(gaussian):
+    gaussian.transmat_ = gaussian.transmat_ * 1.1
+    expect_error(
+        AREA,
+        "hand-set transmat_ whose rows do not sum to 1",
+        lambda: gaussian.score(np.zeros((3, 2))),
+        ValueError,
+        "transmat_ rows must sum to 1",
+    )
+    model = make_model("categorical", None, np.random.default_rng(2))
+    model.emissionprob_ = -model.emissionprob_
+    expect_error(
+        AREA,
+        "hand-set negative emission probabilities",
+        lambda: model.score(np.array([0, 1])),
+        ValueError,
+        "emissionprob_ contains negative",
+    )
+    model = make_model("gmm", "diag", np.random.default_rng(3))
+    model.covars_ = -model.covars_
+    expect_error(
+        AREA,
+        "hand-set negative variances",
+        lambda: model.score(np.zeros((3, 2))),
+        ValueError,
+        "covars_ must be positive",
+    )
+    model = make_model("gaussian", "full", np.random.default_rng(4))
+    model.covars_ = np.ones((3, 2, 2))
+    expect_error(
+        AREA,
+        "hand-set singular full covariance",
+        lambda: model.score(np.zeros((3, 2))),
+        ValueError,
+        "not positive definite",
+    )
+    model = make_model("gaussian", "diag", np.random.default_rng(5))
+    model.startprob_ = np.array([0.5, 0.5])
+    expect_error(
+        AREA,
+        "hand-set startprob_ of the wrong shape",
+        lambda: model.score(np.zeros((3, 2))),
+        ValueError,
+        r"startprob_ must have shape \(3,\)",
+    )
+    model.startprob_ = np.array([np.nan, 0.5, 0.5])
+    expect_error(
+        AREA,
+        "hand-set NaN probabilities",
+        lambda: model.score(np.zeros((3, 2))),
+        ValueError,
+        "startprob_ contains NaN",
+    )
+
+
+@pytest.mark.parametrize("n_states", [0, -1, 1.5])
+def test_bad_number_of_states(n_states):
+    expect_error(
+        AREA,
+        f"n_states={n_states}",
+        lambda: GaussianHMM(n_states).fit([np.zeros((5, 1))]),
+        ValueError,
+        "n_states must be an integer >= 1",
+    )
+
+
+def test_bad_settings():
+    x = [np.random.default_rng(0).normal(size=(20, 1))]
+    cases = [
+        ("unknown covariance_type", lambda: GaussianHMM(2, "diagonal").fit(x), "covariance_type"),
+        ("unknown init", lambda: GaussianHMM(2, init="magic").fit(x), "init must be one of"),
+        (
+            "unknown algorithm",
+            lambda: GaussianHMM(2, algorithm="newton").fit(x),
+            "algorithm must be one of",
+        ),
+        ("unknown parameter letters", lambda: GaussianHMM(2, params="stx").fit(x), "params may"),
+        ("unknown topology", lambda: GaussianHMM(2, topology="circle").fit(x), "topology must"),
+        (
+            "max_jump < 1",
+            lambda: GaussianHMM(2, topology="left-right", max_jump=0).fit(x),
+            "max_jump",
+        ),
+        (
+            "a topology mask with a dead-end state",
+            lambda: GaussianHMM(2, topology=np.array([[1, 1], [0, 0]], bool)).fit(x),
+            "no transition out of state 1",
+        ),
+        ("n_mix < 1", lambda: GMMHMM(2, n_mix=0).fit(x), "n_mix"),
+        ("min_covar <= 0", lambda: GaussianHMM(2, min_covar=0).fit(x), "min_covar must"),
+        ("n_jobs = 0", lambda: GaussianHMM(2, n_jobs=0).fit(x), "n_jobs"),
+        ("n_iter = 0", lambda: GaussianHMM(2, n_iter=0).fit(x), "n_iter"),
+        ("unknown backend", lambda: GaussianHMM(2).fit(x, backend="spark"), "backend"),
+    ]
+    for case, call, match in cases:
+        expect_error(AREA, case, call, ValueError, match)
+    fitted = GaussianHMM(2, n_iter=1, random_state=0).fit(x)
+    expect_error(
+        AREA,
+        "unknown decode algorithm",
+        lambda: fitted.decode(x, algorithm="beam"),
+        ValueError,
+        "algorithm must be 'viterbi' or 'map'",
+    )
+
+
+def test_using_an_unfitted_model():
+    expect_error(
+        AREA,
+        "scoring an unfitted model",
+        lambda: GaussianHMM(2).score(np.zeros((3, 1))),
+        NotFittedError,
+        "call fit",
+    )
+    expect_error(
+        "GaussianMixture",
+        "scoring an unfitted mixture",
+        lambda: GaussianMixture(2).score_samples(np.zeros((3, 1))),
+        NotFittedError,
+        "call fit",
+    )
+    expect_error(
+        "GaussianMixture",
+        "fewer frames than components",
+        lambda: GaussianMixture(5).fit(np.zeros((3, 1))),
+        ValueError,
+        "fewer than n_components",
+    )
+
+
+def test_impossible_sequence():
+    model = CategoricalHMM(2, init_params="", n_iter=2)
+    model.startprob_ = np.array([1.0, 0.0])
+    model.transmat_ = np.eye(2)
+    model.emissionprob_ = np.array([[1.0, 0.0], [0.0, 1.0]])
+    expect_error(
+        AREA,
+        "training data impossible under hand-set parameters",
+        lambda: model.fit([np.array([0, 1])]),
+        ValueError,
+        "zero probability",
+    )
+    assert model.score(np.array([0, 1])) == -np.inf
+    record(AREA, "scoring a sequence impossible under the model", "-inf log-likelihood")

@@ -1,0 +1,148 @@
+"""Property-based tests: valid inputs never give NaN/inf or a falling log-likelihood;
+invalid inputs always give a ValueError/TypeError naming the argument."""
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from hmmkit import GMMHMM, CategoricalHMM, DegenerateStateWarning, GaussianHMM
+
+COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def corpora(draw, symbols=False):
+    """Random corpora: 1-6 sequences of 1-40 frames, any scale and offset."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    lengths = draw(st.lists(st.integers(1, 40), min_size=1, max_size=6))
+    if symbols:
+        n_symbols = draw(st.integers(1, 6))
+        return [rng.integers(0, n_symbols, size=n) for n in lengths]
+    n_features = draw(st.integers(1, 3))
+    scale = 10.0 ** draw(st.integers(-3, 4))
+    offset = draw(st.floats(-1e4, 1e4))
+    clusters = rng.normal(size=(3, n_features)) * 5
+    seqs = []
+    for n in lengths:
+        labels = rng.integers(0, 3, size=n)
+        seqs.append(offset + scale * (clusters[labels] + rng.normal(size=(n, n_features))))
+    if draw(st.booleans()):  # a constant dimension
+        for s in seqs:
+            s[:, 0] = offset
+    return seqs
+
+
+def check_training(model, seqs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateStateWarning)
+        model.fit(seqs)
+    history = np.array(model.monitor_.history)
+    assert np.all(np.isfinite(history))
+    for name in ("startprob_", "transmat_", "means_", "covars_", "weights_", "emissionprob_"):
+        if hasattr(model, name):
+            assert np.all(np.isfinite(getattr(model, name))), name
+    assert np.isfinite(model.score(seqs))
+    replaced = any("replaced by splitting" in str(w.message) for w in caught)
+    if not replaced:  # a repaired mixture may lose likelihood once, by design
+        scale = np.maximum(np.abs(history[1:]), 1.0)
+        assert np.all(np.diff(history) >= -1e-8 * scale), np.diff(history).min()
+
+
+@SETTINGS
+@given(
+    seqs=corpora(),
+    n_states=st.integers(1, 4),
+    cov=st.sampled_from(COVARIANCE_TYPES),
+    init=st.sampled_from(["kmeans", "random", "flat", "segmental"]),
+)
+def test_gaussian_training_stays_finite_and_monotone(seqs, n_states, cov, init):
+    model = GaussianHMM(n_states, cov, init=init, n_iter=6, tol=-np.inf, random_state=0)
+    check_training(model, seqs)
+
+
+@SETTINGS
+@given(
+    seqs=corpora(),
+    n_states=st.integers(1, 3),
+    n_mix=st.integers(1, 3),
+    cov=st.sampled_from(COVARIANCE_TYPES),
+)
+def test_gmm_training_stays_finite_and_monotone(seqs, n_states, n_mix, cov):
+    model = GMMHMM(n_states, n_mix, cov, n_iter=6, tol=-np.inf, random_state=0)
+    check_training(model, seqs)
+
+
+@SETTINGS
+@given(
+    seqs=corpora(symbols=True),
+    n_states=st.integers(1, 4),
+    init=st.sampled_from(["random", "flat", "segmental"]),
+)
+def test_categorical_training_stays_finite_and_monotone(seqs, n_states, init):
+    model = CategoricalHMM(n_states, init=init, n_iter=6, tol=-np.inf, random_state=0)
+    check_training(model, seqs)
+
+
+def corrupt(kind, seqs, rng):
+    """A corrupted copy of a valid corpus, with the argument the error must name."""
+    seqs = [s.copy() for s in seqs]
+    if kind == "nan":
+        seqs[rng.integers(len(seqs))][0, 0] = np.nan
+        return seqs, None, "X"
+    if kind == "inf":
+        seqs[-1][-1, -1] = np.inf
+        return seqs, None, "X"
+    if kind == "dims":
+        seqs.append(np.zeros((3, seqs[0].shape[1] + 1)))
+        return seqs, None, "X"
+    if kind == "empty_seq":
+        seqs.insert(0, np.zeros((0, seqs[0].shape[1])))
+        return seqs, None, "X"
+    if kind == "lengths":
+        X = np.concatenate(seqs)
+        return X, [len(X) + 1], "lengths"
+    if kind == "negative_length":
+        X = np.concatenate(seqs)
+        return X, [len(X) + 1, -1], "lengths"
+    if kind == "strings":
+        return [np.array([["x"]])], None, "X"
+    raise AssertionError(kind)
+
+
+@SETTINGS
+@given(
+    seqs=corpora(),
+    kind=st.sampled_from(
+        ["nan", "inf", "dims", "empty_seq", "lengths", "negative_length", "strings"]
+    ),
+    method=st.sampled_from(["fit", "score", "decode", "predict_proba"]),
+)
+def test_invalid_input_names_the_argument(seqs, kind, method):
+    rng = np.random.default_rng(0)
+    model = GaussianHMM(2, n_iter=1, random_state=0).fit(seqs)
+    X, lengths, argument = corrupt(kind, seqs, rng)
+    try:
+        getattr(model, method)(X, lengths)
+    except (ValueError, TypeError) as exc:
+        assert argument in str(exc), str(exc)
+    else:
+        raise AssertionError(f"{kind} was accepted by {method}")
+
+
+@SETTINGS
+@given(seqs=corpora(symbols=True), bad=st.sampled_from([-1, -5, 1000]))
+def test_invalid_symbols_are_refused(seqs, bad):
+    model = CategoricalHMM(2, n_iter=1, random_state=0).fit(seqs)
+    assume(bad >= 0 or True)
+    seqs = [s.copy() for s in seqs]
+    seqs[0][0] = bad
+    try:
+        model.score(seqs)
+    except ValueError as exc:
+        assert "X" in str(exc) and "symbol" in str(exc)
+    else:
+        raise AssertionError("an invalid symbol was accepted")
