@@ -8,6 +8,7 @@ from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
 from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
 from .search import SearchResults, search
+from .train import train
 
 __all__ = [
     "AMINO",
@@ -28,5 +29,6 @@ __all__ = [
     "read_hmmer",
     "read_hmmer_all",
     "search",
+    "train",
     "write_hmmer",
 ]
