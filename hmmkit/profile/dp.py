@@ -106,29 +106,169 @@ def _forward_one(dsq, start, L, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, 
     return math.log(xC) + math.log(pmove) + totscale
 
 
-@njit(cache=True, nogil=True)
-def _scan_serial(dsq, offsets, lengths, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc,
-                 me, ie, e_loop, e_move, nj, out):  # fmt: skip
+_LANES = 128  # sequences scored side by side by the lane kernel (one SIMD-friendly row each)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _scan_lanes(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd,
+                esc, me_t, ins, e_loop, e_move, nj, out):  # fmt: skip
+    """Forward scores of the sequences ``order``, _LANES at a time in lock step.
+
+    Each lane holds one sequence; the DP cells of all lanes for one model node are
+    contiguous, so every recurrence step is a vector operation across sequences. A lane
+    that finishes its sequence takes the next one. Same arithmetic as :func:`_forward_one`.
+    """
     M = a_mm.shape[0] - 1
+    W = _LANES
     f32 = np.float32
-    rows = np.zeros((6, M + 1), dtype=f32)
-    for s in range(offsets.shape[0]):
+    mp = np.zeros((M + 1, W), dtype=f32)
+    ip = np.zeros((M + 1, W), dtype=f32)
+    dp_ = np.zeros((M + 1, W), dtype=f32)
+    mc = np.zeros((M + 1, W), dtype=f32)
+    ic = np.zeros((M + 1, W), dtype=f32)
+    dc = np.zeros((M + 1, W), dtype=f32)
+    er = np.zeros((M + 1, W), dtype=f32)
+    xN = np.zeros(W, dtype=f32)
+    xB = np.zeros(W, dtype=f32)
+    xJ = np.zeros(W, dtype=f32)
+    xC = np.zeros(W, dtype=f32)
+    xE = np.zeros(W, dtype=f32)
+    ploop = np.zeros(W, dtype=f32)
+    pmove = np.zeros(W, dtype=f32)
+    insw = np.zeros(W, dtype=f32)
+    tot = np.zeros(W)
+    pos = np.zeros(W, dtype=np.int64)
+    rem = np.zeros(W, dtype=np.int64)
+    seq = np.full(W, -1, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    n = order.shape[0]
+    nxt = 0
+    active = 0
+    for w in range(W):
+        while nxt < n and lengths[order[nxt]] == 0:
+            out[order[nxt]] = -np.inf
+            nxt += 1
+        if nxt < n:
+            s = order[nxt]
+            nxt += 1
+            seq[w] = s
+            pos[w] = offsets[s]
+            rem[w] = lengths[s]
+            pm = f32((f32(2.0) + nj) / (f32(lengths[s]) + f32(2.0) + nj))
+            pmove[w] = pm
+            ploop[w] = f32(1.0) - pm
+            xN[w] = 1.0
+            xB[w] = pm
+            active += 1
+    while active > 0:
+        for w in range(W):
+            xs[w] = dsq[pos[w]] if rem[w] > 0 else 0
+            insw[w] = ins[xs[w]]
+            xE[w] = 0.0
+        for k in range(1, M + 1):
+            erow = me_t[k]
+            erk = er[k]
+            for w in range(W):
+                erk[w] = erow[xs[w]]
+        for k in range(1, M + 1):
+            amm, aim, adm, abm = a_mm[k], a_im[k], a_dm[k], a_bm[k]
+            ami, aii, amd, add, ek = a_mi[k], a_ii[k], a_md[k], a_dd[k], esc[k]
+            erk, mck, ick, dck = er[k], mc[k], ic[k], dc[k]
+            mpk1, ipk1, dpk1 = mp[k - 1], ip[k - 1], dp_[k - 1]
+            mpk, ipk, mck1, dck1 = mp[k], ip[k], mc[k - 1], dc[k - 1]
+            for w in range(W):
+                mck[w] = erk[w] * (mpk1[w] * amm + ipk1[w] * aim + dpk1[w] * adm + xB[w] * abm)
+            for w in range(W):
+                ick[w] = insw[w] * (mpk[w] * ami + ipk[w] * aii)
+            for w in range(W):
+                dck[w] = mck1[w] * amd + dck1[w] * add
+            for w in range(W):
+                xE[w] += (mck[w] + dck[w]) * ek
+        rescale = False
+        for w in range(W):
+            xJ[w] = xJ[w] * ploop[w] + xE[w] * e_loop
+            xC[w] = xC[w] * ploop[w] + xE[w] * e_move
+            xN[w] = xN[w] * ploop[w]
+            xB[w] = (xN[w] + xJ[w]) * pmove[w]
+            if xE[w] > _RESCALE:
+                rescale = True
+        if rescale:
+            for w in range(W):
+                if xE[w] > _RESCALE:
+                    sc = f32(1.0) / xE[w]
+                    tot[w] += math.log(xE[w])
+                    xN[w] *= sc
+                    xJ[w] *= sc
+                    xC[w] *= sc
+                    xB[w] *= sc
+                    for k in range(1, M + 1):
+                        mc[k, w] *= sc
+                        ic[k, w] *= sc
+                        dc[k, w] *= sc
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
+        for w in range(W):
+            if rem[w] == 0:
+                continue
+            pos[w] += 1
+            rem[w] -= 1
+            if rem[w] > 0:
+                continue
+            s = seq[w]
+            out[s] = math.log(xC[w]) + math.log(pmove[w]) + tot[w] if xC[w] > 0 else -np.inf
+            active -= 1
+            for k in range(M + 1):
+                mp[k, w] = 0.0
+                ip[k, w] = 0.0
+                dp_[k, w] = 0.0
+            xN[w] = 0.0
+            xB[w] = 0.0
+            xJ[w] = 0.0
+            xC[w] = 0.0
+            tot[w] = 0.0
+            while nxt < n and lengths[order[nxt]] == 0:
+                out[order[nxt]] = -np.inf
+                nxt += 1
+            if nxt < n:
+                s = order[nxt]
+                nxt += 1
+                seq[w] = s
+                pos[w] = offsets[s]
+                rem[w] = lengths[s]
+                pm = f32((f32(2.0) + nj) / (f32(lengths[s]) + f32(2.0) + nj))
+                pmove[w] = pm
+                ploop[w] = f32(1.0) - pm
+                xN[w] = 1.0
+                xB[w] = pm
+                active += 1
+
+
+@njit(cache=True, nogil=True)
+def _scan_serial(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd,
+                 esc, me, me_t, ins, e_loop, e_move, nj, out):  # fmt: skip
+    n = order.shape[0]
+    if n >= 4 * _LANES:
+        _scan_lanes(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md,
+                    a_dd, esc, me_t, ins, e_loop, e_move, nj, out)  # fmt: skip
+        return
+    M = a_mm.shape[0] - 1
+    rows = np.zeros((6, M + 1), dtype=np.float32)
+    for j in range(n):
+        s = order[j]
         out[s] = _forward_one(dsq, offsets[s], lengths[s], a_mm, a_im, a_dm, a_bm, a_mi, a_ii,
-                              a_md, a_dd, esc, me, ie, e_loop, e_move, nj, rows[0], rows[1],
+                              a_md, a_dd, esc, me, ins, e_loop, e_move, nj, rows[0], rows[1],
                               rows[2], rows[3], rows[4], rows[5])  # fmt: skip
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scan_parallel(dsq, offsets, lengths, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc,
-                   me, ie, e_loop, e_move, nj, out, nchunks):  # fmt: skip
-    M = a_mm.shape[0] - 1
-    n = offsets.shape[0]
+def _scan_parallel(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md,
+                   a_dd, esc, me, me_t, ins, e_loop, e_move, nj, out, nchunks):  # fmt: skip
+    n = order.shape[0]
     for c in prange(nchunks):
-        rows = np.zeros((6, M + 1), dtype=np.float32)
-        for s in range(c, n, nchunks):
-            out[s] = _forward_one(dsq, offsets[s], lengths[s], a_mm, a_im, a_dm, a_bm, a_mi,
-                                  a_ii, a_md, a_dd, esc, me, ie, e_loop, e_move, nj, rows[0],
-                                  rows[1], rows[2], rows[3], rows[4], rows[5])  # fmt: skip
+        part = order[c:n:nchunks]
+        _scan_serial(dsq, offsets, lengths, part, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md,
+                     a_dd, esc, me, me_t, ins, e_loop, e_move, nj, out)  # fmt: skip
 
 
 def scan_arrays(tp: np.ndarray, local: float, M: int) -> tuple[np.ndarray, ...]:
@@ -165,6 +305,7 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     """
     tp, me, ie, xp, local = profile.kernel_arrays(np.float32)
     arrays = scan_arrays(tp, local, profile.M)
+    me_t = np.ascontiguousarray(me.T)
     ins = np.ones(me.shape[0], dtype=np.float32)  # insert odds: 1 for residues, 0 for '*'
     ins[-1] = 0.0
     e_loop, e_move = np.float32(xp[XE, LOOP]), np.float32(xp[XE, MOVE])
@@ -173,17 +314,147 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable").astype(np.int64)  # long first: lanes balance
+    common = (dsq, offsets, lengths, order, *arrays, me, me_t, ins, e_loop, e_move, nj, out)
     if n_jobs is not None and n_jobs > 1 and len(offsets) > 1:
-        _scan_parallel(dsq, offsets, lengths, *arrays, me, ins, e_loop, e_move, nj, out,
-                       min(int(n_jobs) * 4, len(offsets)))  # fmt: skip
+        _scan_parallel(*common, min(int(n_jobs), len(offsets)))
     else:
-        _scan_serial(dsq, offsets, lengths, *arrays, me, ins, e_loop, e_move, nj, out)
+        _scan_serial(*common)
     return out
 
 
 # ======================================================================================
 # Full-matrix Forward / Backward / decoding (float64, probability space, row scaling)
 # ======================================================================================
+
+
+@njit(cache=True, nogil=True)
+def _node_vectors(tp, local):
+    """Transition vectors indexed by node k, for the full-matrix kernels (float64)."""
+    M = tp.shape[0] - 1
+    into = np.zeros((4, M + 1))  # into M_k from node k-1: MM, IM, DM, and from B
+    out = np.zeros((7, M + 1))  # out of node k: MM MI MD IM II DM DD
+    for k in range(1, M + 1):
+        into[3, k] = tp[k - 1, TBM]
+        if k > 1:
+            into[0, k] = tp[k - 1, TMM]
+            into[1, k] = tp[k - 1, TIM]
+            into[2, k] = tp[k - 1, TDM]
+        if k < M:
+            for t in range(7):
+                out[t, k] = tp[k, t]
+    esc = np.full(M + 1, local)
+    esc[0] = 0.0
+    esc[M] = 1.0
+    return into, out, esc
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, xcur):
+    """One scaled Forward row from the previous one; returns the row's log scale factor."""
+    M = mc.shape[0] - 1
+    t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
+    t_mi, t_ii, t_md, t_dd = out[TMI], out[TII], out[TMD], out[TDD]
+    erow, irow_e = me[x], ie[x]
+    xB = xprev[SB]
+    mc[1] = erow[1] * xB * t_bm[1]
+    for k in range(2, M + 1):
+        mc[k] = erow[k] * (mp[k - 1] * t_mm[k] + ip[k - 1] * t_im[k]
+                           + dp_[k - 1] * t_dm[k] + xB * t_bm[k])  # fmt: skip
+    for k in range(1, M):
+        ic[k] = irow_e[k] * (mp[k] * t_mi[k] + ip[k] * t_ii[k])
+    ic[M] = 0.0
+    d = 0.0
+    dc[1] = 0.0
+    for k in range(2, M + 1):
+        d = mc[k - 1] * t_md[k - 1] + d * t_dd[k - 1]
+        dc[k] = d
+    xE = 0.0
+    tot = 0.0
+    for k in range(1, M + 1):
+        xE += (mc[k] + dc[k]) * esc[k]
+        tot += mc[k] + ic[k] + dc[k]
+    xJ = xprev[SJ] * xp[XJ, LOOP] + xE * xp[XE, LOOP]
+    xC = xprev[SC] * xp[XC, LOOP] + xE * xp[XE, MOVE]
+    xN = xprev[SN] * xp[XN, LOOP]
+    xB = xN * xp[XN, MOVE] + xJ * xp[XJ, MOVE]
+    tot += xN + xJ + xC
+    if tot <= 0.0:
+        tot = 1.0
+    inv = 1.0 / tot
+    for k in range(1, M + 1):
+        mc[k] *= inv
+        ic[k] *= inv
+        dc[k] *= inv
+    xcur[SN] = xN * inv
+    xcur[SB] = xB * inv
+    xcur[SE] = xE * inv
+    xcur[SC] = xC * inv
+    xcur[SJ] = xJ * inv
+    return math.log(tot)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcur, inv, nxt, insn):
+    """One Backward row i from row i+1 (`x` is residue i+1), divided by `inv`."""
+    M = mc.shape[0] - 1
+    t_bm = into[3]
+    erow, irow_e = me[x], ie[x]
+    xB = 0.0
+    for k in range(1, M + 1):
+        xB += mn[k] * t_bm[k] * erow[k]
+    xJ = xnext[SJ] * xp[XJ, LOOP] + xB * xp[XJ, MOVE]
+    xC = xnext[SC] * xp[XC, LOOP]
+    xE = xJ * xp[XE, LOOP] + xC * xp[XE, MOVE]
+    xN = xnext[SN] * xp[XN, LOOP] + xB * xp[XN, MOVE]
+    for k in range(1, M):
+        nxt[k] = mn[k + 1] * erow[k + 1]
+        insn[k] = inx[k] * irow_e[k]
+    dc[M] = xE
+    d = xE
+    for k in range(M - 1, 0, -1):
+        d = nxt[k] * out[TDM, k] + d * out[TDD, k] + xE * esc[k]
+        dc[k] = d
+    mc[M] = xE
+    ic[M] = 0.0
+    o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
+    for k in range(1, M):
+        mc[k] = nxt[k] * o_mm[k] + insn[k] * o_mi[k] + xE * esc[k] + dc[k + 1] * o_md[k]
+        ic[k] = nxt[k] * o_im[k] + insn[k] * o_ii[k]
+    for k in range(1, M + 1):
+        mc[k] *= inv
+        ic[k] *= inv
+        dc[k] *= inv
+    xcur[SN] = xN * inv
+    xcur[SB] = xB * inv
+    xcur[SE] = xE * inv
+    xcur[SC] = xC * inv
+    xcur[SJ] = xJ * inv
+
+
+@njit(cache=True, nogil=True)
+def _backward_last_row(xp, out, esc, mc, ic, dc, xcur):
+    M = mc.shape[0] - 1
+    xcur[SC] = xp[XC, MOVE]
+    xcur[SE] = xcur[SC] * xp[XE, MOVE]
+    xE = xcur[SE]
+    mc[M] = xE
+    dc[M] = xE
+    for k in range(M - 1, 0, -1):
+        mc[k] = xE * esc[k] + dc[k + 1] * out[TMD, k]
+        dc[k] = xE * esc[k] + dc[k + 1] * out[TDD, k]
+        ic[k] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def _final_score(xlast, xp, logscale):
+    final = xlast[SC] * xp[XC, MOVE]
+    if final <= 0.0:
+        return -np.inf
+    score = math.log(final)
+    for i in range(1, logscale.shape[0]):
+        score += logscale[i]
+    return score
 
 
 @njit(cache=True, nogil=True)
@@ -195,6 +466,7 @@ def forward_matrix(dsq, tp, me, ie, xp, local):
     """
     L = dsq.shape[0]
     M = tp.shape[0] - 1
+    into, out, esc = _node_vectors(tp, local)
     mx = np.zeros((L + 1, M + 1))
     ix = np.zeros((L + 1, M + 1))
     dx = np.zeros((L + 1, M + 1))
@@ -203,50 +475,9 @@ def forward_matrix(dsq, tp, me, ie, xp, local):
     xmx[0, SN] = 1.0
     xmx[0, SB] = xp[XN, MOVE]
     for i in range(1, L + 1):
-        x = dsq[i - 1]
-        xB = xmx[i - 1, SB]
-        xE = 0.0
-        tot = 0.0
-        for k in range(1, M + 1):
-            sc = xB * tp[k - 1, TBM]
-            if k > 1:
-                sc += (mx[i - 1, k - 1] * tp[k - 1, TMM] + ix[i - 1, k - 1] * tp[k - 1, TIM]
-                       + dx[i - 1, k - 1] * tp[k - 1, TDM])  # fmt: skip
-            mx[i, k] = sc * me[x, k]
-            if k < M:
-                ix[i, k] = (mx[i - 1, k] * tp[k, TMI] + ix[i - 1, k] * tp[k, TII]) * ie[x, k]
-            if k > 1:
-                dx[i, k] = mx[i, k - 1] * tp[k - 1, TMD] + dx[i, k - 1] * tp[k - 1, TDD]
-            if k < M:
-                xE += (mx[i, k] + dx[i, k]) * local
-            else:
-                xE += mx[i, k] + dx[i, k]
-            tot += mx[i, k] + ix[i, k] + dx[i, k]
-        xJ = xmx[i - 1, SJ] * xp[XJ, LOOP] + xE * xp[XE, LOOP]
-        xC = xmx[i - 1, SC] * xp[XC, LOOP] + xE * xp[XE, MOVE]
-        xN = xmx[i - 1, SN] * xp[XN, LOOP]
-        xB = xN * xp[XN, MOVE] + xJ * xp[XJ, MOVE]
-        tot += xN + xJ + xC
-        if tot <= 0.0:
-            tot = 1.0
-        inv = 1.0 / tot
-        for k in range(1, M + 1):
-            mx[i, k] *= inv
-            ix[i, k] *= inv
-            dx[i, k] *= inv
-        xmx[i, SN] = xN * inv
-        xmx[i, SB] = xB * inv
-        xmx[i, SE] = xE * inv
-        xmx[i, SC] = xC * inv
-        xmx[i, SJ] = xJ * inv
-        logscale[i] = math.log(tot)
-    final = xmx[L, SC] * xp[XC, MOVE]
-    score = -np.inf
-    if final > 0.0:
-        score = math.log(final)
-        for i in range(1, L + 1):
-            score += logscale[i]
-    return mx, ix, dx, xmx, logscale, score
+        logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, mx[i - 1], ix[i - 1],
+                                   dx[i - 1], mx[i], ix[i], dx[i], xmx[i - 1], xmx[i])  # fmt: skip
+    return mx, ix, dx, xmx, logscale, _final_score(xmx[L], xp, logscale)
 
 
 @njit(cache=True, nogil=True)
@@ -258,47 +489,61 @@ def backward_matrix(dsq, tp, me, ie, xp, local, logscale):
     """
     L = dsq.shape[0]
     M = tp.shape[0] - 1
+    into, out, esc = _node_vectors(tp, local)
     mx = np.zeros((L + 1, M + 1))
     ix = np.zeros((L + 1, M + 1))
     dx = np.zeros((L + 1, M + 1))
     xmx = np.zeros((L + 1, 5))
-    xmx[L, SC] = xp[XC, MOVE]
-    xmx[L, SE] = xmx[L, SC] * xp[XE, MOVE]
-    xE = xmx[L, SE]
-    mx[L, M] = xE
-    dx[L, M] = xE
-    for k in range(M - 1, 0, -1):
-        mx[L, k] = xE * local + dx[L, k + 1] * tp[k, TMD]
-        dx[L, k] = xE * local + dx[L, k + 1] * tp[k, TDD]
+    nxt = np.zeros(M + 1)
+    insn = np.zeros(M + 1)
+    _backward_last_row(xp, out, esc, mx[L], ix[L], dx[L], xmx[L])
     for i in range(L - 1, -1, -1):
-        x = dsq[i]  # residue i+1
-        xB = 0.0
-        for k in range(1, M + 1):
-            xB += mx[i + 1, k] * tp[k - 1, TBM] * me[x, k]
-        xJ = xmx[i + 1, SJ] * xp[XJ, LOOP] + xB * xp[XJ, MOVE]
-        xC = xmx[i + 1, SC] * xp[XC, LOOP]
-        xE = xJ * xp[XE, LOOP] + xC * xp[XE, MOVE]
-        xN = xmx[i + 1, SN] * xp[XN, LOOP] + xB * xp[XN, MOVE]
-        mx[i, M] = xE
-        dx[i, M] = xE
-        for k in range(M - 1, 0, -1):
-            nxt = mx[i + 1, k + 1] * me[x, k + 1]
-            insn = ix[i + 1, k] * ie[x, k]
-            mx[i, k] = (nxt * tp[k, TMM] + insn * tp[k, TMI] + xE * local
-                        + dx[i, k + 1] * tp[k, TMD])  # fmt: skip
-            ix[i, k] = nxt * tp[k, TIM] + insn * tp[k, TII]
-            dx[i, k] = nxt * tp[k, TDM] + dx[i, k + 1] * tp[k, TDD] + xE * local
-        inv = math.exp(-logscale[i + 1])
-        for k in range(1, M + 1):
-            mx[i, k] *= inv
-            ix[i, k] *= inv
-            dx[i, k] *= inv
-        xmx[i, SN] = xN * inv
-        xmx[i, SB] = xB * inv
-        xmx[i, SE] = xE * inv
-        xmx[i, SC] = xC * inv
-        xmx[i, SJ] = xJ * inv
+        _backward_row(dsq[i], me, ie, xp, into, out, esc, mx[i + 1], ix[i + 1], mx[i], ix[i],
+                      dx[i], xmx[i + 1], xmx[i], math.exp(-logscale[i + 1]), nxt, insn)  # fmt: skip
     return mx, ix, dx, xmx
+
+
+@njit(cache=True, nogil=True)
+def forward_parser(dsq, tp, me, ie, xp, local):
+    """Forward pass keeping only the special states: (xmx, logscale, score), two DP rows.
+
+    Enough for domain decoding (HMMER's p7_ForwardParser).
+    """
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    into, out, esc = _node_vectors(tp, local)
+    rows = np.zeros((6, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    logscale = np.zeros(L + 1)
+    xmx[0, SN] = 1.0
+    xmx[0, SB] = xp[XN, MOVE]
+    a, b = 0, 3
+    for i in range(1, L + 1):
+        logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, rows[a], rows[a + 1],
+                                   rows[a + 2], rows[b], rows[b + 1], rows[b + 2], xmx[i - 1],
+                                   xmx[i])  # fmt: skip
+        a, b = b, a
+    return xmx, logscale, _final_score(xmx[L], xp, logscale)
+
+
+@njit(cache=True, nogil=True)
+def backward_parser(dsq, tp, me, ie, xp, local, logscale):
+    """Backward pass keeping only the special states (HMMER's p7_BackwardParser): xmx."""
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    into, out, esc = _node_vectors(tp, local)
+    rows = np.zeros((6, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    nxt = np.zeros(M + 1)
+    insn = np.zeros(M + 1)
+    a, b = 0, 3
+    _backward_last_row(xp, out, esc, rows[a], rows[a + 1], rows[a + 2], xmx[L])
+    for i in range(L - 1, -1, -1):
+        _backward_row(dsq[i], me, ie, xp, into, out, esc, rows[a], rows[a + 1], rows[b],
+                      rows[b + 1], rows[b + 2], xmx[i + 1], xmx[i], math.exp(-logscale[i + 1]),
+                      nxt, insn)  # fmt: skip
+        a, b = b, a
+    return xmx
 
 
 @njit(cache=True, nogil=True)

@@ -478,14 +478,41 @@ class DomainDefinition:
     nenvelopes: int
 
 
+@njit(cache=True, nogil=True)
+def _regions(mocc, btot, etot, rt1, rt2):
+    """Regions i..j of probable domain occupancy (the trigger logic of domain definition)."""
+    L = mocc.shape[0] - 1
+    out = np.zeros((L + 1, 2), dtype=np.int64)
+    n = 0
+    i = -1
+    triggered = False
+    for j in range(1, L + 1):
+        if not triggered:
+            if mocc[j] - (btot[j] - btot[j - 1]) < rt2:
+                i = j
+            elif i == -1:
+                i = j
+            if mocc[j] >= rt1:
+                triggered = True
+        elif mocc[j] - (etot[j] - etot[j - 1]) < rt2:
+            out[n, 0] = i
+            out[n, 1] = j
+            n += 1
+            i = -1
+            triggered = False
+    return out[:n]
+
+
 class _Definer:
     """Reusable per-query state for domain definition."""
 
     def __init__(self, profile: SearchProfile, seed: int, null2: bool):
-        self.multi = profile.copy().set_multihit(True)
-        self.uni = profile.copy().set_multihit(False)
+        self.profile = profile.copy()
         self.seed = seed
         self.null2 = null2
+        tp, me, ie, _, local = self.profile.kernel_arrays()
+        self.tp, self.me, self.ie, self.local = tp, me, ie, local
+        self.tmask = (tp > 0).astype(np.float64)
         alphabet = profile.alphabet
         _, degen = alphabet.degeneracy_matrix()
         K = alphabet.size
@@ -494,6 +521,11 @@ class _Definer:
         self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
         self.K = K
 
+    def _xp(self, L: int, multihit: bool) -> np.ndarray:
+        prof = self.profile.set_multihit(multihit, L)
+        with np.errstate(over="ignore"):
+            return np.exp(prof.xsc)
+
     def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
         full = self.avg @ null2_canon
         full[-1] = 1.0
@@ -501,48 +533,37 @@ class _Definer:
 
     def define(self, dsq: np.ndarray) -> DomainDefinition:
         L = len(dsq)
-        multi = self.multi.set_length(L)
-        uni = self.uni.set_length(L)
-        mtp, mme, mie, mxp, local = multi.kernel_arrays()
-        fm, fi, fd, fx, ls, _ = dp.forward_matrix(dsq, mtp, mme, mie, mxp, local)
-        bm, bi, bd, bx = dp.backward_matrix(dsq, mtp, mme, mie, mxp, local, ls)
+        tp, me, ie, local = self.tp, self.me, self.ie, self.local
+        mxp = self._xp(L, True)
+        uxp = self._xp(L, False)
+        fx, ls, _ = dp.forward_parser(dsq, tp, me, ie, mxp, local)
+        bx = dp.backward_parser(dsq, tp, me, ie, mxp, local, ls)
         mocc, btot, etot = dp.domain_posteriors(fx, bx, mxp, ls)
         n2sc = np.zeros(L + 1)
         result = DomainDefinition([], n2sc, float(btot[L]), 0, 0, 0, 0)
-        uarrays = uni.kernel_arrays()
-
-        i, triggered = -1, False
-        for j in range(1, L + 1):
-            if not triggered:
-                if mocc[j] - (btot[j] - btot[j - 1]) < RT2:
-                    i = j
-                elif i == -1:
-                    i = j
-                if mocc[j] >= RT1:
-                    triggered = True
-            elif mocc[j] - (etot[j] - etot[j - 1]) < RT2:
-                result.nregions += 1
-                if self._is_multidomain(btot, etot, i, j):
-                    result.nclustered += 1
-                    sub = dsq[i - 1 : j]
-                    rm, ri, rd, rx, rls, _ = dp.forward_matrix(sub, mtp, mme, mie, mxp, local)
-                    segs, n2sum = _trace_ensemble(
-                        self.seed, NSAMPLES, sub, i, mtp, mxp, local, mme[: self.K],
-                        self.avg, rm, ri, rd, rx, rls,
-                    )  # fmt: skip
-                    with np.errstate(divide="ignore"):
-                        n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
-                    last_j2 = 0
-                    for i2, j2, _ in _cluster_envelopes(segs, NSAMPLES):
-                        if i2 <= last_j2:
-                            result.noverlaps += 1
-                        result.nenvelopes += 1
-                        if self._rescore(dsq, i2, j2, True, uarrays, result):
-                            last_j2 = j2
-                else:
+        uarrays = (tp, me, ie, uxp, local)
+        for i, j in _regions(mocc, btot, etot, RT1, RT2):
+            result.nregions += 1
+            if self._is_multidomain(btot, etot, i, j):
+                result.nclustered += 1
+                sub = dsq[i - 1 : j]
+                rm, ri, rd, rx, rls, _ = dp.forward_matrix(sub, tp, me, ie, mxp, local)
+                segs, n2sum = _trace_ensemble(
+                    self.seed, NSAMPLES, sub, i, tp, mxp, local, me[: self.K],
+                    self.avg, rm, ri, rd, rx, rls,
+                )  # fmt: skip
+                with np.errstate(divide="ignore"):
+                    n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
+                last_j2 = 0
+                for i2, j2, _ in _cluster_envelopes(segs, NSAMPLES):
+                    if i2 <= last_j2:
+                        result.noverlaps += 1
                     result.nenvelopes += 1
-                    self._rescore(dsq, i, j, False, uarrays, result)
-                i, triggered = -1, False
+                    if self._rescore(dsq, i2, j2, True, uarrays, result):
+                        last_j2 = j2
+            else:
+                result.nenvelopes += 1
+                self._rescore(dsq, i, j, False, uarrays, result)
         return result
 
     @staticmethod
@@ -559,7 +580,7 @@ class _Definer:
             return False
         bm, bi, bd, bx = dp.backward_matrix(sub, tp, me, ie, xp, local, ls)
         pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
-        tmask = (tp > 0).astype(np.float64)
+        tmask = self.tmask
         xmask = (xp > 0).astype(np.float64)
         om, oi, od, ox, oasc = dp.optimal_accuracy(pm, pi, px, tmask, xmask, local)
         st, kk, ii, pp = dp.oa_trace(pm, pi, px, tmask, xmask, local, om, oi, od, ox)
