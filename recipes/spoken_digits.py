@@ -1,0 +1,459 @@
+#!/usr/bin/env python
+"""Spoken digits: isolated-word GMM-HMM recognition on the Free Spoken Digit Dataset.
+
+From WAV files to an accuracy table: MFCC features (cached), one left-to-right GMM-HMM
+per digit trained as HTK does (segmental initialisation, Baum-Welch, mixture splitting),
+recognition by the best log-likelihood. Writes into --out:
+
+  results.json     accuracy, per-class accuracy, confusion matrix, counts, timings, settings
+  report.md        the same for people, with what gained accuracy (measured ablations)
+  confusion.png    confusion matrix
+  loglik.png       training log-likelihood per frame after each EM iteration
+
+Examples:
+  python recipes/spoken_digits.py                          # official split, default data
+  python recipes/spoken_digits.py --split speaker:theo     # train on the others, test on theo
+  python recipes/spoken_digits.py --split all-speakers     # every held-out speaker, and the mean
+  python recipes/spoken_digits.py --split all-speakers --ablations   # also measure the ablations
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from hmmkit.speech import corpus
+from hmmkit.speech.commands import (
+    add_feature_arguments,
+    add_training_arguments,
+    feature_cache_from_args,
+    feature_config_from_args,
+    training_config_from_args,
+)
+from hmmkit.speech.features import MFCCConfig, extract
+from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RECORDED_ABLATIONS = REPO_ROOT / "data" / "spoken_digits_ablations.json"
+
+#: The recipe's defaults: the best settings found by the ablations (see the report).
+DEFAULT_FEATURES = MFCCConfig(normalise="speaker", variance=True)
+DEFAULT_TRAINING = TrainingConfig(n_states=5, n_mix=3, init="segmental", n_iter=10, n_iter_split=5)
+
+#: Variants measured by --ablations: a name, what it changes, and the change itself.
+ABLATIONS: list[tuple[str, str, dict, dict]] = [
+    ("default", "the recipe's defaults", {}, {}),
+    (
+        "cmn-utterance",
+        "mean normalisation per utterance",
+        {"normalise": "utterance", "variance": False},
+        {},
+    ),
+    (
+        "cmvn-utterance",
+        "mean and variance per utterance",
+        {"normalise": "utterance", "variance": True},
+        {},
+    ),
+    (
+        "cmn-speaker",
+        "mean normalisation per speaker",
+        {"normalise": "speaker", "variance": False},
+        {},
+    ),
+    ("no-normalisation", "no cepstral normalisation", {"normalise": "none", "variance": False}, {}),
+    ("rectangular-window", "rectangular instead of Hamming window", {"window": "rectangular"}, {}),
+    ("no-deltas", "13 static cepstra only", {"deltas": 0}, {}),
+    ("3-states", "3 states per word", {}, {"n_states": 3}),
+    ("8-states", "8 states per word", {}, {"n_states": 8}),
+    ("1-mixture", "1 Gaussian per state", {}, {"n_mix": 1}),
+    ("6-mixtures", "6 Gaussians per state", {}, {"n_mix": 6}),
+    ("flat-start", "flat start instead of segmental init", {}, {"init": "flat"}),
+    ("no-var-floor", "no relative variance floor", {}, {"var_floor": 0.0}),
+]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class RecipeError(Exception):
+    """A problem with the arguments or the data, reported in one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The recipe's command line."""
+    parser = OneLineParser(
+        prog="spoken_digits.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Data: --data-dir, else $HMMKIT_DATA/fsdd, else ../shared/data/fsdd beside the "
+        "repository, else the download cache (fetch it with --download).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data-dir", type=Path, default=None, help="FSDD folder (or recordings/)")
+    parser.add_argument(
+        "--split",
+        default="official",
+        help="'official' (takes 0-4 test), 'speaker:NAME' (hold out NAME) or 'all-speakers' "
+        "(each speaker held out in turn; reports the mean)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("out/spoken_digits"), help="output folder")
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="fetch the published recordings into the cache when no local copy is found",
+    )
+    parser.add_argument(
+        "--ablations",
+        action="store_true",
+        help="also train every ablation variant on the same split(s) and tabulate them",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_feature_arguments(parser, DEFAULT_FEATURES)
+    add_training_arguments(parser, DEFAULT_TRAINING)
+    return parser
+
+
+def split_names(split: str, speakers: list[str]) -> list[str]:
+    """The concrete splits a --split value stands for."""
+    if split == "all-speakers":
+        if len(speakers) < 2:
+            raise RecipeError(f"all-speakers needs at least two speakers, found {speakers}")
+        return [f"speaker:{s}" for s in speakers]
+    if split == "official" or split.startswith("speaker:"):
+        return [split]
+    raise RecipeError(f"--split must be official, speaker:NAME or all-speakers, got {split!r}")
+
+
+def _progress(desc: str, unit: str, quiet: bool):
+    from tqdm import tqdm
+
+    return lambda items: tqdm(items, desc=desc, unit=unit, disable=quiet, leave=False)
+
+
+def compute_features(utts, config: MFCCConfig, args) -> tuple[dict, float]:
+    """Features of every recording (through the cache), keyed by path; and the seconds taken."""
+    start = time.perf_counter()
+    feats = extract(
+        [u.path for u in utts],
+        config,
+        speakers=[u.speaker for u in utts],
+        cache=feature_cache_from_args(args),
+        progress=_progress("features", "file", args.quiet),
+    )
+    return {u.path: f for u, f in zip(utts, feats, strict=True)}, time.perf_counter() - start
+
+
+def run_split(utts, feats: dict, name: str, training: TrainingConfig, args, words) -> dict:
+    """Train on one split's training side, recognise its test side; the measured outcome."""
+    try:
+        train, test = corpus.split(utts, name)
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from exc
+    rec = WordRecognizer(training, n_jobs=args.n_jobs)
+    start = time.perf_counter()
+    rec.fit(
+        [feats[u.path] for u in train],
+        [u.label for u in train],
+        progress=_progress(f"training {name}", "word", args.quiet),
+    )
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = rec.score([feats[u.path] for u in test])
+    test_s = time.perf_counter() - start
+    truth = [u.label for u in test]
+    predicted = [rec.words_[j] for j in scores.argmax(axis=1)]
+    index = {w: i for i, w in enumerate(words)}
+    confusion = np.zeros((len(words), len(words)), dtype=int)
+    for t, p in zip(truth, predicted, strict=True):
+        confusion[index[t], index[p]] += 1
+    per_class = {
+        w: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None
+        for w, i in index.items()
+    }
+    frames = {w: int(sum(len(feats[u.path]) for u in train if u.label == w)) for w in rec.words_}
+    return {
+        "split": name,
+        "accuracy": float(np.mean(np.array(truth) == np.array(predicted))),
+        "n_correct": int(sum(t == p for t, p in zip(truth, predicted, strict=True))),
+        "n_train": len(train),
+        "n_test": len(test),
+        "per_class_accuracy": per_class,
+        "confusion_matrix": confusion.tolist(),
+        "nan_or_inf_scores": int((~np.isfinite(scores)).sum()),
+        "timings": {"training_s": train_s, "recognition_s": test_s},
+        "loglik_per_frame": {
+            w: [v / frames[w] for v in rec.traces_[w].history] for w in rec.words_
+        },
+        "mixture_splits_at": {w: rec.traces_[w].splits for w in rec.words_},
+        "errors": [
+            {"file": u.path.name, "truth": t, "predicted": p}
+            for u, t, p in zip(test, truth, predicted, strict=True)
+            if t != p
+        ],
+    }
+
+
+def evaluate(utts, splits, features: MFCCConfig, training: TrainingConfig, args, words) -> dict:
+    """Features once, then every split; the combined results."""
+    feats, feature_s = compute_features(utts, features, args)
+    runs = [run_split(utts, feats, name, training, args, words) for name in splits]
+    confusion = np.sum([r["confusion_matrix"] for r in runs], axis=0)
+    return {
+        "accuracy": float(np.mean([r["accuracy"] for r in runs])),
+        "accuracy_pooled": float(np.trace(confusion) / confusion.sum()),
+        "per_class_accuracy": {
+            w: float(confusion[i, i] / confusion[i].sum()) for i, w in enumerate(words)
+        },
+        "confusion_matrix": confusion.tolist(),
+        "n_train": int(sum(r["n_train"] for r in runs)),
+        "n_test": int(sum(r["n_test"] for r in runs)),
+        "nan_or_inf_scores": int(sum(r["nan_or_inf_scores"] for r in runs)),
+        "timings": {
+            "features_s": feature_s,
+            "training_s": float(sum(r["timings"]["training_s"] for r in runs)),
+            "recognition_s": float(sum(r["timings"]["recognition_s"] for r in runs)),
+        },
+        "splits": {r["split"]: r for r in runs},
+    }
+
+
+def run_ablations(utts, splits, args, words, base_f: MFCCConfig, base_t: TrainingConfig):
+    """Accuracy of each ablation variant on the same splits."""
+    rows = []
+    for name, what, fchange, tchange in ABLATIONS:
+        f = base_f.with_(**fchange)
+        t = TrainingConfig(**{**asdict(base_t), **tchange})
+        result = evaluate(utts, splits, f, t, args, words)
+        rows.append(
+            {
+                "name": name,
+                "change": what,
+                "features": fchange,
+                "training": tchange,
+                "accuracy": result["accuracy"],
+                "per_split": {k: v["accuracy"] for k, v in result["splits"].items()},
+                "training_s": result["timings"]["training_s"],
+            }
+        )
+        if not args.quiet:
+            print(f"ablation {name}: {100 * result['accuracy']:.2f} %", file=sys.stderr)
+    return {
+        "splits": splits,
+        "base_features": base_f.to_dict(),
+        "base_training": asdict(base_t),
+        "rows": rows,
+    }
+
+
+def plot_confusion(confusion, words, title: str, path: Path) -> None:
+    """Confusion matrix as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    image = ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(words)), words)
+    ax.set_yticks(range(len(words)), words)
+    ax.set_xlabel("recognised")
+    ax.set_ylabel("spoken")
+    ax.set_title(title)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            if cm[i, j]:
+                colour = "white" if cm[i, j] > cm.max() / 2 else "black"
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=colour, fontsize=8)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_loglik(splits: dict, path: Path) -> None:
+    """Training log-likelihood per frame after each EM iteration, one panel per split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(splits)
+    fig, axes = plt.subplots(1, n, figsize=(5 * n, 4), squeeze=False, sharey=True)
+    for ax, (name, run) in zip(axes[0], splits.items(), strict=True):
+        for word, values in run["loglik_per_frame"].items():
+            ax.plot(np.arange(1, len(values) + 1), values, label=word, linewidth=1)
+        first = next(iter(run["mixture_splits_at"].values()), [])
+        for at in first:
+            ax.axvline(at + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.set_title(name)
+        ax.set_xlabel("EM iteration (dotted: mixture split)")
+    axes[0][0].set_ylabel("log-likelihood per frame")
+    axes[0][-1].legend(title="word", fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.2f} %"
+
+
+def ablation_section(ablations: dict | None, source: str) -> list[str]:
+    """The report's 'what gained accuracy' section."""
+    lines = ["## What gained accuracy", ""]
+    if not ablations:
+        lines += ["No ablations recorded; run with `--ablations`.", ""]
+        return lines
+    rows = ablations["rows"]
+    base = next((r for r in rows if r["name"] == "default"), rows[0])
+    splits = ablations["splits"]
+    lines += [source, ""]
+    header = "| variant | change from the defaults | mean accuracy | vs default |"
+    lines += [header, "|---|---|---:|---:|"]
+    for r in rows:
+        delta = 100 * (r["accuracy"] - base["accuracy"])
+        lines.append(f"| {r['name']} | {r['change']} | {_pct(r['accuracy'])} | {delta:+.2f} |")
+    lines += ["", f"Splits: {', '.join(splits)}.", ""]
+    notes = ablations.get("conclusions")
+    if notes:
+        lines += [*notes, ""]
+    return lines
+
+
+def write_report(results: dict, ablations: dict | None, ablation_source: str, out: Path) -> None:
+    """report.md from the results."""
+    words = results["labels"]
+    lines = [
+        "# Spoken digits: GMM-HMM word models",
+        "",
+        f"Split **{results['split']}**: accuracy **{_pct(results['accuracy'])}** "
+        f"({results['n_train']} training and {results['n_test']} test recordings"
+        + (", mean over held-out speakers)" if len(results["splits"]) > 1 else ")"),
+        "",
+        "| split | train | test | accuracy | training s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, run in results["splits"].items():
+        lines.append(
+            f"| {name} | {run['n_train']} | {run['n_test']} | {_pct(run['accuracy'])} | "
+            f"{run['timings']['training_s']:.1f} |"
+        )
+    t = results["timings"]
+    lines += [
+        "",
+        f"Features {t['features_s']:.1f} s, training {t['training_s']:.1f} s, recognition "
+        f"{t['recognition_s']:.1f} s. Scores that were NaN or infinite: "
+        f"{results['nan_or_inf_scores']}.",
+        "",
+        "## Per-digit accuracy",
+        "",
+        "| " + " | ".join(words) + " |",
+        "|" + "---:|" * len(words),
+        "| " + " | ".join(_pct(results["per_class_accuracy"][w]) for w in words) + " |",
+        "",
+        "![confusion matrix](confusion.png)",
+        "",
+        "![log-likelihood per iteration](loglik.png)",
+        "",
+        "## Settings",
+        "",
+        "```json",
+        json.dumps(results["configuration"], indent=1),
+        "```",
+        "",
+        *ablation_section(ablations, ablation_source),
+    ]
+    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the recipe; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except RecipeError as exc:
+        print(f"spoken_digits.py: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ConnectionError) as exc:
+        print(f"spoken_digits.py: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    try:
+        features = feature_config_from_args(args)
+        training = training_config_from_args(args)
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from exc
+    data_dir = corpus.locate(
+        args.data_dir,
+        allow_download=args.download,
+        progress=_progress("download", "file", args.quiet),
+    )
+    utts = corpus.list_recordings(data_dir)
+    recordings = corpus.recordings_folder(data_dir).resolve()
+    out = args.out.resolve()
+    if out == recordings or recordings in out.parents or data_dir.resolve() in [out, *out.parents]:
+        raise RecipeError(f"--out {args.out} is inside the data folder; choose another folder")
+    splits = split_names(args.split, corpus.speakers(utts))
+    words = corpus.labels(utts)
+
+    results = evaluate(utts, splits, features, training, args, words)
+    results = {
+        "split": args.split,
+        "labels": words,
+        **results,
+        "configuration": {
+            "data_dir": str(args.data_dir) if args.data_dir else "default",
+            "features": features.to_dict(),
+            "training": asdict(training),
+            "n_jobs": args.n_jobs,
+            "python": platform.python_version(),
+        },
+    }
+    if not np.isfinite(results["accuracy"]):
+        raise RecipeError("accuracy is not finite")
+
+    ablations, source = None, ""
+    if args.ablations:
+        ablations = run_ablations(utts, splits, args, words, features, training)
+        source = f"Measured in this run on split `{args.split}`."
+    elif RECORDED_ABLATIONS.is_file():
+        ablations = json.loads(RECORDED_ABLATIONS.read_text(encoding="utf-8"))
+        source = (
+            "Recorded earlier with `python recipes/spoken_digits.py --split "
+            f"{ablations.get('split', 'all-speakers')} --ablations` "
+            "(rerun that command to measure them on this machine and data)."
+        )
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if args.ablations:
+        (out / "ablations.json").write_text(json.dumps(ablations, indent=1), encoding="utf-8")
+    title = f"{args.split}: {_pct(results['accuracy'])}"
+    plot_confusion(results["confusion_matrix"], words, title, out / "confusion.png")
+    plot_loglik(results["splits"], out / "loglik.png")
+    write_report(results, ablations, source, out)
+    for name, run in results["splits"].items():
+        print(f"{name}: accuracy {_pct(run['accuracy'])} ({run['n_correct']}/{run['n_test']})")
+    if len(splits) > 1:
+        print(f"mean accuracy {_pct(results['accuracy'])} over {len(splits)} splits")
+    print(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

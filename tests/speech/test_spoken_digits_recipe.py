@@ -1,0 +1,134 @@
+"""The spoken-digits recipe end to end: command line, outputs, errors, and the official split."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RECIPE = REPO_ROOT / "recipes" / "spoken_digits.py"
+FAST = ["--states", "3", "--mix", "2", "--iters", "4", "--split-iters", "2", "--quiet"]
+
+
+def run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, str(RECIPE), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def small_data(shared_data, tmp_path_factory):
+    """2 speakers x 3 digits x 10 takes, copied from the shared recordings."""
+    root = tmp_path_factory.mktemp("fsdd_small")
+    folder = root / "recordings"
+    folder.mkdir()
+    for speaker in ("jackson", "theo"):
+        for digit in range(3):
+            for take in range(10):
+                name = f"{digit}_{speaker}_{take}.wav"
+                shutil.copy(shared_data / "fsdd" / "recordings" / name, folder / name)
+    return root
+
+
+def snapshot(folder):
+    return {p.name: p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+def test_help_lists_the_options():
+    done = run("--help")
+    assert done.returncode == 0
+    for option in ("--data-dir", "--split", "--out", "all-speakers", "--ablations"):
+        assert option in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--split", "random"], "--split must be"),
+        (["--split", "speaker:nobody"], "unknown speaker 'nobody'"),
+        (["--states", "0"], "n_states"),
+        (["--normalise", "global"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_nonzero_with_one_line(small_data, tmp_path, args, message):
+    done = run("--data-dir", small_data, "--out", tmp_path / "out", *args, "--quiet")
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_data_exits_with_one_line(tmp_path):
+    done = run("--data-dir", tmp_path / "nowhere", "--out", tmp_path / "out", "--quiet")
+    assert done.returncode == 1
+    assert "does not exist" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    env = {"HMMKIT_DATA": str(tmp_path / "none"), "HMMKIT_CACHE": str(tmp_path / "cache")}
+    done = run("--out", tmp_path / "out", "--quiet", env=env)
+    assert done.returncode == 1 and "--download" in done.stderr
+
+
+def test_refuses_to_write_into_the_data_folder(small_data):
+    done = run("--data-dir", small_data, "--out", small_data / "out", "--quiet")
+    assert done.returncode == 2 and "inside the data folder" in done.stderr
+
+
+def test_all_speakers_on_a_small_set_writes_every_output(small_data, tmp_path):
+    before = snapshot(small_data)
+    out = tmp_path / "out"
+    cache = tmp_path / "cache"
+    common = ["--data-dir", small_data, "--cache-dir", cache, *FAST]
+    done = run(*common, "--split", "all-speakers", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(small_data) == before
+    results = json.loads((out / "results.json").read_text())
+    assert results["labels"] == ["0", "1", "2"]
+    assert set(results["splits"]) == {"speaker:jackson", "speaker:theo"}
+    for run_ in results["splits"].values():
+        assert (run_["n_train"], run_["n_test"]) == (30, 30)
+        assert sum(map(sum, run_["confusion_matrix"])) == 30
+        assert run_["nan_or_inf_scores"] == 0
+    mean = sum(r["accuracy"] for r in results["splits"].values()) / 2
+    assert results["accuracy"] == pytest.approx(mean)
+    assert 0.5 < results["accuracy"] <= 1.0
+    assert set(results["per_class_accuracy"]) == {"0", "1", "2"}
+    assert {"features_s", "training_s", "recognition_s"} <= set(results["timings"])
+    assert results["configuration"]["training"]["n_states"] == 3
+    report = (out / "report.md").read_text()
+    assert "## What gained accuracy" in report and "speaker:theo" in report
+    for png in ("confusion.png", "loglik.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "mean accuracy" in done.stdout
+
+    # A second run reads every feature from the cache.
+    entries = snapshot(cache)
+    assert len(entries) == 60
+    done = run(*common, "--split", "official", "--out", tmp_path / "again")
+    assert done.returncode == 0, done.stderr
+    assert snapshot(cache) == entries
+    official = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert (official["n_train"], official["n_test"]) == (30, 30)
+    assert official["accuracy"] >= 0.9
+
+
+@pytest.mark.slow
+def test_official_split_reaches_the_target(shared_data, tmp_path):
+    """The full official split with the recipe's defaults (a few minutes on 2 cores)."""
+    out = tmp_path / "official"
+    done = run(
+        "--data-dir", shared_data / "fsdd", "--out", out, "--cache-dir", tmp_path / "c", "--quiet"
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert (results["n_train"], results["n_test"]) == (2250, 250)
+    assert results["nan_or_inf_scores"] == 0
+    assert results["accuracy"] >= 0.99
