@@ -546,6 +546,311 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
     return xmx
 
 
+_PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float64 rows)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
+                          e_move, nj, fx, logscale):  # fmt: skip
+    """Forward specials of many sequences, _PARSER_LANES side by side (rows as in
+    :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``."""
+    M = into.shape[1] - 1
+    W = _PARSER_LANES
+    t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
+    t_mi, t_ii = out[TMI], out[TII]
+    t_md = np.zeros(M + 1)
+    t_dd = np.zeros(M + 1)
+    for k in range(2, M + 1):
+        t_md[k] = out[TMD, k - 1]
+        t_dd[k] = out[TDD, k - 1]
+    mp = np.zeros((M + 1, W))
+    ip = np.zeros((M + 1, W))
+    dp_ = np.zeros((M + 1, W))
+    mc = np.zeros((M + 1, W))
+    ic = np.zeros((M + 1, W))
+    dc = np.zeros((M + 1, W))
+    er = np.zeros((M + 1, W))
+    xN = np.zeros(W)
+    xB = np.zeros(W)
+    xJ = np.zeros(W)
+    xC = np.zeros(W)
+    xE = np.zeros(W)
+    tot = np.zeros(W)
+    ploop = np.zeros(W)
+    pmove = np.zeros(W)
+    insw = np.zeros(W)
+    row = np.zeros(W, dtype=np.int64)
+    pos = np.zeros(W, dtype=np.int64)
+    rem = np.zeros(W, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    n = order.shape[0]
+    nxt = 0
+    active = 0
+    while True:
+        while nxt < n:  # load sequences into free lanes
+            lane = -1
+            for v in range(W):
+                if rem[v] == 0:
+                    lane = v
+                    break
+            if lane < 0:
+                break
+            s = order[nxt]
+            nxt += 1
+            L = lengths[s]
+            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
+            r0 = offsets[s] + s
+            fx[r0, SN] = 1.0
+            fx[r0, SB] = pm
+            logscale[r0] = 0.0
+            row[lane] = r0
+            pos[lane] = offsets[s]
+            rem[lane] = L
+            pmove[lane] = pm
+            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
+            xN[lane] = 1.0
+            xB[lane] = pm
+            xJ[lane] = 0.0
+            xC[lane] = 0.0
+            for k in range(M + 1):
+                mp[k, lane] = 0.0
+                ip[k, lane] = 0.0
+                dp_[k, lane] = 0.0
+            active += 1
+        if active == 0:
+            break
+        for v in range(W):
+            xs[v] = dsq[pos[v]] if rem[v] > 0 else 0
+            insw[v] = ins[xs[v]]
+            xE[v] = 0.0
+            tot[v] = 0.0
+        for k in range(1, M + 1):
+            erow = me_t[k]
+            erk = er[k]
+            for v in range(W):
+                erk[v] = erow[xs[v]]
+        for k in range(1, M + 1):
+            amm, aim, adm, abm = t_mm[k], t_im[k], t_dm[k], t_bm[k]
+            ami, aii, amd, add, ek = t_mi[k], t_ii[k], t_md[k], t_dd[k], esc[k]
+            erk, mck, ick, dck = er[k], mc[k], ic[k], dc[k]
+            mpk1, ipk1, dpk1 = mp[k - 1], ip[k - 1], dp_[k - 1]
+            mpk, ipk, mck1, dck1 = mp[k], ip[k], mc[k - 1], dc[k - 1]
+            for v in range(W):
+                mck[v] = erk[v] * (mpk1[v] * amm + ipk1[v] * aim + dpk1[v] * adm + xB[v] * abm)
+            for v in range(W):
+                ick[v] = insw[v] * (mpk[v] * ami + ipk[v] * aii)
+            for v in range(W):
+                dck[v] = mck1[v] * amd + dck1[v] * add
+            for v in range(W):
+                xE[v] += (mck[v] + dck[v]) * ek
+                tot[v] += mck[v] + ick[v] + dck[v]
+        for v in range(W):
+            xJ[v] = xJ[v] * ploop[v] + xE[v] * e_loop
+            xC[v] = xC[v] * ploop[v] + xE[v] * e_move
+            xN[v] = xN[v] * ploop[v]
+            xB[v] = (xN[v] + xJ[v]) * pmove[v]
+            t = tot[v] + xN[v] + xJ[v] + xC[v]
+            tot[v] = 1.0 / t if t > 0.0 else 1.0
+        for k in range(1, M + 1):
+            mck, ick, dck = mc[k], ic[k], dc[k]
+            for v in range(W):
+                mck[v] *= tot[v]
+                ick[v] *= tot[v]
+                dck[v] *= tot[v]
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
+        for v in range(W):
+            if rem[v] == 0:
+                continue
+            inv = tot[v]
+            xN[v] *= inv
+            xB[v] *= inv
+            xJ[v] *= inv
+            xC[v] *= inv
+            r = row[v] + 1
+            row[v] = r
+            fx[r, SN] = xN[v]
+            fx[r, SB] = xB[v]
+            fx[r, SE] = xE[v] * inv
+            fx[r, SC] = xC[v]
+            fx[r, SJ] = xJ[v]
+            logscale[r] = -math.log(inv)
+            pos[v] += 1
+            rem[v] -= 1
+            if rem[v] == 0:
+                active -= 1
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
+                           e_move, nj, logscale, bx):  # fmt: skip
+    """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
+    M = into.shape[1] - 1
+    W = _PARSER_LANES
+    t_bm = into[3]
+    o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
+    o_dm, o_dd = out[TDM], out[TDD]
+    mn = np.zeros((M + 1, W))
+    inx = np.zeros((M + 1, W))
+    mc = np.zeros((M + 1, W))
+    ic = np.zeros((M + 1, W))
+    dc = np.zeros((M + 1, W))
+    er = np.zeros((M + 1, W))
+    nx = np.zeros((M + 1, W))
+    insn = np.zeros((M + 1, W))
+    xN = np.zeros(W)
+    xB = np.zeros(W)
+    xJ = np.zeros(W)
+    xC = np.zeros(W)
+    xE = np.zeros(W)
+    inv = np.zeros(W)
+    ploop = np.zeros(W)
+    pmove = np.zeros(W)
+    insw = np.zeros(W)
+    row = np.zeros(W, dtype=np.int64)  # row index of the row to compute next
+    pos = np.zeros(W, dtype=np.int64)  # dsq index of residue row+1
+    rem = np.zeros(W, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    n = order.shape[0]
+    nxt = 0
+    active = 0
+    lane = 0
+    while True:
+        # load sequences into free lanes
+        while nxt < n:
+            lane = -1
+            for v in range(W):
+                if rem[v] == 0:
+                    lane = v
+                    break
+            if lane < 0:
+                break
+            s = order[nxt]
+            nxt += 1
+            L = lengths[s]
+            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
+            rL = offsets[s] + s + L
+            bx[rL, SC] = pm
+            bx[rL, SE] = pm * e_move
+            e = pm * e_move
+            mn[M, lane] = e
+            inx[M, lane] = 0.0
+            d = e
+            mnd = e
+            for k in range(M - 1, 0, -1):
+                mnd = e * esc[k] + d * o_md[k]
+                d = e * esc[k] + d * o_dd[k]
+                mn[k, lane] = mnd
+                inx[k, lane] = 0.0
+            xN[lane] = 0.0
+            xJ[lane] = 0.0
+            xC[lane] = pm
+            row[lane] = rL - 1
+            pos[lane] = offsets[s] + L - 1
+            rem[lane] = L
+            pmove[lane] = pm
+            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
+            active += 1
+        if active == 0:
+            break
+        for v in range(W):
+            xs[v] = dsq[pos[v]] if rem[v] > 0 else 0
+            insw[v] = ins[xs[v]]
+            xB[v] = 0.0
+            inv[v] = math.exp(-logscale[row[v] + 1]) if rem[v] > 0 else 0.0
+        for k in range(1, M + 1):
+            erow = me_t[k]
+            erk = er[k]
+            mnk = mn[k]
+            b = t_bm[k]
+            for v in range(W):
+                erk[v] = erow[xs[v]]
+                xB[v] += mnk[v] * b * erk[v]
+        for v in range(W):
+            xJ[v] = xJ[v] * ploop[v] + xB[v] * pmove[v]
+            xC[v] = xC[v] * ploop[v]
+            xE[v] = xJ[v] * e_loop + xC[v] * e_move
+            xN[v] = xN[v] * ploop[v] + xB[v] * pmove[v]
+        for k in range(1, M):
+            nk, ik, mk1, erk1, ink = nx[k], insn[k], mn[k + 1], er[k + 1], inx[k]
+            for v in range(W):
+                nk[v] = mk1[v] * erk1[v]
+                ik[v] = ink[v] * insw[v]
+        dM = dc[M]
+        mM = mc[M]
+        iM = ic[M]
+        for v in range(W):
+            dM[v] = xE[v]
+            mM[v] = xE[v]
+            iM[v] = 0.0
+        for k in range(M - 1, 0, -1):
+            dk, dk1, nk = dc[k], dc[k + 1], nx[k]
+            a, b2, ek = o_dm[k], o_dd[k], esc[k]
+            for v in range(W):
+                dk[v] = nk[v] * a + dk1[v] * b2 + xE[v] * ek
+        for k in range(1, M):
+            mk, ikk, nk, ik, dk1 = mc[k], ic[k], nx[k], insn[k], dc[k + 1]
+            amm, ami, amd, aim, aii, ek = o_mm[k], o_mi[k], o_md[k], o_im[k], o_ii[k], esc[k]
+            for v in range(W):
+                mk[v] = nk[v] * amm + ik[v] * ami + xE[v] * ek + dk1[v] * amd
+                ikk[v] = nk[v] * aim + ik[v] * aii
+        for k in range(1, M + 1):
+            mk, ikk, dk = mc[k], ic[k], dc[k]
+            for v in range(W):
+                mk[v] *= inv[v]
+                ikk[v] *= inv[v]
+                dk[v] *= inv[v]
+        mn, mc = mc, mn
+        inx, ic = ic, inx
+        for v in range(W):
+            if rem[v] == 0:
+                continue
+            r = row[v]
+            xN[v] *= inv[v]
+            xB[v] *= inv[v]
+            xE[v] *= inv[v]
+            xC[v] *= inv[v]
+            xJ[v] *= inv[v]
+            bx[r, SN] = xN[v]
+            bx[r, SB] = xB[v]
+            bx[r, SE] = xE[v]
+            bx[r, SC] = xC[v]
+            bx[r, SJ] = xJ[v]
+            row[v] = r - 1
+            pos[v] -= 1
+            rem[v] -= 1
+            if rem[v] == 0:
+                active -= 1
+
+
+def domain_decoding_batch(profile, dsq, offsets, lengths):
+    """Forward/Backward special states of many sequences at once (multi-hit, each with its
+    own length model): returns packed (fx, bx, logscale); sequence s owns rows
+    ``offsets[s] + s`` to ``offsets[s] + s + lengths[s]``. Lengths must be positive."""
+    if np.any(np.asarray(lengths) < 1):
+        raise ValueError("lengths: every sequence must have at least one residue")
+    tp, me, ie, xp, local = profile.kernel_arrays()
+    into, out, esc = _node_vectors(tp, local)
+    me_t = np.ascontiguousarray(me.T)
+    ins = np.ones(me.shape[0])
+    ins[-1] = 0.0
+    nrows = int(np.sum(lengths)) + len(lengths)
+    fx = np.zeros((nrows, 5))
+    bx = np.zeros((nrows, 5))
+    logscale = np.zeros(nrows)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable").astype(np.int64)
+    e_loop, e_move = float(xp[XE, LOOP]), float(xp[XE, MOVE])
+    nj = np.float32(profile.nj)
+    args = (np.ascontiguousarray(dsq, dtype=np.uint8), offsets, lengths, order, into, out, esc,
+            me_t, ins, e_loop, e_move, nj)  # fmt: skip
+    _forward_parser_lanes(*args, fx, logscale)
+    _backward_parser_lanes(*args, logscale, bx)
+    return fx, bx, logscale
+
+
 @njit(cache=True, nogil=True)
 def posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, logscale):
     """Posterior probabilities that residue i is emitted by each state (p7_Decoding).
@@ -1011,22 +1316,24 @@ def random_iid(state, f32_freqs, L):
 
 
 @njit(cache=True, nogil=True)
-def stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale):
-    """Sample a path from a filled Forward matrix (HMMER's p7_StochasticTrace).
+def stochastic_trace_reversed(state, tp, xp, local, mx, ix, dx, xmx, logscale, st, kk, ii):
+    """Sample a path into caller buffers, in reverse order (T first); returns its length.
 
-    Follows HMMER's order of random draws (one per choice; striped order when choosing the
-    exit state) so that, seeded alike, it samples the same paths.
+    The buffers need ``2 * (L + M) + 8`` entries. See :func:`stochastic_trace`.
     """
     L = mx.shape[0] - 1
     M = mx.shape[1] - 1
-    st, kk, ii = _trace_buffers(L, M)
     Q = max(2, (M - 1) // 4 + 1)
     p4 = np.zeros(4)
     p2 = np.zeros(2)
     n = 0
     st[n] = ST_T
+    kk[n] = 0
+    ii[n] = 0
     n += 1
     st[n] = ST_C
+    kk[n] = 0
+    ii[n] = 0
     n += 1
     i = L
     k = 0
@@ -1109,11 +1416,23 @@ def stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale):
             s = ST_M if rng_choose(state, p2) == 0 else ST_I
             i -= 1
         st[n] = s
-        if s == ST_M or s == ST_D or s == ST_I:
-            kk[n] = k
-        if s == ST_M or s == ST_I:
-            ii[n] = i
+        kk[n] = k if (s == ST_M or s == ST_D or s == ST_I) else 0
+        ii[n] = i if (s == ST_M or s == ST_I) else 0
         n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale):
+    """Sample a path from a filled Forward matrix (HMMER's p7_StochasticTrace).
+
+    Follows HMMER's order of random draws (one per choice; striped order when choosing the
+    exit state) so that, seeded alike, it samples the same paths. Returns (states, k, i).
+    """
+    L = mx.shape[0] - 1
+    M = mx.shape[1] - 1
+    st, kk, ii = _trace_buffers(L, M)
+    n = stochastic_trace_reversed(state, tp, xp, local, mx, ix, dx, xmx, logscale, st, kk, ii)
     return _reverse_trace(st, kk, ii, n)
 
 

@@ -318,51 +318,72 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tp, xp, local, me, avg, mx, ix, d
     nseg = 0
     counts = np.zeros(M + 1)
     null2 = np.zeros(K)
+    nbuf = 2 * (Lr + M) + 8
+    st = np.zeros(nbuf, dtype=np.int32)
+    kk = np.zeros(nbuf, dtype=np.int32)
+    ii = np.zeros(nbuf, dtype=np.int32)
     for t in range(nsamples):
-        st, kk, ii = dp.stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale)
-        doms = dp.trace_domains(st, kk, ii)
+        n = dp.stochastic_trace_reversed(state, tp, xp, local, mx, ix, dx, xmx, logscale,
+                                         st, kk, ii)  # fmt: skip
         pos = 1
-        for d in range(doms.shape[0]):
-            if nseg >= segs.shape[0]:
-                bigger = np.zeros((segs.shape[0] * 2, 5), dtype=np.int64)
-                bigger[:nseg] = segs[:nseg]
-                segs = bigger
-            segs[nseg, 0] = t
-            segs[nseg, 1] = doms[d, 2] + ireg - 1
-            segs[nseg, 2] = doms[d, 3] + ireg - 1
-            segs[nseg, 3] = doms[d, 4]
-            segs[nseg, 4] = doms[d, 5]
-            nseg += 1
-            # null2 by trace: usage of M and I states (both counted at the match) in B..E
-            counts[:] = 0.0
-            ld = 0
-            for z in range(doms[d, 0], doms[d, 1] + 1):
-                if ii[z] > 0:
-                    ld += 1
-                    if kk[z] > 0:
-                        counts[kk[z]] += 1.0
-            for x in range(K):
-                acc = 0.0
-                for k in range(1, M + 1):
-                    acc += counts[k] * me[x, k]
-                null2[x] = acc / ld
-            while pos <= doms[d, 2]:
-                n2sum[pos] += 1.0
-                pos += 1
-            while pos <= doms[d, 3]:
-                x = sub[pos - 1]
-                v = 0.0
-                if x < K:
-                    v = null2[x]
-                else:
-                    wsum = 0.0
-                    for y in range(K):
-                        v += avg[x, y] * null2[y]
-                        wsum += avg[x, y]
-                    if wsum == 0.0:
-                        v = 1.0
-                n2sum[pos] += v
-                pos += 1
+        inside = False
+        ld = 0
+        sqfrom = sqto = hmmfrom = hmmto = 0
+        for z in range(n - 1, -1, -1):  # path order
+            s = st[z]
+            if s == dp.ST_B:
+                inside = True
+                counts[:] = 0.0
+                ld = 0
+                sqfrom = sqto = hmmfrom = hmmto = 0
+                continue
+            if not inside:
+                continue
+            if ii[z] > 0:  # null2 by trace: M and I uses, both counted at the match
+                ld += 1
+                if kk[z] > 0:
+                    counts[kk[z]] += 1.0
+            if s == dp.ST_M:
+                if sqfrom == 0:
+                    sqfrom = ii[z]
+                if hmmfrom == 0:
+                    hmmfrom = kk[z]
+                sqto = ii[z]
+                hmmto = kk[z]
+            elif s == dp.ST_E:
+                inside = False
+                if nseg >= segs.shape[0]:
+                    bigger = np.zeros((segs.shape[0] * 2, 5), dtype=np.int64)
+                    bigger[:nseg] = segs[:nseg]
+                    segs = bigger
+                segs[nseg, 0] = t
+                segs[nseg, 1] = sqfrom + ireg - 1
+                segs[nseg, 2] = sqto + ireg - 1
+                segs[nseg, 3] = hmmfrom
+                segs[nseg, 4] = hmmto
+                nseg += 1
+                for x in range(K):
+                    acc = 0.0
+                    for k in range(1, M + 1):
+                        acc += counts[k] * me[x, k]
+                    null2[x] = acc / ld
+                while pos <= sqfrom:
+                    n2sum[pos] += 1.0
+                    pos += 1
+                while pos <= sqto:
+                    x = sub[pos - 1]
+                    v = 0.0
+                    if x < K:
+                        v = null2[x]
+                    else:
+                        wsum = 0.0
+                        for y in range(K):
+                            v += avg[x, y] * null2[y]
+                            wsum += avg[x, y]
+                        if wsum == 0.0:
+                            v = 1.0
+                    n2sum[pos] += v
+                    pos += 1
         while pos <= Lr:
             n2sum[pos] += 1.0
             pos += 1
@@ -422,10 +443,13 @@ def _cluster_envelopes(segs: np.ndarray, nsamples: int) -> list[tuple[int, int, 
     if len(segs) == 0:
         return []
     labels, nc = _single_linkage(segs, MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF)
+    # traces with at least one segment in each cluster
+    pairs = np.unique(labels * (nsamples + 1) + segs[:, 0])
+    ninc_all = np.bincount(pairs // (nsamples + 1), minlength=nc)
     sig = []
-    for c in range(nc):
+    for c in np.nonzero(ninc_all >= MIN_POSTERIOR * nsamples)[0]:
         members = segs[labels == c]
-        ninc = len(np.unique(members[:, 0]))  # traces with >= 1 segment in the cluster
+        ninc = int(ninc_all[c])
         prob = ninc / nsamples
         if prob < MIN_POSTERIOR:
             continue
@@ -531,13 +555,18 @@ class _Definer:
         full[-1] = 1.0
         return full
 
-    def define(self, dsq: np.ndarray) -> DomainDefinition:
+    def define(self, dsq: np.ndarray, decoded=None) -> DomainDefinition:
+        """Domain definition of one sequence; `decoded` may hold its precomputed Forward and
+        Backward special-state rows and row scales (from :func:`dp.domain_decoding_batch`)."""
         L = len(dsq)
         tp, me, ie, local = self.tp, self.me, self.ie, self.local
         mxp = self._xp(L, True)
         uxp = self._xp(L, False)
-        fx, ls, _ = dp.forward_parser(dsq, tp, me, ie, mxp, local)
-        bx = dp.backward_parser(dsq, tp, me, ie, mxp, local, ls)
+        if decoded is None:
+            fx, ls, _ = dp.forward_parser(dsq, tp, me, ie, mxp, local)
+            bx = dp.backward_parser(dsq, tp, me, ie, mxp, local, ls)
+        else:
+            fx, bx, ls = decoded
         mocc, btot, etot = dp.domain_posteriors(fx, bx, mxp, ls)
         n2sc = np.zeros(L + 1)
         result = DomainDefinition([], n2sc, float(btot[L]), 0, 0, 0, 0)
@@ -688,9 +717,8 @@ def search(
     compo_odds = _composition_odds(profile)
     definer = _Definer(profile, seed, null2)
 
-    hits: list[Hit] = []
-    n_past = 0
-    for rec, dsq, fwdsc in zip(records, codes, fwd, strict=True):
+    passed = []
+    for idx, (dsq, fwdsc) in enumerate(zip(codes, fwd, strict=True)):
         L = len(dsq)
         if L == 0:
             continue
@@ -700,10 +728,25 @@ def search(
             continue
         if not _passes_filters(profile, dsq, nullsc, filtersc, model.stats, F1, F2):
             continue
-        n_past += 1
-        hit = _score_hit(rec, dsq, float(fwdsc), nullsc, definer, bg, tau, lam, null2)
+        passed.append((idx, nullsc))
+
+    decoded = {}
+    if len(passed) >= 2 * dp._PARSER_LANES:  # decode many sequences side by side
+        sel = [codes[idx] for idx, _ in passed]
+        sub, sub_off, sub_len = _pack(sel)
+        fx, bx, ls = dp.domain_decoding_batch(profile.copy().set_multihit(True), sub, sub_off,
+                                              sub_len)  # fmt: skip
+        for n, (idx, _) in enumerate(passed):
+            r0 = sub_off[n] + n
+            rows = slice(r0, r0 + sub_len[n] + 1)
+            decoded[idx] = (fx[rows], bx[rows], ls[rows])
+    hits: list[Hit] = []
+    for idx, nullsc in passed:
+        hit = _score_hit(records[idx], codes[idx], float(fwd[idx]), nullsc, definer, bg, tau, lam,
+                         null2, decoded.get(idx))  # fmt: skip
         if hit is not None:
             hits.append(hit)
+    n_past = len(passed)
 
     hits.sort(key=lambda h: (h.lnP, -h.score, h.name))
     nseqs = len(records)
@@ -741,10 +784,10 @@ def _passes_filters(profile, dsq, nullsc, filtersc, stats, F1, F2) -> bool:
     return True
 
 
-def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2) -> Hit | None:
+def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -> Hit | None:
     """Domain definition and the pipeline's per-sequence scoring (p7_Pipeline)."""
     L = len(dsq)
-    dd = definer.define(dsq)
+    dd = definer.define(dsq, decoded)
     if dd.nregions == 0 or dd.nenvelopes == 0 or not dd.domains:
         return None
     log_omega = math.log(bg.omega)
