@@ -16,7 +16,6 @@ worker can load any shard from its key (see :mod:`hmmkit.training.distributed`).
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -42,18 +41,6 @@ def group_by_frames(lengths: np.ndarray, max_frames: int) -> list[tuple[int, int
         frames += int(n)
     bounds.append(len(lengths))
     return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
-def concat_batches(batches: Sequence[SequenceBatch]) -> SequenceBatch:
-    """Several batches as one, in order."""
-    if len(batches) == 1:
-        return batches[0]
-    offsets = [np.zeros(1, dtype=np.int64)]
-    total = 0
-    for batch in batches:
-        offsets.append(batch.offsets[1:] + total)
-        total += batch.n_frames
-    return SequenceBatch(np.concatenate([b.X for b in batches]), np.concatenate(offsets))
 
 
 class _IndexedSource(SequenceSource):
@@ -87,15 +74,22 @@ class _IndexedSource(SequenceSource):
 # ---------------------------------------------------------------- .npy / .npz folders
 
 
-def _read_npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:
+def _read_npy_header(handle) -> tuple[tuple[int, ...], bool, np.dtype]:
     version = np.lib.format.read_magic(handle)
     if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-    elif version == (2, 0):
-        shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
-    else:
-        raise ValueError(f"unsupported .npy format version {version}")
-    return shape, dtype
+        return np.lib.format.read_array_header_1_0(handle)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(handle)
+    raise ValueError(f"unsupported .npy format version {version}")
+
+
+class _NpyLayout(NamedTuple):
+    """Where a file's array is: its shape, element type, order and (for .npy) data offset."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran: bool
+    offset: int | None
 
 
 class NpyFolderSource(_IndexedSource):
@@ -129,12 +123,12 @@ class NpyFolderSource(_IndexedSource):
         self.array = array
         self.symbols = bool(symbols)
         self.n_symbols = n_symbols
+        self._layouts = [self._header(name) for name in self.files]
         lengths, widths = [], set()
-        for name in self.files:
-            shape, dtype = self._header(name)
-            self._check_header(name, shape, dtype)
-            lengths.append(shape[0])
-            widths.add(shape[1] if len(shape) == 2 else 1)
+        for name, layout in zip(self.files, self._layouts, strict=True):
+            self._check_header(name, layout.shape, layout.dtype)
+            lengths.append(layout.shape[0])
+            widths.add(layout.shape[1] if len(layout.shape) == 2 else 1)
         if len(widths) > 1:
             raise ValueError(
                 f"files in {folder!s} have different numbers of features {sorted(widths)}"
@@ -156,15 +150,17 @@ class NpyFolderSource(_IndexedSource):
             )
         return members[0]
 
-    def _header(self, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    def _header(self, name: str) -> _NpyLayout:
         path = self.folder / name
         try:
             if name.endswith(".npz"):
                 with zipfile.ZipFile(path) as archive:
                     with archive.open(self._member(archive, name)) as handle:
-                        return _read_npy_header(handle)
+                        shape, fortran, dtype = _read_npy_header(handle)
+                        return _NpyLayout(shape, dtype, fortran, None)
             with open(path, "rb") as handle:
-                return _read_npy_header(handle)
+                shape, fortran, dtype = _read_npy_header(handle)
+                return _NpyLayout(shape, dtype, fortran, handle.tell())
         except (ValueError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{name} is not a readable NumPy file: {exc}") from exc
 
@@ -182,24 +178,61 @@ class NpyFolderSource(_IndexedSource):
         if shape[0] == 0:
             raise ValueError(f"{name} has zero frames: every sequence needs one frame")
 
-    def _read(self, name: str) -> np.ndarray:
+    def _read(self, index: int) -> np.ndarray:
+        """The array of file ``index``; a ``.npy`` file is read straight from its data
+        offset found when indexing (no header parsing on every iteration)."""
+        name, layout = self.files[index], self._layouts[index]
         path = self.folder / name
-        if name.endswith(".npz"):
+        if layout.offset is None:
             with zipfile.ZipFile(path) as archive, archive.open(self._member(archive, name)) as f:
-                return np.lib.format.read_array(f, allow_pickle=False)
-        return np.load(path, allow_pickle=False)
+                x = np.lib.format.read_array(f, allow_pickle=False)
+        else:
+            count = int(np.prod(layout.shape))
+            with open(path, "rb") as handle:
+                handle.seek(layout.offset)
+                x = np.fromfile(handle, dtype=layout.dtype, count=count)
+            if x.size != count:
+                raise ValueError(f"{name} changed since the folder was indexed")
+            x = x.reshape(layout.shape, order="F" if layout.fortran else "C")
+        if x.shape != layout.shape:
+            raise ValueError(f"{name} changed since the folder was indexed")
+        return x.reshape(-1) if self.symbols else x.reshape(len(x), -1)
+
+    def _validate(self, x: np.ndarray, lengths, name: str) -> SequenceBatch:
+        if self.symbols:
+            return as_symbol_batch(x, lengths, n_symbols=self.n_symbols, name=name)
+        return as_continuous_batch(x, lengths, n_features=self.n_features, name=name)
+
+    def _read_into(self, index: int, out: np.ndarray) -> None:
+        """Fill ``out`` with the frames of file ``index``: float64 ``.npy`` data is read
+        straight into it, anything else converted."""
+        layout = self._layouts[index]
+        if layout.offset is None or layout.fortran or layout.dtype != out.dtype:
+            out[...] = self._read(index)
+            return
+        with open(self.folder / self.files[index], "rb") as handle:
+            handle.seek(layout.offset)
+            n_read = handle.readinto(memoryview(out).cast("B"))
+        if n_read != out.nbytes:
+            raise ValueError(f"{self.files[index]} changed since the folder was indexed")
 
     def load(self, key: tuple[int, int]) -> SequenceBatch:
         """The sequences of files ``key[0] .. key[1]-1``, validated."""
         start, stop = key
-        batches = []
-        for name in self.files[start:stop]:
-            x = self._read(name)
-            if self.symbols:
-                batches.append(as_symbol_batch(x, n_symbols=self.n_symbols, name=name))
-            else:
-                batches.append(as_continuous_batch(x, n_features=self.n_features, name=name))
-        return concat_batches(batches)
+        lengths = self._lengths[start:stop]
+        if self.symbols:
+            frames = np.concatenate([self._read(i) for i in range(start, stop)])
+        else:
+            bounds = np.concatenate([[0], np.cumsum(lengths)])
+            frames = np.empty((bounds[-1], self.n_features))
+            for j, index in enumerate(range(start, stop)):
+                self._read_into(index, frames[bounds[j] : bounds[j + 1]])
+        try:
+            return self._validate(frames, lengths, "shard")
+        except (ValueError, TypeError):
+            for index in range(start, stop):  # find the file to name
+                self._validate(self._read(index), None, self.files[index])
+            raise
 
 
 # ---------------------------------------------------------------- HDF5 / Zarr stores

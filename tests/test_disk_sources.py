@@ -65,10 +65,14 @@ def test_grouping_matches_in_memory_shards(lengths, max_frames):
 def test_npy_folder_gives_the_files_in_name_order(tmp_path):
     seqs = gaussian_corpus()
     for i, s in enumerate(seqs):
-        if i % 3 == 0:
+        if i % 4 == 0:
             np.savez_compressed(tmp_path / f"utt{i:03d}.npz", features=s)
-        else:
+        elif i % 4 == 1:
             np.save(tmp_path / f"utt{i:03d}.npy", s.astype(np.float32))
+        elif i % 4 == 2:
+            np.save(tmp_path / f"utt{i:03d}.npy", np.asfortranarray(s))
+        else:
+            np.save(tmp_path / f"utt{i:03d}.npy", s)
     (tmp_path / "notes.txt").write_text("not a feature file")
     source = NpyFolderSource(tmp_path, max_frames=500)
     assert source.n_sequences == len(seqs) and source.n_features == 2
