@@ -145,6 +145,18 @@ def test_bad_client_is_refused():
         DaskBackend(source, client="tcp://127.0.0.1:8786")
 
 
+def test_data_missing_on_a_worker_is_reported(client, tmp_path):
+    for i, s in enumerate(corpus("gaussian", n=4)):
+        np.save(tmp_path / f"{i}.npy", s)
+    source = NpyFolderSource(tmp_path, max_frames=300)
+    (tmp_path / "2.npy").unlink()  # as if the workers did not share the client's disk
+    model = make_model("gaussian", "diag", np.random.default_rng(0))
+    params = HMMParams(model.startprob_, model.transmat_, model._emission())
+    with DaskBackend(source, client) as backend:
+        with pytest.raises(FileNotFoundError, match="visible to every worker"):
+            backend.map_reduce(e_step_shard, params)
+
+
 def test_search_of_a_fasta_database_on_the_workers(client, shared_data):
     from hmmkit.profile import read_hmmer
     from hmmkit.profile.search import search
