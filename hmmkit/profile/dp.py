@@ -306,8 +306,8 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     tp, me, ie, xp, local = profile.kernel_arrays(np.float32)
     arrays = scan_arrays(tp, local, profile.M)
     me_t = np.ascontiguousarray(me.T)
-    ins = np.ones(me.shape[0], dtype=np.float32)  # insert odds: 1 for residues, 0 for '*'
-    ins[-1] = 0.0
+    ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
+    ins = ins.astype(np.float32)  # insert odds per code (1: inserts emit like the background)
     e_loop, e_move = np.float32(xp[XE, LOOP]), np.float32(xp[XE, MOVE])
     nj = np.float32(profile.nj)
     out = np.empty(len(offsets), dtype=np.float64)
@@ -833,8 +833,7 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     tp, me, ie, xp, local = profile.kernel_arrays()
     into, out, esc = _node_vectors(tp, local)
     me_t = np.ascontiguousarray(me.T)
-    ins = np.ones(me.shape[0])
-    ins[-1] = 0.0
+    ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
     nrows = int(np.sum(lengths)) + len(lengths)
     fx = np.zeros((nrows, 5))
     bx = np.zeros((nrows, 5))

@@ -253,8 +253,8 @@ class SearchProfile:
 
     ``tsc[k]`` (M+1, 8) holds log transitions out of node k in the order MM MI MD IM II DM
     DD, and in column :data:`BM` the entry B->M(k+1) (HMMER's off-by-one storage).
-    ``msc`` (Kp, M+1) are match log-odds per digital code; insert emissions score 0 except
-    at node M and for ``*``. ``xsc`` (4, 2) are the N, E, C, J loop/move log probabilities.
+    ``msc`` (Kp, M+1) are match log-odds per digital code (-inf for ``*``); insert emissions
+    score 0 except at node M. ``xsc`` (4, 2) are the N, E, C, J loop/move log probabilities.
     """
 
     alphabet: Alphabet
@@ -392,10 +392,12 @@ def configure(
         match = np.log(hmm.match_emissions[1:].T.astype(np.float64) / bgf[:, None])
     msc = np.full((hmm.alphabet.size + len(hmm.alphabet.degenerate) + 1, M + 1), -np.inf)
     msc[:, 1:] = _expected_scores(match, hmm.alphabet, bgf)
+    # Insert states emit like the background: odds 1 for every code, even the non-residue
+    # '*', as in HMMER's vectorized DP (its generic profile forbids '*'; the vectorized
+    # code that searches and aligns has no insert emission scores at all).
     isc = np.zeros_like(msc)
     isc[:, 0] = -np.inf
     isc[:, M] = -np.inf
-    isc[-1, :] = -np.inf
 
     xsc = np.zeros((4, 2))
     profile = SearchProfile(

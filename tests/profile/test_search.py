@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 from hmmkit.profile import read_hmmer
@@ -98,3 +99,48 @@ def test_search_accepts_sequence_lists_and_validates(shared_data):
         search(model, subset, E=0)
     with pytest.raises(ValueError, match="not amino residues"):
         search(model, [("bad", "MKV1")])
+
+
+def test_unusual_residues_score_as_in_hmmer(shared_data):
+    """Degenerate codes and internal stop codons ('*', which HMMER's vectorized DP lets
+    insert states emit) give HMMER's scores, hits and domains (hmmsearch --max)."""
+    from hmmer_reference import hmmsearch, read_hmm
+    from pyhmmer import easel
+
+    from hmmkit.profile.profile_config import read_fasta
+
+    hmm = read_hmm(shared_data / "protein/pyhmmer/PF02826.hmm")
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    records = read_fasta(shared_data / PROTEOME)[:150]
+    odd = "X*BZJUO"
+    edited = [
+        (r.name, r.residues[: len(r.residues) // 2] + odd[n % len(odd)] * (1 + n % 3)
+         + r.residues[len(r.residues) // 2 :])
+        for n, r in enumerate(records)
+    ]  # fmt: skip
+    abc = easel.Alphabet.amino()
+    block = easel.TextSequenceBlock(
+        [easel.TextSequence(name=name.encode(), sequence=seq) for name, seq in edited]
+    ).digitize(abc)
+    options = {"bias_filter": False, "F1": 1.0, "F2": 1.0, "F3": 1.0, "E": 1e9, "domE": 1e9}
+    ref = {h.name: h for h in hmmsearch(hmm, block, **options)}
+    ours = {h.name: h for h in search(model, edited, **options)}
+    assert set(ours) == set(ref)
+    for name, hit in ref.items():
+        assert ours[name].pre_score == pytest.approx(hit.pre_score, abs=0.01)
+        assert ours[name].score == pytest.approx(hit.score, abs=0.05)
+        assert len(ours[name].domains) == len(hit.domains)
+
+
+def test_multicore_scan_agrees_with_one_core(shared_data):
+    from hmmkit.profile import dp
+    from hmmkit.profile.profile_config import configure, digitize, read_fasta
+
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    codes = [digitize(r.residues, model.alphabet) for r in read_fasta(shared_data / PROTEOME)]
+    lengths = np.array([len(c) for c in codes])
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    profile = configure(model)
+    one = dp.forward_scores(profile, np.concatenate(codes), offsets, lengths, n_jobs=1)
+    two = dp.forward_scores(profile, np.concatenate(codes), offsets, lengths, n_jobs=2)
+    np.testing.assert_allclose(one, two, atol=1e-4)
