@@ -29,6 +29,8 @@ class MFCCConfig:
     is the regression half-width N of each derivative.
     `normalise` is cepstral mean normalisation per "utterance", per "speaker" or "none";
     `variance` also scales every dimension to unit variance over the same group (CMVN).
+    `warp` is a vocal-tract-length warping factor: the mel filterbank is laid over the
+    frequency axis scaled by `warp` (1.0: no warping; see `mfcc`).
     `window` is the analysis window, "hamming" (as HTK) or "rectangular".
     `energy_normalise` subtracts the utterance's maximum log-energy from c0 (HTK ENORMALISE).
     """
@@ -43,6 +45,7 @@ class MFCCConfig:
     highfreq: float | None = None
     preemph: float = 0.97
     ceplifter: int = 22
+    warp: float = 1.0
     window: str = "hamming"
     append_energy: bool = True
     energy_normalise: bool = False
@@ -64,6 +67,8 @@ class MFCCConfig:
             raise ValueError(f"need 1 <= numcep <= nfilt, got {self.numcep}, {self.nfilt}")
         if not 0 < self.winstep <= self.winlen:
             raise ValueError(f"need 0 < winstep <= winlen, got {self.winstep}, {self.winlen}")
+        if not 0.5 <= self.warp <= 2.0:
+            raise ValueError(f"warp must be in [0.5, 2], got {self.warp!r}")
         if self.samplerate is not None and self.samplerate <= 0:
             raise ValueError(f"samplerate must be positive, got {self.samplerate!r}")
 
@@ -75,8 +80,8 @@ class MFCCConfig:
     def static_key(self) -> dict:
         """The settings that determine the cached static cepstra (not deltas or normalisation)."""
         keys = (
-            "samplerate winlen winstep numcep nfilt nfft lowfreq highfreq preemph ceplifter window "
-            "append_energy"
+            "samplerate winlen winstep numcep nfilt nfft lowfreq highfreq preemph ceplifter warp "
+            "window append_energy"
         ).split()
         values = asdict(self)
         return {k: values[k] for k in keys}
@@ -119,7 +124,13 @@ def resample(signal: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
 
 
 def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.ndarray:
-    """Static MFCCs `(T, numcep)`; c0 is the frame log-energy when `append_energy`."""
+    """Static MFCCs `(T, numcep)`; c0 is the frame log-energy when `append_energy`.
+
+    With `config.warp = a` the filterbank is computed as if the sample rate were `a * rate`
+    (frames keep their length in samples), so the filter centred at nominal frequency f
+    lies at f / a: a linear vocal-tract-length warp of the whole band (a > 1 compresses
+    the filters towards low frequencies, as for a speaker with a longer vocal tract).
+    """
     config = config or MFCCConfig()
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 1:
@@ -130,16 +141,17 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
             f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"
         )
     nfft = config.nfft or 1 << max(frame_len - 1, 1).bit_length()
+    a = config.warp
     feats = psf.mfcc(
         signal,
-        samplerate=rate,
-        winlen=config.winlen,
-        winstep=config.winstep,
+        samplerate=rate * a,
+        winlen=frame_len / (rate * a),
+        winstep=round(config.winstep * rate) / (rate * a),
         numcep=config.numcep,
         nfilt=config.nfilt,
         nfft=nfft,
-        lowfreq=config.lowfreq,
-        highfreq=config.highfreq,
+        lowfreq=config.lowfreq * a,
+        highfreq=None if config.highfreq is None else config.highfreq * a,
         preemph=config.preemph,
         ceplifter=config.ceplifter,
         appendEnergy=config.append_energy,

@@ -72,6 +72,22 @@ def test_mfcc_settings_reach_the_front_end(fsdd_file):
     assert not np.allclose(no_energy[:, 0], base[:, 0])
 
 
+@pytest.mark.parametrize("warp", [0.88, 1.0, 1.12])
+def test_warp_moves_a_tone_to_the_filter_at_warp_times_its_frequency(warp):
+    from scipy.fft import idct
+
+    rate, tone = 8000, 1000.0
+    config = F.MFCCConfig(numcep=26, nfilt=26, ceplifter=0, append_energy=False, warp=warp)
+    cepstra = F.mfcc(sine(rate, 0.5, tone), rate, config)
+    log_fbank = idct(cepstra, type=2, norm="ortho", axis=1).mean(axis=0)
+    # Nominal filter centres span 0..warp * rate / 2 on the mel scale.
+    mel = np.linspace(0, 2595 * np.log10(1 + warp * rate / 2 / 700), 28)
+    centres = 700 * (10 ** (mel / 2595) - 1)[1:-1]
+    i = int(np.argmax(log_fbank))
+    spacing = (centres[i + 1] - centres[i - 1]) / 2
+    assert abs(centres[i] - warp * tone) <= 0.6 * spacing
+
+
 def test_deltas_of_a_ramp_are_its_slope():
     ramp = np.outer(np.arange(30.0), [1.0, -2.0])
     out = F.add_deltas(ramp, order=2, window=2)
@@ -134,6 +150,8 @@ def test_bad_settings_and_short_signals_are_rejected():
         F.MFCCConfig(normalise="global")
     with pytest.raises(ValueError, match="deltas"):
         F.MFCCConfig(deltas=3)
+    with pytest.raises(ValueError, match="warp"):
+        F.MFCCConfig(warp=3.0)
     with pytest.raises(ValueError, match="window"):
         F.MFCCConfig(window="hann")
     with pytest.raises(ValueError, match="shorter than one"):
