@@ -1,25 +1,32 @@
 """Protein families: build profile HMMs, search a proteome, cross-validate, next to HMMER.
 
-python recipes/protein_families.py [ALIGNMENT ...] [--database FASTA] [--out DIR]
+python recipes/protein_families.py [FAMILY ...] [--database FASTA] [--out DIR] [--refine]
 
-For each family alignment (Stockholm or aligned FASTA) the recipe
+For each family (a Stockholm or aligned FASTA alignment) the recipe
 
-1. builds a profile HMM as hmmbuild does and calibrates its E-values;
+1. builds a profile HMM as hmmbuild does and calibrates its E-values; with --refine also
+   refines that model by Baum-Welch on the family's sequences (hmmbuild's weights);
 2. searches the sequence database and keeps the hits at E <= --evalue (0.01);
 3. cross-validates: the family's sequences are split into --folds folds; a model built
-   from the other folds scores the held-out members (ungapped) against decoys, the
-   database plus --shuffles shuffled copies of every held-out member (same residue
-   composition); it reports the sensitivity at E <= --evalue and the ROC AUC;
+   (and refined) from the other folds scores the held-out members (ungapped) against
+   decoys, the database plus --shuffles shuffled copies of every held-out member (same
+   residue composition); it reports the sensitivity at E <= --evalue and the ROC AUC;
 4. where pyhmmer is installed (and unless --no-hmmer), does the same with HMMER (same
-   alignments, same targets) and puts both side by side: hit overlap, bit-score
-   correlation, sensitivity, AUC and time.
+   alignments, same folds, same targets) and puts both side by side: hit overlap,
+   bit-score correlation, sensitivity, AUC and time.
+
+A family given as unaligned FASTA is first aligned: a profile HMM is trained on its
+sequences by Baum-Welch, from the build of a --seed-alignment or from a uniform model,
+every sequence is aligned to it (FAMILY.aligned.sto), and that alignment goes through the
+steps above for every tool.
 
 Searches run HMMER's default pipeline (its MSV, Viterbi and Forward filters): targets a
-filter stops get no score and rank below every scored target, tied with each other.
+filter stops get no score and rank below every scored target, tied with each other;
+--max switches the filters off in the cross-validation so every target is scored.
 
-Output under --out: results.json, report.md, the models (FAMILY.hmm, FAMILY.hmmer.hmm),
-hit tables in hmmsearch --tblout layout (FAMILY.tbl, FAMILY.hmmer.tbl) and plots
-(FAMILY_scores.png, FAMILY_roc.png).
+Output under --out: results.json, report.md, the models (FAMILY.hmm, FAMILY.hmmer.hmm,
+FAMILY.refined.hmm), hit tables in hmmsearch --tblout layout (FAMILY.tbl, ...) and plots
+(FAMILY_scores.png, FAMILY_roc.png). Inputs are never overwritten.
 
 Defaults: the protein families of ../shared/data/protein (globins4, fn3, Pkinase, LuxC)
 and its 2,100-protein proteome. MADE1 (a DNA family) is not a default: a family must
@@ -42,7 +49,15 @@ from pathlib import Path
 import numpy as np
 
 import hmmkit
-from hmmkit.profile import DigitalMSA, ProfileHMM, build, calibrate, read_alignment, write_hmmer
+from hmmkit.profile import (
+    DigitalMSA,
+    ProfileHMM,
+    align,
+    build,
+    calibrate,
+    read_alignment,
+    write_hmmer,
+)
 from hmmkit.profile.evaluation import (
     hit_agreement,
     kfold_indices,
@@ -54,9 +69,11 @@ from hmmkit.profile.evaluation import (
     subset_alignment,
     ungapped_sequences,
 )
-from hmmkit.profile.msa import guess_alphabet
+from hmmkit.profile.msa import from_text, guess_alphabet
 from hmmkit.profile.profile_config import Sequence, read_fasta
 from hmmkit.profile.search import search
+from hmmkit.profile.train import train
+from hmmkit.profile.weights import position_based_weights
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FAMILIES = (
@@ -84,6 +101,21 @@ def default_data_dir() -> Path:
     return Path(env) if env else REPO.parent / "shared" / "data"
 
 
+def shown_path(path: Path, data_dir: Path) -> str:
+    """A path for reports: relative to the data folder (as ``DATA/...``) when inside it."""
+    try:
+        return "DATA/" + path.resolve().relative_to(data_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def data_dir_label(args) -> str:
+    """How the data folder (DATA in reports) was chosen."""
+    if args.data_dir is not None:
+        return str(args.data_dir)
+    return "$HMMKIT_DATA" if os.environ.get("HMMKIT_DATA") else "../shared/data"
+
+
 def resolve_input(name: str, data_dir: Path, what: str) -> Path:
     """A path as given if it exists, else relative to the data folder."""
     path = Path(name).expanduser()
@@ -97,26 +129,59 @@ def resolve_input(name: str, data_dir: Path, what: str) -> Path:
 
 @dataclass
 class Family:
-    """One family to benchmark: its alignment and where it came from."""
+    """One family to benchmark: its alignment (or, before training, unaligned sequences)."""
 
     key: str
     source: Path
-    msa: DigitalMSA
+    alphabet: str
+    msa: DigitalMSA | None = None
+    sequences: list[Sequence] | None = None  # unaligned input, aligned by Baum-Welch
+    seed: Path | None = None  # seed alignment that starts the training
+    training: dict = field(default_factory=dict)
+
+    @property
+    def nseq(self) -> int:
+        """Number of sequences."""
+        return self.msa.nseq if self.msa is not None else len(self.sequences or [])
 
 
-def load_family(path: Path, taken: set[str]) -> Family:
-    """Read an alignment; the key (output file stem) is its name, made unique."""
-    try:
-        msa = read_alignment(path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RecipeError(f"cannot read family alignment {path}: {reason}") from exc
-    key = "".join(c if c.isalnum() or c in "._-" else "_" for c in (msa.name or path.stem))
+def _unique_key(name: str, taken: set[str]) -> str:
+    key = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
     base, n = key, 2
     while key in taken:
         key, n = f"{base}_{n}", n + 1
     taken.add(key)
-    return Family(key, path, msa)
+    return key
+
+
+def is_unaligned_fasta(path: Path) -> bool:
+    """FASTA whose sequences differ in length and hold no gap characters."""
+    try:
+        with open(path) as handle:
+            head = handle.read(1 << 16).lstrip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not head.startswith(">"):
+        return False
+    records = read_fasta(path)
+    if any(c in r.residues for r in records for c in "-."):
+        return False
+    return len({len(r.residues) for r in records}) > 1
+
+
+def load_family(path: Path, taken: set[str]) -> Family:
+    """Read an alignment, or unaligned FASTA sequences; the key (output file stem) is the
+    family's name, made unique."""
+    try:
+        if is_unaligned_fasta(path):
+            records = read_fasta(path)
+            alphabet = guess_alphabet([r.residues for r in records]).name
+            return Family(_unique_key(path.stem, taken), path, alphabet, sequences=records)
+        msa = read_alignment(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RecipeError(f"cannot read family {path}: {reason}") from exc
+    return Family(_unique_key(msa.name or path.stem, taken), path, msa.alphabet.name, msa=msa)
 
 
 def load_database(path: Path) -> tuple[list[Sequence], str]:
@@ -190,6 +255,55 @@ class HmmkitTool:
     def model_summary(self, model: ProfileHMM) -> dict:
         """Length and effective sequence number of a model."""
         return {"M": model.M, "effn": model.effn}
+
+
+def refine(
+    model: ProfileHMM, msa: DigitalMSA, *, mode: str, n_iter: int, cpu: int
+) -> tuple[ProfileHMM, dict]:
+    """Baum-Welch refinement of `model` on the alignment's sequences, ungapped.
+
+    Each sequence counts with its hmmbuild weight (position-based, scaled to the model's
+    effective sequence number), so data and priors keep the balance hmmbuild gave them.
+    """
+    weights = position_based_weights(msa)
+    if model.effn:
+        weights = weights * (model.effn / weights.sum())
+    pairs = ungapped_sequences(msa)
+    keep = [i for i, (_, residues) in enumerate(pairs) if residues]
+    refined, monitor = train(
+        model, [pairs[i] for i in keep], weights=weights[keep], mode=mode, n_iter=n_iter,
+        n_jobs=cpu,
+    )  # fmt: skip
+    refined.name = model.name
+    return refined, {
+        "mode": mode,
+        "iterations": monitor.iter,
+        "converged": bool(monitor.converged),
+        "objective_first": monitor.history[0],
+        "objective_last": monitor.history[-1],
+        "log_likelihood_first": monitor.log_likelihoods[0],
+        "log_likelihood_last": monitor.log_likelihoods[-1],
+    }
+
+
+class RefinedHmmkitTool(HmmkitTool):
+    """hmmkit's build, refined by Baum-Welch on the alignment's own sequences."""
+
+    label = "hmmkit+BW"
+    suffix = ".refined"
+
+    def __init__(self, cpu: int, mode: str, n_iter: int):
+        super().__init__(cpu)
+        self.mode = mode
+        self.n_iter = n_iter
+        self.last_training: dict = {}
+
+    def build(self, msa: DigitalMSA) -> ProfileHMM:
+        """A refined, calibrated model of `msa`; the training record in `last_training`."""
+        model, self.last_training = refine(
+            build(msa), msa, mode=self.mode, n_iter=self.n_iter, cpu=self.cpu
+        )
+        return calibrate(model)
 
 
 class HmmerTool:
@@ -271,6 +385,7 @@ def hmmer_tool(cpu: int, alphabet: str) -> tuple[HmmerTool | None, str | None]:
 class FoldScores:
     """One tool's scores of one fold's targets (bits; -inf where the pipeline gave none)."""
 
+    member_names: list[str]
     member: np.ndarray
     member_evalue: np.ndarray
     proteome: np.ndarray
@@ -364,9 +479,9 @@ def cross_validate(
     result: dict[str, list[FoldScores]] = {tool.label: [] for tool in tools}
     proteome_names = [r.name for r in database]
     for held in parts:
-        train = np.setdiff1d(np.arange(family.msa.nseq), held)
+        training_rows = np.setdiff1d(np.arange(family.msa.nseq), held)
         extra, members, shuffled = fold_targets(family, held, cv.shuffles, rng)
-        training = subset_alignment(family.msa, train)
+        training = subset_alignment(family.msa, training_rows)
         E_report = 10.0 * (len(database) + len(extra))  # report every scored target
         for tool in tools:
             start = time.perf_counter()
@@ -379,6 +494,7 @@ def cross_validate(
             sbits, seval = _scores_of(scored, shuffled)
             result[tool.label].append(
                 FoldScores(
+                    member_names=[m.split("|", 1)[1] for m in members],
                     member=mbits,
                     member_evalue=meval,
                     proteome=pbits,
@@ -415,6 +531,12 @@ def summarize_cv(folds: list[FoldScores], evalue: float) -> dict:
         "false_positives_shuffled": fp_shuffled,
         "seconds": float(sum(f.seconds for f in folds)),
         "member_evalues": [float(e) for e in members],
+        "members_missed": {
+            name: float(e)
+            for f in folds
+            for name, e in zip(f.member_names, f.member_evalue, strict=True)
+            if not e <= evalue
+        },
     }
 
 
@@ -534,6 +656,7 @@ def write_report(path: Path, results: dict) -> None:
     lines = [
         "# Protein families: hmmkit side by side with HMMER",
         "",
+        f"Data folder (DATA): `{s['data_dir']}`. "
         f"Database: `{s['database']}` ({s['database_sequences']} sequences, {s['alphabet']}). "
         f"{s['folds']}-fold cross-validation (seed {s['seed']}), {s['shuffles']} shuffled "
         f"copies of every held-out member as extra decoys; hits counted at E ≤ {s['evalue']}. "
@@ -551,7 +674,7 @@ def write_report(path: Path, results: dict) -> None:
     for fam in results["families"]:
         for label, run in fam["tools"].items():
             cv = run.get("cv") or {}
-            same = fam.get("comparison", {}).get("hits_identical") if label != "HMMER" else None
+            same = fam.get("comparison", {}).get("hits_identical") if label == "hmmkit" else None
             lines.append(
                 f"| {fam['name']} | {label} | {run['M']} | {len(run['hits'])} | "
                 f"{'' if same is None else ('yes' if same else 'NO')} | "
@@ -560,6 +683,18 @@ def write_report(path: Path, results: dict) -> None:
                 f"{cv.get('false_positives_proteome', '–')}/{cv.get('false_positives_shuffled', '–')} | "  # noqa: E501
                 f"{run['build_seconds'] + run['search_seconds']:.2f} | {_fmt(cv.get('seconds'), '.1f')} |"  # noqa: E501
             )
+    totals: dict[str, float] = {}
+    for fam in results["families"]:
+        for label, run in fam["tools"].items():
+            cv_seconds = (run.get("cv") or {}).get("seconds", 0.0)
+            spent = run["build_seconds"] + run["search_seconds"] + cv_seconds
+            totals[label] = totals.get(label, 0.0) + spent
+    lines += [
+        "",
+        "Time in each tool's build, search and cross-validation, all families: "
+        + ", ".join(f"{label} {sec:.1f} s" for label, sec in totals.items())
+        + ".",
+    ]
     if results.get("targets"):
         t = results["targets"]
         lines += ["", "## Targets", ""]
@@ -575,6 +710,26 @@ def write_report(path: Path, results: dict) -> None:
         ]
         if fam.get("note"):
             lines += ["", fam["note"]]
+        tr = fam.get("alignment_training")
+        if tr:
+            lines += [
+                "",
+                "Unaligned sequences: aligned to a profile HMM trained by Baum-Welch "
+                f"({tr['mode']}) from {tr['start']}: M={tr['M']}, {tr['iterations']} iterations "
+                f"(converged: {tr['converged']}), objective {tr['objective_first']:.1f} → "
+                f"{tr['objective_last']:.1f} nats, {tr['seconds']:.1f} s; alignment in "
+                f"`{tr['alignment_file']}`. Every tool then builds from that alignment; its "
+                "training saw all the sequences, held-out ones included.",
+            ]
+        refined = fam["tools"].get("hmmkit+BW", {}).get("training")
+        if refined:
+            lines += [
+                "",
+                f"Baum-Welch refinement of the hmmkit build ({refined['mode']}): "
+                f"{refined['iterations']} iterations (converged: {refined['converged']}), "
+                f"objective {refined['objective_first']:.1f} → {refined['objective_last']:.1f} "
+                "nats.",
+            ]
         n_db = len(fam["tools"]["hmmkit"]["hits"])
         if n_db and fam["tools"]["hmmkit"].get("cv"):
             lines += [
@@ -596,13 +751,28 @@ def write_report(path: Path, results: dict) -> None:
                 f"correlation {_fmt(cmp['cv_bits_correlation'], '.5f')}, largest difference "
                 f"{_fmt(cmp['cv_bits_max_difference'], '.2f')} bits; folds with identical hit "
                 f"sets at E ≤ {s['evalue']}: {cmp['cv_folds_with_identical_hits']}/"
-                f"{fam['tools']['hmmkit']['cv']['folds']}.",
+                f"{fam['tools']['hmmkit'].get('cv', {}).get('folds', 0)}.",
             ]
             if "sensitivity_difference_points" in cmp:
                 lines.append(
-                    f"- Sensitivity difference {cmp['sensitivity_difference_points']:+.2f} points, "
-                    f"AUC difference {cmp['auc_difference']:+.4f}."
+                    f"- hmmkit − HMMER: sensitivity {cmp['sensitivity_difference_points']:+.2f} "
+                    f"points, AUC {cmp['auc_difference']:+.4f}."
                 )
+            ref = fam.get("comparison_refined") or {}
+            if "sensitivity_difference_points" in ref:
+                lines.append(
+                    f"- hmmkit+BW − HMMER: sensitivity {ref['sensitivity_difference_points']:+.2f} "
+                    f"points, AUC {ref['auc_difference']:+.4f}; database hits at E ≤ "
+                    f"{s['evalue']} identical: {'yes' if ref['hits_identical'] else 'no'}."
+                )
+        for label, run in fam["tools"].items():
+            missed = (run.get("cv") or {}).get("members_missed")
+            if missed:
+                shown = ", ".join(
+                    f"{n} (E={e:.2g})" if e is not None else f"{n} (not scored)"
+                    for n, e in missed.items()
+                )
+                lines.append(f"- Held-out members {label} missed at E ≤ {s['evalue']}: {shown}.")
         hits = {}
         for label, run in fam["tools"].items():
             for h in run["hits"]:
@@ -630,6 +800,51 @@ def write_report(path: Path, results: dict) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def align_by_training(family: Family, args) -> None:
+    """Align an unaligned family: train a profile HMM on its sequences by Baum-Welch (from
+    the build of its seed alignment, or from a uniform model), align every sequence to it
+    and keep that alignment (written as FAMILY.aligned.sto)."""
+    records = family.sequences
+    if family.seed is not None:
+        try:
+            seed = read_alignment(family.seed, family.alphabet)
+        except (OSError, ValueError) as exc:
+            raise RecipeError(f"cannot read seed alignment {family.seed}: {exc}") from exc
+        start: ProfileHMM | int = build(seed, name=family.key)
+        origin = (
+            f"the build of seed alignment {shown_path(family.seed, args.data_root)} (M={start.M})"
+        )
+    else:
+        start = args.model_length or round(float(np.median([len(r) for r in records])))
+        origin = f"a uniform model of length {start}"
+    began = time.perf_counter()
+    try:
+        model, monitor = train(
+            start, records, alphabet=family.alphabet, mode=args.bw_mode, n_iter=args.bw_iter,
+            n_jobs=args.cpu, name=family.key,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise RecipeError(f"cannot train on {family.source}: {exc}") from exc
+    alignment = align(model, records)
+    alignment.name = family.key
+    alignment.write(args.out / f"{family.key}.aligned.sto")
+    family.msa = from_text(
+        alignment.names, alignment.rows, family.alphabet, name=family.key,
+        reference=alignment.reference,
+    )  # fmt: skip
+    family.training = {
+        "start": origin,
+        "mode": args.bw_mode,
+        "M": model.M,
+        "iterations": monitor.iter,
+        "converged": bool(monitor.converged),
+        "objective_first": monitor.history[0],
+        "objective_last": monitor.history[-1],
+        "seconds": time.perf_counter() - began,
+        "alignment_file": f"{family.key}.aligned.sto",
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -640,9 +855,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "families",
         nargs="*",
-        metavar="ALIGNMENT",
-        help="family alignments (Stockholm or aligned FASTA); relative paths are also looked "
-        "up under the data folder (default: the four protein families of ../shared/data)",
+        metavar="FAMILY",
+        help="family alignments (Stockholm or aligned FASTA) or unaligned FASTA families; "
+        "relative paths are also looked up under the data folder (default: the four protein "
+        "families of ../shared/data)",
     )
     parser.add_argument(
         "--database",
@@ -687,6 +903,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="cross-validation searches with "
         "every filter off (hmmsearch --max): every target scored; much slower",
     )
+    parser.add_argument(
+        "--refine",
+        action="store_true",
+        help="also refine every hmmkit model by Baum-Welch on its family's sequences (weighted "
+        "as hmmbuild weights them) and evaluate the refined models the same way",
+    )
+    parser.add_argument(
+        "--seed-alignment",
+        action="append",
+        default=[],
+        metavar="ALIGNMENT",
+        help="seed alignment that starts the Baum-Welch training of an unaligned FASTA family "
+        "(repeatable: the i-th seeds the i-th unaligned family; default: a uniform model)",
+    )
+    parser.add_argument(
+        "--model-length",
+        type=int,
+        default=None,
+        help="length of the uniform starting model of unaligned families without a seed "
+        "(default: the median sequence length)",
+    )
+    parser.add_argument(
+        "--bw-mode",
+        choices=("glocal", "local"),
+        default="glocal",
+        help="path model of Baum-Welch training (default glocal)",
+    )
+    parser.add_argument(
+        "--bw-iter", type=int, default=100, help="most Baum-Welch iterations (default 100)"
+    )
     parser.add_argument("--no-hmmer", action="store_true", help="skip the HMMER side")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
@@ -698,49 +944,65 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--evalue must be > 0, got {args.evalue}")
     if args.cpu < 1:
         parser.error(f"--cpu must be >= 1, got {args.cpu}")
+    if args.bw_iter < 1:
+        parser.error(f"--bw-iter must be >= 1, got {args.bw_iter}")
+    if args.model_length is not None and args.model_length < 1:
+        parser.error(f"--model-length must be >= 1, got {args.model_length}")
     return args
 
 
 def prepare_inputs(args) -> tuple[list[Family], list[Sequence], Path, str]:
     """Resolve and read families and database; refuse unusable combinations."""
     data_dir = args.data_dir if args.data_dir is not None else default_data_dir()
+    args.data_root = data_dir
     if (not args.families or args.database is None) and not data_dir.is_dir():
         raise RecipeError(
             f"data folder {data_dir} is missing; set HMMKIT_DATA or --data-dir, "
             "or give the families and --database explicitly"
         )
     names = args.families or list(DEFAULT_FAMILIES)
-    paths = [resolve_input(n, data_dir, "family alignment") for n in names]
+    paths = [resolve_input(n, data_dir, "family") for n in names]
     db_path = resolve_input(args.database or DEFAULT_DATABASE, data_dir, "database")
+    seeds = [resolve_input(n, data_dir, "seed alignment") for n in args.seed_alignment]
     taken: set[str] = set()
     families = [load_family(p, taken) for p in paths]
     database, db_alphabet = load_database(db_path)
     for fam in families:
-        if fam.msa.alphabet.name != db_alphabet:
+        if fam.alphabet != db_alphabet:
             raise RecipeError(
-                f"family {fam.key} ({fam.source}) is {fam.msa.alphabet.name} but the database "
-                f"{db_path} is {db_alphabet}; give a {fam.msa.alphabet.name} database or leave "
+                f"family {fam.key} ({fam.source}) is {fam.alphabet} but the database "
+                f"{db_path} is {db_alphabet}; give a {fam.alphabet} database or leave "
                 "the family out"
             )
-    check_outputs(args.out, families, paths + [db_path])
+    unaligned = [f for f in families if f.msa is None]
+    if len(seeds) > len(unaligned):
+        raise RecipeError(
+            f"{len(seeds)} --seed-alignment given but only {len(unaligned)} unaligned FASTA "
+            "famil(ies) to seed"
+        )
+    for fam, seed in zip(unaligned, seeds, strict=False):
+        fam.seed = seed
+    check_outputs(args.out, families, paths + seeds + [db_path], args.refine)
     return families, database, db_path, db_alphabet
 
 
-def output_names(key: str) -> list[str]:
+def output_names(family: Family, refine: bool) -> list[str]:
     """Files the recipe writes for one family."""
-    return [f"{key}{s}.{ext}" for s in ("", ".hmmer") for ext in ("hmm", "tbl")] + [
-        f"{key}_scores.png",
-        f"{key}_roc.png",
-    ]
+    suffixes = ("", ".hmmer", ".refined") if refine else ("", ".hmmer")
+    names = [f"{family.key}{s}.{ext}" for s in suffixes for ext in ("hmm", "tbl")]
+    names += [f"{family.key}_scores.png", f"{family.key}_roc.png"]
+    if family.msa is None:
+        names.append(f"{family.key}.aligned.sto")
+    return names
 
 
-def check_outputs(out: Path, families: list[Family], inputs: list[Path]) -> None:
+def check_outputs(out: Path, families: list[Family], inputs: list[Path], refine: bool) -> None:
     """Refuse an --out that is a file or would overwrite an input."""
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--out {out} exists and is not a folder")
     planned = {out / "results.json", out / "report.md"}
     for fam in families:
-        planned.update(out / n for n in output_names(fam.key))
+        planned.update(out / n for n in output_names(fam, refine))
     resolved = {p.resolve() for p in planned}
     for path in inputs:
         if path.resolve() in resolved:
@@ -755,6 +1017,8 @@ def run(args) -> dict:
     families, database, db_path, alphabet = prepare_inputs(args)
     args.out.mkdir(parents=True, exist_ok=True)
     tools: list = [HmmkitTool(args.cpu)]
+    if args.refine:
+        tools.append(RefinedHmmkitTool(args.cpu, args.bw_mode, args.bw_iter))
     hmmer_note = "skipped (--no-hmmer)"
     if not args.no_hmmer:
         hmmer, reason = hmmer_tool(args.cpu, alphabet)
@@ -766,23 +1030,34 @@ def run(args) -> dict:
     prepared = {tool.label: tool.prepare(database) for tool in tools}
 
     cv = CVSettings(args.folds, args.shuffles, args.seed, args.evalue, args.max)
-    n_steps = sum(1 + min(args.folds, f.msa.nseq) for f in families)
+    n_steps = sum(
+        (2 if f.msa is None else 1) + min(args.folds, f.nseq) * (f.nseq >= 2) for f in families
+    )
     progress = tqdm(total=n_steps, unit="step", disable=args.no_progress, file=sys.stderr)
     results_families = []
     for fam in families:
+        if fam.msa is None:
+            progress.set_description(f"{fam.key}: Baum-Welch alignment")
+            align_by_training(fam, args)
+            progress.update(1)
         progress.set_description(f"{fam.key}: build and search")
         entry: dict = {
             "name": fam.key,
-            "source": str(fam.source),
-            "alphabet": fam.msa.alphabet.name,
+            "source": shown_path(fam.source, args.data_root),
+            "alphabet": fam.alphabet,
             "nseq": fam.msa.nseq,
             "alen": fam.msa.alen,
             "tools": {},
         }
-        runs = {
-            t.label: search_database(t, fam, prepared[t.label], args.out, args.evalue)
-            for t in tools
-        }
+        if fam.training:
+            entry["alignment_training"] = fam.training
+        runs = {}
+        for tool in tools:
+            runs[tool.label] = search_database(
+                tool, fam, prepared[tool.label], args.out, args.evalue
+            )
+            if isinstance(tool, RefinedHmmkitTool):
+                runs[tool.label].summary["training"] = tool.last_training
         progress.update(1)
         if fam.msa.nseq >= 2:
             progress.set_description(f"{fam.key}: cross-validation")
@@ -801,13 +1076,16 @@ def run(args) -> dict:
         entry["tools"] = {label: r.summary for label, r in runs.items()}
         if "HMMER" in runs:
             entry["comparison"] = compare(runs["hmmkit"], runs["HMMER"], args.evalue)
+            if "hmmkit+BW" in runs:
+                entry["comparison_refined"] = compare(runs["hmmkit+BW"], runs["HMMER"], args.evalue)
         results_families.append(entry)
     progress.close()
 
     results = {
         "settings": {
-            "families": [str(f.source) for f in families],
-            "database": str(db_path),
+            "data_dir": data_dir_label(args),
+            "families": [shown_path(f.source, args.data_root) for f in families],
+            "database": shown_path(db_path, args.data_root),
             "database_sequences": len(database),
             "alphabet": alphabet,
             "folds": args.folds,
@@ -815,6 +1093,9 @@ def run(args) -> dict:
             "seed": args.seed,
             "evalue": args.evalue,
             "cv_filters": "off (--max)" if args.max else "HMMER's defaults",
+            "refine": {"mode": args.bw_mode, "max_iterations": args.bw_iter}
+            if args.refine
+            else None,
             "cpu": args.cpu,
             "hmmer": hmmer_note,
             "hmmkit": hmmkit.__version__,
@@ -824,7 +1105,9 @@ def run(args) -> dict:
         "targets": targets(results_families),
         "total_seconds": time.perf_counter() - t_start,
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2, default=_json) + "\n")
+    results = _finite(results)
+    text = json.dumps(results, indent=2, default=_json, allow_nan=False)
+    (args.out / "results.json").write_text(text + "\n")
     write_report(args.out / "report.md", results)
     return results
 
@@ -842,6 +1125,17 @@ def targets(families: list[dict]) -> dict[str, bool]:
         )
         out["CV ROC AUC within 0.01 of HMMER's"] = all(c["auc_within_0.01"] for c in cv)
     return out
+
+
+def _finite(value):
+    """The results with every infinite or NaN float (a target never scored) as None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _json(value):

@@ -51,10 +51,10 @@ def small_database(shared_data, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reduced_run(shared_data, small_database, tmp_path_factory):
-    """globins4 (leave-one-out) and LuxC, 2 folds, against the 300-sequence database."""
+    """globins4 and fn3, 2 folds, against the 302-sequence database."""
     out = tmp_path_factory.mktemp("recipe") / "out"
     argv = [
-        "protein/tutorial/globins4.sto", "protein/pyhmmer/LuxC.sto",
+        "protein/tutorial/globins4.sto", "protein/tutorial/fn3.sto",
         "--database", str(small_database), "--data-dir", str(shared_data), "--out", str(out),
         "--folds", "2", "--shuffles", "2", "--seed", "3", "--cpu", "1", "--no-progress",
     ]  # fmt: skip
@@ -67,27 +67,36 @@ def test_reduced_run_writes_every_output(reduced_run):
     assert code == 0
     for name in ("results.json", "report.md"):
         assert (out / name).stat().st_size > 0
-    for key in ("globins4", "LuxC"):
+    for key in ("globins4", "fn3"):
         for suffix in (".hmm", ".hmmer.hmm", ".tbl", ".hmmer.tbl", "_scores.png", "_roc.png"):
             assert (out / f"{key}{suffix}").stat().st_size > 0, key + suffix
         assert (out / f"{key}_roc.png").read_bytes()[:4] == b"\x89PNG"
     report = (out / "report.md").read_text()
-    assert "| globins4 | hmmkit | 149 |" in report and "![LuxC_roc.png](LuxC_roc.png)" in report
+    assert "| globins4 | hmmkit | 149 |" in report and "![fn3_roc.png](fn3_roc.png)" in report
 
 
 def test_reduced_run_models_and_tables(reduced_run, shared_data):
-    """The written model is the family's build; tables parse as hmmsearch --tblout."""
+    """The written model is the family's calibrated build; the tables are --tblout tables
+    naming the same targets for both tools."""
+    from hmmkit.profile import build, calibrate
+
     _, out, results = reduced_run
-    model = read_hmmer(out / "globins4.hmm")
-    assert model.M == 149 and set(model.stats) == {"MSV", "VITERBI", "FORWARD"}
+    written = read_hmmer(out / "fn3.hmm")
+    expected = calibrate(build(shared_data / "protein/tutorial/fn3.sto"))
+    assert written.M == expected.M == 85
+    for key, (a, b) in expected.stats.items():
+        assert written.stats[key] == pytest.approx((a, b), abs=1e-3)
+    np.testing.assert_allclose(written.match_emissions, expected.match_emissions, atol=1e-5)
+    for key in ("globins4", "fn3"):
+        ours_text = (out / f"{key}.tbl").read_text().splitlines()
+        theirs_text = (out / f"{key}.hmmer.tbl").read_text().splitlines()
+        assert ours_text[:3] == theirs_text[:3]  # the column titles
+        ours, theirs = parse_tblout(out / f"{key}.tbl"), parse_tblout(out / f"{key}.hmmer.tbl")
+        assert set(ours) == set(theirs)
+        for name, row in ours.items():
+            assert float(row[5]) == pytest.approx(float(theirs[name][5]), abs=0.5)
     fam = {f["name"]: f for f in results["families"]}
-    luxc = fam["LuxC"]
-    ours = parse_tblout(out / "LuxC.tbl")
-    theirs = parse_tblout(out / "LuxC.hmmer.tbl")
-    assert set(ours) == set(theirs)
-    assert {h["name"] for h in luxc["tools"]["hmmkit"]["hits"]} <= set(ours)
-    for name, row in ours.items():
-        assert float(row[5]) == pytest.approx(float(theirs[name][5]), abs=0.5)
+    assert fam["fn3"]["tools"]["hmmkit"]["tblout"] == "fn3.tbl"
 
 
 def test_reduced_run_cross_validation_figures(reduced_run):
@@ -102,8 +111,9 @@ def test_reduced_run_cross_validation_figures(reduced_run):
             cv = f["tools"][tool]["cv"]
             assert 0.0 <= cv["sensitivity"] <= 1.0 and 0.0 <= cv["auc"] <= 1.0
             assert cv["members"] == f["nseq"]
-            found = sum(e <= 0.01 for e in cv["member_evalues"])
+            found = sum(e is not None and e <= 0.01 for e in cv["member_evalues"])
             assert found == cv["members_found"]
+            assert len(cv["members_missed"]) == cv["members"] - found
         cmp = f["comparison"]
         assert abs(cmp["sensitivity_difference_points"]) <= 2.0
         assert abs(cmp["auc_difference"]) <= 0.01
@@ -152,6 +162,69 @@ def test_cross_validation_never_trains_on_held_out_members(shared_data):
     assert all(np.all(np.isinf(f.member_evalue)) for f in folds["recorder"])
 
 
+@pytest.fixture(scope="module")
+def unaligned_run(shared_data, small_database, tmp_path_factory):
+    """Eight unaligned globins, seeded by globins4, refined by Baum-Welch, 2 folds."""
+    records = recipe.read_fasta(shared_data / "protein/tutorial/globins45.fa")[:8]
+    root = tmp_path_factory.mktemp("unaligned")
+    family = root / "globins8.fa"
+    family.write_text("".join(f">{r.name}\n{r.residues}\n" for r in records))
+    before = family.read_text()
+    out = root / "out"
+    argv = [
+        str(family), "--seed-alignment", "protein/tutorial/globins4.sto", "--refine",
+        "--database", str(small_database), "--data-dir", str(shared_data), "--out", str(out),
+        "--folds", "2", "--shuffles", "1", "--cpu", "1", "--no-progress",
+    ]  # fmt: skip
+    code = recipe.main(argv)
+    assert family.read_text() == before
+    return code, out, json.loads((out / "results.json").read_text()), records
+
+
+def test_unaligned_family_is_aligned_by_training_and_refined(unaligned_run):
+    from hmmkit.profile import read_alignment
+
+    code, out, results, records = unaligned_run
+    assert code == 0
+    (fam,) = results["families"]
+    training = fam["alignment_training"]
+    assert "seed alignment DATA/protein/tutorial/globins4.sto" in training["start"]
+    assert training["objective_last"] >= training["objective_first"]
+    aligned = read_alignment(out / "globins8.aligned.sto")
+    assert aligned.names == [r.name for r in records]
+    ungapped = [row.replace("-", "").replace(".", "") for row in aligned.text()]
+    assert ungapped == [r.residues.upper() for r in records]
+    refined = fam["tools"]["hmmkit+BW"]
+    assert refined["training"]["objective_last"] >= refined["training"]["objective_first"]
+    assert refined["cv"]["members"] == 8
+    for suffix in (".refined.hmm", ".refined.tbl", ".hmm", ".hmmer.hmm"):
+        assert (out / f"globins8{suffix}").stat().st_size > 0
+    assert read_hmmer(out / "globins8.refined.hmm").M == refined["M"]
+    assert "comparison_refined" in fam
+    assert "Baum-Welch" in (out / "report.md").read_text()
+
+
+def test_refinement_never_lowers_the_objective(shared_data):
+    """The recipe's refinement: hmmbuild-weighted Baum-Welch from the build."""
+    from hmmkit.profile import build, read_alignment
+
+    msa = read_alignment(shared_data / "protein/tutorial/globins4.sto")
+    start = build(msa)
+    model, record = recipe.refine(start, msa, mode="glocal", n_iter=5, cpu=1)
+    assert record["objective_last"] >= record["objective_first"]
+    assert model.M == start.M and model.name == start.name
+    model.validate()
+
+
+def test_seed_alignment_without_unaligned_family_is_refused(shared_data, tmp_path, capsys):
+    argv = [
+        "protein/tutorial/globins4.sto", "--seed-alignment", "protein/tutorial/globins4.sto",
+        "--data-dir", str(shared_data), "--out", str(tmp_path),
+    ]  # fmt: skip
+    code, err = _run_cli(argv, capsys)
+    assert code == 2 and len(err) == 1 and "--seed-alignment" in err[0]
+
+
 def _run_cli(argv, capsys):
     code = recipe.main(argv)
     err = capsys.readouterr().err.strip().splitlines()
@@ -162,7 +235,7 @@ def test_missing_family_is_a_one_line_error(shared_data, tmp_path, capsys):
     code, err = _run_cli(
         ["no/such/family.sto", "--data-dir", str(shared_data), "--out", str(tmp_path)], capsys
     )
-    assert code == 2 and len(err) == 1 and "family alignment no/such/family.sto not found" in err[0]
+    assert code == 2 and len(err) == 1 and "family no/such/family.sto not found" in err[0]
 
 
 def test_dna_family_against_protein_database_is_refused(shared_data, tmp_path, capsys):
@@ -183,7 +256,7 @@ def test_unreadable_family_is_a_one_line_error(shared_data, tmp_path, capsys):
     bad = tmp_path / "bad.sto"
     bad.write_text("this is not an alignment\n")
     code, err = _run_cli([str(bad), "--data-dir", str(shared_data), "--out", str(tmp_path)], capsys)
-    assert code == 2 and len(err) == 1 and "cannot read family alignment" in err[0]
+    assert code == 2 and len(err) == 1 and "cannot read family" in err[0]
 
 
 def test_outputs_never_overwrite_inputs(shared_data, tmp_path, capsys):
