@@ -10,10 +10,9 @@ the location parameters by brief simulations on i.i.d. sequences drawn from the 
 * Forward tau: 200 sequences of length 100, full Gumbel fit, then the score where the
   fitted tail mass is 0.04, moved back by ``log(0.04)/lambda``.
 
-MSV scores are computed exactly as HMMER's 8-bit MSV filter computes them, Viterbi scores as
-its Viterbi filter approximates them (N/C/J self-loops scored 0, 3 nats subtracted, in
-floating point rather than 16-bit integers), and random sequences come from Easel's fast
-generator seeded with 42, so the simulation follows HMMER's. The results go in
+MSV and Viterbi scores are computed exactly as HMMER's 8-bit MSV and 16-bit Viterbi filters
+compute them, and random sequences come from Easel's fast generator seeded with 42, so the
+simulation reproduces HMMER's. The results go in
 ``model.stats``, which :func:`~hmmkit.profile.hmmer_format.write_hmmer` writes as STATS
 lines.
 """
@@ -27,7 +26,7 @@ import numpy as np
 
 from . import dp
 from .model import ProfileHMM
-from .profile_config import LOOP, MOVE, XE, Background, configure, mean_match_relative_entropy
+from .profile_config import Background, configure, mean_match_relative_entropy
 
 LOG2 = math.log(2.0)
 
@@ -97,16 +96,16 @@ def _random_scores(profile, bg, state, n, length, kind) -> np.ndarray:
         scores = dp.forward_scores(profile, packed, offsets, lengths)
         return (scores - nullsc) / LOG2
     prof = profile.set_length(length)
-    local = 1.0 if prof.local else 0.0
-    bytes_ = dp.msv_byte_profile(prof.msc, prof.alphabet.size) if kind == "msv" else None
+    if kind == "msv":
+        table = dp.msv_byte_profile(prof.msc, prof.alphabet.size)
+    else:
+        table = dp.viterbi_word_profile(prof.tsc, prof.msc)
     for s in range(n):
         dsq = dp.random_iid(state, freqs, length)
         if kind == "msv":
-            sc = dp.msv_filter_score(dsq, prof.msc, prof.alphabet.size, bytes_)
+            sc = dp.msv_filter_score(dsq, prof.msc, prof.alphabet.size, table)
         else:
-            sc = dp.viterbi_filter_score(
-                dsq, prof.tsc, prof.msc, prof.xsc[XE, LOOP], prof.xsc[XE, MOVE], local
-            )
+            sc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, table)
         out[s] = (sc - nullsc) / LOG2
     return out
 

@@ -25,9 +25,6 @@ from numba import njit
 from . import dp
 from .model import ProfileHMM
 from .profile_config import (
-    LOOP,
-    MOVE,
-    XE,
     Background,
     SearchProfile,
     Sequence,
@@ -687,8 +684,8 @@ def search(
     definition and null2-corrected scoring when it passes HMMER's three gates: MSV P-value
     <= `F1`, Viterbi P-value <= `F2` and Forward P-value <= `F3` (all against the
     bias-filter null when `bias_filter`; ``F1=F2=F3=1`` with ``bias_filter=False`` is
-    hmmsearch's ``--max``). The MSV and Viterbi scores are computed as HMMER's filters
-    approximate them, and only for sequences that pass the Forward gate. E-values use
+    hmmsearch's ``--max``). The MSV and Viterbi scores are computed exactly as HMMER's
+    byte/word filters compute them, and only for sequences that pass the Forward gate. E-values use
     ``Z`` (default: the number of sequences searched) and the model's ``FORWARD``
     statistics (calibrated on the fly if the model has none). Reporting (`E`/`T`,
     `domE`/`domT`) and inclusion (`incE`/`incT`, `incdomE`/`incdomT`) thresholds are
@@ -776,9 +773,7 @@ def _passes_filters(profile, dsq, nullsc, filtersc, stats, F1, F2) -> bool:
             return False
     if logP > math.log(F2) and vmu is not None:
         prof = profile.set_length(L)
-        e_loop, e_move = prof.xsc[XE, LOOP], prof.xsc[XE, MOVE]
-        local = 1.0 if prof.local else 0.0
-        vsc = dp.viterbi_filter_score(dsq, prof.tsc, prof.msc, e_loop, e_move, local)
+        vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc)
         if gumbel_logsurv((vsc - filtersc) / LOG2, vmu, vlam) > math.log(F2):
             return False
     return True
