@@ -252,3 +252,36 @@ def test_msv_filter_matches_hmmer(shared_data, pf02826):
         generic = hp.msv_filter(seq, 2.0)
         if generic is not None and math.isfinite(generic):
             assert dp.msv_score(dsq, profile.msc, 2.0, True) == pytest.approx(generic, abs=1e-3)
+
+
+def test_optimal_accuracy_and_viterbi_against_hmmer_traces(shared_data):
+    """HMMER's hmmalign paths (TraceAligner): our optimal accuracy equals their expected
+    accuracy, HMMER scores its path as we score ours, and our Viterbi score bounds it."""
+    from hmmer_reference import build_hmm, to_profile_hmm
+    from pyhmmer import easel, plan7
+
+    from hmmkit.profile.align import align
+
+    hmm = build_hmm(shared_data / "protein/tutorial/globins4.sto")
+    model = to_profile_hmm(hmm)
+    abc = easel.Alphabet.amino()
+    path = shared_data / "protein/tutorial/globins45.fa"
+    with easel.SequenceFile(str(path), digital=True, alphabet=abc) as handle:
+        seqs = handle.read_block()
+    traces = plan7.TraceAligner().compute_traces(hmm, seqs)
+    records = read_fasta(path)[:12]
+    ours = align(model, records)
+    profile = configure(model, multihit=False)
+    bg = plan7.Background(abc)
+    for n, rec in enumerate(records):
+        hp = plan7.Profile(hmm.M, abc)
+        hp.configure(hmm, bg, len(seqs[n]), multihit=False)
+        st, kk, ii, _ = ours.traces[n]
+        dsq = digitize(rec.residues, model.alphabet)
+        profile.set_length(len(dsq))
+        assert ours.scores[n] == pytest.approx(traces[n].expected_accuracy(), abs=1e-3)
+        hmmer_path_score = traces[n].score(seqs[n], hp)
+        assert dp.trace_score(profile, dsq, st, kk, ii) == pytest.approx(hmmer_path_score, abs=1e-3)
+        args = (dsq, profile.tsc, profile.msc, profile.isc, profile.xsc, 1.0)
+        *_, vit = dp.viterbi_matrix(*args)
+        assert vit >= hmmer_path_score - 1e-3
