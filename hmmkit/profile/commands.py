@@ -71,12 +71,13 @@ def _register_search(subparsers) -> None:
         "search",
         help="search a sequence database with profile HMMs (like hmmsearch)",
         description="Search every sequence of a FASTA database with each model of an HMMER3 "
-        "file; hits are listed on standard output and, with --tblout, written in hmmsearch's "
-        "per-target table layout.",
+        "file; hits are listed on standard output and, with --tblout/--domtblout, written in "
+        "hmmsearch's per-target/per-domain table layouts.",
     )
     p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
     p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
+    p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
     p.add_argument("-E", type=float, default=10.0, help="report sequences with E-value <= E")
     p.add_argument("-T", type=float, default=None, help="report sequences with bits >= T")
     p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
@@ -97,13 +98,14 @@ def _register_search(subparsers) -> None:
 def _run_search(args: argparse.Namespace) -> int:
     from .hmmer_format import iter_hmmer
     from .profile_config import read_fasta
-    from .search import search, write_tblout
+    from .search import search, write_domtblout, write_tblout
 
     records = read_fasta(args.seqdb)
     filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
     if args.max:
         filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
     tbl = open(args.tblout, "w") if args.tblout else None  # noqa: SIM115
+    dom = open(args.domtblout, "w") if args.domtblout else None  # noqa: SIM115
     try:
         for n, model in enumerate(iter_hmmer(args.hmmfile)):
             results = search(
@@ -114,13 +116,17 @@ def _run_search(args: argparse.Namespace) -> int:
             _print_hits(results)
             if tbl is not None:
                 write_tblout(tbl, results, header=n == 0, footer=False)
-        if tbl is not None:
-            tbl.write("#\n# Program:         hmmkit search\n")
-            tbl.write(f"# Query file:      {args.hmmfile}\n# Target file:     {args.seqdb}\n")
-            tbl.write("# [ok]\n")
+            if dom is not None:
+                write_domtblout(dom, results, header=n == 0, footer=False)
+        for handle in (tbl, dom):
+            if handle is not None:
+                handle.write("#\n# Program:         hmmkit search\n")
+                handle.write(f"# Query file:      {args.hmmfile}\n")
+                handle.write(f"# Target file:     {args.seqdb}\n# [ok]\n")
     finally:
-        if tbl is not None:
-            tbl.close()
+        for handle in (tbl, dom):
+            if handle is not None:
+                handle.close()
     return 0
 
 

@@ -187,6 +187,14 @@ class SearchResults:
         self.write_tblout(buf)
         return buf.getvalue()
 
+    def write_domtblout(self, out: str | Path | IO[str], *, header: bool = True) -> None:
+        """Write the reported domains in hmmsearch's ``--domtblout`` layout."""
+        if isinstance(out, (str, Path)):
+            with open(out, "w") as handle:
+                self.write_domtblout(handle, header=header)
+            return
+        write_domtblout(out, self, header=header, footer=header)
+
 
 def write_tblout(
     handle: IO[str], results: SearchResults, *, header: bool = True, footer: bool = True
@@ -231,6 +239,59 @@ def write_tblout(
                h.nregions, h.nclustered, h.noverlaps, h.nenvelopes, len(h.domains),
                h.nreported, h.nincluded, h.description or "-")
         )  # fmt: skip
+    if footer:
+        handle.write("#\n# Program:         hmmkit search\n")
+        handle.write(f"# Query:           {qname}  [M={results.M}]\n")
+        handle.write(f"# Target sequences: {results.nseqs}  ({results.nresidues} residues)\n")
+        handle.write("# [ok]\n")
+
+
+def write_domtblout(
+    handle: IO[str], results: SearchResults, *, header: bool = True, footer: bool = True
+) -> None:
+    """Write the reported domains in HMMER's per-domain table (p7_tophits_TabularDomains)."""
+    hits = results.reported()
+    qname = results.query_name
+    qacc = results.query_accession or "-"
+    tnamew = max([20] + [len(h.name) for h in hits])
+    taccw = max([10] + [len(h.accession or "-") for h in hits])
+    qnamew = max(20, len(qname))
+    qaccw = max(10, len(qacc))
+    if header:
+        handle.write(
+            "#%*s %22s %40s %11s %11s %11s\n"  # noqa: UP031
+            % (tnamew + qnamew - 1 + 15 + taccw + qaccw, "", "--- full sequence ---",
+               "-------------- this domain -------------", "hmm coord", "ali coord",
+               "env coord")
+        )  # fmt: skip
+        handle.write(
+            "#%-*s %-*s %5s %-*s %-*s %5s %9s %6s %5s %3s %3s %9s %9s %6s %5s %5s %5s %5s %5s %5s %5s %4s %s\n"  # noqa: E501,UP031
+            % (tnamew - 1, " target name", taccw, "accession", "tlen", qnamew, "query name",
+               qaccw, "accession", "qlen", "E-value", "score", "bias", "#", "of", "c-Evalue",
+               "i-Evalue", "score", "bias", "from", "to", "from", "to", "from", "to", "acc",
+               "description of target")
+        )  # fmt: skip
+        handle.write(
+            "#%*s %*s %5s %*s %*s %5s %9s %6s %5s %3s %3s %9s %9s %6s %5s %5s %5s %5s %5s %5s %5s %4s %s\n"  # noqa: E501,UP031
+            % (tnamew - 1, "-------------------", taccw, "----------", "-----", qnamew,
+               "--------------------", qaccw, "----------", "-----", "---------", "------",
+               "-----", "---", "---", "---------", "---------", "------", "-----", "-----",
+               "-----", "-----", "-----", "-----", "-----", "----", "---------------------")
+        )  # fmt: skip
+    for h in hits:
+        nd = 0
+        for d in h.domains:
+            if not d.reported:
+                continue
+            nd += 1
+            acc = d.accuracy / (1.0 + abs(float(d.env_to - d.env_from)))
+            handle.write(
+                "%-*s %-*s %5d %-*s %-*s %5d %9.2g %6.1f %5.1f %3d %3d %9.2g %9.2g %6.1f %5.1f %5d %5d %5d %5d %5d %5d %4.2f %s\n"  # noqa: E501,UP031
+                % (tnamew, h.name, taccw, h.accession or "-", h.length, qnamew, qname, qaccw,
+                   qacc, results.M, h.evalue, h.score, h.bias, nd, h.nreported, d.c_evalue,
+                   d.evalue, d.score, d.bias, d.hmm_from, d.hmm_to, d.ali_from, d.ali_to,
+                   d.env_from, d.env_to, acc, h.description or "-")
+            )  # fmt: skip
     if footer:
         handle.write("#\n# Program:         hmmkit search\n")
         handle.write(f"# Query:           {qname}  [M={results.M}]\n")

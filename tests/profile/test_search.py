@@ -144,3 +144,25 @@ def test_multicore_scan_agrees_with_one_core(shared_data):
     one = dp.forward_scores(profile, np.concatenate(codes), offsets, lengths, n_jobs=1)
     two = dp.forward_scores(profile, np.concatenate(codes), offsets, lengths, n_jobs=2)
     np.testing.assert_allclose(one, two, atol=1e-4)
+
+
+@pytest.mark.parametrize("max_mode", [False, True])
+def test_domain_table_is_hmmers(shared_data, max_mode):
+    """Every reported domain (envelope, alignment and model coordinates, scores, E-values,
+    accuracy): hmmsearch's --domtblout, byte for byte (HMMER 3.4 via pyhmmer)."""
+    from hmmer_reference import hmmsearch, read_hmm, read_sequences
+
+    options = {"bias_filter": False, "F1": 1.0, "F2": 1.0, "F3": 1.0} if max_mode else {}
+    hmm = read_hmm(shared_data / "protein/pyhmmer/PF02826.hmm")
+    ref = hmmsearch(hmm, read_sequences(shared_data / PROTEOME), **options)
+    buf = io.BytesIO()
+    ref.write(buf, format="domains")
+    expected = [line for line in buf.getvalue().decode().splitlines() if line]
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    out = io.StringIO()
+    search(model, shared_data / PROTEOME, **options).write_domtblout(out)
+    got = out.getvalue().splitlines()
+    assert got[:3] == expected[:3]
+    rows = [line for line in expected if not line.startswith("#")]
+    assert len(rows) > 30
+    assert [line for line in got if not line.startswith("#")] == rows
