@@ -147,9 +147,10 @@ def test_multicore_scan_agrees_with_one_core(shared_data):
 
 
 @pytest.mark.parametrize("max_mode", [False, True])
-def test_domain_table_is_hmmers(shared_data, max_mode):
-    """Every reported domain (envelope, alignment and model coordinates, scores, E-values,
-    accuracy): hmmsearch's --domtblout, byte for byte (HMMER 3.4 via pyhmmer)."""
+def test_tables_are_hmmers(shared_data, max_mode):
+    """Every reported hit and domain (envelope, alignment and model coordinates, scores,
+    E-values, accuracy): hmmsearch's --tblout and --domtblout rows, byte for byte (HMMER 3.4
+    via pyhmmer)."""
     from hmmer_reference import hmmsearch, read_hmm, read_sequences
 
     options = {"bias_filter": False, "F1": 1.0, "F2": 1.0, "F3": 1.0} if max_mode else {}
@@ -159,10 +160,15 @@ def test_domain_table_is_hmmers(shared_data, max_mode):
     ref.write(buf, format="domains")
     expected = [line for line in buf.getvalue().decode().splitlines() if line]
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    results = search(model, shared_data / PROTEOME, **options)
     out = io.StringIO()
-    search(model, shared_data / PROTEOME, **options).write_domtblout(out)
+    results.write_domtblout(out)
     got = out.getvalue().splitlines()
     assert got[:3] == expected[:3]
     rows = [line for line in expected if not line.startswith("#")]
     assert len(rows) > 30
     assert [line for line in got if not line.startswith("#")] == rows
+    buf = io.BytesIO()
+    ref.write(buf, format="targets")
+    targets = [line for line in buf.getvalue().decode().splitlines() if line[:1] not in "#"]
+    assert [line for line in results.tblout().splitlines() if line[:1] not in "#"] == targets
