@@ -126,9 +126,11 @@ def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
 
 
 def _write_a2m(handle: IO[str], aln: Alignment) -> None:
+    ref = aln.reference
     for name, desc, row in zip(aln.names, aln.descriptions, aln.rows, strict=True):
         handle.write(f">{name} {desc}\n" if desc else f">{name}\n")
-        seq = row.replace(".", "")
+        # match columns verbatim; insert columns keep only their (lower-case) residues
+        seq = "".join(c for c, r in zip(row, ref, strict=True) if r == "x" or c.isalpha())
         for start in range(0, len(seq), 60):
             handle.write(seq[start : start + 60] + "\n")
         if not seq:

@@ -93,3 +93,30 @@ def test_align_validates_input(globins):
     aln = align(model, [("a", "MK-V.")])  # alignment gaps in the input are dropped
     assert "".join(c for c in aln.rows[0] if c.isalpha()).upper() == "MKV"
     assert encode_posterior(0.949) == "9" and encode_posterior(0.95) == "*"
+
+
+def test_descriptions_and_stop_codons_written_as_hmmalign(shared_data):
+    """Proteome sequences (descriptions, terminal '*') aligned to a Pfam model: Stockholm
+    and A2M identical to hmmalign's."""
+    import pyhmmer
+    from hmmer_reference import read_hmm
+    from pyhmmer import easel
+
+    from hmmkit.profile import read_hmmer
+
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    records = read_fasta(shared_data / "protein/pyhmmer/938293.PRJEB85.HG003687.faa")[:25]
+    abc = easel.Alphabet.amino()
+    block = easel.TextSequenceBlock(
+        [
+            easel.TextSequence(name=r.name.encode(), description=r.description.encode(),
+                               sequence=r.residues)
+            for r in records
+        ]
+    ).digitize(abc)  # fmt: skip
+    ref = pyhmmer.hmmalign(read_hmm(hmmfile), block, all_consensus_cols=True)
+    ours = align(read_hmmer(hmmfile), records)
+    for fmt, text in (("stockholm", ours.to_stockholm()), ("a2m", ours.to_a2m())):
+        buf = io.BytesIO()
+        ref.write(buf, fmt)
+        assert text == buf.getvalue().decode(), fmt
