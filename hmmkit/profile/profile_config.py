@@ -14,14 +14,14 @@ order) and ``Kp-1`` the non-residue ``*`` (allowed, never emitted by a match or 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .alphabet import Alphabet
-from .model import DD, DM, IM, MD, MI, MM, ProfileHMM
+from .model import DD, DM, MD, MI, MM, ProfileHMM
 
 #: HMMER's amino-acid background frequencies (p7_AminoFrequencies), ACDEFGHIKLMNPQRSTVWY.
 AMINO_BACKGROUND = np.array(
@@ -209,28 +209,6 @@ def match_occupancy(hmm: ProfileHMM) -> np.ndarray:
     return occ
 
 
-def insert_occupancy(hmm: ProfileHMM) -> np.ndarray:
-    """Expected uses of each insert state I0..IM, (M+1,)."""
-    t = hmm.transitions
-    occ = match_occupancy(hmm)
-    iocc = np.zeros(hmm.M + 1)
-    iocc[0] = t[0, MI] / t[0, IM]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iocc[1:] = np.where(t[1:, IM] > 0, occ[1:] * t[1:, MI] / t[1:, IM], 0.0)
-    return iocc
-
-
-def model_composition(hmm: ProfileHMM) -> np.ndarray:
-    """Mean residue composition of the model (HMMER's COMPO), from the file if it has one."""
-    if hmm.composition is not None:
-        return np.asarray(hmm.composition, dtype=float)
-    occ, iocc = match_occupancy(hmm), insert_occupancy(hmm)
-    compo = iocc[0] * hmm.insert_emissions[0]
-    compo = compo + (occ[1:, None] * hmm.match_emissions[1:]).sum(axis=0)
-    compo = compo + (iocc[1:, None] * hmm.insert_emissions[1:]).sum(axis=0)
-    return compo / compo.sum()
-
-
 def mean_match_relative_entropy(hmm: ProfileHMM, background: Background) -> float:
     """Mean relative entropy of the match emissions to the background, in bits."""
     p = hmm.match_emissions[1:]
@@ -406,11 +384,3 @@ def configure(
         None if hmm.composition is None else np.asarray(hmm.composition, dtype=float),
     )  # fmt: skip
     return profile.set_multihit(multihit, length)
-
-
-def iter_digital(
-    records: Iterable[Sequence], alphabet: Alphabet
-) -> Iterator[tuple[Sequence, np.ndarray]]:
-    """Yield each record with its digital codes."""
-    for record in records:
-        yield record, digitize(record.residues, alphabet, name=record.name)
