@@ -38,7 +38,7 @@ from hmmkit.speech.commands import (
     training_config_from_args,
 )
 from hmmkit.speech.features import MFCCConfig, extract
-from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer
+from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer, select_warp
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDED_ABLATIONS = REPO_ROOT / "data" / "spoken_digits_ablations.json"
@@ -47,36 +47,52 @@ RECORDED_ABLATIONS = REPO_ROOT / "data" / "spoken_digits_ablations.json"
 DEFAULT_FEATURES = MFCCConfig(normalise="speaker", variance=True)
 DEFAULT_TRAINING = TrainingConfig(n_states=5, n_mix=3, init="segmental", n_iter=10, n_iter_split=5)
 
-#: Variants measured by --ablations: a name, what it changes, and the change itself.
-ABLATIONS: list[tuple[str, str, dict, dict]] = [
-    ("default", "the recipe's defaults", {}, {}),
-    (
+#: Vocal-tract-length warps: training data at each of the first, and per test speaker the
+#: maximum-likelihood one of the second.
+DEFAULT_WARPS: tuple[tuple[float, ...], tuple[float, ...]] = ((1.0,), (1.0,))
+
+
+def _variant(name: str, change: str, features=None, training=None, warps=None) -> dict:
+    return {
+        "name": name,
+        "change": change,
+        "features": features or {},
+        "training": training or {},
+        "warps": warps,
+    }
+
+
+#: Variants measured by --ablations: each changes one thing from the run's settings.
+ABLATIONS: list[dict] = [
+    _variant("default", "the run's settings"),
+    _variant(
         "cmn-utterance",
         "mean normalisation per utterance",
         {"normalise": "utterance", "variance": False},
-        {},
     ),
-    (
+    _variant(
         "cmvn-utterance",
-        "mean and variance per utterance",
+        "mean and variance normalisation per utterance",
         {"normalise": "utterance", "variance": True},
-        {},
     ),
-    (
-        "cmn-speaker",
-        "mean normalisation per speaker",
-        {"normalise": "speaker", "variance": False},
-        {},
+    _variant(
+        "cmn-speaker", "mean normalisation per speaker", {"normalise": "speaker", "variance": False}
     ),
-    ("no-normalisation", "no cepstral normalisation", {"normalise": "none", "variance": False}, {}),
-    ("rectangular-window", "rectangular instead of Hamming window", {"window": "rectangular"}, {}),
-    ("no-deltas", "13 static cepstra only", {"deltas": 0}, {}),
-    ("3-states", "3 states per word", {}, {"n_states": 3}),
-    ("8-states", "8 states per word", {}, {"n_states": 8}),
-    ("1-mixture", "1 Gaussian per state", {}, {"n_mix": 1}),
-    ("6-mixtures", "6 Gaussians per state", {}, {"n_mix": 6}),
-    ("flat-start", "flat start instead of segmental init", {}, {"init": "flat"}),
-    ("no-var-floor", "no relative variance floor", {}, {"var_floor": 0.0}),
+    _variant(
+        "no-normalisation", "no cepstral normalisation", {"normalise": "none", "variance": False}
+    ),
+    _variant(
+        "rectangular-window", "rectangular instead of Hamming window", {"window": "rectangular"}
+    ),
+    _variant("40-filters", "40 instead of 26 mel filters", {"nfilt": 40}),
+    _variant("no-deltas", "13 static cepstra only", {"deltas": 0}),
+    _variant("no-vtln", "no warped training copies, no test warp", warps=((1.0,), (1.0,))),
+    _variant("3-states", "3 states per word", training={"n_states": 3}),
+    _variant("8-states", "8 states per word", training={"n_states": 8}),
+    _variant("1-mixture", "1 Gaussian per state", training={"n_mix": 1}),
+    _variant("6-mixtures", "6 Gaussians per state", training={"n_mix": 6}),
+    _variant("flat-start", "flat start instead of segmental init", training={"init": "flat"}),
+    _variant("no-var-floor", "no relative variance floor", training={"var_floor": 0.0}),
 ]
 
 
@@ -118,10 +134,36 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also train every ablation variant on the same split(s) and tabulate them",
     )
+    parser.add_argument(
+        "--train-warps",
+        type=warp_list,
+        default=DEFAULT_WARPS[0],
+        help="comma-separated warp factors; the training data are used at each (default "
+        f"{','.join(map(str, DEFAULT_WARPS[0]))})",
+    )
+    parser.add_argument(
+        "--test-warps",
+        type=warp_list,
+        default=DEFAULT_WARPS[1],
+        help="comma-separated warp factors; each test speaker is recognised at the one of "
+        "highest likelihood (default "
+        f"{','.join(map(str, DEFAULT_WARPS[1]))})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_feature_arguments(parser, DEFAULT_FEATURES)
     add_training_arguments(parser, DEFAULT_TRAINING)
     return parser
+
+
+def warp_list(text: str) -> tuple[float, ...]:
+    """Parse '0.9,1.0,1.1' into warp factors."""
+    try:
+        values = tuple(sorted({float(v) for v in text.split(",") if v.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not values or not all(0.5 <= v <= 2.0 for v in values):
+        raise argparse.ArgumentTypeError(f"warps must be numbers in [0.5, 2], got {text!r}")
+    return values
 
 
 def split_names(split: str, speakers: list[str]) -> list[str]:
@@ -149,13 +191,30 @@ def compute_features(utts, config: MFCCConfig, args) -> tuple[dict, float]:
         config,
         speakers=[u.speaker for u in utts],
         cache=feature_cache_from_args(args),
-        progress=_progress("features", "file", args.quiet),
+        progress=_progress(f"features (warp {config.warp:g})", "file", args.quiet),
     )
     return {u.path: f for u, f in zip(utts, feats, strict=True)}, time.perf_counter() - start
 
 
-def run_split(utts, feats: dict, name: str, training: TrainingConfig, args, words) -> dict:
-    """Train on one split's training side, recognise its test side; the measured outcome."""
+def recognise(rec: WordRecognizer, test, feats: dict, test_warps) -> tuple[np.ndarray, dict]:
+    """Scores of the test utterances; with several warps, each speaker gets its ML warp."""
+    if len(test_warps) == 1:
+        return rec.score([feats[test_warps[0]][u.path] for u in test]), {}
+    scores = np.empty((len(test), len(rec.words_)))
+    chosen = {}
+    for speaker in sorted({u.speaker for u in test}):
+        rows = [i for i, u in enumerate(test) if u.speaker == speaker]
+        by_warp = {w: [feats[w][test[i].path] for i in rows] for w in test_warps}
+        chosen[speaker], scores[rows] = select_warp(rec, by_warp)
+    return scores, chosen
+
+
+def run_split(utts, feats: dict, name: str, training: TrainingConfig, warps, args, words) -> dict:
+    """Train on one split's training side, recognise its test side; the measured outcome.
+
+    `feats` maps warp -> path -> features; `warps` is (training warps, test warps).
+    """
+    train_warps, test_warps = warps
     try:
         train, test = corpus.split(utts, name)
     except ValueError as exc:
@@ -163,13 +222,13 @@ def run_split(utts, feats: dict, name: str, training: TrainingConfig, args, word
     rec = WordRecognizer(training, n_jobs=args.n_jobs)
     start = time.perf_counter()
     rec.fit(
-        [feats[u.path] for u in train],
-        [u.label for u in train],
+        [feats[w][u.path] for w in train_warps for u in train],
+        [u.label for _ in train_warps for u in train],
         progress=_progress(f"training {name}", "word", args.quiet),
     )
     train_s = time.perf_counter() - start
     start = time.perf_counter()
-    scores = rec.score([feats[u.path] for u in test])
+    scores, chosen_warps = recognise(rec, test, feats, test_warps)
     test_s = time.perf_counter() - start
     truth = [u.label for u in test]
     predicted = [rec.words_[j] for j in scores.argmax(axis=1)]
@@ -181,7 +240,10 @@ def run_split(utts, feats: dict, name: str, training: TrainingConfig, args, word
         w: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None
         for w, i in index.items()
     }
-    frames = {w: int(sum(len(feats[u.path]) for u in train if u.label == w)) for w in rec.words_}
+    frames = {
+        w: int(sum(len(feats[v][u.path]) for v in train_warps for u in train if u.label == w))
+        for w in rec.words_
+    }
     return {
         "split": name,
         "accuracy": float(np.mean(np.array(truth) == np.array(predicted))),
@@ -191,6 +253,7 @@ def run_split(utts, feats: dict, name: str, training: TrainingConfig, args, word
         "per_class_accuracy": per_class,
         "confusion_matrix": confusion.tolist(),
         "nan_or_inf_scores": int((~np.isfinite(scores)).sum()),
+        "test_warps_chosen": chosen_warps,
         "timings": {"training_s": train_s, "recognition_s": test_s},
         "loglik_per_frame": {
             w: [v / frames[w] for v in rec.traces_[w].history] for w in rec.words_
@@ -204,10 +267,15 @@ def run_split(utts, feats: dict, name: str, training: TrainingConfig, args, word
     }
 
 
-def evaluate(utts, splits, features: MFCCConfig, training: TrainingConfig, args, words) -> dict:
-    """Features once, then every split; the combined results."""
-    feats, feature_s = compute_features(utts, features, args)
-    runs = [run_split(utts, feats, name, training, args, words) for name in splits]
+def evaluate(
+    utts, splits, features: MFCCConfig, training: TrainingConfig, warps, args, words
+) -> dict:
+    """Features once per warp, then every split; the combined results."""
+    feats, feature_s = {}, 0.0
+    for warp in sorted(set(warps[0]) | set(warps[1])):
+        feats[warp], seconds = compute_features(utts, features.with_(warp=warp), args)
+        feature_s += seconds
+    runs = [run_split(utts, feats, name, training, warps, args, words) for name in splits]
     confusion = np.sum([r["confusion_matrix"] for r in runs], axis=0)
     return {
         "accuracy": float(np.mean([r["accuracy"] for r in runs])),
@@ -228,30 +296,31 @@ def evaluate(utts, splits, features: MFCCConfig, training: TrainingConfig, args,
     }
 
 
-def run_ablations(utts, splits, args, words, base_f: MFCCConfig, base_t: TrainingConfig):
+def run_ablations(utts, splits, args, words, base_f: MFCCConfig, base_t: TrainingConfig, warps):
     """Accuracy of each ablation variant on the same splits."""
     rows = []
-    for name, what, fchange, tchange in ABLATIONS:
-        f = base_f.with_(**fchange)
-        t = TrainingConfig(**{**asdict(base_t), **tchange})
-        result = evaluate(utts, splits, f, t, args, words)
+    for variant in ABLATIONS:
+        f = base_f.with_(**variant["features"])
+        t = TrainingConfig(**{**asdict(base_t), **variant["training"]})
+        w = variant["warps"] or warps
+        result = evaluate(utts, splits, f, t, w, args, words)
         rows.append(
             {
-                "name": name,
-                "change": what,
-                "features": fchange,
-                "training": tchange,
+                **{k: v for k, v in variant.items() if k != "warps"},
+                "warps": {"train": list(w[0]), "test": list(w[1])},
                 "accuracy": result["accuracy"],
                 "per_split": {k: v["accuracy"] for k, v in result["splits"].items()},
                 "training_s": result["timings"]["training_s"],
             }
         )
         if not args.quiet:
-            print(f"ablation {name}: {100 * result['accuracy']:.2f} %", file=sys.stderr)
+            print(f"ablation {variant['name']}: {100 * result['accuracy']:.2f} %", file=sys.stderr)
     return {
+        "split": args.split,
         "splits": splits,
         "base_features": base_f.to_dict(),
         "base_training": asdict(base_t),
+        "base_warps": {"train": list(warps[0]), "test": list(warps[1])},
         "rows": rows,
     }
 
@@ -342,13 +411,14 @@ def write_report(results: dict, ablations: dict | None, ablation_source: str, ou
         f"({results['n_train']} training and {results['n_test']} test recordings"
         + (", mean over held-out speakers)" if len(results["splits"]) > 1 else ")"),
         "",
-        "| split | train | test | accuracy | training s |",
-        "|---|---:|---:|---:|---:|",
+        "| split | train | test | accuracy | training s | test warp per speaker |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for name, run in results["splits"].items():
+        chosen = ", ".join(f"{k} {v:g}" for k, v in run["test_warps_chosen"].items()) or "–"
         lines.append(
             f"| {name} | {run['n_train']} | {run['n_test']} | {_pct(run['accuracy'])} | "
-            f"{run['timings']['training_s']:.1f} |"
+            f"{run['timings']['training_s']:.1f} | {chosen} |"
         )
     t = results["timings"]
     lines += [
@@ -411,7 +481,8 @@ def _run(args) -> int:
     splits = split_names(args.split, corpus.speakers(utts))
     words = corpus.labels(utts)
 
-    results = evaluate(utts, splits, features, training, args, words)
+    warps = (tuple(args.train_warps), tuple(args.test_warps))
+    results = evaluate(utts, splits, features, training, warps, args, words)
     results = {
         "split": args.split,
         "labels": words,
@@ -420,6 +491,7 @@ def _run(args) -> int:
             "data_dir": str(args.data_dir) if args.data_dir else "default",
             "features": features.to_dict(),
             "training": asdict(training),
+            "warps": {"train": list(warps[0]), "test": list(warps[1])},
             "n_jobs": args.n_jobs,
             "python": platform.python_version(),
         },
@@ -429,7 +501,7 @@ def _run(args) -> int:
 
     ablations, source = None, ""
     if args.ablations:
-        ablations = run_ablations(utts, splits, args, words, features, training)
+        ablations = run_ablations(utts, splits, args, words, features, training, warps)
         source = f"Measured in this run on split `{args.split}`."
     elif RECORDED_ABLATIONS.is_file():
         ablations = json.loads(RECORDED_ABLATIONS.read_text(encoding="utf-8"))

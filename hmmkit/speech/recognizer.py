@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -252,6 +252,30 @@ class WordRecognizer:
     def _check_fitted(self) -> None:
         if not self.models_:
             raise RuntimeError("this recognizer has no models yet; call fit() or load() first")
+
+
+def select_warp(
+    recognizer: WordRecognizer, features_by_warp: Mapping[float, Sequence[np.ndarray]]
+) -> tuple[float, np.ndarray]:
+    """Maximum-likelihood vocal-tract-length warp for one speaker's utterances.
+
+    `features_by_warp` maps each candidate warp factor to the same utterances' features
+    at that warp. The chosen warp maximises the summed best-word log-likelihood over the
+    utterances (Lee and Rose's ML warp estimation, unsupervised: no labels are used).
+    Returns the warp and the `(n_utterances, n_words)` scores at that warp.
+    """
+    if not features_by_warp:
+        raise ValueError("features_by_warp is empty")
+    sizes = {len(v) for v in features_by_warp.values()}
+    if len(sizes) != 1:
+        raise ValueError("every warp must hold the same utterances")
+    best: tuple[float, float, np.ndarray] | None = None
+    for warp in sorted(features_by_warp, key=lambda w: (abs(w - 1.0), w)):
+        scores = recognizer.score(features_by_warp[warp])
+        total = float(scores.max(axis=1).sum())
+        if best is None or total > best[1]:
+            best = (warp, total, scores)
+    return best[0], best[2]
 
 
 def _check_features(features: Sequence[np.ndarray]) -> None:

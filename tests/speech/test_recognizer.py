@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hmmlearn.hmm import GMMHMM as ReferenceGMMHMM
 
-from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer
+from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer, select_warp
 
 D = 4
 
@@ -101,6 +101,21 @@ def test_nbest_ranks_every_word_by_score(recognizer, words):
     assert len(recognizer.nbest(feats, n=1)[0]) == 1
     with pytest.raises(ValueError, match="n must be"):
         recognizer.nbest(feats, n=0)
+
+
+def test_select_warp_picks_the_version_the_models_fit_best(recognizer, words):
+    _, test = words
+    clean = [x for w in test for x in test[w][:3]]
+    shifted = [x + 1.5 for x in clean]
+    warp, scores = select_warp(
+        recognizer, {0.9: shifted, 1.0: clean, 1.1: [x - 1.5 for x in clean]}
+    )
+    assert warp == 1.0
+    np.testing.assert_array_equal(scores, recognizer.score(clean))
+    warp, scores = select_warp(recognizer, {0.95: clean, 1.0: shifted})
+    assert warp == 0.95
+    with pytest.raises(ValueError, match="same utterances"):
+        select_warp(recognizer, {0.9: clean, 1.0: clean[:2]})
 
 
 def test_save_and_load_give_the_same_scores(recognizer, words, tmp_path):
