@@ -453,10 +453,12 @@ def _single_linkage(segs, min_overlap, of_smaller, max_diagdiff):
     """Connected components of HMMER's segment linkage rule; returns cluster labels."""
     n = segs.shape[0]
     parent = np.arange(n)
-    for a in range(n):
+    for a in range(n):  # segments are sorted by start: later ones starting past j_a can't link
         for b in range(a + 1, n):
             ia, ja, ka, ma = segs[a, 1], segs[a, 2], segs[a, 3], segs[a, 4]
             ib, jb, kb, mb = segs[b, 1], segs[b, 2], segs[b, 3], segs[b, 4]
+            if ib > ja:
+                break
             nov = min(ja, jb) - max(ia, ib) + 1
             la = ja - ia + 1
             lb = jb - ib + 1
@@ -500,6 +502,7 @@ def _cluster_envelopes(segs: np.ndarray, nsamples: int) -> list[tuple[int, int, 
     """p7_spensemble_Cluster plus the removal of dominated clusters: [(i, j, prob)]."""
     if len(segs) == 0:
         return []
+    segs = segs[np.argsort(segs[:, 1], kind="stable")]
     labels, nc = _single_linkage(segs, MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF)
     # traces with at least one segment in each cluster
     pairs = np.unique(labels * (nsamples + 1) + segs[:, 0])
