@@ -132,3 +132,28 @@ def test_official_split_reaches_the_target(shared_data, tmp_path):
     assert (results["n_train"], results["n_test"]) == (2250, 250)
     assert results["nan_or_inf_scores"] == 0
     assert results["accuracy"] >= 0.99
+
+
+def test_hmmkit_recognize_trains_tests_and_recognises_files(small_data, tmp_path, capsys):
+    from hmmkit.cli import main
+
+    models = tmp_path / "models"
+    fast = ["--states", "3", "--mix", "2", "--iters", "3", "--split-iters", "2", "--quiet"]
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert (
+        main(["recognize", "train", str(small_data), "--models", str(models), *fast, *cache]) == 0
+    )
+    assert (models / "recognizer.json").is_file()
+    assert main(["recognize", "test", str(small_data), "--models", str(models), *cache]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    wavs = [small_data / "recordings" / f"{d}_theo_{d}.wav" for d in range(3)]
+    assert (
+        main(["recognize", "files", "--models", str(models), "--nbest", "2", *map(str, wavs)]) == 0
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    for digit, line in enumerate(lines):
+        path, best, ranked = line.split("\t")
+        assert path.endswith(f"{digit}_theo_{digit}.wav") and best == str(digit)
+        assert len(ranked.split()) == 2
+    assert main(["recognize", "test", str(small_data), "--models", str(tmp_path / "none")]) == 1
