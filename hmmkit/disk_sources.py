@@ -15,6 +15,7 @@ worker can load any shard from its key (see :mod:`hmmkit.training.distributed`).
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -260,12 +261,13 @@ class _ArrayStoreSource(_IndexedSource):
         self.lengths_name = lengths
         self.symbols = bool(symbols)
         self.n_symbols = n_symbols
-        with self._open() as store:
-            for name in (frames, lengths):
-                if name not in store:
-                    raise KeyError(f"{self._kind} store {path!s} has no array {name!r}")
-            X, raw = store[frames], np.asarray(store[lengths][...])
-            shape, dtype = tuple(X.shape), np.dtype(X.dtype)
+        self._handle, self._handle_pid = None, None
+        store = self._store()
+        for name in (frames, lengths):
+            if name not in store:
+                raise KeyError(f"{self._kind} store {path!s} has no array {name!r}")
+        X, raw = store[frames], np.asarray(store[lengths][...])
+        shape, dtype = tuple(X.shape), np.dtype(X.dtype)
         if raw.ndim != 1 or raw.size == 0 or not np.issubdtype(raw.dtype, np.integer):
             raise ValueError(f"{lengths!r} must be a non-empty 1-D array of integers")
         if np.any(raw <= 0):
@@ -285,20 +287,36 @@ class _ArrayStoreSource(_IndexedSource):
         self._group(max_frames)
 
     def _open(self):
-        """A context manager giving a mapping from array names to sliceable arrays."""
+        """The store opened for reading: a mapping from array names to sliceable arrays."""
         raise NotImplementedError
+
+    def _store(self):
+        """The store, opened once per process (a worker reopens it after unpickling);
+        keeping it open keeps the library's chunk cache warm from shard to shard."""
+        if self._handle is None or self._handle_pid != os.getpid():
+            self._handle, self._handle_pid = self._open(), os.getpid()
+        return self._handle
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_handle"] = state["_handle_pid"] = None
+        return state
 
     def load(self, key: tuple[int, int]) -> SequenceBatch:
         """The sequences ``key[0] .. key[1]-1``: one contiguous slice of the frames."""
         start, stop = key
         lo, hi = self._offsets[start], self._offsets[stop]
-        with self._open() as store:
-            x = np.asarray(store[self.frames][lo:hi])
+        x = np.asarray(self._store()[self.frames][lo:hi])
         lengths = self._lengths[start:stop]
         name = f"{self.frames}[sequences {start}..{stop - 1}]"
         if self.symbols:
             return as_symbol_batch(x, lengths, n_symbols=self.n_symbols, name=name)
         return as_continuous_batch(x, lengths, n_features=self.n_features, name=name)
+
+
+#: Bytes of HDF5's chunk cache per open store: whole chunks stay cached between the
+#: consecutive shards that share them.
+HDF5_CHUNK_CACHE = 16 * 2**20
 
 
 class HDF5Source(_ArrayStoreSource):
@@ -315,18 +333,7 @@ class HDF5Source(_ArrayStoreSource):
             import h5py
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("HDF5Source needs h5py: pip install 'hmmkit[hdf5]'") from exc
-        return h5py.File(self.path, "r")
-
-
-class _ZarrGroup:
-    def __init__(self, group) -> None:
-        self.group = group
-
-    def __enter__(self):
-        return self.group
-
-    def __exit__(self, *exc) -> None:
-        return None
+        return h5py.File(self.path, "r", rdcc_nbytes=HDF5_CHUNK_CACHE)
 
 
 class ZarrSource(_ArrayStoreSource):
@@ -343,7 +350,7 @@ class ZarrSource(_ArrayStoreSource):
             import zarr
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("ZarrSource needs zarr: pip install 'hmmkit[zarr]'") from exc
-        return _ZarrGroup(zarr.open_group(str(self.path), mode="r"))
+        return zarr.open_group(str(self.path), mode="r")
 
 
 # ---------------------------------------------------------------- FASTA
