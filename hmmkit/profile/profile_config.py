@@ -319,7 +319,13 @@ def _expected_scores(scores: np.ndarray, alphabet: Alphabet, weights: np.ndarray
     background-weighted mean score (esl_abc_FExpectScVec), ``*`` gets -inf."""
     _, degen = alphabet.degeneracy_matrix()
     w = degen * weights[None, :]
-    expected = (w @ scores) / w.sum(axis=1)[:, None]
+    extra = (1,) * (scores.ndim - 1)
+    # sum over the residues each code denotes; residues outside it contribute nothing,
+    # even where their score is -inf (a zero probability)
+    with np.errstate(invalid="ignore"):
+        terms = w.reshape(w.shape + extra) * scores[None]
+    terms = np.where((w > 0).reshape(w.shape + extra), terms, 0.0)
+    expected = terms.sum(axis=1) / w.sum(axis=1).reshape((-1,) + extra)
     nonres = np.full((1,) + scores.shape[1:], -np.inf)
     return np.concatenate([expected, nonres], axis=0)
 
