@@ -1,22 +1,29 @@
 """The EM loop, its accelerators, the convergence monitor and the parallel E-step."""
 
+from .alpha import alpha_em
 from .baum_welch import baum_welch
 from .monitor import ConvergenceMonitor
 from .parallel import map_shards, resolve_n_jobs
 
-ALGORITHMS = ("baum-welch",)
+ALGORITHMS = ("baum-welch", "alpha")
 
 
 def run_em(algorithm: str, e_step, m_step, params, monitor: ConvergenceMonitor, **options):
-    """Train with the named algorithm; returns the final parameters."""
+    """Train with the named algorithm; returns the final parameters.
+
+    Options: ``alpha`` (used by ``"alpha"``, in [-1, 1)); others are ignored.
+    """
     if algorithm == "baum-welch":
         return baum_welch(e_step, m_step, params, monitor)
+    if algorithm == "alpha":
+        return alpha_em(e_step, m_step, params, monitor, alpha=options.get("alpha", 0.5))
     raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
 
 
 __all__ = [
     "ALGORITHMS",
     "ConvergenceMonitor",
+    "alpha_em",
     "baum_welch",
     "map_shards",
     "resolve_n_jobs",
