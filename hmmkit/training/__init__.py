@@ -4,8 +4,9 @@ from .alpha import alpha_em
 from .baum_welch import baum_welch
 from .monitor import ConvergenceMonitor
 from .parallel import map_shards, resolve_n_jobs
+from .squarem import squarem
 
-ALGORITHMS = ("baum-welch", "alpha")
+ALGORITHMS = ("baum-welch", "alpha", "squarem")
 
 
 def run_em(algorithm: str, e_step, m_step, params, monitor: ConvergenceMonitor, **options):
@@ -17,6 +18,8 @@ def run_em(algorithm: str, e_step, m_step, params, monitor: ConvergenceMonitor, 
         return baum_welch(e_step, m_step, params, monitor)
     if algorithm == "alpha":
         return alpha_em(e_step, m_step, params, monitor, alpha=options.get("alpha", 0.5))
+    if algorithm == "squarem":
+        return squarem(e_step, m_step, params, monitor)
     raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
 
 
@@ -28,4 +31,5 @@ __all__ = [
     "map_shards",
     "resolve_n_jobs",
     "run_em",
+    "squarem",
 ]
