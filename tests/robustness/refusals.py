@@ -38,10 +38,16 @@ UTF8_DECODE = "UnicodeDecodeError on non-UTF-8 bytes; message does not name the 
 PRINTABLE = string.printable.encode()
 
 
+def shown(text: str) -> str:
+    """``text`` with every absolute path cut to its file name (the catalogue is the same on
+    every machine and run)."""
+    return re.sub(r"(?<![\w.])(?:/[^/\s'\",:]+)+/([^/\s'\",:]+)", r"\1", text)
+
+
 def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message."""
+    """The first line of an exception's message, paths cut to file names."""
     text = str(exc)
-    return text.splitlines()[0] if text else ""
+    return shown(text.splitlines()[0]) if text else ""
 
 
 def is_clear_error(exc: BaseException, allowed=(ValueError, OSError)) -> bool:
