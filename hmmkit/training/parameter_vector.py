@@ -1,17 +1,21 @@
-"""HMM parameters as one unconstrained vector, for extrapolating accelerators.
+"""HMM parameters as one flat vector, for extrapolating accelerators.
 
-An extrapolation such as SQUAREM's ``x0 - 2 a r + a^2 v`` can leave the set of
+An extrapolation such as SQUAREM's ``x0 + 2 a r + a^2 v`` can leave the set of
 valid parameters (negative probabilities or variances, indefinite covariances).
-Rather than project back, every constrained array is mapped to coordinates in
-which every value is valid:
+Two coordinate systems are offered:
 
-- rows of probabilities (``startprob``, ``transmat``, ``emissionprob``, mixture
-  ``weights``): centred log-ratios over the row's support ``log p - mean(log p)``;
-  back by a softmax over the same support, so structural zeros stay zero;
-- spherical and diagonal ``covars``: ``log``;
-- full and tied ``covars``: the lower Cholesky factor with its diagonal in ``log``;
-- ``means``: as they are.
+- ``"raw"``: the parameters as they are (probabilities on each row's support,
+  variances, the lower triangle of full covariances, means). A vector outside the
+  valid set raises :class:`InfeasibleParameters`, and the caller shortens its
+  step (projection-free). SQUAREM uses these: in them the step length is not
+  dominated by probabilities on their way to zero (see ``docs/alpha_hmm.md``).
+- ``"unconstrained"``: every value is valid. Rows of probabilities as centred
+  log-ratios over the row's support ``log p - mean(log p)`` (back by a softmax over
+  the same support, so structural zeros stay zero), spherical and diagonal
+  variances in ``log``, full and tied covariances as the lower Cholesky factor with
+  its diagonal in ``log``, means as they are.
 
+In both, covariances are raised to the emission's floor, as its M-step would.
 The walk is generic over :class:`~hmmkit.hmm.HMMParams` and the frozen emission
 values: every dataclass field whose name is listed below is a parameter array, a
 nested dataclass (a mixture bank) is walked in turn, and every other field (floors,

@@ -1,12 +1,14 @@
 """SQUAREM (Varadhan & Roland 2008): squared extrapolation of the EM map, scheme SqS3.
 
-With the EM map ``F`` (one E-step and one M-step) and parameters ``x0`` in the
-unconstrained coordinates of :class:`~hmmkit.training.parameter_vector.ParameterVector`,
-one cycle computes ``x1 = F(x0)``, ``x2 = F(x1)``, ``r = x1 - x0``,
+With the EM map ``F`` (one E-step and one M-step) and parameters ``x0`` as a vector
+(:class:`~hmmkit.training.parameter_vector.ParameterVector`, raw coordinates by
+default), one cycle computes ``x1 = F(x0)``, ``x2 = F(x1)``, ``r = x1 - x0``,
 ``v = x2 - 2 x1 + x0``, the step ``a = sqrt(r.r / v.v)`` (SqS3) kept within
 ``[1, step_max]``, and the extrapolated point ``x' = x0 + 2 a r + a^2 v`` (``a = 1``
-gives ``x2``). The extrapolated point is then stabilised by one more EM step, as
-the paper recommends, and the next cycle starts there.
+gives ``x2``). Where ``x'`` is not a valid parameter value the step is halved
+towards 1 until it is. The extrapolated point is then stabilised by one more EM
+step, as the paper recommends, and the next cycle starts there: three passes per
+cycle.
 
 Monotonicity safeguard: the E-step at ``x'`` gives its log-likelihood for free; if
 it is below that of ``x1``, ``x'`` is rejected and the cycle continues from ``x2``
@@ -54,8 +56,11 @@ def squarem(
 ) -> P:
     """Train by SQUAREM (SqS3 with the monotonicity safeguard); returns the parameters.
 
-    ``stabilize=False`` starts each cycle at the extrapolated point itself instead
-    of one EM step further (two passes per cycle instead of three).
+    ``step_max`` is the initial bound on the step length; ``stabilize=False`` starts
+    each cycle at the extrapolated point itself instead of one EM step further (two
+    passes per cycle instead of three); ``coordinates`` names the vector coordinates
+    (``"raw"`` or ``"unconstrained"``, see
+    :mod:`~hmmkit.training.parameter_vector`).
     """
     initial_step_max = step_max
     stats: Stats | None = None
