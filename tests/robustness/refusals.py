@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from catalogue import record
+from catalogue import record, shown
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
@@ -36,12 +36,6 @@ FUZZ = settings(
 
 UTF8_DECODE = "UnicodeDecodeError on non-UTF-8 bytes; message does not name the file"
 PRINTABLE = string.printable.encode()
-
-
-def shown(text: str) -> str:
-    """``text`` with every absolute path cut to its file name (the catalogue is the same on
-    every machine and run)."""
-    return re.sub(r"(?<![\w.])(?:/[^/\s'\",:]+)+/([^/\s'\",:]+)", r"\1", text)
 
 
 def first_line(exc: BaseException) -> str:
