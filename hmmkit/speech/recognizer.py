@@ -11,6 +11,7 @@ heaviest one in its state.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -210,6 +211,46 @@ class WordRecognizer:
             [(self.words_[j], float(row[j])) for j in idx]
             for row, idx in zip(scores, order, strict=True)
         ]
+
+    def adapted(
+        self,
+        features: Sequence[np.ndarray],
+        *,
+        n_iter: int = 3,
+        params: str = "stmcw",
+        min_utterances: int = 10,
+        rounds: int = 1,
+    ) -> WordRecognizer:
+        """A copy adapted, without labels, to the speaker of `features` (self-training).
+
+        Each round recognises the utterances, then continues Baum-Welch for `n_iter`
+        iterations on each word model (updating the letters in `params`) with the
+        utterances recognised as that word; a word recognised fewer than `min_utterances`
+        times keeps its model. Later rounds restart from this recognizer's models with
+        the improved labels. This recognizer is left unchanged.
+        """
+        if n_iter < 1 or rounds < 1 or min_utterances < 1:
+            raise ValueError("n_iter, rounds and min_utterances must be >= 1")
+        self._check_fitted()
+        feats = [np.asarray(x, dtype=np.float64) for x in features]
+        hypotheses = self.predict(feats)
+        current = self
+        for _ in range(rounds):
+            current = copy.deepcopy(self)
+            for word in current.words_:
+                own = [
+                    x
+                    for x, h in zip(feats, hypotheses, strict=True)
+                    if h == word and len(x) >= self.config.min_frames()
+                ]
+                if len(own) < min_utterances:
+                    continue
+                model = current.models_[word]
+                model.init_params, model.params = "", params
+                model.n_iter, model.tol = n_iter, -np.inf
+                model.fit(own)
+            hypotheses = current.predict(feats)
+        return current
 
     def save(self, directory: str | os.PathLike) -> Path:
         """Write the word models and an index (words, settings, traces) into `directory`."""

@@ -118,6 +118,25 @@ def test_select_warp_picks_the_version_the_models_fit_best(recognizer, words):
         select_warp(recognizer, {0.9: clean, 1.0: clean[:2]})
 
 
+def test_adaptation_fits_a_shifted_speaker_and_leaves_the_original(recognizer, words):
+    _, test = words
+    shifted = [x + 0.8 for w in test for x in test[w]]
+    truth = [w for w in test for _ in test[w]]
+    before = recognizer.score(shifted)
+    adapted = recognizer.adapted(shifted, n_iter=3, min_utterances=5)
+    np.testing.assert_array_equal(recognizer.score(shifted), before)
+    after = adapted.score(shifted)
+    assert after.max(axis=1).sum() > before.max(axis=1).sum() + 1.0
+    assert adapted.predict(shifted) == truth
+    for word in recognizer.words_:
+        moved = adapted.models_[word].means_ - recognizer.models_[word].means_
+        assert moved.mean() > 0.3  # the means follow the speaker's offset
+    unchanged = recognizer.adapted(shifted, min_utterances=100)
+    np.testing.assert_array_equal(unchanged.score(shifted), before)
+    with pytest.raises(ValueError, match="n_iter"):
+        recognizer.adapted(shifted, n_iter=0)
+
+
 def test_save_and_load_give_the_same_scores(recognizer, words, tmp_path):
     _, test = words
     feats = test["a"][:4]
