@@ -45,26 +45,43 @@ RECORDED_ABLATIONS = REPO_ROOT / "data" / "spoken_digits_ablations.json"
 
 #: The recipe's defaults: the best settings found by the ablations (see the report).
 DEFAULT_FEATURES = MFCCConfig(normalise="speaker", variance=True)
-DEFAULT_TRAINING = TrainingConfig(n_states=5, n_mix=3, init="segmental", n_iter=10, n_iter_split=5)
+DEFAULT_TRAINING = TrainingConfig(n_states=8, n_mix=3, init="segmental", n_iter=10, n_iter_split=5)
 
 #: Vocal-tract-length warps: training data at each of the first, and per test speaker the
 #: maximum-likelihood one of the second.
 DEFAULT_WARPS: tuple[tuple[float, ...], tuple[float, ...]] = ((1.0,), (1.0,))
+#: Unsupervised adaptation to each test speaker (see WordRecognizer.adapted); None: off.
+DEFAULT_ADAPTATION: dict | None = {
+    "n_iter": 3,
+    "params": "stmcw",
+    "min_utterances": 10,
+    "rounds": 1,
+}
 
 
-def _variant(name: str, change: str, features=None, training=None, warps=None) -> dict:
+def _variant(
+    name: str, change: str, features=None, training=None, warps=None, adaptation=None
+) -> dict:
+    """An ablation: changes to the features, training, warps or adaptation (False: off)."""
     return {
         "name": name,
         "change": change,
         "features": features or {},
         "training": training or {},
         "warps": warps,
+        "adaptation": adaptation,
     }
 
 
 #: Variants measured by --ablations: each changes one thing from the run's settings.
 ABLATIONS: list[dict] = [
     _variant("default", "the run's settings"),
+    _variant("no-adaptation", "no unsupervised speaker adaptation", adaptation=False),
+    _variant(
+        "adapt-all",
+        "adaptation re-estimates every parameter, not only means and weights",
+        adaptation={"n_iter": 3, "params": "stmcw", "min_utterances": 10, "rounds": 1},
+    ),
     _variant(
         "cmn-utterance",
         "mean normalisation per utterance",
@@ -79,16 +96,16 @@ ABLATIONS: list[dict] = [
         "cmn-speaker", "mean normalisation per speaker", {"normalise": "speaker", "variance": False}
     ),
     _variant(
-        "no-normalisation", "no cepstral normalisation", {"normalise": "none", "variance": False}
-    ),
-    _variant(
         "rectangular-window", "rectangular instead of Hamming window", {"window": "rectangular"}
     ),
     _variant("40-filters", "40 instead of 26 mel filters", {"nfilt": 40}),
     _variant("no-deltas", "13 static cepstra only", {"deltas": 0}),
-    _variant("no-vtln", "no warped training copies, no test warp", warps=((1.0,), (1.0,))),
-    _variant("3-states", "3 states per word", training={"n_states": 3}),
-    _variant("8-states", "8 states per word", training={"n_states": 8}),
+    _variant(
+        "ml-test-warp",
+        "each test speaker at its maximum-likelihood warp of 0.9-1.1",
+        warps=((1.0,), (0.9, 0.95, 1.0, 1.05, 1.1)),
+    ),
+    _variant("5-states", "5 states per word", training={"n_states": 5}),
     _variant("1-mixture", "1 Gaussian per state", training={"n_mix": 1}),
     _variant("6-mixtures", "6 Gaussians per state", training={"n_mix": 6}),
     _variant("flat-start", "flat start instead of segmental init", training={"init": "flat"}),
@@ -149,6 +166,28 @@ def build_parser() -> argparse.ArgumentParser:
         "highest likelihood (default "
         f"{','.join(map(str, DEFAULT_WARPS[1]))})",
     )
+    adapt = DEFAULT_ADAPTATION or {
+        "n_iter": 0,
+        "params": "stmcw",
+        "min_utterances": 10,
+        "rounds": 1,
+    }
+    g = parser.add_argument_group("unsupervised speaker adaptation")
+    g.add_argument(
+        "--adapt-iters",
+        type=int,
+        default=adapt["n_iter"],
+        help="Baum-Welch iterations adapting each word model to a test speaker's recordings "
+        "recognised as that word (0: no adaptation)",
+    )
+    g.add_argument("--adapt-params", default=adapt["params"], help="parameter letters adapted")
+    g.add_argument(
+        "--adapt-min",
+        type=int,
+        default=adapt["min_utterances"],
+        help="fewest recognised recordings a word needs to be adapted",
+    )
+    g.add_argument("--adapt-rounds", type=int, default=adapt["rounds"], help="adaptation rounds")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_feature_arguments(parser, DEFAULT_FEATURES)
     add_training_arguments(parser, DEFAULT_TRAINING)
@@ -196,20 +235,33 @@ def compute_features(utts, config: MFCCConfig, args) -> tuple[dict, float]:
     return {u.path: f for u, f in zip(utts, feats, strict=True)}, time.perf_counter() - start
 
 
-def recognise(rec: WordRecognizer, test, feats: dict, test_warps) -> tuple[np.ndarray, dict]:
-    """Scores of the test utterances; with several warps, each speaker gets its ML warp."""
-    if len(test_warps) == 1:
-        return rec.score([feats[test_warps[0]][u.path] for u in test]), {}
+def recognise(
+    rec: WordRecognizer, test, feats: dict, test_warps, adaptation: dict | None
+) -> tuple[np.ndarray, dict]:
+    """Scores of the test utterances, speaker by speaker.
+
+    With several test warps each speaker is recognised at its maximum-likelihood warp;
+    with `adaptation` (keyword arguments of `WordRecognizer.adapted`) the models are first
+    adapted, without labels, to that speaker's test recordings.
+    """
     scores = np.empty((len(test), len(rec.words_)))
     chosen = {}
     for speaker in sorted({u.speaker for u in test}):
         rows = [i for i, u in enumerate(test) if u.speaker == speaker]
-        by_warp = {w: [feats[w][test[i].path] for i in rows] for w in test_warps}
-        chosen[speaker], scores[rows] = select_warp(rec, by_warp)
+        warp = test_warps[0]
+        if len(test_warps) > 1:
+            by_warp = {w: [feats[w][test[i].path] for i in rows] for w in test_warps}
+            warp, _ = select_warp(rec, by_warp)
+            chosen[speaker] = warp
+        own = [feats[warp][test[i].path] for i in rows]
+        model = rec.adapted(own, **adaptation) if adaptation else rec
+        scores[rows] = model.score(own)
     return scores, chosen
 
 
-def run_split(utts, feats: dict, name: str, training: TrainingConfig, warps, args, words) -> dict:
+def run_split(
+    utts, feats: dict, name: str, training: TrainingConfig, warps, adaptation, args, words
+) -> dict:
     """Train on one split's training side, recognise its test side; the measured outcome.
 
     `feats` maps warp -> path -> features; `warps` is (training warps, test warps).
@@ -228,7 +280,7 @@ def run_split(utts, feats: dict, name: str, training: TrainingConfig, warps, arg
     )
     train_s = time.perf_counter() - start
     start = time.perf_counter()
-    scores, chosen_warps = recognise(rec, test, feats, test_warps)
+    scores, chosen_warps = recognise(rec, test, feats, test_warps, adaptation)
     test_s = time.perf_counter() - start
     truth = [u.label for u in test]
     predicted = [rec.words_[j] for j in scores.argmax(axis=1)]
@@ -268,14 +320,16 @@ def run_split(utts, feats: dict, name: str, training: TrainingConfig, warps, arg
 
 
 def evaluate(
-    utts, splits, features: MFCCConfig, training: TrainingConfig, warps, args, words
+    utts, splits, features: MFCCConfig, training: TrainingConfig, warps, adaptation, args, words
 ) -> dict:
     """Features once per warp, then every split; the combined results."""
     feats, feature_s = {}, 0.0
     for warp in sorted(set(warps[0]) | set(warps[1])):
         feats[warp], seconds = compute_features(utts, features.with_(warp=warp), args)
         feature_s += seconds
-    runs = [run_split(utts, feats, name, training, warps, args, words) for name in splits]
+    runs = [
+        run_split(utts, feats, name, training, warps, adaptation, args, words) for name in splits
+    ]
     confusion = np.sum([r["confusion_matrix"] for r in runs], axis=0)
     return {
         "accuracy": float(np.mean([r["accuracy"] for r in runs])),
@@ -296,18 +350,22 @@ def evaluate(
     }
 
 
-def run_ablations(utts, splits, args, words, base_f: MFCCConfig, base_t: TrainingConfig, warps):
+def run_ablations(
+    utts, splits, args, words, base_f: MFCCConfig, base_t: TrainingConfig, warps, adaptation
+):
     """Accuracy of each ablation variant on the same splits."""
     rows = []
     for variant in ABLATIONS:
         f = base_f.with_(**variant["features"])
         t = TrainingConfig(**{**asdict(base_t), **variant["training"]})
         w = variant["warps"] or warps
-        result = evaluate(utts, splits, f, t, w, args, words)
+        a = adaptation if variant["adaptation"] is None else (variant["adaptation"] or None)
+        result = evaluate(utts, splits, f, t, w, a, args, words)
         rows.append(
             {
-                **{k: v for k, v in variant.items() if k != "warps"},
+                **{k: v for k, v in variant.items() if k not in ("warps", "adaptation")},
                 "warps": {"train": list(w[0]), "test": list(w[1])},
+                "adaptation": a,
                 "accuracy": result["accuracy"],
                 "per_split": {k: v["accuracy"] for k, v in result["splits"].items()},
                 "training_s": result["timings"]["training_s"],
@@ -321,6 +379,7 @@ def run_ablations(utts, splits, args, words, base_f: MFCCConfig, base_t: Trainin
         "base_features": base_f.to_dict(),
         "base_training": asdict(base_t),
         "base_warps": {"train": list(warps[0]), "test": list(warps[1])},
+        "base_adaptation": adaptation,
         "rows": rows,
     }
 
@@ -421,7 +480,26 @@ def write_report(results: dict, ablations: dict | None, ablation_source: str, ou
             f"{run['timings']['training_s']:.1f} | {chosen} |"
         )
     t = results["timings"]
+    adaptation = results["configuration"].get("adaptation")
+    warps = results["configuration"].get("warps", {})
     lines += [
+        "",
+        "Word models are trained on the training speakers only. "
+        + (
+            "Each test speaker's recordings are then recognised by models adapted to that "
+            "speaker without labels: a first pass labels the recordings, and each word model "
+            f"is re-estimated for {adaptation['n_iter']} Baum-Welch iterations on the "
+            "recordings recognised as that word (unsupervised self-training; "
+            "`--adapt-iters 0` turns it off)."
+            if adaptation
+            else "No adaptation to the test speakers."
+        )
+        + (
+            f" Test warps {warps['test']}: each test speaker is recognised at the warp of "
+            "highest likelihood."
+            if len(warps.get("test", [])) > 1
+            else ""
+        ),
         "",
         f"Features {t['features_s']:.1f} s, training {t['training_s']:.1f} s, recognition "
         f"{t['recognition_s']:.1f} s. Scores that were NaN or infinite: "
@@ -482,7 +560,19 @@ def _run(args) -> int:
     words = corpus.labels(utts)
 
     warps = (tuple(args.train_warps), tuple(args.test_warps))
-    results = evaluate(utts, splits, features, training, warps, args, words)
+    if args.adapt_iters < 0 or args.adapt_min < 1 or args.adapt_rounds < 1:
+        raise RecipeError("--adapt-iters must be >= 0, --adapt-min and --adapt-rounds >= 1")
+    if not args.adapt_params or set(args.adapt_params) - set("stmcw"):
+        raise RecipeError(f"--adapt-params must be letters of 'stmcw', got {args.adapt_params!r}")
+    adaptation = None
+    if args.adapt_iters > 0:
+        adaptation = {
+            "n_iter": args.adapt_iters,
+            "params": args.adapt_params,
+            "min_utterances": args.adapt_min,
+            "rounds": args.adapt_rounds,
+        }
+    results = evaluate(utts, splits, features, training, warps, adaptation, args, words)
     results = {
         "split": args.split,
         "labels": words,
@@ -492,6 +582,7 @@ def _run(args) -> int:
             "features": features.to_dict(),
             "training": asdict(training),
             "warps": {"train": list(warps[0]), "test": list(warps[1])},
+            "adaptation": adaptation,
             "n_jobs": args.n_jobs,
             "python": platform.python_version(),
         },
@@ -501,7 +592,7 @@ def _run(args) -> int:
 
     ablations, source = None, ""
     if args.ablations:
-        ablations = run_ablations(utts, splits, args, words, features, training, warps)
+        ablations = run_ablations(utts, splits, args, words, features, training, warps, adaptation)
         source = f"Measured in this run on split `{args.split}`."
     elif RECORDED_ABLATIONS.is_file():
         ablations = json.loads(RECORDED_ABLATIONS.read_text(encoding="utf-8"))

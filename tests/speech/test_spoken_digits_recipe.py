@@ -131,7 +131,7 @@ def test_official_split_reaches_the_target(shared_data, tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert (results["n_train"], results["n_test"]) == (2250, 250)
     assert results["nan_or_inf_scores"] == 0
-    assert results["accuracy"] >= 0.99
+    assert results["accuracy"] >= 0.995
 
 
 def test_hmmkit_recognize_trains_tests_and_recognises_files(small_data, tmp_path, capsys):
