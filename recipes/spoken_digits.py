@@ -24,11 +24,13 @@ import json
 import platform
 import sys
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from hmmkit import DegenerateStateWarning
 from hmmkit.speech import corpus
 from hmmkit.speech.commands import (
     add_feature_arguments,
@@ -272,16 +274,23 @@ def run_split(
     except ValueError as exc:
         raise RecipeError(str(exc)) from exc
     rec = WordRecognizer(training, n_jobs=args.n_jobs)
-    start = time.perf_counter()
-    rec.fit(
-        [feats[w][u.path] for w in train_warps for u in train],
-        [u.label for _ in train_warps for u in train],
-        progress=_progress(f"training {name}", "word", args.quiet),
-    )
-    train_s = time.perf_counter() - start
-    start = time.perf_counter()
-    scores, chosen_warps = recognise(rec, test, feats, test_warps, adaptation)
-    test_s = time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:
+        # Defunct mixture components are replaced (HTK's MINMIX); count them, quietly.
+        warnings.simplefilter("always", DegenerateStateWarning)
+        start = time.perf_counter()
+        rec.fit(
+            [feats[w][u.path] for w in train_warps for u in train],
+            [u.label for _ in train_warps for u in train],
+            progress=_progress(f"training {name}", "word", args.quiet),
+        )
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        scores, chosen_warps = recognise(rec, test, feats, test_warps, adaptation)
+        test_s = time.perf_counter() - start
+    degenerate = [w for w in caught if issubclass(w.category, DegenerateStateWarning)]
+    for other in caught:
+        if other not in degenerate:
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
     truth = [u.label for u in test]
     predicted = [rec.words_[j] for j in scores.argmax(axis=1)]
     index = {w: i for i, w in enumerate(words)}
@@ -306,6 +315,7 @@ def run_split(
         "confusion_matrix": confusion.tolist(),
         "nan_or_inf_scores": int((~np.isfinite(scores)).sum()),
         "test_warps_chosen": chosen_warps,
+        "degenerate_state_warnings": len(degenerate),
         "timings": {"training_s": train_s, "recognition_s": test_s},
         "loglik_per_frame": {
             w: [v / frames[w] for v in rec.traces_[w].history] for w in rec.words_
@@ -341,6 +351,7 @@ def evaluate(
         "n_train": int(sum(r["n_train"] for r in runs)),
         "n_test": int(sum(r["n_test"] for r in runs)),
         "nan_or_inf_scores": int(sum(r["nan_or_inf_scores"] for r in runs)),
+        "degenerate_state_warnings": int(sum(r["degenerate_state_warnings"] for r in runs)),
         "timings": {
             "features_s": feature_s,
             "training_s": float(sum(r["timings"]["training_s"] for r in runs)),
@@ -503,7 +514,9 @@ def write_report(results: dict, ablations: dict | None, ablation_source: str, ou
         "",
         f"Features {t['features_s']:.1f} s, training {t['training_s']:.1f} s, recognition "
         f"{t['recognition_s']:.1f} s. Scores that were NaN or infinite: "
-        f"{results['nan_or_inf_scores']}.",
+        f"{results['nan_or_inf_scores']}. Training rounds in which defunct mixture components "
+        f"(weight below MINMIX) were replaced by splitting the heaviest one: "
+        f"{results['degenerate_state_warnings']}.",
         "",
         "## Per-digit accuracy",
         "",
