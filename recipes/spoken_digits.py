@@ -465,6 +465,18 @@ def ablation_section(ablations: dict | None, source: str) -> list[str]:
         delta = 100 * (r["accuracy"] - base["accuracy"])
         lines.append(f"| {r['name']} | {r['change']} | {_pct(r['accuracy'])} | {delta:+.2f} |")
     lines += ["", f"Splits: {', '.join(splits)}.", ""]
+    others = sorted((r for r in rows if r is not base), key=lambda r: r["accuracy"])
+    losses = [r for r in others if r["accuracy"] < base["accuracy"] - 0.0005]
+    if losses:
+        lines += ["What the defaults gain over each alternative, largest first:", ""]
+        for r in losses:
+            gain = 100 * (base["accuracy"] - r["accuracy"])
+            lines.append(f"- {gain:.2f} points over {r['change']} (`{r['name']}`)")
+        lines.append("")
+    better = [r for r in others if r["accuracy"] > base["accuracy"] + 0.0005]
+    if better:
+        names = ", ".join(f"`{r['name']}` ({_pct(r['accuracy'])})" for r in better)
+        lines += [f"Alternatives that scored higher here: {names}.", ""]
     notes = ablations.get("conclusions")
     if notes:
         lines += [*notes, ""]
@@ -565,10 +577,11 @@ def _run(args) -> int:
         progress=_progress("download", "file", args.quiet),
     )
     utts = corpus.list_recordings(data_dir)
-    recordings = corpus.recordings_folder(data_dir).resolve()
     out = args.out.resolve()
-    if out == recordings or recordings in out.parents or data_dir.resolve() in [out, *out.parents]:
-        raise RecipeError(f"--out {args.out} is inside the data folder; choose another folder")
+    for option, folder in (("--out", args.out), ("--cache-dir", args.cache_dir)):
+        where = folder.resolve() if folder is not None else None
+        if where is not None and data_dir.resolve() in [where, *where.parents]:
+            raise RecipeError(f"{option} {folder} is inside the data folder; choose another folder")
     splits = split_names(args.split, corpus.speakers(utts))
     words = corpus.labels(utts)
 
