@@ -459,11 +459,14 @@ def ablation_section(ablations: dict | None, source: str) -> list[str]:
     base = next((r for r in rows if r["name"] == "default"), rows[0])
     splits = ablations["splits"]
     lines += [source, ""]
-    header = "| variant | change from the defaults | mean accuracy | vs default |"
-    lines += [header, "|---|---|---:|---:|"]
+    header = "| variant | change from the defaults | mean accuracy | vs default | options |"
+    lines += [header, "|---|---|---:|---:|---|"]
     for r in rows:
         delta = 100 * (r["accuracy"] - base["accuracy"])
-        lines.append(f"| {r['name']} | {r['change']} | {_pct(r['accuracy'])} | {delta:+.2f} |")
+        options = f"`{r['options']}`" if r.get("options") else ""
+        lines.append(
+            f"| {r['name']} | {r['change']} | {_pct(r['accuracy'])} | {delta:+.2f} | {options} |"
+        )
     lines += ["", f"Splits: {', '.join(splits)}.", ""]
     others = sorted((r for r in rows if r is not base), key=lambda r: r["accuracy"])
     losses = [r for r in others if r["accuracy"] < base["accuracy"] - 0.0005]
@@ -622,7 +625,7 @@ def _run(args) -> int:
         source = f"Measured in this run on split `{args.split}`."
     elif RECORDED_ABLATIONS.is_file():
         ablations = json.loads(RECORDED_ABLATIONS.read_text(encoding="utf-8"))
-        source = (
+        source = ablations.get("source") or (
             "Recorded earlier with `python recipes/spoken_digits.py --split "
             f"{ablations.get('split', 'all-speakers')} --ablations` "
             "(rerun that command to measure them on this machine and data)."
