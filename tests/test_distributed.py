@@ -35,6 +35,7 @@ def client():
         dashboard_address=None,
     )
     client = distributed.Client(cluster)
+    client.wait_for_workers(2)
     yield client
     client.close()
     cluster.close()
