@@ -77,10 +77,13 @@ class TrainingConfig:
 
 @dataclass
 class WordTrace:
-    """Per-word training record: log-likelihood per EM iteration and where each split began."""
+    """Per-word training record: log-likelihood per EM iteration, where each split began,
+    and any step the engine could not complete (non-finite statistics) and how it was
+    worked around."""
 
     history: list[float] = field(default_factory=list)
     splits: list[int] = field(default_factory=list)
+    restarts: list[str] = field(default_factory=list)
     n_train: int = 0
     seconds: float = 0.0
 
@@ -142,15 +145,33 @@ class WordRecognizer:
         start = time.perf_counter()
         trace = WordTrace(n_train=len(usable))
         model = self._new_model(seed)
-        model.fit(usable)
+        try:
+            model.fit(usable)
+        except ValueError as exc:
+            if "NaN" not in str(exc):
+                raise
+            # The engine met non-finite statistics from this start; begin again flat.
+            trace.restarts.append(f"{c.init} initialisation failed ({exc}); restarted flat")
+            model = self._new_model(seed)
+            model.init = "flat"
+            model.fit(usable)
         trace.history.extend(float(v) for v in model.monitor_.history)
         for n_mix in c.mixture_schedule()[1:]:
             model.mix_up(n_mix)
             if c.n_iter_split:
+                before = copy.deepcopy(model)
                 model.init_params = ""
                 model.n_iter = c.n_iter_split
                 trace.splits.append(len(trace.history))
-                model.fit(usable)
+                try:
+                    model.fit(usable)
+                except ValueError as exc:
+                    if "NaN" not in str(exc):
+                        raise
+                    # Keep the freshly split, not re-estimated, mixtures.
+                    trace.restarts.append(f"re-estimation at {n_mix} mixtures failed ({exc})")
+                    model = before
+                    continue
                 trace.history.extend(float(v) for v in model.monitor_.history)
         trace.seconds = time.perf_counter() - start
         return model, trace
@@ -248,7 +269,12 @@ class WordRecognizer:
                 model = current.models_[word]
                 model.init_params, model.params = "", params
                 model.n_iter, model.tol = n_iter, -np.inf
-                model.fit(own)
+                try:
+                    model.fit(own)
+                except ValueError as exc:
+                    if "NaN" not in str(exc):
+                        raise
+                    current.models_[word] = self.models_[word]  # keep the unadapted model
             hypotheses = current.predict(feats)
         return current
 
