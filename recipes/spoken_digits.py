@@ -55,7 +55,7 @@ DEFAULT_WARPS: tuple[tuple[float, ...], tuple[float, ...]] = ((1.0,), (1.0,))
 #: Unsupervised adaptation to each test speaker (see WordRecognizer.adapted); None: off.
 DEFAULT_ADAPTATION: dict | None = {
     "n_iter": 3,
-    "params": "stmcw",
+    "params": "mw",
     "min_utterances": 10,
     "rounds": 1,
 }
@@ -316,6 +316,7 @@ def run_split(
         "nan_or_inf_scores": int((~np.isfinite(scores)).sum()),
         "test_warps_chosen": chosen_warps,
         "degenerate_state_warnings": len(degenerate),
+        "engine_restarts": {w: t.restarts for w, t in rec.traces_.items() if t.restarts},
         "timings": {"training_s": train_s, "recognition_s": test_s},
         "loglik_per_frame": {
             w: [v / frames[w] for v in rec.traces_[w].history] for w in rec.words_
