@@ -306,9 +306,41 @@ def _cutoff(values: list[str] | None) -> tuple[float, float] | None:
     return (numbers[0], numbers[1] if len(numbers) > 1 else numbers[0])
 
 
+def _check_stockholm(text: str) -> None:
+    """Refuse what HMMER refuses and Biopython would misread: text outside a
+    ``# STOCKHOLM`` ... ``//`` record (a missing terminator, lines after ``//``) and a
+    sequence name given twice in one block (Biopython would join the two rows)."""
+    inside, seen, names = False, False, set()
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not inside:
+            if line.startswith("# STOCKHOLM"):
+                inside, seen, names = True, True, set()
+            elif line:
+                where = "after the closing //" if seen else "before the header"
+                raise ValueError(
+                    f"Stockholm line {number}: {line[:40]!r} {where}; each alignment must run "
+                    "from a '# STOCKHOLM 1.0' header to a // line"
+                )
+        elif line == "//":
+            inside = False
+        elif line.startswith("# STOCKHOLM"):
+            raise ValueError(f"Stockholm line {number}: new header before the // terminator")
+        elif not line:
+            names = set()  # a blank line ends a block
+        elif not line.startswith("#"):
+            name = line.split(" ", 1)[0].strip()
+            if name in names:
+                raise ValueError(f"Stockholm line {number}: sequence {name!r} twice in one block")
+            names.add(name)
+    if inside:
+        raise ValueError("Stockholm: missing // terminator at the end of the alignment")
+
+
 def _read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
     from Bio import AlignIO
 
+    _check_stockholm(text)
     blocks = [b for b in re.split(r"(?m)^(?=# STOCKHOLM)", text) if b.strip()]
     alignments = list(AlignIO.parse(io.StringIO(text), "stockholm"))
     if len(alignments) != len(blocks):
@@ -443,7 +475,13 @@ def read_alignments(
     readers = {"stockholm": _read_stockholm, "afa": _read_afa, "a2m": _read_a2m}
     if fmt not in readers:
         raise ValueError(f"format must be one of {_FORMATS}, got {format!r}")
-    alignments = readers[fmt](text, None if alphabet is None else get_alphabet(alphabet))
+    alphabet = None if alphabet is None else get_alphabet(alphabet)
+    try:
+        alignments = readers[fmt](text, alphabet)
+    except ValueError as err:
+        if filename is None or str(filename) in str(err):
+            raise
+        raise ValueError(f"{filename}: {err}") from err
     if not alignments:
         raise ValueError(f"{filename or 'alignment input'} holds no alignment")
     if isinstance(filename, str):

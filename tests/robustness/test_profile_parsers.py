@@ -72,7 +72,6 @@ def test_mutated_hmmer_files(folder, originals, data):
         check_profile(model)
 
 
-STOCKHOLM_ASSERT = "Stockholm reader lets Biopython's bare AssertionError out (a line after //)"
 A2M_EXCEPTION = "A2M reader lets Biopython's bare Exception out ('Unexpected letter')"
 A2M_CRASH = "A2M reader hands records without residues to Biopython, which corrupts the heap"
 
@@ -296,10 +295,6 @@ def test_wav_handed_to_read_alignment(folder, originals):
     )
 
 
-STOCKHOLM_END = "Stockholm reader accepts a file without its // terminator"
-
-
-@pytest.mark.xfail(strict=True, reason=STOCKHOLM_END)
 def test_stockholm_truncated_between_blocks(folder, originals):
     """globins4.sto cut after its first block must not read as an 80-column alignment."""
     sto = originals["sto"].decode()
@@ -310,11 +305,9 @@ def test_stockholm_truncated_between_blocks(folder, originals):
         "Stockholm truncated between two blocks",
         lambda: read_alignment(path),
         match="//",
-        defect=STOCKHOLM_END + " (reads a shorter alignment)",
     )
 
 
-@pytest.mark.xfail(strict=True, reason=STOCKHOLM_END)
 def test_stockholm_without_terminator(folder, originals):
     sto = originals["sto"].decode()
     path = write(folder, "noend.sto", sto[: sto.rindex("//")])
@@ -323,11 +316,9 @@ def test_stockholm_without_terminator(folder, originals):
         "Stockholm missing the closing //",
         lambda: read_alignment(path),
         match="//",
-        defect=STOCKHOLM_END,
     )
 
 
-@pytest.mark.xfail(strict=True, reason=STOCKHOLM_ASSERT)
 def test_stockholm_line_after_terminator(folder):
     path = write(folder, "after.sto", "# STOCKHOLM 1.0\na ACDEF\n//\nb ACDEF\n")
     refused(
@@ -335,5 +326,4 @@ def test_stockholm_line_after_terminator(folder):
         "a sequence line after the closing //",
         lambda: read_alignment(path, "amino"),
         match="STOCKHOLM|//",
-        defect="bare AssertionError from Biopython's Stockholm parser",
     )
