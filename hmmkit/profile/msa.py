@@ -404,20 +404,54 @@ def _a2m_dotless(records: list[tuple[str, str]]) -> tuple[list[str], str]:
     return rows, rf
 
 
-def _read_a2m(text: str, alphabet) -> list[DigitalMSA]:
-    from Bio import SeqIO
+def _a2m_records(text: str) -> list[tuple[str, str]]:
+    """The (name, sequence) records of A2M text, checked before any column is inferred.
 
-    records = [(r.id, str(r.seq)) for r in SeqIO.parse(io.StringIO(text), "fasta")]
+    Whitespace inside sequence lines is dropped. ValueError for text before the first
+    header, a header without a name, a record without residues or a character that A2M
+    does not allow (letters, ``-`` and ``.`` only).
+    """
+    records: list[tuple[str, list[str]]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith(">"):
+            header = line[1:].split(None, 1)
+            if not header:
+                raise ValueError(f"A2M line {number}: a '>' header without a sequence name")
+            records.append((header[0], []))
+        elif not records:
+            if line.strip():
+                raise ValueError(f"A2M line {number}: text before the first '>' header")
+        else:
+            records[-1][1].append("".join(line.split()))
+    result = []
+    for name, chunks in records:
+        seq = "".join(chunks)
+        if not seq:
+            raise ValueError(f"A2M record {name!r} holds no residues")
+        bad = next((c for c in seq if not (c.isascii() and c.isalpha()) and c not in "-."), None)
+        if bad is not None:
+            raise ValueError(
+                f"A2M record {name!r}: character {bad!r} is not allowed "
+                "(A2M rows hold letters, '-' and '.' only)"
+            )
+        result.append((name, seq))
+    return result
+
+
+def _a2m_states(seq: str) -> str:
+    """Per column: 'D' for a consensus column (upper case or ``-``), 'I' for an insert."""
+    return "".join("I" if c == "." or c.islower() else "D" for c in seq)
+
+
+def _read_a2m(text: str, alphabet) -> list[DigitalMSA]:
+    records = _a2m_records(text)
     if not records:
         raise ValueError("A2M file holds no sequences")
-    try:
-        from Bio import Align
-
-        aln = Align.read(io.StringIO(text), "a2m")
-        state = aln.column_annotations["state"]
-        rows = [aln[i] for i in range(len(aln.sequences))]
-        rf = "".join("x" if s == "D" else "." for s in state)
-    except (AssertionError, ValueError, KeyError):
+    rows = [seq for _, seq in records]
+    states = _a2m_states(rows[0])
+    if all(len(r) == len(states) and _a2m_states(r) == states for r in rows):
+        rf = "".join("x" if s == "D" else "." for s in states)  # dotted: columns as given
+    else:
         rows, rf = _a2m_dotless(records)
     return [from_text([r[0] for r in records], rows, alphabet, reference=rf)]
 

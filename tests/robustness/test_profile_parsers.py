@@ -72,7 +72,6 @@ def test_mutated_hmmer_files(folder, originals, data):
         check_profile(model)
 
 
-A2M_EXCEPTION = "A2M reader lets Biopython's bare Exception out ('Unexpected letter')"
 A2M_CRASH = "A2M reader hands records without residues to Biopython, which corrupts the heap"
 
 
@@ -108,7 +107,7 @@ def fuzz_alignment_reader(fmt: str, data_dir: str) -> None:
     [
         "sto",
         "afa",
-        pytest.param("a2m", marks=pytest.mark.xfail(strict=True, reason=A2M_EXCEPTION)),
+        "a2m",
     ],
 )
 def test_mutated_alignments(shared_data, fmt):
@@ -122,7 +121,6 @@ def test_mutated_alignments(shared_data, fmt):
     assert child.returncode == 0, child.stderr[-3000:]
 
 
-@pytest.mark.xfail(strict=True, reason=A2M_CRASH)
 def test_a2m_records_without_residues(folder):
     """Reproducer of the heap corruption: the Python process aborts (free(): invalid pointer)."""
     path = write(folder, "empty_records.a2m", ">a\n>b\n>c\n>d\n-\n>e\n")
