@@ -372,6 +372,10 @@ def _read_afa(text: str, alphabet) -> list[DigitalMSA]:
     from Bio import AlignIO
 
     aln = AlignIO.read(io.StringIO(text), "fasta")
+    if any(not rec.id for rec in aln):
+        raise ValueError("aligned FASTA: a '>' header without a sequence name")
+    if aln.get_alignment_length() == 0:
+        raise ValueError("aligned FASTA: every row is empty (no alignment columns)")
     return [from_text([rec.id for rec in aln], [str(rec.seq) for rec in aln], alphabet)]
 
 

@@ -33,9 +33,6 @@ def with_row(seq: str) -> str:
     return stockholm(("a", ROW), ("b", seq), ("c", ROW))
 
 
-NAMELESS = "aligned FASTA record without a name is accepted (name '')"
-ZERO_COLUMNS = "aligned FASTA with empty rows is read as a zero-column alignment"
-
 CASES = [
     # (case, file name, content, defect when hmmkit departs from Easel)
     ("a digit in a row", "x.sto", with_row(ROW[:9] + "1" + ROW[10:]), ""),
@@ -54,8 +51,8 @@ CASES = [
     ("duplicate names in one block", "x.sto", stockholm(("a", ROW), ("a", ROW)), ""),
     ("aligned FASTA: a digit", "x.afa", fasta(("a", ROW[:-1] + "1"), ("b", ROW)), ""),
     ("aligned FASTA: duplicate names", "x.afa", fasta(("a", ROW), ("a", ROW)), ""),
-    ("aligned FASTA: a '>' line without a name", "x.afa", fasta(("", ROW), ("b", ROW)), NAMELESS),
-    ("aligned FASTA: empty rows", "x.afa", fasta(("a", ""), ("b", "")), ZERO_COLUMNS),
+    ("aligned FASTA: a '>' line without a name", "x.afa", fasta(("", ROW), ("b", ROW)), ""),
+    ("aligned FASTA: empty rows", "x.afa", fasta(("a", ""), ("b", "")), ""),
     ("A2M: a digit", "x.a2m", fasta(("a", "ACD9F"), ("b", "ACDEF")), ""),
 ]
 EASEL_FORMATS = {".sto": "stockholm", ".afa": "afa", ".a2m": "a2m"}
