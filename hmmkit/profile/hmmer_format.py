@@ -175,6 +175,8 @@ def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndar
             out[j] = math.exp(-float(token))
         except ValueError:
             raise lines.error(f"{what}: {token!r} is not a number or '*'") from None
+        except OverflowError:
+            raise lines.error(f"{what}: {token!r} is far below 0 (a probability > 1)") from None
     return out
 
 
@@ -209,9 +211,15 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
             parts = value.split()
             if len(parts) == 4 and parts[0] == "LOCAL" and parts[1] in _STATS_ORDER:
                 try:
-                    stats[parts[1]] = (float(parts[2]), float(parts[3]))
+                    mu, lam = float(parts[2]), float(parts[3])
                 except ValueError:
                     raise lines.error(f"bad STATS line {line!r}") from None
+                if not (math.isfinite(mu) and math.isfinite(lam) and lam > 0):
+                    raise lines.error(
+                        f"STATS LOCAL {parts[1]} needs a finite location and a positive finite "
+                        f"lambda, got {parts[2]} {parts[3]}"
+                    )
+                stats[parts[1]] = (mu, lam)
             continue
         if tag == "//":
             raise lines.error("model ends before its HMM section")
@@ -236,43 +244,51 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
     if line.split() and line.split()[0] == "COMPO":
         composition = _parse_probs(line.split()[1:], lines, K, "COMPO")
         line = lines.next("node 0 insert emissions")
-    t = np.zeros((M + 1, 7))
-    mat = np.zeros((M + 1, K))
-    ins = np.zeros((M + 1, K))
-    mat[0, 0] = 1.0
-    ins[0] = _parse_probs(line.split(), lines, K, "node 0 insert emissions")
-    t[0] = _parse_probs(lines.next("node 0 transitions").split(), lines, 7, "transitions")
+    # Rows are collected node by node and stacked at the end, so a damaged LENG never
+    # allocates more than the nodes the file holds.
+    node0 = np.zeros(K)
+    node0[0] = 1.0
+    mat = [node0]
+    ins = [_parse_probs(line.split(), lines, K, "node 0 insert emissions")]
+    t = [_parse_probs(lines.next("node 0 transitions").split(), lines, 7, "transitions")]
 
     has = {key: header.get(key, "no").lower() == "yes" for key in ("RF", "MM", "CONS", "CS", "MAP")}
-    amap = np.zeros(M, dtype=np.int64) if has["MAP"] else None
+    amap = [] if has["MAP"] else None
     chars = {key: [] for key in ("CONS", "RF", "MM", "CS")}
     trailing = {"f": ("CONS", "RF", "MM", "CS"), "e": ("CONS", "RF", "CS")}.get(
         version, ("RF", "CS")
     )
     for k in range(1, M + 1):
-        fields = lines.next(f"node {k} match emissions").split()
+        fields = lines.next(f"node {k} match emissions (LENG {M})").split()
         if not fields or fields[0] != str(k):
-            raise lines.error(f"expected node {k}, found {fields[0] if fields else 'a blank line'}")
-        mat[k] = _parse_probs(fields[1:], lines, K, f"node {k} match emissions")
+            found = fields[0] if fields else "a blank line"
+            raise lines.error(f"expected node {k} of LENG {M}, found {found[:40]!r}")
+        mat.append(_parse_probs(fields[1:], lines, K, f"node {k} match emissions"))
         extra = fields[1 + K :]
         if len(extra) < 1 + len(trailing):
             raise lines.error(f"node {k}: missing MAP/annotation columns")
         if amap is not None:
             try:
-                amap[k - 1] = int(extra[0])
+                amap.append(int(extra[0]))
             except ValueError:
                 raise lines.error(f"node {k}: MAP value {extra[0]!r} is not an integer") from None
         for key, value in zip(trailing, extra[1:], strict=False):
             chars[key].append(value)
-        ins[k] = _parse_probs(
-            lines.next(f"node {k} insert emissions").split(), lines, K, f"node {k} inserts"
+        ins.append(
+            _parse_probs(
+                lines.next(f"node {k} insert emissions").split(), lines, K, f"node {k} inserts"
+            )
         )
-        t[k] = _parse_probs(lines.next(f"node {k} transitions").split(), lines, 7, "transitions")
+        t.append(_parse_probs(lines.next(f"node {k} transitions").split(), lines, 7, "transitions"))
     end = lines.next("'//' closing the model")
     while not end.strip():
         end = lines.next("'//' closing the model")
     if end.strip() != "//":
         raise lines.error(f"expected '//' after node {M}, found {end[:40]!r}")
+
+    t, mat, ins = np.array(t), np.array(mat), np.array(ins)
+    if amap is not None:
+        amap = np.array(amap, dtype=np.int64)
 
     def annotation(key: str) -> str | None:
         return "".join(chars[key]) if has[key] and chars[key] else None
