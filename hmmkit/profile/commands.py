@@ -101,6 +101,8 @@ def _run_search(args: argparse.Namespace) -> int:
     from .search import search, write_domtblout, write_tblout
 
     records = read_fasta(args.seqdb)
+    if not records:
+        raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
     filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
     if args.max:
         filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)

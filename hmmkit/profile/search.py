@@ -763,12 +763,17 @@ def search(
     for label, value in (("F1", F1), ("F2", F2), ("F3", F3)):
         if not 0 < value <= 1:
             raise ValueError(f"{label} must be in (0, 1], got {value}")
+    for label, value in (("Z", Z), ("domZ", domZ)):
+        if value is not None and not 0 < value < math.inf:
+            raise ValueError(f"{label} must be a positive number of comparisons, got {value}")
+    records = as_sequences(sequences)
+    if not records and isinstance(sequences, (str, Path)):
+        raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
     if "FORWARD" not in model.stats:
         from .calibrate import calibrate
 
         model = calibrate(model, background=background)
     tau, lam = model.stats["FORWARD"]
-    records = as_sequences(sequences)
     bg = background or Background.default(model.alphabet)
     profile = configure(model, 400, background=bg)
     codes = [digitize(r.residues, model.alphabet, name=r.name) for r in records]
