@@ -350,13 +350,17 @@ def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
         lines = _Lines(handle, str(label))
         n = 0
         while True:
-            line = handle.readline()
-            if not line:
-                break
-            lines.number += 1
-            if not line.strip():
-                continue
-            yield _read_one(lines, line.rstrip("\r\n"))
+            try:
+                line = handle.readline()
+                if not line:
+                    break
+                lines.number += 1
+                if not line.strip():
+                    continue
+                model = _read_one(lines, line.rstrip("\r\n"))
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{label}: not a text file (not valid {err.encoding})") from None
+            yield model
             n += 1
         if n == 0:
             raise ValueError(f"{label}: no HMMER3 model found (empty input)")

@@ -498,13 +498,17 @@ def read_alignments(
     given. Unnamed alignments take the file name without its extension as name.
     """
     filename = None
-    if hasattr(source, "read"):
-        text = source.read()
-        filename = getattr(source, "name", None)
-    else:
-        filename = os.fspath(source)
-        with open(filename) as handle:
-            text = handle.read()
+    try:
+        if hasattr(source, "read"):
+            filename = getattr(source, "name", None)
+            text = source.read()
+        else:
+            filename = os.fspath(source)
+            with open(filename) as handle:
+                text = handle.read()
+    except UnicodeDecodeError as err:
+        label = filename or "alignment input"
+        raise ValueError(f"{label}: not a text file (not valid {err.encoding})") from None
     if not text.strip():
         raise ValueError(f"{filename or 'alignment input'} is empty")
     fmt = (format or _guess_format(text, filename)).lower()

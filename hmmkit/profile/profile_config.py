@@ -103,21 +103,24 @@ def read_fasta(path: str | Path) -> list[Sequence]:
     records: list[Sequence] = []
     name, desc, chunks = None, "", []
     with open(path) as handle:
-        for line in handle:
-            if line.startswith(">"):
-                if name is not None:
-                    records.append(Sequence(name, "".join(chunks), desc))
-                header = line[1:].strip().split(None, 1)
-                if not header:
-                    raise ValueError(f"{path}: FASTA record without a name")
-                name = header[0]
-                desc = header[1] if len(header) > 1 else ""
-                chunks = []
-            elif name is None:
-                if line.strip():
-                    raise ValueError(f"{path}: not a FASTA file (no '>' header first)")
-            else:
-                chunks.append("".join(line.split()))
+        try:
+            for line in handle:
+                if line.startswith(">"):
+                    if name is not None:
+                        records.append(Sequence(name, "".join(chunks), desc))
+                    header = line[1:].strip().split(None, 1)
+                    if not header:
+                        raise ValueError(f"{path}: FASTA record without a name")
+                    name = header[0]
+                    desc = header[1] if len(header) > 1 else ""
+                    chunks = []
+                elif name is None:
+                    if line.strip():
+                        raise ValueError(f"{path}: not a FASTA file (no '>' header first)")
+                else:
+                    chunks.append("".join(line.split()))
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{path}: not a text file (not valid {err.encoding})") from None
     if name is not None:
         records.append(Sequence(name, "".join(chunks), desc))
     return records
