@@ -4,8 +4,14 @@ hmmalign on the command line."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import secrets
+import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,6 +19,76 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_build(subparsers)
     _register_search(subparsers)
     _register_align(subparsers)
+
+
+# --------------------------------------------------------------------------------------
+# outputs: never onto an input, never half-written
+# --------------------------------------------------------------------------------------
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (the same inode when both exist)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs(outputs: dict[str, str | None], inputs: dict[str, str]) -> None:
+    """ValueError when an output is an input, another output, a folder or in no folder.
+
+    Runs before anything is read or opened for writing, so a refused command leaves every
+    file as it was.
+    """
+    given = {label: path for label, path in outputs.items() if path}
+    for n, (label, path) in enumerate(given.items()):
+        if os.path.isdir(path):
+            raise ValueError(f"{label} {path} is a folder, not a file")
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise ValueError(f"{label} {path}: folder {folder} does not exist")
+        for in_label, in_path in inputs.items():
+            if _same_file(path, in_path):
+                raise ValueError(f"{label} {path} is the {in_label}; it would be overwritten")
+        for other_label, other in list(given.items())[:n]:
+            if _same_file(path, other):
+                raise ValueError(f"{label} and {other_label} are the same file {path}")
+
+
+@contextlib.contextmanager
+def _atomic_output(path: str) -> Iterator[IO[str]]:
+    """A text handle whose content replaces ``path`` only when the block completes.
+
+    The text goes to a temporary file beside the target, is flushed to disk and renamed
+    over it, so a failure never leaves a half-written output (the temporary file is
+    removed). A target that exists and is not a regular file (``/dev/null``, a pipe) is
+    written directly.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "w") as handle:
+            yield handle
+        return
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    try:
+        handle = open(tmp, "x")  # noqa: SIM115 - closed below, before the rename
+    except OSError as err:
+        raise OSError(err.errno, f"cannot write {path}: {err.strerror}") from None
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if os.path.isfile(target):
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 # --------------------------------------------------------------------------------------
@@ -49,6 +125,7 @@ def _run_build(args: argparse.Namespace) -> int:
     from .hmmer_format import write_hmmer
     from .msa import read_alignment
 
+    _check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
     msa = read_alignment(args.msafile, args.alphabet)
     name = args.name or msa.name or Path(args.msafile).stem
     model = build(
@@ -56,7 +133,8 @@ def _run_build(args: argparse.Namespace) -> int:
         fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
     )  # fmt: skip
     model = calibrate(model, seed=args.seed, in_place=True)
-    write_hmmer(model, args.hmmfile)
+    with _atomic_output(args.hmmfile) as handle:
+        write_hmmer(model, handle)
     print(f"# {model.name}: {model.M} match states, written to {args.hmmfile}")
     return 0
 
@@ -100,15 +178,19 @@ def _run_search(args: argparse.Namespace) -> int:
     from .profile_config import read_fasta
     from .search import search, write_domtblout, write_tblout
 
+    _check_outputs(
+        {"--tblout": args.tblout, "--domtblout": args.domtblout},
+        {"query HMMFILE": args.hmmfile, "target database SEQDB": args.seqdb},
+    )
     records = read_fasta(args.seqdb)
     if not records:
         raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
     filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
     if args.max:
         filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
-    tbl = open(args.tblout, "w") if args.tblout else None  # noqa: SIM115
-    dom = open(args.domtblout, "w") if args.domtblout else None  # noqa: SIM115
-    try:
+    with contextlib.ExitStack() as outputs:
+        tbl = outputs.enter_context(_atomic_output(args.tblout)) if args.tblout else None
+        dom = outputs.enter_context(_atomic_output(args.domtblout)) if args.domtblout else None
         for n, model in enumerate(iter_hmmer(args.hmmfile)):
             results = search(
                 model, records, E=args.E, T=args.T, domE=args.domE, incE=args.incE,
@@ -125,10 +207,6 @@ def _run_search(args: argparse.Namespace) -> int:
                 handle.write("#\n# Program:         hmmkit search\n")
                 handle.write(f"# Query file:      {args.hmmfile}\n")
                 handle.write(f"# Target file:     {args.seqdb}\n# [ok]\n")
-    finally:
-        for handle in (tbl, dom):
-            if handle is not None:
-                handle.close()
     return 0
 
 
@@ -173,10 +251,12 @@ def _run_align(args: argparse.Namespace) -> int:
     from .align import align
     from .hmmer_format import read_hmmer
 
+    _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile, "SEQFILE": args.seqfile})
     model = read_hmmer(args.hmmfile)
     aln = align(model, args.seqfile, method="viterbi" if args.viterbi else "oa", trim=args.trim)
     if args.output:
-        aln.write(Path(args.output), args.outformat)
+        with _atomic_output(args.output) as handle:
+            aln.write(handle, args.outformat)
     else:
         aln.write(sys.stdout, args.outformat)
     return 0
