@@ -144,17 +144,22 @@ class WordRecognizer:
             )
         start = time.perf_counter()
         trace = WordTrace(n_train=len(usable))
-        model = self._new_model(seed)
-        try:
-            model.fit(usable)
-        except ValueError as exc:
-            if "NaN" not in str(exc):
-                raise
-            # The engine met non-finite statistics from this start; begin again flat.
-            trace.restarts.append(f"{c.init} initialisation failed ({exc}); restarted flat")
-            model = self._new_model(seed)
-            model.init = "flat"
-            model.fit(usable)
+        model = None
+        for init in [c.init, *(i for i in ("segmental", "flat") if i != c.init)]:
+            candidate = self._new_model(seed)
+            candidate.init = init
+            try:
+                candidate.fit(usable)
+            except ValueError as exc:
+                if "NaN" not in str(exc):
+                    raise
+                # The engine met non-finite statistics from this start; try another.
+                trace.restarts.append(f"training from a {init} start failed ({exc})")
+                continue
+            model = candidate
+            break
+        if model is None:
+            raise RuntimeError(f"every initialisation failed: {trace.restarts}")
         trace.history.extend(float(v) for v in model.monitor_.history)
         for n_mix in c.mixture_schedule()[1:]:
             model.mix_up(n_mix)

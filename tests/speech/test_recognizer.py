@@ -172,7 +172,8 @@ def test_training_survives_degenerate_data():
 
 
 def test_engine_failures_are_worked_around_and_recorded(words, monkeypatch):
-    """A fit that meets non-finite statistics restarts flat; a failed split keeps the split."""
+    """A fit that meets non-finite statistics restarts from another initialisation; a failed
+    re-estimation after a split keeps the split mixtures."""
     from hmmkit import GMMHMM
 
     train, _ = words
@@ -189,9 +190,20 @@ def test_engine_failures_are_worked_around_and_recorded(words, monkeypatch):
     rec = WordRecognizer(TrainingConfig(n_states=3, n_mix=4, n_iter=3, n_iter_split=2), n_jobs=1)
     model, trace = rec.train_word(train["a"])
     assert [c[0] for c in calls[:2]] == ["segmental", "flat"]
-    assert len(trace.restarts) == 2 and "restarted flat" in trace.restarts[0]
+    assert len(trace.restarts) == 2 and "segmental start failed" in trace.restarts[0]
     assert "2 mixtures" in trace.restarts[1]
     assert model.weights_.shape == (3, 4) and np.all(np.isfinite(model.means_))
+
+    def broken_fit(self, X, lengths=None, **kwargs):
+        calls.append(self.init)
+        raise ValueError("means_ contains NaN or infinite values")
+
+    monkeypatch.setattr(GMMHMM, "fit", broken_fit)
+    calls.clear()
+    flat = WordRecognizer(TrainingConfig(n_states=3, init="flat"), n_jobs=1)
+    with pytest.raises(RuntimeError, match="every initialisation failed"):
+        flat.train_word(train["a"])
+    assert calls == ["flat", "segmental"]
 
 
 def test_bad_input_is_rejected(recognizer):
