@@ -310,12 +310,12 @@ def _check_stockholm(text: str) -> None:
     """Refuse what HMMER refuses and Biopython would misread: text outside a
     ``# STOCKHOLM`` ... ``//`` record (a missing terminator, lines after ``//``) and a
     sequence name given twice in one block (Biopython would join the two rows)."""
-    inside, seen, names = False, False, set()
+    inside, seen, names, nrows = False, False, set(), 0
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not inside:
             if line.startswith("# STOCKHOLM"):
-                inside, seen, names = True, True, set()
+                inside, seen, names, nrows = True, True, set(), 0
             elif line:
                 where = "after the closing //" if seen else "before the header"
                 raise ValueError(
@@ -323,6 +323,8 @@ def _check_stockholm(text: str) -> None:
                     "from a '# STOCKHOLM 1.0' header to a // line"
                 )
         elif line == "//":
+            if nrows == 0:
+                raise ValueError(f"Stockholm line {number}: an alignment without sequences")
             inside = False
         elif line.startswith("# STOCKHOLM"):
             raise ValueError(f"Stockholm line {number}: new header before the // terminator")
@@ -333,6 +335,7 @@ def _check_stockholm(text: str) -> None:
             if name in names:
                 raise ValueError(f"Stockholm line {number}: sequence {name!r} twice in one block")
             names.add(name)
+            nrows += 1
     if inside:
         raise ValueError("Stockholm: missing // terminator at the end of the alignment")
 
