@@ -259,7 +259,7 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
         version, ("RF", "CS")
     )
     for k in range(1, M + 1):
-        fields = lines.next(f"node {k} match emissions (LENG {M})").split()
+        fields = lines.next(f"node {k} of LENG {M}").split()
         if not fields or fields[0] != str(k):
             found = fields[0] if fields else "a blank line"
             raise lines.error(f"expected node {k} of LENG {M}, found {found[:40]!r}")
