@@ -481,9 +481,8 @@ def ablation_section(ablations: dict | None, source: str) -> list[str]:
     if better:
         names = ", ".join(f"`{r['name']}` ({_pct(r['accuracy'])})" for r in better)
         lines += [f"Alternatives that scored higher here: {names}.", ""]
-    notes = ablations.get("conclusions")
-    if notes:
-        lines += [*notes, ""]
+    for note in ablations.get("conclusions") or []:
+        lines += [note, ""]
     return lines
 
 
