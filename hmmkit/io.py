@@ -9,21 +9,20 @@ JSON bytes::
 
 and every listed fitted attribute is an array entry of the same name (plus
 ``monitor_history`` when the model was trained). Arrays are read with
-``allow_pickle=False``. Files are written to a temporary file in the target
-folder, flushed to disk and renamed over the target, so a failed save never
-leaves a partial model file.
+``allow_pickle=False``. Files are written through :func:`hmmkit.atomic.atomic_output`,
+so a failed save never leaves a partial model file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from .atomic import atomic_output
 
 FORMAT = "hmmkit-model"
 VERSION = 1
@@ -92,17 +91,8 @@ def save(model, path: str | os.PathLike) -> None:
         "arrays": sorted(arrays),
     }
     arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def load(path: str | os.PathLike):

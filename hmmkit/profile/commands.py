@@ -6,12 +6,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import secrets
-import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+
+from ..atomic import atomic_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,40 +55,6 @@ def _check_outputs(outputs: dict[str, str | None], inputs: dict[str, str]) -> No
                 raise ValueError(f"{label} and {other_label} are the same file {path}")
 
 
-@contextlib.contextmanager
-def _atomic_output(path: str) -> Iterator[IO[str]]:
-    """A text handle whose content replaces ``path`` only when the block completes.
-
-    The text goes to a temporary file beside the target, is flushed to disk and renamed
-    over it, so a failure never leaves a half-written output (the temporary file is
-    removed). A target that exists and is not a regular file (``/dev/null``, a pipe) is
-    written directly.
-    """
-    if os.path.exists(path) and not os.path.isfile(path):
-        with open(path, "w") as handle:
-            yield handle
-        return
-    target = os.path.realpath(path)
-    folder, name = os.path.split(target)
-    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-    try:
-        handle = open(tmp, "x")  # noqa: SIM115 - closed below, before the rename
-    except OSError as err:
-        raise OSError(err.errno, f"cannot write {path}: {err.strerror}") from None
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if os.path.isfile(target):
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 # --------------------------------------------------------------------------------------
 # build
 # --------------------------------------------------------------------------------------
@@ -133,7 +97,7 @@ def _run_build(args: argparse.Namespace) -> int:
         fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
     )  # fmt: skip
     model = calibrate(model, seed=args.seed, in_place=True)
-    with _atomic_output(args.hmmfile) as handle:
+    with atomic_output(args.hmmfile) as handle:
         write_hmmer(model, handle)
     print(f"# {model.name}: {model.M} match states, written to {args.hmmfile}")
     return 0
@@ -189,8 +153,8 @@ def _run_search(args: argparse.Namespace) -> int:
     if args.max:
         filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
     with contextlib.ExitStack() as outputs:
-        tbl = outputs.enter_context(_atomic_output(args.tblout)) if args.tblout else None
-        dom = outputs.enter_context(_atomic_output(args.domtblout)) if args.domtblout else None
+        tbl = outputs.enter_context(atomic_output(args.tblout)) if args.tblout else None
+        dom = outputs.enter_context(atomic_output(args.domtblout)) if args.domtblout else None
         for n, model in enumerate(iter_hmmer(args.hmmfile)):
             results = search(
                 model, records, E=args.E, T=args.T, domE=args.domE, incE=args.incE,
@@ -255,7 +219,7 @@ def _run_align(args: argparse.Namespace) -> int:
     model = read_hmmer(args.hmmfile)
     aln = align(model, args.seqfile, method="viterbi" if args.viterbi else "oa", trim=args.trim)
     if args.output:
-        with _atomic_output(args.output) as handle:
+        with atomic_output(args.output) as handle:
             aln.write(handle, args.outformat)
     else:
         aln.write(sys.stdout, args.outformat)

@@ -16,6 +16,7 @@ from typing import IO
 
 import numpy as np
 
+from ..atomic import atomic_output
 from .alphabet import AMINO, DNA, RNA
 from .model import ProfileHMM
 
@@ -134,7 +135,7 @@ def write_hmmer(
     if hasattr(destination, "write"):
         destination.write(text)
     else:
-        with open(destination, "w") as handle:
+        with atomic_output(destination) as handle:
             handle.write(text)
 
 
