@@ -11,9 +11,10 @@ the update is the M-step on ``N_t - ω_t N_{t-1}`` with
 i.e. the statistics are extrapolated along their last change (μ = (1+α)/2 when
 the likelihood ratio is 1). The likelihood ratio is taken per frame (the geometric
 mean over frames), see ``docs/alpha_hmm.md`` for the derivation and that choice.
-Counts are clipped, Gaussian states whose extrapolated moments would give an
-invalid weight or covariance fall back to ``ω = 0``, and a step that lowers the
-log-likelihood is replaced by the plain Baum-Welch step (``monitor.n_fallbacks``).
+A count that would fall below half its current value keeps its current value,
+Gaussian states whose extrapolated moments would give an invalid weight or
+covariance fall back to ``ω = 0``, and a step that lowers the log-likelihood is
+replaced by the plain Baum-Welch step (``monitor.n_fallbacks``).
 At ``alpha = -1`` every step is the plain one: the loop is Baum-Welch exactly.
 """
 
@@ -34,9 +35,9 @@ P = TypeVar("P")
 #: An extrapolated count below this fraction of the current count is not used: the
 #: count (for Gaussian moments: the whole state) keeps its current value (ω = 0).
 MIN_COUNT_FRACTION = 0.5
-#: Statistics holding expected counts, normalised by the M-step (clipped, never reverted).
+#: Statistics holding expected counts, normalised by the M-step (reverted entry by entry).
 COUNT_KEYS = ("start", "trans", "symbol_counts")
-#: Weighted moments of Gaussian components (reverted per state when invalid).
+#: Weighted moments of Gaussian components (reverted state by state).
 MOMENT_KEYS = ("n", "s1", "s2")
 #: How the likelihood ratio of ω is normalised: per frame, per sequence or not at all.
 RATIO_UNITS = ("frame", "sequence", "corpus")
@@ -44,10 +45,13 @@ RATIO_UNITS = ("frame", "sequence", "corpus")
 
 def check_alpha(alpha: float) -> float:
     """Return ``alpha`` as a float or raise ValueError unless -1 <= alpha < 1."""
-    alpha = float(alpha)
-    if not -1.0 <= alpha < 1.0:
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a number in [-1, 1), got {alpha!r}") from None
+    if not -1.0 <= value < 1.0:
         raise ValueError(f"alpha must be in [-1, 1), got {alpha!r}")
-    return alpha
+    return value
 
 
 def alpha_weight(alpha: float, previous: Stats, current: Stats, ratio_unit: str = "frame") -> float:
@@ -166,13 +170,17 @@ def alpha_em(
 ) -> P:
     """The α-HMM loop; returns the final parameters.
 
-    ``params`` must have an ``emission`` (as :class:`~hmmkit.hmm.HMMParams`). Each
-    iteration reports the log-likelihood of the accepted parameters and the
-    passes spent on them (2 when an accelerated step was rejected). On stopping,
-    the plain Baum-Welch step from the last statistics is returned, as
-    :func:`~hmmkit.training.baum_welch.baum_welch` does.
+    ``params`` must have an ``emission`` (as :class:`~hmmkit.hmm.HMMParams`).
+    ``safeguard=False`` keeps accelerated steps that lower the log-likelihood (for
+    study only); ``ratio_unit`` normalises the likelihood ratio of ω (see
+    :func:`alpha_weight`). Each iteration reports the log-likelihood of the accepted
+    parameters and the passes spent on them (2 when an accelerated step was
+    rejected). On stopping, the plain Baum-Welch step from the last statistics is
+    returned, as :func:`~hmmkit.training.baum_welch.baum_welch` does.
     """
     alpha = check_alpha(alpha)
+    if ratio_unit not in RATIO_UNITS:
+        raise ValueError(f"ratio_unit must be one of {RATIO_UNITS}, got {ratio_unit!r}")
     stats = e_step(params)
     previous: Stats | None = None
     passes = 1
