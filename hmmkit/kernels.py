@@ -17,6 +17,7 @@ from numba import njit
 from .numeric import exp_nonpositive
 
 _TINY = 1e-300
+_HUGE = 1e300
 # Reassociation and fused multiply-add only: infinities and NaN keep their meaning.
 _FAST = {"reassoc", "contract"}
 
@@ -68,6 +69,57 @@ def _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale):
         inv = 1.0 / c
         for k in range(n_states):
             alpha[t, k] *= inv
+    return True
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer):
+    """Scaled backward pass of one sequence after :func:`_scaled_forward`.
+
+    Writes posteriors into ``gamma[lo:lo + n_frames]`` and sets ``outer[i, j]`` to the
+    sum over t of alpha[t-1, i] * b[t, j] * beta[t, j] / scale[t]. States with zero
+    forward probability get zero backward values: they cannot lie on any path, and
+    their scaled backward values could otherwise overflow. Returns False when a
+    reachable state's backward value overflows (the caller then works in log space).
+    """
+    n_states = b.shape[1]
+    beta = np.empty(n_states)
+    weighted = np.empty(n_states)
+    for i in range(n_states):
+        for j in range(n_states):
+            outer[i, j] = 0.0
+    for k in range(n_states):
+        beta[k] = 1.0 if alpha[n_frames - 1, k] > 0.0 else 0.0
+    for t in range(n_frames - 1, -1, -1):
+        norm = 0.0
+        for k in range(n_states):
+            g = alpha[t, k] * beta[k]
+            gamma[lo + t, k] = g
+            norm += g
+        if not norm > 0.0:
+            return False
+        inv = 1.0 / norm
+        for k in range(n_states):
+            gamma[lo + t, k] *= inv
+        if t == 0:
+            break
+        inv = 1.0 / scale[t]
+        for j in range(n_states):
+            weighted[j] = b[t, j] * beta[j] * inv
+        for i in range(n_states):
+            if alpha[t - 1, i] == 0.0:
+                beta[i] = 0.0
+                continue
+            acc = 0.0
+            for j in range(n_states):
+                acc += transmat[i, j] * weighted[j]
+            if not acc < _HUGE:
+                return False
+            beta[i] = acc
+        for i in range(n_states):
+            a = alpha[t - 1, i]
+            for j in range(n_states):
+                outer[i, j] += a * weighted[j]
     return True
 
 
@@ -153,10 +205,9 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
     alpha = np.empty((t_max, n_states))
     scale = np.empty(t_max)
     shift = np.empty(t_max)
-    beta = np.empty(n_states)
-    weighted = np.empty(n_states)
     # sum over t of alpha[t-1, i] * weighted_t[j]; times transmat[i, j] at the end
     outer = np.zeros((n_states, n_states))
+    outer_seq = np.empty((n_states, n_states))
     transmat_t = np.ascontiguousarray(transmat.T)
     log_startprob = np.log(startprob)
     log_transmat = np.log(transmat)
@@ -170,40 +221,20 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
                 ok = False
         if ok:
             ok = _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale)
-        if not ok:
-            seq_loglik[s] = _log_forward_backward(
-                log_startprob, log_transmat, log_b, lo, hi, alpha, gamma, trans_acc
-            )
-        else:
+        if ok:
+            ok = _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer_seq)
+        if ok:
             loglik = 0.0
             for t in range(n_frames):
                 loglik += np.log(scale[t]) + shift[t]
             seq_loglik[s] = loglik
-            for k in range(n_states):
-                beta[k] = 1.0
-            for t in range(n_frames - 1, -1, -1):
-                norm = 0.0
-                for k in range(n_states):
-                    g = alpha[t, k] * beta[k]
-                    gamma[lo + t, k] = g
-                    norm += g
-                inv = 1.0 / norm
-                for k in range(n_states):
-                    gamma[lo + t, k] *= inv
-                if t == 0:
-                    break
-                inv = 1.0 / scale[t]
+            for i in range(n_states):
                 for j in range(n_states):
-                    weighted[j] = b[t, j] * beta[j] * inv
-                for i in range(n_states):
-                    acc = 0.0
-                    for j in range(n_states):
-                        acc += transmat[i, j] * weighted[j]
-                    beta[i] = acc
-                for i in range(n_states):
-                    a = alpha[t - 1, i]
-                    for j in range(n_states):
-                        outer[i, j] += a * weighted[j]
+                    outer[i, j] += outer_seq[i, j]
+        else:
+            seq_loglik[s] = _log_forward_backward(
+                log_startprob, log_transmat, log_b, lo, hi, alpha, gamma, trans_acc
+            )
         for k in range(n_states):
             start_acc[k] += gamma[lo, k]
     for i in range(n_states):

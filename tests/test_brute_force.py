@@ -65,3 +65,29 @@ def test_underflowing_frames_fall_back_to_log_space():
     assert np.isfinite(model.score(x))
     assert model.score(x) == pytest.approx(expected[0], rel=1e-12)
     np.testing.assert_allclose(model.predict_proba(x), expected[1], atol=1e-10)
+
+
+def test_unreachable_states_with_the_best_emissions_do_not_overflow():
+    """Early frames fit a state a left-right model cannot reach yet: the scaled backward
+    values of that state would overflow; posteriors must still be exact."""
+    from hmmkit import GaussianHMM
+
+    model = GaussianHMM(4, "diag", topology="left-right")
+    model.startprob_ = np.array([1.0, 0.0, 0.0, 0.0])
+    model.transmat_ = np.array(
+        [[0.5, 0.5, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0], [0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.0, 1.0]]
+    )
+    model.means_ = np.array([[0.0], [0.5], [1.0], [36.0]])
+    model.covars_ = np.ones((4, 1))
+    x = np.array([[36.0], [36.5], [35.5], [36.0], [1.0], [36.0]])
+    loglik, post, best_path, _ = brute_force(
+        reference_log_emissions(model, x), model.startprob_, model.transmat_
+    )
+    assert model.score(x) == pytest.approx(loglik, rel=1e-12)
+    np.testing.assert_allclose(model.predict_proba(x), post, atol=1e-10)
+    np.testing.assert_array_equal(model.predict(x), best_path)
+    stats = GaussianHMM(4, "diag", init_params="", params="t", n_iter=1)
+    for name in ("startprob_", "transmat_", "means_", "covars_"):
+        setattr(stats, name, getattr(model, name))
+    stats.fit([x])
+    assert np.all(np.isfinite(stats.transmat_))
