@@ -108,6 +108,16 @@ def test_disk_source_is_read_on_the_workers(client, tmp_path):
     assert_same_fit(streamed, in_memory)
 
 
+def released(client, timeout: float = 10.0) -> bool:
+    """True once the cluster holds no hmmkit data (releasing is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not [k for k in client.who_has() if "hmmkit" in str(k)]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_shards_stay_on_the_workers_and_params_go_once_per_iteration(client):
     seqs = corpus("gaussian", seed=4)
     batch = as_continuous_batch(seqs)
@@ -122,7 +132,13 @@ def test_shards_stay_on_the_workers_and_params_go_once_per_iteration(client):
         with distributed.get_task_stream(client) as stream:
             first = backend.map_reduce(e_step_shard, params)
             second = backend.map_reduce(e_step_shard, params)
-        names = [task["key"] for task in stream.data]
+        # tasks run, not data moved: under load Dask may steal an E-step task and move its
+        # partition from worker to worker, which is not a reload from the client
+        names = [
+            task["key"]
+            for task in stream.data
+            if any(s["action"] == "compute" for s in task.get("startstops", ()))
+        ]
         assert not [k for k in names if "shards" in k]  # nothing reloaded or resent
         assert sum("params" in k for k in names) == 2  # one parameter task per iteration
         assert sum("e_step_shard" in k for k in names) == 2 * backend.n_partitions
@@ -132,7 +148,7 @@ def test_shards_stay_on_the_workers_and_params_go_once_per_iteration(client):
         for key in expected:
             np.testing.assert_allclose(stats[key], expected[key], rtol=1e-12)
     np.testing.assert_allclose(np.concatenate(scores), model.score_sequences(seqs), rtol=1e-12)
-    assert not [k for k in client.who_has() if "hmmkit" in str(k)]  # close() released all
+    assert released(client)  # close() released all
 
 
 def test_partition_covers_in_order():
