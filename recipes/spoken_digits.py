@@ -316,7 +316,6 @@ def run_split(
         "nan_or_inf_scores": int((~np.isfinite(scores)).sum()),
         "test_warps_chosen": chosen_warps,
         "degenerate_state_warnings": len(degenerate),
-        "engine_restarts": {w: t.restarts for w, t in rec.traces_.items() if t.restarts},
         "timings": {"training_s": train_s, "recognition_s": test_s},
         "loglik_per_frame": {
             w: [v / frames[w] for v in rec.traces_[w].history] for w in rec.words_

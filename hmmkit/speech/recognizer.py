@@ -77,13 +77,10 @@ class TrainingConfig:
 
 @dataclass
 class WordTrace:
-    """Per-word training record: log-likelihood per EM iteration, where each split began,
-    and any step the engine could not complete (non-finite statistics) and how it was
-    worked around."""
+    """Per-word training record: log-likelihood per EM iteration and where each split began."""
 
     history: list[float] = field(default_factory=list)
     splits: list[int] = field(default_factory=list)
-    restarts: list[str] = field(default_factory=list)
     n_train: int = 0
     seconds: float = 0.0
 
@@ -144,39 +141,16 @@ class WordRecognizer:
             )
         start = time.perf_counter()
         trace = WordTrace(n_train=len(usable))
-        model = None
-        for init in [c.init, *(i for i in ("segmental", "flat") if i != c.init)]:
-            candidate = self._new_model(seed)
-            candidate.init = init
-            try:
-                candidate.fit(usable)
-            except ValueError as exc:
-                if "NaN" not in str(exc):
-                    raise
-                # The engine met non-finite statistics from this start; try another.
-                trace.restarts.append(f"training from a {init} start failed ({exc})")
-                continue
-            model = candidate
-            break
-        if model is None:
-            raise RuntimeError(f"every initialisation failed: {trace.restarts}")
+        model = self._new_model(seed)
+        model.fit(usable)
         trace.history.extend(float(v) for v in model.monitor_.history)
         for n_mix in c.mixture_schedule()[1:]:
             model.mix_up(n_mix)
             if c.n_iter_split:
-                before = copy.deepcopy(model)
                 model.init_params = ""
                 model.n_iter = c.n_iter_split
                 trace.splits.append(len(trace.history))
-                try:
-                    model.fit(usable)
-                except ValueError as exc:
-                    if "NaN" not in str(exc):
-                        raise
-                    # Keep the freshly split, not re-estimated, mixtures.
-                    trace.restarts.append(f"re-estimation at {n_mix} mixtures failed ({exc})")
-                    model = before
-                    continue
+                model.fit(usable)
                 trace.history.extend(float(v) for v in model.monitor_.history)
         trace.seconds = time.perf_counter() - start
         return model, trace
@@ -220,7 +194,7 @@ class WordRecognizer:
             kept = [x for x, keep in zip(feats, ok, strict=True) if keep]
             for j, word in enumerate(self.words_):
                 scores[ok, j] = self.models_[word].score_sequences(kept)
-        return np.where(np.isnan(scores), -np.inf, scores)
+        return scores
 
     def predict(self, features: Sequence[np.ndarray]) -> list[str]:
         """The best-scoring word for each utterance."""
@@ -274,12 +248,7 @@ class WordRecognizer:
                 model = current.models_[word]
                 model.init_params, model.params = "", params
                 model.n_iter, model.tol = n_iter, -np.inf
-                try:
-                    model.fit(own)
-                except ValueError as exc:
-                    if "NaN" not in str(exc):
-                        raise
-                    current.models_[word] = self.models_[word]  # keep the unadapted model
+                model.fit(own)
             hypotheses = current.predict(feats)
         return current
 

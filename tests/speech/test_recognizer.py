@@ -171,41 +171,6 @@ def test_training_survives_degenerate_data():
     assert np.all(np.isfinite(rec.score(degenerate[:3])))
 
 
-def test_engine_failures_are_worked_around_and_recorded(words, monkeypatch):
-    """A fit that meets non-finite statistics restarts from another initialisation; a failed
-    re-estimation after a split keeps the split mixtures."""
-    from hmmkit import GMMHMM
-
-    train, _ = words
-    real_fit = GMMHMM.fit
-    calls = []
-
-    def flaky_fit(self, X, lengths=None, **kwargs):
-        calls.append((self.init, self.init_params, self.n_mix))
-        if len(calls) in (1, 3):
-            raise ValueError("means_ contains NaN or infinite values")
-        return real_fit(self, X, lengths, **kwargs)
-
-    monkeypatch.setattr(GMMHMM, "fit", flaky_fit)
-    rec = WordRecognizer(TrainingConfig(n_states=3, n_mix=4, n_iter=3, n_iter_split=2), n_jobs=1)
-    model, trace = rec.train_word(train["a"])
-    assert [c[0] for c in calls[:2]] == ["segmental", "flat"]
-    assert len(trace.restarts) == 2 and "segmental start failed" in trace.restarts[0]
-    assert "2 mixtures" in trace.restarts[1]
-    assert model.weights_.shape == (3, 4) and np.all(np.isfinite(model.means_))
-
-    def broken_fit(self, X, lengths=None, **kwargs):
-        calls.append(self.init)
-        raise ValueError("means_ contains NaN or infinite values")
-
-    monkeypatch.setattr(GMMHMM, "fit", broken_fit)
-    calls.clear()
-    flat = WordRecognizer(TrainingConfig(n_states=3, init="flat"), n_jobs=1)
-    with pytest.raises(RuntimeError, match="every initialisation failed"):
-        flat.train_word(train["a"])
-    assert calls == ["flat", "segmental"]
-
-
 def test_bad_input_is_rejected(recognizer):
     with pytest.raises(RuntimeError, match="no models"):
         WordRecognizer().score([np.zeros((10, D))])
