@@ -30,6 +30,8 @@ from .workspace import Workspace, WorkspacePool
 INITS = ("kmeans", "random", "flat", "segmental")
 #: Viterbi re-segmentation rounds of the segmental k-means initialisation (HInit).
 SEGMENTAL_ROUNDS = 10
+#: Re-segmentation stops once at most this fraction of the frames change state.
+SEGMENTAL_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -337,28 +339,34 @@ class BaseHMM(EstimatorMixin):
         return HMMParams(startprob, transmat, emission)
 
     def _segmental_init(self, batch, rng, start_mask, trans_mask):
-        """Uniform segmentation, then Viterbi re-segmentation until stable (HInit)."""
+        """Uniform segmentation, then Viterbi re-segmentation until stable (HInit).
+
+        Stops when fewer than :data:`SEGMENTAL_TOLERANCE` of the frames change state;
+        later rounds re-estimate the emission starting from the previous one.
+        """
         labels = uniform_segmentation(batch, self.n_states)
+        emission = self._emission_from_labels(batch, labels, rng)
         for _ in range(SEGMENTAL_ROUNDS):
-            emission = self._emission_from_labels(batch, labels, rng)
             start, trans = transition_counts(batch, labels, self.n_states)
             startprob = normalize_rows(
                 (start + 1.0) * start_mask, uniform_over(start_mask), "state"
             )
             transmat = normalize_rows((trans + 1.0) * trans_mask, uniform_over(trans_mask), "state")
             params = HMMParams(startprob, transmat, emission)
-            path = np.concatenate(
-                [
-                    p
-                    for p, _ in map_shards(
-                        partial(viterbi_shard, params), batch.shards(), self.n_jobs
-                    )
-                ]
-            )
-            if np.array_equal(path, labels):
-                break
+            parts = map_shards(partial(viterbi_shard, params), batch.shards(), self.n_jobs)
+            path = np.concatenate([p for p, _ in parts])
+            changed = np.count_nonzero(path != labels)
             labels = path
+            if changed <= SEGMENTAL_TOLERANCE * batch.n_frames:
+                break
+            emission = self._relabelled_emission(emission, batch, labels, rng)
         return params
+
+    def _relabelled_emission(
+        self, previous: Emission, batch: SequenceBatch, labels: np.ndarray, rng
+    ) -> Emission:
+        """The emission after a re-segmentation (by default estimated afresh)."""
+        return self._emission_from_labels(batch, labels, rng)
 
     # ---------------------------------------------------------- training
 

@@ -16,6 +16,8 @@ from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
 MAX_INFERRED_SYMBOLS = 2**20
 #: Mixture EM rounds per state when a GMM emission is estimated from labelled frames.
 LABELLED_MIXTURE_ROUNDS = 10
+#: Mixture EM rounds per state after a Viterbi re-segmentation, from the previous mixtures.
+RELABELLED_MIXTURE_ROUNDS = 2
 
 
 def global_covariance(X: np.ndarray, covariance_type: str, floor: np.ndarray) -> np.ndarray:
@@ -218,6 +220,12 @@ class GMMHMM(_ContinuousHMM):
         for _ in range(LABELLED_MIXTURE_ROUNDS - 1):
             emission = reestimate_from_labels(emission, batch, labels, "wmc")
         return emission
+
+    def _relabelled_emission(self, previous, batch, labels, rng) -> Emission:
+        # after a re-segmentation the mixtures continue from where they were
+        for _ in range(RELABELLED_MIXTURE_ROUNDS):
+            previous = reestimate_from_labels(previous, batch, labels, "wmc")
+        return previous
 
     def mix_up(self, n_mix: int) -> GMMHMM:
         """Split the heaviest components until every state has ``n_mix`` (HTK's ``MU``).
