@@ -562,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     except RecipeError as exc:
         print(f"spoken_digits.py: error: {exc}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, ConnectionError) as exc:
+    except (OSError, ValueError) as exc:  # missing or unreadable data, offline download
         print(f"spoken_digits.py: error: {exc}", file=sys.stderr)
         return 1
 
@@ -584,6 +584,8 @@ def _run(args) -> int:
         where = folder.resolve() if folder is not None else None
         if where is not None and data_dir.resolve() in [where, *where.parents]:
             raise RecipeError(f"{option} {folder} is inside the data folder; choose another folder")
+        if where is not None and where.exists() and not where.is_dir():
+            raise RecipeError(f"{option} {folder} exists and is not a folder")
     splits = split_names(args.split, corpus.speakers(utts))
     words = corpus.labels(utts)
 

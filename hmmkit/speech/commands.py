@@ -172,6 +172,12 @@ def _recognise_files(args: argparse.Namespace) -> int:
     config = MFCCConfig.from_dict(rec.feature_config or {})
     speakers = ["files"] * len(args.wavs)  # speaker normalisation treats the files as one group
     feats = extract(args.wavs, config, speakers=speakers)
+    need = rec.config.min_frames()
+    for path, x in zip(args.wavs, feats, strict=True):
+        if len(x) < need:
+            raise ValueError(
+                f"{path} is too short for the word models: {len(x)} frames, at least {need} needed"
+            )
     for path, ranked in zip(args.wavs, rec.nbest(feats, args.nbest), strict=True):
         scores = "  ".join(f"{word}:{score:.2f}" for word, score in ranked)
         print(f"{path}\t{ranked[0][0]}\t{scores}")

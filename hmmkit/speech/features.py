@@ -105,11 +105,24 @@ def read_audio(path: str | os.PathLike, samplerate: int | None = None) -> tuple[
 
     Returns `(signal, rate)`. Multi-channel audio is averaged to mono. Integer PCM keeps
     its integer scale (as HTK and python_speech_features expect), float files stay in [-1, 1].
+    Raises FileNotFoundError / IsADirectoryError for a missing path or a folder, and
+    ValueError naming the file when it is not readable audio or holds NaN or infinite
+    samples.
     """
-    info = soundfile.info(str(path))
-    dtype = "int16" if info.subtype in ("PCM_16", "PCM_U8", "PCM_S8") else "float64"
-    signal, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no audio file at {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not an audio file")
+    try:
+        info = soundfile.info(str(path))
+        dtype = "int16" if info.subtype in ("PCM_16", "PCM_U8", "PCM_S8") else "float64"
+        signal, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise ValueError(f"{path}: not a readable audio file ({exc})") from exc
     signal = signal.astype(np.float64).mean(axis=1)
+    if not np.all(np.isfinite(signal)):
+        raise ValueError(f"{path}: the audio holds NaN or infinite samples")
     if samplerate is not None and samplerate != rate:
         signal, rate = resample(signal, rate, samplerate), samplerate
     return signal, int(rate)
@@ -136,6 +149,11 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
     if signal.ndim != 1:
         raise ValueError(f"signal must be one-dimensional, got shape {signal.shape}")
     frame_len = int(round(config.winlen * rate))
+    if frame_len < 2 or round(config.winstep * rate) < 1:
+        raise ValueError(
+            f"a sample rate of {rate} Hz is too low for {config.winlen * 1000:g} ms windows "
+            f"every {config.winstep * 1000:g} ms"
+        )
     if signal.size < frame_len:
         raise ValueError(
             f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"

@@ -26,8 +26,6 @@ DIGITS = [str(REPO / "recipes/spoken_digits.py")]
 PROTEIN = [str(REPO / "recipes/protein_families.py")]
 SMALL_TRAINING = ["--states", "3", "--mix", "1", "--iters", "1", "--split-iters", "0", "--quiet"]
 
-LIBSNDFILE = "traceback: libsndfile's error from read_audio is not caught"
-
 
 @dataclass(frozen=True)
 class Case:
@@ -83,13 +81,11 @@ CASES = [
     case(ALIGN, "an alignment as the HMM file", [*CLI, "align", "globins4.sto", "hbb.fa"],
          "not a HMMER3"),
     case(RECOGNIZE, "files: a zero-length WAV",
-         [*CLI, "recognize", "files", "broken.wav", "--models", "models"], "broken.wav",
-         LIBSNDFILE),
+         [*CLI, "recognize", "files", "broken.wav", "--models", "models"], "broken.wav"),
     case(RECOGNIZE, "files: a missing WAV",
-         [*CLI, "recognize", "files", "no.wav", "--models", "models"], "no.wav", LIBSNDFILE),
+         [*CLI, "recognize", "files", "no.wav", "--models", "models"], "no.wav"),
     case(RECOGNIZE, "files: a WAV too short for the word models",
-         [*CLI, "recognize", "files", "window.wav", "--models", "models"], "short|frames",
-         "prints a word with score -inf under every model (exit 0)"),
+         [*CLI, "recognize", "files", "window.wav", "--models", "models"], "short|frames"),
     case(RECOGNIZE, "files: a folder without models",
          [*CLI, "recognize", "files", "audio.wav", "--models", "recordings"], "recognizer.json"),
     case(RECOGNIZE, "train: a missing data folder",
@@ -101,7 +97,7 @@ CASES = [
           *SMALL_TRAINING], "afile"),
     case(RECOGNIZE, "train: a zero-length WAV among the recordings",
          [*CLI, "recognize", "train", "badrecordings", "--models", "out", "--no-cache",
-          *SMALL_TRAINING], "2_george_5.wav", LIBSNDFILE),
+          *SMALL_TRAINING], "2_george_5.wav"),
     case(RECOGNIZE, "train: --models is the data folder",
          [*CLI, "recognize", "train", "recordings", "--models", "recordings", "--no-cache",
           *SMALL_TRAINING], kind="accepted"),
@@ -113,10 +109,10 @@ CASES = [
          [*DIGITS, "--data-dir", "recordings", "--out", "recordings/run"], "inside the data"),
     case("recipes/spoken_digits.py", "--out is a file",
          [*DIGITS, "--data-dir", "recordings", "--out", "afile", "--no-cache", *SMALL_TRAINING],
-         "afile", "traceback (FileExistsError) after training"),
+         "afile"),
     case("recipes/spoken_digits.py", "a zero-length WAV among the recordings",
          [*DIGITS, "--data-dir", "badrecordings", "--out", "out", "--no-cache", *SMALL_TRAINING],
-         "2_george_5.wav", LIBSNDFILE),
+         r"2_george_[05]\.wav"),
     case("recipes/protein_families.py", "a WAV file as the family",
          [*PROTEIN, "audio.wav", "--database", "hbb.fa", "--out", "out", "--no-hmmer"],
          "audio.wav"),
