@@ -72,9 +72,15 @@ def e_step_shard(
     )
 
 
+def _log_likelihood(params: HMMParams, shard: SequenceBatch, workspaces) -> np.ndarray:
+    """Frame log-likelihoods of a shard, in the calling thread's scratch space if any."""
+    workspace = workspaces.get() if workspaces is not None else None
+    return params.emission.frame_scores(shard.X, workspace)[0]
+
+
 def score_shard(params: HMMParams, shard: SequenceBatch, workspaces=None) -> np.ndarray:
     """Per-sequence log-likelihoods of one shard."""
-    log_b = params.emission.log_likelihood(shard.X)
+    log_b = _log_likelihood(params, shard, workspaces)
     return kernels.run_forward(log_b, shard.offsets, params.startprob, params.transmat)
 
 
@@ -82,7 +88,7 @@ def posterior_shard(
     params: HMMParams, shard: SequenceBatch, workspaces=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """State posteriors (T, K) and per-sequence log-likelihoods of one shard."""
-    log_b = params.emission.log_likelihood(shard.X)
+    log_b = _log_likelihood(params, shard, workspaces)
     gamma, _, _, seq_loglik = kernels.run_forward_backward(
         log_b, shard.offsets, params.startprob, params.transmat
     )
@@ -93,7 +99,7 @@ def viterbi_shard(
     params: HMMParams, shard: SequenceBatch, workspaces=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Viterbi paths and per-sequence best-path log-probabilities of one shard."""
-    log_b = params.emission.log_likelihood(shard.X)
+    log_b = _log_likelihood(params, shard, workspaces)
     return kernels.run_viterbi(log_b, shard.offsets, params.startprob, params.transmat)
 
 

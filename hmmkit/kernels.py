@@ -20,23 +20,27 @@ _TINY = 1e-300
 _HUGE = 1e300
 # Reassociation and fused multiply-add only: infinities and NaN keep their meaning.
 _FAST = {"reassoc", "contract"}
+_FAST_NO_NAN = {"reassoc", "contract", "nnan"}
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
 def _shifted_likelihoods(log_b, lo, hi, b, shift):
-    """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum (-inf: all impossible)."""
+    """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum (-inf: all impossible).
+
+    Emission log-likelihoods are never NaN (parameters are validated), which lets the
+    row maxima vectorise.
+    """
     n_states = log_b.shape[1]
     for t in range(hi - lo):
-        m = -np.inf
-        for k in range(n_states):
-            v = log_b[lo + t, k]
-            if v > m:
-                m = v
+        row = log_b[lo + t]
+        m = row[0]
+        for k in range(1, n_states):
+            m = max(m, row[k])
         shift[t] = m
         if m == -np.inf:
             m = 0.0
         for k in range(n_states):
-            b[t, k] = log_b[lo + t, k] - m
+            b[t, k] = row[k] - m
     exp_nonpositive(b[: hi - lo].reshape(-1))
 
 
@@ -106,16 +110,16 @@ def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer):
         inv = 1.0 / scale[t]
         for j in range(n_states):
             weighted[j] = b[t, j] * beta[j] * inv
+        largest = 0.0
         for i in range(n_states):
-            if alpha[t - 1, i] == 0.0:
-                beta[i] = 0.0
-                continue
             acc = 0.0
             for j in range(n_states):
                 acc += transmat[i, j] * weighted[j]
-            if not acc < _HUGE:
-                return False
+            acc = acc if alpha[t - 1, i] > 0.0 else 0.0
+            largest = acc if not acc <= largest else largest  # NaN propagates
             beta[i] = acc
+        if not largest < _HUGE:
+            return False
         for i in range(n_states):
             a = alpha[t - 1, i]
             for j in range(n_states):
@@ -272,7 +276,7 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
             seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, alpha)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
 def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
     """Most probable state path of every sequence (log space).
 
@@ -291,13 +295,13 @@ def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
             delta[k] = log_startprob[k] + log_b[lo, k]
         for t in range(1, hi - lo):
             for j in range(n_states):
-                best = -np.inf
-                arg = 0
-                for i in range(n_states):
-                    v = delta[i] + log_transmat_t[j, i]
-                    if v > best:
-                        best = v
-                        arg = i
+                row = log_transmat_t[j]
+                best = delta[0] + row[0]
+                for i in range(1, n_states):
+                    best = max(best, delta[i] + row[i])
+                arg = 0  # the first predecessor reaching the best score
+                while delta[arg] + row[arg] != best:
+                    arg += 1
                 back[t, j] = arg
                 new_delta[j] = best + log_b[lo + t, j]
             for k in range(n_states):

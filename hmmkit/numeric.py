@@ -33,8 +33,11 @@ def exp_nonpositive(values):
     exponents = np.empty(min(n, _BLOCK), dtype=np.int64)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
-        for i in range(start, stop):
-            x = max(values[i], _SMALLEST)
+        block = values[start:stop]
+        # straight-line code with selects (no branches) so that the loop vectorises
+        for i in range(stop - start):
+            v = block[i]
+            x = v if v > _SMALLEST else _SMALLEST
             k = np.floor(x * _LOG2E + 0.5)
             r = x - k * _LN2_HI - k * _LN2_LO
             p = 1.0 / 6227020800.0
@@ -51,11 +54,9 @@ def exp_nonpositive(values):
             p = p * r + 0.5
             p = p * r + 1.0
             p = p * r + 1.0
-            e = np.int64(k) << 52
-            if values[i] < _SMALLEST:
-                p = 0.0
-                e = 0
-            values[i] = p
-            exponents[i - start] = e
-        for i in range(start, stop):
-            bits[i] += exponents[i - start]
+            keep = v >= _SMALLEST
+            exponents[i] = (np.int64(k) << 52) if keep else 0
+            block[i] = p if keep else 0.0
+        block_bits = bits[start:stop]
+        for i in range(stop - start):
+            block_bits[i] += exponents[i]
