@@ -2,6 +2,7 @@
 
     python benchmarks/acceleration.py                       # everything; writes BENCHMARKS.md
     python benchmarks/acceleration.py --workloads C5 --starts 3 --no-write
+    python benchmarks/acceleration.py --resume              # finish an interrupted benchmark
     python benchmarks/acceleration.py --from-json           # redo tables and plot from saved runs
 
 Workloads: W1, W2 and W3 of ``hmm_speed.py`` (their data; see there), and C5, a
@@ -385,8 +386,8 @@ def report(table: dict, runs: dict) -> str:
         "",
         f"![log-likelihood against passes]({PLOT.relative_to(ROOT)})",
         "",
-        "Every run is saved (in the system's temporary folder) as it finishes; an interrupted "
-        "benchmark resumes where it stopped, and `--from-json` rebuilds this section and the "
+        "Every run is saved (in the system's temporary folder) as it finishes; `--resume` "
+        "continues an interrupted benchmark, and `--from-json` rebuilds this section and the "
         "plot from the saved runs.",
         "",
     ]
@@ -461,7 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--from-json", action="store_true", help="reuse the saved runs only")
     parser.add_argument("--runs", type=Path, default=RESULTS, help="where runs are saved")
-    parser.add_argument("--fresh", action="store_true", help="discard the saved runs first")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the saved runs and do only the missing ones"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write files")
     parser.add_argument("--max-passes", type=int, help="pass budget of every run (smoke tests)")
     parser.add_argument("--worker", nargs=4, metavar=("WORKLOAD", "METHOD", "START", "PASSES"))
@@ -476,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown workloads or methods {sorted(unknown)}")
     path = args.runs
-    runs = {} if args.fresh or not path.exists() else json.loads(path.read_text())
+    keep = (args.resume or args.from_json) and path.exists()
+    runs = json.loads(path.read_text()) if keep else {}
     if not args.from_json:
         runs = measure(names, args.starts, methods, runs, args.max_passes, path)
     table = analyse(runs)
