@@ -144,8 +144,10 @@ class BaseHMM(EstimatorMixin):
     - ``init_params`` / ``params``: letters of the parameters to initialise / to
       update in training (``s`` start, ``t`` transitions, plus the family's own).
     - ``startprob_prior``, ``transmat_prior``: Dirichlet concentrations (1 = none).
-    - ``algorithm``: ``"baum-welch"``; ``n_iter``, ``tol`` (``-inf`` runs all
-      iterations), ``verbose``; ``n_jobs`` threads for the E-step (None: all cores).
+    - ``algorithm``: ``"baum-welch"``, ``"alpha"`` (α-EM, with ``alpha`` in [-1, 1);
+      -1 is Baum-Welch) or ``"squarem"`` (see docs/alpha_hmm.md); ``n_iter``, ``tol``
+      (``-inf`` runs all iterations), ``verbose``; ``n_jobs`` threads for the E-step
+      (None: all cores).
     """
 
     _emission_letters = ""
