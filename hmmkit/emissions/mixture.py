@@ -33,40 +33,38 @@ from .gaussian import (
 SPLIT_OFFSET = 0.2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nnan"})
 def _mixture_scores(comp, log_weights, out):
     """Per-mixture log-likelihoods into ``out`` (T, G); ``comp`` (T, G*M) becomes the
-    posterior of each component within its mixture."""
+    posterior of each component within its mixture. (Log-densities are never NaN.)"""
     n_groups, n_mix = log_weights.shape
     n_frames = comp.shape[0]
     for t in range(n_frames):
+        row = comp[t]
         for g in range(n_groups):
             base = g * n_mix
-            m = -np.inf
-            for j in range(n_mix):
-                v = comp[t, base + j] + log_weights[g, j]
-                comp[t, base + j] = v
-                if v > m:
-                    m = v
+            m = row[base] + log_weights[g, 0]
+            for j in range(1, n_mix):
+                m = max(m, row[base + j] + log_weights[g, j])
             out[t, g] = m
-            if m == -np.inf:
-                m = 0.0
+            m = m if m > -np.inf else 0.0
             for j in range(n_mix):
-                comp[t, base + j] -= m
+                row[base + j] = row[base + j] + log_weights[g, j] - m
     exp_nonpositive(comp.reshape(-1))
     for t in range(n_frames):
+        row = comp[t]
         for g in range(n_groups):
             base = g * n_mix
             s = 0.0
             for j in range(n_mix):
-                s += comp[t, base + j]
+                s += row[base + j]
             if s == 0.0:
                 out[t, g] = -np.inf
                 continue
             out[t, g] += np.log(s)
             inv = 1.0 / s
             for j in range(n_mix):
-                comp[t, base + j] *= inv
+                row[base + j] *= inv
 
 
 @njit(cache=True, nogil=True)
