@@ -131,7 +131,9 @@ def as_continuous_batch(
         offsets = np.concatenate([[0], np.cumsum([len(x) for x in seqs])]).astype(np.int64)
     else:
         frames = np.ascontiguousarray(_as_2d_float(data, name), dtype=np.float64)
-    if not np.all(np.isfinite(frames)):
+    # a finite sum proves every frame finite without a temporary array; only when it is
+    # not (a NaN/inf, or an overflowing sum of huge values) is each value checked
+    if not np.isfinite(frames.sum()) and not np.all(np.isfinite(frames)):
         bad = int(np.flatnonzero(~np.all(np.isfinite(frames), axis=1))[0])
         seq = int(np.searchsorted(offsets, bad, side="right") - 1)
         raise ValueError(
