@@ -30,6 +30,8 @@ from .workspace import Workspace, WorkspacePool
 INITS = ("kmeans", "random", "flat", "segmental")
 #: Viterbi re-segmentation rounds of the segmental k-means initialisation (HInit).
 SEGMENTAL_ROUNDS = 10
+#: Scratch buffers of scoring and decoding, kept between calls (threads are reused).
+INFERENCE_WORKSPACES = WorkspacePool()
 #: Re-segmentation stops once at most this fraction of the frames change state.
 SEGMENTAL_TOLERANCE = 1e-3
 
@@ -441,7 +443,7 @@ class BaseHMM(EstimatorMixin):
     def _map(self, function, X, lengths):
         params = self._get_params()
         source = self._as_source(X, lengths, fitting=False)
-        return LocalBackend(source, self.n_jobs).map(function, params)
+        return LocalBackend(source, self.n_jobs, INFERENCE_WORKSPACES).map(function, params)
 
     def score_sequences(self, X, lengths=None) -> np.ndarray:
         """Log-likelihood of each sequence (scaled forward pass)."""

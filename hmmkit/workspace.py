@@ -14,9 +14,13 @@ import threading
 
 import numpy as np
 
+#: Buffers above this many elements are handed out but not kept for reuse.
+MAX_KEPT_ELEMENTS = 4 * 2**20
+
 
 class Workspace:
-    """Named scratch buffers for one thread."""
+    """Named scratch buffers for one thread (those above :data:`MAX_KEPT_ELEMENTS`
+    elements are not kept)."""
 
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
@@ -26,7 +30,9 @@ class Workspace:
         size = int(np.prod(shape))
         buffer = self._buffers.get(key)
         if buffer is None or buffer.size < size or buffer.dtype != dtype:
-            buffer = self._buffers[key] = np.empty(size, dtype=dtype)
+            buffer = np.empty(size, dtype=dtype)
+            if size <= MAX_KEPT_ELEMENTS:
+                self._buffers[key] = buffer
         return buffer[:size].reshape(shape)
 
 

@@ -23,11 +23,16 @@ class LocalBackend:
     """Shards processed by ``n_jobs`` threads of this process (the compiled kernels
     release the GIL); a disk source is read shard by shard inside the threads."""
 
-    def __init__(self, source: SequenceSource, n_jobs: int | None = None) -> None:
+    def __init__(
+        self,
+        source: SequenceSource,
+        n_jobs: int | None = None,
+        workspaces: WorkspacePool | None = None,
+    ) -> None:
         self.source = source
         self.n_jobs = n_jobs
         self._keys = source.shard_keys()
-        self._workspaces = WorkspacePool()
+        self._workspaces = workspaces if workspaces is not None else WorkspacePool()
 
     def map(self, function: Callable, params: Any) -> list:
         """``[function(params, shard, workspaces) for every shard]`` in shard order."""
