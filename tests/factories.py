@@ -60,3 +60,13 @@ def make_model(family, covariance_type, rng, n_states=3, n_features=2, n_mix=2, 
 def sample_sequences(model, lengths, seed=0):
     """Sequences of the given lengths sampled from ``model``."""
     return [model.sample(n, random_state=seed + i)[0] for i, n in enumerate(lengths)]
+
+
+def fresh_like(model, family, covariance_type, **kwargs):
+    """An untrained model of the same kind and size as ``model``."""
+    k = model.n_states
+    if family == "categorical":
+        return CategoricalHMM(k, **kwargs)
+    if family == "gaussian":
+        return GaussianHMM(k, covariance_type, **kwargs)
+    return GMMHMM(k, model.n_mix, covariance_type, **kwargs)

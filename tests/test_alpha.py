@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
-from factories import KINDS, make_model, sample_sequences
+from factories import KINDS, fresh_like, make_model, sample_sequences
 from scipy.optimize import minimize
 
-from hmmkit import GMMHMM, CategoricalHMM, DegenerateStateWarning, GaussianHMM
+from hmmkit import CategoricalHMM, DegenerateStateWarning, GaussianHMM
 from hmmkit.emissions.categorical import CategoricalEmission
 from hmmkit.emissions.gaussian import GaussianEmission
 from hmmkit.hmm import HMMParams, e_step_shard
@@ -25,15 +25,6 @@ from hmmkit.training.alpha import (
 )
 
 PARAMETERS = ("startprob_", "transmat_", "means_", "covars_", "weights_", "emissionprob_")
-
-
-def fresh_like(model, family, covariance_type, **kwargs):
-    k = model.n_states
-    if family == "categorical":
-        return CategoricalHMM(k, **kwargs)
-    if family == "gaussian":
-        return GaussianHMM(k, covariance_type, **kwargs)
-    return GMMHMM(k, model.n_mix, covariance_type, **kwargs)
 
 
 def kind_data(family, covariance_type, seed=3, n=25):

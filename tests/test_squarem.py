@@ -6,26 +6,17 @@ import warnings
 
 import numpy as np
 import pytest
-from factories import KINDS, make_model, sample_sequences
+from factories import KINDS, fresh_like, make_model, sample_sequences
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmmkit import GMMHMM, CategoricalHMM, DegenerateStateWarning, GaussianHMM
+from hmmkit import DegenerateStateWarning, GaussianHMM
 from hmmkit.emissions.gaussian import GaussianEmission
 from hmmkit.hmm import HMMParams
 from hmmkit.stats import Stats
 from hmmkit.training import ConvergenceMonitor
 from hmmkit.training.parameter_vector import InfeasibleParameters, ParameterVector
 from hmmkit.training.squarem import sqs3_step, squarem
-
-
-def fresh_like(model, family, covariance_type, **kwargs):
-    k = model.n_states
-    if family == "categorical":
-        return CategoricalHMM(k, **kwargs)
-    if family == "gaussian":
-        return GaussianHMM(k, covariance_type, **kwargs)
-    return GMMHMM(k, model.n_mix, covariance_type, **kwargs)
 
 
 def params_of(family, covariance_type, seed=0):

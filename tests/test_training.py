@@ -4,18 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
-from factories import KINDS, make_model, sample_sequences
+from factories import KINDS, fresh_like, make_model, sample_sequences
 
 from hmmkit import GMMHMM, CategoricalHMM, DegenerateStateWarning, GaussianHMM
-
-
-def fresh_like(model, family, covariance_type, **kwargs):
-    k = model.n_states
-    if family == "categorical":
-        return CategoricalHMM(k, **kwargs)
-    if family == "gaussian":
-        return GaussianHMM(k, covariance_type, **kwargs)
-    return GMMHMM(k, model.n_mix, covariance_type, **kwargs)
 
 
 @pytest.mark.parametrize("family,covariance_type", KINDS)

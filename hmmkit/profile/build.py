@@ -274,7 +274,8 @@ def _check_missing_data(msa: DigitalMSA) -> None:
             raise ValueError(f"sequence {name!r} has missing data '~' other than at its ends")
 
 
-def _resolve_prior(prior, alphabet: Alphabet) -> ProfilePrior | None:
+def resolve_prior(prior: str | ProfilePrior | None, alphabet: Alphabet) -> ProfilePrior | None:
+    """``"default"`` (hmmbuild's), ``"laplace"``, None (no prior) or a ProfilePrior."""
     if prior is None or isinstance(prior, ProfilePrior):
         return prior
     if prior == "default":
@@ -339,7 +340,7 @@ def build(
     if not 0.0 <= fragthresh <= 1.0:
         raise ValueError(f"fragthresh must lie in [0, 1], got {fragthresh}")
     _check_missing_data(msa)
-    prior_obj = _resolve_prior(prior, alphabet)
+    prior_obj = resolve_prior(prior, alphabet)
 
     # 1. relative weights, on the alignment as given
     if weighting == "pb":

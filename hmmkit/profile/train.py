@@ -43,16 +43,14 @@ from scipy.special import gammaln, logsumexp, xlogy
 from ..stats import Stats
 from ..training import ConvergenceMonitor, baum_welch
 from .alphabet import Alphabet, get_alphabet
-from .build import consensus_line, max_emission_length, model_composition
+from .build import consensus_line, max_emission_length, model_composition, resolve_prior
 from .model import DD, DM, MD, ProfileHMM
 from .msa import guess_alphabet
 from .priors import (
     DirichletMixture,
     ProfilePrior,
     background_frequencies,
-    default_prior,
     estimate_parameters,
-    laplace_prior,
 )
 from .profile_config import Sequence, as_sequences, digitize
 from .train_dp import MODES, expected_counts
@@ -79,17 +77,6 @@ class TrainingMonitor(ConvergenceMonitor):
 # --------------------------------------------------------------------------------------
 # Inputs
 # --------------------------------------------------------------------------------------
-
-
-def resolve_prior(prior: str | ProfilePrior | None, alphabet: Alphabet) -> ProfilePrior | None:
-    """``"default"`` (hmmbuild's), ``"laplace"``, None (no prior) or a ProfilePrior."""
-    if prior is None or isinstance(prior, ProfilePrior):
-        return prior
-    if prior == "default":
-        return default_prior(alphabet)
-    if prior == "laplace":
-        return laplace_prior(alphabet)
-    raise ValueError(f"prior must be 'default', 'laplace', None or a ProfilePrior; got {prior!r}")
 
 
 def degeneracy_table(alphabet: Alphabet) -> np.ndarray:
