@@ -4,13 +4,18 @@ invalid inputs always give a ValueError/TypeError naming the argument."""
 import warnings
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from hmmkit import GMMHMM, CategoricalHMM, DegenerateStateWarning, GaussianHMM
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,  # the same examples on every run, so CI cannot flake
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -49,7 +54,19 @@ def check_training(model, seqs):
     replaced = any("replaced by splitting" in str(w.message) for w in caught)
     if not replaced:  # a repaired mixture may lose likelihood once, by design
         scale = np.maximum(np.abs(history[1:]), 1.0)
-        assert np.all(np.diff(history) >= -1e-8 * scale), np.diff(history).min()
+        allowance = 1e-8 * scale + roundoff_allowance(model, seqs)
+        assert np.all(np.diff(history) >= -allowance), np.diff(history).min()
+
+
+def roundoff_allowance(model, seqs):
+    """Rounding error of a log-likelihood computed through the model's covariances:
+    a near-singular covariance (condition number c) costs about c * 1e-16 per frame."""
+    if getattr(model, "covariance_type", None) not in ("full", "tied"):
+        return 0.0  # no matrix to invert
+    covars = np.asarray(model.covars_)
+    matrices = covars.reshape(-1, covars.shape[-1], covars.shape[-1])
+    condition = max(np.linalg.cond(matrix) for matrix in matrices)
+    return sum(len(s) for s in seqs) * 1e-15 * condition
 
 
 @SETTINGS
@@ -70,6 +87,20 @@ def test_gaussian_training_stays_finite_and_monotone(seqs, n_states, cov, init):
     n_states=st.integers(1, 3),
     n_mix=st.integers(1, 3),
     cov=st.sampled_from(COVARIANCE_TYPES),
+)
+@example(  # three frames, four full covariances: condition numbers near 1e10
+    seqs=[
+        np.array(
+            [
+                [565.82656511, -5003.37764044, 1589.18361061],
+                [5274.0892784, 4003.13746094, -4062.93516189],
+                [312.3509491, -248.89378008, 4244.62662166],
+            ]
+        )
+    ],
+    n_states=2,
+    n_mix=2,
+    cov="full",
 )
 def test_gmm_training_stays_finite_and_monotone(seqs, n_states, n_mix, cov):
     model = GMMHMM(n_states, n_mix, cov, n_iter=6, tol=-np.inf, random_state=0)
