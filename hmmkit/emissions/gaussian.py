@@ -35,23 +35,36 @@ def check_covariance_type(covariance_type: str) -> str:
 # --------------------------------------------------------------------------- kernels
 
 
+#: Frames per block in the diagonal kernels: frames become the contiguous, innermost
+#: axis of a small transposed copy, so the loops vectorise whatever the number of
+#: components.
+_BLOCK = 64
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _logpdf_diag(X, means_t, inv_var_t, log_norm, out):
-    """Diagonal-covariance log-densities; parameters transposed to (D, C) so the
-    innermost loop runs over components."""
+def _logpdf_diag(X, means, inv_var, log_norm, out):
+    """Diagonal-covariance log-densities (``means``, ``inv_var``: (C, D)), block by block."""
     n_frames, n_features = X.shape
-    n_components = means_t.shape[1]
-    acc = np.empty(n_components)
-    for t in range(n_frames):
+    n_components = means.shape[0]
+    block = np.empty((n_features, _BLOCK))
+    acc = np.empty(_BLOCK)
+    for start in range(0, n_frames, _BLOCK):
+        size = min(_BLOCK, n_frames - start)
+        for i in range(size):
+            for d in range(n_features):
+                block[d, i] = X[start + i, d]
         for c in range(n_components):
-            acc[c] = 0.0
-        for d in range(n_features):
-            x = X[t, d]
-            for c in range(n_components):
-                diff = x - means_t[d, c]
-                acc[c] += diff * diff * inv_var_t[d, c]
-        for c in range(n_components):
-            out[t, c] = log_norm[c] - 0.5 * acc[c]
+            for i in range(_BLOCK):
+                acc[i] = 0.0
+            for d in range(n_features):
+                mean = means[c, d]
+                precision = inv_var[c, d]
+                row = block[d]
+                for i in range(_BLOCK):
+                    diff = row[i] - mean
+                    acc[i] += diff * diff * precision
+            for i in range(size):
+                out[start + i, c] = log_norm[c] - 0.5 * acc[i]
 
 
 @njit(cache=True, nogil=True)
@@ -74,25 +87,39 @@ def _logpdf_full(X, means, prec_chol, log_norm, out):
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _moments_diag(X, W, n, s1, s2):
-    """Add weighted counts (C,), first (C, D) and squared (C, D) moments."""
+    """Add weighted counts (C,), first (C, D) and squared (C, D) moments, block by block."""
     n_frames, n_features = X.shape
     n_components = W.shape[1]
-    s1_t = np.zeros((n_features, n_components))
-    s2_t = np.zeros((n_features, n_components))
-    for t in range(n_frames):
-        for c in range(n_components):
-            n[c] += W[t, c]
-        for d in range(n_features):
-            x = X[t, d]
-            xx = x * x
+    values = np.zeros((n_features, _BLOCK))
+    squares = np.zeros((n_features, _BLOCK))
+    weights = np.zeros((n_components, _BLOCK))
+    for start in range(0, n_frames, _BLOCK):
+        size = min(_BLOCK, n_frames - start)
+        for i in range(size):
+            for d in range(n_features):
+                v = X[start + i, d]
+                values[d, i] = v
+                squares[d, i] = v * v
             for c in range(n_components):
-                w = W[t, c]
-                s1_t[d, c] += x * w
-                s2_t[d, c] += xx * w
-    for c in range(n_components):
-        for d in range(n_features):
-            s1[c, d] += s1_t[d, c]
-            s2[c, d] += s2_t[d, c]
+                weights[c, i] = W[start + i, c]
+        for i in range(size, _BLOCK):  # a short last block: padding weighs nothing
+            for c in range(n_components):
+                weights[c, i] = 0.0
+        for c in range(n_components):
+            w = weights[c]
+            total = 0.0
+            for i in range(_BLOCK):
+                total += w[i]
+            n[c] += total
+            for d in range(n_features):
+                first = 0.0
+                second = 0.0
+                row, row_sq = values[d], squares[d]
+                for i in range(_BLOCK):
+                    first += w[i] * row[i]
+                    second += w[i] * row_sq[i]
+                s1[c, d] += first
+                s2[c, d] += second
 
 
 @njit(cache=True, nogil=True)
@@ -202,8 +229,7 @@ class GaussianBank:
     covars: np.ndarray
     covariance_type: str
     groups: np.ndarray  # (C,) tie group of each component (used by 'tied')
-    _inv_var: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D, C)
-    _means_t: np.ndarray | None = field(default=None, repr=False, compare=False)  # (D, C)
+    _inv_var: np.ndarray | None = field(default=None, repr=False, compare=False)  # (C, D)
     _prec_chol: np.ndarray | None = field(default=None, repr=False, compare=False)
     _log_norm: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -213,8 +239,7 @@ class GaussianBank:
         if self.is_diagonal:
             inv_var = 1.0 / expanded
             log_norm = -0.5 * (n_features * _LOG_2PI + np.log(expanded).sum(axis=1))
-            object.__setattr__(self, "_inv_var", np.ascontiguousarray(inv_var.T))
-            object.__setattr__(self, "_means_t", np.ascontiguousarray(self.means.T))
+            object.__setattr__(self, "_inv_var", np.ascontiguousarray(inv_var))
         else:
             chol = np.linalg.cholesky(expanded)
             eye = np.broadcast_to(np.eye(n_features), chol.shape)
@@ -240,7 +265,7 @@ class GaussianBank:
         if out is None:
             out = np.empty((len(X), self.n_components))
         if self.is_diagonal:
-            _logpdf_diag(X, self._means_t, self._inv_var, self._log_norm, out)
+            _logpdf_diag(X, np.ascontiguousarray(self.means), self._inv_var, self._log_norm, out)
         else:
             _logpdf_full(X, self.means, self._prec_chol, self._log_norm, out)
         return out
