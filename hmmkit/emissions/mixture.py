@@ -70,9 +70,12 @@ def _mixture_scores(comp, log_weights, out):
 @njit(cache=True, nogil=True)
 def _weight_components(resp, frame_weights, n_mix, out):
     """out[t, g*M + j] = resp[t, g*M + j] * frame_weights[t, g]."""
+    n_groups = frame_weights.shape[1]
     for t in range(resp.shape[0]):
-        for c in range(resp.shape[1]):
-            out[t, c] = resp[t, c] * frame_weights[t, c // n_mix]
+        for g in range(n_groups):
+            weight = frame_weights[t, g]
+            for j in range(g * n_mix, (g + 1) * n_mix):
+                out[t, j] = resp[t, j] * weight
 
 
 @dataclass(frozen=True)
