@@ -287,32 +287,37 @@ def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
     t_max = _max_length(offsets)
     back = np.empty((t_max, n_states), dtype=np.int32)
     delta = np.empty(n_states)
-    new_delta = np.empty(n_states)
-    log_transmat_t = np.ascontiguousarray(log_transmat.T)
+    best = np.empty(n_states)
+    arg = np.empty(n_states, dtype=np.int32)
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         for k in range(n_states):
             delta[k] = log_startprob[k] + log_b[lo, k]
         for t in range(1, hi - lo):
+            # predecessors in the outer loop, successors vectorised in the inner one;
+            # a strict comparison keeps the lowest-index predecessor on ties
             for j in range(n_states):
-                row = log_transmat_t[j]
-                best = delta[0] + row[0]
-                for i in range(1, n_states):
-                    best = max(best, delta[i] + row[i])
-                arg = 0  # the first predecessor reaching the best score
-                while delta[arg] + row[arg] != best:
-                    arg += 1
-                back[t, j] = arg
-                new_delta[j] = best + log_b[lo + t, j]
-            for k in range(n_states):
-                delta[k] = new_delta[k]
-        best = -np.inf
+                best[j] = delta[0] + log_transmat[0, j]
+                arg[j] = 0
+            for i in range(1, n_states):
+                row = log_transmat[i]
+                d = delta[i]
+                for j in range(n_states):
+                    candidate = d + row[j]
+                    better = candidate > best[j]
+                    best[j] = candidate if better else best[j]
+                    arg[j] = i if better else arg[j]
+            frame = log_b[lo + t]
+            for j in range(n_states):
+                back[t, j] = arg[j]
+                delta[j] = best[j] + frame[j]
+        top = -np.inf
         state = 0
         for k in range(n_states):
-            if delta[k] > best:
-                best = delta[k]
+            if delta[k] > top:
+                top = delta[k]
                 state = k
-        seq_logprob[s] = best
+        seq_logprob[s] = top
         path[hi - 1] = state
         for t in range(hi - lo - 1, 0, -1):
             state = back[t, state]
