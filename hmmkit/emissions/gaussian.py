@@ -91,15 +91,12 @@ def _moments_diag(X, W, n, s1, s2):
     n_frames, n_features = X.shape
     n_components = W.shape[1]
     values = np.zeros((n_features, _BLOCK))
-    squares = np.zeros((n_features, _BLOCK))
     weights = np.zeros((n_components, _BLOCK))
     for start in range(0, n_frames, _BLOCK):
         size = min(_BLOCK, n_frames - start)
         for i in range(size):
             for d in range(n_features):
-                v = X[start + i, d]
-                values[d, i] = v
-                squares[d, i] = v * v
+                values[d, i] = X[start + i, d]
             for c in range(n_components):
                 weights[c, i] = W[start + i, c]
         for i in range(size, _BLOCK):  # a short last block: padding weighs nothing
@@ -114,10 +111,11 @@ def _moments_diag(X, W, n, s1, s2):
             for d in range(n_features):
                 first = 0.0
                 second = 0.0
-                row, row_sq = values[d], squares[d]
+                row = values[d]
                 for i in range(_BLOCK):
-                    first += w[i] * row[i]
-                    second += w[i] * row_sq[i]
+                    weighted = w[i] * row[i]
+                    first += weighted
+                    second += weighted * row[i]
                 s1[c, d] += first
                 s2[c, d] += second
 
