@@ -6,25 +6,13 @@ import io
 
 import numpy as np
 import pytest
+from alignment_checks import match_assignments
 
 from hmmkit.profile import dp
 from hmmkit.profile.align import align, encode_posterior
 from hmmkit.profile.profile_config import configure, digitize, read_fasta
 
 GLOBINS45 = "protein/tutorial/globins45.fa"
-
-
-def match_assignments(rows, reference):
-    """Match state (1..M) of every residue of every aligned row; 0 for insert/flank."""
-    out = []
-    for row in rows:
-        k, states = 0, []
-        for c, r in zip(row, reference, strict=True):
-            k += r == "x"
-            if c.isalpha():
-                states.append(k if (r == "x" and c.isupper()) else 0)
-        out.append(np.array(states))
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from alignment_checks import match_assignments
 from scipy.special import logsumexp
 from scipy.stats import dirichlet
 
@@ -437,18 +438,6 @@ def test_trained_model_separates_globins_from_the_proteome(shared_data, globin_t
     np.testing.assert_allclose(again.match_emissions, model.match_emissions, atol=1e-4)
 
 
-def _match_states(rows, reference):
-    out = []
-    for row in rows:
-        k, states = 0, []
-        for c, r in zip(row, reference, strict=True):
-            k += r == "x"
-            if c.isalpha():
-                states.append(k if (r == "x" and c.isupper()) else 0)
-        out.append(np.array(states))
-    return out
-
-
 def sum_of_pairs(ref, test):
     """Fraction of residue pairs aligned (same match state) in ``ref`` also aligned in
     ``test``."""
@@ -476,7 +465,7 @@ def test_training_alignment_agrees_with_hmmalign(shared_data, globin_training):
 
     hmm = build_hmm(shared_data / GLOBINS4)
     ref = pyhmmer.hmmalign(hmm, read_sequences(shared_data / GLOBINS45), all_consensus_cols=True)
-    a = _match_states(list(ref.alignment), ref.reference)
+    a = match_assignments(list(ref.alignment), ref.reference)
     model, _ = globin_training
     b = align(model, shared_data / GLOBINS45).assignments()
     assert sum_of_pairs(a, b) > 0.78
@@ -491,7 +480,7 @@ def test_refined_alignment_stays_with_hmmalign(shared_data):
 
     hmm = build_hmm(shared_data / GLOBINS4)
     ref = pyhmmer.hmmalign(hmm, read_sequences(shared_data / GLOBINS45), all_consensus_cols=True)
-    a = _match_states(list(ref.alignment), ref.reference)
+    a = match_assignments(list(ref.alignment), ref.reference)
     model, _ = train(build(shared_data / GLOBINS4), shared_data / GLOBINS45)
     b = align(model, shared_data / GLOBINS45).assignments()
     agree = sum(int((x == y).sum()) for x, y in zip(a, b, strict=True))
