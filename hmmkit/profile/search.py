@@ -196,6 +196,14 @@ class SearchResults:
         write_domtblout(out, self, header=header, footer=header)
 
 
+def _column_widths(hits, qname: str, qacc: str) -> tuple[int, int, int, int]:
+    """Widths of the target name, target accession, query name and query accession
+    columns of HMMER's tables (at least 20, 10, 20 and 10 characters)."""
+    tnamew = max([20] + [len(h.name) for h in hits])
+    taccw = max([10] + [len(h.accession or "-") for h in hits])
+    return tnamew, taccw, max(20, len(qname)), max(10, len(qacc))
+
+
 def write_tblout(
     handle: IO[str], results: SearchResults, *, header: bool = True, footer: bool = True
 ) -> None:
@@ -206,10 +214,7 @@ def write_tblout(
     hits = results.reported()
     qname = results.query_name
     qacc = results.query_accession or "-"
-    tnamew = max([20] + [len(h.name) for h in hits])
-    taccw = max([10] + [len(h.accession or "-") for h in hits])
-    qnamew = max(20, len(qname))
-    qaccw = max(10, len(qacc))
+    tnamew, taccw, qnamew, qaccw = _column_widths(hits, qname, qacc)
     if header:
         handle.write(
             "#%*s %22s %22s %33s\n"  # noqa: UP031
@@ -253,10 +258,7 @@ def write_domtblout(
     hits = results.reported()
     qname = results.query_name
     qacc = results.query_accession or "-"
-    tnamew = max([20] + [len(h.name) for h in hits])
-    taccw = max([10] + [len(h.accession or "-") for h in hits])
-    qnamew = max(20, len(qname))
-    qaccw = max(10, len(qacc))
+    tnamew, taccw, qnamew, qaccw = _column_widths(hits, qname, qacc)
     if header:
         handle.write(
             "#%*s %22s %40s %11s %11s %11s\n"  # noqa: UP031
