@@ -60,3 +60,20 @@ def exp_nonpositive(values):
         block_bits = bits[start:stop]
         for i in range(stop - start):
             block_bits[i] += exponents[i]
+
+
+_EXPONENT_BITS = np.uint64(0x7FF0000000000000)
+
+
+@njit(cache=True, nogil=True)
+def all_finite(values) -> bool:
+    """True when no element of the 1-D float64 array ``values`` is NaN or infinite.
+
+    Tests the exponent bits (all ones only for NaN and infinities) with integer
+    operations, which the compiler vectorises; no temporary array is made.
+    """
+    bits = values.view(np.uint64)
+    bad = np.uint64(0)
+    for i in range(bits.shape[0]):
+        bad |= np.uint64((bits[i] & _EXPONENT_BITS) == _EXPONENT_BITS)
+    return bad == 0

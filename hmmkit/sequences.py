@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .numeric import all_finite
+
 #: Sequences are grouped into shards of about this many frames for the E-step.
 SHARD_FRAMES = 4096
 
@@ -131,9 +133,7 @@ def as_continuous_batch(
         offsets = np.concatenate([[0], np.cumsum([len(x) for x in seqs])]).astype(np.int64)
     else:
         frames = np.ascontiguousarray(_as_2d_float(data, name), dtype=np.float64)
-    # a finite sum proves every frame finite without a temporary array; only when it is
-    # not (a NaN/inf, or an overflowing sum of huge values) is each value checked
-    if not np.isfinite(frames.sum()) and not np.all(np.isfinite(frames)):
+    if not all_finite(frames.reshape(-1)):
         bad = int(np.flatnonzero(~np.all(np.isfinite(frames), axis=1))[0])
         seq = int(np.searchsorted(offsets, bad, side="right") - 1)
         raise ValueError(

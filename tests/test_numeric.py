@@ -1,0 +1,38 @@
+"""The compiled numeric helpers against numpy."""
+
+import numpy as np
+import pytest
+
+from hmmkit.numeric import all_finite, exp_nonpositive
+
+
+def test_exp_of_non_positive_values_matches_numpy():
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [-rng.exponential(50.0, size=10_000), [0.0, -0.0, -1e-300, -700.0, -707.9]]
+    )
+    expected = np.exp(values)
+    got = values.copy()
+    exp_nonpositive(got)
+    np.testing.assert_allclose(got, expected, rtol=3e-16, atol=0)
+
+
+def test_exp_below_the_cutoff_and_of_minus_infinity_is_zero():
+    values = np.array([-np.inf, -800.0, -1e308])
+    exp_nonpositive(values)
+    assert np.all(values == 0.0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_one_bad_value_anywhere(bad):
+    values = np.random.default_rng(1).normal(size=5_001) * 1e300
+    assert all_finite(values)
+    for position in (0, 2_500, 5_000):
+        spoiled = values.copy()
+        spoiled[position] = bad
+        assert not all_finite(spoiled)
+
+
+def test_all_finite_accepts_extremes_and_empty_arrays():
+    assert all_finite(np.array([np.finfo(float).max, -np.finfo(float).max, 5e-324, -0.0]))
+    assert all_finite(np.empty(0))
