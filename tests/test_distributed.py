@@ -20,7 +20,6 @@ from hmmkit.disk_sources import FastaSource, NpyFolderSource  # noqa: E402
 from hmmkit.hmm import HMMParams, e_step_shard, score_shard  # noqa: E402
 from hmmkit.sequences import as_continuous_batch  # noqa: E402
 from hmmkit.sources import MemorySource  # noqa: E402
-from hmmkit.training import ALGORITHMS  # noqa: E402
 from hmmkit.training.backends import LocalBackend  # noqa: E402
 from hmmkit.training.distributed import DaskBackend, partition, search_distributed  # noqa: E402
 
@@ -78,7 +77,6 @@ def test_dask_fit_equals_in_process_fit(client, family):
     assert remote.monitor_.n_passes == local.monitor_.n_passes
 
 
-@pytest.mark.skipif("alpha" not in ALGORITHMS, reason="alpha-HMM not registered")
 @pytest.mark.parametrize("algorithm", ["alpha", "squarem"])
 def test_accelerated_em_runs_unchanged_on_dask(client, algorithm):
     seqs = corpus("gaussian", seed=2)
