@@ -10,6 +10,7 @@ the function that asked for them.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -27,7 +28,7 @@ class Workspace:
 
     def array(self, key: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
         """An uninitialised array of ``shape`` backed by the buffer named ``key``."""
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         buffer = self._buffers.get(key)
         if buffer is None or buffer.size < size or buffer.dtype != dtype:
             buffer = np.empty(size, dtype=dtype)

@@ -91,6 +91,7 @@ class MixtureBank:
     covars: np.ndarray
     covariance_type: str
     bank: GaussianBank = field(init=False, repr=False, compare=False)
+    _log_weights: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_covariance_type(self.covariance_type)
@@ -119,6 +120,8 @@ class MixtureBank:
         groups = np.repeat(np.arange(g), m)
         bank = GaussianBank(self.means.reshape(g * m, d), flat_covars, self.covariance_type, groups)
         object.__setattr__(self, "bank", bank)
+        with np.errstate(divide="ignore"):
+            object.__setattr__(self, "_log_weights", np.log(self.weights))
 
     @property
     def n_groups(self) -> int:
@@ -141,9 +144,7 @@ class MixtureBank:
                 X, workspace.array("components", (len(X), self.bank.n_components))
             )
             out = workspace.array("log_b", shape)
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights)
-        _mixture_scores(comp, log_weights, out)
+        _mixture_scores(comp, self._log_weights, out)
         return out, comp
 
     def new_stats(self) -> dict[str, np.ndarray]:
