@@ -277,12 +277,14 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
-def viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob):
+def viterbi(log_b, offsets, startprob, transmat, path, seq_logprob):
     """Most probable state path of every sequence (log space).
 
     Writes the states into ``path`` (n_frames,) and each sequence's best path
     log-probability into ``seq_logprob``; ties go to the lowest state index.
     """
+    log_startprob = np.log(startprob)  # zeros give -inf
+    log_transmat = np.log(transmat)
     n_states = log_b.shape[1]
     t_max = _max_length(offsets)
     back = np.empty((t_max, n_states), dtype=np.int32)
@@ -350,12 +352,9 @@ def run_forward(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat) -> 
 
 def run_viterbi(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
     """Viterbi paths and per-sequence log-probabilities: ``(path, seq_logprob)``."""
-    with np.errstate(divide="ignore"):
-        log_startprob = np.log(startprob)
-        log_transmat = np.log(transmat)
     path = np.empty(log_b.shape[0], dtype=np.int64)
     seq_logprob = np.empty(len(offsets) - 1)
-    viterbi(log_b, offsets, log_startprob, log_transmat, path, seq_logprob)
+    viterbi(log_b, offsets, startprob, transmat, path, seq_logprob)
     return path, seq_logprob
 
 

@@ -33,9 +33,8 @@ def check_stochastic(matrix: np.ndarray, name: str, axis: int = -1) -> None:
         raise ValueError(f"{name} contains NaN or infinite values")
     if np.any(matrix < 0):
         raise ValueError(f"{name} contains negative probabilities")
-    sums = matrix.sum(axis=axis)
-    if not np.allclose(sums, 1.0, rtol=0, atol=1e-8):
-        worst = float(np.max(np.abs(sums - 1.0)))
+    worst = float(np.max(np.abs(matrix.sum(axis=axis) - 1.0), initial=0.0))
+    if worst > 1e-8:
         raise ValueError(f"{name} rows must sum to 1 (off by up to {worst:.3g})")
 
 
