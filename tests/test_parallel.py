@@ -41,7 +41,19 @@ def test_an_error_in_a_shard_is_raised_and_stops_the_rest():
     assert len(done) < 999
 
 
-@pytest.mark.parametrize("bad", [0, -2, 1.5, "2"])
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", "all", True])
 def test_bad_n_jobs_is_refused(bad):
     with pytest.raises((ValueError, TypeError), match="n_jobs"):
         resolve_n_jobs(bad)
+
+
+def test_a_nested_call_runs_without_waiting_for_itself():
+    def outer(shard):
+        return sum(map_shards(lambda s: s + shard, list(range(10)), 2))
+
+    result = []
+    worker = threading.Thread(target=lambda: result.append(map_shards(outer, list(range(6)), 2)))
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "nested map_shards deadlocked"
+    assert result == [[45 + 10 * s for s in range(6)]]

@@ -13,6 +13,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _executors: dict[int, ThreadPoolExecutor] = {}
+_THREAD_PREFIX = "hmmkit-shards"
 
 
 def available_cores() -> int:
@@ -27,6 +28,8 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     """Number of worker threads for ``n_jobs`` (None or -1: all cores)."""
     if n_jobs is None or n_jobs == -1:
         return available_cores()
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, float)):
+        raise TypeError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}")
     if int(n_jobs) != n_jobs or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}")
     return int(n_jobs)
@@ -40,10 +43,11 @@ def map_shards(function: Callable[[T], R], shards: Sequence[T], n_jobs: int | No
     is left: no thread waits on a result per shard, which on a busy machine costs
     a context switch each. Results come back in shard order, so sums over them do
     not depend on ``n_jobs``. The first exception raised stops the others taking
-    new shards and is re-raised.
+    new shards and is re-raised. Called from one of these threads (a nested call), it
+    runs serially, so that it never waits for a thread that is waiting for it.
     """
     workers = min(resolve_n_jobs(n_jobs), len(shards))
-    if workers <= 1:
+    if workers <= 1 or threading.current_thread().name.startswith(_THREAD_PREFIX):
         return [function(s) for s in shards]
     results: list = [None] * len(shards)
     next_index = itertools.count()
@@ -63,7 +67,9 @@ def map_shards(function: Callable[[T], R], shards: Sequence[T], n_jobs: int | No
     helpers = workers - 1
     executor = _executors.get(helpers)
     if executor is None:
-        executor = _executors[helpers] = ThreadPoolExecutor(helpers, thread_name_prefix="hmmkit")
+        executor = _executors[helpers] = ThreadPoolExecutor(
+            helpers, thread_name_prefix=_THREAD_PREFIX
+        )
     futures = [executor.submit(drain) for _ in range(helpers)]
     try:
         drain()
