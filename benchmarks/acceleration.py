@@ -31,14 +31,13 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from hmm_speed import SINGLE_THREAD_ENV, make_workload, write_section
+from hmm_speed import SINGLE_THREAD_ENV, make_workload, run_worker, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(tempfile.gettempdir()) / "hmmkit_acceleration_runs.json"
@@ -153,13 +152,7 @@ def worker(name: str, method: str, start: int, max_passes: int) -> dict:
 
 
 def _run_worker(args: list[str]) -> dict:
-    env = {**os.environ, **SINGLE_THREAD_ENV}
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"worker {args} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, args, SINGLE_THREAD_ENV)
 
 
 def measure(

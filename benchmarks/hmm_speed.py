@@ -216,10 +216,11 @@ def startup() -> dict:
 # ---------------------------------------------------------------- the harness (parent)
 
 
-def _run_worker(args: list[str], env_extra: dict) -> dict:
+def run_worker(script: str, args: list[str], env_extra: dict) -> dict:
+    """Run ``script`` with ``args`` in a fresh process; its last stdout line, as JSON."""
     env = {**os.environ, **env_extra}
     out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
+        [sys.executable, script, *args], capture_output=True, text=True, env=env, check=False
     )
     if out.returncode != 0:
         raise RuntimeError(f"worker {args} failed:\n{out.stderr[-3000:]}")
@@ -228,7 +229,7 @@ def _run_worker(args: list[str], env_extra: dict) -> dict:
 
 def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
     """Alternate hmmkit and hmmlearn workers; returns medians per workload."""
-    _run_worker(["--startup"], SINGLE_THREAD_ENV)  # warm the compilation cache
+    run_worker(__file__, ["--startup"], SINGLE_THREAD_ENV)  # warm the compilation cache
     results = {}
     for name in names:
         runs: dict[str, list[dict]] = {"hmmkit": [], "hmmlearn": [], "hmmkit2": []}
@@ -236,11 +237,11 @@ def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
             order = ["hmmkit", "hmmlearn"] if r % 2 == 0 else ["hmmlearn", "hmmkit"]
             for library in order:
                 runs[library].append(
-                    _run_worker(["--worker", name, library, "1"], SINGLE_THREAD_ENV)
+                    run_worker(__file__, ["--worker", name, library, "1"], SINGLE_THREAD_ENV)
                 )
                 print(f"{name} {library}: {runs[library][-1]['seconds']:.4f} s", file=sys.stderr)
             if two_cores and name != "W4":
-                runs["hmmkit2"].append(_run_worker(["--worker", name, "hmmkit", "2"], {}))
+                runs["hmmkit2"].append(run_worker(__file__, ["--worker", name, "hmmkit", "2"], {}))
         results[name] = {
             lib: {
                 "seconds": statistics.median(x["seconds"] for x in v),
@@ -250,7 +251,7 @@ def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
             for lib, v in runs.items()
             if v
         }
-    results["startup"] = _run_worker(["--startup"], SINGLE_THREAD_ENV)
+    results["startup"] = run_worker(__file__, ["--startup"], SINGLE_THREAD_ENV)
     return results
 
 
