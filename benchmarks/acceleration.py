@@ -75,7 +75,7 @@ def pass_budget(name: str, method: str) -> int:
 
 #: convergence: stop when the gain of an iteration falls below this (about 1e-11 relative)
 TOL = {"W1": 1e-5, "W2": 1e-6, "W3": 1e-5, "C5": 1e-7}
-#: random starts per workload (W2 costs about an hour and a half for three)
+#: random starts per workload (W2 costs about an hour for three)
 STARTS = {"W1": 5, "W2": 3, "W3": 5, "C5": 5}
 RELATIVE_TARGET = 1e-6
 

@@ -315,9 +315,10 @@ def table(results: dict) -> str:
         "Seconds per EM iteration (W5: per decode of the whole corpus), median over runs; "
         "speed-up = hmmlearn / hmmkit (1 thread each); 2-core = hmmkit 1 thread / hmmkit "
         "2 threads; memory = peak resident memory above the process's size before training.",
-        "Every run is a fresh process, and the runs of one repeat follow each other. Each "
-        "of this machine's two cores passes on its own through fast and slow spells lasting "
-        "seconds to minutes (the W1 E-step pinned to one core: about 7 ms or about 10.4 ms); "
+        "Every run is a fresh process, and the runs of one repeat follow each other. On the "
+        "machine measured here, each of the two cores passes on its own through fast and "
+        "slow spells lasting seconds to minutes (the W1 E-step pinned to one core: about "
+        "7 ms or about 10.4 ms); "
         "hmmkit's compiled loops slow down more in a slow spell (up to 1.65x) than "
         "hmmlearn's array code (about 1.3x). A 1-thread run on a slow core therefore lowers "
         "the speed-up over hmmlearn and raises the 2-core scaling, and the reverse on a fast "
