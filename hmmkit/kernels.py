@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .numeric import exp_nonpositive
+from .numeric import exp_nonpositive, log_positive
 
 _TINY = 1e-300
 _HUGE = 1e300
@@ -228,9 +228,10 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
         if ok:
             ok = _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer_seq)
         if ok:
+            log_positive(scale[:n_frames])
             loglik = 0.0
             for t in range(n_frames):
-                loglik += np.log(scale[t]) + shift[t]
+                loglik += scale[t] + shift[t]
             seq_loglik[s] = loglik
             for i in range(n_states):
                 for j in range(n_states):
@@ -268,9 +269,10 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
         if ok:
             ok = _scaled_forward(startprob, transmat_t, b, hi - lo, alpha, scale)
         if ok:
+            log_positive(scale[: hi - lo])
             loglik = 0.0
             for t in range(hi - lo):
-                loglik += np.log(scale[t]) + shift[t]
+                loglik += scale[t] + shift[t]
             seq_loglik[s] = loglik
         else:
             seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, alpha)

@@ -7,6 +7,11 @@ than the scalar ``exp`` of the C library, with a relative error below 3e-16.
 Inputs below -708 give 0 (the C library would give subnormal numbers down to
 -745); the kernels use it for likelihoods already divided by the frame's
 maximum, where such values are negligible.
+
+:func:`log_positive` is its counterpart for logarithms of positive numbers
+(scale factors, mixture sums): the exponent is read from the float's bits, the
+mantissa reduced to [sqrt(1/2), sqrt(2)) and its logarithm taken by the series
+``2 atanh(z)``, again without branches, so that the loop vectorises.
 """
 
 from __future__ import annotations
@@ -60,6 +65,72 @@ def exp_nonpositive(values):
         block_bits = bits[start:stop]
         for i in range(stop - start):
             block_bits[i] += exponents[i]
+
+
+_MANTISSA_BITS = np.int64(0x000FFFFFFFFFFFFF)
+_ONE_BITS = np.int64(0x3FF0000000000000)
+_SQRT2 = 1.4142135623730951
+_TWO_52_BITS = np.int64(0x4330000000000000)
+_TWO_52_PLUS_BIAS = 4503599627370496.0 + 1023.0
+
+
+# error_model="numpy": IEEE division, without the zero-divisor test that would stop
+# the loop vectorising (the divisor here is at least 2 - 1/sqrt(2))
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def log_positive(values):
+    """Replace every element of the 1-D float64 array ``values`` by its natural
+    logarithm; the elements must be positive normal numbers (>= 2.2e-308) or 0,
+    which gives -inf. Relative error below 5e-16."""
+    n = values.shape[0]
+    bits = values.view(np.int64)
+    mantissa_bits = np.empty(min(n, _BLOCK), dtype=np.int64)
+    mantissas = mantissa_bits.view(np.float64)
+    exponent_bits = np.empty(min(n, _BLOCK), dtype=np.int64)
+    exponents = exponent_bits.view(np.float64)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        for i in range(stop - start):
+            b = bits[start + i]
+            # the biased exponent as the float 2^52 + exponent, by its bits
+            exponent_bits[i] = (b >> 52) | _TWO_52_BITS
+            mantissa_bits[i] = (b & _MANTISSA_BITS) | _ONE_BITS  # the mantissa, in [1, 2)
+        block = values[start:stop]
+        for i in range(stop - start):
+            m = mantissas[i]
+            high = m > _SQRT2
+            m = 0.5 * m if high else m
+            e = exponents[i] - _TWO_52_PLUS_BIAS
+            e = e + 1.0 if high else e
+            f = m - 1.0
+            z = f / (2.0 + f)  # log(m) = 2 atanh(z), |z| <= 0.1716
+            w = z * z
+            p = 1.0 / 21.0
+            p = p * w + 1.0 / 19.0
+            p = p * w + 1.0 / 17.0
+            p = p * w + 1.0 / 15.0
+            p = p * w + 1.0 / 13.0
+            p = p * w + 1.0 / 11.0
+            p = p * w + 1.0 / 9.0
+            p = p * w + 1.0 / 7.0
+            p = p * w + 1.0 / 5.0
+            p = p * w + 1.0 / 3.0
+            log_m = 2.0 * z + 2.0 * z * w * p
+            result = e * _LN2_HI + (e * _LN2_LO + log_m)
+            block[i] = result if block[i] > 0.0 else -np.inf
+
+
+#: Frames per block in the blocked kernels: frames become the contiguous, innermost
+#: axis of a small transposed copy, so that loops over frames vectorise whatever the
+#: number of features or components.
+FRAME_BLOCK = 64
+
+
+@njit(cache=True, nogil=True)
+def gather_block(rows, start, size, block):
+    """``block[:, i] = rows[start + i]`` for ``i < size``: a block of frames, transposed."""
+    for i in range(size):
+        for d in range(rows.shape[1]):
+            block[d, i] = rows[start + i, d]
 
 
 _EXPONENT_BITS = np.uint64(0x7FF0000000000000)

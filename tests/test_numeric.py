@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hmmkit.numeric import all_finite, exp_nonpositive
+from hmmkit.numeric import all_finite, exp_nonpositive, log_positive
 
 
 def test_exp_of_non_positive_values_matches_numpy():
@@ -21,6 +21,32 @@ def test_exp_below_the_cutoff_and_of_minus_infinity_is_zero():
     values = np.array([-np.inf, -800.0, -1e308])
     exp_nonpositive(values)
     assert np.all(values == 0.0)
+
+
+def test_log_of_positive_values_matches_numpy():
+    rng = np.random.default_rng(2)
+    tiny, huge = np.finfo(float).tiny, np.finfo(float).max
+    values = np.concatenate(
+        [
+            np.exp(rng.uniform(-700.0, 700.0, size=10_000)),  # every binade
+            rng.uniform(1.0, 3.0, size=5_000),  # mixture sums
+            1.0 + rng.uniform(-1e-6, 1e-6, size=2_000),  # logarithms near zero
+            [1.0, 2.0, 0.5, np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 2.0), tiny, huge],
+        ]
+    )
+    expected = np.log(values)
+    got = values.copy()
+    log_positive(got)
+    np.testing.assert_allclose(got, expected, rtol=5e-16, atol=0)
+    assert got[-7] == 0.0
+
+
+def test_log_of_zero_is_minus_infinity_in_any_position():
+    values = np.full(5_000, 2.0)
+    values[[0, 2_047, 2_048, 4_999]] = 0.0
+    log_positive(values)
+    assert np.all(values[[0, 2_047, 2_048, 4_999]] == -np.inf)
+    assert np.all(np.isfinite(np.delete(values, [0, 2_047, 2_048, 4_999])))
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from ..numeric import FRAME_BLOCK, gather_block
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
@@ -35,10 +36,7 @@ def check_covariance_type(covariance_type: str) -> str:
 # --------------------------------------------------------------------------- kernels
 
 
-#: Frames per block in the diagonal kernels: frames become the contiguous, innermost
-#: axis of a small transposed copy, so the loops vectorise whatever the number of
-#: components.
-_BLOCK = 64
+_BLOCK = FRAME_BLOCK
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -50,9 +48,7 @@ def _logpdf_diag(X, means, inv_var, log_norm, out):
     acc = np.empty(_BLOCK)
     for start in range(0, n_frames, _BLOCK):
         size = min(_BLOCK, n_frames - start)
-        for i in range(size):
-            for d in range(n_features):
-                block[d, i] = X[start + i, d]
+        gather_block(X, start, size, block)
         for c in range(n_components):
             for i in range(_BLOCK):
                 acc[i] = 0.0
@@ -94,11 +90,8 @@ def _moments_diag(X, W, n, s1, s2):
     weights = np.zeros((n_components, _BLOCK))
     for start in range(0, n_frames, _BLOCK):
         size = min(_BLOCK, n_frames - start)
-        for i in range(size):
-            for d in range(n_features):
-                values[d, i] = X[start + i, d]
-            for c in range(n_components):
-                weights[c, i] = W[start + i, c]
+        gather_block(X, start, size, values)
+        gather_block(W, start, size, weights)
         for i in range(size, _BLOCK):  # a short last block: padding weighs nothing
             for c in range(n_components):
                 weights[c, i] = 0.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ..numeric import exp_nonpositive
+from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
 from .categorical import check_stochastic, dirichlet_map
 from .gaussian import (
@@ -33,38 +33,64 @@ from .gaussian import (
 SPLIT_OFFSET = 0.2
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nnan"})
+_BLOCK = FRAME_BLOCK
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nnan"}, error_model="numpy")
 def _mixture_scores(comp, log_weights, out):
     """Per-mixture log-likelihoods into ``out`` (T, G); ``comp`` (T, G*M) becomes the
-    posterior of each component within its mixture. (Log-densities are never NaN.)"""
+    posterior of each component within its mixture. (Log-densities are never NaN.)
+
+    Works on blocks of frames copied to a (G*M, block) buffer, so that every loop runs
+    over frames and vectorises.
+    """
     n_groups, n_mix = log_weights.shape
-    n_frames = comp.shape[0]
-    for t in range(n_frames):
-        row = comp[t]
+    n_frames, n_components = comp.shape
+    values = np.zeros((n_components, _BLOCK))
+    peak = np.empty((n_groups, _BLOCK))
+    total = np.empty((n_groups, _BLOCK))
+    log_total = np.empty((n_groups, _BLOCK))
+    for start in range(0, n_frames, _BLOCK):
+        size = min(_BLOCK, n_frames - start)
+        gather_block(comp, start, size, values)
         for g in range(n_groups):
-            base = g * n_mix
-            m = row[base] + log_weights[g, 0]
+            best = peak[g]
+            first = values[g * n_mix]
+            for i in range(_BLOCK):
+                best[i] = first[i] + log_weights[g, 0]
             for j in range(1, n_mix):
-                m = max(m, row[base + j] + log_weights[g, j])
-            out[t, g] = m
-            m = m if m > -np.inf else 0.0
+                lane = values[g * n_mix + j]
+                for i in range(_BLOCK):
+                    best[i] = max(best[i], lane[i] + log_weights[g, j])
             for j in range(n_mix):
-                row[base + j] = row[base + j] + log_weights[g, j] - m
-    exp_nonpositive(comp.reshape(-1))
-    for t in range(n_frames):
-        row = comp[t]
+                lane = values[g * n_mix + j]
+                for i in range(_BLOCK):
+                    shift = best[i] if best[i] > -np.inf else 0.0
+                    lane[i] = lane[i] + log_weights[g, j] - shift
+        exp_nonpositive(values.reshape(-1))
         for g in range(n_groups):
-            base = g * n_mix
-            s = 0.0
+            s = total[g]
+            for i in range(_BLOCK):
+                s[i] = 0.0
             for j in range(n_mix):
-                s += row[base + j]
-            if s == 0.0:
-                out[t, g] = -np.inf
-                continue
-            out[t, g] += np.log(s)
-            inv = 1.0 / s
+                lane = values[g * n_mix + j]
+                for i in range(_BLOCK):
+                    s[i] += lane[i]
+        log_total[:] = total
+        log_positive(log_total.reshape(-1))  # 0 (every component impossible) gives -inf
+        for g in range(n_groups):
+            s = total[g]
+            for i in range(_BLOCK):
+                s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
             for j in range(n_mix):
-                row[base + j] *= inv
+                lane = values[g * n_mix + j]
+                for i in range(_BLOCK):
+                    lane[i] *= s[i]
+        for i in range(size):
+            for g in range(n_groups):
+                out[start + i, g] = peak[g, i] + log_total[g, i]
+            for c in range(n_components):
+                comp[start + i, c] = values[c, i]
 
 
 @njit(cache=True, nogil=True)
