@@ -46,6 +46,8 @@ WORKLOADS = {
 N_ITER = {"W1": 20, "W2": 20, "W3": 20, "W4": 5}
 #: A worker waits until this wall-clock time (seconds since the epoch) before training.
 START_AT_VARIABLE = "HMMKIT_BENCHMARK_START_AT"
+#: 1-thread / 2-thread pairs per interleaved scaling measurement.
+INTERLEAVED_PAIRS = 7
 #: Seconds allowed for workers started together to load and build their data.
 TOGETHER_SETUP_S = 5.0
 SINGLE_THREAD_ENV = {
@@ -197,6 +199,30 @@ def worker(name: str, library: str, n_jobs: int) -> dict:
     return {"seconds": per, "peak_mb": max(peak - base, 0.0), "frames": int(len(X))}
 
 
+def interleaved_scaling(name: str, pairs: int = INTERLEAVED_PAIRS) -> dict:
+    """hmmkit on 1 and on 2 threads alternately in this process: the median over pairs of
+    the ratio of their seconds per iteration (each pair runs within about a second)."""
+    X, lengths, start = make_workload(name)
+    stamps = _iteration_times("hmmkit")
+    ratios = []
+    for _ in range(pairs + 1):  # the first pair loads the compiled code: not counted
+        seconds = {}
+        for n_jobs in (1, 2):
+            model = _build("hmmkit", name, n_jobs)
+            for attribute, value in start.items():
+                setattr(model, attribute, value)
+            stamps.clear()
+            if name == "W5":
+                t0 = time.perf_counter()
+                model.decode(X, lengths)
+                seconds[n_jobs] = time.perf_counter() - t0
+            else:
+                model.fit(X, lengths)
+                seconds[n_jobs] = statistics.median(np.diff(stamps))
+        ratios.append(seconds[1] / seconds[2])
+    return {"ratio": statistics.median(ratios[1:])}
+
+
 def startup() -> dict:
     """``import hmmkit`` time, and the first fit of each family in a fresh process."""
     t0 = time.perf_counter()
@@ -264,6 +290,7 @@ def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
     results = {}
     for name in names:
         runs: dict[str, list[dict]] = {"hmmkit": [], "hmmlearn": [], "hmmkit2": [], "pair": []}
+        interleaved: list[float] = []
         for r in range(repeats):
             order = ["hmmkit", "hmmlearn"] if r % 2 == 0 else ["hmmlearn", "hmmkit"]
             for library in order:
@@ -280,6 +307,7 @@ def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
                 runs["pair"].append(
                     {"seconds": 1.0 / sum(1.0 / x["seconds"] for x in pair), "peak_mb": 0.0}
                 )
+                interleaved.append(run_worker(__file__, ["--interleaved", name], {})["ratio"])
         results[name] = {
             lib: {
                 "seconds": statistics.median(x["seconds"] for x in v),
@@ -289,6 +317,8 @@ def measure(names: list[str], repeats: int, two_cores: bool) -> dict:
             for lib, v in runs.items()
             if v
         }
+        if interleaved:
+            results[name]["interleaved"] = statistics.median(interleaved)
     results["startup"] = run_worker(__file__, ["--startup"], SINGLE_THREAD_ENV)
     return results
 
@@ -325,15 +355,18 @@ def table(results: dict) -> str:
         "core. Medians over few runs mix the two; the *paired* ratios compare the runs of one "
         "repeat with each other (median over repeats), and *fastest* compares each "
         "library's fastest run.",
+        "*Interleaved* runs hmmkit on 1 and on 2 threads alternately in one process "
+        f"({INTERLEAVED_PAIRS} pairs, each within about a second, so that both see the same "
+        "spell) and reports the median ratio, median over repeats. "
         "*Two processes* is the machine's own ceiling for the 2-core figure: two independent "
         "1-thread hmmkit processes started together (nothing shared), their combined "
         "iterations per second over one process's, paired with the same repeat's 1-thread run.",
         "",
         "| workload | hmmkit 1 thread (s) | hmmlearn (s) | speed-up (medians) | speed-up "
         "(paired) | speed-up (fastest) | hmmkit 2 threads (s) | 2-core scaling (medians) "
-        "| 2-core scaling (paired) | two processes (paired) "
+        "| 2-core scaling (paired) | 2-core scaling (interleaved) | two processes (paired) "
         "| hmmkit peak MB | hmmlearn peak MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, label in WORKLOADS.items():
         if name not in results:
@@ -348,9 +381,10 @@ def table(results: dict) -> str:
             + (
                 f"{two:.4f} | {ours / two:.2f}x | "
                 f"{_paired_ratio(r['hmmkit']['runs'], r['hmmkit2']['runs']):.2f}x | "
+                f"{r['interleaved']:.2f}x | "
                 f"{_paired_ratio(r['hmmkit']['runs'], r['pair']['runs']):.2f}x"
                 if two
-                else "- | - | - | -"
+                else "- | - | - | - | -"
             )
             + f" | {r['hmmkit']['peak_mb']:.0f} | {r['hmmlearn']['peak_mb']:.0f} |"
         )
@@ -385,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not write BENCHMARKS.md")
     parser.add_argument("--worker", nargs=3, metavar=("WORKLOAD", "LIBRARY", "N_JOBS"))
     parser.add_argument("--startup", action="store_true")
+    parser.add_argument("--interleaved", metavar="WORKLOAD", help="1 vs 2 threads in one process")
     args = parser.parse_args(argv)
     if args.worker:
         name, library, n_jobs = args.worker
@@ -392,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.startup:
         print(json.dumps(startup()))
+        return 0
+    if args.interleaved:
+        print(json.dumps(interleaved_scaling(args.interleaved)))
         return 0
     names = [w for w in args.workloads.split(",") if w]
     unknown = set(names) - set(WORKLOADS)
