@@ -26,7 +26,9 @@ _SMALLEST = -708.0
 _FAST = {"reassoc", "contract"}
 
 
-_BLOCK = 2048
+#: Elements per chunk of the scratch arrays of :func:`exp_nonpositive` and
+#: :func:`log_positive`.
+_CHUNK = 2048
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -35,9 +37,9 @@ def exp_nonpositive(values):
     by its exponential."""
     n = values.shape[0]
     bits = values.view(np.int64)
-    exponents = np.empty(min(n, _BLOCK), dtype=np.int64)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
+    exponents = np.empty(min(n, _CHUNK), dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
         block = values[start:stop]
         # straight-line code with selects (no branches) so that the loop vectorises
         for i in range(stop - start):
@@ -83,12 +85,12 @@ def log_positive(values):
     which gives -inf. Relative error below 5e-16."""
     n = values.shape[0]
     bits = values.view(np.int64)
-    mantissa_bits = np.empty(min(n, _BLOCK), dtype=np.int64)
+    mantissa_bits = np.empty(min(n, _CHUNK), dtype=np.int64)
     mantissas = mantissa_bits.view(np.float64)
-    exponent_bits = np.empty(min(n, _BLOCK), dtype=np.int64)
+    exponent_bits = np.empty(min(n, _CHUNK), dtype=np.int64)
     exponents = exponent_bits.view(np.float64)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
         for i in range(stop - start):
             b = bits[start + i]
             # the biased exponent as the float 2^52 + exponent, by its bits

@@ -36,27 +36,24 @@ def check_covariance_type(covariance_type: str) -> str:
 # --------------------------------------------------------------------------- kernels
 
 
-_BLOCK = FRAME_BLOCK
-
-
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _logpdf_diag(X, means, inv_var, log_norm, out):
     """Diagonal-covariance log-densities (``means``, ``inv_var``: (C, D)), block by block."""
     n_frames, n_features = X.shape
     n_components = means.shape[0]
-    block = np.empty((n_features, _BLOCK))
-    acc = np.empty(_BLOCK)
-    for start in range(0, n_frames, _BLOCK):
-        size = min(_BLOCK, n_frames - start)
+    block = np.empty((n_features, FRAME_BLOCK))
+    acc = np.empty(FRAME_BLOCK)
+    for start in range(0, n_frames, FRAME_BLOCK):
+        size = min(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, block)
         for c in range(n_components):
-            for i in range(_BLOCK):
+            for i in range(FRAME_BLOCK):
                 acc[i] = 0.0
             for d in range(n_features):
                 mean = means[c, d]
                 precision = inv_var[c, d]
                 row = block[d]
-                for i in range(_BLOCK):
+                for i in range(FRAME_BLOCK):
                     diff = row[i] - mean
                     acc[i] += diff * diff * precision
             for i in range(size):
@@ -86,26 +83,26 @@ def _moments_diag(X, W, n, s1, s2):
     """Add weighted counts (C,), first (C, D) and squared (C, D) moments, block by block."""
     n_frames, n_features = X.shape
     n_components = W.shape[1]
-    values = np.zeros((n_features, _BLOCK))
-    weights = np.zeros((n_components, _BLOCK))
-    for start in range(0, n_frames, _BLOCK):
-        size = min(_BLOCK, n_frames - start)
+    values = np.zeros((n_features, FRAME_BLOCK))
+    weights = np.zeros((n_components, FRAME_BLOCK))
+    for start in range(0, n_frames, FRAME_BLOCK):
+        size = min(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, values)
         gather_block(W, start, size, weights)
-        for i in range(size, _BLOCK):  # a short last block: padding weighs nothing
+        for i in range(size, FRAME_BLOCK):  # a short last block: padding weighs nothing
             for c in range(n_components):
                 weights[c, i] = 0.0
         for c in range(n_components):
             w = weights[c]
             total = 0.0
-            for i in range(_BLOCK):
+            for i in range(FRAME_BLOCK):
                 total += w[i]
             n[c] += total
             for d in range(n_features):
                 first = 0.0
                 second = 0.0
                 row = values[d]
-                for i in range(_BLOCK):
+                for i in range(FRAME_BLOCK):
                     weighted = w[i] * row[i]
                     first += weighted
                     second += weighted * row[i]

@@ -33,9 +33,6 @@ from .gaussian import (
 SPLIT_OFFSET = 0.2
 
 
-_BLOCK = FRAME_BLOCK
-
-
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nnan"}, error_model="numpy")
 def _mixture_scores(comp, log_weights, out):
     """Per-mixture log-likelihoods into ``out`` (T, G); ``comp`` (T, G*M) becomes the
@@ -46,45 +43,45 @@ def _mixture_scores(comp, log_weights, out):
     """
     n_groups, n_mix = log_weights.shape
     n_frames, n_components = comp.shape
-    values = np.zeros((n_components, _BLOCK))
-    peak = np.empty((n_groups, _BLOCK))
-    total = np.empty((n_groups, _BLOCK))
-    log_total = np.empty((n_groups, _BLOCK))
-    for start in range(0, n_frames, _BLOCK):
-        size = min(_BLOCK, n_frames - start)
+    values = np.zeros((n_components, FRAME_BLOCK))
+    peak = np.empty((n_groups, FRAME_BLOCK))
+    total = np.empty((n_groups, FRAME_BLOCK))
+    log_total = np.empty((n_groups, FRAME_BLOCK))
+    for start in range(0, n_frames, FRAME_BLOCK):
+        size = min(FRAME_BLOCK, n_frames - start)
         gather_block(comp, start, size, values)
         for g in range(n_groups):
             best = peak[g]
             first = values[g * n_mix]
-            for i in range(_BLOCK):
+            for i in range(FRAME_BLOCK):
                 best[i] = first[i] + log_weights[g, 0]
             for j in range(1, n_mix):
                 lane = values[g * n_mix + j]
-                for i in range(_BLOCK):
+                for i in range(FRAME_BLOCK):
                     best[i] = max(best[i], lane[i] + log_weights[g, j])
             for j in range(n_mix):
                 lane = values[g * n_mix + j]
-                for i in range(_BLOCK):
+                for i in range(FRAME_BLOCK):
                     shift = best[i] if best[i] > -np.inf else 0.0
                     lane[i] = lane[i] + log_weights[g, j] - shift
         exp_nonpositive(values.reshape(-1))
         for g in range(n_groups):
             s = total[g]
-            for i in range(_BLOCK):
+            for i in range(FRAME_BLOCK):
                 s[i] = 0.0
             for j in range(n_mix):
                 lane = values[g * n_mix + j]
-                for i in range(_BLOCK):
+                for i in range(FRAME_BLOCK):
                     s[i] += lane[i]
         log_total[:] = total
         log_positive(log_total.reshape(-1))  # 0 (every component impossible) gives -inf
         for g in range(n_groups):
             s = total[g]
-            for i in range(_BLOCK):
+            for i in range(FRAME_BLOCK):
                 s[i] = 1.0 / s[i] if s[i] > 0.0 else 0.0
             for j in range(n_mix):
                 lane = values[g * n_mix + j]
-                for i in range(_BLOCK):
+                for i in range(FRAME_BLOCK):
                     lane[i] *= s[i]
         for i in range(size):
             for g in range(n_groups):
