@@ -44,6 +44,10 @@ from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer, select_warp
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDED_ABLATIONS = REPO_ROOT / "data" / "spoken_digits_ablations.json"
+#: Checksums and address of the published recordings (for --download).
+MANIFEST = REPO_ROOT / "data" / "fsdd_manifest.json"
+#: The data folder used when neither --data-dir nor $HMMKIT_DATA says another.
+DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "fsdd"
 
 #: The recipe's defaults: the best settings found by the ablations (see the report).
 DEFAULT_FEATURES = MFCCConfig(normalise="speaker", variance=True)
@@ -567,17 +571,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def find_data(args) -> Path:
+    """The data folder the arguments name, else the default one (see ``--help``)."""
+    return corpus.locate(
+        args.data_dir,
+        fallback=DEFAULT_DATA_DIR,
+        manifest=MANIFEST,
+        allow_download=args.download,
+        progress=_progress("download", "file", args.quiet),
+    )
+
+
 def _run(args) -> int:
     try:
         features = feature_config_from_args(args)
         training = training_config_from_args(args)
     except ValueError as exc:
         raise RecipeError(str(exc)) from exc
-    data_dir = corpus.locate(
-        args.data_dir,
-        allow_download=args.download,
-        progress=_progress("download", "file", args.quiet),
-    )
+    data_dir = find_data(args)
     utts = corpus.list_recordings(data_dir)
     out = args.out.resolve()
     for option, folder in (("--out", args.out), ("--cache-dir", args.cache_dir)):

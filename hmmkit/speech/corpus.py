@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FILENAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)\.wav$", re.IGNORECASE)
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = REPO_ROOT / "data" / "fsdd_manifest.json"
 OFFICIAL_TEST_TAKES = range(0, 5)
 
 
@@ -93,20 +91,23 @@ def split(utts: Sequence[Utterance], name: str) -> tuple[list[Utterance], list[U
     return train, test
 
 
-def default_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Where the corpus is: `data_dir`, else `$HMMKIT_DATA/fsdd`, else `../shared/data/fsdd`.
+def default_data_dir(
+    data_dir: str | os.PathLike | None = None, fallback: str | os.PathLike | None = None
+) -> Path | None:
+    """Where the corpus is: `data_dir`, else `$HMMKIT_DATA/fsdd`, else `fallback` (or None).
 
-    The last is relative to the repository root (the folder beside the checkout).
+    The installed package knows no data folder of its own: a program run from a checkout
+    (the recipe) passes the one beside it as `fallback`.
     """
     if data_dir is not None:
         return Path(data_dir)
     env = os.environ.get("HMMKIT_DATA")
     if env:
         return Path(env) / "fsdd"
-    return REPO_ROOT.parent / "shared" / "data" / "fsdd"
+    return Path(fallback) if fallback is not None else None
 
 
-def read_manifest(path: str | os.PathLike = MANIFEST) -> dict:
+def read_manifest(path: str | os.PathLike) -> dict:
     """The corpus manifest: `url_pattern` (with `{name}`) and `files` (name -> sha256)."""
     with open(path, encoding="utf-8") as fh:
         manifest = json.load(fh)
@@ -122,7 +123,7 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 def download(
     cache_dir: str | os.PathLike,
-    manifest: str | os.PathLike | dict = MANIFEST,
+    manifest: str | os.PathLike | dict,
     *,
     names: Sequence[str] | None = None,
     progress=None,
@@ -180,25 +181,34 @@ def default_download_dir() -> Path:
 
 
 def locate(
-    data_dir: str | os.PathLike | None = None, *, allow_download: bool = False, progress=None
+    data_dir: str | os.PathLike | None = None,
+    *,
+    fallback: str | os.PathLike | None = None,
+    manifest: str | os.PathLike | dict | None = None,
+    allow_download: bool = False,
+    progress=None,
 ) -> Path:
     """A data folder holding the recordings, downloading into the cache when allowed.
 
-    An explicit `data_dir` is used as given (never downloaded into). Otherwise the default
-    location is used if it holds recordings, then the download cache; with
-    `allow_download` the published recordings are fetched into the cache. Raises
-    FileNotFoundError naming the places looked at and what to do.
+    An explicit `data_dir` is used as given (never downloaded into). Otherwise the
+    default location (:func:`default_data_dir` with `fallback`) is used if it holds
+    recordings, then the download cache; with `allow_download` the recordings listed in
+    `manifest` are fetched into the cache. Raises FileNotFoundError naming the places
+    looked at and what to do.
     """
     if data_dir is not None:
         list_recordings(data_dir)
         return Path(data_dir)
-    candidates = [default_data_dir(), default_download_dir()]
-    if _has_recordings(candidates[0]):
-        return candidates[0]
+    default = default_data_dir(None, fallback)
+    candidates = [c for c in (default, default_download_dir()) if c is not None]
+    if default is not None and _has_recordings(default):
+        return default
     if allow_download:
-        return download(candidates[1], progress=progress)
-    if _has_recordings(candidates[1]):
-        return candidates[1]
+        if manifest is None:
+            raise ValueError("allow_download needs the manifest of the recordings (manifest=)")
+        return download(candidates[-1], manifest, progress=progress)
+    if _has_recordings(candidates[-1]):
+        return candidates[-1]
     looked = ", ".join(str(c) for c in candidates)
     raise FileNotFoundError(
         f"no spoken-digit recordings found (looked in {looked}); pass --data-dir, set "

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
 from hmmkit.speech import corpus as C
+
+MANIFEST = Path(__file__).resolve().parents[2] / "data" / "fsdd_manifest.json"
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +93,10 @@ def test_data_location_order(tmp_path, monkeypatch):
     monkeypatch.setenv("HMMKIT_DATA", str(tmp_path / "d"))
     assert C.default_data_dir() == tmp_path / "d" / "fsdd"
     assert C.default_data_dir(tmp_path / "x") == tmp_path / "x"
+    assert C.default_data_dir(None, tmp_path / "f") == tmp_path / "d" / "fsdd"
     monkeypatch.delenv("HMMKIT_DATA")
-    assert C.default_data_dir() == C.REPO_ROOT.parent / "shared" / "data" / "fsdd"
+    assert C.default_data_dir(None, tmp_path / "f") == tmp_path / "f"
+    assert C.default_data_dir() is None
 
 
 def test_locate_explains_what_to_do_when_nothing_is_there(tmp_path, monkeypatch):
@@ -104,8 +109,34 @@ def test_locate_explains_what_to_do_when_nothing_is_there(tmp_path, monkeypatch)
     assert C.locate() == tmp_path / "fsdd"
 
 
+def test_locate_uses_the_fallback_then_the_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("HMMKIT_DATA", raising=False)
+    monkeypatch.setenv("HMMKIT_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / "cache")):
+        C.locate(fallback=tmp_path / "beside")
+    make_folder(tmp_path / "cache" / "fsdd" / "recordings", ["1_ann_0.wav"])
+    assert C.locate(fallback=tmp_path / "beside") == tmp_path / "cache" / "fsdd"
+    make_folder(tmp_path / "beside" / "recordings", ["2_eve_9.wav"])
+    assert C.locate(fallback=tmp_path / "beside") == tmp_path / "beside"
+
+
+def test_locate_downloads_only_with_a_manifest(fsdd, tmp_path, monkeypatch):
+    monkeypatch.delenv("HMMKIT_DATA", raising=False)
+    monkeypatch.setenv("HMMKIT_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="manifest"):
+        C.locate(allow_download=True)
+    name = "3_lucas_7.wav"
+    manifest = {
+        "url_pattern": (fsdd / "recordings").as_uri() + "/{name}",
+        "files": {name: C.sha256_file(fsdd / "recordings" / name)},
+    }
+    found = C.locate(manifest=manifest, allow_download=True)
+    assert found == tmp_path / "cache" / "fsdd"
+    assert [u.path.name for u in C.list_recordings(found)] == [name]
+
+
 def test_manifest_matches_the_shared_recordings(fsdd):
-    manifest = C.read_manifest()
+    manifest = C.read_manifest(MANIFEST)
     assert "{name}" in manifest["url_pattern"]
     files = manifest["files"]
     assert len(files) == 2500
@@ -117,7 +148,7 @@ def test_manifest_matches_the_shared_recordings(fsdd):
 
 def test_download_checks_sha256_and_skips_good_files(fsdd, tmp_path):
     names = ["0_george_0.wav", "9_theo_49.wav"]
-    manifest = dict(C.read_manifest())
+    manifest = dict(C.read_manifest(MANIFEST))
     manifest["url_pattern"] = (fsdd / "recordings").as_uri() + "/{name}"
     cache = tmp_path / "cache"
     assert C.download(cache, manifest, names=names) == cache

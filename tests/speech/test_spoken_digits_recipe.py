@@ -77,6 +77,30 @@ def test_missing_data_exits_with_one_line(tmp_path):
     assert done.returncode == 1 and "--download" in done.stderr
 
 
+def test_default_data_is_found_from_an_installed_copy(shared_data, tmp_path):
+    """The main command runs the recipe against an installed hmmkit, not the checkout."""
+    site = tmp_path / "site"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO_ROOT / "hmmkit", site / "hmmkit", ignore=ignore)
+    code = (
+        "import sys; sys.path[:0] = sys.argv[1:3]\n"
+        "import spoken_digits as recipe\n"
+        "from hmmkit.speech import corpus\n"
+        "assert corpus.__file__.startswith(sys.argv[1]), corpus.__file__\n"
+        "print(recipe.find_data(recipe.build_parser().parse_args(['--quiet'])))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(site), str(RECIPE.parent)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).resolve() == (shared_data / "fsdd").resolve()
+
+
 def test_refuses_to_write_into_the_data_folder(small_data):
     done = run("--data-dir", small_data, "--out", small_data / "out", "--quiet")
     assert done.returncode == 2 and "inside the data folder" in done.stderr
