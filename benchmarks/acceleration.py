@@ -15,7 +15,11 @@ W3 and leaves nothing to accelerate).
 Methods: Baum-Welch, ``algorithm="alpha"`` with alpha in {-1, -0.5, 0, 0.5, 0.9}
 and ``algorithm="squarem"``, each run to convergence (a gain below ``TOL``) or to
 the pass budget ``MAX_PASSES`` (Baum-Welch: ``BASELINE_PASSES`` where longer), one
-thread, each in a fresh process. For each start
+thread, each in a fresh process. Runs of a few seconds are timed in ``TIMING_ROUNDS``
+rounds (all methods of a start in turn, each round in another order), and their seconds
+are the median per report over rounds: the machine's cores have fast and slow spells
+that would otherwise decide a short run's time. Passes and log-likelihoods must repeat
+exactly from round to round. For each start
 the target is the best final log-likelihood any method reached, less 1e-6 of its
 magnitude; a method's cost is the forward-backward passes (and wall and CPU
 seconds since the first E-step) until its log-likelihood first reaches the target. Speed-ups are
@@ -71,6 +75,11 @@ def pass_budget(name: str, method: str) -> int:
     if method == "baum-welch":
         return BASELINE_PASSES.get(name, MAX_PASSES[name])
     return MAX_PASSES[name]
+
+
+#: timing rounds per workload: short runs are repeated so that no one slow or fast spell
+#: of a core sets their time (W2's runs last minutes each)
+TIMING_ROUNDS = {"W1": 3, "W2": 1, "W3": 3, "C5": 3}
 
 
 #: convergence: stop when the gain of an iteration falls below this (about 1e-11 relative)
@@ -177,25 +186,50 @@ def measure(
     budget: int | None,
     path: Path = RESULTS,
 ) -> dict:
-    """Run every (workload, start, method) not already in ``runs``; saves after each."""
+    """Run every (workload, start, method, timing round) not already in ``runs``; saves
+    after each."""
     _run_worker(["--worker", "C5", "baum-welch", "0", "5"])  # warm the compilation cache
     for name in names:
         for start in range(n_starts or STARTS[name]):
-            order = methods[start % len(methods) :] + methods[: start % len(methods)]
-            for method in order:
-                key = f"{name}/{start}/{method}"
-                if key in runs:
-                    continue
-                passes = str(budget or pass_budget(name, method))
-                runs[key] = _run_worker(["--worker", name, method, str(start), passes])
-                r = runs[key]
-                print(
-                    f"{key}: {r['passes'][-1]} passes, {r['seconds'][-1]:.1f} s, "
-                    f"log-likelihood {r['loglik'][-1]:.6f}, fallbacks {r['fallbacks']}",
-                    file=sys.stderr,
-                )
-                path.write_text(json.dumps(runs))
+            for timing_round in range(TIMING_ROUNDS[name]):
+                shift = (start + timing_round) % len(methods)
+                for method in methods[shift:] + methods[:shift]:
+                    key = f"{name}/{start}/{method}"
+                    if key in runs and rounds_done(runs[key]) > timing_round:
+                        continue
+                    passes = str(budget or pass_budget(name, method))
+                    new = _run_worker(["--worker", name, method, str(start), passes])
+                    runs[key] = add_timing_round(runs.get(key), new, key)
+                    print(
+                        f"{key} (round {timing_round + 1}): {new['passes'][-1]} passes, "
+                        f"{new['seconds'][-1]:.1f} s, log-likelihood {new['loglik'][-1]:.6f}, "
+                        f"fallbacks {new['fallbacks']}",
+                        file=sys.stderr,
+                    )
+                    path.write_text(json.dumps(runs))
     return runs
+
+
+def rounds_done(run: dict) -> int:
+    """Timing rounds a saved run holds (runs saved before rounds existed: one)."""
+    return len(run.get("rounds", [None]))
+
+
+def add_timing_round(run: dict | None, new: dict, key: str) -> dict:
+    """``run`` with the timings of ``new``, a repeat of it: seconds become the median per
+    report over the rounds. The repeat must reproduce the passes and log-likelihoods."""
+    timing = [new["seconds"], new["cpu_seconds"]]
+    if run is None:
+        return dict(new, rounds=[timing])
+    if new["passes"] != run["passes"] or new["loglik"] != run["loglik"]:
+        raise RuntimeError(f"{key}: a repeated run did not reproduce the first one")
+    rounds = run.get("rounds", [[run["seconds"], run["cpu_seconds"]]]) + [timing]
+    return dict(
+        run,
+        rounds=rounds,
+        seconds=np.median([r[0] for r in rounds], axis=0).tolist(),
+        cpu_seconds=np.median([r[1] for r in rounds], axis=0).tolist(),
+    )
 
 
 def first_reaching(run: dict, target: float) -> tuple[int, float, float] | None:
@@ -328,13 +362,17 @@ def report(table: dict, runs: dict) -> str:
         name, start, _ = key.split("/")
         n_starts[name] = max(n_starts.get(name, 0), int(start) + 1)
     counts = ", ".join(f"{n} {c}" for n, c in n_starts.items())
+    rounds = ", ".join(f"{n} {TIMING_ROUNDS[n]}" for n in n_starts)
     lines = [
         "## Accelerated EM: alpha-HMM and SQUAREM against Baum-Welch",
         "",
         f"Command: `python benchmarks/acceleration.py`. Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores (shared), {platform.platform()}; Python "
         f"{platform.python_version()}, hmmkit {hmmkit.__version__}, numba {numba.__version__}, "
-        f"numpy {np.__version__}. One thread per run, each in a fresh process.",
+        f"numpy {np.__version__}. One thread per run, each in a fresh process. Timing "
+        f"rounds per workload: {rounds}; a run's seconds are its median over rounds (all "
+        "methods of a start in turn, each round in another order), its passes and "
+        "log-likelihoods the same in every round.",
         "",
         f'Random starts (`init="random"`, `random_state` 0, 1, ...) per workload: {counts}; '
         "every method from the same start. Target: the best final log-likelihood "
