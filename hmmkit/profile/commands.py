@@ -76,6 +76,10 @@ def _register_build(subparsers) -> None:
             f"--{flag}", action="store_const", const=flag, dest="alphabet",
             help=f"the alignment is {label}",
         )  # fmt: skip
+    p.add_argument(
+        "--informat", choices=("stockholm", "afa", "a2m"), default=None,
+        help="the alignment's format (default: from the file name and contents)",
+    )  # fmt: skip
     p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
     p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
     p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
@@ -90,7 +94,7 @@ def _run_build(args: argparse.Namespace) -> int:
     from .msa import read_alignment
 
     _check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
-    msa = read_alignment(args.msafile, args.alphabet)
+    msa = read_alignment(args.msafile, args.alphabet, format=args.informat)
     name = args.name or msa.name or Path(args.msafile).stem
     model = build(
         msa, name=name, symfrac=args.symfrac,

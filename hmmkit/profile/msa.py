@@ -484,7 +484,7 @@ def _guess_format(text: str, filename: str | None) -> str:
         return "a2m"
     raise ValueError(
         f"cannot tell the alignment format of {filename or 'the input'}; "
-        f"pass format= one of {_FORMATS}"
+        f"name it with format= (--informat on the command line), one of {_FORMATS}"
     )
 
 

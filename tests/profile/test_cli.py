@@ -83,3 +83,18 @@ def test_cli_reports_bad_input(shared_data, tmp_path, capsys):
     hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
     assert main(["search", str(hmmfile), str(bad)]) == 1
     assert "not amino residues" in capsys.readouterr().err
+
+
+def test_build_takes_the_alignment_format_from_informat(shared_data, tmp_path, capsys):
+    """``--informat`` names the format of a file whose name does not tell it."""
+    source = shared_data / "protein/tutorial/MADE1.sto"
+    renamed = tmp_path / "made1.txt"
+    renamed.write_bytes(source.read_bytes())
+    told, detected = tmp_path / "told.hmm", tmp_path / "detected.hmm"
+    assert main(["build", "--informat", "stockholm", str(told), str(renamed)]) == 0
+    assert main(["build", str(detected), str(source)]) == 0
+    assert told.read_text() == detected.read_text()
+    capsys.readouterr()
+    assert main(["build", "--informat", "afa", str(tmp_path / "wrong.hmm"), str(renamed)]) == 1
+    assert "made1.txt" in capsys.readouterr().err
+    assert not (tmp_path / "wrong.hmm").exists()
