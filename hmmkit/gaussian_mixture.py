@@ -12,6 +12,7 @@ from .estimator import EstimatorMixin, NotFittedError
 from .initialization import kmeans
 from .models import covariance_floor, global_covariance
 from .sequences import SHARD_FRAMES, as_continuous_batch
+from .settings import check_count, check_fraction, check_random_state, check_tolerance
 from .stats import Stats, sum_stats
 from .training import ConvergenceMonitor, baum_welch, map_shards
 
@@ -99,8 +100,11 @@ class GaussianMixture(EstimatorMixin):
     def fit(self, X, y=None) -> GaussianMixture:
         """Estimate the mixture from frames ``X`` (n_frames, n_features); returns self."""
         check_covariance_type(self.covariance_type)
-        if int(self.n_components) != self.n_components or self.n_components < 1:
-            raise ValueError(f"n_components must be an integer >= 1, got {self.n_components!r}")
+        n_components = check_count(self.n_components, "n_components")
+        check_count(self.max_iter, "max_iter")
+        check_count(self.n_init, "n_init")
+        check_tolerance(self.tol)
+        check_fraction(self.min_weight, "min_weight", 1.0 / n_components)
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
         X = self._check_X(X, fitting=True)
@@ -108,7 +112,7 @@ class GaussianMixture(EstimatorMixin):
             raise ValueError(f"X has {len(X)} frames, fewer than n_components={self.n_components}")
         floor = covariance_floor(X, self.min_covar, self.var_floor)
         chunks = _frame_chunks(X)
-        rng = np.random.default_rng(self.random_state)
+        rng = check_random_state(self.random_state)
         best = None
         warm = self.warm_start and getattr(self, "means_", None) is not None
         for _ in range(1 if warm else self.n_init):
@@ -185,7 +189,7 @@ class GaussianMixture(EstimatorMixin):
     def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` frames: ``(X, component_labels)``."""
         bank = self._bank()
-        rng = np.random.default_rng(random_state)
+        rng = check_random_state(random_state)
         labels = rng.choice(self.n_components, size=n_samples, p=bank.weights[0])
         return bank.bank.sample(labels, rng), labels
 

@@ -20,6 +20,7 @@ from .emissions.categorical import check_stochastic, dirichlet_map, normalize_ro
 from .estimator import EstimatorMixin, NotFittedError
 from .initialization import transition_counts, uniform_segmentation
 from .sequences import SequenceBatch
+from .settings import check_concentration, check_count, check_random_state, check_tolerance
 from .sources import INIT_FRAMES, MemorySource, SequenceSource
 from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over
@@ -253,16 +254,16 @@ class BaseHMM(EstimatorMixin):
     # ---------------------------------------------------------- parameters
 
     def _check_settings(self) -> None:
-        if int(self.n_states) != self.n_states or self.n_states < 1:
-            raise ValueError(f"n_states must be an integer >= 1, got {self.n_states!r}")
+        k = check_count(self.n_states, "n_states")
+        check_count(self.n_init, "n_init")
+        check_count(self.n_iter, "n_iter")
+        check_tolerance(self.tol)
+        check_concentration(self.startprob_prior, "startprob_prior", (k,))
+        check_concentration(self.transmat_prior, "transmat_prior", (k, k))
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
         if self._init_method() not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
-        if int(self.n_init) != self.n_init or self.n_init < 1:
-            raise ValueError(f"n_init must be an integer >= 1, got {self.n_init!r}")
-        if int(self.n_iter) != self.n_iter or self.n_iter < 1:
-            raise ValueError(f"n_iter must be an integer >= 1, got {self.n_iter!r}")
         for name in ("params", "init_params"):
             letters = getattr(self, name)
             if letters is not None and set(letters) - set(self._all_letters()):
@@ -390,7 +391,7 @@ class BaseHMM(EstimatorMixin):
         workers of the Dask ``client``.
         """
         self._check_settings()
-        rng = np.random.default_rng(self.random_state)
+        rng = check_random_state(self.random_state)
         source = self._as_source(X, lengths, fitting=True)
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
         self._prepare_fit(init_batch)
@@ -488,7 +489,7 @@ class BaseHMM(EstimatorMixin):
         if int(n_samples) != n_samples or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         params = self._get_params()
-        rng = np.random.default_rng(random_state)
+        rng = check_random_state(random_state)
         states = np.empty(n_samples, dtype=np.int64)
         cum_trans = np.cumsum(params.transmat, axis=1)
         state = (

@@ -11,6 +11,7 @@ from .emissions.mixture import GMMEmission, MixtureBank, mix_up
 from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
+from .settings import check_concentration, check_count, check_fraction
 
 #: Largest alphabet CategoricalHMM infers from the data without an explicit n_symbols.
 MAX_INFERRED_SYMBOLS = 2**20
@@ -168,8 +169,9 @@ class GMMHMM(_ContinuousHMM):
 
     def _check_settings(self) -> None:
         super()._check_settings()
-        if int(self.n_mix) != self.n_mix or self.n_mix < 1:
-            raise ValueError(f"n_mix must be an integer >= 1, got {self.n_mix!r}")
+        n_mix = check_count(self.n_mix, "n_mix")
+        check_concentration(self.weights_prior, "weights_prior", (self.n_states, n_mix))
+        check_fraction(self.min_weight, "min_weight", 1.0 / n_mix)
 
     def _wrap(self, mixtures: MixtureBank) -> GMMEmission:
         return GMMEmission(
@@ -263,6 +265,12 @@ class CategoricalHMM(BaseHMM):
         self.n_symbols = n_symbols
         self.emissionprob_prior = emissionprob_prior
 
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        if self.n_symbols is not None:
+            check_count(self.n_symbols, "n_symbols")
+        check_concentration(self.emissionprob_prior, "emissionprob_prior", None)
+
     def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
         known = self.n_symbols
         if known is None and not fitting and getattr(self, "emissionprob_", None) is not None:
@@ -281,6 +289,8 @@ class CategoricalHMM(BaseHMM):
             self.n_features = max(seen, np.shape(given)[1]) if given is not None else seen
         else:
             self.n_features = self.n_symbols
+        shape = (self.n_states, self.n_features)
+        check_concentration(self.emissionprob_prior, "emissionprob_prior", shape)
 
     def _make_emission(self, attributes: dict) -> Emission:
         return CategoricalEmission(

@@ -242,6 +242,114 @@ def test_bad_settings():
     )
 
 
+SETTINGS_X = [np.random.default_rng(0).normal(size=(20, 1))]
+SYMBOLS = [np.array([0, 1, 2, 1, 0, 3])]
+SETTING_CASES = [
+    ("n_states=3.0", lambda: GaussianHMM(3.0), ValueError, "n_states must be an integer >= 1"),
+    ("n_states=True", lambda: GaussianHMM(True), TypeError, "n_states must be an integer >= 1"),
+    ("n_states=None", lambda: GaussianHMM(None), TypeError, "n_states must be an integer >= 1"),
+    ("n_mix=2.0", lambda: GMMHMM(2, 2.0), ValueError, "n_mix must be an integer >= 1"),
+    ("n_iter=2.5", lambda: GaussianHMM(2, n_iter=2.5), ValueError, "n_iter must be an integer"),
+    ("tol=NaN", lambda: GaussianHMM(2, tol=np.nan), ValueError, "tol must be a number"),
+    (
+        "negative startprob_prior",
+        lambda: GaussianHMM(2, startprob_prior=-10),
+        ValueError,
+        "startprob_prior must be non-negative",
+    ),
+    (
+        "negative transmat_prior",
+        lambda: GaussianHMM(2, transmat_prior=-10),
+        ValueError,
+        "transmat_prior must be non-negative",
+    ),
+    (
+        "NaN transmat_prior",
+        lambda: GaussianHMM(2, transmat_prior=np.nan),
+        ValueError,
+        "transmat_prior must be finite",
+    ),
+    (
+        "startprob_prior of the wrong shape",
+        lambda: GaussianHMM(3, startprob_prior=np.ones(5)),
+        ValueError,
+        r"startprob_prior must be a number or broadcast to shape \(3,\)",
+    ),
+    (
+        "negative weights_prior",
+        lambda: GMMHMM(2, 2, weights_prior=-10),
+        ValueError,
+        "weights_prior must be non-negative",
+    ),
+    (
+        "min_weight >= 1/n_mix",
+        lambda: GMMHMM(2, 2, min_weight=0.6),
+        ValueError,
+        r"min_weight must be in \[0, 0.5\)",
+    ),
+    (
+        "random_state='x'",
+        lambda: GaussianHMM(2, random_state="x"),
+        TypeError,
+        "random_state must be None, a non-negative integer",
+    ),
+    (
+        "random_state=-1",
+        lambda: GaussianHMM(2, random_state=-1),
+        ValueError,
+        "random_state must be None, a non-negative integer",
+    ),
+]
+SYMBOL_CASES = [
+    ("n_symbols=-3", lambda: CategoricalHMM(2, n_symbols=-3), ValueError, "n_symbols must be"),
+    (
+        "negative emissionprob_prior",
+        lambda: CategoricalHMM(2, emissionprob_prior=-10),
+        ValueError,
+        "emissionprob_prior must be non-negative",
+    ),
+    (
+        "emissionprob_prior of the wrong shape",
+        lambda: CategoricalHMM(2, n_symbols=4, emissionprob_prior=np.ones((2, 3))),
+        ValueError,
+        r"emissionprob_prior must be a number or broadcast to shape \(2, 4\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "make", "exception", "match"), SETTING_CASES)
+def test_bad_settings_are_refused_by_name(case, make, exception, match):
+    expect_error(AREA, case, lambda: make().fit(SETTINGS_X), exception, match)
+
+
+@pytest.mark.parametrize(("case", "make", "exception", "match"), SYMBOL_CASES)
+def test_bad_categorical_settings_are_refused_by_name(case, make, exception, match):
+    expect_error(AREA, case, lambda: make().fit(SYMBOLS), exception, match)
+
+
+def test_bad_mixture_settings_are_refused_by_name():
+    x = np.random.default_rng(0).normal(size=(30, 2))
+    cases = [
+        ("n_components=2.0", lambda: GaussianMixture(2.0), ValueError, "n_components must be"),
+        ("n_components=True", lambda: GaussianMixture(True), TypeError, "n_components must be"),
+        ("max_iter=0", lambda: GaussianMixture(2, max_iter=0), ValueError, "max_iter must be"),
+        ("min_weight=1", lambda: GaussianMixture(2, min_weight=1.0), ValueError, "min_weight"),
+        ("random_state='x'", lambda: GaussianMixture(2, random_state="x"), TypeError, "random"),
+    ]
+    for case, make, exception, match in cases:
+        expect_error("GaussianMixture", case, lambda make=make: make().fit(x), exception, match)
+
+
+def test_bad_sampling_seed_is_refused_by_name(gaussian):
+    expect_error(
+        AREA,
+        "sample(random_state='x')",
+        lambda: gaussian.sample(5, random_state="x"),
+        TypeError,
+        "random_state must be",
+    )
+
+
 def test_using_an_unfitted_model():
     expect_error(
         AREA,
