@@ -98,6 +98,8 @@ def save(model, path: str | os.PathLike) -> None:
 def load(path: str | os.PathLike):
     """Read a model written by :func:`save`; raises ModelFileError for anything else."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:

@@ -78,6 +78,14 @@ def test_catalogue_entries(tmp_path, valid_bytes):
     expect_error(
         AREA, "a missing file", lambda: load(tmp_path / "nothing.npz"), FileNotFoundError, "no"
     )
+    (tmp_path / "folder.npz").mkdir()
+    expect_error(
+        AREA,
+        "a folder",
+        lambda: load(tmp_path / "folder.npz"),
+        IsADirectoryError,
+        "is a folder, not a model file",
+    )
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.01, 0.3, 0.7, 0.99])
