@@ -236,3 +236,22 @@ def test_a_worker_killed_mid_fit_does_not_change_the_model(client, tmp_path):
         if len(after) == 2:
             break
     assert killed[0] not in after.values()
+
+
+def test_without_the_dask_extra_the_import_says_what_to_install():
+    """Where ``distributed`` is not installed, importing the module names the extra."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('distributed', 'dask'):\n"
+        "            raise ImportError('No module named ' + repr(name))\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import hmmkit.training.distributed\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "pip install 'hmmkit[dask]'" in done.stderr.strip().splitlines()[-1]

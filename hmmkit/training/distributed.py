@@ -33,7 +33,12 @@ import warnings
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from distributed import Client, Future, default_client
+try:
+    from distributed import Client, Future, default_client
+except ImportError as exc:  # the optional extra is not installed
+    raise ImportError(
+        "hmmkit.training.distributed needs the dask extra: pip install 'hmmkit[dask]'"
+    ) from exc
 
 from ..sources import MemorySource, SequenceSource
 from ..stats import Stats, sum_stats
