@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Self
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -36,7 +36,7 @@ class EstimatorMixin:
         """The constructor parameters of this model."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any):
+    def set_params(self, **params: Any) -> Self:
         """Set constructor parameters; returns the model."""
         valid = set(self._param_names())
         for name, value in params.items():

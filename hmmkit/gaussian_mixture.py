@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .emissions.gaussian import check_covariance_type
 from .emissions.mixture import MixtureBank, mix_up
@@ -12,7 +14,13 @@ from .estimator import EstimatorMixin, NotFittedError
 from .initialization import kmeans
 from .models import covariance_floor, global_covariance
 from .sequences import SHARD_FRAMES, as_continuous_batch
-from .settings import check_count, check_fraction, check_random_state, check_tolerance
+from .settings import (
+    RandomState,
+    check_count,
+    check_fraction,
+    check_random_state,
+    check_tolerance,
+)
 from .stats import Stats, sum_stats
 from .training import ConvergenceMonitor, baum_welch, map_shards
 
@@ -54,7 +62,7 @@ class GaussianMixture(EstimatorMixin):
         var_floor: float | None = None,
         min_weight: float = 0.0,
         warm_start: bool = False,
-        random_state=None,
+        random_state: RandomState = None,
         n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
@@ -97,7 +105,7 @@ class GaussianMixture(EstimatorMixin):
 
     # -------------------------------------------------------------- fitting
 
-    def fit(self, X, y=None) -> GaussianMixture:
+    def fit(self, X: ArrayLike, y: None = None) -> GaussianMixture:
         """Estimate the mixture from frames ``X`` (n_frames, n_features); returns self."""
         check_covariance_type(self.covariance_type)
         n_components = check_count(self.n_components, "n_components")
@@ -169,24 +177,26 @@ class GaussianMixture(EstimatorMixin):
 
     # -------------------------------------------------------------- inference
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Log-density of every frame (n_frames,)."""
         bank = self._bank()
         return bank.frame_scores(self._check_X(X))[0][:, 0]
 
-    def score(self, X, y=None) -> float:
+    def score(self, X: ArrayLike, y: None = None) -> float:
         """Mean log-density per frame."""
         return float(self.score_samples(X).mean())
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Posterior of each component for every frame (n_frames, n_components)."""
         return self._bank().frame_scores(self._check_X(X))[1]
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable component of every frame."""
         return np.argmax(self.predict_proba(X), axis=1)
 
-    def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, n_samples: int = 1, random_state: RandomState = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` frames: ``(X, component_labels)``."""
         bank = self._bank()
         rng = check_random_state(random_state)
@@ -197,16 +207,16 @@ class GaussianMixture(EstimatorMixin):
         """Free parameters of weights, means and covariances."""
         return self._bank().n_free_parameters()
 
-    def bic(self, X) -> float:
+    def bic(self, X: ArrayLike) -> float:
         """Bayesian information criterion (lower is better)."""
         X = self._check_X(X)
         return -2.0 * self.score(X) * len(X) + self.n_free_parameters() * np.log(len(X))
 
-    def aic(self, X) -> float:
+    def aic(self, X: ArrayLike) -> float:
         """Akaike information criterion (lower is better)."""
         return -2.0 * self.score(X) * len(self._check_X(X)) + 2.0 * self.n_free_parameters()
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (see :mod:`hmmkit.io`), atomically."""
         from .io import save
 

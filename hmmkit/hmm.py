@@ -8,19 +8,28 @@ families (:mod:`hmmkit.models`) fill in a handful of hooks.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Self
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import kernels
 from .emissions.base import DegenerateStateWarning, Emission
 from .emissions.categorical import check_stochastic, dirichlet_map, normalize_rows
 from .estimator import EstimatorMixin, NotFittedError
 from .initialization import transition_counts, uniform_segmentation
-from .sequences import SequenceBatch
-from .settings import check_concentration, check_count, check_random_state, check_tolerance
+from .sequences import SequenceBatch, Sequences
+from .settings import (
+    RandomState,
+    check_concentration,
+    check_count,
+    check_random_state,
+    check_tolerance,
+)
 from .sources import INIT_FRAMES, MemorySource, SequenceSource
 from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over
@@ -160,19 +169,19 @@ class BaseHMM(EstimatorMixin):
         self,
         n_states: int = 1,
         *,
-        topology="ergodic",
+        topology: str | ArrayLike = "ergodic",
         max_jump: int = 1,
         init: str | None = None,
         n_init: int = 1,
         n_iter: int = 10,
         tol: float = 1e-2,
-        startprob_prior=1.0,
-        transmat_prior=1.0,
+        startprob_prior: ArrayLike = 1.0,
+        transmat_prior: ArrayLike = 1.0,
         params: str | None = None,
         init_params: str | None = None,
         algorithm: str = "baum-welch",
         alpha: float = 0.5,
-        random_state=None,
+        random_state: RandomState = None,
         n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
@@ -381,7 +390,14 @@ class BaseHMM(EstimatorMixin):
 
     # ---------------------------------------------------------- training
 
-    def fit(self, X, lengths=None, *, backend: str = "threads", client=None):
+    def fit(
+        self,
+        X: Sequences | SequenceSource,
+        lengths: ArrayLike | None = None,
+        *,
+        backend: str = "threads",
+        client: Any = None,
+    ) -> Self:
         """Estimate the parameters from sequences by EM; returns the model.
 
         ``X`` is a list of sequences, one array of frames with ``lengths``, or a
@@ -446,25 +462,29 @@ class BaseHMM(EstimatorMixin):
         source = self._as_source(X, lengths, fitting=False)
         return LocalBackend(source, self.n_jobs, INFERENCE_WORKSPACES).map(function, params)
 
-    def score_sequences(self, X, lengths=None) -> np.ndarray:
+    def score_sequences(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
         """Log-likelihood of each sequence (scaled forward pass)."""
         parts = self._map(score_shard, X, lengths)
         return np.concatenate(parts)
 
-    def score(self, X, lengths=None) -> float:
+    def score(self, X: Sequences, lengths: ArrayLike | None = None) -> float:
         """Total log-likelihood of the sequences."""
         return float(self.score_sequences(X, lengths).sum())
 
-    def score_samples(self, X, lengths=None) -> tuple[float, np.ndarray]:
+    def score_samples(
+        self, X: Sequences, lengths: ArrayLike | None = None
+    ) -> tuple[float, np.ndarray]:
         """Total log-likelihood and state posteriors (n_frames, K), as hmmlearn returns."""
         parts = self._map(posterior_shard, X, lengths)
         return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
 
-    def predict_proba(self, X, lengths=None) -> np.ndarray:
+    def predict_proba(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
         """State posteriors (n_frames, K)."""
         return self.score_samples(X, lengths)[1]
 
-    def decode(self, X, lengths=None, algorithm: str = "viterbi") -> tuple[float, np.ndarray]:
+    def decode(
+        self, X: Sequences, lengths: ArrayLike | None = None, algorithm: str = "viterbi"
+    ) -> tuple[float, np.ndarray]:
         """Most likely states: ``(log_prob, states)``.
 
         ``"viterbi"``: the best joint path and its log-probability; ``"map"``: each
@@ -478,12 +498,12 @@ class BaseHMM(EstimatorMixin):
             return log_prob, np.argmax(posteriors, axis=1)
         raise ValueError(f"algorithm must be 'viterbi' or 'map', got {algorithm!r}")
 
-    def predict(self, X, lengths=None) -> np.ndarray:
+    def predict(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
         """Viterbi state of every frame."""
         return self.decode(X, lengths)[1]
 
     def sample(
-        self, n_samples: int = 1, random_state=None, currstate: int | None = None
+        self, n_samples: int = 1, random_state: RandomState = None, currstate: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` frames: ``(X, states)``."""
         if int(n_samples) != n_samples or n_samples < 1:
@@ -509,18 +529,18 @@ class BaseHMM(EstimatorMixin):
         n_trans = int(np.maximum((params.transmat > 0).sum(axis=1) - 1, 0).sum())
         return n_start + n_trans + params.emission.n_free_parameters()
 
-    def aic(self, X, lengths=None) -> float:
+    def aic(self, X: Sequences, lengths: ArrayLike | None = None) -> float:
         """Akaike information criterion (lower is better)."""
         return -2.0 * self.score(X, lengths) + 2.0 * self.n_free_parameters()
 
-    def bic(self, X, lengths=None) -> float:
+    def bic(self, X: Sequences, lengths: ArrayLike | None = None) -> float:
         """Bayesian information criterion (lower is better)."""
         n_frames = self._as_batch(X, lengths, fitting=False).n_frames
         return -2.0 * self.score(X, lengths) + self.n_free_parameters() * np.log(n_frames)
 
     # ---------------------------------------------------------- persistence
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (see :mod:`hmmkit.io`), atomically."""
         from .io import save
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__
 from .atomic import atomic_output
+from .estimator import EstimatorMixin
 
 FORMAT = "hmmkit-model"
 VERSION = 1
@@ -95,7 +96,7 @@ def save(model, path: str | os.PathLike) -> None:
         np.savez(handle, **arrays)
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike) -> EstimatorMixin:
     """Read a model written by :func:`save`; raises ModelFileError for anything else."""
     path = Path(path)
     if path.is_dir():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .emissions.base import Emission
 from .emissions.categorical import CategoricalEmission
@@ -258,7 +259,7 @@ class CategoricalHMM(BaseHMM):
         n_states: int = 1,
         *,
         n_symbols: int | None = None,
-        emissionprob_prior=1.0,
+        emissionprob_prior: ArrayLike = 1.0,
         **kwargs,
     ) -> None:
         super().__init__(n_states, **kwargs)

@@ -11,8 +11,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .numeric import all_finite
+
+#: What the estimators take as data: one array of frames (cut by ``lengths``) or a list
+#: of per-sequence arrays.
+Sequences = ArrayLike | Sequence[ArrayLike]
 
 #: Sequences are grouped into shards of about this many frames for the E-step.
 SHARD_FRAMES = 4096

@@ -11,6 +11,10 @@ import numbers
 
 import numpy as np
 
+#: What ``random_state`` takes: None (fresh entropy), a non-negative seed, or numpy's
+#: Generator, SeedSequence or BitGenerator.
+RandomState = None | int | np.random.Generator | np.random.SeedSequence | np.random.BitGenerator
+
 
 def check_count(value, name: str, minimum: int = 1) -> int:
     """``value`` as an int: TypeError unless it is a number, ValueError unless it is a
@@ -62,7 +66,7 @@ def check_fraction(value, name: str, upper: float) -> float:
     return float(value)
 
 
-def check_random_state(value, name: str = "random_state") -> np.random.Generator:
+def check_random_state(value: RandomState, name: str = "random_state") -> np.random.Generator:
     """A generator from ``value``: None, a non-negative integer, or a numpy Generator,
     SeedSequence or BitGenerator."""
     if isinstance(value, bool) or isinstance(value, (float, str, bytes)):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from math import gcd
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import python_speech_features as psf
@@ -95,7 +96,7 @@ class MFCCConfig:
         """Inverse of `to_dict`."""
         return cls(**values)
 
-    def with_(self, **changes) -> MFCCConfig:
+    def with_(self, **changes: Any) -> MFCCConfig:
         """A copy with some settings changed."""
         return replace(self, **changes)
 

@@ -1,5 +1,9 @@
 """The EM loop, its accelerators, the convergence monitor and the parallel E-step."""
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..stats import Stats
 from .alpha import alpha_em
 from .baum_welch import baum_welch
 from .monitor import ConvergenceMonitor
@@ -7,9 +11,17 @@ from .parallel import map_shards, resolve_n_jobs
 from .squarem import squarem
 
 ALGORITHMS = ("baum-welch", "alpha", "squarem")
+P = TypeVar("P")
 
 
-def run_em(algorithm: str, e_step, m_step, params, monitor: ConvergenceMonitor, **options):
+def run_em(
+    algorithm: str,
+    e_step: Callable[[P], Stats],
+    m_step: Callable[[Stats, P], P],
+    params: P,
+    monitor: ConvergenceMonitor,
+    **options: Any,
+) -> P:
     """Train with the named algorithm; returns the final parameters.
 
     Options: ``alpha`` (used by ``"alpha"``, in [-1, 1)); others are ignored.
