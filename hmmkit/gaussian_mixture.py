@@ -198,6 +198,7 @@ class GaussianMixture(EstimatorMixin):
         self, n_samples: int = 1, random_state: RandomState = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` frames: ``(X, component_labels)``."""
+        n_samples = check_count(n_samples, "n_samples")
         bank = self._bank()
         rng = check_random_state(random_state)
         labels = rng.choice(self.n_components, size=n_samples, p=bank.weights[0])

@@ -506,8 +506,7 @@ class BaseHMM(EstimatorMixin):
         self, n_samples: int = 1, random_state: RandomState = None, currstate: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` frames: ``(X, states)``."""
-        if int(n_samples) != n_samples or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        n_samples = check_count(n_samples, "n_samples")
         params = self._get_params()
         rng = check_random_state(random_state)
         states = np.empty(n_samples, dtype=np.int64)

@@ -348,6 +348,17 @@ def test_bad_sampling_seed_is_refused_by_name(gaussian):
         TypeError,
         "random_state must be",
     )
+    expect_error(
+        AREA, "sample(0)", lambda: gaussian.sample(0), ValueError, "n_samples must be an integer"
+    )
+    mixture = GaussianMixture(2, random_state=0).fit(np.random.default_rng(1).normal(size=(40, 2)))
+    expect_error(
+        "GaussianMixture",
+        "sample(2.5)",
+        lambda: mixture.sample(2.5),
+        ValueError,
+        "n_samples must be an integer",
+    )
 
 
 def test_using_an_unfitted_model():
