@@ -270,7 +270,6 @@ class CategoricalHMM(BaseHMM):
         super()._check_settings()
         if self.n_symbols is not None:
             check_count(self.n_symbols, "n_symbols")
-        check_concentration(self.emissionprob_prior, "emissionprob_prior", None)
 
     def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
         known = self.n_symbols

@@ -36,9 +36,9 @@ def check_tolerance(value, name: str = "tol") -> float:
     return float(value)
 
 
-def check_concentration(value, name: str, shape: tuple[int, ...] | None) -> np.ndarray:
+def check_concentration(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """A Dirichlet concentration: finite, non-negative, a scalar or broadcastable to
-    ``shape`` (not checked when None); 1 everywhere means no prior."""
+    ``shape`` (1 everywhere means no prior)."""
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -48,8 +48,7 @@ def check_concentration(value, name: str, shape: tuple[int, ...] | None) -> np.n
     if np.any(array < 0):
         raise ValueError(f"{name} must be non-negative (1 = no prior), got {value!r}")
     try:
-        if shape is not None:
-            np.broadcast_to(array, shape)
+        np.broadcast_to(array, shape)
     except ValueError:
         raise ValueError(
             f"{name} must be a number or broadcast to shape {shape}, got shape {array.shape}"
