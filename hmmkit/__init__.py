@@ -7,7 +7,7 @@ many variable-length sequences, a standalone Gaussian mixture, and (in
 
 __version__ = "0.1.0"
 
-from .emissions.base import DegenerateStateWarning  # noqa: E402
+from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning  # noqa: E402
 from .estimator import NotFittedError  # noqa: E402
 from .gaussian_mixture import GaussianMixture  # noqa: E402
 from .io import ModelFileError, load  # noqa: E402
@@ -16,6 +16,7 @@ from .models import GMMHMM, CategoricalHMM, GaussianHMM  # noqa: E402
 __all__ = [
     "GMMHMM",
     "CategoricalHMM",
+    "CovarianceFloorWarning",
     "DegenerateStateWarning",
     "GaussianHMM",
     "GaussianMixture",

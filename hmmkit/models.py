@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .emissions.base import Emission
+from .emissions.base import CovarianceFloorWarning, Emission
 from .emissions.categorical import CategoricalEmission
 from .emissions.gaussian import GaussianEmission, check_covariance_type, floor_covariances
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
@@ -14,6 +16,8 @@ from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
 from .settings import check_concentration, check_count, check_fraction
 
+#: ``min_covar`` above this fraction of a feature's global variance draws a warning.
+FLOOR_WARNING_FRACTION = 0.1
 #: Largest alphabet CategoricalHMM infers from the data without an explicit n_symbols.
 MAX_INFERRED_SYMBOLS = 2**20
 #: Mixture EM rounds per state when a GMM emission is estimated from labelled frames.
@@ -34,19 +38,51 @@ def global_covariance(X: np.ndarray, covariance_type: str, floor: np.ndarray) ->
 
 
 def covariance_floor(X: np.ndarray, min_covar: float, var_floor: float | None) -> np.ndarray:
-    """Per-dimension floor: ``min_covar``, raised to ``var_floor`` x the global variance."""
+    """Per-dimension floor: ``min_covar``, raised to ``var_floor`` x the global variance.
+
+    Warns (:class:`CovarianceFloorWarning`) when ``min_covar`` is more than
+    :data:`FLOOR_WARNING_FRACTION` of some feature's global variance: the floor then
+    binds where the data do not need it (features on a small scale).
+    """
     if not min_covar > 0:
         raise ValueError(f"min_covar must be positive, got {min_covar!r}")
+    variance = X.var(axis=0)
     floor = np.full(X.shape[1], float(min_covar))
     if var_floor is not None:
         if not var_floor >= 0:
             raise ValueError(f"var_floor must be non-negative, got {var_floor!r}")
-        floor = np.maximum(floor, var_floor * X.var(axis=0))
+        floor = np.maximum(floor, var_floor * variance)
+    small = np.flatnonzero((variance > 0) & (min_covar > FLOOR_WARNING_FRACTION * variance))
+    if len(small):
+        warnings.warn(
+            f"min_covar={min_covar:g} is more than {FLOOR_WARNING_FRACTION:g} of the variance "
+            f"of {len(small)} of {X.shape[1]} features (smallest {variance[small].min():.3g}, "
+            f"feature {int(small[np.argmin(variance[small])])}): covariances will be floored "
+            "above what the data support; rescale the features or lower min_covar "
+            "(var_floor sets a floor relative to each feature's variance)",
+            CovarianceFloorWarning,
+            stacklevel=4,
+        )
     return floor
+
+
+def check_means(means: np.ndarray, leading: tuple[int, ...], layout: str, n_features) -> None:
+    """Raise ValueError unless ``means_`` is ``leading + (n_features,)`` (any D if unknown)."""
+    width_ok = n_features is None or means.shape[-1:] == (n_features,)
+    if means.ndim != len(leading) + 1 or means.shape[:-1] != leading or not width_ok:
+        d = "n_features" if n_features is None else n_features
+        expected = "(" + ", ".join(str(n) for n in (*leading, d)) + ")"
+        raise ValueError(f"means_ must have shape {layout} = {expected}, got {means.shape}")
 
 
 class _ContinuousHMM(BaseHMM):
     """Shared by the Gaussian families: real-valued frames and covariance floors."""
+
+    def _checked_means(self, means, leading: tuple[int, ...], layout: str) -> np.ndarray:
+        """``means_`` as floats, its shape checked against the model's settings."""
+        means = np.asarray(means, dtype=float)
+        check_means(means, leading, layout, getattr(self, "n_features", None))
+        return means
 
     def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
         means = getattr(self, "means_", None)
@@ -103,15 +139,19 @@ class GaussianHMM(_ContinuousHMM):
 
     def _make_emission(self, attributes: dict) -> Emission:
         check_covariance_type(self.covariance_type)
-        covars = np.asarray(attributes["covars_"], dtype=float)
-        if self.covariance_type == "tied" and covars.ndim == 2:
-            covars = covars[None]
-        return GaussianEmission(
-            np.asarray(attributes["means_"], dtype=float),
-            covars,
-            self.covariance_type,
-            getattr(self, "_floor", None),
+        means = self._checked_means(
+            attributes["means_"], (self.n_states,), "(n_states, n_features)"
         )
+        covars = np.asarray(attributes["covars_"], dtype=float)
+        if self.covariance_type == "tied":
+            d = means.shape[1]
+            if covars.shape != (d, d):
+                raise ValueError(
+                    f"covars_ must have shape (n_features, n_features) = {(d, d)} for 'tied' "
+                    f"(one matrix shared by all states), got {covars.shape}"
+                )
+            covars = covars[None]
+        return GaussianEmission(means, covars, self.covariance_type, getattr(self, "_floor", None))
 
     def _emission_attributes(self, emission: Emission) -> dict:
         covars = emission.covars[0] if self.covariance_type == "tied" else emission.covars
@@ -181,9 +221,12 @@ class GMMHMM(_ContinuousHMM):
 
     def _make_emission(self, attributes: dict) -> Emission:
         check_covariance_type(self.covariance_type)
+        means = self._checked_means(
+            attributes["means_"], (self.n_states, self.n_mix), "(n_states, n_mix, n_features)"
+        )
         mixtures = MixtureBank(
             np.asarray(attributes["weights_"], dtype=float),
-            np.asarray(attributes["means_"], dtype=float),
+            means,
             np.asarray(attributes["covars_"], dtype=float),
             self.covariance_type,
         )

@@ -7,6 +7,7 @@ concatenated array with ``lengths`` (hmmlearn's convention); both become a
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -106,6 +107,7 @@ def _split_input(X, lengths) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray 
             raise ValueError("pass either a list of sequences or X with lengths, not both")
         if len(X) == 0:
             raise ValueError("X is an empty list: at least one sequence is needed")
+        _refuse_nested_rows(X)
         return [np.asarray(x) for x in X], None
     arr = np.asarray(X)
     if arr.size == 0:
@@ -113,6 +115,32 @@ def _split_input(X, lengths) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray 
     if lengths is None:
         return arr, np.array([0, len(arr)], dtype=np.int64)
     return arr, _offsets_from_lengths(lengths, len(arr))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (numbers.Number, np.number)) and not isinstance(value, bool)
+
+
+def _refuse_nested_rows(X: list | tuple) -> None:
+    """Refuse plain lists that look like one ``(n_frames, n_features)`` array.
+
+    hmmkit reads a list as one sequence per item; hmmlearn reads a nested list of
+    numbers as a single array of frames. A flat list of numbers, or a list of
+    equally long rows of numbers, would silently mean one-frame (or equally short)
+    sequences here, so it is refused with the two unambiguous spellings.
+    """
+    hint = "pass np.asarray(X) for one sequence, or a list of arrays for several sequences"
+    if all(_is_number(x) for x in X):
+        raise ValueError(f"X is a flat list of {len(X)} numbers, not a list of sequences: {hint}")
+    if len(X) > 1 and all(isinstance(x, (list, tuple)) for x in X):
+        widths = {len(x) for x in X}
+        if len(widths) == 1 and all(_is_number(v) for x in X for v in x):
+            width = widths.pop()
+            raise ValueError(
+                f"X is a nested list of {len(X)} equally long rows of numbers, which hmmkit "
+                f"would read as {len(X)} sequences of {width} frames (hmmlearn as one array "
+                f"of frames): {hint}"
+            )
 
 
 def as_continuous_batch(

@@ -24,6 +24,10 @@ class DegenerateStateWarning(RuntimeWarning):
     """A state or mixture component received (almost) no weight in an M-step."""
 
 
+class CovarianceFloorWarning(UserWarning):
+    """The absolute covariance floor is not small against the data's own variances."""
+
+
 def warn_unvisited(kind: str, indices: np.ndarray, action: str) -> None:
     """Warn that the listed states/components got no weight and what was done about it."""
     if len(indices):

@@ -157,13 +157,17 @@ def compact_shape(covariance_type: str, n_components: int, n_groups: int, n_feat
 
 
 def check_covariances(
-    covars: np.ndarray, covariance_type: str, shape: tuple, name: str = "covars_"
+    covars: np.ndarray, covariance_type: str, shape: tuple, name: str = "covars_", basis: str = ""
 ) -> None:
-    """Raise ValueError unless covariances have ``shape`` and are positive (definite)."""
+    """Raise ValueError unless covariances have ``shape`` and are positive (definite).
+
+    ``basis`` says where ``shape`` comes from (e.g. the means' shape), for the message.
+    """
     covars = np.asarray(covars)
     if covars.shape != shape:
+        source = f" ({basis})" if basis else ""
         raise ValueError(
-            f"{name} must have shape {shape} for '{covariance_type}', got {covars.shape}"
+            f"{name} must have shape {shape} for '{covariance_type}'{source}, got {covars.shape}"
         )
     if not np.all(np.isfinite(covars)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -376,7 +380,10 @@ class GaussianEmission(Emission):
             raise ValueError("means_ contains NaN or infinite values")
         k, d = self.means.shape
         check_covariances(
-            self.covars, self.covariance_type, compact_shape(self.covariance_type, k, 1, d)
+            self.covars,
+            self.covariance_type,
+            compact_shape(self.covariance_type, k, 1, d),
+            basis=f"to match means_ of shape {self.means.shape}",
         )
         groups = np.zeros(k, dtype=np.int64)
         object.__setattr__(

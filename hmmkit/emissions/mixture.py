@@ -126,7 +126,10 @@ class MixtureBank:
         if not np.all(np.isfinite(self.means)):
             raise ValueError("means_ contains NaN or infinite values")
         if self.weights.shape != (g, m):
-            raise ValueError(f"weights_ must have shape {(g, m)}, got {self.weights.shape}")
+            raise ValueError(
+                f"weights_ must have shape {(g, m)} (to match means_ of shape "
+                f"{self.means.shape}), got {self.weights.shape}"
+            )
         check_stochastic(self.weights, "weights_")
         shape = {
             "spherical": (g, m),
@@ -134,7 +137,12 @@ class MixtureBank:
             "full": (g, m, d, d),
             "tied": (g, d, d),
         }[self.covariance_type]
-        check_covariances(self.covars, self.covariance_type, shape)
+        check_covariances(
+            self.covars,
+            self.covariance_type,
+            shape,
+            basis=f"to match means_ of shape {self.means.shape}",
+        )
         flat_covars = (
             self.covars
             if self.covariance_type == "tied"

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from catalogue import record
 
-from hmmkit import GMMHMM, CategoricalHMM, DegenerateStateWarning, GaussianHMM, GaussianMixture
+from hmmkit import (
+    GMMHMM,
+    CategoricalHMM,
+    CovarianceFloorWarning,
+    DegenerateStateWarning,
+    GaussianHMM,
+    GaussianMixture,
+)
 
 AREA = "degenerate data"
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
@@ -36,6 +43,19 @@ def test_zero_variance_dimension_with_relative_floor():
     assert_finite(model)
     assert np.all(np.linalg.eigvalsh(model.covars_) > 0)
     record(AREA, "a zero-variance dimension", "trains", "floor: max(min_covar, var_floor x var)")
+
+
+def test_floor_that_binds_on_small_scale_data_is_reported():
+    x = np.random.default_rng(3).normal(scale=0.01, size=(300, 2))
+    with pytest.warns(CovarianceFloorWarning, match="min_covar=0.001 is more than 0.1"):
+        model = GaussianHMM(2, n_iter=3, random_state=0).fit([x])
+    assert np.all(model.covars_ >= 1e-3)  # the floor binds, as the warning says
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CovarianceFloorWarning)
+        model = GaussianHMM(2, n_iter=3, random_state=0, min_covar=1e-7).fit([x])
+        GaussianHMM(2, n_iter=3, random_state=0).fit([x * 100])
+    assert np.all(model.covars_ < 1e-3)
+    record(AREA, "features on a scale below min_covar", "trains", "CovarianceFloorWarning")
 
 
 def test_more_states_than_frames():

@@ -73,6 +73,90 @@ def test_wrong_dimensionality(gaussian):
     )
 
 
+def test_nested_lists_that_read_as_one_array_are_refused():
+    # hmmlearn's spelling of one sequence: rows of frames in a plain list
+    frames = [[0], [0], [2], [2], [2], [0]]
+    expect_error(
+        AREA,
+        "a nested list of one-symbol rows (hmmlearn's one-sequence form)",
+        lambda: CategoricalHMM(2).fit(frames),
+        ValueError,
+        r"nested list of 6 equally long rows.*np.asarray\(X\)",
+    )
+    expect_error(
+        AREA,
+        "a nested list of equally long rows of numbers",
+        lambda: GaussianHMM(2).fit([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]),
+        ValueError,
+        "would read as 3 sequences of 2 frames",
+    )
+    expect_error(
+        AREA,
+        "a flat list of numbers",
+        lambda: GaussianHMM(2).fit([0.1, 0.2, 0.3]),
+        ValueError,
+        "flat list of 3 numbers",
+    )
+    # the unambiguous spellings are accepted and agree
+    one = CategoricalHMM(2, random_state=0, n_iter=3).fit(np.asarray(frames))
+    listed = CategoricalHMM(2, random_state=0, n_iter=3).fit([np.asarray(frames)[:, 0]])
+    np.testing.assert_allclose(one.transmat_, listed.transmat_)
+    assert CategoricalHMM(2, random_state=0, n_iter=2).fit([[0, 1, 1], [1, 0]]).n_features == 2
+
+
+def test_hand_set_means_of_the_wrong_shape_are_named():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(60, 2))
+    for covariance_type in ("spherical", "diag", "full", "tied"):
+        model = GaussianHMM(3, covariance_type, n_iter=1, random_state=0).fit(x)
+        model.means_ = np.zeros((3, 3))
+        expect_error(
+            AREA,
+            f"hand-set means_ with an extra feature ({covariance_type})",
+            lambda model=model: model.score(np.zeros((3, 2))),
+            ValueError,
+            r"means_ must have shape \(n_states, n_features\) = \(3, 2\), got \(3, 3\)",
+        )
+        model.means_ = np.zeros((4, 2))
+        expect_error(
+            AREA,
+            f"hand-set means_ with an extra state ({covariance_type})",
+            lambda model=model: model.score(np.zeros((3, 2))),
+            ValueError,
+            r"means_ must have shape .* = \(3, 2\), got \(4, 2\)",
+        )
+    model = make_model("gaussian", "tied", rng)
+    model.covars_ = np.stack([np.eye(2)] * 3)
+    expect_error(
+        AREA,
+        "hand-set tied covars_ given one matrix per state",
+        lambda: model.score(np.zeros((3, 2))),
+        ValueError,
+        r"covars_ must have shape \(n_features, n_features\) = \(2, 2\) for 'tied'",
+    )
+    model = make_model("gmm", "diag", rng)
+    model.means_ = np.zeros((3, model.n_mix + 1, 2))
+    expect_error(
+        AREA,
+        "hand-set GMM means_ with an extra component",
+        lambda: model.score(np.zeros((3, 2))),
+        ValueError,
+        r"means_ must have shape \(n_states, n_mix, n_features\)",
+    )
+    model = GaussianHMM(2)
+    model.startprob_ = np.full(2, 0.5)
+    model.transmat_ = np.full((2, 2), 0.5)
+    model.means_ = np.zeros((2, 3))
+    model.covars_ = np.ones((2, 2))
+    expect_error(
+        AREA,
+        "hand-set covars_ that disagree with means_ on the number of features",
+        lambda: model.score(np.zeros((3, 3))),
+        ValueError,
+        r"covars_ must have shape \(2, 3\) for 'diag' \(to match means_ of shape \(2, 3\)\)",
+    )
+
+
 def test_lengths_that_do_not_fit(gaussian):
     expect_error(
         AREA,
