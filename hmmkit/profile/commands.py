@@ -64,8 +64,9 @@ def _register_build(subparsers) -> None:
     p = subparsers.add_parser(
         "build",
         help="build a profile HMM from a multiple alignment (like hmmbuild)",
-        description="Build a profile HMM from a Stockholm, aligned FASTA or A2M alignment "
-        "as HMMER's hmmbuild does, calibrate its E-values and write it in HMMER3/f format.",
+        description="Build a profile HMM from each alignment of a Stockholm, aligned FASTA or "
+        "A2M file as HMMER's hmmbuild does, calibrate its E-values and write the models in "
+        "HMMER3/f format.",
     )
     p.add_argument("hmmfile", metavar="OUT.hmm", help="output HMM file")
     p.add_argument("msafile", metavar="MSAFILE", help="input alignment")
@@ -91,19 +92,36 @@ def _run_build(args: argparse.Namespace) -> int:
     from .build import build
     from .calibrate import calibrate
     from .hmmer_format import write_hmmer
-    from .msa import read_alignment
+    from .msa import read_alignments
 
     _check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
-    msa = read_alignment(args.msafile, args.alphabet, format=args.informat)
-    name = args.name or msa.name or Path(args.msafile).stem
-    model = build(
-        msa, name=name, symfrac=args.symfrac,
-        fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
-    )  # fmt: skip
-    model = calibrate(model, seed=args.seed, in_place=True)
-    with atomic_output(args.hmmfile) as handle:
-        write_hmmer(model, handle)
-    print(f"# {model.name}: {model.M} match states, written to {args.hmmfile}")
+    alignments = read_alignments(
+        args.msafile, args.alphabet, format=args.informat, name_from_file=False
+    )
+    if len(alignments) > 1:  # as hmmbuild: every model is named by its own alignment
+        if args.name:
+            raise ValueError(
+                f"-n/--name names one model, but {args.msafile} holds {len(alignments)} "
+                "alignments (each model takes its alignment's name)"
+            )
+        unnamed = [i + 1 for i, msa in enumerate(alignments) if not msa.name]
+        if unnamed:
+            raise ValueError(
+                f"{args.msafile} holds {len(alignments)} alignments, and alignment "
+                f"#{unnamed[0]} has no name (#=GF ID): each needs one to name its model"
+            )
+    models = []
+    for msa in alignments:
+        name = args.name or msa.name or Path(args.msafile).stem
+        model = build(
+            msa, name=name, symfrac=args.symfrac,
+            fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
+        )  # fmt: skip
+        models.append(calibrate(model, seed=args.seed, in_place=True))
+    with atomic_output(args.hmmfile) as handle:  # all models, or no file at all
+        write_hmmer(models, handle)
+    for model in models:
+        print(f"# {model.name}: {model.M} match states, written to {args.hmmfile}")
     return 0
 
 

@@ -493,12 +493,14 @@ def read_alignments(
     alphabet: Alphabet | str | None = None,
     *,
     format: str | None = None,
+    name_from_file: bool = True,
 ) -> list[DigitalMSA]:
     """Read every alignment of a Stockholm, aligned FASTA or A2M file.
 
     ``format`` is one of 'stockholm', 'afa' (aligned FASTA) or 'a2m'; guessed from the
     file name and content when omitted. The alphabet is guessed as HMMER does unless
-    given. Unnamed alignments take the file name without its extension as name.
+    given. Unnamed alignments take the file name without its extension as name
+    (``name_from_file=False``: their name stays None).
     """
     filename = None
     try:
@@ -529,7 +531,7 @@ def read_alignments(
         raise ValueError(f"{filename}: {err}") from err
     if not alignments:
         raise ValueError(f"{filename or 'alignment input'} holds no alignment")
-    if isinstance(filename, str):
+    if name_from_file and isinstance(filename, str):
         stem = Path(filename).stem
         for aln in alignments:
             if aln.name is None:

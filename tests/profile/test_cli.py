@@ -98,3 +98,33 @@ def test_build_takes_the_alignment_format_from_informat(shared_data, tmp_path, c
     assert main(["build", "--informat", "afa", str(tmp_path / "wrong.hmm"), str(renamed)]) == 1
     assert "made1.txt" in capsys.readouterr().err
     assert not (tmp_path / "wrong.hmm").exists()
+
+
+def test_build_makes_one_model_per_alignment_of_a_multi_alignment_file(
+    shared_data, tmp_path, capsys
+):
+    """A Stockholm file of several alignments (as Pfam's seed file) gives one model each, in
+    file order, each the same as built from its own file; ``-n`` is refused there."""
+    from hmmkit.profile import read_hmmer_all
+
+    tutorial = shared_data / "protein/tutorial"
+    globins = (tutorial / "globins4.sto").read_text()  # has no #=GF ID line
+    named = globins.replace("# STOCKHOLM 1.0\n", "# STOCKHOLM 1.0\n#=GF ID globins4\n", 1)
+    both = tmp_path / "two.sto"
+    both.write_text(named + (tutorial / "fn3.sto").read_text())
+    assert main(["build", str(tmp_path / "two.hmm"), str(both)]) == 0
+    text = (tmp_path / "two.hmm").read_text()
+    assert [m.name for m in read_hmmer_all(tmp_path / "two.hmm")] == ["globins4", "fn3"]
+    singles = ""
+    for name in ("globins4", "fn3"):
+        assert main(["build", str(tmp_path / f"{name}.hmm"), str(tutorial / f"{name}.sto")]) == 0
+        singles += (tmp_path / f"{name}.hmm").read_text()
+    assert text == singles
+    capsys.readouterr()
+    assert main(["build", "-n", "x", str(tmp_path / "named.hmm"), str(both)]) == 1
+    assert "holds 2 alignments" in capsys.readouterr().err
+    assert not (tmp_path / "named.hmm").exists()
+    both.write_text((tutorial / "fn3.sto").read_text() + globins)
+    assert main(["build", str(tmp_path / "unnamed.hmm"), str(both)]) == 1
+    assert "alignment #2 has no name" in capsys.readouterr().err
+    assert not (tmp_path / "unnamed.hmm").exists()
