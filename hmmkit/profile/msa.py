@@ -343,6 +343,7 @@ def _check_stockholm(text: str) -> None:
 def _read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
     from Bio import AlignIO
 
+    text = text.replace("\t", " ")  # Easel takes any whitespace between name and sequence
     _check_stockholm(text)
     blocks = [b for b in re.split(r"(?m)^(?=# STOCKHOLM)", text) if b.strip()]
     alignments = list(AlignIO.parse(io.StringIO(text), "stockholm"))

@@ -168,6 +168,22 @@ def test_multiple_stockholm_records():
     assert [a.alen for a in alignments] == [4, 5]
 
 
+def test_tabs_separate_stockholm_fields_as_spaces_do(shared_data, tmp_path):
+    """Easel takes any whitespace between a name and its sequence; so do we."""
+    source = shared_data / "protein/tutorial/fn3.sto"
+    tabbed = tmp_path / "fn3_tabs.sto"
+    lines = source.read_text().splitlines(keepends=True)
+    tabbed.write_text(
+        "".join(line.replace(" ", "\t", 1) if line[0] != "#" else line for line in lines)
+    )
+    assert "\t" in tabbed.read_text()
+    ours, spaced = read_alignment(tabbed), read_alignment(source)
+    assert ours.names == spaced.names
+    np.testing.assert_array_equal(ours.codes, spaced.codes)
+    easel, _ = easel_read(tabbed)
+    assert [text(n) for n in easel.names] == ours.names
+
+
 def test_unknown_format_is_reported(tmp_path):
     path = tmp_path / "junk.txt"
     path.write_text("hello\n")
