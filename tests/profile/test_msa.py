@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -174,7 +175,9 @@ def test_tabs_separate_stockholm_fields_as_spaces_do(shared_data, tmp_path):
     tabbed = tmp_path / "fn3_tabs.sto"
     lines = source.read_text().splitlines(keepends=True)
     tabbed.write_text(
-        "".join(line.replace(" ", "\t", 1) if line[0] != "#" else line for line in lines)
+        "".join(
+            line if line[0] in "#/\n" else re.sub(r"^(\S+)\s+", "\\1\t", line) for line in lines
+        )
     )
     assert "\t" in tabbed.read_text()
     ours, spaced = read_alignment(tabbed), read_alignment(source)
