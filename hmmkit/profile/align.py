@@ -101,13 +101,25 @@ class Alignment:
             _write_stockholm(out, self, width)
 
 
+def stockholm_names(names: list[str]) -> list[str]:
+    """``names``, made unique for Stockholm (which keys rows by name) if they are not:
+    then every name is prefixed with its 0-based index, ``"<i>|<name>"``."""
+    if len(set(names)) == len(names):
+        return list(names)
+    return [f"{i}|{name}" for i, name in enumerate(names)]
+
+
 def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
     if width < 1:
         raise ValueError(f"width must be >= 1, got {width}")
-    handle.write("# STOCKHOLM 1.0\n\n")
-    maxname = max([len(n) for n in aln.names] + [1])
+    handle.write("# STOCKHOLM 1.0\n")
+    names = stockholm_names(aln.names)
+    if names != aln.names:
+        handle.write('# WARNING: seq names have been made unique by adding a prefix of "<seq#>|"\n')
+    handle.write("\n")
+    maxname = max([len(n) for n in names] + [1])
     margin = max(5 + maxname + 1 + 2, len("#=GC PP_cons"), len("#=GC RF"))
-    described = [(n, d) for n, d in zip(aln.names, aln.descriptions, strict=True) if d]
+    described = [(n, d) for n, d in zip(names, aln.descriptions, strict=True) if d]
     for name, desc in described:
         handle.write(f"#=GS {name:<{maxname}} DE {desc}\n")
     if described:
@@ -115,7 +127,7 @@ def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
     total = max(aln.length, 1)
     for start in range(0, total, width):
         end = start + width
-        for name, row, pp in zip(aln.names, aln.rows, aln.posteriors, strict=True):
+        for name, row, pp in zip(names, aln.rows, aln.posteriors, strict=True):
             handle.write(f"{name:<{margin}} {row[start:end]}\n")
             handle.write(f"{'#=GR ' + name.ljust(maxname) + ' PP':<{margin}} {pp[start:end]}\n")
         handle.write(f"{'#=GC PP_cons':<{margin}} {aln.consensus_posterior[start:end]}\n")

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from ..atomic import atomic_output
@@ -240,6 +241,14 @@ def _run_align(args: argparse.Namespace) -> int:
     _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile, "SEQFILE": args.seqfile})
     model = read_hmmer(args.hmmfile)
     aln = align(model, args.seqfile, method="viterbi" if args.viterbi else "oa", trim=args.trim)
+    repeated = sorted(n for n, count in Counter(aln.names).items() if count > 1)
+    if repeated and args.outformat == "stockholm":
+        print(
+            f"hmmkit align: warning: {len(repeated)} sequence name(s) occur more than once "
+            f"(e.g. {repeated[0]!r}); Stockholm needs unique names, so every name is written "
+            "as <index>|<name>",
+            file=sys.stderr,
+        )
     if args.output:
         with atomic_output(args.output) as handle:
             aln.write(handle, args.outformat)

@@ -10,7 +10,7 @@ from alignment_checks import match_assignments
 
 from hmmkit.profile import dp
 from hmmkit.profile.align import align, encode_posterior
-from hmmkit.profile.profile_config import configure, digitize, read_fasta
+from hmmkit.profile.profile_config import Sequence, configure, digitize, read_fasta
 
 GLOBINS45 = "protein/tutorial/globins45.fa"
 
@@ -57,6 +57,31 @@ def test_stockholm_and_a2m_are_hmmaligns(shared_data, globins):
     buf = io.BytesIO()
     pyhmmer.hmmalign(hmm, seqs, trim=True, all_consensus_cols=True).write(buf, "stockholm")
     assert trimmed.to_stockholm() == buf.getvalue().decode()
+
+
+def test_repeated_names_are_made_unique_as_hmmalign_does(shared_data, globins, tmp_path):
+    """Stockholm keys rows by name: repeated names get HMMER's "<seq#>|" prefix and warning
+    line, so the output reads back (by Easel and by us); A2M keeps the names."""
+    from hmmkit.cli import main
+    from hmmkit.profile import read_alignment, write_hmmer
+
+    hmm, model, seqs, pyhmmer = globins
+    records = read_fasta(shared_data / GLOBINS45)[:3]
+    records[2] = Sequence(records[0].name, records[2].residues, records[2].description)
+    subset = [seqs[0], seqs[1], seqs[2].copy()]
+    subset[2].name = subset[0].name
+    ref = pyhmmer.hmmalign(hmm, subset, all_consensus_cols=True)
+    ours = align(model, records)
+    for fmt, text in (("stockholm", ours.to_stockholm()), ("a2m", ours.to_a2m())):
+        buf = io.BytesIO()
+        ref.write(buf, fmt)
+        assert text == buf.getvalue().decode(), fmt
+    fasta = tmp_path / "repeated.fa"
+    fasta.write_text("".join(f">{r.name} {r.description}\n{r.residues}\n" for r in records))
+    write_hmmer(model, tmp_path / "globins4.hmm")
+    out = tmp_path / "repeated.sto"
+    assert main(["align", "-o", str(out), str(tmp_path / "globins4.hmm"), str(fasta)]) == 0
+    assert read_alignment(out).names == [f"{i}|{r.name}" for i, r in enumerate(records)]
 
 
 def test_viterbi_alignment_follows_the_viterbi_path(shared_data, globins):
