@@ -421,6 +421,7 @@ def build(
     if msa.model_mask is not None:
         mm = "".join("-" if msa.model_mask[c] == "." else msa.model_mask[c] for c in columns)
         model.model_mask = mm
+        model.unmasked_match_emissions = mat.copy()
         for k in range(1, M):  # as HMMER: masked match states emit the background
             if mm[k - 1] == "m":
                 mat[k] = background

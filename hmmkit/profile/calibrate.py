@@ -20,6 +20,7 @@ lines.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -144,8 +145,11 @@ def calibrate(
     if not isinstance(seed, int) or seed <= 0:
         raise ValueError(f"seed must be a positive integer, got {seed!r}")
     bg = background or Background.default(model.alphabet)
-    lam = edge_corrected_lambda(model, bg)
-    profile = configure(model, viterbi_length, mode="local", multihit=True, background=bg)
+    scored = model
+    if model.unmasked_match_emissions is not None:  # as hmmbuild: calibrate before masking
+        scored = dataclasses.replace(model, match_emissions=model.unmasked_match_emissions)
+    lam = edge_corrected_lambda(scored, bg)
+    profile = configure(scored, viterbi_length, mode="local", multihit=True, background=bg)
     state = dp.rng_state(seed)
 
     msv = _random_scores(profile, bg, state, msv_n, msv_length, "msv")

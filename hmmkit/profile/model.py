@@ -48,6 +48,9 @@ class ProfileHMM:
     noise: tuple[float, float] | None = None
     checksum: int | None = None
     max_length: int | None = None
+    # match emissions before the MM mask set masked positions to the background: hmmbuild
+    # calibrates on these (it masks after calibrating); not written to HMMER files
+    unmasked_match_emissions: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def M(self) -> int:

@@ -80,3 +80,28 @@ def test_calibrate_validates_arguments(shared_data):
         calibrate(model, forward_n=0)
     with pytest.raises(TypeError, match="ProfileHMM"):
         calibrate("not a model")
+
+
+def test_masked_model_is_calibrated_before_masking_as_hmmbuild_does(shared_data, tmp_path):
+    """hmmbuild calibrates a model with an MM line before it sets the masked match emissions
+    to the background: the same STATS as HMMER, and the same masked emissions."""
+    from hmmer_reference import build_hmm, to_profile_hmm
+
+    from hmmkit.profile import build, read_alignment
+
+    rows: dict[str, str] = {}  # globins4.sto in one block, then a mask on 20 columns
+    for line in (shared_data / "protein/tutorial/globins4.sto").read_text().splitlines():
+        if line and not line.startswith(("#", "//")):
+            name, row = line.split()
+            rows[name] = rows.get(name, "") + row
+    alen = len(next(iter(rows.values())))
+    mask = "." * 30 + "m" * 20 + "." * (alen - 50)
+    body = "".join(f"{name:<12}{row}\n" for name, row in rows.items())
+    masked = tmp_path / "masked.sto"
+    masked.write_text(f"# STOCKHOLM 1.0\n{body}{'#=GC MM':<12}{mask}\n//\n")
+    reference = to_profile_hmm(build_hmm(masked))
+    ours = calibrate(build(read_alignment(masked)))
+    assert ours.model_mask.count("m") == 20
+    np.testing.assert_allclose(ours.match_emissions, reference.match_emissions, atol=1e-5)
+    for kind in ("MSV", "VITERBI", "FORWARD"):
+        np.testing.assert_allclose(ours.stats[kind], reference.stats[kind], atol=1e-3)
