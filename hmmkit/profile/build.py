@@ -37,6 +37,7 @@ from .priors import (
     estimate_parameters,
     laplace_prior,
     mean_match_relative_entropy,
+    normalize_counts,
     relative_entropy_target,
 )
 from .traces import count_paths
@@ -109,7 +110,7 @@ def entropy_target(
 def entropy_weighting(
     match_counts: np.ndarray,
     nseq: int,
-    prior: ProfilePrior,
+    prior: ProfilePrior | None,
     background: np.ndarray,
     etarget: float,
 ) -> float:
@@ -117,14 +118,18 @@ def entropy_weighting(
 
     HMMER's p7_EntropyWeight: if the model built with all ``nseq`` sequences already
     carries no more than ``etarget`` bits per match state, Neff = nseq; otherwise
-    Neff in (0, nseq) is found by bisection to an absolute tolerance of 0.01.
+    Neff in (0, nseq) is found by bisection to an absolute tolerance of 0.01. Without
+    a prior the counts are only normalised (as HMMER does with --pnone).
     """
     counts = np.asarray(match_counts, dtype=np.float32)
     bg = np.asarray(background, dtype=np.float32).astype(np.float64)
 
     def excess(neff: float) -> float:
         scaled = counts * np.float32(neff / nseq)
-        mat = prior.match_emissions.mean_posterior(scaled[1:].astype(np.float64))
+        rows = scaled[1:].astype(np.float64)
+        mat = (
+            normalize_counts(rows) if prior is None else prior.match_emissions.mean_posterior(rows)
+        )
         mat = mat.astype(np.float32).astype(np.float64)
         full = np.vstack([np.zeros((1, mat.shape[1])), mat])
         return mean_match_relative_entropy(full, bg) - etarget
@@ -373,8 +378,6 @@ def build(
     nseq = msa.nseq
     background = background_frequencies(alphabet)
     if effn == "entropy":
-        if prior_obj is None:
-            raise ValueError("entropy weighting needs a prior")
         etarget = entropy_target(M, alphabet, esigma=esigma, target=ere)
         neff = entropy_weighting(mat, nseq, prior_obj, background, etarget)
     elif effn == "none":

@@ -169,22 +169,22 @@ def estimate_parameters(
     return t, mat, ins
 
 
-def _normalize_rows(x: np.ndarray) -> np.ndarray:
+def normalize_counts(x: np.ndarray) -> np.ndarray:
+    """Rows of counts as probabilities; an all-zero row becomes uniform (Easel's FNorm)."""
     s = x.sum(axis=-1, keepdims=True)
     n = x.shape[-1]
     return np.where(s > 0, x / np.where(s > 0, s, 1.0), 1.0 / n)
 
 
 def _renormalize(t, mat, ins):
-    """Plain normalisation of counts (p7_hmm_Renormalize), node 0/M conventions kept."""
+    """Plain normalisation of counts (p7_hmm_Renormalize), node M's conventions kept."""
     M = t.shape[0] - 1
-    mat = _normalize_rows(mat)
-    ins = _normalize_rows(ins)
-    t[:, 0:3] = _normalize_rows(t[:, 0:3])
-    t[:, 3:5] = _normalize_rows(t[:, 3:5])
-    t[:, 5:7] = _normalize_rows(t[:, 5:7])
-    t[M, DM], t[M, DD] = 1.0, 0.0
-    t[0, DM], t[0, DD] = 1.0, 0.0
+    mat = normalize_counts(mat)
+    ins = normalize_counts(ins)
+    t[:, 0:3] = normalize_counts(t[:, 0:3])
+    t[:, 3:5] = normalize_counts(t[:, 3:5])
+    t[:, 5:7] = normalize_counts(t[:, 5:7])
+    t[M, DM], t[M, DD] = 1.0, 0.0  # node 0's D row stays as normalised (uniform), as HMMER's
     mat[0] = 0.0
     mat[0, 0] = 1.0
     if t[M, MD] > 0.0:

@@ -109,6 +109,12 @@ def test_default_build_matches_hmmbuild(shared_data, relpath):
         ("protein/tutorial/fn3.sto", {"effn": 3.5}, {"effective_number": 3.5}),
         ("protein/tutorial/MADE1.sto", {"effn": "clust"}, {"effective_number": "clust"}),
         ("protein/tutorial/Pkinase.sto", {"prior": "laplace"}, {"prior_scheme": "laplace"}),
+        ("protein/tutorial/fn3.sto", {"prior": None}, {"prior_scheme": None}),
+        (
+            "protein/tutorial/fn3.sto",
+            {"prior": None, "effn": "none"},
+            {"prior_scheme": None, "effective_number": "none"},
+        ),
         ("protein/tutorial/Pkinase.sto", {"symfrac": 0.3}, {"symfrac": 0.3}),
         ("protein/tutorial/fn3.sto", {"ere": 0.8}, {"ere": 0.8}),
         ("protein/tutorial/Pkinase.sto", {"esigma": 200.0}, {"esigma": 200.0}),
