@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from .alphabet import Alphabet, get_alphabet
-from .model import ProfileHMM
+from .model import ProfileHMM, check_model_name
 from .msa import DigitalMSA, checksum, read_alignment
 from .priors import (
     ProfilePrior,
@@ -340,6 +340,7 @@ def build(
     model_name = name or msa.name
     if not model_name:
         raise ValueError("the alignment has no name; pass name=")
+    check_model_name(model_name)
     if architecture not in ("fast", "hand"):
         raise ValueError(f"architecture must be 'fast' or 'hand', got {architecture!r}")
     if not 0.0 <= fragthresh <= 1.0:

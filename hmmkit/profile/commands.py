@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import sys
 from collections import Counter
 from pathlib import Path
@@ -61,6 +62,11 @@ def _check_outputs(outputs: dict[str, str | None], inputs: dict[str, str]) -> No
 # --------------------------------------------------------------------------------------
 
 
+def _seed(seed: int) -> int:
+    """HMMER's --seed: 0 asks for an arbitrary (one-time) seed."""
+    return seed if seed != 0 else secrets.randbelow(2**31 - 1) + 1
+
+
 def _register_build(subparsers) -> None:
     p = subparsers.add_parser(
         "build",
@@ -85,7 +91,10 @@ def _register_build(subparsers) -> None:
     p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
     p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
     p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
-    p.add_argument("--seed", type=int, default=42, help="random seed of the calibration")
+    p.add_argument(
+        "--seed", type=int, default=42,
+        help="random seed of the calibration (0: an arbitrary seed, as hmmbuild)",
+    )  # fmt: skip
     p.set_defaults(func=_run_build)
 
 
@@ -118,7 +127,7 @@ def _run_build(args: argparse.Namespace) -> int:
             msa, name=name, symfrac=args.symfrac,
             fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
         )  # fmt: skip
-        models.append(calibrate(model, seed=args.seed, in_place=True))
+        models.append(calibrate(model, seed=_seed(args.seed), in_place=True))
     with atomic_output(args.hmmfile) as handle:  # all models, or no file at all
         write_hmmer(models, handle)
     for model in models:
@@ -155,7 +164,10 @@ def _register_search(subparsers) -> None:
     p.add_argument("--F3", type=float, default=1e-5, help="Forward filter P-value threshold")
     p.add_argument("--nobias", action="store_true", help="switch off the composition filter")
     p.add_argument("--nonull2", action="store_true", help="switch off null2 score corrections")
-    p.add_argument("--seed", type=int, default=42, help="random seed of domain definition")
+    p.add_argument(
+        "--seed", type=int, default=42,
+        help="random seed of domain definition (0: an arbitrary seed, as hmmsearch)",
+    )  # fmt: skip
     p.add_argument("--cpu", type=int, default=1, help="cores for the Forward scan")
     p.set_defaults(func=_run_search)
 
@@ -181,7 +193,7 @@ def _run_search(args: argparse.Namespace) -> int:
         for n, model in enumerate(iter_hmmer(args.hmmfile)):
             results = search(
                 model, records, E=args.E, T=args.T, domE=args.domE, incE=args.incE,
-                incdomE=args.incdomE, Z=args.Z, null2=not args.nonull2, seed=args.seed,
+                incdomE=args.incdomE, Z=args.Z, null2=not args.nonull2, seed=_seed(args.seed),
                 n_jobs=args.cpu, **filters,
             )  # fmt: skip
             _print_hits(results)

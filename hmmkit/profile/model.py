@@ -13,6 +13,12 @@ TRANSITIONS = ("MM", "MI", "MD", "IM", "II", "DM", "DD")
 MM, MI, MD, IM, II, DM, DD = range(7)
 
 
+def check_model_name(name: str) -> None:
+    """Raise ValueError unless ``name`` is one word (HMMER's NAME field; Easel refuses more)."""
+    if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+        raise ValueError(f"a model name must be one word without spaces, got {name!r}")
+
+
 @dataclass
 class ProfileHMM:
     """A Plan7 profile HMM of length M (HMMER's core model, probabilities not scores).
@@ -59,6 +65,7 @@ class ProfileHMM:
 
     def validate(self) -> None:
         """Raise ValueError unless shapes agree and every distribution sums to one."""
+        check_model_name(self.name)
         m, k = self.M, self.alphabet.size
         if m < 1:
             raise ValueError("a profile HMM needs at least one match state")

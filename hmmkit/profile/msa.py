@@ -375,6 +375,9 @@ def _read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
 def _read_afa(text: str, alphabet) -> list[DigitalMSA]:
     from Bio import AlignIO
 
+    if not text.lstrip().startswith(">"):
+        first = text.lstrip().splitlines()[0][:40]
+        raise ValueError(f"aligned FASTA must begin with a '>' header line, found {first!r}")
     aln = AlignIO.read(io.StringIO(text), "fasta")
     if any(not rec.id for rec in aln):
         raise ValueError("aligned FASTA: a '>' header without a sequence name")

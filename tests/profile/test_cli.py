@@ -96,7 +96,9 @@ def test_build_takes_the_alignment_format_from_informat(shared_data, tmp_path, c
     assert told.read_text() == detected.read_text()
     capsys.readouterr()
     assert main(["build", "--informat", "afa", str(tmp_path / "wrong.hmm"), str(renamed)]) == 1
-    assert "made1.txt" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "made1.txt" in err and "must begin with a '>' header line" in err
+    assert len(err.splitlines()) == 1  # one line, not a parser's advice
     assert not (tmp_path / "wrong.hmm").exists()
 
 
@@ -128,3 +130,21 @@ def test_build_makes_one_model_per_alignment_of_a_multi_alignment_file(
     assert main(["build", str(tmp_path / "unnamed.hmm"), str(both)]) == 1
     assert "alignment #2 has no name" in capsys.readouterr().err
     assert not (tmp_path / "unnamed.hmm").exists()
+
+
+def test_build_refuses_names_with_spaces_and_takes_seed_zero(shared_data, tmp_path, capsys):
+    """A model name is one word (HMMER's NAME; Easel refuses more); --seed 0 asks for an
+    arbitrary seed, as in hmmbuild."""
+    from hmmkit.profile import read_hmmer
+
+    globins = shared_data / "protein/tutorial/globins4.sto"
+    out = tmp_path / "g.hmm"
+    assert main(["build", "-n", "my model", str(out), str(globins)]) == 1
+    assert "one word without spaces, got 'my model'" in capsys.readouterr().err
+    spaced = tmp_path / "spaced.sto"
+    spaced.write_text("# STOCKHOLM 1.0\n#=GF ID fam with space\na ACDEFGHIK\nb ACDEFGHIK\n//\n")
+    assert main(["build", str(out), str(spaced)]) == 1
+    assert "'fam with space'" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["build", "--seed", "0", str(out), str(globins)]) == 0
+    assert set(read_hmmer(out).stats) == {"MSV", "VITERBI", "FORWARD"}
