@@ -21,6 +21,7 @@ from .settings import (
     check_random_state,
     check_tolerance,
 )
+from .sources import SequenceSource
 from .stats import Stats, sum_stats
 from .training import ConvergenceMonitor, baum_welch, map_shards
 
@@ -100,6 +101,11 @@ class GaussianMixture(EstimatorMixin):
         self.covariances_ = bank.covars[0]
 
     def _check_X(self, X, fitting: bool = False) -> np.ndarray:
+        if isinstance(X, SequenceSource):
+            raise TypeError(
+                "GaussianMixture takes an array of frames (n_frames, n_features), not a "
+                "SequenceSource; the HMMs' fit reads sources shard by shard"
+            )
         n_features = None if fitting else np.shape(self.means_)[-1]
         return as_continuous_batch(X, n_features=n_features).X
 

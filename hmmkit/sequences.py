@@ -110,6 +110,10 @@ def _split_input(X, lengths) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray 
         _refuse_nested_rows(X)
         return [np.asarray(x) for x in X], None
     arr = np.asarray(X)
+    if arr.ndim == 0 or arr.dtype == object:
+        raise TypeError(
+            f"X must be an array of frames or a list of sequences (arrays), got {type(X).__name__}"
+        )
     if arr.size == 0:
         raise ValueError("X is empty: at least one sequence with one frame is needed")
     if lengths is None:

@@ -104,6 +104,26 @@ def test_nested_lists_that_read_as_one_array_are_refused():
     assert CategoricalHMM(2, random_state=0, n_iter=2).fit([[0, 1, 1], [1, 0]]).n_features == 2
 
 
+def test_inputs_that_are_not_frames_are_refused_by_type(tmp_path):
+    from hmmkit.disk_sources import NpyFolderSource
+
+    expect_error(
+        AREA,
+        "a dict as X",
+        lambda: GaussianHMM(2).fit({"a": np.zeros((3, 2))}),
+        TypeError,
+        "X must be an array of frames or a list of sequences.*got dict",
+    )
+    np.save(tmp_path / "0.npy", np.zeros((5, 2)))
+    expect_error(
+        AREA,
+        "a sequence source given to GaussianMixture.fit",
+        lambda: GaussianMixture(2).fit(NpyFolderSource(tmp_path)),
+        TypeError,
+        "GaussianMixture takes an array of frames",
+    )
+
+
 def test_hand_set_means_of_the_wrong_shape_are_named():
     rng = np.random.default_rng(6)
     x = rng.normal(size=(60, 2))
