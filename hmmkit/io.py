@@ -81,8 +81,10 @@ def save(model, path: str | os.PathLike) -> None:
             raise ValueError(f"cannot save an unfitted {name}: {attribute} is not set")
         arrays[attribute] = np.asarray(value)
     monitor = getattr(model, "monitor_", None)
+    counts = {}
     if monitor is not None and monitor.history:
         arrays["monitor_history"] = np.asarray(monitor.history)
+        counts = {"n_passes": int(monitor.n_passes), "n_fallbacks": int(monitor.n_fallbacks)}
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -90,6 +92,7 @@ def save(model, path: str | os.PathLike) -> None:
         "hmmkit_version": __version__,
         "params": {k: _jsonable(v) for k, v in model.get_params().items()},
         "arrays": sorted(arrays),
+        "monitor": counts,
     }
     arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     with atomic_output(path, "wb") as handle:
@@ -130,13 +133,22 @@ def _read(path: Path):
     if "monitor_history" in arrays:
         from .training import ConvergenceMonitor
 
+        settings = model.get_params()
+        counts = meta.get("monitor") or {}
         model.monitor_ = ConvergenceMonitor(
-            tol=model.get_params().get("tol", 0.0), history=list(arrays["monitor_history"])
+            tol=settings.get("tol", 0.0),
+            n_iter=settings.get("n_iter", settings.get("max_iter", 10)),
+            history=[float(v) for v in arrays["monitor_history"]],
+            n_passes=int(counts.get("n_passes", 0)),
+            n_fallbacks=int(counts.get("n_fallbacks", 0)),
         )
     try:
         model._get_params() if hasattr(model, "_get_params") else model._bank()
     except ValueError as exc:
         raise ModelFileError(f"{path} holds inconsistent parameters: {exc}") from exc
+    emission = getattr(model, "means_", getattr(model, "emissionprob_", None))
+    if hasattr(model, "_get_params") and emission is not None:  # an HMM, as after fit
+        model.n_features = int(np.shape(emission)[-1])
     return model
 
 

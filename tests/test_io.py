@@ -7,7 +7,7 @@ import pytest
 from factories import KINDS, make_model, sample_sequences
 
 import hmmkit.io
-from hmmkit import GaussianHMM, GaussianMixture, ModelFileError, load
+from hmmkit import CategoricalHMM, GaussianHMM, GaussianMixture, ModelFileError, load
 
 
 @pytest.mark.parametrize("family,covariance_type", KINDS)
@@ -26,7 +26,17 @@ def test_trained_model_keeps_its_history(tmp_path):
     seqs = [np.random.default_rng(1).normal(size=(40, 2))]
     model = GaussianHMM(2, n_iter=4, tol=-np.inf, random_state=0).fit(seqs)
     model.save(tmp_path / "m.npz")
-    assert load(tmp_path / "m.npz").monitor_.history == model.monitor_.history
+    loaded = load(tmp_path / "m.npz")
+    assert loaded.monitor_.history == model.monitor_.history
+    assert (loaded.monitor_.n_iter, loaded.monitor_.n_passes) == (4, model.monitor_.n_passes)
+    assert loaded.n_features == model.n_features == 2
+    symbols = [np.random.default_rng(2).integers(0, 5, size=60)]
+    categorical = CategoricalHMM(2, n_iter=3, algorithm="squarem", random_state=0).fit(symbols)
+    categorical.save(tmp_path / "c.npz")
+    loaded = load(tmp_path / "c.npz")
+    assert (
+        loaded.n_features == 5 and loaded.monitor_.n_fallbacks == categorical.monitor_.n_fallbacks
+    )
 
 
 def test_gaussian_mixture_round_trip(tmp_path):
