@@ -8,6 +8,7 @@ families (:mod:`hmmkit.models`) fill in a handful of hooks.
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from dataclasses import dataclass
@@ -141,29 +142,43 @@ def reestimate_from_labels(
 # ------------------------------------------------------------------ the model
 
 
+#: The constructor parameters every HMM family takes (appended to each family's docstring).
+COMMON_PARAMETERS_DOC = """Parameters common to every family (keyword-only after ``n_states``):
+
+- ``n_states``: number of hidden states.
+- ``topology``: ``"ergodic"`` (default), ``"left-right"`` (Bakis, forward jumps up to
+  ``max_jump`` = 1) or a boolean (K, K) mask; structural zeros stay zero.
+- ``init``: ``"kmeans"``, ``"random"``, ``"flat"`` (every state from the global
+  statistics, as HTK's HCompV) or ``"segmental"`` (uniform segmentation then
+  Viterbi re-segmentation, as HTK's HInit); ``n_init`` (1) restarts keep the best.
+- ``init_params`` / ``params``: letters of the parameters to initialise / to
+  update in training (``s`` start, ``t`` transitions, plus the family's own; all by
+  default).
+- ``startprob_prior``, ``transmat_prior``: Dirichlet concentrations (1 = none).
+- ``algorithm``: ``"baum-welch"`` (default), ``"alpha"`` (α-EM, with ``alpha`` in
+  [-1, 1), default 0.5; -1 is Baum-Welch) or ``"squarem"`` (see docs/alpha_hmm.md);
+  ``n_iter`` (10), ``tol`` (1e-2; ``-inf`` runs all iterations), ``verbose``.
+- ``random_state``: seed or numpy Generator; ``n_jobs``: threads for the E-step
+  (None: all cores).
+"""
+
+
 class BaseHMM(EstimatorMixin):
     """Shared machinery of the HMMs; use :class:`~hmmkit.CategoricalHMM`,
     :class:`~hmmkit.GaussianHMM` or :class:`~hmmkit.GMMHMM`.
 
-    Parameters common to every family:
-
-    - ``n_states``: number of hidden states.
-    - ``topology``: ``"ergodic"``, ``"left-right"`` (Bakis, forward jumps up to
-      ``max_jump``) or a boolean (K, K) mask; structural zeros stay zero.
-    - ``init``: ``"kmeans"``, ``"random"``, ``"flat"`` (every state from the global
-      statistics, as HTK's HCompV) or ``"segmental"`` (uniform segmentation then
-      Viterbi re-segmentation, as HTK's HInit); ``n_init`` restarts keep the best.
-    - ``init_params`` / ``params``: letters of the parameters to initialise / to
-      update in training (``s`` start, ``t`` transitions, plus the family's own).
-    - ``startprob_prior``, ``transmat_prior``: Dirichlet concentrations (1 = none).
-    - ``algorithm``: ``"baum-welch"``, ``"alpha"`` (α-EM, with ``alpha`` in [-1, 1);
-      -1 is Baum-Welch) or ``"squarem"`` (see docs/alpha_hmm.md); ``n_iter``, ``tol``
-      (``-inf`` runs all iterations), ``verbose``; ``n_jobs`` threads for the E-step
-      (None: all cores).
+    Every family's docstring ends with the constructor parameters they all share
+    (:data:`COMMON_PARAMETERS_DOC`), so that ``help()`` on a family shows them.
     """
 
     _emission_letters = ""
     _default_init = "kmeans"
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__ and "Parameters common to every family" not in cls.__doc__:
+            own = inspect.cleandoc(cls.__doc__)
+            cls.__doc__ = own + "\n\n" + COMMON_PARAMETERS_DOC
 
     def __init__(
         self,

@@ -147,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="'official' (takes 0-4 test), 'speaker:NAME' (hold out NAME) or 'all-speakers' "
         "(each speaker held out in turn; reports the mean)",
     )
-    parser.add_argument("--out", type=Path, default=Path("out/spoken_digits"), help="output folder")
+    parser.add_argument(
+        "--out", type=Path, default=Path("out/spoken_digits"),
+        help="output folder (default: out/spoken_digits, under the current folder)",
+    )  # fmt: skip
     parser.add_argument(
         "--download",
         action="store_true",

@@ -246,3 +246,15 @@ def test_no_warnings_in_ordinary_training():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         GMMHMM(3, 2, "full", n_iter=5, random_state=0).fit(seqs)
+
+
+def test_every_family_documents_the_shared_constructor_parameters():
+    import inspect
+
+    from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM
+    from hmmkit.hmm import BaseHMM
+
+    shared = [p for p in inspect.signature(BaseHMM.__init__).parameters if p != "self"]
+    for family in (GaussianHMM, GMMHMM, CategoricalHMM):
+        for name in shared:
+            assert f"``{name}``" in family.__doc__, (family.__name__, name)
