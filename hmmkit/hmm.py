@@ -139,6 +139,17 @@ def reestimate_from_labels(
         return emission.m_step(stats, update)
 
 
+def _refuse_impossible(seq_logliks: list[np.ndarray], what: str) -> None:
+    """Raise ValueError naming the first sequence whose probability is zero."""
+    values = np.concatenate(seq_logliks)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise ValueError(
+            f"sequence {int(bad[0])} has zero probability under the model (e.g. a symbol "
+            f"no reachable state can emit): its {what} are undefined"
+        )
+
+
 # ------------------------------------------------------------------ the model
 
 
@@ -489,8 +500,12 @@ class BaseHMM(EstimatorMixin):
     def score_samples(
         self, X: Sequences, lengths: ArrayLike | None = None
     ) -> tuple[float, np.ndarray]:
-        """Total log-likelihood and state posteriors (n_frames, K), as hmmlearn returns."""
+        """Total log-likelihood and state posteriors (n_frames, K), as hmmlearn returns.
+
+        Raises ValueError when a sequence has zero probability (no posteriors exist).
+        """
         parts = self._map(posterior_shard, X, lengths)
+        _refuse_impossible([p[1] for p in parts], "state posteriors")
         return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
 
     def predict_proba(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
@@ -503,10 +518,12 @@ class BaseHMM(EstimatorMixin):
         """Most likely states: ``(log_prob, states)``.
 
         ``"viterbi"``: the best joint path and its log-probability; ``"map"``: each
-        frame's most probable state and the total log-likelihood.
+        frame's most probable state and the total log-likelihood. Raises ValueError
+        when a sequence has zero probability (it has no state path).
         """
         if algorithm == "viterbi":
             parts = self._map(viterbi_shard, X, lengths)
+            _refuse_impossible([p[1] for p in parts], "most likely states")
             return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
         if algorithm == "map":
             log_prob, posteriors = self.score_samples(X, lengths)

@@ -1,5 +1,7 @@
 """Bad input to the HMMs gets a clear exception of the right type naming the problem."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 from catalogue import expect_error, record
@@ -503,3 +505,13 @@ def test_impossible_sequence():
     )
     assert model.score(np.array([0, 1])) == -np.inf
     record(AREA, "scoring a sequence impossible under the model", "-inf log-likelihood")
+    both = [np.array([0, 0]), np.array([0, 1])]
+    for case, call in (
+        ("posteriors of a sequence impossible under the model", model.predict_proba),
+        ("Viterbi path of a sequence impossible under the model", model.decode),
+        (
+            "MAP states of a sequence impossible under the model",
+            partial(model.decode, algorithm="map"),
+        ),
+    ):
+        expect_error(AREA, case, lambda call=call: call(both), ValueError, "sequence 1 has zero")
