@@ -91,11 +91,40 @@ def _register_build(subparsers) -> None:
     p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
     p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
     p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
+    weighting = p.add_mutually_exclusive_group()
+    for flag, value, label in (
+        ("wpb", "pb", "position-based sequence weights (default)"),
+        ("wblosum", "blosum", "BLOSUM-style cluster weights, at --wid identity"),
+        ("wnone", "none", "no relative weights: every sequence weighs 1"),
+    ):
+        weighting.add_argument(
+            f"--{flag}", action="store_const", const=value, dest="weighting", help=label
+        )
+    p.add_argument("--wid", type=float, default=0.62, help="identity cutoff of --wblosum")
+    effn = p.add_mutually_exclusive_group()
+    for flag, value, label in (
+        ("eent", "entropy", "effective sequence number by relative entropy target (default)"),
+        ("eclust", "clust", "effective sequence number = single-linkage clusters at --eid"),
+        ("enone", "none", "effective sequence number = number of sequences"),
+    ):
+        effn.add_argument(f"--{flag}", action="store_const", const=value, dest="effn", help=label)
+    effn.add_argument("--eset", type=float, metavar="X", help="set the effective number to X")
+    p.add_argument("--ere", type=float, default=None, help="relative entropy target (bits)")
+    p.add_argument("--esigma", type=float, default=45.0, help="sigma of the entropy target")
+    p.add_argument("--eid", type=float, default=0.62, help="identity cutoff of --eclust")
+    prior = p.add_mutually_exclusive_group()
+    prior.add_argument(
+        "--pnone", action="store_const", const=None, dest="prior", help="no prior: counts only"
+    )
+    prior.add_argument(
+        "--plaplace", action="store_const", const="laplace", dest="prior",
+        help="Laplace +1 prior",
+    )  # fmt: skip
     p.add_argument(
         "--seed", type=int, default=42,
         help="random seed of the calibration (0: an arbitrary seed, as hmmbuild)",
     )  # fmt: skip
-    p.set_defaults(func=_run_build)
+    p.set_defaults(func=_run_build, weighting="pb", effn="entropy", prior="default")
 
 
 def _run_build(args: argparse.Namespace) -> int:
@@ -126,6 +155,9 @@ def _run_build(args: argparse.Namespace) -> int:
         model = build(
             msa, name=name, symfrac=args.symfrac,
             fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
+            weighting=args.weighting, wid=args.wid, ere=args.ere,
+            effn=args.effn if args.eset is None else args.eset,
+            esigma=args.esigma, eid=args.eid, prior=args.prior,
         )  # fmt: skip
         models.append(calibrate(model, seed=_seed(args.seed), in_place=True))
     with atomic_output(args.hmmfile) as handle:  # all models, or no file at all

@@ -148,3 +148,43 @@ def test_build_refuses_names_with_spaces_and_takes_seed_zero(shared_data, tmp_pa
     assert not out.exists()
     assert main(["build", "--seed", "0", str(out), str(globins)]) == 0
     assert set(read_hmmer(out).stats) == {"MSV", "VITERBI", "FORWARD"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "hmmer_options"),
+    [
+        (
+            ["--wblosum", "--eclust", "--plaplace"],
+            {"weighting": "blosum", "effective_number": "clust", "prior_scheme": "laplace"},
+        ),
+        (
+            ["--wnone", "--eset", "3.5", "--pnone"],
+            {"weighting": "none", "effective_number": 3.5, "prior_scheme": None},
+        ),
+        (["--ere", "0.8", "--esigma", "200"], {"ere": 0.8, "esigma": 200.0}),
+    ],
+)
+def test_build_weighting_effn_and_prior_options_are_hmmbuilds(
+    shared_data, tmp_path, flags, hmmer_options
+):
+    """The CLI's hmmbuild options give HMMER's model for the same options."""
+    import numpy as np
+    from pyhmmer import easel, plan7
+
+    from hmmkit.profile import read_hmmer
+
+    path = shared_data / "protein/tutorial/fn3.sto"
+    assert main(["build", *flags, str(tmp_path / "fn3.hmm"), str(path)]) == 0
+    ours = read_hmmer(tmp_path / "fn3.hmm")
+    abc = easel.Alphabet.amino()
+    with easel.MSAFile(str(path), digital=True, alphabet=abc) as handle:
+        msa = handle.read()
+    theirs, _, _ = plan7.Builder(abc, **hmmer_options).build_msa(msa, plan7.Background(abc))
+    assert ours.effn == pytest.approx(theirs.nseq_effective, rel=1e-5)
+    # the file holds 5 decimals of -log(p)
+    np.testing.assert_allclose(
+        ours.match_emissions[1:], np.asarray(theirs.match_emissions)[1:], atol=2e-5
+    )
+    np.testing.assert_allclose(
+        ours.transitions[1:], np.asarray(theirs.transition_probabilities)[1:], atol=2e-5
+    )
