@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import python_speech_features as psf
 import soundfile
-from scipy.signal import resample_poly
 
 NORMALISATIONS = ("none", "utterance", "speaker")
 WINDOWS = {"hamming": np.hamming, "rectangular": np.ones}
@@ -134,6 +133,8 @@ def resample(signal: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
     if rate <= 0 or new_rate <= 0:
         raise ValueError(f"sample rates must be positive, got {rate} and {new_rate}")
     g = gcd(int(rate), int(new_rate))
+    from scipy.signal import resample_poly  # scipy.signal takes ~0.8 s to import
+
     return resample_poly(np.asarray(signal, dtype=np.float64), new_rate // g, rate // g)
 
 
