@@ -308,14 +308,31 @@ def _cutoff(values: list[str] | None) -> tuple[float, float] | None:
 
 def _check_stockholm(text: str) -> None:
     """Refuse what HMMER refuses and Biopython would misread: text outside a
-    ``# STOCKHOLM`` ... ``//`` record (a missing terminator, lines after ``//``) and a
-    sequence name given twice in one block (Biopython would join the two rows)."""
-    inside, seen, names, nrows = False, False, set(), 0
+    ``# STOCKHOLM`` ... ``//`` record (a missing terminator, lines after ``//``), a
+    sequence name given twice in one block (Biopython would join the two rows), and
+    blocks that do not list the first block's sequences in its order (Biopython would
+    merge them into rows of different lengths or content)."""
+    inside, seen = False, False
+    first: list[str] = []  # the first block's sequence names, in order
+    current: list[str] = []  # this block's
+    blocks = 0  # blocks with sequence rows so far in this alignment
+
+    def end_block(number: int) -> None:
+        nonlocal blocks, current
+        if current:
+            if blocks > 0 and len(current) != len(first):
+                raise ValueError(
+                    f"Stockholm line {number}: a block lists {len(current)} sequences, the "
+                    f"first block {len(first)}; every block must list the same sequences"
+                )
+            blocks += 1
+        current = []
+
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not inside:
             if line.startswith("# STOCKHOLM"):
-                inside, seen, names, nrows = True, True, set(), 0
+                inside, seen, first, current, blocks = True, True, [], [], 0
             elif line:
                 where = "after the closing //" if seen else "before the header"
                 raise ValueError(
@@ -323,19 +340,27 @@ def _check_stockholm(text: str) -> None:
                     "from a '# STOCKHOLM 1.0' header to a // line"
                 )
         elif line == "//":
-            if nrows == 0:
+            end_block(number)
+            if not first:
                 raise ValueError(f"Stockholm line {number}: an alignment without sequences")
             inside = False
         elif line.startswith("# STOCKHOLM"):
             raise ValueError(f"Stockholm line {number}: new header before the // terminator")
         elif not line:
-            names = set()  # a blank line ends a block
+            end_block(number)  # a blank line ends a block
         elif not line.startswith("#"):
             name = line.split(" ", 1)[0].strip()
-            if name in names:
+            if name in current:
                 raise ValueError(f"Stockholm line {number}: sequence {name!r} twice in one block")
-            names.add(name)
-            nrows += 1
+            if blocks == 0:
+                first.append(name)
+            elif len(current) >= len(first) or first[len(current)] != name:
+                expected = first[len(current)] if len(current) < len(first) else "no sequence"
+                raise ValueError(
+                    f"Stockholm line {number}: sequence {name!r} where the first block has "
+                    f"{expected!r}; every block must list the same sequences in the same order"
+                )
+            current.append(name)
     if inside:
         raise ValueError("Stockholm: missing // terminator at the end of the alignment")
 

@@ -307,6 +307,34 @@ def test_stockholm_without_terminator(folder, originals):
     )
 
 
+@pytest.mark.parametrize(
+    ("case", "text", "match"),
+    [
+        (
+            "Stockholm blocks naming different sequences",
+            "# STOCKHOLM 1.0\na ACDEF\n\nb ACDEF\n//\n",
+            "sequence 'b' where the first block has 'a'",
+        ),
+        (
+            "Stockholm blocks listing the sequences in another order",
+            "# STOCKHOLM 1.0\na ACDEF\nb ACDEF\n\nb GHIKL\na GHIKL\n//\n",
+            "same sequences in the same order",
+        ),
+        (
+            "a Stockholm block missing a sequence",
+            "# STOCKHOLM 1.0\na ACDEF\nb ACDEF\n\na GHIKL\n//\n",
+            "a block lists 1 sequences, the first block 2",
+        ),
+    ],
+)
+def test_stockholm_blocks_must_repeat_the_first_blocks_order(folder, case, text, match):
+    """Easel requires every block to list the first block's sequences in its order."""
+    path = write(folder, "blocks.sto", text)
+    refused(MSA_AREA, case, lambda: read_alignment(path, "amino"), match=match)
+    fine = "# STOCKHOLM 1.0\na ACDEF\nb ACDEF\n\n\na GHIKL\nb GHIKL\n//\n"
+    assert read_alignment(write(folder, "fine.sto", fine), "amino").alen == 10
+
+
 def test_stockholm_line_after_terminator(folder):
     path = write(folder, "after.sto", "# STOCKHOLM 1.0\na ACDEF\n//\nb ACDEF\n")
     refused(
