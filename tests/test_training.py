@@ -258,3 +258,28 @@ def test_every_family_documents_the_shared_constructor_parameters():
     for family in (GaussianHMM, GMMHMM, CategoricalHMM):
         for name in shared:
             assert f"``{name}``" in family.__doc__, (family.__name__, name)
+
+
+def test_gmm_parameters_left_out_of_params_stay_fixed_even_below_min_weight():
+    """A component below min_weight is replaced by a split only when w, m and c are all
+    trained: otherwise the split would change parameters the user keeps fixed."""
+    from hmmkit import GMMHMM, DegenerateStateWarning
+
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(100, 2)) + rng.integers(0, 3) * 3 for _ in range(30)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateStateWarning)
+        base = GMMHMM(2, 2, "diag", n_iter=5, random_state=0).fit(seqs)
+    for params, weights, min_weight, fixed in (
+        ("t", [[1 - 1e-7, 1e-7], [0.5, 0.5]], 1e-5, ("weights_", "means_", "covars_")),
+        ("w", [[0.9, 0.1], [0.5, 0.5]], 0.2, ("means_", "covars_")),
+    ):
+        model = GMMHMM(2, 2, "diag", params=params, init_params="", n_iter=5, min_weight=min_weight)
+        model.startprob_, model.transmat_ = base.startprob_, base.transmat_
+        model.means_, model.covars_ = base.means_.copy(), base.covars_.copy()
+        model.weights_ = np.array(weights)
+        before = {name: getattr(model, name).copy() for name in fixed}
+        with pytest.warns(DegenerateStateWarning, match="kept as they are"):
+            model.fit(seqs)
+        for name in fixed:
+            np.testing.assert_array_equal(getattr(model, name), before[name], err_msg=name)

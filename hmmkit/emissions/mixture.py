@@ -214,7 +214,17 @@ class MixtureBank:
         new = MixtureBank(weights, means, covars, self.covariance_type)
         defunct = (weights < min_weight) | empty.reshape(g, m)
         if np.any(defunct) and m > 1:
-            new = new.replace_defunct(defunct)
+            if set("wmc") <= set(update):
+                new = new.replace_defunct(defunct)
+            else:  # a split would change parameters the caller keeps fixed
+                listed = ", ".join(f"({a}, {b})" for a, b in zip(*np.nonzero(defunct)))
+                warnings.warn(
+                    f"mixture components (mixture, component) {listed} have (almost) no "
+                    f"weight; they are kept as they are, since only {update!r} is updated "
+                    "(replacing them by a split needs w, m and c)",
+                    DegenerateStateWarning,
+                    stacklevel=3,
+                )
         return new
 
     def replace_defunct(self, defunct: np.ndarray, offset: float = SPLIT_OFFSET) -> MixtureBank:
