@@ -217,7 +217,7 @@ class MixtureBank:
             if set("wmc") <= set(update):
                 new = new.replace_defunct(defunct)
             else:  # a split would change parameters the caller keeps fixed
-                listed = ", ".join(f"({a}, {b})" for a, b in zip(*np.nonzero(defunct)))
+                listed = ", ".join(f"({a}, {b})" for a, b in np.argwhere(defunct))
                 warnings.warn(
                     f"mixture components (mixture, component) {listed} have (almost) no "
                     f"weight; they are kept as they are, since only {update!r} is updated "
