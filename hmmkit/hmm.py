@@ -234,8 +234,9 @@ class BaseHMM(EstimatorMixin):
         """Validate input sequences for this family."""
         raise NotImplementedError
 
-    def _prepare_fit(self, batch: SequenceBatch) -> None:
-        """Learn data-dependent settings (dimensions, floors) before initialisation."""
+    def _prepare_fit(self, batch: SequenceBatch, source: SequenceSource | None = None) -> None:
+        """Learn data-dependent settings (dimensions, floors) before initialisation, from
+        ``batch`` (the initialisation sample) and what ``source`` knows of all the data."""
 
     #: parameter letter -> public attribute of the emission
     _letter_attributes: dict[str, str] = {}
@@ -436,7 +437,7 @@ class BaseHMM(EstimatorMixin):
         rng = check_random_state(self.random_state)
         source = self._as_source(X, lengths, fitting=True)
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
-        self._prepare_fit(init_batch)
+        self._prepare_fit(init_batch, source)
         runner = make_backend(backend, source, self.n_jobs, client)
         try:
             best = None

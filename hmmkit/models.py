@@ -93,7 +93,7 @@ class _ContinuousHMM(BaseHMM):
         )
         return as_continuous_batch(X, lengths, n_features=n_features)
 
-    def _prepare_fit(self, batch: SequenceBatch) -> None:
+    def _prepare_fit(self, batch: SequenceBatch, source=None) -> None:
         check_covariance_type(self.covariance_type)
         self.n_features = batch.X.shape[1]
         self._floor = covariance_floor(batch.X, self.min_covar, self.var_floor)
@@ -320,10 +320,11 @@ class CategoricalHMM(BaseHMM):
             known = np.shape(self.emissionprob_)[1]
         return as_symbol_batch(X, lengths, n_symbols=known)
 
-    def _prepare_fit(self, batch: SequenceBatch) -> None:
+    def _prepare_fit(self, batch: SequenceBatch, source=None) -> None:
+        given = getattr(self, "emissionprob_", None)
         if self.n_symbols is None:
-            given = getattr(self, "emissionprob_", None)
-            seen = int(batch.X.max()) + 1
+            # the whole corpus's alphabet when the source knows it, else the sample's
+            seen = max(int(batch.X.max()) + 1, getattr(source, "n_symbols", None) or 0)
             if seen > MAX_INFERRED_SYMBOLS:
                 raise ValueError(
                     f"X contains symbol {seen - 1}: an alphabet of {seen} symbols is implied; "
@@ -332,6 +333,13 @@ class CategoricalHMM(BaseHMM):
             self.n_features = max(seen, np.shape(given)[1]) if given is not None else seen
         else:
             self.n_features = self.n_symbols
+        if "e" not in self._init_letters() and given is not None:
+            width = np.shape(given)[1]
+            if width < self.n_features:
+                raise ValueError(
+                    f"X holds symbols up to {self.n_features - 1} but the emissionprob_ kept "
+                    f"from before (init_params without 'e') has only {width} columns"
+                )
         shape = (self.n_states, self.n_features)
         check_concentration(self.emissionprob_prior, "emissionprob_prior", shape)
 

@@ -260,3 +260,24 @@ def test_a_source_survives_pickling(tmp_path):
     clone = pickle.loads(pickle.dumps(source))
     key = source.shard_keys()[0]
     np.testing.assert_array_equal(clone.load(key).X, as_continuous_batch(seqs).X)
+
+
+def test_categorical_fit_takes_the_alphabet_of_the_source_not_of_its_sample(tmp_path):
+    """A symbol found only outside the initialisation sample still has its column: the
+    model takes the source's alphabet size (and never indexes past its table)."""
+    from hmmkit.sources import INIT_FRAMES
+
+    rng = np.random.default_rng(0)
+    n = INIT_FRAMES // 1000 + 100  # sequences of 1,000 residues: more than the sample
+    path = tmp_path / "big.fa"
+    with open(path, "w") as handle:
+        for i in range(n):
+            residues = "".join(rng.choice(list("ACG"), 1000))
+            if i == n - 1:
+                residues = residues[:500] + "T" * 50 + residues[550:]
+            handle.write(f">s{i}\n{residues}\n")
+    source = FastaSource(path, "ACGT")
+    for seed in range(3):
+        model = CategoricalHMM(2, n_iter=2, tol=-np.inf, random_state=seed).fit(source)
+        assert model.emissionprob_.shape == (2, 4)
+        assert np.all(np.diff(model.monitor_.history) >= -1e-6)

@@ -126,6 +126,29 @@ def test_inputs_that_are_not_frames_are_refused_by_type(tmp_path):
     )
 
 
+def test_symbols_beyond_the_kept_alphabet_are_refused_not_read_out_of_bounds():
+    from hmmkit.emissions.categorical import CategoricalEmission
+
+    rng = np.random.default_rng(4)
+    model = CategoricalHMM(3, n_iter=3, random_state=0).fit([rng.integers(0, 5, 200)])
+    model.init_params = ""  # continue from the fitted parameters, 5 symbols wide
+    expect_error(
+        AREA,
+        "refitting with a symbol beyond the emissionprob_ kept (init_params without e)",
+        lambda: model.fit([np.array([0, 1, 7, 2])]),
+        ValueError,
+        "symbols up to 7 but the emissionprob_ kept .* has only 5 columns",
+    )
+    emission = CategoricalEmission(np.full((2, 3), 1 / 3))
+    expect_error(
+        AREA,
+        "a symbol outside the table reaching the E-step (e.g. from a later shard)",
+        lambda: emission.frame_scores(np.array([0, 2, 3])),
+        ValueError,
+        "symbol 3 but the model has n_symbols=3",
+    )
+
+
 def test_hand_set_means_of_the_wrong_shape_are_named():
     rng = np.random.default_rng(6)
     x = rng.normal(size=(60, 2))
