@@ -443,6 +443,7 @@ class BaseHMM(EstimatorMixin):
             best = None
             for _ in range(self.n_init):
                 params0 = self._initial_params(init_batch, rng)
+                self._check_topology(params0)
                 self._structure = (params0.startprob > 0, params0.transmat > 0)
                 monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
                 params = run_em(
@@ -461,6 +462,25 @@ class BaseHMM(EstimatorMixin):
         self._set_params(best[1])
         self.monitor_ = best[2]
         return self
+
+    def _check_topology(self, params: HMMParams) -> None:
+        """Refuse given start or transition probabilities the topology forbids (only
+        the letters in ``init_params`` are initialised over the topology)."""
+        start_mask, trans_mask = topology_masks(self.n_states, self.topology, self.max_jump)
+        for name, values, mask in (
+            ("startprob_", params.startprob, start_mask),
+            ("transmat_", params.transmat, trans_mask),
+        ):
+            outside = np.argwhere((values > 0) & ~mask)
+            if len(outside):
+                where = tuple(int(i) for i in outside[0])
+                named = isinstance(self.topology, str)
+                topology = f"topology={self.topology!r}" if named else "the topology mask"
+                raise ValueError(
+                    f"{name} has probability at {where if len(where) > 1 else where[0]}, "
+                    f"which {topology} forbids: set it to zero, or let fit initialise it "
+                    "(put its letter in init_params)"
+                )
 
     def _as_source(self, X, lengths, fitting: bool) -> SequenceSource:
         if isinstance(X, SequenceSource):

@@ -149,6 +149,23 @@ def test_symbols_beyond_the_kept_alphabet_are_refused_not_read_out_of_bounds():
     )
 
 
+def test_given_transitions_outside_the_topology_are_refused():
+    x = np.random.default_rng(5).normal(size=(120, 2))
+    model = GaussianHMM(3, topology="left-right", init_params="mc", n_iter=3)
+    model.startprob_ = np.array([1.0, 0.0, 0.0])
+    model.transmat_ = np.full((3, 3), 1 / 3)
+    expect_error(
+        AREA,
+        "given transmat_ with transitions the topology forbids (t not in init_params)",
+        lambda: model.fit(x),
+        ValueError,
+        r"transmat_ has probability at \(1, 0\), which topology='left-right' forbids",
+    )
+    model.transmat_ = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
+    model.fit(x)
+    assert np.all(np.tril(model.transmat_, -1) == 0) and np.all(np.triu(model.transmat_, 2) == 0)
+
+
 def test_hand_set_means_of_the_wrong_shape_are_named():
     rng = np.random.default_rng(6)
     x = rng.normal(size=(60, 2))
