@@ -159,7 +159,7 @@ def test_given_transitions_outside_the_topology_are_refused():
         "given transmat_ with transitions the topology forbids (t not in init_params)",
         lambda: model.fit(x),
         ValueError,
-        r"transmat_ has probability at \(1, 0\), which topology='left-right' forbids",
+        r"transmat_ has probability at \(0, 2\), which topology='left-right' forbids",
     )
     model.transmat_ = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
     model.fit(x)
