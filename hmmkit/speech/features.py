@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from math import gcd
@@ -100,11 +101,20 @@ class MFCCConfig:
         return replace(self, **changes)
 
 
+#: Bumped whenever the static cepstra of a file change for the same settings, so that
+#: cache entries from before are not used (2: every sample format on the 16-bit scale).
+FRONT_END_VERSION = 2
+#: Full scale of 16-bit PCM: every sample format is read on this scale.
+PCM16_FULL_SCALE = 32768.0
+
+
 def read_audio(path: str | os.PathLike, samplerate: int | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file as float64 mono samples; resample to `samplerate` only when given.
 
-    Returns `(signal, rate)`. Multi-channel audio is averaged to mono. Integer PCM keeps
-    its integer scale (as HTK and python_speech_features expect), float files stay in [-1, 1].
+    Returns `(signal, rate)`. Multi-channel audio is averaged to mono. Samples are on the
+    16-bit integer scale (full scale = 32768, as HTK and python_speech_features expect)
+    whatever the file's sample format: the same sound stored as 8-, 16-, 24- or 32-bit
+    PCM or as float gives the same features.
     Raises FileNotFoundError / IsADirectoryError for a missing path or a folder, and
     ValueError naming the file when it is not readable audio or holds NaN or infinite
     samples.
@@ -115,12 +125,10 @@ def read_audio(path: str | os.PathLike, samplerate: int | None = None) -> tuple[
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not an audio file")
     try:
-        info = soundfile.info(str(path))
-        dtype = "int16" if info.subtype in ("PCM_16", "PCM_U8", "PCM_S8") else "float64"
-        signal, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
+        signal, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         raise ValueError(f"{path}: not a readable audio file ({exc})") from exc
-    signal = signal.astype(np.float64).mean(axis=1)
+    signal = signal.mean(axis=1) * PCM16_FULL_SCALE
     if not np.all(np.isfinite(signal)):
         raise ValueError(f"{path}: the audio holds NaN or infinite samples")
     if samplerate is not None and samplerate != rate:
@@ -248,6 +256,7 @@ class FeatureCache:
         """Cache key of one recording under one configuration."""
         h = hashlib.sha256(Path(audio_path).read_bytes())
         h.update(json.dumps(config.static_key(), sort_keys=True).encode())
+        h.update(f"front end {FRONT_END_VERSION}".encode())
         return h.hexdigest()
 
     def get(self, audio_path: str | os.PathLike, config: MFCCConfig) -> np.ndarray:
@@ -256,17 +265,23 @@ class FeatureCache:
         if entry.is_file():
             try:
                 with np.load(entry, allow_pickle=False) as data:
-                    self.hits += 1
-                    return data["mfcc"]
-            except (OSError, ValueError, KeyError):
-                pass  # a damaged entry is recomputed below
+                    feats = data["mfcc"]
+                self.hits += 1
+                return feats
+            except Exception:  # noqa: BLE001 - any damaged entry (empty, truncated, foreign)
+                pass  # is recomputed below
         self.misses += 1
-        signal, rate = read_audio(audio_path, config.samplerate)
-        feats = mfcc(signal, rate, config)
+        feats = _features_of_file(audio_path, config)
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, mfcc=feats)
-        os.replace(tmp, entry)
+        # a temporary name of this writer alone (process and thread), then an atomic rename
+        handle, tmp = tempfile.mkstemp(suffix=".tmp.npz", dir=self.directory)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.savez(out, mfcc=feats)
+            os.replace(tmp, entry)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return feats
 
 
@@ -284,8 +299,16 @@ def static_features(
     """Static cepstra of one recording, through the cache when one is given."""
     if cache is not None:
         return cache.get(path, config)
+    return _features_of_file(path, config)
+
+
+def _features_of_file(path: str | os.PathLike, config: MFCCConfig) -> np.ndarray:
+    """Static cepstra of one recording; a ValueError names the file."""
     signal, rate = read_audio(path, config.samplerate)
-    return mfcc(signal, rate, config)
+    try:
+        return mfcc(signal, rate, config)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
 
 
 def extract(

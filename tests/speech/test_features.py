@@ -46,7 +46,23 @@ def test_read_audio_averages_channels(tmp_path):
     left, right = sine(8000, 0.5, 300.0), sine(8000, 0.5, 700.0)
     soundfile.write(path, np.stack([left, right], axis=1), 8000, subtype="DOUBLE")
     mono, _ = F.read_audio(path)
-    np.testing.assert_allclose(mono, (left + right) / 2, atol=1e-12)
+    np.testing.assert_allclose(mono, (left + right) / 2 * 32768, atol=1e-8)
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"])
+def test_every_sample_format_gives_the_16_bit_scale_and_the_same_features(
+    fsdd_file, tmp_path, subtype
+):
+    """The same sound stored in another sample format gives the features of its 16-bit
+    form (a 24-bit copy used to be read in [-1, 1]: c0 off by log 32768^2)."""
+    signal, rate = soundfile.read(fsdd_file, dtype="int16")
+    copy = tmp_path / f"copy_{subtype}.wav"
+    soundfile.write(copy, signal / 32768.0, rate, subtype=subtype)  # full scale is 1.0
+    ours, original = F.read_audio(copy)[0], F.read_audio(fsdd_file)[0]
+    tolerance = 256.0 if subtype == "PCM_U8" else 1e-6  # 8 bits keep the top byte only
+    np.testing.assert_allclose(ours, original, atol=tolerance)
+    if subtype != "PCM_U8":
+        np.testing.assert_allclose(F.mfcc(ours, rate), F.mfcc(original, rate), atol=1e-6)
 
 
 def test_mfcc_shape_and_log_energy_c0(fsdd_file):
@@ -140,9 +156,36 @@ def test_damaged_cache_entry_is_recomputed(fsdd_file, tmp_path):
     cache = F.FeatureCache(tmp_path)
     good = cache.get(fsdd_file, F.MFCCConfig())
     entry = tmp_path / f"{cache.key(fsdd_file, F.MFCCConfig())}.npz"
-    entry.write_bytes(b"not an npz")
-    np.testing.assert_array_equal(cache.get(fsdd_file, F.MFCCConfig()), good)
-    assert cache.misses == 2
+    damaged = [b"not an npz", b"", entry.read_bytes()[:100]]  # foreign, empty, truncated
+    plain = tmp_path / "plain.npy"
+    np.save(plain, np.zeros(3))
+    damaged.append(plain.read_bytes())  # a .npy, not an .npz
+    for i, content in enumerate(damaged):
+        entry.write_bytes(content)
+        np.testing.assert_array_equal(cache.get(fsdd_file, F.MFCCConfig()), good)
+        assert cache.misses == 2 + i
+
+
+def test_cache_is_filled_safely_from_several_threads(fsdd_file, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = F.FeatureCache(tmp_path / "cache")
+    copies = []
+    for i in range(4):
+        copies.append(tmp_path / f"copy{i}.wav")
+        shutil.copy(fsdd_file, copies[-1])
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda p: cache.get(p, F.MFCCConfig()), copies * 6))
+    for result in results:
+        np.testing.assert_array_equal(result, results[0])
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".npz"]  # no leftovers
+
+
+def test_a_recording_too_short_for_one_frame_is_named(tmp_path):
+    path = tmp_path / "0_x_0.wav"
+    soundfile.write(path, np.zeros(150, dtype=np.int16), 8000)
+    with pytest.raises(ValueError, match="0_x_0.wav: signal has 150 samples"):
+        F.extract([path])
 
 
 def test_bad_settings_and_short_signals_are_rejected():
