@@ -300,14 +300,19 @@ def run_split(
         if other not in degenerate:
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
     truth = [u.label for u in test]
-    predicted = [rec.words_[j] for j in scores.argmax(axis=1)]
+    # a recording too short for every model has no best word: an error outside the matrix
+    predicted = [
+        rec.words_[j] if np.isfinite(row[j]) else None
+        for row, j in zip(scores, scores.argmax(axis=1), strict=True)
+    ]
     index = {w: i for i, w in enumerate(words)}
     confusion = np.zeros((len(words), len(words)), dtype=int)
     for t, p in zip(truth, predicted, strict=True):
-        confusion[index[t], index[p]] += 1
+        if p is not None:
+            confusion[index[t], index[p]] += 1
+    tested = {w: truth.count(w) for w in words}
     per_class = {
-        w: float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None
-        for w, i in index.items()
+        w: float(confusion[i, i] / tested[w]) if tested[w] else None for w, i in index.items()
     }
     frames = {
         w: int(sum(len(feats[v][u.path]) for v in train_warps for u in train if u.label == w))
@@ -319,6 +324,8 @@ def run_split(
         "n_correct": int(sum(t == p for t, p in zip(truth, predicted, strict=True))),
         "n_train": len(train),
         "n_test": len(test),
+        "n_unrecognised": predicted.count(None),
+        "n_test_per_word": tested,
         "per_class_accuracy": per_class,
         "confusion_matrix": confusion.tolist(),
         "nan_or_inf_scores": int((~np.isfinite(scores)).sum()),
@@ -349,12 +356,15 @@ def evaluate(
         run_split(utts, feats, name, training, warps, adaptation, args, words) for name in splits
     ]
     confusion = np.sum([r["confusion_matrix"] for r in runs], axis=0)
+    tested = {w: sum(r["n_test_per_word"][w] for r in runs) for w in words}
     return {
         "accuracy": float(np.mean([r["accuracy"] for r in runs])),
-        "accuracy_pooled": float(np.trace(confusion) / confusion.sum()),
-        "per_class_accuracy": {
-            w: float(confusion[i, i] / confusion[i].sum()) for i, w in enumerate(words)
+        "accuracy_pooled": float(np.trace(confusion) / sum(tested.values())),
+        "per_class_accuracy": {  # None for a word with no test recording (not NaN)
+            w: float(confusion[i, i] / tested[w]) if tested[w] else None
+            for i, w in enumerate(words)
         },
+        "n_unrecognised": int(sum(r["n_unrecognised"] for r in runs)),
         "confusion_matrix": confusion.tolist(),
         "n_train": int(sum(r["n_train"] for r in runs)),
         "n_test": int(sum(r["n_test"] for r in runs)),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -130,6 +132,22 @@ def _features_for(utts: Sequence[corpus.Utterance], config: MFCCConfig, args) ->
     )
 
 
+def _with_training_rate(config: MFCCConfig, utts: Sequence[corpus.Utterance]) -> MFCCConfig:
+    """``config`` with the training recordings' sample rate fixed in it (when not given), so
+    that recognition resamples other rates to it instead of analysing them differently."""
+    if config.samplerate is not None:
+        return config
+    import soundfile
+
+    rates = sorted({soundfile.info(str(u.path)).samplerate for u in utts})
+    if len(rates) > 1:
+        raise ValueError(
+            f"the training recordings have several sample rates {rates}: pass --samplerate "
+            "to resample them all to one"
+        )
+    return dataclasses.replace(config, samplerate=int(rates[0]))
+
+
 def _side(utts, split_name: str, side: str) -> list[corpus.Utterance]:
     if split_name == "all":
         return list(utts)
@@ -141,7 +159,7 @@ def _train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     utts = _side(corpus.list_recordings(args.data_dir), args.split, "train")
-    fconfig = feature_config_from_args(args)
+    fconfig = _with_training_rate(feature_config_from_args(args), utts)
     feats = _features_for(utts, fconfig, args)
     rec = WordRecognizer(
         training_config_from_args(args), n_jobs=args.n_jobs, feature_config=fconfig.to_dict()
@@ -164,14 +182,19 @@ def _test(args: argparse.Namespace) -> int:
     truth = [u.label for u in utts]
     correct = sum(p == t for p, t in zip(predicted, truth, strict=True))
     print(f"accuracy {correct / len(utts):.4f} ({correct}/{len(utts)}) on split {args.split}")
+    short = [u.path.name for u, p in zip(utts, predicted, strict=True) if p is None]
+    if short:
+        print(
+            f"{len(short)} recording(s) too short for every word model, counted as errors "
+            f"(at least {rec.config.min_frames()} frames needed): {', '.join(short[:5])}"
+        )
     return 0
 
 
 def _recognise_files(args: argparse.Namespace) -> int:
     rec = WordRecognizer.load(args.models)
     config = MFCCConfig.from_dict(rec.feature_config or {})
-    speakers = ["files"] * len(args.wavs)  # speaker normalisation treats the files as one group
-    feats = extract(args.wavs, config, speakers=speakers)
+    feats = extract(args.wavs, config, speakers=_speakers_of_files(args.wavs, config))
     need = rec.config.min_frames()
     for path, x in zip(args.wavs, feats, strict=True):
         if len(x) < need:
@@ -182,6 +205,22 @@ def _recognise_files(args: argparse.Namespace) -> int:
         scores = "  ".join(f"{word}:{score:.2f}" for word, score in ranked)
         print(f"{path}\t{ranked[0][0]}\t{scores}")
     return 0
+
+
+def _speakers_of_files(paths: Sequence[Path], config: MFCCConfig) -> list[str]:
+    """Speaker groups for per-speaker normalisation: the speaker of each
+    `{label}_{speaker}_{index}.wav` name, as in training; otherwise one group (with a note)."""
+    matches = [corpus.FILENAME.match(Path(p).name) for p in paths]
+    if all(matches):
+        return [m["speaker"] for m in matches]
+    if config.normalise == "speaker":
+        print(
+            "hmmkit recognize files: note: the models normalise cepstra per speaker, and the "
+            "file names do not say the speaker ({label}_{speaker}_{index}.wav): all the files "
+            "given are normalised as one speaker",
+            file=sys.stderr,
+        )
+    return ["files"] * len(paths)
 
 
 def register(subparsers) -> None:

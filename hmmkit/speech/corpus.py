@@ -38,7 +38,8 @@ def recordings_folder(data_dir: str | os.PathLike) -> Path:
 
 
 def list_recordings(data_dir: str | os.PathLike) -> list[Utterance]:
-    """All `{label}_{speaker}_{index}.wav` recordings under `data_dir`, sorted.
+    """All `{label}_{speaker}_{index}.wav` recordings under `data_dir`, sorted (hidden
+    files, such as macOS's `._*` companions, are skipped).
 
     Raises FileNotFoundError when the folder is missing or holds no such recordings.
     """
@@ -48,7 +49,7 @@ def list_recordings(data_dir: str | os.PathLike) -> list[Utterance]:
     utts = []
     for path in folder.iterdir():
         match = FILENAME.match(path.name)
-        if match and path.is_file():
+        if match and path.is_file() and not path.name.startswith("."):  # not ._x.wav (macOS)
             utts.append(Utterance(path, match["label"], match["speaker"], int(match["index"])))
     if not utts:
         raise FileNotFoundError(f"no {{label}}_{{speaker}}_{{index}}.wav recordings in {folder}")

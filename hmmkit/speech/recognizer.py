@@ -196,10 +196,14 @@ class WordRecognizer:
                 scores[ok, j] = self.models_[word].score_sequences(kept)
         return scores
 
-    def predict(self, features: Sequence[np.ndarray]) -> list[str]:
-        """The best-scoring word for each utterance."""
+    def predict(self, features: Sequence[np.ndarray]) -> list[str | None]:
+        """The best-scoring word for each utterance; None for one too short for every
+        word model (it has no score to rank)."""
         scores = self.score(features)
-        return [self.words_[j] for j in scores.argmax(axis=1)]
+        return [
+            self.words_[j] if np.isfinite(row[j]) else None
+            for row, j in zip(scores, scores.argmax(axis=1), strict=True)
+        ]
 
     def nbest(self, features: Sequence[np.ndarray], n: int = 3) -> list[list[tuple[str, float]]]:
         """For each utterance, the `n` best words with their log-likelihoods, best first."""

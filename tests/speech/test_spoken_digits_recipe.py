@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -181,3 +182,42 @@ def test_hmmkit_recognize_trains_tests_and_recognises_files(small_data, tmp_path
         assert path.endswith(f"{digit}_theo_{digit}.wav") and best == str(digit)
         assert len(ranked.split()) == 2
     assert main(["recognize", "test", str(small_data), "--models", str(tmp_path / "none")]) == 1
+
+
+def test_recognize_keeps_the_training_rate_and_reports_short_or_hidden_files(
+    small_data, tmp_path, capsys
+):
+    """The models store the training sample rate, so a 16 kHz copy of a recording is
+    resampled and recognised as the original; a test file too short for every model is
+    an error, not the first word; macOS '._' companions are not recordings."""
+    import json
+
+    import soundfile
+
+    from hmmkit.cli import main
+    from hmmkit.speech.features import resample
+
+    data = tmp_path / "data"
+    shutil.copytree(small_data, data)
+    (data / "recordings" / "._0_theo_3.wav").write_bytes(b"\x00\x05\x16\x07 not audio")
+    models = tmp_path / "models"
+    fast = ["--states", "3", "--mix", "2", "--iters", "3", "--split-iters", "2", "--quiet"]
+    assert (
+        main(["recognize", "train", str(data), "--models", str(models), *fast, "--no-cache"]) == 0
+    )
+    index = json.loads((models / "recognizer.json").read_text())
+    assert index["features"]["samplerate"] == 8000 and sorted(index["words"]) == ["0", "1", "2"]
+    capsys.readouterr()
+    original = data / "recordings" / "2_theo_1.wav"
+    signal, rate = soundfile.read(original, dtype="float64")
+    upsampled = tmp_path / "2_theo_1_16k.wav"
+    soundfile.write(upsampled, resample(signal, rate, 16000), 16000, subtype="PCM_16")
+    assert main(["recognize", "files", "--models", str(models), str(original), str(upsampled)]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert lines[0][1] == lines[1][1] == "2"
+    soundfile.write(data / "recordings" / "0_theo_99.wav", np.zeros(250, dtype=np.int16), 8000)
+    assert main(["recognize", "test", str(data), "--models", str(models), "--split", "all",
+                 "--no-cache", "--quiet"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "1 recording(s) too short for every word model, counted as errors" in out
+    assert "0_theo_99.wav" in out and "/61)" in out
