@@ -834,13 +834,13 @@ def _passes_filters(profile, dsq, nullsc, filtersc, stats, F1, F2) -> bool:
     mmu, mlam = stats.get("MSV", (None, None))
     vmu, vlam = stats.get("VITERBI", (None, None))
     logP = 0.0
-    if F1 < 1.0 and mmu is not None:
+    if mmu is not None:  # the MSV P-value also decides whether Viterbi runs (P > F2)
         usc = dp.msv_filter_score(dsq, profile.msc, profile.alphabet.size)
         logP = gumbel_logsurv((usc - nullsc) / LOG2, mmu, mlam)
-        if logP > math.log(F1):
+        if F1 < 1.0 and logP > math.log(F1):
             return False
         logP = gumbel_logsurv((usc - filtersc) / LOG2, mmu, mlam)
-        if logP > math.log(F1):
+        if F1 < 1.0 and logP > math.log(F1):
             return False
     if logP > math.log(F2) and vmu is not None:
         prof = profile.set_length(L)

@@ -172,3 +172,16 @@ def test_tables_are_hmmers(shared_data, max_mode):
     ref.write(buf, format="targets")
     targets = [line for line in buf.getvalue().decode().splitlines() if line[:1] not in "#"]
     assert [line for line in results.tblout().splitlines() if line[:1] not in "#"] == targets
+
+
+@pytest.mark.parametrize("filters", [{"F1": 1.0}, {"F1": 1.0, "F2": 0.01}, {"F2": 1.0}])
+def test_opened_filter_gates_give_hmmsearchs_hits(shared_data, filters):
+    """With F1 opened the MSV P-value still decides whether the Viterbi filter runs, as in
+    HMMER's pipeline (F1=1 used to drop a hit hmmsearch reports)."""
+    from hmmer_reference import hmmsearch, read_hmm, read_sequences
+
+    path = shared_data / "protein/pyhmmer/PF02826.hmm"
+    ours = search(read_hmmer(path), shared_data / PROTEOME, **filters)
+    theirs = hmmsearch(read_hmm(path), read_sequences(shared_data / PROTEOME), **filters)
+    names = {h.name.decode() if isinstance(h.name, bytes) else h.name for h in theirs.reported}
+    assert {h.name for h in ours.hits if h.reported} == names
