@@ -188,3 +188,20 @@ def test_build_weighting_effn_and_prior_options_are_hmmbuilds(
     np.testing.assert_allclose(
         ours.transitions[1:], np.asarray(theirs.transition_probabilities)[1:], atol=2e-5
     )
+
+
+def test_search_refuses_a_model_file_mixing_alphabets(shared_data, tmp_path, capsys):
+    """hmmsearch stops at a model of another alphabet; so does hmmkit, before any output."""
+    tutorial = shared_data / "protein/tutorial"
+    for name in ("MADE1", "globins4"):
+        assert main(["build", str(tmp_path / f"{name}.hmm"), str(tutorial / f"{name}.sto")]) == 0
+    mixed = tmp_path / "mixed.hmm"
+    mixed.write_text((tmp_path / "MADE1.hmm").read_text() + (tmp_path / "globins4.hmm").read_text())
+    dna = tmp_path / "dna.fa"
+    dna.write_text(">s1\\nACGTACGTTAGCATCGATCGATCGTAGCTAGCTAGCATCGATCGA\\n")
+    capsys.readouterr()
+    out = tmp_path / "hits.tbl"
+    assert main(["search", "--tblout", str(out), str(mixed), str(dna)]) == 1
+    captured = capsys.readouterr()
+    assert "mixes alphabets: MADE1 is DNA, globins4 is amino" in captured.err
+    assert captured.out == "" and not out.exists()
