@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import python_speech_features as psf
 import soundfile
+from numpy.typing import ArrayLike
 
 NORMALISATIONS = ("none", "utterance", "speaker")
 WINDOWS = {"hamming": np.hamming, "rectangular": np.ones}
@@ -30,8 +31,8 @@ class MFCCConfig:
     is the regression half-width N of each derivative.
     `normalise` is cepstral mean normalisation per "utterance", per "speaker" or "none";
     `variance` also scales every dimension to unit variance over the same group (CMVN).
-    `warp` is a vocal-tract-length warping factor: the mel filterbank is laid over the
-    frequency axis scaled by `warp` (1.0: no warping; see `mfcc`).
+    `warp` is a vocal-tract-length warping factor (1.0: none): a filter whose nominal
+    centre is f lies at f / `warp`, piecewise linearly with fixed band edges (see `mfcc`).
     `window` is the analysis window, "hamming" (as HTK) or "rectangular".
     `energy_normalise` subtracts the utterance's maximum log-energy from c0 (HTK ENORMALISE).
     """
@@ -102,8 +103,13 @@ class MFCCConfig:
 
 
 #: Bumped whenever the static cepstra of a file change for the same settings, so that
-#: cache entries from before are not used (2: every sample format on the 16-bit scale).
-FRONT_END_VERSION = 2
+#: cache entries from before are not used (2: every sample format on the 16-bit
+#: scale; 3: piecewise-linear VTLN warp).
+FRONT_END_VERSION = 3
+#: VTLN breakpoints: the warp is f / warp from this frequency (x max(1, warp)) up to
+#: the top of the band less the margin (x min(1, warp)); the band edges stay fixed.
+VTLN_LOW_CUTOFF = 100.0
+VTLN_HIGH_MARGIN = 500.0
 #: Full scale of 16-bit PCM: every sample format is read on this scale.
 PCM16_FULL_SCALE = 32768.0
 
@@ -149,10 +155,12 @@ def resample(signal: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
 def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.ndarray:
     """Static MFCCs `(T, numcep)`; c0 is the frame log-energy when `append_energy`.
 
-    With `config.warp = a` the filterbank is computed as if the sample rate were `a * rate`
-    (frames keep their length in samples), so the filter centred at nominal frequency f
-    lies at f / a: a linear vocal-tract-length warp of the whole band (a > 1 compresses
-    the filters towards low frequencies, as for a speaker with a longer vocal tract).
+    With `config.warp = a` the filterbank is warped for vocal-tract-length normalisation
+    (VTLN): the filter whose nominal centre is f lies at f / a between the breakpoints
+    `VTLN_LOW_CUTOFF * max(1, a)` and `(highfreq - VTLN_HIGH_MARGIN) * min(1, a)`, and
+    the warp bends linearly outside them so that the band edges stay where they are (the
+    piecewise-linear warp of HTK's and Kaldi's VTLN). a > 1 compresses the filters towards
+    low frequencies, as for a speaker with a longer vocal tract.
     """
     config = config or MFCCConfig()
     signal = np.asarray(signal, dtype=np.float64)
@@ -169,23 +177,84 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
             f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"
         )
     nfft = config.nfft or 1 << max(frame_len - 1, 1).bit_length()
-    a = config.warp
+    frame_step = round(config.winstep * rate)
+    if config.warp != 1.0:
+        high = rate / 2 if config.highfreq is None else config.highfreq
+        fbank = warped_filterbank(config.nfilt, nfft, rate, config.lowfreq, high, config.warp)
+        return _cepstra(signal, frame_len, frame_step, nfft, fbank, config)
     feats = psf.mfcc(
         signal,
-        samplerate=rate * a,
-        winlen=frame_len / (rate * a),
-        winstep=round(config.winstep * rate) / (rate * a),
+        samplerate=rate,
+        winlen=frame_len / rate,
+        winstep=frame_step / rate,
         numcep=config.numcep,
         nfilt=config.nfilt,
         nfft=nfft,
-        lowfreq=config.lowfreq * a,
-        highfreq=None if config.highfreq is None else config.highfreq * a,
+        lowfreq=config.lowfreq,
+        highfreq=config.highfreq,
         preemph=config.preemph,
         ceplifter=config.ceplifter,
         appendEnergy=config.append_energy,
         winfunc=WINDOWS[config.window],
     )
     return np.ascontiguousarray(feats, dtype=np.float64)
+
+
+def vtln_warp(freqs: ArrayLike, warp: float, low: float, high: float) -> np.ndarray:
+    """Where the nominal frequencies `freqs` (Hz) lie under a VTLN warp by `warp`.
+
+    Piecewise linear: f / `warp` between the breakpoints, and straight lines from the
+    breakpoints to the band edges `low` and `high`, which stay fixed.
+    """
+    f = np.asarray(freqs, dtype=np.float64)
+    if warp == 1.0:
+        return f.copy()
+    scale = 1.0 / warp
+    lower = VTLN_LOW_CUTOFF * max(1.0, warp)
+    upper = (high - VTLN_HIGH_MARGIN) * min(1.0, warp)
+    if not low < lower < upper < high:
+        raise ValueError(
+            f"a warp of {warp:g} leaves no linear part between {low:g} and {high:g} Hz"
+        )
+    out = f * scale
+    below, above = f < lower, f > upper
+    out[below] = low + (f[below] - low) * (scale * lower - low) / (lower - low)
+    out[above] = high + (f[above] - high) * (high - scale * upper) / (high - upper)
+    return out
+
+
+def warped_filterbank(
+    nfilt: int, nfft: int, rate: float, low: float, high: float, warp: float = 1.0
+) -> np.ndarray:
+    """Triangular mel filters `(nfilt, nfft // 2 + 1)` over FFT bins, their edge
+    frequencies moved by :func:`vtln_warp` (at `warp=1`, python_speech_features')."""
+    mel = np.linspace(psf.base.hz2mel(low), psf.base.hz2mel(high), nfilt + 2)
+    edges = np.floor((nfft + 1) * vtln_warp(psf.base.mel2hz(mel), warp, low, high) / rate)
+    fbank = np.zeros((nfilt, nfft // 2 + 1))
+    for j in range(nfilt):
+        left, centre, right = edges[j], edges[j + 1], edges[j + 2]
+        for i in range(int(left), int(centre)):
+            fbank[j, i] = (i - left) / (centre - left)
+        for i in range(int(centre), int(right)):
+            fbank[j, i] = (right - i) / (right - centre)
+    return fbank
+
+
+def _cepstra(signal, frame_len, frame_step, nfft, fbank, config: MFCCConfig) -> np.ndarray:
+    """MFCCs through a given filterbank, step by step as python_speech_features' mfcc."""
+    from scipy.fftpack import dct
+
+    tiny = np.finfo(float).eps
+    emphasised = psf.sigproc.preemphasis(signal, config.preemph)
+    frames = psf.sigproc.framesig(emphasised, frame_len, frame_step, WINDOWS[config.window])
+    power = psf.sigproc.powspec(frames, nfft)
+    energy = power.sum(axis=1)
+    bands = power @ fbank.T
+    cepstra = dct(np.log(np.where(bands == 0, tiny, bands)), type=2, axis=1, norm="ortho")
+    cepstra = psf.base.lifter(cepstra[:, : config.numcep], config.ceplifter)
+    if config.append_energy:
+        cepstra[:, 0] = np.log(np.where(energy == 0, tiny, energy))
+    return np.ascontiguousarray(cepstra, dtype=np.float64)
 
 
 def add_deltas(feats: np.ndarray, order: int = 2, window: int = 2) -> np.ndarray:

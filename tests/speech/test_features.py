@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import python_speech_features as psf
 import soundfile
 
 from hmmkit.speech import features as F
@@ -96,12 +97,36 @@ def test_warp_moves_a_tone_to_the_filter_at_warp_times_its_frequency(warp):
     config = F.MFCCConfig(numcep=26, nfilt=26, ceplifter=0, append_energy=False, warp=warp)
     cepstra = F.mfcc(sine(rate, 0.5, tone), rate, config)
     log_fbank = idct(cepstra, type=2, norm="ortho", axis=1).mean(axis=0)
-    # Nominal filter centres span 0..warp * rate / 2 on the mel scale.
-    mel = np.linspace(0, 2595 * np.log10(1 + warp * rate / 2 / 700), 28)
+    # Nominal filter centres span 0..rate / 2 on the mel scale; the one at warp * tone
+    # now lies at the tone (the linear part of the warp covers 100 Hz..3.5 kHz here).
+    mel = np.linspace(0, 2595 * np.log10(1 + rate / 2 / 700), 28)
     centres = 700 * (10 ** (mel / 2595) - 1)[1:-1]
     i = int(np.argmax(log_fbank))
     spacing = (centres[i + 1] - centres[i - 1]) / 2
     assert abs(centres[i] - warp * tone) <= 0.6 * spacing
+
+
+def test_vtln_warp_is_piecewise_linear_with_fixed_band_edges():
+    nominal = np.array([0.0, 50.0, 300.0, 1000.0, 2500.0, 3800.0, 4000.0])
+    for warp in (0.9, 1.1):
+        actual = F.vtln_warp(nominal, warp, 0.0, 4000.0)
+        assert actual[0] == 0.0 and actual[-1] == pytest.approx(4000.0)  # edges stay
+        np.testing.assert_allclose(actual[2:5], nominal[2:5] / warp)  # linear middle
+        assert np.all(np.diff(actual) > 0)  # monotone
+    # the warped filterbank at warp 1 is python_speech_features' own
+    np.testing.assert_allclose(
+        F.warped_filterbank(26, 256, 8000, 0.0, 4000.0),
+        psf.base.get_filterbanks(26, 256, 8000, 0.0, 4000.0),
+    )
+
+
+def test_cepstra_through_the_unwarped_filterbank_are_python_speech_features(fsdd_file):
+    signal, rate = F.read_audio(fsdd_file)
+    config = F.MFCCConfig()
+    bank = F.warped_filterbank(config.nfilt, 256, rate, 0.0, rate / 2)
+    np.testing.assert_allclose(
+        F._cepstra(signal, 200, 80, 256, bank, config), F.mfcc(signal, rate, config), atol=1e-10
+    )
 
 
 def test_deltas_of_a_ramp_are_its_slope():
