@@ -97,6 +97,12 @@ def add_training_arguments(parser: argparse.ArgumentParser, defaults: TrainingCo
         help="variance floor as a fraction of the global variance",
     )
     g.add_argument(
+        "--min-covar",
+        type=float,
+        default=defaults.min_covar,
+        help="absolute variance floor (lower it for features on a small scale)",
+    )
+    g.add_argument(
         "--max-jump", type=int, default=defaults.max_jump, help="largest forward state jump"
     )
     g.add_argument("--seed", type=int, default=defaults.random_state, help="random seed")
@@ -112,6 +118,7 @@ def training_config_from_args(args: argparse.Namespace) -> TrainingConfig:
         n_iter=args.iters,
         n_iter_split=args.split_iters,
         var_floor=args.var_floor,
+        min_covar=args.min_covar,
         max_jump=args.max_jump,
         random_state=args.seed,
     )

@@ -166,10 +166,10 @@ class WordRecognizer:
             raise ValueError(f"{len(features)} feature arrays but {len(labels)} labels")
         if not len(features):
             raise ValueError("features is empty")
-        labels = [str(lab) for lab in labels]
-        words = sorted(
-            set(labels), key=lambda w: (not w.isdigit(), int(w) if w.isdigit() else 0, w)
-        )
+        labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in labels]
+        if not all(isinstance(lab, (str, int)) and not isinstance(lab, bool) for lab in labels):
+            raise TypeError("labels must be strings or integers")
+        words = sorted(set(labels), key=_word_order)  # predict returns these same objects
         _check_features(features)
         self.words_, self.models_, self.traces_ = words, {}, {}
         iterator = progress(words) if progress is not None else words
@@ -289,14 +289,21 @@ class WordRecognizer:
         if index.get("format") != "hmmkit-word-recognizer":
             raise ValueError(f"{index_path} is not a saved word recognizer")
         rec = cls(TrainingConfig(**index["training"]), feature_config=index.get("features"))
-        rec.words_ = list(index["words"])
-        rec.models_ = {w: load_model(folder / index["files"][w]) for w in rec.words_}
-        rec.traces_ = {w: WordTrace(**t) for w, t in index.get("traces", {}).items()}
+        rec.words_ = list(index["words"])  # JSON keeps integer words integers
+        files, traces = index["files"], index.get("traces", {})  # JSON keys are strings
+        rec.models_ = {w: load_model(folder / files[str(w)]) for w in rec.words_}
+        rec.traces_ = {w: WordTrace(**traces[str(w)]) for w in rec.words_ if str(w) in traces}
         return rec
 
     def _check_fitted(self) -> None:
         if not self.models_:
             raise RuntimeError("this recognizer has no models yet; call fit() or load() first")
+
+
+def _word_order(word: str | int) -> tuple:
+    """Numbers (and numeric strings) in numeric order first, then the other words."""
+    text = str(word)
+    return (0, int(text), text) if text.isdigit() else (1, 0, text)
 
 
 def select_warp(

@@ -154,6 +154,23 @@ def test_save_and_load_give_the_same_scores(recognizer, words, tmp_path):
 def test_too_short_utterances_score_minus_infinity(recognizer):
     scores = recognizer.score([np.zeros((2, D)), np.zeros((12, D))])
     assert np.all(scores[0] == -np.inf) and np.all(np.isfinite(scores[1]))
+    assert recognizer.predict([np.zeros((2, D))]) == [None]  # no word, not the first one
+
+
+def test_integer_labels_come_back_as_integers(words, tmp_path):
+    """Labels keep their type (as scikit-learn classifiers do): predict(X) == y works."""
+    train, test = words
+    feats = [x for w in ("a", "c") for x in train[w]]
+    labels = [10 if w == "a" else 2 for w in ("a", "c") for _ in train[w]]
+    config = TrainingConfig(n_states=3, n_mix=1, n_iter=3, n_iter_split=0)
+    rec = WordRecognizer(config, n_jobs=1).fit(feats, np.array(labels))
+    assert rec.words_ == [2, 10]
+    assert rec.predict(test["a"][:3] + test["c"][:3]) == [10, 10, 10, 2, 2, 2]
+    rec.save(tmp_path / "ints")
+    loaded = WordRecognizer.load(tmp_path / "ints")
+    assert loaded.words_ == [2, 10] and loaded.predict(test["c"][:1]) == [2]
+    with pytest.raises(TypeError, match="strings or integers"):
+        WordRecognizer(config).fit(feats[:2], [1.5, 2.5])
 
 
 def test_training_survives_degenerate_data():
