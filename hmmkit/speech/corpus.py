@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-FILENAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)\.wav$", re.IGNORECASE)
+FILENAME = re.compile(
+    r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)\.(?:wav|flac)$", re.IGNORECASE
+)
 OFFICIAL_TEST_TAKES = range(0, 5)
 
 
@@ -38,7 +40,7 @@ def recordings_folder(data_dir: str | os.PathLike) -> Path:
 
 
 def list_recordings(data_dir: str | os.PathLike) -> list[Utterance]:
-    """All `{label}_{speaker}_{index}.wav` recordings under `data_dir`, sorted (hidden
+    """All `{label}_{speaker}_{index}.wav` (or `.flac`) recordings under `data_dir`, sorted (hidden
     files, such as macOS's `._*` companions, are skipped).
 
     Raises FileNotFoundError when the folder is missing or holds no such recordings.
@@ -52,7 +54,9 @@ def list_recordings(data_dir: str | os.PathLike) -> list[Utterance]:
         if match and path.is_file() and not path.name.startswith("."):  # not ._x.wav (macOS)
             utts.append(Utterance(path, match["label"], match["speaker"], int(match["index"])))
     if not utts:
-        raise FileNotFoundError(f"no {{label}}_{{speaker}}_{{index}}.wav recordings in {folder}")
+        raise FileNotFoundError(
+            f"no {{label}}_{{speaker}}_{{index}}.wav (or .flac) recordings in {folder}"
+        )
     return sorted(utts, key=lambda u: (u.speaker, _label_key(u.label), u.index))
 
 

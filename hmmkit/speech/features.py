@@ -166,8 +166,10 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 1:
         raise ValueError(f"signal must be one-dimensional, got shape {signal.shape}")
-    frame_len = int(round(config.winlen * rate))
-    if frame_len < 2 or round(config.winstep * rate) < 1:
+    # sample counts rounded half up, as python_speech_features (round() would go to even)
+    frame_len = int(psf.sigproc.round_half_up(config.winlen * rate))
+    frame_step = int(psf.sigproc.round_half_up(config.winstep * rate))
+    if frame_len < 2 or frame_step < 1:
         raise ValueError(
             f"a sample rate of {rate} Hz is too low for {config.winlen * 1000:g} ms windows "
             f"every {config.winstep * 1000:g} ms"
@@ -177,7 +179,6 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
             f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"
         )
     nfft = config.nfft or 1 << max(frame_len - 1, 1).bit_length()
-    frame_step = round(config.winstep * rate)
     if config.warp != 1.0:
         high = rate / 2 if config.highfreq is None else config.highfreq
         fbank = warped_filterbank(config.nfilt, nfft, rate, config.lowfreq, high, config.warp)

@@ -127,7 +127,7 @@ class WordRecognizer:
         )
 
     def train_word(
-        self, sequences: Sequence[np.ndarray], seed: int = 0
+        self, sequences: Sequence[np.ndarray], seed: int = 0, word: str | int | None = None
     ) -> tuple[GMMHMM, WordTrace]:
         """Train one word model on its utterances through the full mixing-up schedule."""
         import time
@@ -136,8 +136,8 @@ class WordRecognizer:
         usable = [np.asarray(x, dtype=np.float64) for x in sequences if len(x) >= c.min_frames()]
         if not usable:
             raise ValueError(
-                f"no training utterance has the {c.min_frames()} frames a "
-                f"{c.n_states}-state model needs"
+                f"{'word ' + repr(word) + ': ' if word is not None else ''}no training "
+                f"utterance has the {c.min_frames()} frames a {c.n_states}-state model needs"
             )
         start = time.perf_counter()
         trace = WordTrace(n_train=len(usable))
@@ -175,7 +175,7 @@ class WordRecognizer:
         iterator = progress(words) if progress is not None else words
         for i, word in enumerate(iterator):
             seqs = [f for f, lab in zip(features, labels, strict=True) if lab == word]
-            model, trace = self.train_word(seqs, seed=self.config.random_state + i)
+            model, trace = self.train_word(seqs, seed=self.config.random_state + i, word=word)
             self.models_[word], self.traces_[word] = model, trace
         return self
 

@@ -172,3 +172,15 @@ def test_download_offline_says_what_to_do(tmp_path):
     manifest = {"url_pattern": (tmp_path / "offline").as_uri() + "/{name}", "files": {"a.wav": ""}}
     with pytest.raises(ConnectionError, match="--data-dir"):
         C.download(tmp_path / "cache", manifest)
+
+
+def test_flac_recordings_are_listed_and_hidden_files_are_not(tmp_path):
+    import soundfile
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    soundfile.write(folder / "3_ana_0.flac", np.zeros(800, dtype=np.int16), 8000)
+    soundfile.write(folder / "3_ana_1.wav", np.zeros(800, dtype=np.int16), 8000)
+    (folder / "._3_ana_2.wav").write_bytes(b"\x00\x05\x16\x07")
+    found = C.list_recordings(tmp_path)
+    assert [u.path.name for u in found] == ["3_ana_0.flac", "3_ana_1.wav"]

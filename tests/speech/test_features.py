@@ -226,3 +226,13 @@ def test_bad_settings_and_short_signals_are_rejected():
         F.mfcc(np.zeros(100), 8000)
     with pytest.raises(ValueError, match="one-dimensional"):
         F.mfcc(np.zeros((400, 2)), 8000)
+
+
+@pytest.mark.parametrize("rate", [22050, 44100])
+def test_frame_sizes_round_as_python_speech_features_at_odd_rates(rate):
+    """25 ms at 22.05 kHz is 551.25 samples and 10 ms 220.5: rounded half up as
+    python_speech_features does (round() went to even and the MFCCs differed by up to 11)."""
+    signal = sine(rate, 0.3, 440.0) * 3000 + np.random.default_rng(0).normal(size=int(rate * 0.3))
+    ours = F.mfcc(signal, rate, F.MFCCConfig(nfft=2048))
+    theirs = psf.mfcc(signal, rate, nfft=2048, winfunc=np.hamming)
+    np.testing.assert_allclose(ours, theirs, atol=1e-8)

@@ -201,3 +201,11 @@ def test_bad_input_is_rejected(recognizer):
         WordRecognizer(TrainingConfig(n_states=5)).fit([np.zeros((3, D))], ["a"])
     with pytest.raises(ValueError, match="init"):
         TrainingConfig(init="uniform")
+
+
+def test_a_word_without_long_enough_utterances_is_named():
+    config = TrainingConfig(n_states=3, n_mix=1, n_iter=2, n_iter_split=0)
+    rng = np.random.default_rng(3)
+    feats = [rng.normal(size=(20, D)) for _ in range(3)] + [rng.normal(size=(2, D))]
+    with pytest.raises(ValueError, match="word 'short': no training utterance has the 3 frames"):
+        WordRecognizer(config, n_jobs=1).fit(feats, ["long"] * 3 + ["short"])
