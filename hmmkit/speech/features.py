@@ -104,8 +104,8 @@ class MFCCConfig:
 
 #: Bumped whenever the static cepstra of a file change for the same settings, so that
 #: cache entries from before are not used (2: every sample format on the 16-bit
-#: scale; 3: piecewise-linear VTLN warp).
-FRONT_END_VERSION = 3
+#: scale; 3: piecewise-linear VTLN warp; 4: frame sizes rounded half up).
+FRONT_END_VERSION = 4
 #: VTLN breakpoints: the warp is f / warp from this frequency (x max(1, warp)) up to
 #: the top of the band less the margin (x min(1, warp)); the band edges stay fixed.
 VTLN_LOW_CUTOFF = 100.0
