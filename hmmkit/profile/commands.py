@@ -187,6 +187,18 @@ def _register_search(subparsers) -> None:
     p.add_argument("-E", type=float, default=10.0, help="report sequences with E-value <= E")
     p.add_argument("-T", type=float, default=None, help="report sequences with bits >= T")
     p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
+    p.add_argument("--domT", type=float, default=None, help="report domains with bits >= domT")
+    p.add_argument("--incT", type=float, default=None, help="include sequences with bits >= incT")
+    p.add_argument(
+        "--incdomT", type=float, default=None, help="include domains with bits >= incdomT"
+    )
+    p.add_argument("--domZ", type=float, default=None, help="number of hits for domain E-values")
+    cut = p.add_mutually_exclusive_group()
+    for flag, label in (("ga", "gathering (GA)"), ("tc", "trusted (TC)"), ("nc", "noise (NC)")):
+        cut.add_argument(
+            f"--cut_{flag}", action="store_true",
+            help=f"use each model's {label} bit score thresholds for reporting and inclusion",
+        )  # fmt: skip
     p.add_argument("--incE", type=float, default=0.01, help="include sequences with E <= incE")
     p.add_argument("--incdomE", type=float, default=0.01, help="include domains with E <= this")
     p.add_argument("-Z", type=float, default=None, help="number of comparisons for E-values")
@@ -231,10 +243,14 @@ def _run_search(args: argparse.Namespace) -> int:
         tbl = outputs.enter_context(atomic_output(args.tblout)) if args.tblout else None
         dom = outputs.enter_context(atomic_output(args.domtblout)) if args.domtblout else None
         for n, model in enumerate(models):
+            thresholds = dict(
+                E=args.E, T=args.T, domE=args.domE, domT=args.domT, incE=args.incE,
+                incT=args.incT, incdomE=args.incdomE, incdomT=args.incdomT,
+            )  # fmt: skip
+            thresholds.update(_model_cutoffs(model, args))
             results = search(
-                model, records, E=args.E, T=args.T, domE=args.domE, incE=args.incE,
-                incdomE=args.incdomE, Z=args.Z, null2=not args.nonull2, seed=_seed(args.seed),
-                n_jobs=args.cpu, **filters,
+                model, records, **thresholds, Z=args.Z, domZ=args.domZ,
+                null2=not args.nonull2, seed=_seed(args.seed), n_jobs=args.cpu, **filters,
             )  # fmt: skip
             _print_hits(results)
             if tbl is not None:
@@ -247,6 +263,19 @@ def _run_search(args: argparse.Namespace) -> int:
                 handle.write(f"# Query file:      {args.hmmfile}\n")
                 handle.write(f"# Target file:     {args.seqdb}\n# [ok]\n")
     return 0
+
+
+def _model_cutoffs(model, args: argparse.Namespace) -> dict:
+    """hmmsearch's --cut_ga/--cut_tc/--cut_nc: the model's own (sequence, domain) bit score
+    thresholds for reporting and inclusion."""
+    for flag, field in (("cut_ga", "gathering"), ("cut_tc", "trusted"), ("cut_nc", "noise")):
+        if getattr(args, flag):
+            pair = getattr(model, field)
+            if pair is None:
+                raise ValueError(f"model {model.name} has no {field} thresholds for --{flag}")
+            seq, dom = pair
+            return dict(T=seq, incT=seq, domT=dom, incdomT=dom)
+    return {}
 
 
 def _print_hits(results) -> None:

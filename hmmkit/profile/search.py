@@ -695,8 +695,9 @@ class _Definer:
         correction = float(result.n2sc[i : j + 1].sum())
         result.domains.append(
             Domain(
-                env_from=i, env_to=j, ali_from=ali_from, ali_to=ali_to, hmm_from=hmm_from,
-                hmm_to=hmm_to, env_score=float(envsc), correction=correction,
+                env_from=int(i), env_to=int(j), ali_from=int(ali_from), ali_to=int(ali_to),
+                hmm_from=int(hmm_from), hmm_to=int(hmm_to), env_score=float(envsc),
+                correction=correction,
                 accuracy=float(oasc), trace=(st, kk, ii, pp),
             )
         )  # fmt: skip
@@ -898,9 +899,9 @@ def _threshold(res: SearchResults, E, T, domE, domT, incE, incT, incdomE, incdom
     """Flag reported/included hits and domains (p7_tophits_Threshold); sets E-values."""
     for h in res.hits:
         h.evalue = math.exp(h.lnP) * res.Z
-        h.reported = (h.score >= T) if T is not None else h.evalue <= E
+        h.reported = bool((h.score >= T) if T is not None else h.evalue <= E)
         if h.reported:
-            h.included = (h.score >= incT) if incT is not None else h.evalue <= incE
+            h.included = bool((h.score >= incT) if incT is not None else h.evalue <= incE)
     res.domZ = float(domZ) if domZ is not None else float(sum(h.reported for h in res.hits))
     for h in res.hits:
         for d in h.domains:
@@ -908,7 +909,7 @@ def _threshold(res: SearchResults, E, T, domE, domT, incE, incT, incdomE, incdom
             d.c_evalue = math.exp(d.lnP) * res.domZ
             d.reported = d.included = False
             if h.reported:
-                d.reported = (d.score >= domT) if domT is not None else d.c_evalue <= domE
+                d.reported = bool((d.score >= domT) if domT is not None else d.c_evalue <= domE)
             if h.included:
                 ok = (d.score >= incdomT) if incdomT is not None else d.c_evalue <= incdomE
                 d.included = bool(ok)

@@ -205,3 +205,37 @@ def test_search_refuses_a_model_file_mixing_alphabets(shared_data, tmp_path, cap
     captured = capsys.readouterr()
     assert "mixes alphabets: MADE1 is DNA, globins4 is amino" in captured.err
     assert captured.out == "" and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "hmmer_options"),
+    [
+        (["--cut_ga"], {"bit_cutoffs": "gathering"}),
+        (["--cut_nc"], {"bit_cutoffs": "noise"}),
+        (["-T", "20", "--domT", "15", "--incT", "30", "--incdomT", "25"],
+         {"T": 20.0, "domT": 15.0, "incT": 30.0, "incdomT": 25.0}),
+    ],
+)  # fmt: skip
+def test_search_bit_score_thresholds_are_hmmsearchs(shared_data, tmp_path, flags, hmmer_options):
+    """--cut_ga/--cut_nc and the bit-score thresholds report and include what hmmsearch does."""
+    from hmmer_reference import hmmsearch, read_hmm, read_sequences
+
+    hmm = shared_data / "protein/pyhmmer/PF02826.hmm"
+    out = tmp_path / "hits.domtbl"
+    assert (
+        main(["search", *flags, "--domtblout", str(out), str(hmm), str(shared_data / PROTEOME)])
+        == 0
+    )
+    rows = [line.split() for line in out.read_text().splitlines() if not line.startswith("#")]
+    ours = {(r[0], int(r[9])) for r in rows}  # reported domains: (target, domain number)
+    theirs = hmmsearch(read_hmm(hmm), read_sequences(shared_data / PROTEOME), **hmmer_options)
+
+    def name(x):
+        return x.decode() if isinstance(x, bytes) else x
+
+    expected = {
+        (name(h.name), i + 1)
+        for h in theirs.reported
+        for i, d in enumerate(d for d in h.domains if d.reported)
+    }
+    assert ours == expected and ours
