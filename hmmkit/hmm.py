@@ -438,6 +438,7 @@ class BaseHMM(EstimatorMixin):
         source = self._as_source(X, lengths, fitting=True)
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
         self._prepare_fit(init_batch, source)
+        self._warn_about_symmetric_starts()
         runner = make_backend(backend, source, self.n_jobs, client)
         try:
             best = None
@@ -462,6 +463,28 @@ class BaseHMM(EstimatorMixin):
         self._set_params(best[1])
         self.monitor_ = best[2]
         return self
+
+    def _warn_about_symmetric_starts(self) -> None:
+        """Warn when the start cannot separate the states, or restarts cannot differ."""
+        letters, method = self._init_letters(), self._init_method()
+        start_mask, trans_mask = topology_masks(self.n_states, self.topology, self.max_jump)
+        ergodic = bool(start_mask.all() and trans_mask.all())
+        if method == "flat" and ergodic and self.n_states > 1 and {"s", "t"} <= set(letters):
+            warnings.warn(
+                "init='flat' gives every state the same parameters, and with an ergodic "
+                "topology and uniform transitions EM cannot tell them apart: the states stay "
+                "identical; use topology='left-right' (HTK's flat start) or another init",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.n_init > 1 and (not letters or method == "flat"):  # deterministic starts
+            warnings.warn(
+                f"n_init={self.n_init} restarts all begin from the same parameters "
+                f"({'init_params is empty' if not letters else f'init={method!r}'}): "
+                "they give the same model",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _check_topology(self, params: HMMParams) -> None:
         """Refuse given start or transition probabilities the topology forbids (only

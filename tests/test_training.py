@@ -283,3 +283,16 @@ def test_gmm_parameters_left_out_of_params_stay_fixed_even_below_min_weight():
             model.fit(seqs)
         for name in fixed:
             np.testing.assert_array_equal(getattr(model, name), before[name], err_msg=name)
+
+
+def test_starts_that_cannot_separate_states_or_restarts_are_reported():
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.warns(UserWarning, match="the states stay identical"):
+        model = GaussianHMM(3, init="flat", n_iter=3).fit(x)
+    np.testing.assert_allclose(model.means_, model.means_[[0, 0, 0]])  # as the warning says
+    with pytest.warns(UserWarning, match="restarts all begin from the same parameters"):
+        GaussianHMM(2, init="flat", topology="left-right", n_init=2, n_iter=2).fit(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        GaussianHMM(3, init="flat", topology="left-right", n_iter=2).fit(x)
+        GaussianHMM(3, init="kmeans", n_init=2, n_iter=2, random_state=0).fit(x)

@@ -146,7 +146,13 @@ def _with_training_rate(config: MFCCConfig, utts: Sequence[corpus.Utterance]) ->
         return config
     import soundfile
 
-    rates = sorted({soundfile.info(str(u.path)).samplerate for u in utts})
+    def rate_of(path) -> int:
+        try:
+            return soundfile.info(str(path)).samplerate
+        except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+            raise ValueError(f"{path}: not a readable audio file ({exc})") from exc
+
+    rates = sorted({rate_of(u.path) for u in utts})
     if len(rates) > 1:
         raise ValueError(
             f"the training recordings have several sample rates {rates}: pass --samplerate "
