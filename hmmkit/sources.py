@@ -31,10 +31,18 @@ class SequenceSource(ABC):
         """The validated sequences of one shard."""
 
     def sample(self, max_frames: int, rng: np.random.Generator) -> SequenceBatch:
-        """Whole shards in random order until about ``max_frames`` frames, as one batch."""
+        """Whole shards in random order until about ``max_frames`` frames, as one batch.
+
+        A source that knows its size (``n_frames``) and fits returns all its sequences in
+        order without drawing from ``rng``, as an in-memory corpus does: the same data
+        and ``random_state`` then give the same model from memory or from disk.
+        """
         keys = self.shard_keys()
+        size = getattr(self, "n_frames", None)
+        fits = isinstance(size, (int, np.integer)) and size <= max_frames
+        order = range(len(keys)) if fits else rng.permutation(len(keys))
         frames, offsets, total = [], [0], 0
-        for index in rng.permutation(len(keys)):
+        for index in order:
             shard = self.load(keys[index])
             frames.append(shard.X)
             offsets.extend(total + shard.offsets[1:])

@@ -281,3 +281,18 @@ def test_categorical_fit_takes_the_alphabet_of_the_source_not_of_its_sample(tmp_
         model = CategoricalHMM(2, n_iter=2, tol=-np.inf, random_state=seed).fit(source)
         assert model.emissionprob_.shape == (2, 4)
         assert np.all(np.diff(model.monitor_.history) >= -1e-6)
+
+
+@pytest.mark.parametrize("init", ["kmeans", "random"])
+def test_a_corpus_that_fits_the_init_sample_gives_the_same_model_from_disk(tmp_path, init):
+    """The whole corpus is the initialisation sample, in order, from memory or from disk:
+    the same random_state gives the same model (a disk source used to shuffle it)."""
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(rng.integers(80, 160), 2)) + rng.integers(0, 3) * 3 for _ in range(60)]
+    for i, x in enumerate(seqs):
+        np.save(tmp_path / f"{i:04d}.npy", x)
+    settings = dict(n_iter=4, tol=-np.inf, init=init, random_state=0)
+    memory = GaussianHMM(3, "diag", **settings).fit(seqs)
+    disk = GaussianHMM(3, "diag", **settings).fit(NpyFolderSource(tmp_path))
+    np.testing.assert_allclose(disk.means_, memory.means_, rtol=1e-10)
+    np.testing.assert_allclose(disk.monitor_.history, memory.monitor_.history, rtol=1e-10)
