@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import gammaln, logsumexp, xlogy
 
+from ..settings import check_count
 from ..stats import Stats
 from ..training import ConvergenceMonitor, baum_welch
 from .alphabet import Alphabet, get_alphabet
@@ -321,6 +322,8 @@ def _check_weights(weights, n: int) -> np.ndarray:
         raise ValueError(f"weights must have one value per sequence ({n}), got shape {w.shape}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("weights must be finite and non-negative")
+    if not np.any(w > 0):
+        raise ValueError("weights are all zero: no sequence would be trained on")
     return w
 
 
@@ -414,6 +417,7 @@ def train(
     E-values; no alignment map) and the monitor with the objective per iteration.
     """
     _check_mode(mode)
+    check_count(n_iter, "n_iter", minimum=0)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     if isinstance(model_or_length, ProfileHMM):

@@ -525,3 +525,7 @@ def test_bad_inputs_are_rejected():
         train(3, ["AC1D"], alphabet="amino")
     with pytest.raises(ValueError, match="prior"):
         train(3, seqs, prior="jeffreys")
+    with pytest.raises(ValueError, match="weights are all zero"):
+        train(4, seqs, weights=[0.0, 0.0])
+    with pytest.raises(ValueError, match="n_iter must be an integer >= 0, got -1"):
+        train(4, seqs, n_iter=-1)
