@@ -106,6 +106,8 @@ class GaussianMixture(EstimatorMixin):
                 "GaussianMixture takes an array of frames (n_frames, n_features), not a "
                 "SequenceSource; the HMMs' fit reads sources shard by shard"
             )
+        if isinstance(X, (list, tuple)):  # frames, scikit-learn style: one array
+            X = np.asarray(X, dtype=float)
         n_features = None if fitting else np.shape(self.means_)[-1]
         return as_continuous_batch(X, n_features=n_features).X
 

@@ -469,7 +469,8 @@ class BaseHMM(EstimatorMixin):
         letters, method = self._init_letters(), self._init_method()
         start_mask, trans_mask = topology_masks(self.n_states, self.topology, self.max_jump)
         ergodic = bool(start_mask.all() and trans_mask.all())
-        if method == "flat" and ergodic and self.n_states > 1 and {"s", "t"} <= set(letters):
+        every = {"s", "t", *self._emission_letters}  # all alike only if all start flat
+        if method == "flat" and ergodic and self.n_states > 1 and every <= set(letters):
             warnings.warn(
                 "init='flat' gives every state the same parameters, and with an ergodic "
                 "topology and uniform transitions EM cannot tell them apart: the states stay "

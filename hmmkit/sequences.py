@@ -98,7 +98,9 @@ def _offsets_from_lengths(lengths: Sequence[int] | np.ndarray, n_frames: int) ->
     return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
 
-def _split_input(X, lengths) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray | None]:
+def _split_input(
+    X, lengths, frame_width: int | None = None
+) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray | None]:
     """Return either a list of arrays (list input) or one array plus offsets."""
     if isinstance(X, SequenceBatch):
         return X.X, X.offsets
@@ -107,7 +109,7 @@ def _split_input(X, lengths) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray 
             raise ValueError("pass either a list of sequences or X with lengths, not both")
         if len(X) == 0:
             raise ValueError("X is an empty list: at least one sequence is needed")
-        _refuse_nested_rows(X)
+        _refuse_nested_rows(X, frame_width)
         return [np.asarray(x) for x in X], None
     arr = np.asarray(X)
     if arr.ndim == 0 or arr.dtype == object:
@@ -125,26 +127,31 @@ def _is_number(value) -> bool:
     return isinstance(value, (numbers.Number, np.number)) and not isinstance(value, bool)
 
 
-def _refuse_nested_rows(X: list | tuple) -> None:
+def _refuse_nested_rows(X: list | tuple, frame_width: int | None = None) -> None:
     """Refuse plain lists that look like one ``(n_frames, n_features)`` array.
 
     hmmkit reads a list as one sequence per item; hmmlearn reads a nested list of
-    numbers as a single array of frames. A flat list of numbers, or a list of
-    equally long rows of numbers, would silently mean one-frame (or equally short)
-    sequences here, so it is refused with the two unambiguous spellings.
+    numbers as a single array of frames. A flat list of numbers, or a list of equally
+    long rows of numbers, would silently mean one-frame (or equally short) sequences
+    here, so it is refused with the two unambiguous spellings. ``frame_width`` is the
+    number of values a frame has when the family fixes it (1 for symbols): rows of any
+    other length cannot be frames, and are read as sequences.
     """
     hint = "pass np.asarray(X) for one sequence, or a list of arrays for several sequences"
     if all(_is_number(x) for x in X):
         raise ValueError(f"X is a flat list of {len(X)} numbers, not a list of sequences: {hint}")
     if len(X) > 1 and all(isinstance(x, (list, tuple)) for x in X):
         widths = {len(x) for x in X}
-        if len(widths) == 1 and all(_is_number(v) for x in X for v in x):
-            width = widths.pop()
-            raise ValueError(
-                f"X is a nested list of {len(X)} equally long rows of numbers, which hmmkit "
-                f"would read as {len(X)} sequences of {width} frames (hmmlearn as one array "
-                f"of frames): {hint}"
-            )
+        if len(widths) != 1 or not all(_is_number(v) for x in X for v in x):
+            return
+        width = widths.pop()
+        if frame_width is not None and width != frame_width:
+            return  # rows of this length cannot be frames: they are sequences
+        raise ValueError(
+            f"X is a nested list of {len(X)} equally long rows of numbers, which hmmkit "
+            f"would read as {len(X)} sequences of {width} frames (hmmlearn as one array "
+            f"of frames): {hint}"
+        )
 
 
 def as_continuous_batch(
@@ -202,7 +209,7 @@ def as_symbol_batch(
     Raises ValueError for an empty input, zero-length sequences, non-integer,
     negative or out-of-range symbols.
     """
-    data, offsets = _split_input(X, lengths)
+    data, offsets = _split_input(X, lengths, frame_width=1)
     if offsets is None:
         seqs = []
         for i, x in enumerate(data):

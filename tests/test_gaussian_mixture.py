@@ -71,3 +71,12 @@ def test_mixing_up_then_refitting_improves_the_fit():
     two.fit(X)
     assert two.score(X) > one.score(X) + 0.1
     np.testing.assert_allclose(np.sort(two.means_[:, 0]), [-3, 3], atol=0.2)
+
+
+def test_frames_given_as_a_plain_list_are_one_array():
+    """scikit-learn style: GaussianMixture takes X.tolist() as the same frames."""
+    x = np.random.default_rng(3).normal(size=(200, 2))
+    a = GaussianMixture(2, random_state=0).fit(x.tolist())
+    b = GaussianMixture(2, random_state=0).fit(x)
+    np.testing.assert_array_equal(a.means_, b.means_)
+    assert list(a.predict(x[:3].tolist())) == list(b.predict(x[:3]))

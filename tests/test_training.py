@@ -292,7 +292,10 @@ def test_starts_that_cannot_separate_states_or_restarts_are_reported():
     np.testing.assert_allclose(model.means_, model.means_[[0, 0, 0]])  # as the warning says
     with pytest.warns(UserWarning, match="restarts all begin from the same parameters"):
         GaussianHMM(2, init="flat", topology="left-right", n_init=2, n_iter=2).fit(x)
+    given = GaussianHMM(2, init="flat", init_params="st", n_iter=3)
+    given.means_, given.covars_ = np.array([[-1.0, 0.0], [1.0, 0.0]]), np.ones((2, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         GaussianHMM(3, init="flat", topology="left-right", n_iter=2).fit(x)
         GaussianHMM(3, init="kmeans", n_init=2, n_iter=2, random_state=0).fit(x)
+        given.fit(x)  # the emissions are given apart: the states can separate

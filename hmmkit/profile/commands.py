@@ -152,6 +152,11 @@ def _run_build(args: argparse.Namespace) -> int:
     models = []
     for msa in alignments:
         name = args.name or msa.name or Path(args.msafile).stem
+        if not (args.name or msa.name) and any(c.isspace() for c in name):
+            raise ValueError(
+                f"the alignment has no name, and the file name {name!r} that would name the "
+                "model has a space: pass -n NAME"
+            )
         model = build(
             msa, name=name, symfrac=args.symfrac,
             fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",

@@ -104,10 +104,12 @@ class MFCCConfig:
 
 #: Bumped whenever the static cepstra of a file change for the same settings, so that
 #: cache entries from before are not used (2: every sample format on the 16-bit
-#: scale; 3: piecewise-linear VTLN warp; 4: frame sizes rounded half up).
-FRONT_END_VERSION = 4
-#: VTLN breakpoints: the warp is f / warp from this frequency (x max(1, warp)) up to
-#: the top of the band less the margin (x min(1, warp)); the band edges stay fixed.
+#: scale; 3: piecewise-linear VTLN warp; 4: frame sizes rounded half up; 5: the lower
+#: VTLN breakpoint above lowfreq).
+FRONT_END_VERSION = 5
+#: VTLN breakpoints: the warp is f / warp from this far above the bottom of the band
+#: (x max(1, warp)) up to the top of the band less the margin (x min(1, warp)); the
+#: band edges stay fixed.
 VTLN_LOW_CUTOFF = 100.0
 VTLN_HIGH_MARGIN = 500.0
 #: Full scale of 16-bit PCM: every sample format is read on this scale.
@@ -157,7 +159,7 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
 
     With `config.warp = a` the filterbank is warped for vocal-tract-length normalisation
     (VTLN): the filter whose nominal centre is f lies at f / a between the breakpoints
-    `VTLN_LOW_CUTOFF * max(1, a)` and `(highfreq - VTLN_HIGH_MARGIN) * min(1, a)`, and
+    `(lowfreq + VTLN_LOW_CUTOFF) * max(1, a)` and `(highfreq - VTLN_HIGH_MARGIN) * min(1, a)`, and
     the warp bends linearly outside them so that the band edges stay where they are (the
     piecewise-linear warp of HTK's and Kaldi's VTLN). a > 1 compresses the filters towards
     low frequencies, as for a speaker with a longer vocal tract.
@@ -211,11 +213,13 @@ def vtln_warp(freqs: ArrayLike, warp: float, low: float, high: float) -> np.ndar
     if warp == 1.0:
         return f.copy()
     scale = 1.0 / warp
-    lower = VTLN_LOW_CUTOFF * max(1.0, warp)
+    lower = (low + VTLN_LOW_CUTOFF) * max(1.0, warp)
     upper = (high - VTLN_HIGH_MARGIN) * min(1.0, warp)
     if not low < lower < upper < high:
         raise ValueError(
-            f"a warp of {warp:g} leaves no linear part between {low:g} and {high:g} Hz"
+            f"a warp of {warp:g} leaves no linear part in the band from lowfreq={low:g} to "
+            f"highfreq={high:g} Hz (it needs {lower:g} < {upper:g}): widen the band or "
+            "choose a warp nearer 1"
         )
     out = f * scale
     below, above = f < lower, f > upper

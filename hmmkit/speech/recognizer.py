@@ -167,8 +167,11 @@ class WordRecognizer:
         if not len(features):
             raise ValueError("features is empty")
         labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in labels]
+        labels = [
+            int(lab) if isinstance(lab, float) and lab.is_integer() else lab for lab in labels
+        ]
         if not all(isinstance(lab, (str, int)) and not isinstance(lab, bool) for lab in labels):
-            raise TypeError("labels must be strings or integers")
+            raise TypeError("labels must be strings or integers (or whole-number floats)")
         words = sorted(set(labels), key=_word_order)  # predict returns these same objects
         _check_features(features)
         self.words_, self.models_, self.traces_ = words, {}, {}

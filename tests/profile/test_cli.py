@@ -146,6 +146,10 @@ def test_build_refuses_names_with_spaces_and_takes_seed_zero(shared_data, tmp_pa
     assert main(["build", str(out), str(spaced)]) == 1
     assert "'fam with space'" in capsys.readouterr().err
     assert not out.exists()
+    unnamed = tmp_path / "lux c.sto"
+    unnamed.write_text("# STOCKHOLM 1.0\na ACDEFGHIK\nb ACDEFGHIK\n//\n")
+    assert main(["build", str(out), str(unnamed)]) == 1
+    assert "the file name 'lux c' that would name the model has a space" in capsys.readouterr().err
     assert main(["build", "--seed", "0", str(out), str(globins)]) == 0
     assert set(read_hmmer(out).stats) == {"MSV", "VITERBI", "FORWARD"}
 

@@ -104,6 +104,11 @@ def test_nested_lists_that_read_as_one_array_are_refused():
     listed = CategoricalHMM(2, random_state=0, n_iter=3).fit([np.asarray(frames)[:, 0]])
     np.testing.assert_allclose(one.transmat_, listed.transmat_)
     assert CategoricalHMM(2, random_state=0, n_iter=2).fit([[0, 1, 1], [1, 0]]).n_features == 2
+    # a symbol frame is one value, so equally long rows of several symbols are sequences
+    rows = [[0, 1, 2, 1, 0, 2], [2, 2, 1, 0, 0, 1], [1, 0, 2, 2, 1, 0]]
+    listed = CategoricalHMM(2, random_state=0, n_iter=2).fit(rows)
+    arrays = CategoricalHMM(2, random_state=0, n_iter=2).fit([np.array(r) for r in rows])
+    np.testing.assert_array_equal(listed.emissionprob_, arrays.emissionprob_)
 
 
 def test_inputs_that_are_not_frames_are_refused_by_type(tmp_path):

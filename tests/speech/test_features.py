@@ -113,6 +113,12 @@ def test_vtln_warp_is_piecewise_linear_with_fixed_band_edges():
         assert actual[0] == 0.0 and actual[-1] == pytest.approx(4000.0)  # edges stay
         np.testing.assert_allclose(actual[2:5], nominal[2:5] / warp)  # linear middle
         assert np.all(np.diff(actual) > 0)  # monotone
+    # the lower breakpoint follows lowfreq: a raised band bottom stays fixed too
+    for warp in (0.9, 1.05):
+        actual = F.vtln_warp(np.array([300.0, 1000.0, 4000.0]), warp, 300.0, 4000.0)
+        assert actual[0] == pytest.approx(300.0) and actual[1] == pytest.approx(1000.0 / warp)
+    with pytest.raises(ValueError, match="lowfreq=3000 to highfreq=4000"):
+        F.vtln_warp(np.array([3500.0]), 1.2, 3000.0, 4000.0)
     # the warped filterbank at warp 1 is python_speech_features' own
     np.testing.assert_allclose(
         F.warped_filterbank(26, 256, 8000, 0.0, 4000.0),

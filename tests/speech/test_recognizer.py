@@ -169,6 +169,8 @@ def test_integer_labels_come_back_as_integers(words, tmp_path):
     rec.save(tmp_path / "ints")
     loaded = WordRecognizer.load(tmp_path / "ints")
     assert loaded.words_ == [2, 10] and loaded.predict(test["c"][:1]) == [2]
+    floats = WordRecognizer(config, n_jobs=1).fit(feats, np.array(labels, dtype=float))
+    assert floats.words_ == [2, 10]  # whole-number floats are integer words
     with pytest.raises(TypeError, match="strings or integers"):
         WordRecognizer(config).fit(feats[:2], [1.5, 2.5])
 
