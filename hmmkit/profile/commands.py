@@ -236,18 +236,18 @@ def _run_search(args: argparse.Namespace) -> int:
     filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
     if args.max:
         filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
-    models = list(iter_hmmer(args.hmmfile))
-    alphabets = [m.alphabet.name for m in models]
-    if len(set(alphabets)) > 1:  # as hmmsearch: one target database, one alphabet
-        odd = next(m for m in models if m.alphabet.name != alphabets[0])
-        raise ValueError(
-            f"{args.hmmfile} mixes alphabets: {models[0].name} is {alphabets[0]}, "
-            f"{odd.name} is {odd.alphabet.name}; search the models of each alphabet separately"
-        )
+    first = None
     with contextlib.ExitStack() as outputs:
         tbl = outputs.enter_context(atomic_output(args.tblout)) if args.tblout else None
         dom = outputs.enter_context(atomic_output(args.domtblout)) if args.domtblout else None
-        for n, model in enumerate(models):
+        for n, model in enumerate(iter_hmmer(args.hmmfile)):  # one model in memory at a time
+            first = first or model
+            if model.alphabet.name != first.alphabet.name:  # as hmmsearch: one alphabet
+                raise ValueError(
+                    f"{args.hmmfile} mixes alphabets: {first.name} is {first.alphabet.name}, "
+                    f"{model.name} is {model.alphabet.name}; search the models of each "
+                    "alphabet separately (no table was written)"
+                )
             thresholds = dict(
                 E=args.E, T=args.T, domE=args.domE, domT=args.domT, incE=args.incE,
                 incT=args.incT, incdomE=args.incdomE, incdomT=args.incdomT,
