@@ -34,7 +34,9 @@ class TrainingConfig:
     `n_mix` Gaussians per state at the end of the mixing-up schedule; `init` is "segmental"
     (HInit-style) or "flat" (HCompV-style flat start); `n_iter` Baum-Welch iterations at
     one Gaussian and `n_iter_split` after each split; `var_floor` is the variance floor as
-    a fraction of the word's global variance; `min_weight` is the MINMIX threshold.
+    a fraction of the word's global variance (HTK's vFloor), `min_covar` only an absolute
+    safety net below it (small, so that it does not bind on features of small variance,
+    such as un-normalised delta-deltas); `min_weight` is the MINMIX threshold.
     """
 
     n_states: int = 5
@@ -44,7 +46,7 @@ class TrainingConfig:
     n_iter_split: int = 5
     tol: float = 1e-3
     var_floor: float = 0.01
-    min_covar: float = 1e-3
+    min_covar: float = 1e-5
     min_weight: float = 1e-5
     max_jump: int = 1
     random_state: int = 0
