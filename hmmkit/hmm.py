@@ -438,13 +438,14 @@ class BaseHMM(EstimatorMixin):
         source = self._as_source(X, lengths, fitting=True)
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
         self._prepare_fit(init_batch, source)
-        self._warn_about_symmetric_starts()
+        masks = topology_masks(self.n_states, self.topology, self.max_jump)
+        self._warn_about_symmetric_starts(masks)
         runner = make_backend(backend, source, self.n_jobs, client)
         try:
             best = None
             for _ in range(self.n_init):
                 params0 = self._initial_params(init_batch, rng)
-                self._check_topology(params0)
+                self._check_topology(params0, masks)
                 self._structure = (params0.startprob > 0, params0.transmat > 0)
                 monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
                 params = run_em(
@@ -464,10 +465,10 @@ class BaseHMM(EstimatorMixin):
         self.monitor_ = best[2]
         return self
 
-    def _warn_about_symmetric_starts(self) -> None:
+    def _warn_about_symmetric_starts(self, masks: tuple[np.ndarray, np.ndarray]) -> None:
         """Warn when the start cannot separate the states, or restarts cannot differ."""
         letters, method = self._init_letters(), self._init_method()
-        start_mask, trans_mask = topology_masks(self.n_states, self.topology, self.max_jump)
+        start_mask, trans_mask = masks
         ergodic = bool(start_mask.all() and trans_mask.all())
         every = {"s", "t", *self._emission_letters}  # all alike only if all start flat
         if method == "flat" and ergodic and self.n_states > 1 and every <= set(letters):
@@ -487,10 +488,10 @@ class BaseHMM(EstimatorMixin):
                 stacklevel=3,
             )
 
-    def _check_topology(self, params: HMMParams) -> None:
+    def _check_topology(self, params: HMMParams, masks: tuple[np.ndarray, np.ndarray]) -> None:
         """Refuse given start or transition probabilities the topology forbids (only
         the letters in ``init_params`` are initialised over the topology)."""
-        start_mask, trans_mask = topology_masks(self.n_states, self.topology, self.max_jump)
+        start_mask, trans_mask = masks
         for name, values, mask in (
             ("startprob_", params.startprob, start_mask),
             ("transmat_", params.transmat, trans_mask),

@@ -301,10 +301,7 @@ def run_split(
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
     truth = [u.label for u in test]
     # a recording too short for every model has no best word: an error outside the matrix
-    predicted = [
-        rec.words_[j] if np.isfinite(row[j]) else None
-        for row, j in zip(scores, scores.argmax(axis=1), strict=True)
-    ]
+    predicted = rec.best_words(scores)
     index = {w: i for i, w in enumerate(words)}
     confusion = np.zeros((len(words), len(words)), dtype=int)
     for t, p in zip(truth, predicted, strict=True):

@@ -80,12 +80,12 @@ class CategoricalEmission(Emission):
         return self.emissionprob.shape[1]
 
     def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
-        if len(X) and (X.max() >= self.emissionprob.shape[1] or X.min() < 0):
-            # the kernels index the table by symbol: never past its end
-            bad = int(X.max()) if X.max() >= self.emissionprob.shape[1] else int(X.min())
-            raise ValueError(
-                f"X contains symbol {bad} but the model has n_symbols={self.emissionprob.shape[1]}"
-            )
+        n_symbols = self.emissionprob.shape[1]
+        if len(X):  # the kernels index the table by symbol: never past its end
+            top, low = int(X.max()), int(X.min())
+            if top >= n_symbols or low < 0:
+                bad = top if top >= n_symbols else low
+                raise ValueError(f"X contains symbol {bad} but the model has n_symbols={n_symbols}")
         with np.errstate(divide="ignore"):
             log_emission_t = np.ascontiguousarray(np.log(self.emissionprob).T)
         shape = (len(X), self.n_states)

@@ -67,6 +67,15 @@ def _seed(seed: int) -> int:
     return seed if seed != 0 else secrets.randbelow(2**31 - 1) + 1
 
 
+def _exclusive_flags(parser, dest: str, flags: list[tuple[str, object, str]]):
+    """Mutually exclusive ``--flag`` options, each storing its value in ``dest`` (as
+    hmmbuild's --amino/--dna, --wpb/--wblosum, ...); returns the group."""
+    group = parser.add_mutually_exclusive_group()
+    for flag, value, label in flags:
+        group.add_argument(f"--{flag}", action="store_const", const=value, dest=dest, help=label)
+    return group
+
+
 def _register_build(subparsers) -> None:
     p = subparsers.add_parser(
         "build",
@@ -78,12 +87,11 @@ def _register_build(subparsers) -> None:
     p.add_argument("hmmfile", metavar="OUT.hmm", help="output HMM file")
     p.add_argument("msafile", metavar="MSAFILE", help="input alignment")
     p.add_argument("-n", "--name", help="name the model NAME (default: the alignment's)")
-    alpha = p.add_mutually_exclusive_group()
-    for flag, label in (("amino", "protein"), ("dna", "DNA"), ("rna", "RNA")):
-        alpha.add_argument(
-            f"--{flag}", action="store_const", const=flag, dest="alphabet",
-            help=f"the alignment is {label}",
-        )  # fmt: skip
+    _exclusive_flags(p, "alphabet", [
+        ("amino", "amino", "the alignment is protein"),
+        ("dna", "dna", "the alignment is DNA"),
+        ("rna", "rna", "the alignment is RNA"),
+    ])  # fmt: skip
     p.add_argument(
         "--informat", choices=("stockholm", "afa", "a2m"), default=None,
         help="the alignment's format (default: from the file name and contents)",
@@ -91,35 +99,25 @@ def _register_build(subparsers) -> None:
     p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
     p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
     p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
-    weighting = p.add_mutually_exclusive_group()
-    for flag, value, label in (
+    _exclusive_flags(p, "weighting", [
         ("wpb", "pb", "position-based sequence weights (default)"),
         ("wblosum", "blosum", "BLOSUM-style cluster weights, at --wid identity"),
         ("wnone", "none", "no relative weights: every sequence weighs 1"),
-    ):
-        weighting.add_argument(
-            f"--{flag}", action="store_const", const=value, dest="weighting", help=label
-        )
+    ])  # fmt: skip
     p.add_argument("--wid", type=float, default=0.62, help="identity cutoff of --wblosum")
-    effn = p.add_mutually_exclusive_group()
-    for flag, value, label in (
+    effn = _exclusive_flags(p, "effn", [
         ("eent", "entropy", "effective sequence number by relative entropy target (default)"),
         ("eclust", "clust", "effective sequence number = single-linkage clusters at --eid"),
         ("enone", "none", "effective sequence number = number of sequences"),
-    ):
-        effn.add_argument(f"--{flag}", action="store_const", const=value, dest="effn", help=label)
+    ])  # fmt: skip
     effn.add_argument("--eset", type=float, metavar="X", help="set the effective number to X")
     p.add_argument("--ere", type=float, default=None, help="relative entropy target (bits)")
     p.add_argument("--esigma", type=float, default=45.0, help="sigma of the entropy target")
     p.add_argument("--eid", type=float, default=0.62, help="identity cutoff of --eclust")
-    prior = p.add_mutually_exclusive_group()
-    prior.add_argument(
-        "--pnone", action="store_const", const=None, dest="prior", help="no prior: counts only"
-    )
-    prior.add_argument(
-        "--plaplace", action="store_const", const="laplace", dest="prior",
-        help="Laplace +1 prior",
-    )  # fmt: skip
+    _exclusive_flags(p, "prior", [
+        ("pnone", None, "no prior: counts only"),
+        ("plaplace", "laplace", "Laplace +1 prior"),
+    ])  # fmt: skip
     p.add_argument(
         "--seed", type=int, default=42,
         help="random seed of the calibration (0: an arbitrary seed, as hmmbuild)",

@@ -11,7 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from . import corpus
-from .features import NORMALISATIONS, WINDOWS, FeatureCache, MFCCConfig, default_cache_dir, extract
+from .features import (
+    NORMALISATIONS,
+    WINDOWS,
+    FeatureCache,
+    MFCCConfig,
+    default_cache_dir,
+    extract,
+    sample_rate,
+)
 from .recognizer import TrainingConfig, WordRecognizer
 
 
@@ -144,15 +152,7 @@ def _with_training_rate(config: MFCCConfig, utts: Sequence[corpus.Utterance]) ->
     that recognition resamples other rates to it instead of analysing them differently."""
     if config.samplerate is not None:
         return config
-    import soundfile
-
-    def rate_of(path) -> int:
-        try:
-            return soundfile.info(str(path)).samplerate
-        except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
-            raise ValueError(f"{path}: not a readable audio file ({exc})") from exc
-
-    rates = sorted({rate_of(u.path) for u in utts})
+    rates = sorted({sample_rate(u.path) for u in utts})
     if len(rates) > 1:
         raise ValueError(
             f"the training recordings have several sample rates {rates}: pass --samplerate "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -132,16 +133,29 @@ def read_audio(path: str | os.PathLike, samplerate: int | None = None) -> tuple[
         raise FileNotFoundError(f"no audio file at {path}")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not an audio file")
-    try:
+    with _readable_audio(path):
         signal, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise ValueError(f"{path}: not a readable audio file ({exc})") from exc
     signal = signal.mean(axis=1) * PCM16_FULL_SCALE
     if not np.all(np.isfinite(signal)):
         raise ValueError(f"{path}: the audio holds NaN or infinite samples")
     if samplerate is not None and samplerate != rate:
         signal, rate = resample(signal, rate, samplerate), samplerate
     return signal, int(rate)
+
+
+def sample_rate(path: str | os.PathLike) -> int:
+    """The sample rate of an audio file (read from its header only)."""
+    with _readable_audio(path):
+        return int(soundfile.info(str(path)).samplerate)
+
+
+@contextlib.contextmanager
+def _readable_audio(path):
+    """Turn libsndfile's failure to read ``path`` into a ValueError naming the file."""
+    try:
+        yield
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise ValueError(f"{path}: not a readable audio file ({exc})") from exc
 
 
 def resample(signal: np.ndarray, rate: int, new_rate: int) -> np.ndarray:

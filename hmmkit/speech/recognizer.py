@@ -168,10 +168,7 @@ class WordRecognizer:
             raise ValueError(f"{len(features)} feature arrays but {len(labels)} labels")
         if not len(features):
             raise ValueError("features is empty")
-        labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in labels]
-        labels = [
-            int(lab) if isinstance(lab, float) and lab.is_integer() else lab for lab in labels
-        ]
+        labels = [_as_word(lab) for lab in labels]
         if not all(isinstance(lab, (str, int)) and not isinstance(lab, bool) for lab in labels):
             raise TypeError("labels must be strings or integers (or whole-number floats)")
         words = sorted(set(labels), key=_word_order)  # predict returns these same objects
@@ -204,7 +201,10 @@ class WordRecognizer:
     def predict(self, features: Sequence[np.ndarray]) -> list[str | None]:
         """The best-scoring word for each utterance; None for one too short for every
         word model (it has no score to rank)."""
-        scores = self.score(features)
+        return self.best_words(self.score(features))
+
+    def best_words(self, scores: np.ndarray) -> list[str | int | None]:
+        """The best word of each row of a `score` matrix; None where every score is -inf."""
         return [
             self.words_[j] if np.isfinite(row[j]) else None
             for row, j in zip(scores, scores.argmax(axis=1), strict=True)
@@ -303,6 +303,13 @@ class WordRecognizer:
     def _check_fitted(self) -> None:
         if not self.models_:
             raise RuntimeError("this recognizer has no models yet; call fit() or load() first")
+
+
+def _as_word(label):
+    """A label as a plain Python word: numpy scalars unwrapped, whole-number floats (e.g.
+    from a float array) as integers."""
+    label = label.item() if isinstance(label, np.generic) else label
+    return int(label) if isinstance(label, float) and label.is_integer() else label
 
 
 def _word_order(word: str | int) -> tuple:

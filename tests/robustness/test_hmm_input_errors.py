@@ -176,22 +176,18 @@ def test_hand_set_means_of_the_wrong_shape_are_named():
     x = rng.normal(size=(60, 2))
     for covariance_type in ("spherical", "diag", "full", "tied"):
         model = GaussianHMM(3, covariance_type, n_iter=1, random_state=0).fit(x)
-        model.means_ = np.zeros((3, 3))
-        expect_error(
-            AREA,
-            f"hand-set means_ with an extra feature ({covariance_type})",
-            lambda model=model: model.score(np.zeros((3, 2))),
-            ValueError,
-            r"means_ must have shape \(n_states, n_features\) = \(3, 2\), got \(3, 3\)",
-        )
-        model.means_ = np.zeros((4, 2))
-        expect_error(
-            AREA,
-            f"hand-set means_ with an extra state ({covariance_type})",
-            lambda model=model: model.score(np.zeros((3, 2))),
-            ValueError,
-            r"means_ must have shape .* = \(3, 2\), got \(4, 2\)",
-        )
+        for extra, shape, match in (
+            ("feature", (3, 3), r"\(n_states, n_features\) = \(3, 2\), got \(3, 3\)"),
+            ("state", (4, 2), r".* = \(3, 2\), got \(4, 2\)"),
+        ):
+            model.means_ = np.zeros(shape)
+            expect_error(
+                AREA,
+                f"hand-set means_ with an extra {extra} ({covariance_type})",
+                lambda model=model: model.score(np.zeros((3, 2))),
+                ValueError,
+                "means_ must have shape " + match,
+            )
     model = make_model("gaussian", "tied", rng)
     model.covars_ = np.stack([np.eye(2)] * 3)
     expect_error(
