@@ -48,9 +48,9 @@ def read_hmm(path: str | Path) -> plan7.HMM:
         return handle.read()
 
 
-def build_hmm(msa_path: str | Path, name: str | None = None) -> plan7.HMM:
+def build_hmm(msa_path: str | Path, name: str | None = None, dna: bool = False) -> plan7.HMM:
     """Build a model from a Stockholm/aligned FASTA file with HMMER's default hmmbuild."""
-    abc = easel.Alphabet.amino()
+    abc = easel.Alphabet.dna() if dna else easel.Alphabet.amino()
     with easel.MSAFile(str(msa_path), digital=True, alphabet=abc) as handle:
         msa = handle.read()
     msa.name = (name or Path(msa_path).stem).encode()
@@ -59,9 +59,9 @@ def build_hmm(msa_path: str | Path, name: str | None = None) -> plan7.HMM:
     return hmm
 
 
-def read_sequences(path: str | Path) -> easel.DigitalSequenceBlock:
-    """Digital protein sequences of a FASTA file."""
-    abc = easel.Alphabet.amino()
+def read_sequences(path: str | Path, dna: bool = False) -> easel.DigitalSequenceBlock:
+    """Digital protein (or DNA) sequences of a FASTA file."""
+    abc = easel.Alphabet.dna() if dna else easel.Alphabet.amino()
     with easel.SequenceFile(str(path), digital=True, alphabet=abc) as handle:
         return handle.read_block()
 

@@ -84,6 +84,54 @@ def test_hmmer_built_models_give_hmmers_hits(shared_data, family):
             assert len(ours[name].domains) == len(ref[name].domains)
 
 
+def dna_targets(tmp_path, members, seed=0):
+    """A FASTA of random DNA; every third sequence holds a mutated family member, every
+    seventh an AT repeat (which the bias filter and null2 must handle)."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for i in range(120):
+        seq = list(rng.choice(list("ACGT"), size=int(rng.integers(200, 2000))))
+        if i % 3 == 0:
+            member = list(members[rng.integers(len(members))])
+            for k in np.flatnonzero(rng.random(len(member)) < 0.15):
+                member[k] = rng.choice(list("ACGT"))
+            at = int(rng.integers(0, len(seq)))
+            seq[at:at] = member
+        if i % 7 == 0:
+            at = int(rng.integers(0, len(seq)))
+            seq[at:at] = list("AT" * int(rng.integers(20, 80)))
+        records.append(f">seq{i}\n{''.join(seq)}\n")
+    path = tmp_path / "targets.fa"
+    path.write_text("".join(records))
+    return path
+
+
+@pytest.mark.parametrize("max_mode", [False, True])
+def test_dna_model_gives_hmmsearchs_hits_domains_and_evalues(shared_data, tmp_path, max_mode):
+    """A DNA family (MADE1) against DNA targets: hmmsearch's hits, scores and domains."""
+    from hmmer_reference import build_hmm, hmmsearch, read_sequences, to_profile_hmm
+
+    from hmmkit.profile import read_alignment
+
+    source = shared_data / "protein/tutorial/MADE1.sto"
+    hmm = build_hmm(source, dna=True)
+    members = [row.replace("-", "") for row in read_alignment(source, "DNA").text()]
+    targets = dna_targets(tmp_path, members)
+    options = {"bias_filter": False, "F1": 1.0, "F2": 1.0, "F3": 1.0} if max_mode else {}
+    ref = {h.name: h for h in hmmsearch(hmm, read_sequences(targets, dna=True), **options)}
+    ref = {n.decode() if isinstance(n, bytes) else n: h for n, h in ref.items() if h.reported}
+    ours = {h.name: h for h in search(to_profile_hmm(hmm), targets, **options)}
+    assert len(ref) >= 40 and set(ours) == set(ref)
+    for name, theirs in ref.items():
+        mine = ours[name]
+        assert mine.score == pytest.approx(theirs.score, abs=0.01)
+        assert mine.evalue == pytest.approx(theirs.evalue, rel=1e-3)
+        for a, b in zip(mine.domains, theirs.domains, strict=True):
+            assert (a.env_from, a.env_to) == (b.env_from, b.env_to)
+            assert a.score == pytest.approx(b.score, abs=0.01)
+            assert a.c_evalue == pytest.approx(b.c_evalue, rel=1e-3)
+
+
 def test_search_accepts_sequence_lists_and_validates(shared_data):
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
     from hmmkit.profile.profile_config import read_fasta
