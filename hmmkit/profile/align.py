@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +32,15 @@ def encode_posterior(p: float) -> str:
     return "*" if p + 0.05 >= 1.0 else chr(ord("0") + int((p + 0.05) * 10.0))
 
 
+def decode_posterior(code: str) -> float:
+    """The probability HMMER reads back from a posterior code ('0': 0.01, '*': 1, '.': 0)."""
+    if code == "*":
+        return 1.0
+    if code == ".":
+        return 0.0
+    return 0.01 if code == "0" else (ord(code) - ord("0")) / 10.0
+
+
 @dataclass
 class Alignment:
     """Sequences aligned to a profile: text rows, annotation and the paths behind them.
@@ -39,7 +48,8 @@ class Alignment:
     ``rows`` use HMMER's conventions (upper case and ``-`` in match columns, lower case and
     ``.`` in insert columns). ``match_columns[k-1]`` is the 0-based column of match state k
     (-1 if the state has no column). ``traces`` are the per-sequence paths (states, k, i,
-    posterior) from :mod:`hmmkit.profile.dp`.
+    posterior) from :mod:`hmmkit.profile.dp`. ``annotation`` holds Stockholm's per-file
+    ``#=GF`` lines (tag: text, e.g. ID, AC, DE, AU), written in that order.
     """
 
     names: list[str]
@@ -53,6 +63,7 @@ class Alignment:
     scores: np.ndarray
     M: int
     name: str | None = None
+    annotation: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -116,6 +127,8 @@ def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
     names = stockholm_names(aln.names)
     if names != aln.names:
         handle.write('# WARNING: seq names have been made unique by adding a prefix of "<seq#>|"\n')
+    for tag, text in aln.annotation.items():
+        handle.write(f"#=GF {tag} {text}\n")
     handle.write("\n")
     maxname = max([len(n) for n in names] + [1])
     margin = max(5 + maxname + 1 + 2, len("#=GC PP_cons"), len("#=GC RF"))
@@ -312,7 +325,9 @@ def traces_to_alignment(
     for k in range(1, M + 1):
         if matuse[k]:
             reference[matmap[k] - 1] = "x"
-    cons = "".join(encode_posterior(totp[a] / nmatch[a]) if nmatch[a] else "." for a in range(alen))
+    # HMMER encodes the column mean as a float
+    mean = (totp / np.maximum(nmatch, 1)).astype(np.float32).astype(float)
+    cons = "".join(encode_posterior(mean[a]) if nmatch[a] else "." for a in range(alen))
     match_columns = np.where(matuse[1:], matmap[1:] - 1, -1)
     return Alignment(
         names=[r.name for r in records], descriptions=[r.description for r in records],

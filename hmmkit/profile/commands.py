@@ -187,6 +187,10 @@ def _register_search(subparsers) -> None:
     p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
+    p.add_argument(
+        "-A", metavar="FILE", dest="alignment",
+        help="save a Stockholm alignment of the included domains of each query to FILE",
+    )  # fmt: skip
     p.add_argument("-E", type=float, default=10.0, help="report sequences with E-value <= E")
     p.add_argument("-T", type=float, default=None, help="report sequences with bits >= T")
     p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
@@ -225,7 +229,7 @@ def _run_search(args: argparse.Namespace) -> int:
     from .search import search, write_domtblout, write_tblout
 
     _check_outputs(
-        {"--tblout": args.tblout, "--domtblout": args.domtblout},
+        {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
         {"query HMMFILE": args.hmmfile, "target database SEQDB": args.seqdb},
     )
     records = read_fasta(args.seqdb)
@@ -238,6 +242,7 @@ def _run_search(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as outputs:
         tbl = outputs.enter_context(atomic_output(args.tblout)) if args.tblout else None
         dom = outputs.enter_context(atomic_output(args.domtblout)) if args.domtblout else None
+        ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
         for n, model in enumerate(iter_hmmer(args.hmmfile)):  # one model in memory at a time
             first = first or model
             if model.alphabet.name != first.alphabet.name:  # as hmmsearch: one alphabet
@@ -256,6 +261,8 @@ def _run_search(args: argparse.Namespace) -> int:
                 null2=not args.nonull2, seed=_seed(args.seed), n_jobs=args.cpu, **filters,
             )  # fmt: skip
             _print_hits(results)
+            if ali is not None:
+                _save_alignment(ali, results, args.alignment)
             if tbl is not None:
                 write_tblout(tbl, results, header=n == 0, footer=False)
             if dom is not None:
@@ -279,6 +286,21 @@ def _model_cutoffs(model, args: argparse.Namespace) -> dict:
             seq, dom = pair
             return dict(T=seq, incT=seq, domT=dom, incdomT=dom)
     return {}
+
+
+def _save_alignment(handle, results, path: str) -> None:
+    """hmmsearch -A: one Stockholm record per query, and a line saying so on stdout."""
+    from .. import __version__
+
+    aln = results.alignment()
+    if aln is None:
+        sys.stdout.write("# No hits satisfy inclusion thresholds; no alignment saved\n")
+        return
+    aln.annotation["AU"] = f"hmmkit search (hmmkit {__version__})"
+    aln.write(handle, "stockholm")
+    sys.stdout.write(
+        f"# Alignment of {len(aln)} hits satisfying inclusion thresholds saved to: {path}\n"
+    )
 
 
 def _print_hits(results) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from . import dp
+from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
 from .model import ProfileHMM
 from .profile_config import (
     Background,
@@ -31,6 +32,7 @@ from .profile_config import (
     as_sequences,
     configure,
     digitize,
+    residue_letters,
 )
 
 LOG2 = math.log(2.0)
@@ -72,7 +74,8 @@ class Domain:
 
     Coordinates are 1-based inclusive. `score` and `bias` are in bits; `env_score` and
     `correction` are HMMER's raw envsc and domcorrection (nats). `trace` holds the optimal
-    accuracy alignment path as (states, k, i, posterior) arrays.
+    accuracy alignment path as (states, k, i, posterior) arrays; `residues` the target's
+    aligned stretch ``ali_from..ali_to`` as the alphabet's letters.
     """
 
     env_from: int
@@ -94,6 +97,7 @@ class Domain:
     trace: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False
     )
+    residues: str = field(default="", repr=False)
 
     @property
     def pvalue(self) -> float:
@@ -158,6 +162,7 @@ class SearchResults:
     nseqs: int
     nresidues: int
     n_past_forward: int
+    query_description: str | None = None
 
     def reported(self) -> list[Hit]:
         """The hits that pass the reporting threshold."""
@@ -194,6 +199,62 @@ class SearchResults:
                 self.write_domtblout(handle, header=header)
             return
         write_domtblout(out, self, header=header, footer=header)
+
+    def alignment(self, *, all_consensus_columns: bool = True) -> Alignment | None:
+        """The multiple alignment of every included domain of the included hits, as
+        ``hmmsearch -A`` saves it (None when no domain is included).
+
+        Rows are named ``<sequence>/<ali_from>-<ali_to>`` and described as
+        ``[subseq from] <description, else name>``, in hit rank order; each row is the
+        domain's optimal accuracy alignment, its posterior probabilities rounded to the
+        one-character codes hmmsearch keeps. `all_consensus_columns` keeps a column for
+        every match state, as hmmsearch does.
+        """
+        records, traces = [], []
+        for hit in self.included():
+            for d in hit.domains:
+                if d.included:
+                    records.append(Sequence(
+                        name=f"{hit.name}/{d.ali_from}-{d.ali_to}", residues=d.residues,
+                        description=f"[subseq from] {hit.description or hit.name}",
+                    ))  # fmt: skip
+                    traces.append(_aligned_stretch_trace(d))
+        if not records:
+            return None
+        aln = traces_to_alignment(
+            records, traces, self.M, all_consensus_columns=all_consensus_columns,
+            name=self.query_name,
+        )  # fmt: skip
+        aln.annotation = {"ID": self.query_name}
+        if self.query_accession:
+            aln.annotation["AC"] = self.query_accession
+        if self.query_description:
+            aln.annotation["DE"] = self.query_description
+        return aln
+
+
+def _aligned_stretch_trace(d: Domain) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The path of a domain's aligned stretch alone (S N B, its M/D/I states, E C T), with
+    residue positions counted from ali_from and posteriors rounded to their display codes
+    (p7_alidisplay_Backconvert)."""
+    st, kk, ii, pp = d.trace
+    first = int(np.flatnonzero(st == dp.ST_B)[0])
+    last = first + int(np.flatnonzero(st[first:] == dp.ST_E)[0])
+    core = slice(first + 1, last)
+    core_st = st[core]
+    emits = core_st != dp.ST_D
+    core_ii = np.where(emits, ii[core] - d.ali_from + 1, 0)
+    codes = [decode_posterior(encode_posterior(p)) for p in pp[core]]
+    core_pp = np.where(emits, np.array(codes, dtype=np.float32), 0.0)  # HMMER keeps floats
+    head = np.array([dp.ST_S, dp.ST_N, dp.ST_B])
+    tail = np.array([dp.ST_E, dp.ST_C, dp.ST_T])
+    zeros = np.zeros(3)
+    return (
+        np.concatenate([head, core_st, tail]).astype(st.dtype),
+        np.concatenate([zeros, kk[core], zeros]).astype(kk.dtype),
+        np.concatenate([zeros, core_ii, zeros]).astype(ii.dtype),
+        np.concatenate([zeros, core_pp, zeros]),
+    )
 
 
 def _column_widths(hits, qname: str, qacc: str) -> tuple[int, int, int, int]:
@@ -810,10 +871,13 @@ def search(
             rows = slice(r0, r0 + sub_len[n] + 1)
             decoded[idx] = (fx[rows], bx[rows], ls[rows])
     hits: list[Hit] = []
+    letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
     for idx, nullsc in passed:
         hit = _score_hit(records[idx], codes[idx], float(fwd[idx]), nullsc, definer, bg, tau, lam,
                          null2, decoded.get(idx))  # fmt: skip
         if hit is not None:
+            for d in hit.domains:
+                d.residues = letters[codes[idx][d.ali_from - 1 : d.ali_to]].tobytes().decode()
             hits.append(hit)
     n_past = len(passed)
 
@@ -821,7 +885,7 @@ def search(
     nseqs = len(records)
     results = SearchResults(
         model.name, model.accession, model.M, hits, float(Z if Z is not None else nseqs),
-        0.0, nseqs, int(lengths.sum()), n_past,
+        0.0, nseqs, int(lengths.sum()), n_past, model.description,
     )  # fmt: skip
     _threshold(results, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ)
     return results

@@ -31,6 +31,32 @@ def test_search_writes_hmmers_tblout(shared_data, tmp_path, capsys):
     assert "938293.PRJEB85.HG003685_328" in capsys.readouterr().out
 
 
+def test_search_saves_the_included_domains_alignment(shared_data, tmp_path, capsys):
+    """-A as hmmsearch: one Stockholm record per query, HMMER reads it back."""
+    import pyhmmer
+
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    out = tmp_path / "hits.sto"
+    assert main(["search", "-A", str(out), str(hmmfile), str(shared_data / PROTEOME)]) == 0
+    saved = f"# Alignment of 16 hits satisfying inclusion thresholds saved to: {out}"
+    assert saved in capsys.readouterr().out
+    with pyhmmer.easel.MSAFile(str(out)) as handle:
+        msa = handle.read()
+
+    def text(value):
+        return value.decode() if isinstance(value, bytes) else value
+
+    assert (text(msa.name), text(msa.accession)) == ("2-Hacid_dh_C", "PF02826.20")
+    assert text(msa.author).startswith("hmmkit search")
+    assert len(msa.sequences) == 16
+    assert text(msa.sequences[0].name) == "938293.PRJEB85.HG003685_328/101-279"
+    lonely = tmp_path / "one.fa"
+    lonely.write_text(">random\nMKVLAAGIVGLPNVGKSTLFNALTKAG\n")
+    assert main(["search", "-A", str(out), str(hmmfile), str(lonely)]) == 0
+    assert "# No hits satisfy inclusion thresholds; no alignment saved" in capsys.readouterr().out
+    assert out.read_text() == ""
+
+
 @pytest.mark.parametrize("family", ["tutorial/Pkinase.sto", "pyhmmer/LuxC.sto"])
 def test_build_then_search_gives_hmmers_hits(shared_data, tmp_path, family):
     """hmmkit build writes a calibrated HMMER3/f file that HMMER reads; hmmkit search with it

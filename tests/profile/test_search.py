@@ -233,3 +233,34 @@ def test_opened_filter_gates_give_hmmsearchs_hits(shared_data, filters):
     theirs = hmmsearch(read_hmm(path), read_sequences(shared_data / PROTEOME), **filters)
     names = {h.name.decode() if isinstance(h.name, bytes) else h.name for h in theirs.reported}
     assert {h.name for h in ours.hits if h.reported} == names
+
+
+@pytest.mark.parametrize("all_consensus_columns", [True, False])
+@pytest.mark.parametrize(
+    "query,targets",
+    [("pyhmmer/PF02826.hmm", PROTEOME), ("tutorial/Pkinase.sto", PROTEOME),
+     ("tutorial/globins4.sto", "protein/tutorial/globins45.fa")],
+)  # fmt: skip
+def test_alignment_of_included_domains_is_hmmsearch_A(
+    shared_data, query, targets, all_consensus_columns
+):
+    """Byte for byte the Stockholm file hmmsearch -A writes (rows, PP lines, PP_cons, RF)."""
+    from hmmer_reference import build_hmm, hmmsearch, read_hmm, read_sequences, to_profile_hmm
+
+    path = shared_data / "protein" / query
+    hmm = read_hmm(path) if query.endswith(".hmm") else build_hmm(path)
+    hits = hmmsearch(hmm, read_sequences(shared_data / targets))
+    msa = hits.to_msa(hmm.alphabet, all_consensus_cols=all_consensus_columns)
+    msa.name, msa.accession, msa.description = hmm.name, hmm.accession, hmm.description
+    buf = io.BytesIO()
+    msa.write(buf, "stockholm")
+    results = search(to_profile_hmm(hmm), shared_data / targets)
+    aln = results.alignment(all_consensus_columns=all_consensus_columns)
+    assert len(aln) == sum(d.included for h in results.included() for d in h.domains) >= 4
+    assert aln.to_stockholm() == buf.getvalue().decode()
+
+
+def test_alignment_is_none_without_included_domains(shared_data):
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    results = search(model, [("random", "MKVLAAGIVGLPNVGKSTLFNALTKAG")])
+    assert results.alignment() is None
