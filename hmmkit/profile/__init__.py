@@ -1,4 +1,4 @@
-"""Profile HMMs: build from alignments as HMMER does, read/write HMMER3, search and align."""
+"""Profile HMMs: build from alignments as HMMER does, read/write HMMER3, search, scan and align."""
 
 from .align import Alignment, align
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
@@ -7,6 +7,7 @@ from .calibrate import calibrate
 from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
 from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
+from .scan import scan
 from .search import SearchResults, search
 from .train import train
 
@@ -28,6 +29,7 @@ __all__ = [
     "read_alignments",
     "read_hmmer",
     "read_hmmer_all",
+    "scan",
     "search",
     "train",
     "write_hmmer",

@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the profile HMM subcommands to the ``hmmkit`` parser."""
     _register_build(subparsers)
     _register_search(subparsers)
+    _register_scan(subparsers)
     _register_align(subparsers)
 
 
@@ -185,17 +186,23 @@ def _register_search(subparsers) -> None:
     )
     p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
     p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
-    p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
-    p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
     p.add_argument(
         "-A", metavar="FILE", dest="alignment",
         help="save a Stockholm alignment of the included domains of each query to FILE",
     )  # fmt: skip
-    p.add_argument("-E", type=float, default=10.0, help="report sequences with E-value <= E")
-    p.add_argument("-T", type=float, default=None, help="report sequences with bits >= T")
+    _add_pipeline_options(p, "sequences")
+    p.set_defaults(func=_run_search)
+
+
+def _add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
+    """hmmsearch's and hmmscan's shared tables, thresholds, filters, seed and cores."""
+    p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
+    p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
+    p.add_argument("-E", type=float, default=10.0, help=f"report {targets} with E-value <= E")
+    p.add_argument("-T", type=float, default=None, help=f"report {targets} with bits >= T")
     p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
     p.add_argument("--domT", type=float, default=None, help="report domains with bits >= domT")
-    p.add_argument("--incT", type=float, default=None, help="include sequences with bits >= incT")
+    p.add_argument("--incT", type=float, default=None, help=f"include {targets} with bits >= incT")
     p.add_argument(
         "--incdomT", type=float, default=None, help="include domains with bits >= incdomT"
     )
@@ -206,10 +213,10 @@ def _register_search(subparsers) -> None:
             f"--cut_{flag}", action="store_true",
             help=f"use each model's {label} bit score thresholds for reporting and inclusion",
         )  # fmt: skip
-    p.add_argument("--incE", type=float, default=0.01, help="include sequences with E <= incE")
+    p.add_argument("--incE", type=float, default=0.01, help=f"include {targets} with E <= incE")
     p.add_argument("--incdomE", type=float, default=0.01, help="include domains with E <= this")
     p.add_argument("-Z", type=float, default=None, help="number of comparisons for E-values")
-    p.add_argument("--max", action="store_true", help="switch off all filters (hmmsearch --max)")
+    p.add_argument("--max", action="store_true", help="switch off all filters (as HMMER's --max)")
     p.add_argument("--F1", type=float, default=0.02, help="MSV filter P-value threshold")
     p.add_argument("--F2", type=float, default=1e-3, help="Viterbi filter P-value threshold")
     p.add_argument("--F3", type=float, default=1e-5, help="Forward filter P-value threshold")
@@ -220,13 +227,50 @@ def _register_search(subparsers) -> None:
         help="random seed of domain definition (0: an arbitrary seed, as hmmsearch)",
     )  # fmt: skip
     p.add_argument("--cpu", type=int, default=1, help="cores for the Forward scan")
-    p.set_defaults(func=_run_search)
+
+
+def _register_scan(subparsers) -> None:
+    p = subparsers.add_parser(
+        "scan",
+        help="search sequences against a database of profile HMMs (like hmmscan)",
+        description="Compare every sequence of a FASTA file with each model of an HMMER3 "
+        "file (a Pfam database, say); each sequence's hits are the models, listed on standard "
+        "output and, with --tblout/--domtblout, written in hmmscan's table layouts.",
+    )
+    p.add_argument("hmmdb", metavar="HMMDB", help="profile HMM database (HMMER3 file)")
+    p.add_argument("seqfile", metavar="SEQFILE", help="query sequences (FASTA)")
+    _add_pipeline_options(p, "models")
+    p.set_defaults(func=_run_scan)
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from .profile_config import read_fasta
+    from .scan import scan
+
+    _check_outputs(
+        {"--tblout": args.tblout, "--domtblout": args.domtblout},
+        {"model database HMMDB": args.hmmdb, "query SEQFILE": args.seqfile},
+    )
+    records = read_fasta(args.seqfile)
+    if not records:
+        raise ValueError(f"{args.seqfile}: the sequence file is empty (no FASTA records)")
+    cutoffs = next((kind for kind in ("ga", "tc", "nc") if getattr(args, f"cut_{kind}")), None)
+    results = scan(
+        args.hmmdb, records, **_thresholds(args), cutoffs=cutoffs, **_pipeline_settings(args)
+    )
+    with contextlib.ExitStack() as outputs:
+        tables = _HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
+        for result in results:
+            _print_hits(result, scanned=True)
+            tables.add(result)
+        tables.close()
+    return 0
 
 
 def _run_search(args: argparse.Namespace) -> int:
     from .hmmer_format import iter_hmmer
     from .profile_config import read_fasta
-    from .search import search, write_domtblout, write_tblout
+    from .search import search
 
     _check_outputs(
         {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
@@ -235,15 +279,11 @@ def _run_search(args: argparse.Namespace) -> int:
     records = read_fasta(args.seqdb)
     if not records:
         raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
-    filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
-    if args.max:
-        filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
     first = None
     with contextlib.ExitStack() as outputs:
-        tbl = outputs.enter_context(atomic_output(args.tblout)) if args.tblout else None
-        dom = outputs.enter_context(atomic_output(args.domtblout)) if args.domtblout else None
+        tables = _HitTables(outputs, args, "hmmkit search", args.hmmfile, args.seqdb)
         ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
-        for n, model in enumerate(iter_hmmer(args.hmmfile)):  # one model in memory at a time
+        for model in iter_hmmer(args.hmmfile):  # one model in memory at a time
             first = first or model
             if model.alphabet.name != first.alphabet.name:  # as hmmsearch: one alphabet
                 raise ValueError(
@@ -251,28 +291,63 @@ def _run_search(args: argparse.Namespace) -> int:
                     f"{model.name} is {model.alphabet.name}; search the models of each "
                     "alphabet separately (no table was written)"
                 )
-            thresholds = dict(
-                E=args.E, T=args.T, domE=args.domE, domT=args.domT, incE=args.incE,
-                incT=args.incT, incdomE=args.incdomE, incdomT=args.incdomT,
-            )  # fmt: skip
-            thresholds.update(_model_cutoffs(model, args))
-            results = search(
-                model, records, **thresholds, Z=args.Z, domZ=args.domZ,
-                null2=not args.nonull2, seed=_seed(args.seed), n_jobs=args.cpu, **filters,
-            )  # fmt: skip
+            thresholds = _thresholds(args) | _model_cutoffs(model, args)
+            results = search(model, records, **thresholds, **_pipeline_settings(args))
             _print_hits(results)
             if ali is not None:
                 _save_alignment(ali, results, args.alignment)
-            if tbl is not None:
-                write_tblout(tbl, results, header=n == 0, footer=False)
-            if dom is not None:
-                write_domtblout(dom, results, header=n == 0, footer=False)
-        for handle in (tbl, dom):
-            if handle is not None:
-                handle.write("#\n# Program:         hmmkit search\n")
-                handle.write(f"# Query file:      {args.hmmfile}\n")
-                handle.write(f"# Target file:     {args.seqdb}\n# [ok]\n")
+            tables.add(results)
+        tables.close()
     return 0
+
+
+def _thresholds(args: argparse.Namespace) -> dict:
+    """Reporting and inclusion thresholds given on the command line."""
+    return dict(
+        E=args.E, T=args.T, domE=args.domE, domT=args.domT, incE=args.incE, incT=args.incT,
+        incdomE=args.incdomE, incdomT=args.incdomT,
+    )  # fmt: skip
+
+
+def _pipeline_settings(args: argparse.Namespace) -> dict:
+    """Filters, E-value sizes, null2, seed and cores given on the command line."""
+    filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
+    if args.max:
+        filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
+    return dict(
+        Z=args.Z, domZ=args.domZ, null2=not args.nonull2, seed=_seed(args.seed),
+        n_jobs=args.cpu, **filters,
+    )  # fmt: skip
+
+
+class _HitTables:
+    """The --tblout and --domtblout files of a run: written atomically, a header before
+    the first query's rows and HMMER's closing comment block at the end."""
+
+    def __init__(self, outputs, args, program: str, query_file: str, target_file: str):
+        from .search import write_domtblout, write_tblout
+
+        self.files = [
+            (outputs.enter_context(atomic_output(path)), writer)
+            for path, writer in ((args.tblout, write_tblout), (args.domtblout, write_domtblout))
+            if path
+        ]
+        self.footer = (
+            f"#\n# Program:         {program}\n# Query file:      {query_file}\n"
+            f"# Target file:     {target_file}\n# [ok]\n"
+        )
+        self.n_queries = 0
+
+    def add(self, results) -> None:
+        """Append one query's reported hits."""
+        for handle, writer in self.files:
+            writer(handle, results, header=self.n_queries == 0, footer=False)
+        self.n_queries += 1
+
+    def close(self) -> None:
+        """Write the closing comment block."""
+        for handle, _ in self.files:
+            handle.write(self.footer)
 
 
 def _model_cutoffs(model, args: argparse.Namespace) -> dict:
@@ -303,13 +378,19 @@ def _save_alignment(handle, results, path: str) -> None:
     )
 
 
-def _print_hits(results) -> None:
+def _print_hits(results, scanned: bool = False) -> None:
+    """A query's ranked hits (``?``: reported, not included); `scanned`: hits are models."""
     out = sys.stdout
-    out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
-    out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
+    if scanned:
+        out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
+        out.write(f"Target models: {results.nseqs}  ({results.nresidues} nodes); ")
+    else:
+        out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
+        out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
     out.write(f"passed the filters: {results.n_past_forward}\n")
-    out.write("    E-value  score  bias  Sequence  Description\n")
-    out.write("    ------- ------ -----  --------  -----------\n")
+    target = "Model" if scanned else "Sequence"
+    out.write(f"    E-value  score  bias  {target}  Description\n")
+    out.write(f"    ------- ------ -----  {'-' * len(target)}  -----------\n")
     for h in results:
         flag = " " if h.included else "?"
         out.write(f"{flag}{h.evalue:>10.2g} {h.score:6.1f} {h.bias:5.1f}  {h.name}  "

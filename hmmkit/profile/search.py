@@ -819,6 +819,36 @@ def search(
     `domE`/`domT`) and inclusion (`incE`/`incT`, `incdomE`/`incdomT`) thresholds are
     HMMER's defaults. `n_jobs` > 1 scores sequences on several cores (None: all cores).
     """
+    check_search_options(model, E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2,
+                         F3=F3, Z=Z, domZ=domZ)  # fmt: skip
+    records = as_sequences(sequences)
+    if not records and isinstance(sequences, (str, Path)):
+        raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
+    scored, n_past = score_targets(
+        model, records, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2, seed=seed,
+        background=background, n_jobs=n_jobs,
+    )  # fmt: skip
+    hits = [hit for _, hit in scored]
+    hits.sort(key=lambda h: (h.lnP, -h.score, h.name))
+    nseqs = len(records)
+    results = SearchResults(
+        model.name, model.accession, model.M, hits, float(Z if Z is not None else nseqs),
+        0.0, nseqs, residue_count(records), n_past, model.description,
+    )  # fmt: skip
+    apply_thresholds(
+        results, E=E, T=T, domE=domE, domT=domT, incE=incE, incT=incT, incdomE=incdomE,
+        incdomT=incdomT, domZ=domZ,
+    )  # fmt: skip
+    return results
+
+
+def residue_count(records: list[Sequence]) -> int:
+    """Number of residues in `records` (whitespace inside a sequence is not a residue)."""
+    return sum(len("".join(r.residues.split())) for r in records)
+
+
+def check_search_options(model, *, E, domE, incE, incdomE, F1, F2, F3, Z, domZ) -> None:
+    """TypeError/ValueError naming a search argument that is out of range."""
     if not isinstance(model, ProfileHMM):
         raise TypeError(f"model must be a ProfileHMM, got {type(model).__name__}")
     for label, value in (("E", E), ("domE", domE), ("incE", incE), ("incdomE", incdomE)):
@@ -830,9 +860,23 @@ def search(
     for label, value in (("Z", Z), ("domZ", domZ)):
         if value is not None and not 0 < value < math.inf:
             raise ValueError(f"{label} must be a positive number of comparisons, got {value}")
-    records = as_sequences(sequences)
-    if not records and isinstance(sequences, (str, Path)):
-        raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
+
+
+def score_targets(
+    model: ProfileHMM,
+    records: list[Sequence],
+    *,
+    F1: float,
+    F2: float,
+    F3: float,
+    bias_filter: bool,
+    null2: bool,
+    seed: int,
+    background: Background | None,
+    n_jobs: int | None,
+) -> tuple[list[tuple[int, Hit]], int]:
+    """HMMER's pipeline for one model over `records`: ``([(record index, Hit)], number of
+    sequences past the filters)``, the hits unranked and without E-values or flags."""
     if "FORWARD" not in model.stats:
         from .calibrate import calibrate
 
@@ -870,7 +914,7 @@ def search(
             r0 = sub_off[n] + n
             rows = slice(r0, r0 + sub_len[n] + 1)
             decoded[idx] = (fx[rows], bx[rows], ls[rows])
-    hits: list[Hit] = []
+    hits: list[tuple[int, Hit]] = []
     letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
     for idx, nullsc in passed:
         hit = _score_hit(records[idx], codes[idx], float(fwd[idx]), nullsc, definer, bg, tau, lam,
@@ -878,17 +922,8 @@ def search(
         if hit is not None:
             for d in hit.domains:
                 d.residues = letters[codes[idx][d.ali_from - 1 : d.ali_to]].tobytes().decode()
-            hits.append(hit)
-    n_past = len(passed)
-
-    hits.sort(key=lambda h: (h.lnP, -h.score, h.name))
-    nseqs = len(records)
-    results = SearchResults(
-        model.name, model.accession, model.M, hits, float(Z if Z is not None else nseqs),
-        0.0, nseqs, int(lengths.sum()), n_past, model.description,
-    )  # fmt: skip
-    _threshold(results, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ)
-    return results
+            hits.append((idx, hit))
+    return hits, len(passed)
 
 
 def _passes_filters(profile, dsq, nullsc, filtersc, stats, F1, F2) -> bool:
@@ -959,21 +994,31 @@ def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -
     )  # fmt: skip
 
 
-def _threshold(res: SearchResults, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ):
-    """Flag reported/included hits and domains (p7_tophits_Threshold); sets E-values."""
-    for h in res.hits:
+def apply_thresholds(
+    res: SearchResults, *, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ, cutoffs=None
+) -> None:
+    """Set E-values and flag reported/included hits and domains (p7_tophits_Threshold).
+
+    `cutoffs`, one ``(sequence, domain)`` bit score pair per hit (or None), replaces the
+    reporting and inclusion thresholds hit by hit, as a scan with Pfam cutoffs does.
+    """
+    limits = [(T, incT, domT, incdomT)] * len(res.hits)
+    if cutoffs is not None:
+        limits = [(seq, seq, dom, dom) for seq, dom in cutoffs]
+    for h, (hit_T, hit_incT, _, _) in zip(res.hits, limits, strict=True):
         h.evalue = math.exp(h.lnP) * res.Z
-        h.reported = bool((h.score >= T) if T is not None else h.evalue <= E)
-        if h.reported:
-            h.included = bool((h.score >= incT) if incT is not None else h.evalue <= incE)
+        h.reported = bool((h.score >= hit_T) if hit_T is not None else h.evalue <= E)
+        h.included = h.reported and bool(
+            (h.score >= hit_incT) if hit_incT is not None else h.evalue <= incE
+        )
     res.domZ = float(domZ) if domZ is not None else float(sum(h.reported for h in res.hits))
-    for h in res.hits:
+    for h, (_, _, dom_T, dom_incT) in zip(res.hits, limits, strict=True):
         for d in h.domains:
             d.evalue = math.exp(d.lnP) * res.Z
             d.c_evalue = math.exp(d.lnP) * res.domZ
-            d.reported = d.included = False
-            if h.reported:
-                d.reported = bool((d.score >= domT) if domT is not None else d.c_evalue <= domE)
-            if h.included:
-                ok = (d.score >= incdomT) if incdomT is not None else d.c_evalue <= incdomE
-                d.included = bool(ok)
+            d.reported = h.reported and bool(
+                (d.score >= dom_T) if dom_T is not None else d.c_evalue <= domE
+            )
+            d.included = h.included and bool(
+                (d.score >= dom_incT) if dom_incT is not None else d.c_evalue <= incdomE
+            )
