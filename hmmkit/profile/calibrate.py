@@ -88,25 +88,23 @@ def edge_corrected_lambda(model: ProfileHMM, background: Background | None = Non
 def _random_scores(profile, bg, state, n, length, kind) -> np.ndarray:
     freqs = np.asarray(bg.frequencies, dtype=np.float32)
     nullsc = bg.null_score(length)
-    out = np.empty(n)
-    if kind == "forward":
+    if kind in ("forward", "msv"):
         seqs = [dp.random_iid(state, freqs, length) for _ in range(n)]
         packed = np.concatenate(seqs)
         offsets = np.arange(n, dtype=np.int64) * length
         lengths = np.full(n, length, dtype=np.int64)
-        scores = dp.forward_scores(profile, packed, offsets, lengths)
+        if kind == "forward":
+            scores = dp.forward_scores(profile, packed, offsets, lengths)
+        else:
+            prof = profile.set_length(length)
+            scores = dp.msv_filter_scores(packed, offsets, lengths, prof.msc, prof.alphabet.size)
         return (scores - nullsc) / LOG2
     prof = profile.set_length(length)
-    if kind == "msv":
-        table = dp.msv_byte_profile(prof.msc, prof.alphabet.size)
-    else:
-        table = dp.viterbi_word_profile(prof.tsc, prof.msc)
+    table = dp.viterbi_word_profile(prof.tsc, prof.msc)
+    out = np.empty(n)
     for s in range(n):
         dsq = dp.random_iid(state, freqs, length)
-        if kind == "msv":
-            sc = dp.msv_filter_score(dsq, prof.msc, prof.alphabet.size, table)
-        else:
-            sc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, table)
+        sc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, table)
         out[s] = (sc - nullsc) / LOG2
     return out
 

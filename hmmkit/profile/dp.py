@@ -1590,51 +1590,79 @@ def msv_byte_profile(msc: np.ndarray, K: int) -> tuple[np.ndarray, int]:
     return costs, bias
 
 
-def _unbiased_byte(sc: float) -> int:
+def _unbiased_byte(sc) -> np.ndarray:
+    """HMMER's unbiased_byteify(): -roundf(3/ln2 * sc) as a cost, saturated at 255."""
     scale = np.float32(3.0) / np.float32(math.log(2.0))
-    cost = float(-_roundf(scale * np.float32(sc)))
-    return 255 if cost > 255.0 else int(cost)
+    cost = -_roundf(scale * np.asarray(sc, dtype=np.float32))
+    return np.minimum(cost, 255.0).astype(np.int64)
 
 
 @njit(cache=True, nogil=True)
-def _msv_filter(dsq, costs, bias, base, tbm, tec, tjb):
-    L = dsq.shape[0]
+def _msv_filter_batch(dsq, offsets, lengths, costs, bias, base, tbm, tec, tjbs, out):
+    """p7_MSVFilter on every sequence; 16-bit lanes (costs are bytes) so the loop over
+    the model vectorises wide."""
     M = costs.shape[1] - 1
-    prev = np.zeros(M + 1, dtype=np.int32)
-    cur = np.zeros(M + 1, dtype=np.int32)
-    tjbm = tjb + tbm
-    xJ = 0
-    xB = max(base - tjbm, 0)
-    for i in range(L):
-        x = dsq[i]
-        xE = 0
-        for k in range(1, M + 1):
-            sv = max(prev[k - 1], xB)
-            sv = min(sv + bias, 255)
-            sv = max(sv - costs[x, k], 0)
-            cur[k] = sv
-            if sv > xE:
-                xE = sv
-        if xE >= 255 - bias:
-            return np.inf
-        xJ = max(xJ, xE - tec)
-        xB = max(max(base, xJ) - tjbm, 0)
-        prev, cur = cur, prev
-    return ((xJ - tjb) - base) / (3.0 / math.log(2.0)) - 3.0
+    wide = costs.astype(np.int16)
+    prev = np.zeros(M + 1, dtype=np.int16)
+    cur = np.zeros(M + 1, dtype=np.int16)
+    top = np.int16(255)
+    floor = np.int16(0)
+    lift = np.int16(bias)
+    for s in range(len(offsets)):
+        lo, L, tjb = offsets[s], lengths[s], tjbs[s]
+        prev[:] = 0
+        cur[0] = 0
+        tjbm = tjb + tbm
+        xJ = 0
+        xB = np.int16(max(base - tjbm, 0))
+        overflow = False
+        for i in range(L):
+            row = wide[dsq[lo + i]]
+            xE = floor
+            for k in range(1, M + 1):
+                sv = min(np.int16(max(prev[k - 1], xB) + lift), top)
+                sv = max(np.int16(sv - row[k]), floor)
+                cur[k] = sv
+                xE = max(xE, sv)
+            if xE >= 255 - bias:
+                overflow = True
+                break
+            xJ = max(xJ, xE - tec)
+            xB = np.int16(max(max(base, xJ) - tjbm, 0))
+            prev, cur = cur, prev
+        out[s] = np.inf if overflow else ((xJ - tjb) - base) / (3.0 / math.log(2.0)) - 3.0
+
+
+def msv_filter_scores(
+    dsq: np.ndarray,
+    offsets: np.ndarray,
+    lengths: np.ndarray,
+    msc: np.ndarray,
+    K: int,
+    byte_profile=None,
+) -> np.ndarray:
+    """MSV scores (nats) of packed sequences exactly as HMMER's 8-bit MSV filter computes
+    them (p7_MSVFilter); inf where the filter saturates.
+
+    `byte_profile` may pass a precomputed :func:`msv_byte_profile` result.
+    """  # fmt: skip
+    costs, bias = byte_profile if byte_profile is not None else msv_byte_profile(msc, K)
+    M = msc.shape[1] - 1
+    lengths = np.asarray(lengths, dtype=np.int64)
+    tbm = int(_unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))))
+    tec = int(_unbiased_byte(math.log(np.float32(0.5))))
+    ratio = np.float32(3.0) / (lengths + 3).astype(np.float32)
+    tjbs = _unbiased_byte(np.log(ratio.astype(np.float64)))
+    out = np.empty(len(lengths))
+    _msv_filter_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, costs, bias, 190,
+                      tbm, tec, tjbs, out)  # fmt: skip
+    return out
 
 
 def msv_filter_score(dsq: np.ndarray, msc: np.ndarray, K: int, byte_profile=None) -> float:
-    """MSV score (nats) exactly as HMMER's 8-bit MSV filter computes it (p7_MSVFilter).
-
-    `byte_profile` may pass a precomputed :func:`msv_byte_profile` result.
-    """
-    costs, bias = byte_profile if byte_profile is not None else msv_byte_profile(msc, K)
-    M = msc.shape[1] - 1
-    L = len(dsq)
-    tbm = _unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
-    tec = _unbiased_byte(math.log(np.float32(0.5)))
-    tjb = _unbiased_byte(math.log(np.float32(3.0) / np.float32(L + 3)))
-    return float(_msv_filter(dsq, costs, bias, 190, tbm, tec, tjb))
+    """:func:`msv_filter_scores` of one sequence."""
+    one = np.zeros(1, dtype=np.int64)
+    return float(msv_filter_scores(dsq, one, one + len(dsq), msc, K, byte_profile)[0])
 
 
 # ======================================================================================

@@ -86,6 +86,25 @@ def digitize(residues: str, alphabet: Alphabet, *, name: str = "sequence") -> np
     return codes.astype(np.uint8)
 
 
+def digitize_all(records, alphabet: Alphabet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`digitize` every record into one packed array: ``(codes, offsets, lengths)``,
+    sequence s being ``codes[offsets[s]:offsets[s] + lengths[s]]``."""
+    texts = ["".join(r.residues.split()) for r in records]
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    offsets = np.zeros(len(texts), dtype=np.int64)
+    offsets[1:] = np.cumsum(lengths)[:-1]
+    table = _TABLES.get(alphabet)
+    if table is None:
+        table = _TABLES[alphabet] = _code_table(alphabet)
+    raw = np.frombuffer("".join(texts).encode("latin-1", "replace"), dtype=np.uint8)
+    codes = table[raw]
+    bad = np.flatnonzero(codes < 0)
+    if len(bad):  # name the first sequence with a bad character
+        s = int(np.searchsorted(offsets + lengths, bad[0], side="right"))
+        digitize(records[s].residues, alphabet, name=records[s].name)
+    return codes.astype(np.uint8), offsets, lengths
+
+
 @dataclass
 class Sequence:
     """A named biological sequence: `name`, optional `description`, residue string."""

@@ -31,7 +31,7 @@ from .profile_config import (
     Sequence,
     as_sequences,
     configure,
-    digitize,
+    digitize_all,
     residue_letters,
 )
 
@@ -388,20 +388,35 @@ def _filter_forward(dsq, odds1, p1, t10, t11):
     return logsc + math.log(a0 + a1)
 
 
-def filter_null_score(
-    dsq: np.ndarray, composition_odds: np.ndarray, M: int, bg: Background
-) -> float:
-    """HMMER's bias-filter null score (nats) of a sequence: a two-state background HMM whose
-    second state emits the model's own composition, with the null1 length model."""
-    L = len(dsq)
-    p1 = Background.p1(L)
+@njit(cache=True, nogil=True)
+def _filter_null_batch(dsq, offsets, lengths, odds1, p1s, t10, t11, out):
+    for s in range(len(offsets)):
+        L, p1 = lengths[s], p1s[s]
+        if L == 0:
+            continue
+        sc = _filter_forward(dsq[offsets[s] : offsets[s] + L], odds1, p1, t10, t11)
+        out[s] = sc + L * math.log(p1) + math.log(np.float32(1.0 - p1))
+
+
+def filter_null_scores(
+    dsq: np.ndarray,
+    offsets: np.ndarray,
+    lengths: np.ndarray,
+    composition_odds: np.ndarray,
+    M: int,
+) -> np.ndarray:
+    """HMMER's bias-filter null scores (nats) of packed sequences: a two-state background
+    HMM whose second state emits the model's own composition, with the null1 length model
+    (empty sequences: -inf; they are never scored)."""  # fmt: skip
+    lengths = np.asarray(lengths, dtype=np.int64)
+    p1s = (lengths.astype(np.float32) / (lengths + 1).astype(np.float32)).astype(np.float64)
     L1 = np.float32(M) / np.float32(8.0)
     t10 = float(np.float32(1.0) / (L1 + np.float32(1.0)))
     t11 = float(L1 / (L1 + np.float32(1.0)))
-    if L == 0:
-        return bg.null_score(0)
-    sc = _filter_forward(dsq, composition_odds, p1, t10, t11)
-    return float(sc + L * math.log(np.float32(p1)) + math.log(np.float32(1.0 - p1)))
+    out = np.full(len(lengths), -np.inf)
+    _filter_null_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, composition_odds,
+                       p1s, t10, t11, out)  # fmt: skip
+    return out
 
 
 def _composition_odds(profile: SearchProfile) -> np.ndarray:
@@ -884,25 +899,43 @@ def score_targets(
     tau, lam = model.stats["FORWARD"]
     bg = background or Background.default(model.alphabet)
     profile = configure(model, 400, background=bg)
-    codes = [digitize(r.residues, model.alphabet, name=r.name) for r in records]
-    packed, offsets, lengths = _pack(codes)
-    jobs = os.cpu_count() if n_jobs is None else n_jobs
-    fwd = dp.forward_scores(profile, packed, offsets, lengths, n_jobs=jobs or 1)
-    compo_odds = _composition_odds(profile)
+    packed, offsets, lengths = digitize_all(records, model.alphabet)
+    codes = [packed[o : o + n] for o, n in zip(offsets, lengths, strict=True)]
     definer = _Definer(profile, seed, null2)
-
+    nullsc = np.array([bg.null_score(int(L)) if L else -np.inf for L in lengths])
+    # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
+    # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
+    # runs first, the bias-filter null and Forward only on what it lets through.
+    candidates = np.flatnonzero(lengths > 0)
+    use_msv = "MSV" in model.stats and not (F1 >= 1.0 and F2 >= 1.0)
+    if use_msv:
+        mmu, mlam = model.stats["MSV"]
+        usc = np.full(len(records), -np.inf)
+        usc[candidates] = dp.msv_filter_scores(
+            packed, offsets[candidates], lengths[candidates], profile.msc, model.alphabet.size
+        )
+        candidates = _gate(candidates, usc, nullsc, (mmu, mlam), F1)
+    filtersc = nullsc.copy()
+    if bias_filter and len(candidates):
+        filtersc[candidates] = filter_null_scores(
+            packed, offsets[candidates], lengths[candidates], _composition_odds(profile), model.M
+        )
+    msv_logP = np.zeros(len(records))
+    if use_msv:
+        candidates = _gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
+    jobs = os.cpu_count() if n_jobs is None else n_jobs
+    fwd = np.full(len(records), -np.inf)
+    fwd[candidates] = dp.forward_scores(
+        profile, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
+    )
     passed = []
-    for idx, (dsq, fwdsc) in enumerate(zip(codes, fwd, strict=True)):
-        L = len(dsq)
-        if L == 0:
+    for idx in candidates:
+        if exp_logsurv((fwd[idx] - filtersc[idx]) / LOG2, tau, lam) > math.log(F3):
             continue
-        nullsc = bg.null_score(L)
-        filtersc = filter_null_score(dsq, compo_odds, model.M, bg) if bias_filter else nullsc
-        if exp_logsurv((fwdsc - filtersc) / LOG2, tau, lam) > math.log(F3):
-            continue
-        if not _passes_filters(profile, dsq, nullsc, filtersc, model.stats, F1, F2):
-            continue
-        passed.append((idx, nullsc))
+        if F2 < 1.0 and msv_logP[idx] > math.log(F2) and "VITERBI" in model.stats:
+            if not _passes_viterbi(profile, codes[idx], filtersc[idx], model.stats, F2):
+                continue
+        passed.append((int(idx), float(nullsc[idx])))
 
     decoded = {}
     if len(passed) >= 2 * dp._PARSER_LANES:  # decode many sequences side by side
@@ -926,28 +959,26 @@ def score_targets(
     return hits, len(passed)
 
 
-def _passes_filters(profile, dsq, nullsc, filtersc, stats, F1, F2) -> bool:
-    """HMMER's MSV (F1) and Viterbi (F2) gates, in the order p7_Pipeline applies them."""
-    if F1 >= 1.0 and F2 >= 1.0:
-        return True
-    L = len(dsq)
-    mmu, mlam = stats.get("MSV", (None, None))
-    vmu, vlam = stats.get("VITERBI", (None, None))
-    logP = 0.0
-    if mmu is not None:  # the MSV P-value also decides whether Viterbi runs (P > F2)
-        usc = dp.msv_filter_score(dsq, profile.msc, profile.alphabet.size)
-        logP = gumbel_logsurv((usc - nullsc) / LOG2, mmu, mlam)
-        if F1 < 1.0 and logP > math.log(F1):
-            return False
-        logP = gumbel_logsurv((usc - filtersc) / LOG2, mmu, mlam)
-        if F1 < 1.0 and logP > math.log(F1):
-            return False
-    if logP > math.log(F2) and vmu is not None:
-        prof = profile.set_length(L)
-        vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc)
-        if gumbel_logsurv((vsc - filtersc) / LOG2, vmu, vlam) > math.log(F2):
-            return False
-    return True
+def _gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
+    """The candidates whose MSV P-value against `nullsc` is at most F1 (all when F1 >= 1);
+    the log P-values go into `logP` when given."""
+    mu, lam = msv_stats
+    keep = []
+    for idx in candidates:
+        lp = gumbel_logsurv((usc[idx] - nullsc[idx]) / LOG2, mu, lam)
+        if logP is not None:
+            logP[idx] = lp
+        if F1 >= 1.0 or lp <= math.log(F1):
+            keep.append(idx)
+    return np.array(keep, dtype=np.int64)
+
+
+def _passes_viterbi(profile, dsq, filtersc, stats, F2) -> bool:
+    """HMMER's Viterbi filter gate (F2), scored exactly as its 16-bit filter scores."""
+    vmu, vlam = stats["VITERBI"]
+    prof = profile.set_length(len(dsq))
+    vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc)
+    return gumbel_logsurv((vsc - filtersc) / LOG2, vmu, vlam) <= math.log(F2)
 
 
 def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -> Hit | None:

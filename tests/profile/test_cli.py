@@ -229,7 +229,7 @@ def test_search_refuses_a_model_file_mixing_alphabets(shared_data, tmp_path, cap
     mixed = tmp_path / "mixed.hmm"
     mixed.write_text((tmp_path / "MADE1.hmm").read_text() + (tmp_path / "globins4.hmm").read_text())
     dna = tmp_path / "dna.fa"
-    dna.write_text(">s1\\nACGTACGTTAGCATCGATCGATCGTAGCTAGCTAGCATCGATCGA\\n")
+    dna.write_text(">s1\nACGTACGTTAGCATCGATCGATCGTAGCTAGCTAGCATCGATCGA\n")
     capsys.readouterr()
     out = tmp_path / "hits.tbl"
     assert main(["search", "--tblout", str(out), str(mixed), str(dna)]) == 1

@@ -147,6 +147,8 @@ def test_search_accepts_sequence_lists_and_validates(shared_data):
         search(model, subset, E=0)
     with pytest.raises(ValueError, match="not amino residues"):
         search(model, [("bad", "MKV1")])
+    with pytest.raises(ValueError, match=r"^third: characters '1' are not amino"):
+        search(model, [("first", "MK V"), ("second", ""), ("third", "MKV1"), ("fourth", "M2")])
 
 
 def test_unusual_residues_score_as_in_hmmer(shared_data):
