@@ -337,19 +337,20 @@ class SearchProfile:
 
 
 def _expected_scores(scores: np.ndarray, alphabet: Alphabet, weights: np.ndarray) -> np.ndarray:
-    """Extend canonical scores (K, ...) to every digital code: degenerate codes get the
-    background-weighted mean score (esl_abc_FExpectScVec), ``*`` gets -inf."""
-    _, degen = alphabet.degeneracy_matrix()
-    w = degen * weights[None, :]
-    extra = (1,) * (scores.ndim - 1)
-    # sum over the residues each code denotes; residues outside it contribute nothing,
-    # even where their score is -inf (a zero probability)
-    with np.errstate(invalid="ignore"):
-        terms = w.reshape(w.shape + extra) * scores[None]
-    terms = np.where((w > 0).reshape(w.shape + extra), terms, 0.0)
-    expected = terms.sum(axis=1) / w.sum(axis=1).reshape((-1,) + extra)
-    nonres = np.full((1,) + scores.shape[1:], -np.inf)
-    return np.concatenate([expected, nonres], axis=0)
+    """Extend canonical scores (K, ...) to every digital code: canonical codes keep theirs,
+    degenerate codes get the background-weighted mean score (esl_abc_FExpectScVec), ``*``
+    gets -inf."""
+    letters, degen = alphabet.degeneracy_matrix()
+    K = alphabet.size
+    expected = np.empty((len(letters) + 1,) + scores.shape[1:])
+    expected[:K] = scores
+    for code in range(K, len(letters)):
+        # only the residues the code denotes count, even where another's score is -inf
+        members = np.flatnonzero(degen[code])
+        w = weights[members].reshape((-1,) + (1,) * (scores.ndim - 1))
+        expected[code] = (w * scores[members]).sum(axis=0) / weights[members].sum()
+    expected[-1] = -np.inf
+    return expected
 
 
 def configure(
