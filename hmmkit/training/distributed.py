@@ -245,7 +245,7 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     from ..disk_sources import FastaSource
     from ..profile.calibrate import calibrate
     from ..profile.model import ProfileHMM
-    from ..profile.search import SearchResults, _threshold, search
+    from ..profile.search import SearchResults, apply_thresholds, search
 
     client = _resolve_client(client)
     if not isinstance(model, ProfileHMM):
@@ -297,6 +297,7 @@ def search_distributed(model, sequences, client: Client | None = None, **options
         sum(p.nseqs for p in parts),
         sum(p.nresidues for p in parts),
         sum(p.n_past_forward for p in parts),
+        model.description,
     )
-    _threshold(results, *(settings[k] for k in _THRESHOLDS))
+    apply_thresholds(results, **{k: settings[k] for k in _THRESHOLDS})
     return results
