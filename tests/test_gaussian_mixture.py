@@ -35,6 +35,36 @@ def test_score_samples_equal_sklearn(covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_em_iterations_equal_sklearn(covariance_type):
+    """From the same start, 15 EM iterations give scikit-learn's parameters (its reg_covar
+    adds to every covariance, our floor only bounds it: both off, as far as they go)."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(m, s, size=(300, 3)) for m, s in ((0, 1), (3, 0.5), (-2, 2))])
+    X[:, 1] *= 3
+    start = mixture.GaussianMixture(3, covariance_type=covariance_type, max_iter=1,
+                                    init_params="random_from_data", random_state=1)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one iteration does not converge
+        start.fit(X)
+        peer = mixture.GaussianMixture(
+            3, covariance_type=covariance_type, max_iter=15, tol=0.0, reg_covar=0.0,
+            weights_init=start.weights_, means_init=start.means_,
+            precisions_init=start.precisions_,
+        ).fit(X)  # fmt: skip
+    ours = GaussianMixture(3, covariance_type, max_iter=15, tol=-np.inf, min_covar=1e-300,
+                           warm_start=True)  # fmt: skip
+    ours.weights_, ours.means_ = start.weights_, start.means_
+    ours.covariances_ = start.covariances_
+    ours.fit(X)
+    np.testing.assert_allclose(ours.weights_, peer.weights_, atol=1e-10)
+    np.testing.assert_allclose(ours.means_, peer.means_, atol=1e-10)
+    np.testing.assert_allclose(ours.covariances_, peer.covariances_, atol=1e-10)
+    assert ours.score(X) == pytest.approx(peer.score(X), rel=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_fit_recovers_a_known_mixture(covariance_type):
     rng = np.random.default_rng(1)
     means = np.array([[-5.0, 0.0], [0.0, 5.0], [5.0, -2.0]])
