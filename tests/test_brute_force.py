@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from factories import KINDS, make_model, sample_sequences
-from reference import brute_force, gaussian_log_emissions, gmm_log_emissions
+from reference import brute_force, full_covariances, gaussian_log_emissions, gmm_log_emissions
 
 
 def reference_log_emissions(model, x):
@@ -91,3 +91,64 @@ def test_unreachable_states_with_the_best_emissions_do_not_overflow():
         setattr(stats, name, getattr(model, name))
     stats.fit([x])
     assert np.all(np.isfinite(stats.transmat_))
+
+
+def gmm_m_step_by_enumeration(model, seqs):
+    """One GMM emission M-step from posteriors found by enumerating every path and scipy's
+    component densities: (weights, means, full covariances per component)."""
+    from scipy.stats import multivariate_normal
+
+    k, m, d = model.means_.shape
+    ct = model.covariance_type
+    X = np.concatenate(seqs)
+    gamma = np.concatenate([
+        brute_force(reference_log_emissions(model, x), model.startprob_, model.transmat_)[1]
+        for x in seqs
+    ])  # fmt: skip
+    n = np.zeros((k, m))
+    means = np.zeros((k, m, d))
+    scatter = np.zeros((k, m, d, d))
+    for i in range(k):
+        cov = (np.repeat(model.covars_[i][None], m, axis=0) if ct == "tied"
+               else full_covariances(model.covars_[i], ct, m, d))  # fmt: skip
+        dens = np.column_stack([
+            model.weights_[i, j] * multivariate_normal(model.means_[i, j], cov[j]).pdf(X)
+            for j in range(m)
+        ])  # fmt: skip
+        resp = dens / dens.sum(axis=1, keepdims=True) * gamma[:, [i]]
+        for j in range(m):
+            w = resp[:, j]
+            n[i, j] = w.sum()
+            means[i, j] = w @ X / n[i, j]
+            centred = X - means[i, j]
+            scatter[i, j] = (w[:, None] * centred).T @ centred
+    covs = scatter / n[..., None, None]
+    if ct == "diag":
+        covs = covs * np.eye(d)
+    elif ct == "spherical":
+        covs = np.eye(d) * (np.trace(covs, axis1=2, axis2=3) / d)[..., None, None]
+    elif ct == "tied":
+        covs = np.repeat((scatter.sum(axis=1) / n.sum(axis=1)[:, None, None])[:, None], m, 1)
+    return n / n.sum(axis=1, keepdims=True), means, covs
+
+
+@pytest.mark.parametrize("covariance_type", ["spherical", "diag", "full", "tied"])
+def test_gmm_m_step_matches_enumeration(covariance_type):
+    """GMMHMM's emission update after one iteration equals the textbook M-step computed from
+    enumerated posteriors (hmmlearn 0.3.3's GMMHMM centres the covariances on the previous
+    means and differs here, from the first M-step on)."""
+    truth = make_model("gmm", covariance_type, np.random.default_rng(3))
+    seqs = sample_sequences(truth, [6, 5, 6, 4], seed=2)
+    model = make_model("gmm", covariance_type, np.random.default_rng(9))
+    weights, means, covs = gmm_m_step_by_enumeration(model, seqs)
+    model.init_params, model.n_iter, model.tol, model.min_covar = "", 1, -np.inf, 1e-300
+    model.fit(seqs)
+    k, m, d = means.shape
+    ours = np.array([
+        np.repeat(c[None], m, axis=0) if covariance_type == "tied"
+        else full_covariances(c, covariance_type, m, d)
+        for c in model.covars_
+    ])  # fmt: skip
+    np.testing.assert_allclose(model.weights_, weights, atol=1e-10)
+    np.testing.assert_allclose(model.means_, means, atol=1e-10)
+    np.testing.assert_allclose(ours, covs, atol=1e-10)

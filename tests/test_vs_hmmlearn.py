@@ -69,3 +69,36 @@ def test_same_as_hmmlearn(family, covariance_type):
         np.testing.assert_array_equal(path, their_path)
     _, map_path = model.decode(seqs, algorithm="map")
     np.testing.assert_array_equal(map_path, peer.decode(X, lengths, algorithm="map")[1])
+
+
+@pytest.mark.parametrize(
+    "family,covariance_type", [kind for kind in KINDS if kind[0] != "gmm"]
+)  # fmt: skip
+def test_baum_welch_iterations_equal_hmmlearn(family, covariance_type):
+    """Ten Baum-Welch iterations from the same start give hmmlearn's parameters (its
+    covariance prior switched off, so both are maximum likelihood)."""
+    import warnings
+
+    truth = make_model(family, covariance_type, np.random.default_rng(3))
+    seqs = sample_sequences(truth, [60, 25, 90, 40], seed=2)
+    model = make_model(family, covariance_type, np.random.default_rng(9))
+    peer = to_hmmlearn(model, family)
+    peer.init_params, peer.n_iter, peer.tol = "", 10, -np.inf
+    if family == "gaussian":
+        peer.covars_prior = 0.0
+    X = np.concatenate(seqs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # hmmlearn's notes on tol and init_params
+        peer.fit(X[:, None] if family == "categorical" else X, [len(s) for s in seqs])
+    model.init_params, model.n_iter, model.tol = "", 10, -np.inf
+    model.fit(seqs)
+    np.testing.assert_allclose(model.startprob_, peer.startprob_, atol=1e-12)
+    np.testing.assert_allclose(model.transmat_, peer.transmat_, atol=1e-12)
+    if family == "categorical":
+        np.testing.assert_allclose(model.emissionprob_, peer.emissionprob_, atol=1e-12)
+        return
+    np.testing.assert_allclose(model.means_, peer.means_, atol=1e-12)
+    theirs = np.asarray(peer._covars_)
+    if covariance_type == "spherical":  # hmmlearn keeps one column per feature
+        theirs = theirs[:, 0]
+    np.testing.assert_allclose(model.covars_, theirs, atol=1e-12)
