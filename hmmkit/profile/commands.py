@@ -187,6 +187,9 @@ def _register_search(subparsers) -> None:
     p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
     p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
     p.add_argument(
+        "--noali", action="store_true", help="leave the domain alignments out of the output"
+    )
+    p.add_argument(
         "-A", metavar="FILE", dest="alignment",
         help="save a Stockholm alignment of the included domains of each query to FILE",
     )  # fmt: skip
@@ -268,6 +271,7 @@ def _run_scan(args: argparse.Namespace) -> int:
 
 
 def _run_search(args: argparse.Namespace) -> int:
+    from .alidisplay import AlignmentDisplay
     from .hmmer_format import iter_hmmer
     from .profile_config import read_fasta
     from .search import search
@@ -293,7 +297,7 @@ def _run_search(args: argparse.Namespace) -> int:
                 )
             thresholds = _thresholds(args) | _model_cutoffs(model, args)
             results = search(model, records, **thresholds, **_pipeline_settings(args))
-            _print_hits(results)
+            _print_hits(results, display=AlignmentDisplay(model), alignments=not args.noali)
             if ali is not None:
                 _save_alignment(ali, results, args.alignment)
             tables.add(results)
@@ -378,8 +382,10 @@ def _save_alignment(handle, results, path: str) -> None:
     )
 
 
-def _print_hits(results, scanned: bool = False) -> None:
-    """A query's ranked hits (``?``: reported, not included); `scanned`: hits are models."""
+def _print_hits(results, scanned: bool = False, display=None, alignments: bool = True) -> None:
+    """A query's ranked hits (``?``: reported, not included); `scanned`: hits are models.
+    With an :class:`~.alidisplay.AlignmentDisplay`, each hit's domain table (and, with
+    `alignments`, its domain alignments) follows, as in hmmsearch's output."""
     out = sys.stdout
     if scanned:
         out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
@@ -397,6 +403,10 @@ def _print_hits(results, scanned: bool = False) -> None:
                   f"{h.description}\n")  # fmt: skip
     if not len(results):
         out.write("   [No hits detected that satisfy reporting thresholds]\n")
+    elif display is not None:
+        out.write(f"\nDomain annotation for each sequence{' (and alignments)' * alignments}:\n")
+        for h in results:
+            display.write_hit(out, h, alignments=alignments)
     out.write("//\n")
 
 

@@ -28,7 +28,15 @@ def test_search_writes_hmmers_tblout(shared_data, tmp_path, capsys):
     assert set(ours) == set(ref)
     for name, row in ref.items():
         assert ours[name][4:18] == row[4:18]
-    assert "938293.PRJEB85.HG003685_328" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "938293.PRJEB85.HG003685_328" in out
+    # hmmsearch's per-domain table and alignments follow the hit list; --noali drops these
+    assert "Domain annotation for each sequence (and alignments):" in out
+    assert "   2 !  178.3   0.0     1e-55     1e-53       2     178 .]     101     279 .." in out
+    assert "  == domain 2  score: 178.3 bits;  conditional E-value: 1e-55" in out
+    assert main(["search", "--noali", str(hmmfile), str(shared_data / PROTEOME)]) == 0
+    out = capsys.readouterr().out
+    assert "Domain annotation for each sequence:" in out and "== domain" not in out
 
 
 def test_search_saves_the_included_domains_alignment(shared_data, tmp_path, capsys):

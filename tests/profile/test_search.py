@@ -266,3 +266,45 @@ def test_alignment_is_none_without_included_domains(shared_data):
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
     results = search(model, [("random", "MKVLAAGIVGLPNVGKSTLFNALTKAG")])
     assert results.alignment() is None
+
+
+@pytest.mark.parametrize(
+    "query,targets",
+    [("pyhmmer/PF02826.hmm", PROTEOME), ("pyhmmer/Thioesterase.hmm", PROTEOME),
+     ("tutorial/Pkinase.sto", PROTEOME),
+     ("tutorial/globins4.sto", "protein/tutorial/globins45.fa")],
+)  # fmt: skip
+def test_domain_alignment_lines_are_hmmsearchs(shared_data, query, targets):
+    """Model, match, target and posterior lines of every reported domain as HMMER's."""
+    from hmmer_reference import build_hmm, hmmsearch, read_hmm, read_sequences, to_profile_hmm
+
+    from hmmkit.profile.alidisplay import AlignmentDisplay
+
+    path = shared_data / "protein" / query
+    hmm = read_hmm(path) if query.endswith(".hmm") else build_hmm(path)
+    ref = {
+        h.name.decode() if isinstance(h.name, bytes) else h.name: h
+        for h in hmmsearch(hmm, read_sequences(shared_data / targets))
+        if h.reported
+    }
+    model = to_profile_hmm(hmm)
+    display = AlignmentDisplay(model)
+    n = 0
+    for hit in search(model, shared_data / targets).reported():
+        theirs = [d.alignment for d in ref[hit.name].domains if d.reported]
+        mine = [display.domain(d) for d in hit.domains if d.reported]
+        for a, b in zip(mine, theirs, strict=True):
+            assert (a.model, a.match, a.target, a.posteriors) == (
+                b.hmm_sequence,
+                b.identity_sequence,
+                b.target_sequence,
+                b.posterior_probabilities,
+            ), hit.name
+            assert (a.hmm_from, a.hmm_to, a.target_from, a.target_to) == (
+                b.hmm_from,
+                b.hmm_to,
+                b.target_from,
+                b.target_to,
+            )
+            n += 1
+    assert n >= 1
