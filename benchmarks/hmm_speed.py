@@ -74,7 +74,7 @@ def _stochastic(rng, *shape, diagonal_boost=0.0):
 
 
 def make_workload(name: str):
-    """``(X, lengths, truth parameters dict, start parameters dict)`` for a workload."""
+    """``(X, lengths, start parameters dict)`` for a workload (X sampled from a known model)."""
     from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM
 
     rng = np.random.default_rng(2026)
