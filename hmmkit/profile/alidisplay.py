@@ -82,37 +82,54 @@ class AlignmentDisplay:
         )  # fmt: skip
 
     def write_hit(self, out: IO[str], hit: Hit, *, alignments: bool = True, width: int = 80):
-        """hmmsearch's block for one hit: its reported domains in a table, then (with
-        `alignments`) each domain's alignment in lines of `width` columns."""
-        out.write(f">> {hit.name}  {hit.description}\n")
-        reported = [d for d in hit.domains if d.reported]
-        if not reported:
-            out.write("   [No individual domains that satisfy reporting thresholds "
-                      "(although complete target did)]\n\n")  # fmt: skip
-            return
-        out.write("   #    score  bias  c-Evalue  i-Evalue hmmfrom  hmm to    alifrom  ali to"
-                  "    envfrom  env to     acc\n")  # fmt: skip
-        out.write(" ---   ------ ----- --------- --------- ------- -------    ------- -------"
-                  "    ------- -------    ----\n")  # fmt: skip
-        M, L = self.model.M, hit.length
-        for n, d in enumerate(reported, start=1):
-            out.write(
-                " %3d %c %6.1f %5.1f %9.2g %9.2g %7d %7d %c%c %7d %7d %c%c %7d %7d %c%c %4.2f\n"  # noqa: UP031
-                % (n, "!" if d.included else "?", d.score, d.bias, d.c_evalue, d.evalue,
-                   d.hmm_from, d.hmm_to, _edge(d.hmm_from == 1), _edge(d.hmm_to == M, "]"),
-                   d.ali_from, d.ali_to, _edge(d.ali_from == 1), _edge(d.ali_to == L, "]"),
-                   d.env_from, d.env_to, _edge(d.env_from == 1), _edge(d.env_to == L, "]"),
-                   d.accuracy / (1.0 + abs(d.env_to - d.env_from)))
-            )  # fmt: skip
-        if not alignments:
-            out.write("\n")
-            return
-        out.write("\n  Alignments for each domain:\n")
-        for n, d in enumerate(reported, start=1):
-            out.write(f"  == domain {n}  score: {d.score:.1f} bits;  "
-                      f"conditional E-value: {d.c_evalue:.2g}\n")  # fmt: skip
-            _write_alignment(out, self.domain(d), self.model.name, hit.name, width)
+        """hmmsearch's block for one hit of this model (see :func:`write_hit_domains`)."""
+        shown = [self.domain(d) for d in hit.domains if d.reported] if alignments else None
+        write_hit_domains(out, hit, self.model.name, hit.name, self.model.M, hit.length,
+                          shown, width=width)  # fmt: skip
+
+
+def write_hit_domains(
+    out: IO[str],
+    hit: Hit,
+    model_name: str,
+    target_name: str,
+    M: int,
+    L: int,
+    alignments: list[DomainAlignment] | None,
+    *,
+    width: int = 80,
+) -> None:
+    """One hit's block of hmmsearch/hmmscan output: its reported domains in a table, then
+    (when `alignments`, one per reported domain, are given) each domain's alignment in
+    lines of `width` columns. `M` is the model's length, `L` the target sequence's."""  # fmt: skip
+    out.write(f">> {hit.name}  {hit.description}\n")
+    reported = [d for d in hit.domains if d.reported]
+    if not reported:
+        out.write("   [No individual domains that satisfy reporting thresholds "
+                  "(although complete target did)]\n\n")  # fmt: skip
+        return
+    out.write("   #    score  bias  c-Evalue  i-Evalue hmmfrom  hmm to    alifrom  ali to"
+              "    envfrom  env to     acc\n")  # fmt: skip
+    out.write(" ---   ------ ----- --------- --------- ------- -------    ------- -------"
+              "    ------- -------    ----\n")  # fmt: skip
+    for n, d in enumerate(reported, start=1):
+        out.write(
+            " %3d %c %6.1f %5.1f %9.2g %9.2g %7d %7d %c%c %7d %7d %c%c %7d %7d %c%c %4.2f\n"  # noqa: UP031
+            % (n, "!" if d.included else "?", d.score, d.bias, d.c_evalue, d.evalue,
+               d.hmm_from, d.hmm_to, _edge(d.hmm_from == 1), _edge(d.hmm_to == M, "]"),
+               d.ali_from, d.ali_to, _edge(d.ali_from == 1), _edge(d.ali_to == L, "]"),
+               d.env_from, d.env_to, _edge(d.env_from == 1), _edge(d.env_to == L, "]"),
+               d.accuracy / (1.0 + abs(d.env_to - d.env_from)))
+        )  # fmt: skip
+    if alignments is None:
         out.write("\n")
+        return
+    out.write("\n  Alignments for each domain:\n")
+    for n, (d, ali) in enumerate(zip(reported, alignments, strict=True), start=1):
+        out.write(f"  == domain {n}  score: {d.score:.1f} bits;  "
+                  f"conditional E-value: {d.c_evalue:.2g}\n")  # fmt: skip
+        _write_alignment(out, ali, model_name, target_name, width)
+    out.write("\n")
 
 
 def _edge(at_end: bool, mark: str = "[") -> str:

@@ -187,9 +187,6 @@ def _register_search(subparsers) -> None:
     p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
     p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
     p.add_argument(
-        "--noali", action="store_true", help="leave the domain alignments out of the output"
-    )
-    p.add_argument(
         "-A", metavar="FILE", dest="alignment",
         help="save a Stockholm alignment of the included domains of each query to FILE",
     )  # fmt: skip
@@ -201,6 +198,9 @@ def _add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     """hmmsearch's and hmmscan's shared tables, thresholds, filters, seed and cores."""
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
+    p.add_argument(
+        "--noali", action="store_true", help="leave the domain alignments out of the output"
+    )
     p.add_argument("-E", type=float, default=10.0, help=f"report {targets} with E-value <= E")
     p.add_argument("-T", type=float, default=None, help=f"report {targets} with bits >= T")
     p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
@@ -264,7 +264,7 @@ def _run_scan(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as outputs:
         tables = _HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
         for result in results:
-            _print_hits(result, scanned=True)
+            _print_hits(result, scanned=True, alignments=not args.noali)
             tables.add(result)
         tables.close()
     return 0
@@ -403,10 +403,17 @@ def _print_hits(results, scanned: bool = False, display=None, alignments: bool =
                   f"{h.description}\n")  # fmt: skip
     if not len(results):
         out.write("   [No hits detected that satisfy reporting thresholds]\n")
-    elif display is not None:
-        out.write(f"\nDomain annotation for each sequence{' (and alignments)' * alignments}:\n")
+    elif scanned or display is not None:
+        kind = "model" if scanned else "sequence"
+        out.write(f"\nDomain annotation for each {kind}{' (and alignments)' * alignments}:\n")
         for h in results:
-            display.write_hit(out, h, alignments=alignments)
+            if display is not None:
+                display.write_hit(out, h, alignments=alignments)
+                continue
+            from .alidisplay import write_hit_domains
+
+            shown = [d.display for d in h.domains if d.reported] if alignments else None
+            write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)
     out.write("//\n")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from .alidisplay import AlignmentDisplay
 from .model import ProfileHMM
 from .profile_config import Background, Sequence, as_sequences
 from .search import (
@@ -87,7 +88,10 @@ def scan(
             model, records, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2,
             seed=seed, background=background, n_jobs=n_jobs,
         )  # fmt: skip
+        display = AlignmentDisplay(model)
         for idx, hit in scored:
+            for d in hit.domains:  # the model is at hand only now
+                d.display = display.domain(d)
             per_query[idx].append(
                 replace(hit, name=model.name, accession=model.accession,
                         description=model.description or "", length=model.M)

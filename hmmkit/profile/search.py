@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -34,6 +34,9 @@ from .profile_config import (
     digitize_all,
     residue_letters,
 )
+
+if TYPE_CHECKING:
+    from .alidisplay import DomainAlignment
 
 LOG2 = math.log(2.0)
 
@@ -75,7 +78,8 @@ class Domain:
     Coordinates are 1-based inclusive. `score` and `bias` are in bits; `env_score` and
     `correction` are HMMER's raw envsc and domcorrection (nats). `trace` holds the optimal
     accuracy alignment path as (states, k, i, posterior) arrays; `residues` the target's
-    aligned stretch ``ali_from..ali_to`` as the alphabet's letters.
+    aligned stretch ``ali_from..ali_to`` as the alphabet's letters; `display` its
+    alignment lines when they were made while the model was at hand (:func:`~.scan.scan`).
     """
 
     env_from: int
@@ -98,6 +102,7 @@ class Domain:
         default=None, repr=False
     )
     residues: str = field(default="", repr=False)
+    display: DomainAlignment | None = field(default=None, repr=False)
 
     @property
     def pvalue(self) -> float:

@@ -104,6 +104,8 @@ def test_scan_command_writes_hmmscan_tables(shared_data, tmp_path, capsys):
     assert main(["scan", "--cut_ga", "--tblout", str(tbl), str(database), str(queries)]) == 0
     out = capsys.readouterr().out
     assert out.count("Query:") == 2 and "2-Hacid_dh_C" in out
+    assert out.count("Domain annotation for each model (and alignments):") == 2
+    assert "  == domain 1  score: 171.6 bits;  conditional E-value: 5.5e-55" in out
     rows = [line.split() for line in tbl.read_text().splitlines() if not line.startswith("#")]
     assert {(row[0], row[1], row[2]) for row in rows} == {
         ("2-Hacid_dh_C", "PF02826.20", name) for name in hits
