@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Modules that each define `register(subparsers)`; a subcommand sets `func(args) -> int`.
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to flush at exit
+        return 1
     except (ValueError, OSError, KeyError) as exc:
         print(f"hmmkit {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,6 @@ import os
 import secrets
 import sys
 from collections import Counter
-from pathlib import Path
 
 from ..atomic import atomic_output
 
@@ -131,6 +130,7 @@ def _run_build(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
     from .hmmer_format import write_hmmer
     from .msa import read_alignments
+    from .textfiles import file_stem
 
     _check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
     alignments = read_alignments(
@@ -150,7 +150,7 @@ def _run_build(args: argparse.Namespace) -> int:
             )
     models = []
     for msa in alignments:
-        name = args.name or msa.name or Path(args.msafile).stem
+        name = args.name or msa.name or file_stem(args.msafile)
         if not (args.name or msa.name) and any(c.isspace() for c in name):
             raise ValueError(
                 f"the alignment has no name, and the file name {name!r} that would name the "

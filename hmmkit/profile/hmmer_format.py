@@ -19,6 +19,7 @@ import numpy as np
 from ..atomic import atomic_output
 from .alphabet import AMINO, DNA, RNA
 from .model import ProfileHMM
+from .textfiles import open_text
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
 _ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}
@@ -341,12 +342,13 @@ def _open_text(source: str | os.PathLike | IO[str]):
         yield source, getattr(source, "name", "HMM input")
     else:
         path = os.fspath(source)
-        with open(path) as handle:
+        with open_text(path) as handle:
             yield handle, path
 
 
 def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
-    """Iterate over the models of a HMMER3 file (path or open text handle)."""
+    """Iterate over the models of a HMMER3 file (path, plain or gzip-compressed, or open
+    text handle)."""
     with _open_text(source) as (handle, label):
         lines = _Lines(handle, str(label))
         n = 0

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
+from .textfiles import file_stem, open_text
 
 #: Extra input letters each alphabet accepts as synonyms, as Easel defines them.
 _SYNONYMS = {
@@ -538,7 +539,7 @@ def read_alignments(
             text = source.read()
         else:
             filename = os.fspath(source)
-            with open(filename) as handle:
+            with open_text(filename) as handle:
                 text = handle.read()
     except UnicodeDecodeError as err:
         label = filename or "alignment input"
@@ -561,7 +562,7 @@ def read_alignments(
     if not alignments:
         raise ValueError(f"{filename or 'alignment input'} holds no alignment")
     if name_from_file and isinstance(filename, str):
-        stem = Path(filename).stem
+        stem = file_stem(filename)
         for aln in alignments:
             if aln.name is None:
                 aln.name = stem

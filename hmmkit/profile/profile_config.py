@@ -22,6 +22,7 @@ import numpy as np
 
 from .alphabet import Alphabet
 from .model import DD, DM, MD, MI, MM, ProfileHMM
+from .textfiles import open_text
 
 #: HMMER's amino-acid background frequencies (p7_AminoFrequencies), ACDEFGHIKLMNPQRSTVWY.
 AMINO_BACKGROUND = np.array(
@@ -118,10 +119,11 @@ class Sequence:
 
 
 def read_fasta(path: str | Path) -> list[Sequence]:
-    """Read a FASTA file: the header's first word is the name, the rest the description."""
+    """Read a FASTA file (plain or gzip-compressed): the header's first word is the name,
+    the rest the description."""
     records: list[Sequence] = []
     name, desc, chunks = None, "", []
-    with open(path) as handle:
+    with open_text(path) as handle:
         try:
             for line in handle:
                 if line.startswith(">"):

@@ -278,3 +278,31 @@ def test_search_bit_score_thresholds_are_hmmsearchs(shared_data, tmp_path, flags
         for i, d in enumerate(d for d in h.domains if d.reported)
     }
     assert ours == expected and ours
+
+
+def test_gzip_compressed_inputs_read_as_hmmer_reads_them(shared_data, tmp_path, capsys):
+    """Alignments, model files and sequence databases may be gzip-compressed (known by
+    their first bytes); the model is named after the file without .gz and extension."""
+    import gzip
+
+    def gz(source, name):
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(source.read_bytes()))
+        return path
+
+    proteome = gz(shared_data / PROTEOME, "proteome.faa.gz")
+    pfam = gz(shared_data / "protein/pyhmmer/PF02826.hmm", "PF02826.hmm.gz")
+    plain, packed = tmp_path / "plain.tbl", tmp_path / "packed.tbl"
+    args = ["search", "--noali", "--tblout"]
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    assert main([*args, str(plain), str(hmmfile), str(shared_data / PROTEOME)]) == 0
+    assert main([*args, str(packed), str(pfam), str(proteome)]) == 0
+    assert table_rows(packed.read_text()) == table_rows(plain.read_text())
+    seed = gz(shared_data / "protein/tutorial/globins4.sto", "globins4.sto.gz")
+    assert main(["build", str(tmp_path / "g.hmm"), str(seed)]) == 0
+    assert "NAME  globins4\n" in (tmp_path / "g.hmm").read_text()
+    damaged = tmp_path / "damaged.faa.gz"
+    damaged.write_bytes(proteome.read_bytes()[:5000])
+    capsys.readouterr()
+    assert main(["search", str(hmmfile), str(damaged)]) == 1
+    assert "damaged.faa.gz: damaged gzip file" in capsys.readouterr().err
