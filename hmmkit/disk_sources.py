@@ -24,6 +24,7 @@ import numpy as np
 
 from .sequences import SHARD_FRAMES, SequenceBatch, as_continuous_batch, as_symbol_batch
 from .sources import SequenceSource
+from .textfiles import GZIP_MAGIC
 
 
 def group_by_frames(lengths: np.ndarray, max_frames: int) -> list[tuple[int, int]]:
@@ -419,6 +420,12 @@ class FastaSource(_IndexedSource):
         lengths: list[int] = []
         position, residues, name = 0, 0, b""
         with open(self.path, "rb") as handle:
+            if handle.read(2) == GZIP_MAGIC:
+                raise ValueError(
+                    f"{self.path.name} is gzip-compressed: a FastaSource reads records by their "
+                    "byte offsets in the file, so decompress it first (gunzip)"
+                )
+            handle.seek(0)
             for number, line in enumerate(handle, start=1):
                 if line.startswith(b">"):
                     if starts and residues == 0:

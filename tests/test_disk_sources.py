@@ -296,3 +296,12 @@ def test_a_corpus_that_fits_the_init_sample_gives_the_same_model_from_disk(tmp_p
     disk = GaussianHMM(3, "diag", **settings).fit(NpyFolderSource(tmp_path))
     np.testing.assert_allclose(disk.means_, memory.means_, rtol=1e-10)
     np.testing.assert_allclose(disk.monitor_.history, memory.monitor_.history, rtol=1e-10)
+
+
+def test_a_compressed_fasta_is_refused_by_name(tmp_path):
+    import gzip
+
+    path = tmp_path / "seqs.fa.gz"
+    path.write_bytes(gzip.compress(b">a\nACGT\n"))
+    with pytest.raises(ValueError, match="seqs.fa.gz is gzip-compressed: .* decompress it first"):
+        FastaSource(path, "ACGT")

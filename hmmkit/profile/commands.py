@@ -126,11 +126,11 @@ def _register_build(subparsers) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> int:
+    from ..textfiles import file_stem
     from .build import build
     from .calibrate import calibrate
     from .hmmer_format import write_hmmer
     from .msa import read_alignments
-    from .textfiles import file_stem
 
     _check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
     alignments = read_alignments(

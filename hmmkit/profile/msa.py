@@ -20,8 +20,8 @@ from typing import IO
 import numpy as np
 from numba import njit
 
+from ..textfiles import file_stem, open_text
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
-from .textfiles import file_stem, open_text
 
 #: Extra input letters each alphabet accepts as synonyms, as Easel defines them.
 _SYNONYMS = {

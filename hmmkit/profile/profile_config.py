@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..textfiles import open_text
 from .alphabet import Alphabet
 from .model import DD, DM, MD, MI, MM, ProfileHMM
-from .textfiles import open_text
 
 #: HMMER's amino-acid background frequencies (p7_AminoFrequencies), ACDEFGHIKLMNPQRSTVWY.
 AMINO_BACKGROUND = np.array(
