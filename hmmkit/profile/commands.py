@@ -42,6 +42,9 @@ def _check_outputs(outputs: dict[str, str | None], inputs: dict[str, str]) -> No
     Runs before anything is read or opened for writing, so a refused command leaves every
     file as it was.
     """
+    from_stdin = [label for label, path in inputs.items() if path == "-"]
+    if len(from_stdin) > 1:
+        raise ValueError(f"only one of {' and '.join(from_stdin)} can be '-' (standard input)")
     given = {label: path for label, path in outputs.items() if path}
     for n, (label, path) in enumerate(given.items()):
         if os.path.isdir(path):
@@ -126,7 +129,7 @@ def _register_build(subparsers) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from ..textfiles import file_stem
+    from ..textfiles import file_stem, is_stdin
     from .build import build
     from .calibrate import calibrate
     from .hmmer_format import write_hmmer
@@ -150,6 +153,8 @@ def _run_build(args: argparse.Namespace) -> int:
             )
     models = []
     for msa in alignments:
+        if not (args.name or msa.name) and is_stdin(args.msafile):
+            raise ValueError("the alignment read from standard input has no name: pass -n NAME")
         name = args.name or msa.name or file_stem(args.msafile)
         if not (args.name or msa.name) and any(c.isspace() for c in name):
             raise ValueError(

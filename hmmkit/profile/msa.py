@@ -20,7 +20,7 @@ from typing import IO
 import numpy as np
 from numba import njit
 
-from ..textfiles import file_stem, open_text
+from ..textfiles import file_stem, is_stdin, open_text
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
 
 #: Extra input letters each alphabet accepts as synonyms, as Easel defines them.
@@ -561,7 +561,7 @@ def read_alignments(
         raise ValueError(f"{filename}: {err}") from err
     if not alignments:
         raise ValueError(f"{filename or 'alignment input'} holds no alignment")
-    if name_from_file and isinstance(filename, str):
+    if name_from_file and isinstance(filename, str) and not is_stdin(filename):
         stem = file_stem(filename)
         for aln in alignments:
             if aln.name is None:

@@ -306,3 +306,23 @@ def test_gzip_compressed_inputs_read_as_hmmer_reads_them(shared_data, tmp_path, 
     capsys.readouterr()
     assert main(["search", str(hmmfile), str(damaged)]) == 1
     assert "damaged.faa.gz: damaged gzip file" in capsys.readouterr().err
+
+
+def test_dash_reads_standard_input_as_in_hmmer(shared_data, tmp_path, monkeypatch, capsys):
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    plain, piped = tmp_path / "plain.tbl", tmp_path / "piped.tbl"
+    assert main(["search", "--tblout", str(plain), str(hmmfile), str(shared_data / PROTEOME)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO((shared_data / PROTEOME).read_text()))
+    assert main(["search", "--tblout", str(piped), str(hmmfile), "-"]) == 0
+    assert table_rows(piped.read_text()) == table_rows(plain.read_text())
+    seed = (shared_data / "protein/tutorial/globins4.sto").read_text()
+    monkeypatch.setattr("sys.stdin", io.StringIO(seed))
+    capsys.readouterr()
+    assert main(["build", str(tmp_path / "g.hmm"), "-"]) == 1
+    assert "read from standard input has no name: pass -n NAME" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(seed))
+    assert main(["build", "-n", "g4", str(tmp_path / "g.hmm"), "-"]) == 0
+    assert main(["search", "-", "-"]) == 1
+    assert "only one of query HMMFILE and target database SEQDB can be '-'" in (
+        capsys.readouterr().err
+    )
