@@ -597,6 +597,19 @@ class BaseHMM(EstimatorMixin):
         kernels.markov_chain(cum_trans, state, rng.random(n_samples), states)
         return params.emission.sample(states, rng), states
 
+    def get_stationary_distribution(self) -> np.ndarray:
+        """The state distribution the chain settles into: ``pi = pi @ transmat_``, summing
+        to 1 (hmmlearn's name). A chain with several closed classes (a left-right model's
+        last state absorbs everything) has many; this is the least-squares one."""
+        transmat = self._get_params().transmat
+        n = self.n_states
+        system = np.vstack([transmat.T - np.eye(n), np.ones((1, n))])
+        target = np.zeros(n + 1)
+        target[-1] = 1.0
+        pi = np.linalg.lstsq(system, target, rcond=None)[0]
+        pi = np.clip(pi, 0.0, None)  # rounding below zero
+        return pi / pi.sum()
+
     # ---------------------------------------------------------- model selection
 
     def n_free_parameters(self) -> int:

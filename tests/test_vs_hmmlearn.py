@@ -102,3 +102,12 @@ def test_baum_welch_iterations_equal_hmmlearn(family, covariance_type):
     if covariance_type == "spherical":  # hmmlearn keeps one column per feature
         theirs = theirs[:, 0]
     np.testing.assert_allclose(model.covars_, theirs, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_states", [2, 4, 7])
+def test_stationary_distribution_equals_hmmlearn(n_states):
+    model = make_model("categorical", None, np.random.default_rng(n_states), n_states=n_states)
+    pi = model.get_stationary_distribution()
+    np.testing.assert_allclose(pi, to_hmmlearn(model, "categorical").get_stationary_distribution(),
+                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(pi @ model.transmat_, pi, atol=1e-12)
