@@ -234,7 +234,9 @@ def _add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
         "--seed", type=int, default=42,
         help="random seed of domain definition (0: an arbitrary seed, as hmmsearch)",
     )  # fmt: skip
-    p.add_argument("--cpu", type=int, default=1, help="cores for the Forward scan")
+    p.add_argument(
+        "--cpu", type=int, default=1, help="cores for the Forward scan and domain definition"
+    )
 
 
 def _register_scan(subparsers) -> None:

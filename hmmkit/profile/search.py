@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from ..training.parallel import map_shards
 from . import dp
 from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
 from .model import ProfileHMM
@@ -837,7 +838,8 @@ def search(
     ``Z`` (default: the number of sequences searched) and the model's ``FORWARD``
     statistics (calibrated on the fly if the model has none). Reporting (`E`/`T`,
     `domE`/`domT`) and inclusion (`incE`/`incT`, `incdomE`/`incdomT`) thresholds are
-    HMMER's defaults. `n_jobs` > 1 scores sequences on several cores (None: all cores).
+    HMMER's defaults. `n_jobs` > 1 scores sequences and defines their domains on several
+    cores (None: all cores), with the results of one core.
     """
     check_search_options(model, E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2,
                          F3=F3, Z=Z, domZ=domZ)  # fmt: skip
@@ -906,7 +908,6 @@ def score_targets(
     profile = configure(model, 400, background=bg)
     packed, offsets, lengths = digitize_all(records, model.alphabet)
     codes = [packed[o : o + n] for o, n in zip(offsets, lengths, strict=True)]
-    definer = _Definer(profile, seed, null2)
     nullsc = np.array([bg.null_score(int(L)) if L else -np.inf for L in lengths])
     # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
     # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
@@ -942,25 +943,35 @@ def score_targets(
                 continue
         passed.append((int(idx), float(nullsc[idx])))
 
-    decoded = {}
-    if len(passed) >= 2 * dp._PARSER_LANES:  # decode many sequences side by side
-        sel = [codes[idx] for idx, _ in passed]
-        sub, sub_off, sub_len = _pack(sel)
-        fx, bx, ls = dp.domain_decoding_batch(profile.copy().set_multihit(True), sub, sub_off,
-                                              sub_len)  # fmt: skip
-        for n, (idx, _) in enumerate(passed):
-            r0 = sub_off[n] + n
-            rows = slice(r0, r0 + sub_len[n] + 1)
-            decoded[idx] = (fx[rows], bx[rows], ls[rows])
-    hits: list[tuple[int, Hit]] = []
     letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
-    for idx, nullsc in passed:
-        hit = _score_hit(records[idx], codes[idx], float(fwd[idx]), nullsc, definer, bg, tau, lam,
-                         null2, decoded.get(idx))  # fmt: skip
-        if hit is not None:
-            for d in hit.domains:
-                d.residues = letters[codes[idx][d.ali_from - 1 : d.ali_to]].tobytes().decode()
-            hits.append((idx, hit))
+
+    def define_domains(part: list[tuple[int, float]]) -> list[tuple[int, Hit]]:
+        definer = _Definer(profile, seed, null2)  # its own profile copy: threads share none
+        decoded = {}
+        if len(part) >= 2 * dp._PARSER_LANES:  # decode many sequences side by side
+            sub, sub_off, sub_len = _pack([codes[idx] for idx, _ in part])
+            fx, bx, ls = dp.domain_decoding_batch(profile.copy().set_multihit(True), sub,
+                                                  sub_off, sub_len)  # fmt: skip
+            for n, (idx, _) in enumerate(part):
+                r0 = sub_off[n] + n
+                rows = slice(r0, r0 + sub_len[n] + 1)
+                decoded[idx] = (fx[rows], bx[rows], ls[rows])
+        found = []
+        for idx, null in part:
+            hit = _score_hit(records[idx], codes[idx], float(fwd[idx]), null, definer, bg, tau,
+                             lam, null2, decoded.get(idx))  # fmt: skip
+            if hit is not None:
+                for d in hit.domains:
+                    d.residues = letters[codes[idx][d.ali_from - 1 : d.ali_to]].tobytes().decode()
+                found.append((idx, hit))
+        return found
+
+    # sequences are independent (domain definition reseeds per sequence), so parts of the
+    # list can be defined on several threads with the same results
+    n_parts = 1 if jobs <= 1 else min(4 * jobs, len(passed) // (2 * dp._PARSER_LANES) or 1)
+    bounds = np.linspace(0, len(passed), n_parts + 1).astype(int)
+    parts = [passed[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    hits = [hit for found in map_shards(define_domains, parts, jobs) for hit in found]
     return hits, len(passed)
 
 

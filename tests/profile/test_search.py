@@ -196,6 +196,22 @@ def test_multicore_scan_agrees_with_one_core(shared_data):
     np.testing.assert_allclose(one, two, atol=1e-4)
 
 
+def test_search_on_two_threads_gives_the_one_thread_results(shared_data):
+    """Domain definition split over threads (--max: every sequence is defined) changes
+    nothing: the same hits, domains, scores and tables."""
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    options = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
+    one = search(model, shared_data / PROTEOME, n_jobs=1, **options)
+    two = search(model, shared_data / PROTEOME, n_jobs=2, **options)
+    assert len(one.hits) > 1000
+    assert one.tblout() == two.tblout()
+    for a, b in zip(one.hits, two.hits, strict=True):
+        assert (a.name, a.score, a.lnP) == (b.name, b.score, b.lnP)
+        assert [(d.env_from, d.env_to, d.ali_from, d.score) for d in a.domains] == [
+            (d.env_from, d.env_to, d.ali_from, d.score) for d in b.domains
+        ]
+
+
 @pytest.mark.parametrize("max_mode", [False, True])
 def test_tables_are_hmmers(shared_data, max_mode):
     """Every reported hit and domain (envelope, alignment and model coordinates, scores,
