@@ -4,6 +4,7 @@ from .align import Alignment, align
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
 from .build import build
 from .calibrate import calibrate
+from .emit import consensus_sequence, emit
 from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
 from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
@@ -23,6 +24,8 @@ __all__ = [
     "align",
     "build",
     "calibrate",
+    "consensus_sequence",
+    "emit",
     "get_alphabet",
     "iter_hmmer",
     "read_alignment",

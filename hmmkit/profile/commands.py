@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_search(subparsers)
     _register_scan(subparsers)
     _register_align(subparsers)
+    _register_emit(subparsers)
 
 
 # --------------------------------------------------------------------------------------
@@ -465,4 +466,44 @@ def _run_align(args: argparse.Namespace) -> int:
             aln.write(handle, args.outformat)
     else:
         aln.write(sys.stdout, args.outformat)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# emit
+# --------------------------------------------------------------------------------------
+
+
+def _register_emit(subparsers) -> None:
+    p = subparsers.add_parser(
+        "emit",
+        help="sample sequences from profile HMMs (like hmmemit)",
+        description="Write sequences sampled from the core model of each model of an HMMER3 "
+        "file, or with -c its consensus, as FASTA.",
+    )
+    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    p.add_argument("-N", type=int, default=1, dest="n", help="number of sequences per model")
+    p.add_argument("-c", action="store_true", dest="consensus",
+                   help="write each model's plurality-rule consensus instead")  # fmt: skip
+    p.add_argument("-o", metavar="FILE", dest="output", help="write to FILE, not standard output")
+    p.add_argument("--seed", type=int, default=42, help="random seed (0: an arbitrary seed)")
+    p.set_defaults(func=_run_emit)
+
+
+def _run_emit(args: argparse.Namespace) -> int:
+    from .emit import consensus_sequence, emit, write_fasta
+    from .hmmer_format import iter_hmmer
+    from .profile_config import Sequence
+
+    if args.output:
+        _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
+    with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(atomic_output(args.output)) if args.output else sys.stdout
+        rng_seed = _seed(args.seed)
+        for model in iter_hmmer(args.hmmfile):
+            if args.consensus:
+                records = [Sequence(f"{model.name}-consensus", consensus_sequence(model))]
+            else:
+                records = emit(model, args.n, random_state=rng_seed)
+            write_fasta(out, records)
     return 0
