@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_scan(subparsers)
     _register_align(subparsers)
     _register_emit(subparsers)
+    _register_fetch(subparsers)
 
 
 # --------------------------------------------------------------------------------------
@@ -506,4 +507,45 @@ def _run_emit(args: argparse.Namespace) -> int:
             else:
                 records = emit(model, args.n, random_state=rng_seed)
             write_fasta(out, records)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# fetch
+# --------------------------------------------------------------------------------------
+
+
+def _register_fetch(subparsers) -> None:
+    p = subparsers.add_parser(
+        "fetch",
+        help="copy named models out of an HMMER3 file (like hmmfetch)",
+        description="Copy the models named (by NAME, or by ACC with or without its version) "
+        "out of an HMMER3 file, as they are written there.",
+    )
+    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    p.add_argument("keys", metavar="KEY", nargs="+", help="model name or accession")
+    p.add_argument("-o", metavar="FILE", dest="output", help="write to FILE, not standard output")
+    p.set_defaults(func=_run_fetch)
+
+
+def _run_fetch(args: argparse.Namespace) -> int:
+    from .hmmer_format import iter_model_texts
+
+    if args.output:
+        _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
+    wanted = set(args.keys)
+    found = {}
+    for text, name, accession in iter_model_texts(args.hmmfile):
+        keys = {name, accession, (accession or "").split(".")[0]} & wanted
+        for key in keys:
+            found.setdefault(key, text)
+        if len(found) == len(wanted):
+            break
+    missing = [key for key in args.keys if key not in found]
+    if missing:
+        raise ValueError(f"{args.hmmfile} holds no model named {', '.join(missing)}")
+    with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(atomic_output(args.output)) if args.output else sys.stdout
+        for key in dict.fromkeys(args.keys):
+            out.write(found[key])
     return 0

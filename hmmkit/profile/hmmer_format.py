@@ -369,6 +369,30 @@ def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
             raise ValueError(f"{label}: no HMMER3 model found (empty input)")
 
 
+def iter_model_texts(source: str | os.PathLike) -> Iterator[tuple[str, str, str | None]]:
+    """The text of each model of a HMMER3 file as written there, with its NAME and ACC
+    (None when absent), without reading its numbers (what hmmfetch copies)."""
+    with open_text(source) as handle:
+        lines: list[str] = []
+        name = accession = None
+        for line in handle:
+            if not lines and not line.strip():
+                continue
+            lines.append(line)
+            tag = line.split(None, 1)
+            if tag and tag[0] == "NAME" and name is None:
+                name = tag[1].strip() if len(tag) > 1 else ""
+            elif tag and tag[0] == "ACC" and accession is None:
+                accession = tag[1].strip() if len(tag) > 1 else None
+            elif line.rstrip("\r\n") == "//":
+                if name is None:
+                    raise ValueError(f"{os.fspath(source)}: a model without a NAME line")
+                yield "".join(lines), name, accession
+                lines, name, accession = [], None, None
+        if any(line.strip() for line in lines):
+            raise ValueError(f"{os.fspath(source)}: the last model does not end with '//'")
+
+
 def read_hmmer_all(source: str | os.PathLike | IO[str]) -> list[ProfileHMM]:
     """Every model of a HMMER3 file, in order."""
     return list(iter_hmmer(source))

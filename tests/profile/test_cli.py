@@ -326,3 +326,18 @@ def test_dash_reads_standard_input_as_in_hmmer(shared_data, tmp_path, monkeypatc
     assert "only one of query HMMFILE and target database SEQDB can be '-'" in (
         capsys.readouterr().err
     )
+
+
+def test_fetch_copies_named_models_as_written(shared_data, tmp_path, capsys):
+    pfam = (shared_data / "protein/pyhmmer/PF02826.hmm").read_text()
+    thio = (shared_data / "protein/pyhmmer/Thioesterase.hmm").read_text()
+    database = tmp_path / "db.hmm"
+    database.write_text(pfam + "\n" + thio)
+    capsys.readouterr()
+    assert main(["fetch", str(database), "Thioesterase", "PF02826"]) == 0
+    assert capsys.readouterr().out == thio + pfam  # in the order asked
+    out = tmp_path / "one.hmm"
+    assert main(["fetch", "-o", str(out), str(database), "PF02826.20"]) == 0
+    assert out.read_text() == pfam
+    assert main(["fetch", str(database), "2-Hacid_dh_C", "nothing"]) == 1
+    assert "holds no model named nothing" in capsys.readouterr().err
