@@ -67,6 +67,16 @@ def _check_outputs(outputs: dict[str, str | None], inputs: dict[str, str]) -> No
 # --------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _output(path: str | None):
+    """Standard output, or `path` written atomically (complete or not at all)."""
+    if not path:
+        yield sys.stdout
+        return
+    with atomic_output(path) as handle:
+        yield handle
+
+
 def _seed(seed: int) -> int:
     """HMMER's --seed: 0 asks for an arbitrary (one-time) seed."""
     return seed if seed != 0 else secrets.randbelow(2**31 - 1) + 1
@@ -462,11 +472,8 @@ def _run_align(args: argparse.Namespace) -> int:
             "as <index>|<name>",
             file=sys.stderr,
         )
-    if args.output:
-        with atomic_output(args.output) as handle:
-            aln.write(handle, args.outformat)
-    else:
-        aln.write(sys.stdout, args.outformat)
+    with _output(args.output) as out:
+        aln.write(out, args.outformat)
     return 0
 
 
@@ -498,8 +505,7 @@ def _run_emit(args: argparse.Namespace) -> int:
 
     if args.output:
         _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
-    with contextlib.ExitStack() as outputs:
-        out = outputs.enter_context(atomic_output(args.output)) if args.output else sys.stdout
+    with _output(args.output) as out:
         rng_seed = _seed(args.seed)
         for model in iter_hmmer(args.hmmfile):
             if args.consensus:
@@ -544,8 +550,7 @@ def _run_fetch(args: argparse.Namespace) -> int:
     missing = [key for key in args.keys if key not in found]
     if missing:
         raise ValueError(f"{args.hmmfile} holds no model named {', '.join(missing)}")
-    with contextlib.ExitStack() as outputs:
-        out = outputs.enter_context(atomic_output(args.output)) if args.output else sys.stdout
+    with _output(args.output) as out:
         for key in dict.fromkeys(args.keys):
             out.write(found[key])
     return 0
