@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_align(subparsers)
     _register_emit(subparsers)
     _register_fetch(subparsers)
+    _register_stat(subparsers)
 
 
 # --------------------------------------------------------------------------------------
@@ -553,4 +554,29 @@ def _run_fetch(args: argparse.Namespace) -> int:
     with _output(args.output) as out:
         for key in dict.fromkeys(args.keys):
             out.write(found[key])
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# stat
+# --------------------------------------------------------------------------------------
+
+
+def _register_stat(subparsers) -> None:
+    p = subparsers.add_parser(
+        "stat",
+        help="summary statistics of the models of an HMMER3 file (like hmmstat)",
+        description="One line per model: name, accession, sequences, effective sequences, "
+        "length and hmmstat's entropies (bits): mean match relative entropy, information, "
+        "position relative entropy with gap costs, and the composition's KL divergence.",
+    )
+    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    p.set_defaults(func=_run_stat)
+
+
+def _run_stat(args: argparse.Namespace) -> int:
+    from .hmmer_format import iter_hmmer
+    from .summary import summarize, write_summary_table
+
+    write_summary_table(sys.stdout, [summarize(model) for model in iter_hmmer(args.hmmfile)])
     return 0
