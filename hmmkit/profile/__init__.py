@@ -10,6 +10,7 @@ from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
 from .scan import scan
 from .search import SearchResults, search
+from .seqmodel import from_sequence
 from .train import train
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "calibrate",
     "consensus_sequence",
     "emit",
+    "from_sequence",
     "get_alphabet",
     "iter_hmmer",
     "read_alignment",

@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the profile HMM subcommands to the ``hmmkit`` parser."""
     _register_build(subparsers)
     _register_search(subparsers)
+    _register_phmmer(subparsers)
     _register_scan(subparsers)
     _register_align(subparsers)
     _register_emit(subparsers)
@@ -194,6 +195,17 @@ def _run_build(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 
 
+def _add_database_options(p: argparse.ArgumentParser) -> None:
+    """The target database and -A of the commands that search one (search, phmmer)."""
+    p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
+    p.add_argument(
+        "-A",
+        metavar="FILE",
+        dest="alignment",
+        help="save a Stockholm alignment of the included domains of each query to FILE",
+    )
+
+
 def _register_search(subparsers) -> None:
     p = subparsers.add_parser(
         "search",
@@ -203,11 +215,7 @@ def _register_search(subparsers) -> None:
         "hmmsearch's per-target/per-domain table layouts.",
     )
     p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
-    p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
-    p.add_argument(
-        "-A", metavar="FILE", dest="alignment",
-        help="save a Stockholm alignment of the included domains of each query to FILE",
-    )  # fmt: skip
+    _add_database_options(p)
     _add_pipeline_options(p, "sequences")
     p.set_defaults(func=_run_search)
 
@@ -291,27 +299,34 @@ def _run_scan(args: argparse.Namespace) -> int:
 
 
 def _run_search(args: argparse.Namespace) -> int:
-    from .alidisplay import AlignmentDisplay
     from .hmmer_format import iter_hmmer
+
+    return _search_each(args, iter_hmmer(args.hmmfile), "hmmkit search", args.hmmfile)
+
+
+def _search_each(args: argparse.Namespace, models, program: str, query_file: str) -> int:
+    """Search the database SEQDB with each query model in turn (read one at a time):
+    hits and domains on standard output, tables and -A alignments to their files."""
+    from .alidisplay import AlignmentDisplay
     from .profile_config import read_fasta
     from .search import search
 
     _check_outputs(
         {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
-        {"query HMMFILE": args.hmmfile, "target database SEQDB": args.seqdb},
+        {"query file": query_file, "target database SEQDB": args.seqdb},
     )
     records = read_fasta(args.seqdb)
     if not records:
         raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
     first = None
     with contextlib.ExitStack() as outputs:
-        tables = _HitTables(outputs, args, "hmmkit search", args.hmmfile, args.seqdb)
+        tables = _HitTables(outputs, args, program, query_file, args.seqdb)
         ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
-        for model in iter_hmmer(args.hmmfile):  # one model in memory at a time
+        for model in models:
             first = first or model
             if model.alphabet.name != first.alphabet.name:  # as hmmsearch: one alphabet
                 raise ValueError(
-                    f"{args.hmmfile} mixes alphabets: {first.name} is {first.alphabet.name}, "
+                    f"{query_file} mixes alphabets: {first.name} is {first.alphabet.name}, "
                     f"{model.name} is {model.alphabet.name}; search the models of each "
                     "alphabet separately (no table was written)"
                 )
@@ -323,6 +338,35 @@ def _run_search(args: argparse.Namespace) -> int:
             tables.add(results)
         tables.close()
     return 0
+
+
+def _register_phmmer(subparsers) -> None:
+    p = subparsers.add_parser(
+        "phmmer",
+        help="search a sequence database with protein sequences (like phmmer)",
+        description="Build phmmer's model of each protein of QUERYFILE (BLOSUM62 conditional "
+        "probabilities, gap open and extend probabilities) and search SEQDB with it; output "
+        "as hmmkit search's.",
+    )
+    p.add_argument("queryfile", metavar="QUERYFILE", help="query protein sequences (FASTA)")
+    _add_database_options(p)
+    p.add_argument("--popen", type=float, default=0.02, help="gap open probability")
+    p.add_argument("--pextend", type=float, default=0.4, help="gap extend probability")
+    _add_pipeline_options(p, "sequences")
+    p.set_defaults(func=_run_phmmer, cut_ga=False, cut_tc=False, cut_nc=False)
+
+
+def _run_phmmer(args: argparse.Namespace) -> int:
+    from .profile_config import read_fasta
+    from .seqmodel import from_sequence
+
+    queries = read_fasta(args.queryfile)
+    if not queries:
+        raise ValueError(f"{args.queryfile}: the query file is empty (no FASTA records)")
+    models = (
+        from_sequence(q.name, q.residues, popen=args.popen, pextend=args.pextend) for q in queries
+    )
+    return _search_each(args, models, "hmmkit phmmer", args.queryfile)
 
 
 def _thresholds(args: argparse.Namespace) -> dict:

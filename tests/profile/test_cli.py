@@ -323,7 +323,7 @@ def test_dash_reads_standard_input_as_in_hmmer(shared_data, tmp_path, monkeypatc
     monkeypatch.setattr("sys.stdin", io.StringIO(seed))
     assert main(["build", "-n", "g4", str(tmp_path / "g.hmm"), "-"]) == 0
     assert main(["search", "-", "-"]) == 1
-    assert "only one of query HMMFILE and target database SEQDB can be '-'" in (
+    assert "only one of query file and target database SEQDB can be '-'" in (
         capsys.readouterr().err
     )
 
