@@ -446,8 +446,32 @@ def _save_alignment(handle, results, path: str) -> None:
     )
 
 
+def _write_hit_list(out, results, target: str) -> None:
+    """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
+    expected and reported domains; a rule marks where the included hits end."""
+    namew = max([8] + [len(h.name) for h in results])
+    kind = "sequences" if target == "Sequence" else "models"
+    out.write(f"Scores for complete {kind} (score includes all domains):\n")
+    out.write("  %22s  %22s  %8s\n" % (" --- full sequence ---", " --- best 1 domain ---",  # noqa: UP031
+                                     "-#dom-"))  # fmt: skip
+    row = "  %9s %6s %5s  %9s %6s %5s  %5s %2s  %-*s  %s\n"
+    out.write(row % ("E-value", " score", " bias", "E-value", " score", " bias", "  exp", "N",
+                     namew, target, "Description"))  # fmt: skip
+    out.write(row % ("-------", "------", "-----", "-------", "------", "-----", " ----", "--",
+                     namew, "-" * len(target), "-----------"))  # fmt: skip
+    rule = False
+    for h in results:
+        if not h.included and not rule:
+            out.write("  ------ inclusion threshold ------\n")
+            rule = True
+        d = h.domains[h.best_domain]
+        out.write("  %9.2g %6.1f %5.1f  %9.2g %6.1f %5.1f  %5.1f %2d  %-*s  %s\n"  # noqa: UP031
+                  % (h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
+                     h.nreported, namew, h.name, h.description))  # fmt: skip
+
+
 def _print_hits(results, scanned: bool = False, display=None, alignments: bool = True) -> None:
-    """A query's ranked hits (``?``: reported, not included); `scanned`: hits are models.
+    """A query's ranked hits as hmmsearch lists them; `scanned`: hits are models.
     With an :class:`~.alidisplay.AlignmentDisplay`, each hit's domain table (and, with
     `alignments`, its domain alignments) follows, as in hmmsearch's output."""
     out = sys.stdout
@@ -457,14 +481,8 @@ def _print_hits(results, scanned: bool = False, display=None, alignments: bool =
     else:
         out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
         out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
-    out.write(f"passed the filters: {results.n_past_forward}\n")
-    target = "Model" if scanned else "Sequence"
-    out.write(f"    E-value  score  bias  {target}  Description\n")
-    out.write(f"    ------- ------ -----  {'-' * len(target)}  -----------\n")
-    for h in results:
-        flag = " " if h.included else "?"
-        out.write(f"{flag}{h.evalue:>10.2g} {h.score:6.1f} {h.bias:5.1f}  {h.name}  "
-                  f"{h.description}\n")  # fmt: skip
+    out.write(f"passed the filters: {results.n_past_forward}\n\n")
+    _write_hit_list(out, results, "Model" if scanned else "Sequence")
     if not len(results):
         out.write("   [No hits detected that satisfy reporting thresholds]\n")
     elif scanned or display is not None:

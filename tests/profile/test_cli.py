@@ -30,6 +30,12 @@ def test_search_writes_hmmers_tblout(shared_data, tmp_path, capsys):
         assert ours[name][4:18] == row[4:18]
     out = capsys.readouterr().out
     assert "938293.PRJEB85.HG003685_328" in out
+    # hmmsearch's hit list: full sequence and best domain columns, the inclusion rule
+    assert (
+        "    5.6e-54  179.1   0.0      1e-53  178.3   0.0    1.4  2  938293.PRJEB85.HG003685_328"
+        in out
+    )
+    assert out.count("  ------ inclusion threshold ------") == 1
     # hmmsearch's per-domain table and alignments follow the hit list; --noali drops these
     assert "Domain annotation for each sequence (and alignments):" in out
     assert "   2 !  178.3   0.0     1e-55     1e-53       2     178 .]     101     279 .." in out
