@@ -450,7 +450,7 @@ def _write_hit_list(out, results, target: str) -> None:
     """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
     expected and reported domains; a rule marks where the included hits end."""
     namew = max([8] + [len(h.name) for h in results])
-    kind = "sequences" if target == "Sequence" else "models"
+    kind = "sequences" if target == "Sequence" else "sequence"  # as HMMER words both
     out.write(f"Scores for complete {kind} (score includes all domains):\n")
     out.write("  %22s  %22s  %8s\n" % (" --- full sequence ---", " --- best 1 domain ---",  # noqa: UP031
                                      "-#dom-"))  # fmt: skip
