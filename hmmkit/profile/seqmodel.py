@@ -60,7 +60,10 @@ def from_sequence(
         raise ValueError(f"popen must be in [0, 0.5), got {popen}")
     if not 0 <= pextend < 1:
         raise ValueError(f"pextend must be in [0, 1), got {pextend}")
-    codes = digitize("".join(residues.split()).rstrip("*"), AMINO, name=name)
+    text = "".join(residues.split()).rstrip("*")
+    if len(text) >= 10 and set(text.upper()) <= set("ACGTUN"):
+        raise ValueError(f"{name}: the query looks like DNA or RNA; phmmer's model is of a protein")
+    codes = digitize(text, AMINO, name=name)
     if len(codes) == 0:
         raise ValueError(f"{name}: the query sequence is empty")
     bg = background or Background.default(AMINO)

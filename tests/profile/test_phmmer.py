@@ -54,6 +54,8 @@ def test_query_model_refuses_inner_stops_and_drops_a_final_one():
         from_sequence("q", "MK*VLA", calibrated=False)
     with pytest.raises(ValueError, match="popen must be in"):
         from_sequence("q", "MKV", popen=0.6)
+    with pytest.raises(ValueError, match="looks like DNA or RNA"):
+        from_sequence("q", "ACGTTGCAAGTCAGT", calibrated=False)
 
 
 def test_phmmer_command_gives_hmmers_hits(shared_data, tmp_path, capsys):
