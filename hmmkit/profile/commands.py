@@ -562,19 +562,21 @@ def _register_emit(subparsers) -> None:
 
 
 def _run_emit(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .emit import consensus_sequence, emit, write_fasta
     from .hmmer_format import iter_hmmer
     from .profile_config import Sequence
 
     if args.output:
         _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
+    rng = np.random.default_rng(_seed(args.seed))  # one stream across the models, as hmmemit
     with _output(args.output) as out:
-        rng_seed = _seed(args.seed)
         for model in iter_hmmer(args.hmmfile):
             if args.consensus:
                 records = [Sequence(f"{model.name}-consensus", consensus_sequence(model))]
             else:
-                records = emit(model, args.n, random_state=rng_seed)
+                records = emit(model, args.n, random_state=rng)
             write_fasta(out, records)
     return 0
 
