@@ -11,6 +11,7 @@ HMMER's one-character codes (``.`` for deletions).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import IO
 
 import numpy as np
@@ -43,7 +44,11 @@ class AlignmentDisplay:
     def __init__(self, model: ProfileHMM):
         self.model = model
         self.consensus = model.consensus or consensus_line(model.match_emissions, model.alphabet)
-        self.scores = configure(model).msc  # log-odds per digital code and match state
+
+    @cached_property
+    def scores(self) -> np.ndarray:
+        """Log-odds per digital code and match state (configured only if a domain is shown)."""
+        return configure(self.model).msc
 
     def domain(self, domain: Domain) -> DomainAlignment:
         """The display lines of `domain` (which must come from a search with this model)."""

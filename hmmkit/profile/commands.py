@@ -309,7 +309,7 @@ def _search_each(args: argparse.Namespace, models, program: str, query_file: str
     hits and domains on standard output, tables and -A alignments to their files."""
     from .alidisplay import AlignmentDisplay
     from .profile_config import read_fasta
-    from .search import search
+    from .search import check_query_model, search
 
     _check_outputs(
         {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
@@ -323,13 +323,12 @@ def _search_each(args: argparse.Namespace, models, program: str, query_file: str
         tables = _HitTables(outputs, args, program, query_file, args.seqdb)
         ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
         for model in models:
+            try:
+                check_query_model(model, first, query_file)
+            except ValueError as err:  # as hmmsearch: one alphabet
+                raise ValueError(f"{err}; search the models of each alphabet separately (no "
+                                 "table was written)") from None  # fmt: skip
             first = first or model
-            if model.alphabet.name != first.alphabet.name:  # as hmmsearch: one alphabet
-                raise ValueError(
-                    f"{query_file} mixes alphabets: {first.name} is {first.alphabet.name}, "
-                    f"{model.name} is {model.alphabet.name}; search the models of each "
-                    "alphabet separately (no table was written)"
-                )
             thresholds = _thresholds(args) | _model_cutoffs(model, args)
             results = search(model, records, **thresholds, **_pipeline_settings(args))
             _print_hits(results, display=AlignmentDisplay(model), alignments=not args.noali)

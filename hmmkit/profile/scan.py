@@ -20,7 +20,9 @@ from .profile_config import Background, Sequence, as_sequences
 from .search import (
     SearchResults,
     apply_thresholds,
+    check_query_model,
     check_search_options,
+    hit_rank,
     residue_count,
     score_targets,
 )
@@ -68,19 +70,15 @@ def scan(
     records = as_sequences(sequences)
     if not records and isinstance(sequences, (str, Path)):
         raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
+    check_search_options(E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2, F3=F3, Z=Z,
+                         domZ=domZ)  # fmt: skip
     per_query: list[list] = [[] for _ in records]
     per_query_cutoffs: list[list] = [[] for _ in records]
     first = None
     n_models = n_nodes = 0
     for model in _iter_models(models):
-        check_search_options(model, E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2,
-                             F3=F3, Z=Z, domZ=domZ)  # fmt: skip
+        check_query_model(model, first, "the model database")
         first = first or model
-        if model.alphabet.name != first.alphabet.name:
-            raise ValueError(
-                f"the model database mixes alphabets: {first.name} is {first.alphabet.name}, "
-                f"{model.name} is {model.alphabet.name}"
-            )
         n_models += 1
         n_nodes += model.M
         model_cutoffs = _model_cutoffs(model, cutoffs)
@@ -101,7 +99,7 @@ def scan(
         raise ValueError("models: the model database holds no model")
     out = []
     for rec, hits, hit_cutoffs in zip(records, per_query, per_query_cutoffs, strict=True):
-        order = sorted(range(len(hits)), key=lambda n: (hits[n].lnP, -hits[n].score, hits[n].name))
+        order = sorted(range(len(hits)), key=lambda n: hit_rank(hits[n]))
         result = SearchResults(
             rec.name, None, residue_count([rec]), [hits[n] for n in order],
             float(Z if Z is not None else n_models), 0.0, n_models, n_nodes, len(hits),

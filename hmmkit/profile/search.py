@@ -841,8 +841,9 @@ def search(
     HMMER's defaults. `n_jobs` > 1 scores sequences and defines their domains on several
     cores (None: all cores), with the results of one core.
     """
-    check_search_options(model, E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2,
-                         F3=F3, Z=Z, domZ=domZ)  # fmt: skip
+    check_query_model(model)
+    check_search_options(E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2, F3=F3, Z=Z,
+                         domZ=domZ)  # fmt: skip
     records = as_sequences(sequences)
     if not records and isinstance(sequences, (str, Path)):
         raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
@@ -850,8 +851,7 @@ def search(
         model, records, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2, seed=seed,
         background=background, n_jobs=n_jobs,
     )  # fmt: skip
-    hits = [hit for _, hit in scored]
-    hits.sort(key=lambda h: (h.lnP, -h.score, h.name))
+    hits = sorted((hit for _, hit in scored), key=hit_rank)
     nseqs = len(records)
     results = SearchResults(
         model.name, model.accession, model.M, hits, float(Z if Z is not None else nseqs),
@@ -869,10 +869,25 @@ def residue_count(records: list[Sequence]) -> int:
     return sum(len("".join(r.residues.split())) for r in records)
 
 
-def check_search_options(model, *, E, domE, incE, incdomE, F1, F2, F3, Z, domZ) -> None:
-    """TypeError/ValueError naming a search argument that is out of range."""
+def hit_rank(hit: Hit) -> tuple:
+    """Sort key of HMMER's hit ranking: smallest P-value first, then higher score, name."""
+    return (hit.lnP, -hit.score, hit.name)
+
+
+def check_query_model(model, first: ProfileHMM | None = None, source: str = "") -> None:
+    """TypeError unless `model` is a ProfileHMM; ValueError when its alphabet is not that of
+    `first`, an earlier model of the same `source` (HMMER searches one alphabet at a time)."""
     if not isinstance(model, ProfileHMM):
         raise TypeError(f"model must be a ProfileHMM, got {type(model).__name__}")
+    if first is not None and model.alphabet.name != first.alphabet.name:
+        raise ValueError(
+            f"{source} mixes alphabets: {first.name} is {first.alphabet.name}, "
+            f"{model.name} is {model.alphabet.name}"
+        )
+
+
+def check_search_options(*, E, domE, incE, incdomE, F1, F2, F3, Z, domZ) -> None:
+    """ValueError naming a search argument that is out of range."""
     for label, value in (("E", E), ("domE", domE), ("incE", incE), ("incdomE", incdomE)):
         if not value > 0:
             raise ValueError(f"{label} must be > 0, got {value}")

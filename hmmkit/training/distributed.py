@@ -245,7 +245,7 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     from ..disk_sources import FastaSource
     from ..profile.calibrate import calibrate
     from ..profile.model import ProfileHMM
-    from ..profile.search import SearchResults, apply_thresholds, search
+    from ..profile.search import SearchResults, apply_thresholds, hit_rank, search
 
     client = _resolve_client(client)
     if not isinstance(model, ProfileHMM):
@@ -286,7 +286,7 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     hits = [hit for part in parts for hit in part.hits]
     for hit in hits:
         hit.reported = hit.included = False
-    hits.sort(key=lambda h: (h.lnP, -h.score, h.name))
+    hits.sort(key=hit_rank)
     results = SearchResults(
         model.name,
         model.accession,
