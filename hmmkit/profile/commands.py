@@ -285,10 +285,10 @@ def _run_scan(args: argparse.Namespace) -> int:
     records = read_fasta(args.seqfile)
     if not records:
         raise ValueError(f"{args.seqfile}: the sequence file is empty (no FASTA records)")
-    cutoffs = next((kind for kind in ("ga", "tc", "nc") if getattr(args, f"cut_{kind}")), None)
     results = scan(
-        args.hmmdb, records, **_thresholds(args), cutoffs=cutoffs, **_pipeline_settings(args)
-    )
+        args.hmmdb, records, **_thresholds(args), cutoffs=_cutoff_kind(args),
+        **_pipeline_settings(args),
+    )  # fmt: skip
     with contextlib.ExitStack() as outputs:
         tables = _HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
         for result in results:
@@ -352,7 +352,7 @@ def _register_phmmer(subparsers) -> None:
     p.add_argument("--popen", type=float, default=0.02, help="gap open probability")
     p.add_argument("--pextend", type=float, default=0.4, help="gap extend probability")
     _add_pipeline_options(p, "sequences")
-    p.set_defaults(func=_run_phmmer, cut_ga=False, cut_tc=False, cut_nc=False)
+    p.set_defaults(func=_run_phmmer)
 
 
 def _run_phmmer(args: argparse.Namespace) -> int:
@@ -417,17 +417,27 @@ class _HitTables:
             handle.write(self.footer)
 
 
+def _cutoff_kind(args: argparse.Namespace) -> str | None:
+    """Which Pfam cutoffs --cut_ga/--cut_tc/--cut_nc asked for ("ga", "tc", "nc"), if any."""
+    from .scan import CUTOFF_FIELDS
+
+    return next((kind for kind in CUTOFF_FIELDS if getattr(args, f"cut_{kind}")), None)
+
+
 def _model_cutoffs(model, args: argparse.Namespace) -> dict:
     """hmmsearch's --cut_ga/--cut_tc/--cut_nc: the model's own (sequence, domain) bit score
     thresholds for reporting and inclusion."""
-    for flag, field in (("cut_ga", "gathering"), ("cut_tc", "trusted"), ("cut_nc", "noise")):
-        if getattr(args, flag):
-            pair = getattr(model, field)
-            if pair is None:
-                raise ValueError(f"model {model.name} has no {field} thresholds for --{flag}")
-            seq, dom = pair
-            return dict(T=seq, incT=seq, domT=dom, incdomT=dom)
-    return {}
+    from .scan import CUTOFF_FIELDS
+
+    kind = _cutoff_kind(args)
+    if kind is None:
+        return {}
+    field = CUTOFF_FIELDS[kind]
+    pair = getattr(model, field)
+    if pair is None:
+        raise ValueError(f"model {model.name} has no {field} thresholds for --cut_{kind}")
+    seq, dom = pair
+    return dict(T=seq, incT=seq, domT=dom, incdomT=dom)
 
 
 def _save_alignment(handle, results, path: str) -> None:
