@@ -53,12 +53,11 @@ class AlignmentDisplay:
     def domain(self, domain: Domain) -> DomainAlignment:
         """The display lines of `domain` (which must come from a search with this model)."""
         st, kk, _, pp = domain.trace
-        first = int(np.flatnonzero(st == dp.ST_B)[0]) + 1
-        last = first + int(np.flatnonzero(st[first:] == dp.ST_E)[0])
+        core = domain.aligned_states()
         codes = digitize(domain.residues, self.model.alphabet)
         model, match, target, post = [], [], [], []
         i = 0  # next residue of the aligned stretch
-        for z in range(first, last):
+        for z in range(core.start, core.stop):
             state, k = st[z], kk[z]
             if state == dp.ST_D:
                 model.append(self.consensus[k - 1])

@@ -23,6 +23,9 @@ def emit_with_paths(
     symbols = model.alphabet.symbols
     match_cum = np.cumsum(model.match_emissions, axis=1)
     insert_cum = np.cumsum(model.insert_emissions, axis=1)
+    from_match = np.cumsum(t[:, [MM, MI, MD]], axis=1)  # out of M_k (and B, as M_0)
+    from_insert = np.cumsum(t[:, [IM, II]], axis=1)
+    from_delete = np.cumsum(t[:, [DM, DD]], axis=1)
     M = model.M
     out = []
     for _ in range(n):
@@ -32,14 +35,14 @@ def emit_with_paths(
             if state in ("B", MATCH):  # B acts as M_0: MM to M_1, MI to I_0, MD to D_1
                 if k == M:
                     break
-                move = _draw(rng, t[k, (MM, MI, MD)])
+                move = _pick(rng, from_match[k])
                 state, k = ((MATCH, k + 1), (INSERT, k), (DELETE, k + 1))[move]
             elif state == INSERT:
-                state, k = ((MATCH, k + 1), (INSERT, k))[_draw(rng, t[k, (IM, II)])]
+                state, k = ((MATCH, k + 1), (INSERT, k))[_pick(rng, from_insert[k])]
             else:  # DELETE
                 if k == M:
                     break
-                state, k = ((MATCH, k + 1), (DELETE, k + 1))[_draw(rng, t[k, (DM, DD)])]
+                state, k = ((MATCH, k + 1), (DELETE, k + 1))[_pick(rng, from_delete[k])]
             path.append((state, k))
             if state == MATCH:
                 residues.append(symbols[_pick(rng, match_cum[k])])
@@ -47,10 +50,6 @@ def emit_with_paths(
                 residues.append(symbols[_pick(rng, insert_cum[k])])
         out.append(("".join(residues), path))
     return out
-
-
-def _draw(rng: np.random.Generator, probabilities: np.ndarray) -> int:
-    return _pick(rng, np.cumsum(probabilities))
 
 
 def _pick(rng: np.random.Generator, cumulative: np.ndarray) -> int:

@@ -110,6 +110,12 @@ class Domain:
         """P-value of the domain score."""
         return math.exp(self.lnP)
 
+    def aligned_states(self) -> slice:
+        """Where the trace's match, insert and delete states lie (between its B and E)."""
+        st = self.trace[0]
+        begin = int(np.flatnonzero(st == dp.ST_B)[0])
+        return slice(begin + 1, begin + int(np.flatnonzero(st[begin:] == dp.ST_E)[0]))
+
 
 @dataclass
 class Hit:
@@ -244,9 +250,7 @@ def _aligned_stretch_trace(d: Domain) -> tuple[np.ndarray, np.ndarray, np.ndarra
     residue positions counted from ali_from and posteriors rounded to their display codes
     (p7_alidisplay_Backconvert)."""
     st, kk, ii, pp = d.trace
-    first = int(np.flatnonzero(st == dp.ST_B)[0])
-    last = first + int(np.flatnonzero(st[first:] == dp.ST_E)[0])
-    core = slice(first + 1, last)
+    core = d.aligned_states()
     core_st = st[core]
     emits = core_st != dp.ST_D
     core_ii = np.where(emits, ii[core] - d.ali_from + 1, 0)

@@ -37,7 +37,7 @@ def _blosum62_conditionals(frequencies: tuple[float, ...]) -> np.ndarray:
 
     lam = brentq(excess, 1e-6, 10.0, xtol=1e-15, rtol=4 * np.finfo(float).eps)
     joint = outer * np.exp(lam * scores)
-    letters, degen = AMINO.degeneracy_matrix()  # codes x residues, 0/1
+    _, degen = AMINO.degeneracy_matrix()  # codes x residues, 0/1
     rows = degen @ joint  # joint of "any residue the code denotes" and b
     return rows / (degen @ f)[:, None]
 
