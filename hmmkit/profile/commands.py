@@ -554,18 +554,27 @@ def _run_align(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def _register_emit(subparsers) -> None:
-    p = subparsers.add_parser(
-        "emit",
-        help="sample sequences from profile HMMs (like hmmemit)",
-        description="Write sequences sampled from the core model of each model of an HMMER3 "
-        "file, or with -c its consensus, as FASTA.",
-    )
+def _model_file_command(subparsers, name: str, help: str, description: str, output: bool):
+    """A subcommand that reads the models of an HMMER3 file (and, with `output`, writes
+    to -o FILE or standard output)."""
+    p = subparsers.add_parser(name, help=help, description=description)
     p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    if output:
+        p.add_argument(
+            "-o", metavar="FILE", dest="output", help="write to FILE, not standard output"
+        )
+    return p
+
+
+def _register_emit(subparsers) -> None:
+    p = _model_file_command(
+        subparsers, "emit", "sample sequences from profile HMMs (like hmmemit)",
+        "Write sequences sampled from the core model of each model of an HMMER3 file, or with "
+        "-c its consensus, as FASTA.", output=True,
+    )  # fmt: skip
     p.add_argument("-N", type=int, default=1, dest="n", help="number of sequences per model")
     p.add_argument("-c", action="store_true", dest="consensus",
                    help="write each model's plurality-rule consensus instead")  # fmt: skip
-    p.add_argument("-o", metavar="FILE", dest="output", help="write to FILE, not standard output")
     p.add_argument("--seed", type=int, default=42, help="random seed (0: an arbitrary seed)")
     p.set_defaults(func=_run_emit)
 
@@ -596,15 +605,12 @@ def _run_emit(args: argparse.Namespace) -> int:
 
 
 def _register_fetch(subparsers) -> None:
-    p = subparsers.add_parser(
-        "fetch",
-        help="copy named models out of an HMMER3 file (like hmmfetch)",
-        description="Copy the models named (by NAME, or by ACC with or without its version) "
-        "out of an HMMER3 file, as they are written there.",
-    )
-    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    p = _model_file_command(
+        subparsers, "fetch", "copy named models out of an HMMER3 file (like hmmfetch)",
+        "Copy the models named (by NAME, or by ACC with or without its version) out of an "
+        "HMMER3 file, as they are written there.", output=True,
+    )  # fmt: skip
     p.add_argument("keys", metavar="KEY", nargs="+", help="model name or accession")
-    p.add_argument("-o", metavar="FILE", dest="output", help="write to FILE, not standard output")
     p.set_defaults(func=_run_fetch)
 
 
@@ -636,14 +642,12 @@ def _run_fetch(args: argparse.Namespace) -> int:
 
 
 def _register_stat(subparsers) -> None:
-    p = subparsers.add_parser(
-        "stat",
-        help="summary statistics of the models of an HMMER3 file (like hmmstat)",
-        description="One line per model: name, accession, sequences, effective sequences, "
-        "length and hmmstat's entropies (bits): mean match relative entropy, information, "
-        "position relative entropy with gap costs, and the composition's KL divergence.",
-    )
-    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    p = _model_file_command(
+        subparsers, "stat", "summary statistics of the models of an HMMER3 file (like hmmstat)",
+        "One line per model: name, accession, sequences, effective sequences, length and "
+        "hmmstat's entropies (bits): mean match relative entropy, information, position "
+        "relative entropy with gap costs, and the composition's KL divergence.", output=False,
+    )  # fmt: skip
     p.set_defaults(func=_run_stat)
 
 
