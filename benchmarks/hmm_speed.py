@@ -328,8 +328,8 @@ def _paired_ratio(slower: list[float], faster: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(slower, faster, strict=True))
 
 
-def table(results: dict) -> str:
-    """The Markdown section for BENCHMARKS.md."""
+def table(results: dict, command: str = "python benchmarks/hmm_speed.py") -> str:
+    """The Markdown section for BENCHMARKS.md; ``command`` is how it was run."""
     import hmmlearn
     import numba
 
@@ -338,7 +338,7 @@ def table(results: dict) -> str:
     lines = [
         "## HMM training and decoding vs hmmlearn",
         "",
-        f"Command: `python benchmarks/hmm_speed.py`. Machine: {platform.machine()}, "
+        f"Command: `{command}`. Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, {platform.platform()}; Python {platform.python_version()}, "
         f"hmmkit {hmmkit.__version__}, hmmlearn {hmmlearn.__version__} "
         f"(implementation='scaling'), numba {numba.__version__}, numpy {np.__version__}.",
@@ -436,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown workloads {sorted(unknown)}; choose from {list(WORKLOADS)}")
     results = measure(names, args.repeats, not args.no_two_cores)
-    text = table(results)
+    options = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--no-write"]
+    text = table(results, " ".join(["python benchmarks/hmm_speed.py", *options]))
     print(text)
     if not args.no_write:
         write_section(text, "hmm-speed")
