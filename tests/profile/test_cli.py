@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 
@@ -347,3 +349,15 @@ def test_fetch_copies_named_models_as_written(shared_data, tmp_path, capsys):
     assert out.read_text() == pfam
     assert main(["fetch", str(database), "2-Hacid_dh_C", "nothing"]) == 1
     assert "holds no model named nothing" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "hmmkit", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: hmmkit ")
+    for command in ("build", "search", "scan", "align", "recognize"):
+        assert command in done.stdout
+    done = subprocess.run([sys.executable, "-m", "hmmkit"], capture_output=True, text=True)
+    assert done.returncode == 2  # no command: the help, and a usage error's exit code
