@@ -6,6 +6,7 @@ from .build import build
 from .calibrate import calibrate
 from .emit import consensus_sequence, emit
 from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
+from .iterate import Round, iterative_search
 from .model import ProfileHMM
 from .msa import DigitalMSA, read_alignment, read_alignments
 from .scan import scan
@@ -21,6 +22,7 @@ __all__ = [
     "Alphabet",
     "DigitalMSA",
     "ProfileHMM",
+    "Round",
     "SearchResults",
     "align",
     "build",
@@ -30,6 +32,7 @@ __all__ = [
     "from_sequence",
     "get_alphabet",
     "iter_hmmer",
+    "iterative_search",
     "read_alignment",
     "read_alignments",
     "read_hmmer",

@@ -142,7 +142,8 @@ def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
         end = start + width
         for name, row, pp in zip(names, aln.rows, aln.posteriors, strict=True):
             handle.write(f"{name:<{margin}} {row[start:end]}\n")
-            handle.write(f"{'#=GR ' + name.ljust(maxname) + ' PP':<{margin}} {pp[start:end]}\n")
+            if pp:
+                handle.write(f"{'#=GR ' + name.ljust(maxname) + ' PP':<{margin}} {pp[start:end]}\n")
         handle.write(f"{'#=GC PP_cons':<{margin}} {aln.consensus_posterior[start:end]}\n")
         handle.write(f"{'#=GC RF':<{margin}} {aln.reference[start:end]}\n")
         if end < total:
@@ -306,21 +307,27 @@ def traces_to_alignment(
     scores: np.ndarray | None = None,
     name: str | None = None,
 ) -> Alignment:
-    """Build the multiple alignment implied by one path per sequence (p7_tracealign_Seqs)."""
+    """Build the multiple alignment implied by one path per sequence (p7_tracealign_Seqs).
+
+    Each path is (states, k, i, posteriors); posteriors None gives the row no PP line.
+    """
     inscount, matuse, matmap, alen = _map_columns(traces, M, all_consensus_columns, trim)
     rows, pps = [], []
     totp = np.zeros(alen)
     nmatch = np.zeros(alen)
     for rec, trace in zip(records, traces, strict=True):
+        st, kk, ii, pp = trace
+        if pp is None:  # a path without posteriors (a query's own): no PP line, not in PP_cons
+            trace = (st, kk, ii, np.zeros(len(st)))
         row, prow = _text_row(trace, rec.residues, M, matuse, matmap, alen, trim)
-        st, kk, _, pp = trace
-        for z in np.nonzero(st == dp.ST_M)[0]:
-            col = matmap[kk[z]] - 1
-            totp[col] += pp[z]
-            nmatch[col] += 1
+        if pp is not None:
+            for z in np.nonzero(st == dp.ST_M)[0]:
+                col = matmap[kk[z]] - 1
+                totp[col] += pp[z]
+                nmatch[col] += 1
         _rejustify(row, prow, inscount, matmap, matuse, M)
         rows.append("".join(row))
-        pps.append("".join(prow))
+        pps.append("".join(prow) if pp is not None else "")
     reference = ["."] * alen
     for k in range(1, M + 1):
         if matuse[k]:

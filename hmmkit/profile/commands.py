@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_build(subparsers)
     _register_search(subparsers)
     _register_phmmer(subparsers)
+    _register_jackhmmer(subparsers)
     _register_scan(subparsers)
     _register_align(subparsers)
     _register_emit(subparsers)
@@ -115,6 +116,16 @@ def _register_build(subparsers) -> None:
     )  # fmt: skip
     p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
     p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
+    _add_model_options(p)
+    p.add_argument(
+        "--seed", type=int, default=42,
+        help="random seed of the calibration (0: an arbitrary seed, as hmmbuild)",
+    )  # fmt: skip
+    p.set_defaults(func=_run_build)
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """hmmbuild's options for weighting, effective sequence number, prior and fragments."""
     p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
     _exclusive_flags(p, "weighting", [
         ("wpb", "pb", "position-based sequence weights (default)"),
@@ -135,11 +146,16 @@ def _register_build(subparsers) -> None:
         ("pnone", None, "no prior: counts only"),
         ("plaplace", "laplace", "Laplace +1 prior"),
     ])  # fmt: skip
-    p.add_argument(
-        "--seed", type=int, default=42,
-        help="random seed of the calibration (0: an arbitrary seed, as hmmbuild)",
+    p.set_defaults(weighting="pb", effn="entropy", prior="default")
+
+
+def _model_options(args: argparse.Namespace) -> dict:
+    """The :func:`~.build.build` arguments that :func:`_add_model_options` set."""
+    return dict(
+        fragthresh=args.fragthresh, weighting=args.weighting, wid=args.wid, ere=args.ere,
+        effn=args.effn if args.eset is None else args.eset, esigma=args.esigma, eid=args.eid,
+        prior=args.prior,
     )  # fmt: skip
-    p.set_defaults(func=_run_build, weighting="pb", effn="entropy", prior="default")
 
 
 def _run_build(args: argparse.Namespace) -> int:
@@ -176,11 +192,8 @@ def _run_build(args: argparse.Namespace) -> int:
                 "model has a space: pass -n NAME"
             )
         model = build(
-            msa, name=name, symfrac=args.symfrac,
-            fragthresh=args.fragthresh, architecture="hand" if args.hand else "fast",
-            weighting=args.weighting, wid=args.wid, ere=args.ere,
-            effn=args.effn if args.eset is None else args.eset,
-            esigma=args.esigma, eid=args.eid, prior=args.prior,
+            msa, name=name, symfrac=args.symfrac, architecture="hand" if args.hand else "fast",
+            **_model_options(args),
         )  # fmt: skip
         models.append(calibrate(model, seed=_seed(args.seed), in_place=True))
     with atomic_output(args.hmmfile) as handle:  # all models, or no file at all
@@ -368,6 +381,107 @@ def _run_phmmer(args: argparse.Namespace) -> int:
     return _search_each(args, models, "hmmkit phmmer", args.queryfile)
 
 
+def _register_jackhmmer(subparsers) -> None:
+    p = subparsers.add_parser(
+        "jackhmmer",
+        help="search a protein database iteratively from each query (like jackhmmer)",
+        description="Search SEQDB with phmmer's model of each protein of QUERYFILE, then "
+        "with models built from the alignment of the query and the included domains, round "
+        "after round, until a round includes nothing new or -N rounds are done. Each round's "
+        "hits are printed; the tables and -A hold the last round's.",
+    )
+    p.add_argument("queryfile", metavar="QUERYFILE", help="query protein sequences (FASTA)")
+    _add_database_options(p)
+    p.add_argument("-N", type=int, default=5, dest="rounds", help="at most N rounds")
+    p.add_argument("--popen", type=float, default=0.02, help="gap open probability (round 1)")
+    p.add_argument("--pextend", type=float, default=0.4, help="gap extend probability (round 1)")
+    p.add_argument("--chkhmm", metavar="PREFIX", help="save each round's model to PREFIX-<n>.hmm")
+    p.add_argument(
+        "--chkali", metavar="PREFIX", help="save each round's alignment to PREFIX-<n>.sto"
+    )
+    _add_model_options(p)
+    _add_pipeline_options(p, "sequences")
+    p.set_defaults(func=_run_jackhmmer, incE=0.001, incdomE=0.001)
+
+
+def _run_jackhmmer(args: argparse.Namespace) -> int:
+    from .alidisplay import AlignmentDisplay
+    from .hmmer_format import write_hmmer
+    from .iterate import iterative_search
+    from .profile_config import read_fasta
+
+    if args.rounds < 1:
+        raise ValueError(f"-N must be at least 1, got {args.rounds}")
+    _check_outputs(
+        {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
+        {"query file": args.queryfile, "target database SEQDB": args.seqdb},
+    )
+    queries = read_fasta(args.queryfile)
+    if not queries:
+        raise ValueError(f"{args.queryfile}: the query file is empty (no FASTA records)")
+    records = read_fasta(args.seqdb)
+    if not records:
+        raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
+    out = sys.stdout
+    with contextlib.ExitStack() as outputs:
+        tables = _HitTables(outputs, args, "hmmkit jackhmmer", args.queryfile, args.seqdb)
+        ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
+        for query in queries:
+            rounds = iterative_search(
+                query, records, max_rounds=args.rounds, popen=args.popen,
+                pextend=args.pextend, build_options=_model_options(args),
+                **_thresholds(args), **_pipeline_settings(args),
+            )  # fmt: skip
+            last = None
+            for r in rounds:
+                if last is None:  # the query is checked: a refused one prints nothing
+                    out.write(f"Query:       {query.name}  [L={r.model.M}]\n")
+                    if query.description:
+                        out.write(f"Description: {query.description}\n")
+                    out.write("\n")
+                else:
+                    _print_round_header(out, r, last)
+                if args.chkhmm:
+                    with atomic_output(f"{args.chkhmm}-{r.number}.hmm") as handle:
+                        write_hmmer([r.model], handle)
+                if args.chkali:
+                    r.alignment.write(f"{args.chkali}-{r.number}.sto", "stockholm")
+                display = AlignmentDisplay(r.model)
+                _print_hit_sections(out, r.hits, False, display, not args.noali)
+                _print_round_footer(out, r, last, args.rounds)
+                last = r
+            tables.add(last.hits)
+            if ali is not None:
+                last.alignment.write(ali, "stockholm")
+                out.write(f"# Alignment of {len(last.alignment)} hits satisfying inclusion "
+                          f"thresholds saved to: {args.alignment}\n")  # fmt: skip
+            out.write("//\n")
+        tables.close()
+    return 0
+
+
+def _print_round_header(out, r, last) -> None:
+    """jackhmmer's block opening a round after the first: the alignment behind its model."""
+    targets = len(last.hits.included())
+    n = len(last.alignment)
+    out.write(f"@@\n@@ Round:                  {r.number}\n")
+    out.write(f"@@ Included in MSA:        {n} subsequences (query + {n - 1} subseqs from "
+              f"{targets} targets)\n")  # fmt: skip
+    out.write(f"@@ Model size:             {r.model.M} positions\n@@\n\n")
+
+
+def _print_round_footer(out, r, last, max_rounds: int) -> None:
+    """jackhmmer's lines closing a round: what is new, and whether the search goes on."""
+    before = 1 if last is None else len(last.alignment)
+    out.write(f"\n@@ New targets included:   {r.n_new}\n")
+    out.write(f"@@ New alignment includes: {len(r.alignment)} subseqs (was {before}), "
+              "including original query\n")  # fmt: skip
+    if r.converged:
+        out.write(f"@@\n@@ CONVERGED (in {r.number} rounds). \n@@\n\n")
+    elif r.number < max_rounds:
+        out.write("@@ Continuing to next round.\n\n")
+
+
 def _thresholds(args: argparse.Namespace) -> dict:
     """Reporting and inclusion thresholds given on the command line."""
     return dict(
@@ -474,8 +588,9 @@ def _write_hit_list(out, results, target: str) -> None:
             out.write("  ------ inclusion threshold ------\n")
             rule = True
         d = h.domains[h.best_domain]
-        out.write("  %9.2g %6.1f %5.1f  %9.2g %6.1f %5.1f  %5.1f %2d  %-*s  %s\n"  # noqa: UP031
-                  % (h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
+        mark = "+" if h.new else "-" if h.dropped else " "
+        out.write("%c %9.2g %6.1f %5.1f  %9.2g %6.1f %5.1f  %5.1f %2d  %-*s  %s\n"  # noqa: UP031
+                  % (mark, h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
                      h.nreported, namew, h.name, h.description))  # fmt: skip
 
 
@@ -486,9 +601,17 @@ def _print_hits(results, scanned: bool = False, display=None, alignments: bool =
     out = sys.stdout
     if scanned:
         out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
-        out.write(f"Target models: {results.nseqs}  ({results.nresidues} nodes); ")
     else:
         out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
+    _print_hit_sections(out, results, scanned, display, alignments)
+    out.write("//\n")
+
+
+def _print_hit_sections(out, results, scanned: bool, display, alignments: bool) -> None:
+    """The targets searched, the ranked hit list and the domain annotation of one query."""
+    if scanned:
+        out.write(f"Target models: {results.nseqs}  ({results.nresidues} nodes); ")
+    else:
         out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
     out.write(f"passed the filters: {results.n_past_forward}\n\n")
     _write_hit_list(out, results, "Model" if scanned else "Sequence")
@@ -505,7 +628,6 @@ def _print_hits(results, scanned: bool = False, display=None, alignments: bool =
 
             shown = [d.display for d in h.domains if d.reported] if alignments else None
             write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)
-    out.write("//\n")
 
 
 # --------------------------------------------------------------------------------------

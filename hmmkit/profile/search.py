@@ -140,6 +140,10 @@ class Hit:
     evalue: float = 0.0
     reported: bool = False
     included: bool = False
+    #: in an iterative search: included now but not in the round before (jackhmmer's ``+``)
+    new: bool = False
+    #: in an iterative search: included in the round before but not now (``-``)
+    dropped: bool = False
 
     @property
     def pvalue(self) -> float:
@@ -222,19 +226,12 @@ class SearchResults:
         one-character codes hmmsearch keeps. `all_consensus_columns` keeps a column for
         every match state, as hmmsearch does.
         """
-        records, traces = [], []
-        for hit in self.included():
-            for d in hit.domains:
-                if d.included:
-                    records.append(Sequence(
-                        name=f"{hit.name}/{d.ali_from}-{d.ali_to}", residues=d.residues,
-                        description=f"[subseq from] {hit.description or hit.name}",
-                    ))  # fmt: skip
-                    traces.append(_aligned_stretch_trace(d))
-        if not records:
+        rows = self.included_domains()
+        if not rows:
             return None
+        records, traces = zip(*rows, strict=True)
         aln = traces_to_alignment(
-            records, traces, self.M, all_consensus_columns=all_consensus_columns,
+            list(records), list(traces), self.M, all_consensus_columns=all_consensus_columns,
             name=self.query_name,
         )  # fmt: skip
         aln.annotation = {"ID": self.query_name}
@@ -243,6 +240,23 @@ class SearchResults:
         if self.query_description:
             aln.annotation["DE"] = self.query_description
         return aln
+
+    def included_domains(self) -> list[tuple[Sequence, tuple]]:
+        """Each included domain of the included hits, in rank order, as the rows of
+        :meth:`alignment`: (the aligned stretch as a named :class:`Sequence`, its path)."""
+        return [
+            (
+                Sequence(
+                    name=f"{hit.name}/{d.ali_from}-{d.ali_to}",
+                    residues=d.residues,
+                    description=f"[subseq from] {hit.description or hit.name}",
+                ),
+                _aligned_stretch_trace(d),
+            )  # fmt: skip
+            for hit in self.included()
+            for d in hit.domains
+            if d.included
+        ]
 
 
 def _aligned_stretch_trace(d: Domain) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
