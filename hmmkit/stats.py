@@ -80,10 +80,18 @@ class Stats(Mapping[str, np.ndarray]):
 
 
 def sum_stats(parts: Iterable[Stats]) -> Stats:
-    """Sum of statistics, in the order given."""
-    total = None
-    for part in parts:
-        total = part if total is None else total + part
-    if total is None:
+    """Sum of statistics, in the order given (added into one set of new arrays)."""
+    parts = iter(parts)
+    first = next(parts, None)
+    if first is None:
         raise ValueError("no statistics to sum")
-    return total
+    arrays = {k: np.array(v, dtype=np.result_type(v, np.float64)) for k, v in first.items()}
+    log_likelihood, n_sequences, n_frames = first.log_likelihood, first.n_sequences, first.n_frames
+    for part in parts:
+        first._check_keys(part)
+        for k, total in arrays.items():
+            np.add(total, part[k], out=total)
+        log_likelihood += part.log_likelihood
+        n_sequences += part.n_sequences
+        n_frames += part.n_frames
+    return Stats(arrays, log_likelihood, n_sequences, n_frames)
