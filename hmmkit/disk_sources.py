@@ -45,8 +45,9 @@ def group_by_frames(lengths: np.ndarray, max_frames: int) -> list[tuple[int, int
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
-class _IndexedSource(SequenceSource):
-    """A source whose sequence lengths are known up front, grouped into shards."""
+class IndexedSource(SequenceSource):
+    """A source whose sequence lengths are known up front, grouped into shards (a
+    subclass sets `_lengths`, calls `_group` and implements `load`)."""
 
     _lengths: np.ndarray
 
@@ -94,7 +95,7 @@ class _NpyLayout(NamedTuple):
     offset: int | None
 
 
-class NpyFolderSource(_IndexedSource):
+class NpyFolderSource(IndexedSource):
     """A folder of NumPy files, one sequence per file, read shard by shard.
 
     Files ``*.npy`` and ``*.npz`` (or those matching ``pattern``) are taken in sorted
@@ -240,7 +241,7 @@ class NpyFolderSource(_IndexedSource):
 # ---------------------------------------------------------------- HDF5 / Zarr stores
 
 
-class _ArrayStoreSource(_IndexedSource):
+class _ArrayStoreSource(IndexedSource):
     """All frames back to back in one array plus a 1-D array of sequence lengths."""
 
     _kind = "store"
@@ -378,7 +379,7 @@ def _symbol_table(symbols: str, case_sensitive: bool) -> np.ndarray:
     return table
 
 
-class FastaSource(_IndexedSource):
+class FastaSource(IndexedSource):
     """Sequences of a FASTA file, integer-coded by ``alphabet``, read shard by shard.
 
     ``alphabet`` is a string of symbols (code ``i`` is ``alphabet[i]``) or an object
