@@ -12,6 +12,7 @@ parameters):
 - W3 GMMHMM, 5 states x 3 mixtures, diag, 13-dim
 - W4 GaussianHMM, 8 states, diag, one sequence of 10^6 frames (5 iterations)
 - W5 Viterbi decoding of the W1 corpus
+- W6 PoissonHMM, 8 states, 5 count features (beyond the issue's list)
 
 Every measurement runs in a fresh worker process (so peak memory is its own), with
 one BLAS/OpenMP thread; hmmkit and hmmlearn alternate. A run reports the median
@@ -42,8 +43,9 @@ WORKLOADS = {
     "W3": "GMMHMM 5 states x 3 mix diag, 13-dim",
     "W4": "GaussianHMM 8 diag, one sequence of 10^6 frames",
     "W5": "Viterbi decoding of the W1 corpus",
+    "W6": "PoissonHMM 8 states, 5 count features",
 }
-N_ITER = {"W1": 20, "W2": 20, "W3": 20, "W4": 5}
+N_ITER = {"W1": 20, "W2": 20, "W3": 20, "W4": 5, "W6": 20}
 #: A worker waits until this wall-clock time (seconds since the epoch) before training.
 START_AT_VARIABLE = "HMMKIT_BENCHMARK_START_AT"
 #: 1-thread / 2-thread pairs per interleaved scaling measurement.
@@ -75,7 +77,7 @@ def _stochastic(rng, *shape, diagonal_boost=0.0):
 
 def make_workload(name: str):
     """``(X, lengths, start parameters dict)`` for a workload (X sampled from a known model)."""
-    from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM
+    from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
     rng = np.random.default_rng(2026)
     if name in ("W1", "W4", "W5"):
@@ -88,6 +90,10 @@ def make_workload(name: str):
         truth = CategoricalHMM(k)
         truth.emissionprob_ = _stochastic(rng, k, s) ** 2
         truth.emissionprob_ /= truth.emissionprob_.sum(axis=1, keepdims=True)
+    elif name == "W6":
+        k, d = 8, 5
+        truth = PoissonHMM(k)
+        truth.lambdas_ = rng.uniform(0.5, 20.0, size=(k, d))
     else:
         k, m, d = 5, 3, 13
         truth = GMMHMM(k, m, "diag")
@@ -106,6 +112,8 @@ def make_workload(name: str):
     if name == "W2":
         noisy = truth.emissionprob_ + rng.random(truth.emissionprob_.shape)
         start["emissionprob_"] = noisy / noisy.sum(axis=1, keepdims=True)
+    elif name == "W6":
+        start["lambdas_"] = truth.lambdas_ * rng.uniform(0.5, 1.5, size=truth.lambdas_.shape)
     else:
         start["means_"] = truth.means_ + rng.normal(scale=0.5, size=truth.means_.shape)
         start["covars_"] = truth.covars_ * rng.uniform(0.8, 1.5, size=truth.covars_.shape)
@@ -127,6 +135,8 @@ def _build(library: str, name: str, n_jobs: int):
             return hmmkit.CategoricalHMM(20, n_symbols=20, **common)
         if name == "W3":
             return hmmkit.GMMHMM(5, 3, "diag", **common)
+        if name == "W6":
+            return hmmkit.PoissonHMM(8, **common)
         return hmmkit.GaussianHMM(8, "diag", **common)
     from hmmlearn import hmm
 
@@ -138,6 +148,10 @@ def _build(library: str, name: str, n_jobs: int):
     if name == "W3":
         model = hmm.GMMHMM(5, 3, "diag", **common)
         model.n_features = 13
+        return model
+    if name == "W6":
+        model = hmm.PoissonHMM(8, **common)
+        model.n_features = 5
         return model
     return hmm.GaussianHMM(8, "diag", **common)
 

@@ -1,6 +1,6 @@
 """hmmkit: hidden Markov models over sequences.
 
-Categorical, Gaussian and Gaussian-mixture HMMs trained by scaled Baum-Welch over
+Categorical, Gaussian, Gaussian-mixture and Poisson HMMs trained by scaled Baum-Welch over
 many variable-length sequences, a standalone Gaussian mixture, and (in
 :mod:`hmmkit.profile`) profile HMMs in HMMER's fashion.
 """
@@ -11,7 +11,7 @@ from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning  # no
 from .estimator import NotFittedError  # noqa: E402
 from .gaussian_mixture import GaussianMixture  # noqa: E402
 from .io import ModelFileError, load  # noqa: E402
-from .models import GMMHMM, CategoricalHMM, GaussianHMM  # noqa: E402
+from .models import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM  # noqa: E402
 
 __all__ = [
     "GMMHMM",
@@ -22,6 +22,7 @@ __all__ = [
     "GaussianMixture",
     "ModelFileError",
     "NotFittedError",
+    "PoissonHMM",
     "__version__",
     "load",
 ]

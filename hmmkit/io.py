@@ -36,15 +36,17 @@ class ModelFileError(ValueError):
 
 def _registry() -> dict[str, type]:
     from .gaussian_mixture import GaussianMixture
-    from .models import GMMHMM, CategoricalHMM, GaussianHMM
+    from .models import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
-    return {cls.__name__: cls for cls in (CategoricalHMM, GaussianHMM, GMMHMM, GaussianMixture)}
+    families = (CategoricalHMM, GaussianHMM, GMMHMM, PoissonHMM, GaussianMixture)
+    return {cls.__name__: cls for cls in families}
 
 
 _ATTRIBUTES = {
     "CategoricalHMM": ("startprob_", "transmat_", "emissionprob_"),
     "GaussianHMM": ("startprob_", "transmat_", "means_", "covars_"),
     "GMMHMM": ("startprob_", "transmat_", "weights_", "means_", "covars_"),
+    "PoissonHMM": ("startprob_", "transmat_", "lambdas_"),
     "GaussianMixture": ("weights_", "means_", "covariances_"),
 }
 

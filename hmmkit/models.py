@@ -1,4 +1,4 @@
-"""The HMM families: categorical, Gaussian and Gaussian-mixture emissions."""
+"""The HMM families: categorical, Gaussian, Gaussian-mixture and Poisson emissions."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from .emissions.base import CovarianceFloorWarning, Emission
 from .emissions.categorical import CategoricalEmission
 from .emissions.gaussian import GaussianEmission, check_covariance_type, floor_covariances
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
+from .emissions.poisson import PoissonEmission
 from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
-from .sequences import SequenceBatch, as_continuous_batch, as_symbol_batch
+from .sequences import SequenceBatch, as_continuous_batch, as_count_batch, as_symbol_batch
 from .settings import check_concentration, check_count, check_fraction
 
 #: ``min_covar`` above this fraction of a feature's global variance draws a warning.
@@ -374,3 +375,83 @@ class CategoricalHMM(BaseHMM):
         return CategoricalEmission(
             counts / counts.sum(axis=1, keepdims=True), self.emissionprob_prior
         )
+
+
+class PoissonHMM(BaseHMM):
+    """HMM whose states emit vectors of independent Poisson counts (hmmlearn's PoissonHMM).
+
+    ``lambdas_`` is (K, n_features), the rates; frames are non-negative whole counts.
+    ``lambdas_prior`` and ``lambdas_weight`` are the shape and rate of a Gamma prior on
+    every rate (0 and 0: maximum likelihood); the M-step takes the posterior mean
+    ``(lambdas_prior + sum gamma x) / (lambdas_weight + sum gamma)`` of each state.
+    (hmmlearn divides by the corpus' total frames instead of the state's; the two agree
+    when the priors are 0.) Parameter letters: ``s``, ``t``, ``l`` (rates).
+    """
+
+    _emission_letters = "l"
+    _letter_attributes = {"l": "lambdas_"}
+
+    def __init__(
+        self,
+        n_states: int = 1,
+        *,
+        lambdas_prior: ArrayLike = 0.0,
+        lambdas_weight: ArrayLike = 0.0,
+        **kwargs,
+    ) -> None:
+        super().__init__(n_states, **kwargs)
+        self.lambdas_prior = lambdas_prior
+        self.lambdas_weight = lambdas_weight
+
+    def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
+        lambdas = getattr(self, "lambdas_", None)
+        known = (
+            None
+            if (fitting and "l" in self._init_letters()) or lambdas is None
+            else np.shape(lambdas)[-1]
+        )
+        return as_count_batch(X, lengths, n_features=known)
+
+    def _prepare_fit(self, batch: SequenceBatch, source=None) -> None:
+        self.n_features = batch.X.shape[1]
+        shape = (self.n_states, self.n_features)
+        for name in ("lambdas_prior", "lambdas_weight"):
+            value = np.asarray(getattr(self, name), dtype=float)
+            try:
+                np.broadcast_to(value, shape)
+            except ValueError:
+                raise ValueError(
+                    f"{name} must broadcast to (n_states, n_features) = {shape}, got shape "
+                    f"{value.shape}"
+                ) from None
+            if not np.all(np.isfinite(value)) or np.any(value < 0):
+                raise ValueError(f"{name} must be finite and non-negative")
+
+    def _make_emission(self, attributes: dict) -> Emission:
+        lambdas = np.atleast_2d(np.asarray(attributes["lambdas_"], dtype=float))
+        if lambdas.shape[0] != self.n_states:
+            raise ValueError(
+                f"lambdas_ must have shape (n_states, n_features) with n_states={self.n_states}, "
+                f"got {lambdas.shape}"
+            )
+        return PoissonEmission(lambdas, self.lambdas_prior, self.lambdas_weight)
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        return {"lambdas_": emission.lambdas}
+
+    def _global_emission(self, batch, rng) -> Emission:
+        means = np.repeat(batch.X.mean(axis=0)[None], self.n_states, axis=0)
+        return PoissonEmission(means, self.lambdas_prior, self.lambdas_weight)
+
+    def _random_emission(self, batch, rng) -> Emission:
+        """Rates drawn from a Gamma matching each feature's mean and variance (as hmmlearn
+        draws them from the whole corpus' mean and variance)."""
+        mean, var = batch.X.mean(axis=0), batch.X.var(axis=0)
+        spread = np.where((mean > 0) & (var > 0), var, np.maximum(mean, 1.0))
+        safe_mean = np.maximum(mean, 1e-3)
+        draws = rng.gamma(safe_mean**2 / spread, spread / safe_mean,
+                          size=(self.n_states, len(mean)))  # fmt: skip
+        return PoissonEmission(draws, self.lambdas_prior, self.lambdas_weight)
+
+    def _kmeans_labels(self, batch: SequenceBatch, rng: np.random.Generator) -> np.ndarray:
+        return kmeans(batch.X, self.n_states, rng)[1]

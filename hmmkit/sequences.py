@@ -190,6 +190,22 @@ def as_continuous_batch(
     return SequenceBatch(frames, offsets)
 
 
+def as_count_batch(
+    X, lengths=None, *, n_features: int | None = None, name: str = "X"
+) -> SequenceBatch:
+    """Validate sequences of non-negative integer counts ``(T, n_features)`` (integers, or
+    floats with integral values) and return them as a batch of float64 frames."""
+    batch = as_continuous_batch(X, lengths, n_features=n_features, name=name)
+    flat = batch.X.reshape(-1)
+    negative = np.flatnonzero(flat < 0)
+    if len(negative):
+        raise ValueError(f"{name} must hold counts, but contains {flat[negative[0]]:g} (< 0)")
+    fractional = np.flatnonzero(flat != np.floor(flat))
+    if len(fractional):
+        raise ValueError(f"{name} must hold whole counts, but contains {flat[fractional[0]]:g}")
+    return batch
+
+
 def _as_2d_float(x: np.ndarray, name: str) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim == 1:

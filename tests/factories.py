@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM
+from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 #: (family, covariance_type) of every model kind the tests cover
@@ -12,6 +12,7 @@ KINDS = (
     [("categorical", None)]
     + [("gaussian", c) for c in COVARIANCE_TYPES]
     + [("gmm", c) for c in COVARIANCE_TYPES]
+    + [("poisson", None)]
 )
 
 
@@ -47,6 +48,9 @@ def make_model(family, covariance_type, rng, n_states=3, n_features=2, n_mix=2, 
         model = GaussianHMM(k, covariance_type)
         model.means_ = rng.normal(scale=2.0, size=(k, d))
         model.covars_ = random_covars(rng, covariance_type, k, d)
+    elif family == "poisson":
+        model = PoissonHMM(k)
+        model.lambdas_ = rng.uniform(0.5, 8.0, size=(k, d))
     else:
         model = GMMHMM(k, n_mix, covariance_type)
         model.weights_ = random_stochastic(rng, k, n_mix)
@@ -69,4 +73,6 @@ def fresh_like(model, family, covariance_type, **kwargs):
         return CategoricalHMM(k, **kwargs)
     if family == "gaussian":
         return GaussianHMM(k, covariance_type, **kwargs)
+    if family == "poisson":
+        return PoissonHMM(k, **kwargs)
     return GMMHMM(k, model.n_mix, covariance_type, **kwargs)

@@ -9,6 +9,10 @@ from reference import brute_force, full_covariances, gaussian_log_emissions, gmm
 def reference_log_emissions(model, x):
     if hasattr(model, "emissionprob_"):
         return np.log(model.emissionprob_[:, x].T)
+    if hasattr(model, "lambdas_"):  # independent Poisson counts, from scipy
+        from scipy.stats import poisson
+
+        return poisson.logpmf(x[:, None, :], model.lambdas_[None]).sum(axis=-1)
     if hasattr(model, "weights_"):
         return gmm_log_emissions(
             x, model.weights_, model.means_, model.covars_, model.covariance_type

@@ -32,7 +32,7 @@ def arrays_of(params):
     if hasattr(emission, "mixtures"):
         emission = emission.mixtures
         out["weights"] = emission.weights
-    for name in ("emissionprob", "means", "covars"):
+    for name in ("emissionprob", "means", "covars", "lambdas"):
         if hasattr(emission, name):
             out[name] = getattr(emission, name)
     return out

@@ -17,6 +17,10 @@ def to_hmmlearn(model, family):
         peer = hmm.GaussianHMM(k, model.covariance_type, implementation="scaling")
         peer.means_ = model.means_
         peer.covars_ = model.covars_
+    elif family == "poisson":
+        peer = hmm.PoissonHMM(k, implementation="scaling")
+        peer.lambdas_ = model.lambdas_
+        peer.n_features = model.lambdas_.shape[1]
     else:
         peer = hmm.GMMHMM(
             k, model.n_mix, covariance_type=model.covariance_type, implementation="scaling"
@@ -96,6 +100,9 @@ def test_baum_welch_iterations_equal_hmmlearn(family, covariance_type):
     np.testing.assert_allclose(model.transmat_, peer.transmat_, atol=1e-12)
     if family == "categorical":
         np.testing.assert_allclose(model.emissionprob_, peer.emissionprob_, atol=1e-12)
+        return
+    if family == "poisson":
+        np.testing.assert_allclose(model.lambdas_, peer.lambdas_, rtol=1e-12)
         return
     np.testing.assert_allclose(model.means_, peer.means_, atol=1e-12)
     theirs = np.asarray(peer._covars_)

@@ -35,8 +35,9 @@ P = TypeVar("P")
 #: An extrapolated count below this fraction of the current count is not used: the
 #: count (for Gaussian moments: the whole state) keeps its current value (ω = 0).
 MIN_COUNT_FRACTION = 0.5
-#: Statistics holding expected counts, normalised by the M-step (reverted entry by entry).
-COUNT_KEYS = ("start", "trans", "symbol_counts")
+#: Non-negative statistics whose ratios the M-step takes: expected counts, and the
+#: Poisson count sums (reverted entry by entry).
+COUNT_KEYS = ("start", "trans", "symbol_counts", "occupancy", "count_sums")
 #: Weighted moments of Gaussian components (reverted state by state).
 MOMENT_KEYS = ("n", "s1", "s2")
 #: How the likelihood ratio of ω is normalised: per frame, per sequence or not at all.

@@ -13,7 +13,7 @@ Two coordinate systems are offered:
   log-ratios over the row's support ``log p - mean(log p)`` (back by a softmax over
   the same support, so structural zeros stay zero), spherical and diagonal
   variances in ``log``, full and tied covariances as the lower Cholesky factor with
-  its diagonal in ``log``, means as they are.
+  its diagonal in ``log``, Poisson rates in ``log``, means as they are.
 
 In both, covariances are raised to the emission's floor, as its M-step would.
 The walk is generic over :class:`~hmmkit.hmm.HMMParams` and the frozen emission
@@ -38,6 +38,10 @@ SIMPLEX_FIELDS = frozenset({"startprob", "transmat", "emissionprob", "weights"})
 FREE_FIELDS = frozenset({"means"})
 #: Field names holding covariances, in the form named by the owner's ``covariance_type``.
 COVARIANCE_FIELDS = frozenset({"covars"})
+#: Field names holding non-negative rates (Poisson lambdas).
+RATE_FIELDS = frozenset({"lambdas"})
+#: Smallest rate in unconstrained coordinates (``log``); a zero rate comes back as this.
+MIN_RATE = 1e-300
 #: The coordinate systems: constraint-free transforms, or the parameters as they are.
 COORDINATES = ("unconstrained", "raw")
 #: Smallest probability an extrapolated row may hold on its support (no exact zeros:
@@ -60,6 +64,8 @@ def _leaves(value, path=(), floor=None, covariance_type=None):
             yield path + (f.name,), "simplex", np.asarray(item, dtype=float), None
         elif f.name in FREE_FIELDS:
             yield path + (f.name,), "free", np.asarray(item, dtype=float), None
+        elif f.name in RATE_FIELDS:
+            yield path + (f.name,), "rate", np.asarray(item, dtype=float), None
         elif f.name in COVARIANCE_FIELDS:
             kind = "log" if covariance_type in ("spherical", "diag") else "cholesky"
             yield path + (f.name,), kind, np.asarray(item, dtype=float), (floor, covariance_type)
@@ -87,6 +93,10 @@ def _to_raw(kind: str, array: np.ndarray, support: np.ndarray | None) -> np.ndar
 
 def _from_raw(kind, coords, like, support, floor_info) -> np.ndarray:
     if kind == "free":
+        return coords.reshape(like.shape)
+    if kind == "rate":
+        if np.any(coords < 0):
+            raise InfeasibleParameters("a rate would be negative")
         return coords.reshape(like.shape)
     if kind == "simplex":
         if np.any(coords <= 0):
@@ -117,6 +127,8 @@ def _from_raw(kind, coords, like, support, floor_info) -> np.ndarray:
 def _to_coordinates(kind: str, array: np.ndarray, support: np.ndarray | None) -> np.ndarray:
     if kind == "free":
         return array.ravel()
+    if kind == "rate":
+        return np.log(np.maximum(array, MIN_RATE)).ravel()
     if kind == "log":
         return np.log(array).ravel()
     if kind == "simplex":
@@ -137,6 +149,8 @@ def _to_coordinates(kind: str, array: np.ndarray, support: np.ndarray | None) ->
 def _from_coordinates(kind, coords, like, support, floor_info) -> np.ndarray:
     if kind == "free":
         return coords.reshape(like.shape)
+    if kind == "rate":
+        return np.exp(coords).reshape(like.shape)
     if kind == "simplex":
         logs = np.full(like.shape, -np.inf)
         logs[support] = coords

@@ -1,0 +1,120 @@
+"""Poisson emissions: each state emits a vector of independent non-negative counts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from scipy.special import gammaln
+
+from .base import EMPTY_COUNT, Emission, warn_unvisited
+
+#: Counts up to this are looked up in a table of log-factorials built per call.
+FACTORIAL_TABLE_MAX = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def _poisson_log_likelihood(X, log_lambdas, totals, log_factorial, out):
+    """out[t, k] = sum_d x log(lambda_kd) - lambda_kd - log(x!); a zero count adds no
+    x log(lambda) term (0 log 0 = 0), a positive count of a zero rate gives -inf.
+    ``log_factorial[n]`` is log(n!) for the counts the table covers."""
+    n_frames, n_features = X.shape
+    n_states = log_lambdas.shape[0]
+    covered = len(log_factorial)
+    for t in range(n_frames):
+        log_factorials = 0.0
+        for d in range(n_features):
+            x = X[t, d]
+            log_factorials += log_factorial[int(x)] if x < covered else math.lgamma(x + 1.0)
+        for k in range(n_states):
+            s = -totals[k] - log_factorials
+            for d in range(n_features):
+                x = X[t, d]
+                if x > 0.0:
+                    s += x * log_lambdas[k, d]
+            out[t, k] = s
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_counts(X, gamma, occupancy, count_sums):
+    """occupancy[k] += sum_t gamma[t, k]; count_sums[k, d] += sum_t gamma[t, k] X[t, d]."""
+    n_frames, n_features = X.shape
+    for t in range(n_frames):
+        for k in range(gamma.shape[1]):
+            g = gamma[t, k]
+            occupancy[k] += g
+            for d in range(n_features):
+                count_sums[k, d] += g * X[t, d]
+
+
+def log_factorial_table(top: float) -> np.ndarray:
+    """log(n!) for n = 0 .. min(top, FACTORIAL_TABLE_MAX)."""
+    return gammaln(np.arange(int(min(top, FACTORIAL_TABLE_MAX)) + 1) + 1.0)
+
+
+@dataclass(frozen=True)
+class PoissonEmission(Emission):
+    """State k emits feature d with a Poisson distribution of rate ``lambdas[k, d]``.
+
+    ``prior_shape`` and ``prior_rate`` are a Gamma(shape, rate) prior on every rate
+    (hmmlearn's ``lambdas_prior`` and ``lambdas_weight``); the M-step takes the
+    posterior mean ``(shape + sum_t gamma x) / (rate + sum_t gamma)``, the maximum
+    likelihood rate when both are 0.
+    """
+
+    lambdas: np.ndarray  # (n_states, n_features)
+    prior_shape: np.ndarray | float = 0.0
+    prior_rate: np.ndarray | float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.lambdas.ndim != 2:
+            raise ValueError(
+                f"lambdas_ must be (n_states, n_features), got shape {self.lambdas.shape}"
+            )
+        if not np.all(np.isfinite(self.lambdas)) or np.any(self.lambdas < 0):
+            raise ValueError("lambdas_ must be finite and non-negative")
+
+    @property
+    def n_states(self) -> int:
+        return self.lambdas.shape[0]
+
+    def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
+        if X.shape[1] != self.lambdas.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features but lambdas_ has {self.lambdas.shape[1]}"
+            )
+        with np.errstate(divide="ignore"):
+            log_lambdas = np.log(self.lambdas)
+        shape = (len(X), self.n_states)
+        out = np.empty(shape) if workspace is None else workspace.array("log_b", shape)
+        table = log_factorial_table(X.max() if X.size else 0.0)
+        _poisson_log_likelihood(X, log_lambdas, self.lambdas.sum(axis=1), table, out)
+        return out, None
+
+    def new_stats(self) -> dict[str, np.ndarray]:
+        k, d = self.lambdas.shape
+        return {"occupancy": np.zeros(k), "count_sums": np.zeros((k, d))}
+
+    def accumulate(self, X, gamma, aux, stats) -> None:
+        _accumulate_counts(X, gamma, stats["occupancy"], stats["count_sums"])
+
+    def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> PoissonEmission:
+        if "l" not in update:
+            return self
+        shape = np.broadcast_to(np.asarray(self.prior_shape, dtype=float), self.lambdas.shape)
+        rate = np.broadcast_to(np.asarray(self.prior_rate, dtype=float), self.lambdas.shape)
+        occupancy = stats["occupancy"][:, None] + rate
+        empty = occupancy <= EMPTY_COUNT
+        rates = (shape + stats["count_sums"]) / np.where(empty, 1.0, occupancy)
+        new = np.where(empty, self.lambdas, rates)
+        warn_unvisited("state", np.flatnonzero(empty.all(axis=1)), "its rates were kept")
+        return PoissonEmission(new, self.prior_shape, self.prior_rate)
+
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return rng.poisson(self.lambdas[states])
+
+    def n_free_parameters(self) -> int:
+        return self.lambdas.size
