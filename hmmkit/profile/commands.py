@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import io
 import os
 import secrets
 import sys
@@ -422,7 +424,11 @@ def _run_jackhmmer(args: argparse.Namespace) -> int:
     records = read_fasta(args.seqdb)
     if not records:
         raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
+    for prefix in (args.chkhmm, args.chkali):
+        if prefix and not os.path.isdir(os.path.dirname(prefix) or "."):
+            raise ValueError(f"checkpoint prefix {prefix}: folder does not exist")
     out = sys.stdout
+    checkpoints: dict[str, list[str]] = {}  # file -> one text per query, as HMMER appends
     with contextlib.ExitStack() as outputs:
         tables = _HitTables(outputs, args, "hmmkit jackhmmer", args.queryfile, args.seqdb)
         ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
@@ -442,21 +448,30 @@ def _run_jackhmmer(args: argparse.Namespace) -> int:
                 else:
                     _print_round_header(out, r, last)
                 if args.chkhmm:
-                    with atomic_output(f"{args.chkhmm}-{r.number}.hmm") as handle:
-                        write_hmmer([r.model], handle)
+                    text = io.StringIO()
+                    write_hmmer([r.model], text)
+                    checkpoints.setdefault(f"{args.chkhmm}-{r.number}.hmm", []).append(
+                        text.getvalue()
+                    )
                 if args.chkali:
-                    r.alignment.write(f"{args.chkali}-{r.number}.sto", "stockholm")
+                    checkpoints.setdefault(f"{args.chkali}-{r.number}.sto", []).append(
+                        r.alignment.to_stockholm()
+                    )
                 display = AlignmentDisplay(r.model)
                 _print_hit_sections(out, r.hits, False, display, not args.noali)
                 _print_round_footer(out, r, last, args.rounds)
                 last = r
-            tables.add(last.hits)
+            # the tables name the query sequence, not the last round's model
+            tables.add(dataclasses.replace(last.hits, query_name=query.name))
             if ali is not None:
                 last.alignment.write(ali, "stockholm")
                 out.write(f"# Alignment of {len(last.alignment)} hits satisfying inclusion "
                           f"thresholds saved to: {args.alignment}\n")  # fmt: skip
             out.write("//\n")
         tables.close()
+    for path, texts in checkpoints.items():
+        with atomic_output(path) as handle:
+            handle.write("".join(texts))
     return 0
 
 

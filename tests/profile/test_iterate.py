@@ -139,3 +139,24 @@ def test_command_line_prints_each_round_and_saves_the_last(shared_data, proteome
     assert [m.name for m in models] == [GROWING, f"{GROWING}-i1"]
     np.testing.assert_allclose(models[1].match_emissions, rounds[1].model.match_emissions,
                                atol=1e-5)  # fmt: skip
+
+
+def test_each_query_of_a_file_is_searched_and_checkpointed(shared_data, proteome, tmp_path,
+                                                           capsys):  # fmt: skip
+    queryfile = tmp_path / "two.fa"
+    with open(queryfile, "w") as handle:
+        for name in (GROWING, CONVERGING):
+            query = next(r for r in proteome if r.name == name)
+            handle.write(f">{name}\n{query.residues}\n")
+    tbl, chk = tmp_path / "hits.tbl", tmp_path / "ck"
+    args = ["jackhmmer", "-N", "1", "--noali", "--tblout", str(tbl), "--chkali", str(chk),
+            str(queryfile), str(shared_data / PROTEOME)]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("Query:       ") == 2 and out.count("\n//\n") == 2
+    # the tables name each query sequence; the checkpoint file holds both alignments
+    queries = {line.split()[2] for line in tbl.read_text().splitlines() if line[0] != "#"}
+    assert queries == {GROWING, CONVERGING}
+    saved = (tmp_path / "ck-1.sto").read_text()
+    assert saved.count("# STOCKHOLM 1.0") == 2
+    assert f"#=GF ID {GROWING}-i1" in saved and f"#=GF ID {CONVERGING}-i1" in saved
