@@ -1,7 +1,7 @@
 """hmmkit: hidden Markov models over sequences.
 
-Categorical, Gaussian, Gaussian-mixture and Poisson HMMs trained by scaled Baum-Welch over
-many variable-length sequences, a standalone Gaussian mixture, and (in
+Categorical, Gaussian, Gaussian-mixture, Poisson and multinomial HMMs trained by scaled
+Baum-Welch over many variable-length sequences, a standalone Gaussian mixture, and (in
 :mod:`hmmkit.profile`) profile HMMs in HMMER's fashion.
 """
 
@@ -11,7 +11,7 @@ from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning  # no
 from .estimator import NotFittedError  # noqa: E402
 from .gaussian_mixture import GaussianMixture  # noqa: E402
 from .io import ModelFileError, load  # noqa: E402
-from .models import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM  # noqa: E402
+from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM  # noqa: E402
 
 __all__ = [
     "GMMHMM",
@@ -21,6 +21,7 @@ __all__ = [
     "GaussianHMM",
     "GaussianMixture",
     "ModelFileError",
+    "MultinomialHMM",
     "NotFittedError",
     "PoissonHMM",
     "__version__",

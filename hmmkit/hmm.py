@@ -234,6 +234,14 @@ class BaseHMM(EstimatorMixin):
         """Validate input sequences for this family."""
         raise NotImplementedError
 
+    def _known_width(self, attribute: str, letter: str, fitting: bool) -> int | None:
+        """The last dimension of parameter `attribute`, which the data must match; None
+        when it is unset or ``fit`` will initialise it (`letter` in init_params)."""
+        value = getattr(self, attribute, None)
+        if value is None or (fitting and letter in self._init_letters()):
+            return None
+        return int(np.shape(value)[-1])
+
     def _prepare_fit(self, batch: SequenceBatch, source: SequenceSource | None = None) -> None:
         """Learn data-dependent settings (dimensions, floors) before initialisation, from
         ``batch`` (the initialisation sample) and what ``source`` knows of all the data."""

@@ -36,9 +36,9 @@ class ModelFileError(ValueError):
 
 def _registry() -> dict[str, type]:
     from .gaussian_mixture import GaussianMixture
-    from .models import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+    from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
 
-    families = (CategoricalHMM, GaussianHMM, GMMHMM, PoissonHMM, GaussianMixture)
+    families = (CategoricalHMM, GaussianHMM, GMMHMM, PoissonHMM, MultinomialHMM, GaussianMixture)
     return {cls.__name__: cls for cls in families}
 
 
@@ -47,6 +47,7 @@ _ATTRIBUTES = {
     "GaussianHMM": ("startprob_", "transmat_", "means_", "covars_"),
     "GMMHMM": ("startprob_", "transmat_", "weights_", "means_", "covars_"),
     "PoissonHMM": ("startprob_", "transmat_", "lambdas_"),
+    "MultinomialHMM": ("startprob_", "transmat_", "emissionprob_"),
     "GaussianMixture": ("weights_", "means_", "covariances_"),
 }
 

@@ -1,4 +1,5 @@
-"""The HMM families: categorical, Gaussian, Gaussian-mixture and Poisson emissions."""
+"""The HMM families: categorical, Gaussian, Gaussian-mixture, Poisson and multinomial
+emissions."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .emissions.base import CovarianceFloorWarning, Emission
 from .emissions.categorical import CategoricalEmission
 from .emissions.gaussian import GaussianEmission, check_covariance_type, floor_covariances
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
+from .emissions.multinomial import MultinomialEmission
 from .emissions.poisson import PoissonEmission
 from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
@@ -86,12 +88,7 @@ class _ContinuousHMM(BaseHMM):
         return means
 
     def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
-        means = getattr(self, "means_", None)
-        n_features = (
-            None
-            if (fitting and "m" in self._init_letters()) or means is None
-            else (np.shape(means)[-1])
-        )
+        n_features = self._known_width("means_", "m", fitting)
         return as_continuous_batch(X, lengths, n_features=n_features)
 
     def _prepare_fit(self, batch: SequenceBatch, source=None) -> None:
@@ -404,12 +401,7 @@ class PoissonHMM(BaseHMM):
         self.lambdas_weight = lambdas_weight
 
     def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
-        lambdas = getattr(self, "lambdas_", None)
-        known = (
-            None
-            if (fitting and "l" in self._init_letters()) or lambdas is None
-            else np.shape(lambdas)[-1]
-        )
+        known = self._known_width("lambdas_", "l", fitting)
         return as_count_batch(X, lengths, n_features=known)
 
     def _prepare_fit(self, batch: SequenceBatch, source=None) -> None:
@@ -455,3 +447,86 @@ class PoissonHMM(BaseHMM):
 
     def _kmeans_labels(self, batch: SequenceBatch, rng: np.random.Generator) -> np.ndarray:
         return kmeans(batch.X, self.n_states, rng)[1]
+
+
+class MultinomialHMM(BaseHMM):
+    """HMM whose frames are vectors of counts of ``n_features`` categories (hmmlearn's
+    MultinomialHMM): state k spreads a frame's trials over the categories with
+    probabilities ``emissionprob_[k]`` (K, n_features).
+
+    ``n_trials`` (an int) is the number of trials in every frame; it is checked when
+    given and needed to sample. Left as None, each frame's total is its own number of
+    trials. ``emissionprob_prior`` is a Dirichlet concentration on every row (1 = none).
+    Parameter letters: ``s``, ``t``, ``e`` (emission probabilities).
+    """
+
+    _emission_letters = "e"
+    _letter_attributes = {"e": "emissionprob_"}
+    _default_init = "random"
+
+    def __init__(
+        self,
+        n_states: int = 1,
+        *,
+        n_trials: int | None = None,
+        emissionprob_prior: ArrayLike = 1.0,
+        **kwargs,
+    ) -> None:
+        super().__init__(n_states, **kwargs)
+        self.n_trials = n_trials
+        self.emissionprob_prior = emissionprob_prior
+
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        if self.n_trials is not None:
+            check_count(self.n_trials, "n_trials")
+
+    def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
+        known = self._known_width("emissionprob_", "e", fitting)
+        batch = as_count_batch(X, lengths, n_features=known)
+        if self.n_trials is not None:
+            totals = batch.X.sum(axis=1)
+            wrong = np.flatnonzero(totals != self.n_trials)
+            if len(wrong):
+                raise ValueError(
+                    f"X: frame {int(wrong[0])} counts {totals[wrong[0]]:g} trials, but "
+                    f"n_trials={self.n_trials}"
+                )
+        return batch
+
+    def _prepare_fit(self, batch: SequenceBatch, source=None) -> None:
+        self.n_features = batch.X.shape[1]
+        shape = (self.n_states, self.n_features)
+        check_concentration(self.emissionprob_prior, "emissionprob_prior", shape)
+
+    def _make_emission(self, attributes: dict) -> Emission:
+        return MultinomialEmission(
+            np.asarray(attributes["emissionprob_"], dtype=float),
+            self.emissionprob_prior,
+            self.n_trials,
+        )
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        return {"emissionprob_": emission.emissionprob}
+
+    def _category_frequencies(self, batch: SequenceBatch) -> np.ndarray:
+        counts = batch.X.sum(axis=0) + 1.0
+        return counts / counts.sum()
+
+    def _global_emission(self, batch, rng) -> Emission:
+        freq = self._category_frequencies(batch)
+        return self._make_emission({"emissionprob_": np.repeat(freq[None], self.n_states, 0)})
+
+    def _random_emission(self, batch, rng) -> Emission:
+        draws = rng.gamma(1.0, size=(self.n_states, self.n_features))
+        return self._make_emission({"emissionprob_": draws / draws.sum(axis=1, keepdims=True)})
+
+    def _kmeans_labels(self, batch: SequenceBatch, rng: np.random.Generator) -> np.ndarray:
+        totals = np.maximum(batch.X.sum(axis=1, keepdims=True), 1.0)
+        return kmeans(batch.X / totals, self.n_states, rng)[1]
+
+    def _emission_from_labels(self, batch, labels, rng) -> Emission:
+        """Category frequencies of the frames labelled with each state, add-one smoothed."""
+        counts = np.ones((self.n_states, self.n_features))
+        np.add.at(counts, labels, batch.X)
+        return self._make_emission({"emissionprob_": counts / counts.sum(axis=1, keepdims=True)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 #: (family, covariance_type) of every model kind the tests cover
@@ -12,7 +12,7 @@ KINDS = (
     [("categorical", None)]
     + [("gaussian", c) for c in COVARIANCE_TYPES]
     + [("gmm", c) for c in COVARIANCE_TYPES]
-    + [("poisson", None)]
+    + [("poisson", None), ("multinomial", None)]
 )
 
 
@@ -51,6 +51,9 @@ def make_model(family, covariance_type, rng, n_states=3, n_features=2, n_mix=2, 
     elif family == "poisson":
         model = PoissonHMM(k)
         model.lambdas_ = rng.uniform(0.5, 8.0, size=(k, d))
+    elif family == "multinomial":
+        model = MultinomialHMM(k, n_trials=5)
+        model.emissionprob_ = random_stochastic(rng, k, n_symbols)
     else:
         model = GMMHMM(k, n_mix, covariance_type)
         model.weights_ = random_stochastic(rng, k, n_mix)
@@ -75,4 +78,6 @@ def fresh_like(model, family, covariance_type, **kwargs):
         return GaussianHMM(k, covariance_type, **kwargs)
     if family == "poisson":
         return PoissonHMM(k, **kwargs)
+    if family == "multinomial":
+        return MultinomialHMM(k, n_trials=model.n_trials, **kwargs)
     return GMMHMM(k, model.n_mix, covariance_type, **kwargs)

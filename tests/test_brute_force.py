@@ -7,6 +7,12 @@ from reference import brute_force, full_covariances, gaussian_log_emissions, gmm
 
 
 def reference_log_emissions(model, x):
+    if hasattr(model, "n_trials"):  # counts of categories, from scipy
+        from scipy.stats import multinomial
+
+        return np.stack(
+            [multinomial.logpmf(x, x.sum(axis=1), p) for p in model.emissionprob_], axis=1
+        )
     if hasattr(model, "emissionprob_"):
         return np.log(model.emissionprob_[:, x].T)
     if hasattr(model, "lambdas_"):  # independent Poisson counts, from scipy

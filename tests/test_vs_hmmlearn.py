@@ -21,6 +21,14 @@ def to_hmmlearn(model, family):
         peer = hmm.PoissonHMM(k, implementation="scaling")
         peer.lambdas_ = model.lambdas_
         peer.n_features = model.lambdas_.shape[1]
+    elif family == "multinomial":
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its note on the change of meaning in 0.3
+            peer = hmm.MultinomialHMM(k, n_trials=model.n_trials, implementation="scaling")
+        peer.emissionprob_ = model.emissionprob_
+        peer.n_features = model.emissionprob_.shape[1]
     else:
         peer = hmm.GMMHMM(
             k, model.n_mix, covariance_type=model.covariance_type, implementation="scaling"
@@ -98,7 +106,7 @@ def test_baum_welch_iterations_equal_hmmlearn(family, covariance_type):
     model.fit(seqs)
     np.testing.assert_allclose(model.startprob_, peer.startprob_, atol=1e-12)
     np.testing.assert_allclose(model.transmat_, peer.transmat_, atol=1e-12)
-    if family == "categorical":
+    if family in ("categorical", "multinomial"):
         np.testing.assert_allclose(model.emissionprob_, peer.emissionprob_, atol=1e-12)
         return
     if family == "poisson":

@@ -2,57 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
-from scipy.special import gammaln
 
 from .base import EMPTY_COUNT, Emission, warn_unvisited
-
-#: Counts up to this are looked up in a table of log-factorials built per call.
-FACTORIAL_TABLE_MAX = 1 << 16
-
-
-@njit(cache=True, nogil=True)
-def _poisson_log_likelihood(X, log_lambdas, totals, log_factorial, out):
-    """out[t, k] = sum_d x log(lambda_kd) - lambda_kd - log(x!); a zero count adds no
-    x log(lambda) term (0 log 0 = 0), a positive count of a zero rate gives -inf.
-    ``log_factorial[n]`` is log(n!) for the counts the table covers."""
-    n_frames, n_features = X.shape
-    n_states = log_lambdas.shape[0]
-    covered = len(log_factorial)
-    for t in range(n_frames):
-        log_factorials = 0.0
-        for d in range(n_features):
-            x = X[t, d]
-            log_factorials += log_factorial[int(x)] if x < covered else math.lgamma(x + 1.0)
-        for k in range(n_states):
-            s = -totals[k] - log_factorials
-            for d in range(n_features):
-                x = X[t, d]
-                if x > 0.0:
-                    s += x * log_lambdas[k, d]
-            out[t, k] = s
-
-
-@njit(cache=True, nogil=True)
-def _accumulate_counts(X, gamma, occupancy, count_sums):
-    """occupancy[k] += sum_t gamma[t, k]; count_sums[k, d] += sum_t gamma[t, k] X[t, d]."""
-    n_frames, n_features = X.shape
-    for t in range(n_frames):
-        for k in range(gamma.shape[1]):
-            g = gamma[t, k]
-            occupancy[k] += g
-            for d in range(n_features):
-                count_sums[k, d] += g * X[t, d]
-
-
-def log_factorial_table(top: float) -> np.ndarray:
-    """log(n!) for n = 0 .. min(top, FACTORIAL_TABLE_MAX)."""
-    return gammaln(np.arange(int(min(top, FACTORIAL_TABLE_MAX)) + 1) + 1.0)
+from .counts import accumulate_counts, count_log_likelihood, log_factorial_table
 
 
 @dataclass(frozen=True)
@@ -90,8 +46,8 @@ class PoissonEmission(Emission):
             log_lambdas = np.log(self.lambdas)
         shape = (len(X), self.n_states)
         out = np.empty(shape) if workspace is None else workspace.array("log_b", shape)
-        table = log_factorial_table(X.max() if X.size else 0.0)
-        _poisson_log_likelihood(X, log_lambdas, self.lambdas.sum(axis=1), table, out)
+        table = log_factorial_table(X)
+        count_log_likelihood(X, log_lambdas, -self.lambdas.sum(axis=1), table, False, out)
         return out, None
 
     def new_stats(self) -> dict[str, np.ndarray]:
@@ -99,7 +55,7 @@ class PoissonEmission(Emission):
         return {"occupancy": np.zeros(k), "count_sums": np.zeros((k, d))}
 
     def accumulate(self, X, gamma, aux, stats) -> None:
-        _accumulate_counts(X, gamma, stats["occupancy"], stats["count_sums"])
+        accumulate_counts(X, gamma, stats["occupancy"], stats["count_sums"])
 
     def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> PoissonEmission:
         if "l" not in update:

@@ -36,7 +36,7 @@ P = TypeVar("P")
 #: count (for Gaussian moments: the whole state) keeps its current value (ω = 0).
 MIN_COUNT_FRACTION = 0.5
 #: Non-negative statistics whose ratios the M-step takes: expected counts, and the
-#: Poisson count sums (reverted entry by entry).
+#: count sums of Poisson and multinomial states (reverted entry by entry).
 COUNT_KEYS = ("start", "trans", "symbol_counts", "occupancy", "count_sums")
 #: Weighted moments of Gaussian components (reverted state by state).
 MOMENT_KEYS = ("n", "s1", "s2")

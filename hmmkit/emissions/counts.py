@@ -1,0 +1,63 @@
+"""Compiled pieces shared by the emissions of count vectors (Poisson, multinomial)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from scipy.special import gammaln
+
+#: Counts up to this are looked up in a table of log-factorials built per call.
+FACTORIAL_TABLE_MAX = 1 << 16
+
+
+def log_factorial_table(X: np.ndarray, with_totals: bool = False) -> np.ndarray:
+    """log(n!) for n = 0 .. the largest count of X (or frame total), capped at
+    :data:`FACTORIAL_TABLE_MAX`; larger counts are computed one by one."""
+    top = 0.0
+    if X.size:
+        top = float(X.sum(axis=1).max()) if with_totals else float(X.max())
+    return gammaln(np.arange(int(min(top, FACTORIAL_TABLE_MAX)) + 1) + 1.0)
+
+
+@njit(cache=True, nogil=True)
+def _log_factorial(x, table):
+    return table[int(x)] if x < len(table) else math.lgamma(x + 1.0)
+
+
+@njit(cache=True, nogil=True)
+def count_log_likelihood(X, log_rates, offsets, log_factorial, with_totals, out):
+    """out[t, k] = offsets[k] + sum_d (x log(rate_kd) - log(x!)) [+ log(n_t!) with
+    `with_totals`, n_t the frame's total]. A zero count adds no x log(rate) term
+    (0 log 0 = 0); a positive count of a zero rate gives -inf."""
+    n_frames, n_features = X.shape
+    n_states = log_rates.shape[0]
+    for t in range(n_frames):
+        frame = 0.0
+        total = 0.0
+        for d in range(n_features):
+            x = X[t, d]
+            frame -= _log_factorial(x, log_factorial)
+            total += x
+        if with_totals:
+            frame += _log_factorial(total, log_factorial)
+        for k in range(n_states):
+            s = offsets[k] + frame
+            for d in range(n_features):
+                x = X[t, d]
+                if x > 0.0:
+                    s += x * log_rates[k, d]
+            out[t, k] = s
+
+
+@njit(cache=True, nogil=True)
+def accumulate_counts(X, gamma, occupancy, count_sums):
+    """occupancy[k] += sum_t gamma[t, k]; count_sums[k, d] += sum_t gamma[t, k] X[t, d]."""
+    n_frames, n_features = X.shape
+    for t in range(n_frames):
+        for k in range(gamma.shape[1]):
+            g = gamma[t, k]
+            occupancy[k] += g
+            for d in range(n_features):
+                count_sums[k, d] += g * X[t, d]
