@@ -165,6 +165,10 @@ class _Lines:
         return ValueError(f"{self.label}, line {self.number}: {message}")
 
 
+#: -log p below this would overflow exp(): a probability far above 1.
+_MIN_NEGATED_LOG = -math.log(np.finfo(np.float64).max)
+
+
 def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndarray:
     if len(fields) < n:
         raise lines.error(f"{what}: expected {n} values, found {len(fields)}")
@@ -180,6 +184,37 @@ def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndar
         except OverflowError:
             raise lines.error(f"{what}: {token!r} is far below 0 (a probability > 1)") from None
     return out
+
+
+def _take(numbers: list[str], spans: list, fields: list[str], lines: _Lines, n: int,
+          what: str) -> None:  # fmt: skip
+    """Append the first `n` probability fields of the current line (``*`` as ``inf``)."""
+    if len(fields) < n:
+        raise lines.error(f"{what}: expected {n} values, found {len(fields)}")
+    fields = fields[:n]
+    if "*" in fields:
+        fields = ["inf" if token == "*" else token for token in fields]
+    numbers.extend(fields)
+    spans.append((lines.number, n, what))
+
+
+def _probabilities(numbers: list[str], spans: list, lines: _Lines) -> np.ndarray:
+    """exp(-x) of every collected field, converted at once; where that fails, line by line
+    with :func:`_parse_probs`, which names the bad field and its line."""
+    try:
+        values = np.array(numbers, dtype=np.float64)
+        if not np.any(values < _MIN_NEGATED_LOG):
+            return np.exp(-values)
+    except ValueError:
+        pass
+    parts, position, current = [], 0, lines.number
+    for number, n, what in spans:
+        lines.number = number
+        fields = ["*" if v == "inf" else v for v in numbers[position : position + n]]
+        parts.append(_parse_probs(fields, lines, n, what))
+        position += n
+    lines.number = current
+    return np.concatenate(parts)
 
 
 def _parse_cutoff(value: str, lines: _Lines) -> tuple[float, float]:
@@ -260,12 +295,14 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
     trailing = {"f": ("CONS", "RF", "MM", "CS"), "e": ("CONS", "RF", "CS")}.get(
         version, ("RF", "CS")
     )
+    numbers: list[str] = []  # nodes 1..M: K match, K insert and 7 transition fields each
+    spans: list[tuple[int, int, str]] = []  # (line number, fields, what): for messages
     for k in range(1, M + 1):
         fields = lines.next(f"node {k} of LENG {M}").split()
         if not fields or fields[0] != str(k):
             found = fields[0] if fields else "a blank line"
             raise lines.error(f"expected node {k} of LENG {M}, found {found[:40]!r}")
-        mat.append(_parse_probs(fields[1:], lines, K, f"node {k} match emissions"))
+        _take(numbers, spans, fields[1 : 1 + K], lines, K, f"node {k} match emissions")
         extra = fields[1 + K :]
         if len(extra) < 1 + len(trailing):
             raise lines.error(f"node {k}: missing MAP/annotation columns")
@@ -276,12 +313,14 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
                 raise lines.error(f"node {k}: MAP value {extra[0]!r} is not an integer") from None
         for key, value in zip(trailing, extra[1:], strict=False):
             chars[key].append(value)
-        ins.append(
-            _parse_probs(
-                lines.next(f"node {k} insert emissions").split(), lines, K, f"node {k} inserts"
-            )
-        )
-        t.append(_parse_probs(lines.next(f"node {k} transitions").split(), lines, 7, "transitions"))
+        inserts = lines.next(f"node {k} insert emissions").split()
+        _take(numbers, spans, inserts, lines, K, f"node {k} inserts")
+        moves = lines.next(f"node {k} transitions").split()
+        _take(numbers, spans, moves, lines, 7, "transitions")
+    nodes = _probabilities(numbers, spans, lines).reshape(M, 2 * K + 7)
+    mat.extend(nodes[:, :K])
+    ins.extend(nodes[:, K : 2 * K])
+    t.extend(nodes[:, 2 * K :])
     end = lines.next("'//' closing the model")
     while not end.strip():
         end = lines.next("'//' closing the model")
