@@ -414,6 +414,11 @@ def _run_jackhmmer(args: argparse.Namespace) -> int:
 
     if args.rounds < 1:
         raise ValueError(f"-N must be at least 1, got {args.rounds}")
+    if _cutoff_kind(args):
+        raise ValueError(
+            f"--cut_{_cutoff_kind(args)}: the models jackhmmer builds have no Pfam score "
+            "cutoffs; set thresholds with -E/-T/--incE/--incT"
+        )
     _check_outputs(
         {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
         {"query file": args.queryfile, "target database SEQDB": args.seqdb},

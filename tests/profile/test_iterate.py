@@ -115,6 +115,13 @@ def test_bad_arguments_are_refused():
         next(iterative_search(query, []))
 
 
+def test_command_line_refuses_pfam_cutoffs(tmp_path, capsys):
+    queryfile = tmp_path / "q.fa"
+    queryfile.write_text(">q\nMKVLAAGIVGLSLLAACSND\n")
+    assert main(["jackhmmer", "--cut_ga", str(queryfile), str(queryfile)]) != 0
+    assert "no Pfam score cutoffs" in capsys.readouterr().err
+
+
 def test_command_line_prints_each_round_and_saves_the_last(shared_data, proteome, tmp_path,
                                                            capsys):  # fmt: skip
     query = next(r for r in proteome if r.name == GROWING)
