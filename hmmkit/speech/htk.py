@@ -173,7 +173,12 @@ def write_htk(
         raise ValueError(f"data must be a (n_frames, n_features) array, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("data holds NaN or infinite values")
-    code = parse_kind(kind) & ~(_COMPRESSED | _CHECKSUM)
+    code = parse_kind(kind)
+    if code & _CHECKSUM:
+        raise ValueError(f"kind {kind_name(code)}: writing _K checksums is not supported")
+    if code & _COMPRESSED and not compressed:
+        raise ValueError(f"kind {kind_name(code)} says compressed: pass compressed=True")
+    code &= ~_COMPRESSED
     if BASE_KINDS[code & _BASE_MASK] in _SHORT_KINDS:
         raise ValueError(f"kind {kind_name(code)} holds integers; write a float kind such as USER")
     if not 0 < sample_period * 1e7 < 2**31:

@@ -107,6 +107,12 @@ def test_damaged_or_foreign_files_are_refused(tmp_path):
         write_htk(tmp_path / "n.mfc", np.array([[np.nan]]))
     with pytest.raises(ValueError, match="integers"):
         write_htk(tmp_path / "d.mfc", np.ones((2, 2)), kind="DISCRETE")
+    with pytest.raises(ValueError, match="pass compressed=True"):
+        write_htk(tmp_path / "c.mfc", np.ones((2, 2)), kind="MFCC_C")
+    with pytest.raises(ValueError, match="checksums"):
+        write_htk(tmp_path / "k.mfc", np.ones((2, 2)), kind="MFCC_K")
+    write_htk(tmp_path / "ok.mfc", np.ones((2, 2)), kind="MFCC_C", compressed=True)
+    assert read_htk(tmp_path / "ok.mfc").kind == "MFCC_C"
 
 
 def test_training_from_a_folder_equals_training_from_arrays(tmp_path):
