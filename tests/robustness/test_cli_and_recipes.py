@@ -47,6 +47,7 @@ def case(area, name, argv, match="", defect="", kind="refused") -> Case:
 
 
 BUILD, SEARCH, ALIGN = "hmmkit build", "hmmkit search", "hmmkit align"
+JACKHMMER = "hmmkit jackhmmer"
 RECOGNIZE = "hmmkit recognize"
 # fmt: off
 CASES = [
@@ -72,6 +73,15 @@ CASES = [
          [*CLI, "search", "--tblout", "model.hmm", "model.hmm", "hbb.fa"], "model.hmm"),
     case(SEARCH, "a negative -E", [*CLI, "search", "-E", "-1", "model.hmm", "hbb.fa"], "E must"),
     case(SEARCH, "a negative -Z", [*CLI, "search", "-Z", "-5", "model.hmm", "hbb.fa"], "Z"),
+    case(JACKHMMER, "a DNA query", [*CLI, "jackhmmer", "dna.fa", "hbb.fa"], "DNA"),
+    case(JACKHMMER, "-N 0", [*CLI, "jackhmmer", "-N", "0", "hbb.fa", "hbb.fa"], "-N must"),
+    case(JACKHMMER, "--tblout is the query file",
+         [*CLI, "jackhmmer", "--tblout", "hbb.fa", "hbb.fa", "model.hmm"], "hbb.fa"),
+    case(JACKHMMER, "--cut_ga", [*CLI, "jackhmmer", "--cut_ga", "hbb.fa", "hbb.fa"],
+         "Pfam score cutoffs"),
+    case(JACKHMMER, "an empty database", [*CLI, "jackhmmer", "hbb.fa", "empty.fa"], "empty"),
+    case(JACKHMMER, "a checkpoint prefix in a missing folder",
+         [*CLI, "jackhmmer", "--chkhmm", "nowhere/ck", "hbb.fa", "hbb.fa"], "nowhere"),
     case(ALIGN, "-o is the sequence file", [*CLI, "align", "-o", "hbb.fa", "model.hmm", "hbb.fa"],
          "hbb.fa"),
     case(ALIGN, "-o is the HMM file", [*CLI, "align", "-o", "model.hmm", "model.hmm", "hbb.fa"],
@@ -149,6 +159,7 @@ def kit(shared_data, tmp_path_factory):
     shutil.copy(fsdd / "0_george_0.wav", kit / "audio.wav")
     (kit / "truncated.hmm").write_bytes((kit / "model.hmm").read_bytes()[:2000])
     (kit / "empty.fa").write_bytes(b"")
+    (kit / "dna.fa").write_text(">d\nACGTACGTACGTACGTACGTACGT\n")
     (kit / "broken.wav").write_bytes(b"")
     (kit / "afile").write_text("a file, not a folder\n")
     (kit / "empty").mkdir()
