@@ -8,7 +8,7 @@ import os
 import sys
 
 # Modules that each define `register(subparsers)`; a subcommand sets `func(args) -> int`.
-_COMMAND_MODULES = ("hmmkit.profile.commands", "hmmkit.speech.commands")
+_COMMAND_MODULES = ("hmmkit.commands", "hmmkit.profile.commands", "hmmkit.speech.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

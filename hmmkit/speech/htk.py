@@ -34,6 +34,8 @@ _BASE_MASK = 0o77
 _HEADER = struct.Struct(">iihH")
 _COMPRESSED, _CHECKSUM = QUALIFIERS["C"], QUALIFIERS["K"]
 _SHORT_KINDS = ("WAVEFORM", "IREFC", "DISCRETE")  # stored as 2-byte integers
+#: The files :class:`HTKFolderSource` reads unless told otherwise.
+HTK_PATTERNS = ("*.mfc", "*.htk", "*.fbank", "*.plp")
 
 
 def parse_kind(kind: str | int) -> int:
@@ -214,7 +216,7 @@ class HTKFolderSource(IndexedSource):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
             raise FileNotFoundError(f"folder {folder!s} does not exist or is not a directory")
-        patterns = [pattern] if pattern else ["*.mfc", "*.htk", "*.fbank", "*.plp"]
+        patterns = [pattern] if pattern else list(HTK_PATTERNS)
         self.files = sorted({p.name for pat in patterns for p in self.folder.glob(pat)})
         if not self.files:
             raise ValueError(f"folder {folder!s} holds no files matching {' or '.join(patterns)}")

@@ -1,0 +1,115 @@
+"""``hmmkit fit`` and ``hmmkit decode`` on corpora on disk, against the Python API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from factories import make_model, sample_sequences
+
+from hmmkit import CategoricalHMM, GaussianHMM, GaussianMixture, load
+from hmmkit.cli import main
+from hmmkit.disk_sources import NpyFolderSource
+from hmmkit.speech.htk import write_htk
+
+
+def decoded_lines(text: str) -> dict[str, tuple[float, list[int]]]:
+    rows = {}
+    for line in text.strip().splitlines():
+        name, score, *path = line.split("\t")
+        rows[name] = (float(score), [int(s) for s in path[0].split()] if path else [])
+    return rows
+
+
+@pytest.fixture
+def npy_corpus(tmp_path):
+    truth = make_model("gaussian", "diag", np.random.default_rng(0), n_states=3, n_features=2)
+    seqs = sample_sequences(truth, [40, 25, 60, 33, 50], seed=1)
+    folder = tmp_path / "feats"
+    folder.mkdir()
+    for i, x in enumerate(seqs):
+        np.save(folder / f"utt{i}.npy", x)
+    return folder, seqs
+
+
+def test_fit_equals_the_python_api_and_decode_prints_every_sequence(npy_corpus, tmp_path,
+                                                                     capsys):  # fmt: skip
+    folder, seqs = npy_corpus
+    out = tmp_path / "m.npz"
+    args = ["fit", str(out), str(folder), "-K", "3", "--iter", "15", "--tol=-inf", "--seed", "4"]
+    assert main(args) == 0
+    assert "gaussian, 3 states: 5 sequences, 208 frames; 15 iterations" in capsys.readouterr().out
+    ours = load(out)
+    expected = GaussianHMM(3, "diag", n_iter=15, tol=-np.inf, random_state=4)
+    expected.fit(NpyFolderSource(folder))
+    np.testing.assert_array_equal(ours.means_, expected.means_)
+    np.testing.assert_array_equal(ours.transmat_, expected.transmat_)
+
+    assert main(["decode", str(out), str(folder)]) == 0
+    rows = decoded_lines(capsys.readouterr().out)
+    assert list(rows) == [f"utt{i}" for i in range(5)]
+    for i, x in enumerate(seqs):
+        score, path = rows[f"utt{i}"]
+        assert score == pytest.approx(ours.score(x), abs=1e-6)
+        assert path == ours.decode(x)[1].tolist()
+    assert main(["decode", "--score-only", "--algorithm", "map", str(out), str(folder)]) == 0
+    assert all(not p for _, p in decoded_lines(capsys.readouterr().out).values())
+
+
+def test_htk_folder_and_fasta_corpora(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    htk = tmp_path / "htk"
+    htk.mkdir()
+    for i in range(4):
+        write_htk(htk / f"u{i}.mfc", rng.normal(size=(30 + i, 3)) + i % 2, kind="MFCC")
+    assert main(["fit", str(tmp_path / "h.npz"), str(htk), "-K", "2", "--iter", "3"]) == 0
+    assert "4 sequences, 126 frames" in capsys.readouterr().out
+    assert main(["decode", "--score-only", str(tmp_path / "h.npz"), str(htk)]) == 0
+    assert list(decoded_lines(capsys.readouterr().out)) == ["u0", "u1", "u2", "u3"]
+
+    fasta = tmp_path / "dna.fa"
+    fasta.write_text(">a\nACGTTGCA\n>b first\nGGGCCCAAATTT\n>c\nACACACGTGT\n")
+    args = ["fit", str(tmp_path / "c.npz"), str(fasta), "--family", "categorical", "-K", "2",
+            "--alphabet", "ACGT", "--iter", "5"]  # fmt: skip
+    assert main(args) == 0
+    model = load(tmp_path / "c.npz")
+    assert isinstance(model, CategoricalHMM) and model.emissionprob_.shape == (2, 4)
+    capsys.readouterr()
+    assert main(["decode", str(tmp_path / "c.npz"), str(fasta), "--alphabet", "ACGT"]) == 0
+    rows = decoded_lines(capsys.readouterr().out)
+    assert list(rows) == ["a", "b", "c"] and len(rows["b"][1]) == 12
+    codes = np.array(["ACGT".index(c) for c in "ACACACGTGT"])
+    assert rows["c"][0] == pytest.approx(model.score(codes), abs=1e-6)
+
+
+def test_bad_corpora_and_models_are_refused(npy_corpus, tmp_path, capsys):
+    folder, _ = npy_corpus
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "x.fa").write_text(">a\nACGT\n")
+    cases = [
+        (["fit", str(tmp_path / "m.npz"), str(tmp_path / "nowhere"), "-K", "2"], "does not exist"),
+        (["fit", str(tmp_path / "m.npz"), str(tmp_path / "empty"), "-K", "2"], "no .npy/.npz"),
+        (
+            [
+                "fit",
+                str(tmp_path / "m.npz"),
+                str(tmp_path / "x.fa"),
+                "--family",
+                "categorical",
+                "-K",
+                "2",
+            ],
+            "--alphabet",
+        ),  # fmt: skip
+        (["fit", str(tmp_path / "m.hmm"), str(folder), "-K", "2"], "written as .npz"),
+    ]
+    for args, message in cases:
+        assert main(args) == 1
+        assert message in capsys.readouterr().err
+    mixture = GaussianMixture(2).fit(np.random.default_rng(0).normal(size=(50, 2)))
+    mixture.save(tmp_path / "gm.npz")
+    assert main(["decode", str(tmp_path / "gm.npz"), str(folder)]) == 1
+    assert "not an HMM" in capsys.readouterr().err
+    other = make_model("gaussian", "diag", np.random.default_rng(1), n_features=5)
+    other.save(tmp_path / "five.npz")
+    assert main(["decode", str(tmp_path / "five.npz"), str(folder)]) == 1
+    assert "features" in capsys.readouterr().err
