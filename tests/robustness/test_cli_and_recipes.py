@@ -48,6 +48,7 @@ def case(area, name, argv, match="", defect="", kind="refused") -> Case:
 
 BUILD, SEARCH, ALIGN = "hmmkit build", "hmmkit search", "hmmkit align"
 JACKHMMER = "hmmkit jackhmmer"
+FIT, DECODE = "hmmkit fit", "hmmkit decode"
 RECOGNIZE = "hmmkit recognize"
 # fmt: off
 CASES = [
@@ -82,6 +83,12 @@ CASES = [
     case(JACKHMMER, "an empty database", [*CLI, "jackhmmer", "hbb.fa", "empty.fa"], "empty"),
     case(JACKHMMER, "a checkpoint prefix in a missing folder",
          [*CLI, "jackhmmer", "--chkhmm", "nowhere/ck", "hbb.fa", "hbb.fa"], "nowhere"),
+    case(FIT, "a missing corpus", [*CLI, "fit", "m.npz", "nowhere", "-K", "2"], "nowhere"),
+    case(FIT, "OUT is the HMMER model file", [*CLI, "fit", "model.hmm", "recordings", "-K", "2"],
+         "npz"),
+    case(FIT, "a folder of WAV files as the corpus", [*CLI, "fit", "m.npz", "recordings", "-K",
+                                                      "2"], "no .npy"),
+    case(DECODE, "a FASTA file as the model", [*CLI, "decode", "hbb.fa", "hbb.fa"], "hbb.fa"),
     case(ALIGN, "-o is the sequence file", [*CLI, "align", "-o", "hbb.fa", "model.hmm", "hbb.fa"],
          "hbb.fa"),
     case(ALIGN, "-o is the HMM file", [*CLI, "align", "-o", "model.hmm", "model.hmm", "hbb.fa"],
