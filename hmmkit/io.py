@@ -28,6 +28,8 @@ from .estimator import EstimatorMixin
 FORMAT = "hmmkit-model"
 VERSION = 1
 _META = "__hmmkit__"
+#: The first bytes of a .npz file (a zip archive).
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class ModelFileError(ValueError):
@@ -109,6 +111,9 @@ def load(path: str | os.PathLike) -> EstimatorMixin:
         raise IsADirectoryError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
+    with open(path, "rb") as handle:
+        if handle.read(4) != ZIP_MAGIC:
+            raise ModelFileError(f"{path} is not an hmmkit model file (not a .npz archive)")
     try:
         return _read(path)
     except ModelFileError:
