@@ -46,6 +46,8 @@ RT1, RT2, RT3 = 0.25, 0.10, 0.20
 NSAMPLES = 200
 MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF = 0.8, True, 4
 MIN_POSTERIOR, MIN_ENDPOINTP = 0.25, 0.02
+#: Scores this far (bits) below the MSV gate's edge are refused without the exact test.
+EDGE_MARGIN_BITS = 1e-3
 
 
 # --------------------------------------------------------------------------------------
@@ -941,7 +943,7 @@ def score_targets(
     profile = configure(model, 400, background=bg)
     packed, offsets, lengths = digitize_all(records, model.alphabet)
     codes = [packed[o : o + n] for o, n in zip(offsets, lengths, strict=True)]
-    nullsc = np.array([bg.null_score(int(L)) if L else -np.inf for L in lengths])
+    nullsc = null_scores(bg, lengths)
     # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
     # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
     # runs first, the bias-filter null and Forward only on what it lets through.
@@ -1008,10 +1010,25 @@ def score_targets(
     return hits, len(passed)
 
 
+def null_scores(bg: Background, lengths: np.ndarray) -> np.ndarray:
+    """:meth:`Background.null_score` of every length (-inf for an empty sequence),
+    computed once per distinct length."""
+    distinct, where = np.unique(lengths, return_inverse=True)
+    values = np.array([bg.null_score(int(L)) if L else -np.inf for L in distinct])
+    return values[where.reshape(-1)]
+
+
 def _gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
     """The candidates whose MSV P-value against `nullsc` is at most F1 (all when F1 >= 1);
-    the log P-values go into `logP` when given."""
+    the log P-values go into `logP` when given (for the candidates kept, or for all when
+    F1 >= 1)."""
     mu, lam = msv_stats
+    if F1 < 1.0 and len(candidates):
+        # The P-value falls as the score rises: only scores near or above the one where it
+        # equals F1 can pass; the exact test below decides those.
+        edge = mu - math.log(-math.log1p(-F1)) / lam
+        bits = (usc[candidates] - nullsc[candidates]) / LOG2
+        candidates = candidates[bits >= edge - EDGE_MARGIN_BITS]
     keep = []
     for idx in candidates:
         lp = gumbel_logsurv((usc[idx] - nullsc[idx]) / LOG2, mu, lam)

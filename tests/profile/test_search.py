@@ -324,3 +324,32 @@ def test_domain_alignment_lines_are_hmmsearchs(shared_data, query, targets):
             )
             n += 1
     assert n >= 1
+
+
+def test_msv_gate_keeps_exactly_what_the_exact_test_keeps():
+    """The gate refuses scores far below its edge without the exact P-value; what it keeps,
+    and the log P-values it records, equal testing every candidate."""
+    import math
+    import sys
+
+    from hmmkit.profile.search import gumbel_logsurv
+
+    search_module = sys.modules["hmmkit.profile.search"]
+    mu, lam, F1 = -9.87, 0.7096, 0.02
+    edge = mu - math.log(-math.log1p(-F1)) / lam
+    rng = np.random.default_rng(0)
+    bits = np.concatenate([rng.normal(-12, 4, 500), edge + np.array([-1e-12, 0.0, 1e-12]),
+                           [np.inf, 40.0]])  # fmt: skip
+    null = rng.normal(-6, 1, len(bits))
+    usc = null + bits * math.log(2.0)
+    candidates = np.arange(len(bits))
+    logP = np.full(len(bits), np.nan)
+    kept = search_module._gate(candidates, usc, null, (mu, lam), F1, logP)
+    exact = [
+        i
+        for i in candidates
+        if gumbel_logsurv((usc[i] - null[i]) / math.log(2.0), mu, lam) <= math.log(F1)
+    ]
+    assert kept.tolist() == exact and len(exact) > 3
+    for i in kept:
+        assert logP[i] == gumbel_logsurv((usc[i] - null[i]) / math.log(2.0), mu, lam)
