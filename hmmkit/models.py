@@ -283,17 +283,48 @@ class GMMHMM(_ContinuousHMM):
         return self
 
 
-class CategoricalHMM(BaseHMM):
+class _ProbabilityTableHMM(BaseHMM):
+    """Shared by the families whose emission is a table of probabilities over categories,
+    ``emissionprob_`` (K, n_features): its initial tables and attribute."""
+
+    _emission_letters = "e"
+    _letter_attributes = {"e": "emissionprob_"}
+    _default_init = "random"
+
+    def _add_counts(self, counts: np.ndarray, labels, batch: SequenceBatch) -> None:
+        """Add each frame's category counts into row ``labels[t]`` of ``counts``."""
+        raise NotImplementedError
+
+    def _table(self, rows: np.ndarray) -> Emission:
+        """The emission whose probabilities are the normalised ``rows``."""
+        return self._make_emission({"emissionprob_": rows / rows.sum(axis=1, keepdims=True)})
+
+    def _emission_attributes(self, emission: Emission) -> dict:
+        return {"emissionprob_": emission.emissionprob}
+
+    def _global_emission(self, batch, rng) -> Emission:
+        """Every state at the corpus' category frequencies, add-one smoothed."""
+        counts = np.ones((self.n_states, self.n_features))
+        self._add_counts(counts, np.zeros(batch.n_frames, dtype=np.int64), batch)
+        return self._table(np.repeat(counts[:1], self.n_states, axis=0))
+
+    def _random_emission(self, batch, rng) -> Emission:
+        return self._table(rng.gamma(1.0, size=(self.n_states, self.n_features)))
+
+    def _emission_from_labels(self, batch, labels, rng) -> Emission:
+        """Category frequencies of the frames labelled with each state, add-one smoothed."""
+        counts = np.ones((self.n_states, self.n_features))
+        self._add_counts(counts, labels, batch)
+        return self._table(counts)
+
+
+class CategoricalHMM(_ProbabilityTableHMM):
     """HMM over integer symbols ``0..n_symbols-1``; ``emissionprob_`` is (K, n_symbols).
 
     ``emissionprob_prior`` is a Dirichlet concentration on every row (1 = none).
     ``n_symbols`` defaults to one more than the largest symbol seen in ``fit``.
     Parameter letters: ``s``, ``t``, ``e`` (emission probabilities).
     """
-
-    _emission_letters = "e"
-    _letter_attributes = {"e": "emissionprob_"}
-    _default_init = "random"
 
     def __init__(
         self,
@@ -346,32 +377,8 @@ class CategoricalHMM(BaseHMM):
             np.asarray(attributes["emissionprob_"], dtype=float), self.emissionprob_prior
         )
 
-    def _emission_attributes(self, emission: Emission) -> dict:
-        return {"emissionprob_": emission.emissionprob}
-
-    def _symbol_frequencies(self, batch: SequenceBatch) -> np.ndarray:
-        counts = np.bincount(batch.X, minlength=self.n_features) + 1.0
-        return counts / counts.sum()
-
-    def _global_emission(self, batch, rng) -> Emission:
-        freq = self._symbol_frequencies(batch)
-        return CategoricalEmission(
-            np.repeat(freq[None], self.n_states, axis=0), self.emissionprob_prior
-        )
-
-    def _random_emission(self, batch, rng) -> Emission:
-        draws = rng.gamma(1.0, size=(self.n_states, self.n_features))
-        return CategoricalEmission(
-            draws / draws.sum(axis=1, keepdims=True), self.emissionprob_prior
-        )
-
-    def _emission_from_labels(self, batch, labels, rng) -> Emission:
-        """Symbol frequencies of the frames labelled with each state, add-one smoothed."""
-        counts = np.ones((self.n_states, self.n_features))
+    def _add_counts(self, counts, labels, batch) -> None:
         np.add.at(counts, (labels, batch.X), 1.0)
-        return CategoricalEmission(
-            counts / counts.sum(axis=1, keepdims=True), self.emissionprob_prior
-        )
 
 
 class PoissonHMM(BaseHMM):
@@ -449,7 +456,7 @@ class PoissonHMM(BaseHMM):
         return kmeans(batch.X, self.n_states, rng)[1]
 
 
-class MultinomialHMM(BaseHMM):
+class MultinomialHMM(_ProbabilityTableHMM):
     """HMM whose frames are vectors of counts of ``n_features`` categories (hmmlearn's
     MultinomialHMM): state k spreads a frame's trials over the categories with
     probabilities ``emissionprob_[k]`` (K, n_features).
@@ -459,10 +466,6 @@ class MultinomialHMM(BaseHMM):
     trials. ``emissionprob_prior`` is a Dirichlet concentration on every row (1 = none).
     Parameter letters: ``s``, ``t``, ``e`` (emission probabilities).
     """
-
-    _emission_letters = "e"
-    _letter_attributes = {"e": "emissionprob_"}
-    _default_init = "random"
 
     def __init__(
         self,
@@ -506,27 +509,9 @@ class MultinomialHMM(BaseHMM):
             self.n_trials,
         )
 
-    def _emission_attributes(self, emission: Emission) -> dict:
-        return {"emissionprob_": emission.emissionprob}
-
-    def _category_frequencies(self, batch: SequenceBatch) -> np.ndarray:
-        counts = batch.X.sum(axis=0) + 1.0
-        return counts / counts.sum()
-
-    def _global_emission(self, batch, rng) -> Emission:
-        freq = self._category_frequencies(batch)
-        return self._make_emission({"emissionprob_": np.repeat(freq[None], self.n_states, 0)})
-
-    def _random_emission(self, batch, rng) -> Emission:
-        draws = rng.gamma(1.0, size=(self.n_states, self.n_features))
-        return self._make_emission({"emissionprob_": draws / draws.sum(axis=1, keepdims=True)})
+    def _add_counts(self, counts, labels, batch) -> None:
+        np.add.at(counts, labels, batch.X)
 
     def _kmeans_labels(self, batch: SequenceBatch, rng: np.random.Generator) -> np.ndarray:
         totals = np.maximum(batch.X.sum(axis=1, keepdims=True), 1.0)
         return kmeans(batch.X / totals, self.n_states, rng)[1]
-
-    def _emission_from_labels(self, batch, labels, rng) -> Emission:
-        """Category frequencies of the frames labelled with each state, add-one smoothed."""
-        counts = np.ones((self.n_states, self.n_features))
-        np.add.at(counts, labels, batch.X)
-        return self._make_emission({"emissionprob_": counts / counts.sum(axis=1, keepdims=True)})

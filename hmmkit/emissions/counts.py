@@ -8,17 +8,24 @@ import numpy as np
 from numba import njit
 from scipy.special import gammaln
 
-#: Counts up to this are looked up in a table of log-factorials built per call.
+#: Counts up to this are looked up in a table of log-factorials, kept between calls.
 FACTORIAL_TABLE_MAX = 1 << 16
+_table = gammaln(np.arange(256) + 1.0)
 
 
 def log_factorial_table(X: np.ndarray, with_totals: bool = False) -> np.ndarray:
-    """log(n!) for n = 0 .. the largest count of X (or frame total), capped at
-    :data:`FACTORIAL_TABLE_MAX`; larger counts are computed one by one."""
+    """log(n!) for n = 0 .. at least the largest count of X (or frame total), capped at
+    :data:`FACTORIAL_TABLE_MAX`; larger counts are computed one by one. The table is
+    built once and grown (to twice the size needed) only when a larger count comes."""
+    global _table
     top = 0.0
     if X.size:
         top = float(X.sum(axis=1).max()) if with_totals else float(X.max())
-    return gammaln(np.arange(int(min(top, FACTORIAL_TABLE_MAX)) + 1) + 1.0)
+    needed = int(min(top, FACTORIAL_TABLE_MAX)) + 1
+    table = _table
+    if needed > len(table):
+        table = _table = gammaln(np.arange(min(2 * needed, FACTORIAL_TABLE_MAX + 1)) + 1.0)
+    return table
 
 
 @njit(cache=True, nogil=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import io
 import os
 import secrets
 import sys
@@ -408,7 +407,7 @@ def _register_jackhmmer(subparsers) -> None:
 
 def _run_jackhmmer(args: argparse.Namespace) -> int:
     from .alidisplay import AlignmentDisplay
-    from .hmmer_format import write_hmmer
+    from .hmmer_format import format_hmmer
     from .iterate import iterative_search
     from .profile_config import read_fasta
 
@@ -453,10 +452,8 @@ def _run_jackhmmer(args: argparse.Namespace) -> int:
                 else:
                     _print_round_header(out, r, last)
                 if args.chkhmm:
-                    text = io.StringIO()
-                    write_hmmer([r.model], text)
                     checkpoints.setdefault(f"{args.chkhmm}-{r.number}.hmm", []).append(
-                        text.getvalue()
+                        format_hmmer(r.model)
                     )
                 if args.chkali:
                     checkpoints.setdefault(f"{args.chkali}-{r.number}.sto", []).append(

@@ -27,7 +27,7 @@ from .model import ProfileHMM
 from .msa import DigitalMSA, from_text
 from .profile_config import Sequence, as_sequences
 from .search import SearchResults, search
-from .seqmodel import from_sequence
+from .seqmodel import from_sequence, query_residues
 
 #: jackhmmer's inclusion thresholds, stricter than hmmsearch's: what is included shapes
 #: the next round's model.
@@ -119,7 +119,7 @@ def iterative_search(
     if not records:
         raise ValueError("the sequence database is empty")
     model = from_sequence(query.name, query.residues, popen=popen, pextend=pextend)
-    query = Sequence(query.name, "".join(query.residues.split()).rstrip("*"), query.description)
+    query = Sequence(query.name, query_residues(query.residues), query.description)
     seed = search_options.get("seed", 42)
     background = search_options.get("background")
     included_before: set[str] = set()

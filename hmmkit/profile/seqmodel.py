@@ -42,6 +42,12 @@ def _blosum62_conditionals(frequencies: tuple[float, ...]) -> np.ndarray:
     return rows / (degen @ f)[:, None]
 
 
+def query_residues(residues: str) -> str:
+    """A query's residues as its model sees them: whitespace removed, a final ``*`` left
+    out."""
+    return "".join(residues.split()).rstrip("*")
+
+
 def from_sequence(
     name: str,
     residues: str,
@@ -60,7 +66,7 @@ def from_sequence(
         raise ValueError(f"popen must be in [0, 0.5), got {popen}")
     if not 0 <= pextend < 1:
         raise ValueError(f"pextend must be in [0, 1), got {pextend}")
-    text = "".join(residues.split()).rstrip("*")
+    text = query_residues(residues)
     if len(text) >= 10 and set(text.upper()) <= set("ACGTUN"):
         raise ValueError(f"{name}: the query looks like DNA or RNA; phmmer's model is of a protein")
     codes = digitize(text, AMINO, name=name)
