@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Self
@@ -20,7 +21,12 @@ from numpy.typing import ArrayLike
 
 from . import kernels
 from .emissions.base import DegenerateStateWarning, Emission
-from .emissions.categorical import check_stochastic, dirichlet_map, normalize_rows
+from .emissions.categorical import (
+    check_stochastic,
+    dirichlet_log_density,
+    dirichlet_map,
+    normalize_rows,
+)
 from .estimator import EstimatorMixin, NotFittedError
 from .initialization import transition_counts, uniform_segmentation
 from .sequences import SequenceBatch, Sequences
@@ -57,6 +63,25 @@ class HMMParams:
 
 
 # ------------------------------------------------------------------ per-shard work (pure)
+
+
+def penalised(e_step: Callable[[HMMParams], Stats], log_prior: Callable[[HMMParams], float]):
+    """The E-step with the log prior of the parameters added to the log-likelihood.
+
+    With priors, EM (and every accelerator) climbs log-likelihood + log prior, not the
+    log-likelihood alone, so that is what the monitor and the safeguards must compare.
+    Without priors the log prior is exactly 0 and nothing changes.
+    """
+
+    def objective_e_step(params: HMMParams) -> Stats:
+        stats = e_step(params)
+        penalty = log_prior(params)
+        if penalty == 0.0:
+            return stats
+        objective = stats.log_likelihood + penalty
+        return Stats(stats, objective, stats.n_sequences, stats.n_frames)
+
+    return objective_e_step
 
 
 def e_step_shard(
@@ -458,7 +483,7 @@ class BaseHMM(EstimatorMixin):
                 monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
                 params = run_em(
                     self.algorithm,
-                    partial(runner.map_reduce, e_step_shard),
+                    penalised(partial(runner.map_reduce, e_step_shard), self._log_prior),
                     self._m_step,
                     params0,
                     monitor,
@@ -521,6 +546,15 @@ class BaseHMM(EstimatorMixin):
                 raise ValueError("lengths cannot be given with a SequenceSource")
             return X
         return MemorySource(self._as_batch(X, lengths, fitting))
+
+    def _log_prior(self, params: HMMParams) -> float:
+        """Log density of ``params`` under the model's priors, up to a constant (0 without
+        priors): what the M-step adds to the expected log-likelihood."""
+        return (
+            dirichlet_log_density(params.startprob, self.startprob_prior)
+            + dirichlet_log_density(params.transmat, self.transmat_prior)
+            + params.emission.log_prior()
+        )
 
     def _m_step(self, stats: Stats, params: HMMParams) -> HMMParams:
         """Re-estimated parameters; structural zeros stay zero."""

@@ -10,14 +10,20 @@ from numpy.typing import ArrayLike
 
 from .emissions.base import CovarianceFloorWarning, Emission
 from .emissions.categorical import CategoricalEmission
-from .emissions.gaussian import GaussianEmission, check_covariance_type, floor_covariances
+from .emissions.gaussian import (
+    GaussianEmission,
+    GaussianPrior,
+    check_covariance_type,
+    compact_shape,
+    floor_covariances,
+)
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
 from .emissions.multinomial import MultinomialEmission
 from .emissions.poisson import PoissonEmission
 from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch, as_count_batch, as_symbol_batch
-from .settings import check_concentration, check_count, check_fraction
+from .settings import check_concentration, check_count, check_fraction, check_prior
 
 #: ``min_covar`` above this fraction of a feature's global variance draws a warning.
 FLOOR_WARNING_FRACTION = 0.1
@@ -116,6 +122,15 @@ class GaussianHMM(_ContinuousHMM):
     M-step at ``min_covar``, or at ``var_floor`` times the global variance of the
     training data if that is larger (HTK's relative variance floor). Parameter
     letters: ``s``, ``t``, ``m`` (means), ``c`` (covariances).
+
+    Priors, as hmmlearn's GaussianHMM (the M-step gives the posterior mode): a normal
+    prior on each mean, ``means_prior`` (scalar, (D,) or (K, D)) weighing as
+    ``means_weight`` frames (scalar or (K,)); an inverse-Gamma / inverse-Wishart prior on
+    each covariance with scale ``covars_prior`` (scalar or broadcast to the shape of
+    ``covars_``) and ``covars_weight`` degrees of freedom (scalar or (K,); scalar for
+    ``"tied"``). The defaults (all 0) are no prior, i.e. maximum likelihood; hmmlearn's
+    defaults ``covars_prior=0.01, covars_weight=1`` add 0.01 to every covariance
+    numerator.
     """
 
     _emission_letters = "mc"
@@ -128,12 +143,59 @@ class GaussianHMM(_ContinuousHMM):
         *,
         min_covar: float = 1e-3,
         var_floor: float | None = None,
+        means_prior: ArrayLike = 0.0,
+        means_weight: ArrayLike = 0.0,
+        covars_prior: ArrayLike = 0.0,
+        covars_weight: ArrayLike = 0.0,
         **kwargs,
     ) -> None:
         super().__init__(n_states, **kwargs)
         self.covariance_type = covariance_type
         self.min_covar = min_covar
         self.var_floor = var_floor
+        self.means_prior = means_prior
+        self.means_weight = means_weight
+        self.covars_prior = covars_prior
+        self.covars_weight = covars_weight
+
+    def _prior(self, n_features: int) -> GaussianPrior | None:
+        """The conjugate prior of the M-step, or None when every weight and scale is 0."""
+        k, cov_type = self.n_states, check_covariance_type(self.covariance_type)
+        cov_shape = compact_shape(cov_type, k, 1, n_features)
+        values = {
+            "means_prior": check_prior(
+                self.means_prior,
+                "means_prior",
+                (k, n_features),
+                "used with means_weight > 0",
+                non_negative=False,
+            ),
+            "means_weight": check_prior(self.means_weight, "means_weight", (k,), "0 = no prior"),
+            "covars_prior": check_prior(
+                self.covars_prior,
+                "covars_prior",
+                cov_shape,
+                "0 = no prior",
+                non_negative=cov_type in ("spherical", "diag"),  # matrices: checked below
+            ),
+            "covars_weight": check_prior(
+                self.covars_weight, "covars_weight", (cov_shape[0],), "0 = no prior"
+            ),
+        }
+        if not any(np.any(values[name] != 0) for name in values if name != "means_prior"):
+            return None
+        if cov_type in ("full", "tied"):
+            scale = np.broadcast_to(values["covars_prior"], cov_shape)
+            if not np.allclose(scale, np.swapaxes(scale, -1, -2)) or np.any(
+                np.linalg.eigvalsh(scale) < -1e-12 * max(np.abs(scale).max(), 1.0)
+            ):
+                raise ValueError("covars_prior must be symmetric positive semi-definite")
+        return GaussianPrior(
+            np.broadcast_to(values["means_prior"], (k, n_features)).copy(),
+            np.broadcast_to(values["means_weight"], (k,)).copy(),
+            np.broadcast_to(values["covars_prior"], cov_shape).copy(),
+            np.broadcast_to(values["covars_weight"], (cov_shape[0],)).copy(),
+        )
 
     def _make_emission(self, attributes: dict) -> Emission:
         check_covariance_type(self.covariance_type)
@@ -149,7 +211,13 @@ class GaussianHMM(_ContinuousHMM):
                     f"(one matrix shared by all states), got {covars.shape}"
                 )
             covars = covars[None]
-        return GaussianEmission(means, covars, self.covariance_type, getattr(self, "_floor", None))
+        return GaussianEmission(
+            means,
+            covars,
+            self.covariance_type,
+            getattr(self, "_floor", None),
+            self._prior(means.shape[1]),
+        )
 
     def _emission_attributes(self, emission: Emission) -> dict:
         covars = emission.covars[0] if self.covariance_type == "tied" else emission.covars
@@ -159,7 +227,11 @@ class GaussianHMM(_ContinuousHMM):
         means = np.repeat(batch.X.mean(axis=0)[None], self.n_states, axis=0)
         n_cov = 1 if self.covariance_type == "tied" else self.n_states
         return GaussianEmission(
-            means, self._covariances(batch, n_cov), self.covariance_type, self._floor
+            means,
+            self._covariances(batch, n_cov),
+            self.covariance_type,
+            self._floor,
+            self._prior(batch.X.shape[1]),
         )
 
     def _random_emission(self, batch, rng) -> Emission:
@@ -169,6 +241,7 @@ class GaussianHMM(_ContinuousHMM):
             self._covariances(batch, n_cov),
             self.covariance_type,
             self._floor,
+            self._prior(batch.X.shape[1]),
         )
 
 

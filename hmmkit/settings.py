@@ -39,14 +39,22 @@ def check_tolerance(value, name: str = "tol") -> float:
 def check_concentration(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """A Dirichlet concentration: finite, non-negative, a scalar or broadcastable to
     ``shape`` (1 everywhere means no prior)."""
+    return check_prior(value, name, shape, "1 = no prior")
+
+
+def check_prior(
+    value, name: str, shape: tuple[int, ...], neutral: str, non_negative: bool = True
+) -> np.ndarray:
+    """A prior's parameter as floats: finite, a scalar or broadcastable to ``shape``,
+    and non-negative if ``non_negative``; ``neutral`` says which value means no prior."""
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite, got {value!r}")
-    if np.any(array < 0):
-        raise ValueError(f"{name} must be non-negative (1 = no prior), got {value!r}")
+    if non_negative and np.any(array < 0):
+        raise ValueError(f"{name} must be non-negative ({neutral}), got {value!r}")
     try:
         np.broadcast_to(array, shape)
     except ValueError:

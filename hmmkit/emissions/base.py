@@ -80,6 +80,11 @@ class Emission(ABC):
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One frame drawn from each state in ``states``."""
 
+    def log_prior(self) -> float:
+        """Log density of the parameters under the emission's prior, up to a constant
+        (0 without a prior): the term the M-step adds to the expected log-likelihood."""
+        return 0.0
+
     @abstractmethod
     def n_free_parameters(self) -> int:
         """Number of free parameters (for AIC/BIC)."""

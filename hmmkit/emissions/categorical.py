@@ -43,6 +43,16 @@ def dirichlet_map(counts: np.ndarray, prior: np.ndarray | float) -> np.ndarray:
     return np.maximum(counts + np.asarray(prior, dtype=float) - 1.0, 0.0)
 
 
+def dirichlet_log_density(probabilities: np.ndarray, prior: np.ndarray | float) -> float:
+    """``sum (prior - 1) log p`` over the non-zero probabilities: the log density of rows
+    of probabilities under a Dirichlet prior, up to a constant (0 when the prior is 1)."""
+    exponent = np.broadcast_to(np.asarray(prior, dtype=float) - 1.0, probabilities.shape)
+    used = (exponent != 0) & (probabilities > 0)
+    if not np.any(used):
+        return 0.0
+    return float(np.sum(exponent[used] * np.log(probabilities[used])))
+
+
 def normalize_rows(
     counts: np.ndarray, old: np.ndarray, kind: str, mask: np.ndarray | None = None
 ) -> np.ndarray:
@@ -105,6 +115,9 @@ class CategoricalEmission(Emission):
         counts = dirichlet_map(stats["symbol_counts"].T, self.prior)
         new = normalize_rows(counts, self.emissionprob, "state")
         return CategoricalEmission(new, self.prior)
+
+    def log_prior(self) -> float:
+        return dirichlet_log_density(self.emissionprob, self.prior)
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = np.empty(len(states), dtype=np.int64)

@@ -302,14 +302,70 @@ class GaussianBank:
         return c * d + n_cov
 
 
+@dataclass(frozen=True)
+class GaussianPrior:
+    """Conjugate prior on the components' means and covariances (hmmlearn's GaussianHMM).
+
+    A normal prior on each mean, centred on ``means_prior`` (C, D) with the weight of
+    ``means_weight`` (C,) frames, and an inverse-Gamma (spherical, diag) or inverse-Wishart
+    (full, tied) prior on each covariance with scale ``covars_prior`` (shaped as the
+    compact covariances) and ``covars_weight`` (C,) (tied: (G,)) degrees of freedom. The
+    M-step gives the posterior mode (Huang, Acero & Hon, *Spoken Language Processing*,
+    pp. 443-445):
+
+        mean = (w m0 + sum g x) / (w + sum g)
+        cov  = (Psi + w (mean - m0)(mean - m0)' + sum g (x - mean)(x - mean)')
+               / (max(nu - k, 0) + sum g)
+
+    with ``k`` = 1 for spherical and diagonal covariances and D for full and tied ones.
+    """
+
+    means_prior: np.ndarray
+    means_weight: np.ndarray
+    covars_prior: np.ndarray
+    covars_weight: np.ndarray
+
+
+def gaussian_log_prior(bank: GaussianBank, prior: GaussianPrior) -> float:
+    """Log density of a bank's means and covariances under ``prior``, up to a constant:
+    the function whose maximiser, added to the expected log-likelihood, is the
+    M-step's posterior mode,
+
+        sum_c -a/2 log|S_c| - 1/2 tr(Psi_c S_c^-1) - w_c/2 (m_c - m0_c)' S_c^-1 (m_c - m0_c)
+
+    with ``a = max(nu - k, 0)`` as in :class:`GaussianPrior` (a tied covariance's
+    terms in ``S`` once per group).
+    """
+    offset = bank.means - prior.means_prior
+    n_features = bank.means.shape[1]
+    if bank.is_diagonal:
+        variances = expand_covariances(bank.covars, bank.covariance_type, bank.groups, n_features)
+        scale = prior.covars_prior
+        scale = scale[:, None] if bank.covariance_type == "spherical" else scale
+        dof = np.maximum(prior.covars_weight - 1.0, 0.0)[:, None]
+        terms = (
+            dof * np.log(variances) + (scale + prior.means_weight[:, None] * offset**2) / variances
+        )
+        return float(-0.5 * terms.sum())
+    dof = np.maximum(prior.covars_weight - n_features, 0.0)
+    _, log_det = np.linalg.slogdet(bank.covars)
+    precision = np.linalg.inv(bank.covars)
+    shape_terms = dof * log_det + np.einsum("gij,gji->g", prior.covars_prior, precision)
+    component_precision = precision[bank.groups] if bank.covariance_type == "tied" else precision
+    mean_terms = prior.means_weight * np.einsum("ci,cij,cj->c", offset, component_precision, offset)
+    return float(-0.5 * (shape_terms.sum() + mean_terms.sum()))
+
+
 def estimate_gaussians(
     moments: Mapping[str, np.ndarray],
     bank: GaussianBank,
     floor: np.ndarray,
     update: str,
     prefix: str = "",
+    prior: GaussianPrior | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Means and floored compact covariances from weighted moments.
+    """Means and floored compact covariances from weighted moments (posterior modes
+    under ``prior`` if given).
 
     Components whose count is below :data:`EMPTY_COUNT` keep their old values.
     Returns ``(means, covars, empty_mask)``.
@@ -321,20 +377,43 @@ def estimate_gaussians(
     safe_n = np.where(empty, 1.0, n)
     means = bank.means
     if "m" in update:
-        means = np.where(empty[:, None], bank.means, s1 / safe_n[:, None])
+        if prior is None:
+            new = s1 / safe_n[:, None]
+        else:
+            weight = prior.means_weight[:, None]
+            new = (weight * prior.means_prior + s1) / (weight + safe_n[:, None])
+        means = np.where(empty[:, None], bank.means, new)
     covars = bank.covars
     if "c" in update:
-        covars = _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor)
+        covars = _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor, prior)
     return means, covars, empty
 
 
-def _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor):
-    """Second moments about ``means``, per covariance type, then floored."""
+def _matrix_mode(scatter, counts, prior: GaussianPrior | None, n_features: int) -> np.ndarray:
+    """``scatter / counts`` per matrix, or under ``prior`` the inverse-Wishart posterior
+    mode ``(Psi + scatter) / (max(nu - D, 0) + counts)``."""
+    if prior is None:
+        return scatter / counts[:, None, None]
+    dof = np.maximum(prior.covars_weight - n_features, 0.0)
+    return (prior.covars_prior + scatter) / (dof + counts)[:, None, None]
+
+
+def _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor, prior=None):
+    """Second moments about ``means``, per covariance type (with the prior's terms if
+    given), then floored."""
     cov_type = bank.covariance_type
     if bank.is_diagonal:
         # sum w (x - mu)^2 = s2 - 2 mu s1 + n mu^2
         scatter = s2 - 2.0 * means * s1 + n[:, None] * means**2
-        var = scatter / safe_n[:, None]
+        if prior is None:
+            var = scatter / safe_n[:, None]
+        else:
+            offset = means - prior.means_prior
+            scatter = scatter + prior.means_weight[:, None] * offset**2
+            scale = prior.covars_prior
+            scale = scale[:, None] if cov_type == "spherical" else scale
+            dof = np.maximum(prior.covars_weight - 1.0, 0.0)
+            var = (scale + scatter) / np.maximum(dof + n, EMPTY_COUNT)[:, None]
         new = var.mean(axis=1) if cov_type == "spherical" else var
         new = floor_covariances(new, cov_type, floor)
         return np.where(empty if cov_type == "spherical" else empty[:, None], bank.covars, new)
@@ -346,15 +425,22 @@ def _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor):
         - np.swapaxes(outer_s1_mu, 1, 2)
         + n[:, None, None] * np.einsum("ci,cj->cij", means, means)
     )
+    n_features = means.shape[1]
+    if prior is not None:
+        offset = means - prior.means_prior
+        scatter = scatter + prior.means_weight[:, None, None] * np.einsum(
+            "ci,cj->cij", offset, offset
+        )
     if cov_type == "full":
-        new = floor_covariances(scatter / safe_n[:, None, None], "full", floor)
+        new = floor_covariances(_matrix_mode(scatter, safe_n, prior, n_features), "full", floor)
         return np.where(empty[:, None, None], bank.covars, new)
     n_groups = bank.covars.shape[0]
     group_scatter = np.zeros_like(bank.covars)
     np.add.at(group_scatter, bank.groups, scatter)
     group_n = np.bincount(bank.groups, weights=n, minlength=n_groups)
     group_empty = group_n <= EMPTY_COUNT
-    new = group_scatter / np.where(group_empty, 1.0, group_n)[:, None, None]
+    safe_group_n = np.where(group_empty, 1.0, group_n)
+    new = _matrix_mode(group_scatter, safe_group_n, prior, n_features)
     new = floor_covariances(new, "tied", floor)
     return np.where(group_empty[:, None, None], bank.covars, new)
 
@@ -370,6 +456,7 @@ class GaussianEmission(Emission):
     covars: np.ndarray
     covariance_type: str
     floor: np.ndarray | None = None  # (D,) covariance floor used by the M-step
+    prior: GaussianPrior | None = None  # conjugate prior of the M-step (None: maximum likelihood)
     bank: GaussianBank = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -407,12 +494,15 @@ class GaussianEmission(Emission):
 
     def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> GaussianEmission:
         floor = self.floor if self.floor is not None else np.zeros(self.means.shape[1])
-        means, covars, empty = estimate_gaussians(stats, self.bank, floor, update)
+        means, covars, empty = estimate_gaussians(stats, self.bank, floor, update, prior=self.prior)
         warn_unvisited("state", np.flatnonzero(empty), "its mean and covariance were kept")
-        return GaussianEmission(means, covars, self.covariance_type, self.floor)
+        return GaussianEmission(means, covars, self.covariance_type, self.floor, self.prior)
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.bank.sample(states, rng)
 
     def n_free_parameters(self) -> int:
         return self.bank.n_free_parameters()
+
+    def log_prior(self) -> float:
+        return 0.0 if self.prior is None else gaussian_log_prior(self.bank, self.prior)

@@ -20,7 +20,7 @@ from numba import njit
 
 from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
-from .categorical import check_stochastic, dirichlet_map
+from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map
 from .gaussian import (
     GaussianBank,
     check_covariance_type,
@@ -344,6 +344,9 @@ class GMMEmission(Emission):
             stats, update, floor, self.weights_prior, self.min_weight, kind="state"
         )
         return GMMEmission(new, self.floor, self.weights_prior, self.min_weight)
+
+    def log_prior(self) -> float:
+        return dirichlet_log_density(self.mixtures.weights, self.weights_prior)
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.mixtures.sample(states, rng)

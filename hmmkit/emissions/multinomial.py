@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import Emission
-from .categorical import check_stochastic, dirichlet_map, normalize_rows
+from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .counts import accumulate_counts, count_log_likelihood, log_factorial_table
 
 
@@ -60,6 +60,9 @@ class MultinomialEmission(Emission):
         counts = dirichlet_map(stats["count_sums"], self.prior)
         new = normalize_rows(counts, self.emissionprob, "state")
         return MultinomialEmission(new, self.prior, self.n_trials)
+
+    def log_prior(self) -> float:
+        return dirichlet_log_density(self.emissionprob, self.prior)
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.n_trials is None:

@@ -69,6 +69,15 @@ class PoissonEmission(Emission):
         warn_unvisited("state", np.flatnonzero(empty.all(axis=1)), "its rates were kept")
         return PoissonEmission(new, self.prior_shape, self.prior_rate)
 
+    def log_prior(self) -> float:
+        """Gamma(shape, rate) log density of the rates, up to a constant."""
+        shape = np.broadcast_to(np.asarray(self.prior_shape, dtype=float), self.lambdas.shape)
+        rate = np.broadcast_to(np.asarray(self.prior_rate, dtype=float), self.lambdas.shape)
+        if not (np.any(shape) or np.any(rate)):
+            return 0.0
+        safe = np.where(shape > 0, self.lambdas, 1.0)
+        return float(np.sum(shape * np.log(safe)) - np.sum(rate * self.lambdas))
+
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return rng.poisson(self.lambdas[states])
 

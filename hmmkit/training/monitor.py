@@ -11,7 +11,8 @@ class ConvergenceMonitor:
     """Records the log-likelihood of every EM iteration and decides convergence.
 
     ``history[i]`` is the log-likelihood of the parameters at the start of
-    iteration ``i`` (computed by its E-step). Training has converged when the last
+    iteration ``i`` (computed by its E-step), plus their log prior density when the
+    model has priors (the objective EM climbs). Training has converged when the last
     gain is below ``tol``; ``tol=-inf`` runs all ``n_iter`` iterations.
     ``n_passes`` counts forward-backward passes over the whole data, so that
     accelerated methods can be compared on work done; ``n_fallbacks`` counts

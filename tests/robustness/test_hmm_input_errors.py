@@ -429,6 +429,24 @@ SETTING_CASES = [
         "weights_prior must be non-negative",
     ),
     (
+        "negative means_weight",
+        lambda: GaussianHMM(2, means_weight=-1),
+        ValueError,
+        "means_weight must be non-negative",
+    ),
+    (
+        "covars_prior of the wrong shape",
+        lambda: GaussianHMM(2, "diag", covars_prior=np.ones((2, 3))),
+        ValueError,
+        r"covars_prior must be a number or broadcast to shape \(2, 1\)",
+    ),
+    (
+        "full covars_prior not positive semi-definite",
+        lambda: GaussianHMM(2, "full", covars_prior=-np.eye(1)),
+        ValueError,
+        "covars_prior must be symmetric positive semi-definite",
+    ),
+    (
         "min_weight >= 1/n_mix",
         lambda: GMMHMM(2, 2, min_weight=0.6),
         ValueError,
