@@ -14,7 +14,6 @@ from .emissions.gaussian import (
     GaussianEmission,
     GaussianPrior,
     check_covariance_type,
-    compact_shape,
     floor_covariances,
 )
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
@@ -113,6 +112,51 @@ class _ContinuousHMM(BaseHMM):
         cov = global_covariance(batch.X, self.covariance_type, self._floor)
         return np.repeat(cov[None], n, axis=0)
 
+    def _gaussian_prior(
+        self, lead: tuple[int, ...], n_groups: int, n_features: int
+    ) -> GaussianPrior | None:
+        """The components' conjugate prior from ``means_prior``, ``means_weight``,
+        ``covars_prior`` and ``covars_weight``, flattened to the component bank, or None
+        when every weight and scale is 0. ``lead``: the components' leading axes ((K,),
+        or (K, M) for mixtures); ``n_groups``: tied covariances."""
+        cov_type, d = check_covariance_type(self.covariance_type), n_features
+        cov_shape = {
+            "spherical": lead,
+            "diag": lead + (d,),
+            "full": lead + (d, d),
+            "tied": (n_groups, d, d),
+        }[cov_type]
+        weight_shape = (n_groups,) if cov_type == "tied" else lead
+        means_prior = check_prior(
+            self.means_prior, "means_prior", lead + (d,), "used with means_weight > 0", False
+        )
+        means_weight = check_prior(self.means_weight, "means_weight", lead, "0 = no prior")
+        matrices = cov_type in ("full", "tied")  # may have negative entries: checked below
+        covars_prior = check_prior(
+            self.covars_prior, "covars_prior", cov_shape, "0 = no prior", not matrices
+        )
+        covars_weight = check_prior(
+            self.covars_weight, "covars_weight", weight_shape, "0 = no prior"
+        )
+        if not (np.any(means_weight) or np.any(covars_prior) or np.any(covars_weight)):
+            return None
+        scale = np.broadcast_to(covars_prior, cov_shape)
+        if matrices and (
+            not np.allclose(scale, np.swapaxes(scale, -1, -2))
+            or np.any(np.linalg.eigvalsh(scale) < -1e-12 * max(np.abs(scale).max(), 1.0))
+        ):
+            raise ValueError("covars_prior must be symmetric positive semi-definite")
+
+        def flat(values, shape, tail=()):
+            return np.broadcast_to(values, shape).reshape((-1,) + tail).copy()
+
+        return GaussianPrior(
+            flat(means_prior, lead + (d,), (d,)),
+            flat(means_weight, lead),
+            flat(covars_prior, cov_shape, cov_shape[len(weight_shape) :]),
+            flat(covars_weight, weight_shape),
+        )
+
 
 class GaussianHMM(_ContinuousHMM):
     """HMM with one Gaussian per state.
@@ -158,45 +202,6 @@ class GaussianHMM(_ContinuousHMM):
         self.covars_prior = covars_prior
         self.covars_weight = covars_weight
 
-    def _prior(self, n_features: int) -> GaussianPrior | None:
-        """The conjugate prior of the M-step, or None when every weight and scale is 0."""
-        k, cov_type = self.n_states, check_covariance_type(self.covariance_type)
-        cov_shape = compact_shape(cov_type, k, 1, n_features)
-        values = {
-            "means_prior": check_prior(
-                self.means_prior,
-                "means_prior",
-                (k, n_features),
-                "used with means_weight > 0",
-                non_negative=False,
-            ),
-            "means_weight": check_prior(self.means_weight, "means_weight", (k,), "0 = no prior"),
-            "covars_prior": check_prior(
-                self.covars_prior,
-                "covars_prior",
-                cov_shape,
-                "0 = no prior",
-                non_negative=cov_type in ("spherical", "diag"),  # matrices: checked below
-            ),
-            "covars_weight": check_prior(
-                self.covars_weight, "covars_weight", (cov_shape[0],), "0 = no prior"
-            ),
-        }
-        if not any(np.any(values[name] != 0) for name in values if name != "means_prior"):
-            return None
-        if cov_type in ("full", "tied"):
-            scale = np.broadcast_to(values["covars_prior"], cov_shape)
-            if not np.allclose(scale, np.swapaxes(scale, -1, -2)) or np.any(
-                np.linalg.eigvalsh(scale) < -1e-12 * max(np.abs(scale).max(), 1.0)
-            ):
-                raise ValueError("covars_prior must be symmetric positive semi-definite")
-        return GaussianPrior(
-            np.broadcast_to(values["means_prior"], (k, n_features)).copy(),
-            np.broadcast_to(values["means_weight"], (k,)).copy(),
-            np.broadcast_to(values["covars_prior"], cov_shape).copy(),
-            np.broadcast_to(values["covars_weight"], (cov_shape[0],)).copy(),
-        )
-
     def _make_emission(self, attributes: dict) -> Emission:
         check_covariance_type(self.covariance_type)
         means = self._checked_means(
@@ -216,7 +221,7 @@ class GaussianHMM(_ContinuousHMM):
             covars,
             self.covariance_type,
             getattr(self, "_floor", None),
-            self._prior(means.shape[1]),
+            self._gaussian_prior((self.n_states,), 1, means.shape[1]),
         )
 
     def _emission_attributes(self, emission: Emission) -> dict:
@@ -231,7 +236,7 @@ class GaussianHMM(_ContinuousHMM):
             self._covariances(batch, n_cov),
             self.covariance_type,
             self._floor,
-            self._prior(batch.X.shape[1]),
+            self._gaussian_prior((self.n_states,), 1, batch.X.shape[1]),
         )
 
     def _random_emission(self, batch, rng) -> Emission:
@@ -241,7 +246,7 @@ class GaussianHMM(_ContinuousHMM):
             self._covariances(batch, n_cov),
             self.covariance_type,
             self._floor,
-            self._prior(batch.X.shape[1]),
+            self._gaussian_prior((self.n_states,), 1, batch.X.shape[1]),
         )
 
 
@@ -254,6 +259,13 @@ class GMMHMM(_ContinuousHMM):
     falls below ``min_weight`` (HTK's MINMIX) is replaced by splitting the heaviest
     component of its state. :meth:`mix_up` grows the mixtures by splitting.
     Parameter letters: ``s``, ``t``, ``w`` (weights), ``m``, ``c``.
+
+    Priors: ``weights_prior`` is a Dirichlet concentration on every state's weights;
+    ``means_prior`` (scalar, (D,) or (K, M, D)), ``means_weight`` ((K, M) or scalar),
+    ``covars_prior`` (broadcast to ``covars_``) and ``covars_weight`` ((K, M); tied: (K,))
+    put GaussianHMM's conjugate prior on every component (e.g. MAP adaptation of a
+    trained model: its means as ``means_prior``, a weight of some frames). They follow
+    GaussianHMM's conventions, not hmmlearn GMMHMM's parametrisation of the same priors.
     """
 
     _emission_letters = "wmc"
@@ -269,6 +281,10 @@ class GMMHMM(_ContinuousHMM):
         var_floor: float | None = None,
         weights_prior: float = 1.0,
         min_weight: float = 1e-5,
+        means_prior: ArrayLike = 0.0,
+        means_weight: ArrayLike = 0.0,
+        covars_prior: ArrayLike = 0.0,
+        covars_weight: ArrayLike = 0.0,
         **kwargs,
     ) -> None:
         super().__init__(n_states, **kwargs)
@@ -278,6 +294,10 @@ class GMMHMM(_ContinuousHMM):
         self.var_floor = var_floor
         self.weights_prior = weights_prior
         self.min_weight = min_weight
+        self.means_prior = means_prior
+        self.means_weight = means_weight
+        self.covars_prior = covars_prior
+        self.covars_weight = covars_weight
 
     def _check_settings(self) -> None:
         super()._check_settings()
@@ -286,8 +306,10 @@ class GMMHMM(_ContinuousHMM):
         check_fraction(self.min_weight, "min_weight", 1.0 / n_mix)
 
     def _wrap(self, mixtures: MixtureBank) -> GMMEmission:
+        k, m, d = mixtures.means.shape
+        prior = self._gaussian_prior((k, m), k, d)
         return GMMEmission(
-            mixtures, getattr(self, "_floor", None), self.weights_prior, self.min_weight
+            mixtures, getattr(self, "_floor", None), self.weights_prior, self.min_weight, prior
         )
 
     def _make_emission(self, attributes: dict) -> Emission:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from factories import make_model, sample_sequences
 
-from hmmkit import GaussianHMM, load
+from hmmkit import GMMHMM, GaussianHMM, load
 
 hmm = pytest.importorskip("hmmlearn.hmm")
 
@@ -129,3 +129,60 @@ def test_priors_are_saved_with_the_model(tmp_path):
     model.set_params(init_params="", n_iter=2).fit(seqs)
     again.set_params(init_params="", n_iter=2).fit(seqs)
     np.testing.assert_array_equal(model.covars_, again.covars_)
+
+
+# ---------------------------------------------------------------- GMMHMM components
+
+
+def test_gmmhmm_with_one_component_is_gaussianhmm_under_the_same_prior():
+    truth = make_model("gaussian", "full", np.random.default_rng(3))
+    seqs = sample_sequences(truth, [90, 60, 120], seed=2)
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(2, 2))
+    settings = dict(
+        means_prior=rng.normal(size=2), means_weight=6.0, covars_prior=a @ a.T, covars_weight=5.0,
+        n_iter=8, tol=-np.inf, random_state=0, init="random",
+    )  # fmt: skip
+    single = GaussianHMM(3, "full", **settings).fit(seqs)
+    # five more iterations from the same parameters, as a GaussianHMM and as a GMMHMM
+    mixture = GMMHMM(3, 1, "full", **{**settings, "n_iter": 5, "init_params": ""})
+    gaussian = GaussianHMM(3, "full", **{**settings, "n_iter": 5, "init_params": ""})
+    for model in (gaussian, mixture):
+        model.startprob_, model.transmat_ = single.startprob_, single.transmat_
+    gaussian.means_, gaussian.covars_ = single.means_, single.covars_
+    mixture.weights_ = np.ones((3, 1))
+    mixture.means_, mixture.covars_ = single.means_[:, None], single.covars_[:, None]
+    gaussian.fit(seqs)
+    mixture.fit(seqs)
+    np.testing.assert_allclose(mixture.means_[:, 0], gaussian.means_, atol=1e-10)
+    np.testing.assert_allclose(mixture.covars_[:, 0], gaussian.covars_, atol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_gmmhmm_priors_reach_every_component_in_order(covariance_type):
+    """Overwhelming priors pin each component (state, mixture) to its own prior values."""
+    truth = make_model("gmm", covariance_type, np.random.default_rng(3))
+    seqs = sample_sequences(truth, [80, 60], seed=1)
+    k, m, d = truth.means_.shape
+    rng = np.random.default_rng(2)
+    target_means = rng.normal(size=(k, m, d))
+    target_covars = np.asarray(truth.covars_) * rng.uniform(1.5, 3.0)
+    strength = 1e9
+    weight_shape = (k,) if covariance_type == "tied" else (k, m)
+    dof = strength + (d if covariance_type in ("full", "tied") else 1)
+    model = GMMHMM(
+        k, m, covariance_type, means_prior=target_means, means_weight=strength,
+        covars_prior=strength * target_covars, covars_weight=np.full(weight_shape, dof),
+        n_iter=3, tol=-np.inf, random_state=0,
+    )  # fmt: skip
+    model.fit(seqs)
+    np.testing.assert_allclose(model.means_, target_means, atol=1e-6)
+    np.testing.assert_allclose(model.covars_, target_covars, rtol=1e-6)
+
+
+def test_gmmhmm_prior_of_the_wrong_shape_is_refused_by_name():
+    seqs = [np.random.default_rng(0).normal(size=(30, 2))]
+    with pytest.raises(
+        ValueError, match=r"means_weight must be a number or broadcast to shape \(2, 3\)"
+    ):
+        GMMHMM(2, 3, means_weight=np.ones(4)).fit(seqs)

@@ -17,7 +17,7 @@ from hmmkit import GaussianHMM
 PRIORS = {
     "categorical": dict(emissionprob_prior=30.0, transmat_prior=20.0),
     "gaussian": dict(means_prior=-3.0, means_weight=60.0, covars_prior=4.0, covars_weight=40.0),
-    "gmm": dict(weights_prior=40.0, startprob_prior=5.0),
+    "gmm": dict(weights_prior=40.0, startprob_prior=5.0, means_weight=30.0, covars_prior=2.0),
     "poisson": dict(lambdas_prior=50.0, lambdas_weight=30.0),
     "multinomial": dict(emissionprob_prior=25.0),
 }

@@ -23,10 +23,12 @@ from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
 from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map
 from .gaussian import (
     GaussianBank,
+    GaussianPrior,
     check_covariance_type,
     check_covariances,
     compact_shape,
     estimate_gaussians,
+    gaussian_log_prior,
 )
 
 #: Default relative offset of a split: the two halves sit +-0.2 standard deviations apart.
@@ -196,10 +198,13 @@ class MixtureBank:
         weights_prior: float | np.ndarray = 1.0,
         min_weight: float = 0.0,
         kind: str = "mixture",
+        prior: GaussianPrior | None = None,
     ) -> MixtureBank:
-        """Re-estimated mixtures (letters in ``update``: w, m, c), defunct components replaced."""
+        """Re-estimated mixtures (letters in ``update``: w, m, c), defunct components
+        replaced; the components' means and covariances are posterior modes under ``prior``
+        if given."""
         g, m, d = self.means.shape
-        means, covars, empty = estimate_gaussians(stats, self.bank, floor, update)
+        means, covars, empty = estimate_gaussians(stats, self.bank, floor, update, prior=prior)
         weights = self.weights
         if "w" in update:
             counts = dirichlet_map(stats["n"].reshape(g, m), weights_prior)
@@ -324,6 +329,7 @@ class GMMEmission(Emission):
     floor: np.ndarray | None = None
     weights_prior: float | np.ndarray = 1.0
     min_weight: float = 0.0
+    prior: GaussianPrior | None = None  # on the components' means and covariances
 
     @property
     def n_states(self) -> int:
@@ -341,12 +347,15 @@ class GMMEmission(Emission):
     def m_step(self, stats: Mapping[str, np.ndarray], update: str) -> GMMEmission:
         floor = self.floor if self.floor is not None else np.zeros(self.mixtures.means.shape[2])
         new = self.mixtures.m_step(
-            stats, update, floor, self.weights_prior, self.min_weight, kind="state"
+            stats, update, floor, self.weights_prior, self.min_weight, "state", self.prior
         )
-        return GMMEmission(new, self.floor, self.weights_prior, self.min_weight)
+        return GMMEmission(new, self.floor, self.weights_prior, self.min_weight, self.prior)
 
     def log_prior(self) -> float:
-        return dirichlet_log_density(self.mixtures.weights, self.weights_prior)
+        weights = dirichlet_log_density(self.mixtures.weights, self.weights_prior)
+        if self.prior is None:
+            return weights
+        return weights + gaussian_log_prior(self.mixtures.bank, self.prior)
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.mixtures.sample(states, rng)
