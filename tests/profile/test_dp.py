@@ -285,3 +285,28 @@ def test_optimal_accuracy_and_viterbi_against_hmmer_traces(shared_data):
         args = (dsq, profile.tsc, profile.msc, profile.isc, profile.xsc, 1.0)
         *_, vit = dp.viterbi_matrix(*args)
         assert vit >= hmmer_path_score - 1e-3
+
+
+def test_forward_scan_scores_do_not_depend_on_the_lane_width(shared_data, pf02826):
+    """Batches of every size give each sequence the same score: bit for bit across lane
+    widths (8 to 128 lanes), to float32 rounding against one-at-a-time scoring."""
+    from hmmer_reference import to_profile_hmm
+
+    model = to_profile_hmm(pf02826)
+    records = read_fasta(shared_data / PROTEOME)[:520]
+    codes = [digitize(r.residues, model.alphabet) for r in records]
+    lengths = np.array([len(c) for c in codes])
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    packed, profile = np.concatenate(codes), configure(model)
+    together = dp.forward_scores(profile, packed, offsets, lengths)
+    assert dp.lane_width(len(records)) == 128
+    for size, width in ((20, 8), (54, 16), (100, 32)):
+        assert dp.lane_width(size) == width
+        for start in range(0, len(records) - size + 1, size):
+            part = slice(start, start + size)
+            scores = dp.forward_scores(profile, packed, offsets[part], lengths[part])
+            np.testing.assert_array_equal(scores, together[part])
+    few = [dp.forward_scores(profile, packed, offsets[i : i + 1], lengths[i : i + 1])[0]
+           for i in range(0, 520, 13)]  # fmt: skip
+    assert dp.lane_width(1) == 0
+    np.testing.assert_allclose(few, together[::13], rtol=1e-6)
