@@ -69,3 +69,18 @@ def test_alpha_doc_example_models_train():
         model.set_params(n_states=2, n_iter=30, random_state=0).fit(training_sequences())
         assert model.monitor_.n_passes >= 2
     assert algorithms == {"baum-welch", "alpha", "squarem"}
+
+
+def test_priors_doc_map_adaptation_runs_and_adapts(capsys):
+    block = python_blocks(ROOT / "docs" / "priors.md")[0]
+    names: dict = {}
+    exec(compile(block, "docs/priors.md", "exec"), names)
+    base, adapted, held_out = names["base"], names["adapted"], names["held_out"]
+    assert adapted.score(held_out) > base.score(held_out) + 50
+    # only the means moved, and each towards the speaker's offset, by less than all of it
+    np.testing.assert_array_equal(adapted.covars_, base.covars_)
+    np.testing.assert_array_equal(adapted.weights_, base.weights_)
+    moved = (adapted.means_ - base.means_).reshape(-1, 2)
+    offset = np.array([0.8, -0.5])
+    assert np.all(moved @ offset > 0) and np.all(moved @ offset < offset @ offset)
+    assert capsys.readouterr().out.strip()  # it prints the two scores
