@@ -112,6 +112,46 @@ _NARROW_LANES = 32  # widest lane kernel for fewer than 4 * _LANES sequences
 _SEQUENCES_PER_LANE = 3  # a narrow lane kernel keeps at least this many sequences per lane
 
 
+@njit(cache=True, nogil=True, inline="always", fastmath={"contract", "arcp", "nsz"})
+def _lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a_dm, a_bm,
+                      a_mi, a_ii, a_md, a_dd, esc, mp, ip, dp_, mc, ic, dc, xB, xE, with_total,
+                      tot):  # fmt: skip
+    """One row of the Forward recurrence in ``W`` lanes side by side: the next residue of
+    every lane (a finished lane reads code 0), its match and insert odds, and the match,
+    insert and delete cells ``mc, ic, dc`` of every node from the previous row's
+    ``mp, ip, dp_`` and ``xB``; ``xE`` gets the row's exit sum and, ``with_total``, ``tot``
+    the sum of its cells. The transition vectors are indexed by the target node (see
+    :func:`scan_arrays`)."""
+    for w in range(W):
+        xs[w] = dsq[pos[w]] if rem[w] > 0 else 0
+        insw[w] = ins[xs[w]]
+        xE[w] = 0.0
+        if with_total:
+            tot[w] = 0.0
+    for k in range(1, M + 1):
+        erow = me_t[k]
+        erk = er[k]
+        for w in range(W):
+            erk[w] = erow[xs[w]]
+    for k in range(1, M + 1):
+        amm, aim, adm, abm = a_mm[k], a_im[k], a_dm[k], a_bm[k]
+        ami, aii, amd, add, ek = a_mi[k], a_ii[k], a_md[k], a_dd[k], esc[k]
+        erk, mck, ick, dck = er[k], mc[k], ic[k], dc[k]
+        mpk1, ipk1, dpk1 = mp[k - 1], ip[k - 1], dp_[k - 1]
+        mpk, ipk, mck1, dck1 = mp[k], ip[k], mc[k - 1], dc[k - 1]
+        for w in range(W):
+            mck[w] = erk[w] * (mpk1[w] * amm + ipk1[w] * aim + dpk1[w] * adm + xB[w] * abm)
+        for w in range(W):
+            ick[w] = insw[w] * (mpk[w] * ami + ipk[w] * aii)
+        for w in range(W):
+            dck[w] = mck1[w] * amd + dck1[w] * add
+        for w in range(W):
+            xE[w] += (mck[w] + dck[w]) * ek
+        if with_total:
+            for w in range(W):
+                tot[w] += mck[w] + ick[w] + dck[w]
+
+
 def _lane_scanner(fixed_width: int):
     """The Forward lane kernel, for ``fixed_width`` lanes (a constant of the compiled code)
     or, with 0, for as many lanes as its ``width`` argument. Measured on the proteome: the
@@ -172,29 +212,9 @@ def _lane_scanner(fixed_width: int):
                 xB[w] = pm
                 active += 1
         while active > 0:
-            for w in range(W):
-                xs[w] = dsq[pos[w]] if rem[w] > 0 else 0
-                insw[w] = ins[xs[w]]
-                xE[w] = 0.0
-            for k in range(1, M + 1):
-                erow = me_t[k]
-                erk = er[k]
-                for w in range(W):
-                    erk[w] = erow[xs[w]]
-            for k in range(1, M + 1):
-                amm, aim, adm, abm = a_mm[k], a_im[k], a_dm[k], a_bm[k]
-                ami, aii, amd, add, ek = a_mi[k], a_ii[k], a_md[k], a_dd[k], esc[k]
-                erk, mck, ick, dck = er[k], mc[k], ic[k], dc[k]
-                mpk1, ipk1, dpk1 = mp[k - 1], ip[k - 1], dp_[k - 1]
-                mpk, ipk, mck1, dck1 = mp[k], ip[k], mc[k - 1], dc[k - 1]
-                for w in range(W):
-                    mck[w] = erk[w] * (mpk1[w] * amm + ipk1[w] * aim + dpk1[w] * adm + xB[w] * abm)
-                for w in range(W):
-                    ick[w] = insw[w] * (mpk[w] * ami + ipk[w] * aii)
-                for w in range(W):
-                    dck[w] = mck1[w] * amd + dck1[w] * add
-                for w in range(W):
-                    xE[w] += (mck[w] + dck[w]) * ek
+            _lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a_dm,
+                              a_bm, a_mi, a_ii, a_md, a_dd, esc, mp, ip, dp_, mc, ic, dc, xB,
+                              xE, False, xE)  # fmt: skip
             rescale = False
             for w in range(W):
                 xJ[w] = xJ[w] * ploop[w] + xE[w] * e_loop
@@ -664,31 +684,9 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             active += 1
         if active == 0:
             break
-        for v in range(W):
-            xs[v] = dsq[pos[v]] if rem[v] > 0 else 0
-            insw[v] = ins[xs[v]]
-            xE[v] = 0.0
-            tot[v] = 0.0
-        for k in range(1, M + 1):
-            erow = me_t[k]
-            erk = er[k]
-            for v in range(W):
-                erk[v] = erow[xs[v]]
-        for k in range(1, M + 1):
-            amm, aim, adm, abm = t_mm[k], t_im[k], t_dm[k], t_bm[k]
-            ami, aii, amd, add, ek = t_mi[k], t_ii[k], t_md[k], t_dd[k], esc[k]
-            erk, mck, ick, dck = er[k], mc[k], ic[k], dc[k]
-            mpk1, ipk1, dpk1 = mp[k - 1], ip[k - 1], dp_[k - 1]
-            mpk, ipk, mck1, dck1 = mp[k], ip[k], mc[k - 1], dc[k - 1]
-            for v in range(W):
-                mck[v] = erk[v] * (mpk1[v] * amm + ipk1[v] * aim + dpk1[v] * adm + xB[v] * abm)
-            for v in range(W):
-                ick[v] = insw[v] * (mpk[v] * ami + ipk[v] * aii)
-            for v in range(W):
-                dck[v] = mck1[v] * amd + dck1[v] * add
-            for v in range(W):
-                xE[v] += (mck[v] + dck[v]) * ek
-                tot[v] += mck[v] + ick[v] + dck[v]
+        _lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, t_mm, t_im, t_dm, t_bm,
+                          t_mi, t_ii, t_md, t_dd, esc, mp, ip, dp_, mc, ic, dc, xB, xE, True,
+                          tot)  # fmt: skip
         for v in range(W):
             xJ[v] = xJ[v] * ploop[v] + xE[v] * e_loop
             xC[v] = xC[v] * ploop[v] + xE[v] * e_move
