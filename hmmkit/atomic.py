@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 
@@ -46,3 +46,13 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_text_to(out: str | os.PathLike | IO[str], write: Callable[[IO[str]], None]) -> None:
+    """Call ``write`` with ``out`` if it is a text handle, or with a handle on the file at
+    the path ``out``, which then is written whole or not at all (:func:`atomic_output`)."""
+    if isinstance(out, (str, os.PathLike)):
+        with atomic_output(out) as handle:
+            write(handle)
+    else:
+        write(out)

@@ -20,6 +20,7 @@ from typing import IO
 
 import numpy as np
 
+from ..atomic import write_text_to
 from . import dp
 from .model import ProfileHMM
 from .profile_config import Background, Sequence, as_sequences, configure, digitize
@@ -102,14 +103,10 @@ class Alignment:
         """Write to a path or text handle as ``"stockholm"`` or ``"a2m"``."""
         if format not in ("stockholm", "a2m"):
             raise ValueError(f"format must be 'stockholm' or 'a2m', got {format!r}")
-        if isinstance(out, (str, Path)):
-            with open(out, "w") as handle:
-                self.write(handle, format, width=width)
-            return
         if format == "a2m":
-            _write_a2m(out, self)
+            write_text_to(out, lambda handle: _write_a2m(handle, self))
         else:
-            _write_stockholm(out, self, width)
+            write_text_to(out, lambda handle: _write_stockholm(handle, self, width))
 
 
 def stockholm_names(names: list[str]) -> list[str]:

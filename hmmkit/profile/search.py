@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from ..atomic import write_text_to
 from ..training.parallel import map_shards
 from . import dp
 from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
@@ -198,11 +199,7 @@ class SearchResults:
 
     def write_tblout(self, out: str | Path | IO[str], *, header: bool = True) -> None:
         """Write the reported hits in hmmsearch's ``--tblout`` per-sequence layout."""
-        if isinstance(out, (str, Path)):
-            with open(out, "w") as handle:
-                self.write_tblout(handle, header=header)
-            return
-        write_tblout(out, self, header=header, footer=header)
+        write_text_to(out, lambda handle: write_tblout(handle, self, header=header, footer=header))
 
     def tblout(self) -> str:
         """The ``--tblout`` table as a string."""
@@ -212,11 +209,9 @@ class SearchResults:
 
     def write_domtblout(self, out: str | Path | IO[str], *, header: bool = True) -> None:
         """Write the reported domains in hmmsearch's ``--domtblout`` layout."""
-        if isinstance(out, (str, Path)):
-            with open(out, "w") as handle:
-                self.write_domtblout(handle, header=header)
-            return
-        write_domtblout(out, self, header=header, footer=header)
+        write_text_to(
+            out, lambda handle: write_domtblout(handle, self, header=header, footer=header)
+        )
 
     def alignment(self, *, all_consensus_columns: bool = True) -> Alignment | None:
         """The multiple alignment of every included domain of the included hits, as
