@@ -119,6 +119,9 @@ class _ContinuousHMM(BaseHMM):
         ``covars_prior`` and ``covars_weight``, flattened to the component bank, or None
         when every weight and scale is 0. ``lead``: the components' leading axes ((K,),
         or (K, M) for mixtures); ``n_groups``: tied covariances."""
+        settings = (self.means_prior, self.means_weight, self.covars_prior, self.covars_weight)
+        if all(isinstance(v, (int, float)) and v == 0 for v in settings):
+            return None  # the defaults, on every score and decode: no need to build arrays
         cov_type, d = check_covariance_type(self.covariance_type), n_features
         cov_shape = {
             "spherical": lead,
