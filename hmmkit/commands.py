@@ -1,4 +1,5 @@
-"""``hmmkit fit`` and ``hmmkit decode``: train and apply the generic HMMs from the shell.
+"""``hmmkit fit``, ``hmmkit adapt`` and ``hmmkit decode``: train, adapt and apply the
+generic HMMs from the shell.
 
 DATA is a corpus on disk, read shard by shard: a folder of ``.npy``/``.npz`` files or of
 HTK parameter files (one sequence per file), an HDF5 store (``X`` and ``lengths``), or a
@@ -19,7 +20,7 @@ FASTA_SUFFIXES = (".fa", ".fasta", ".faa", ".fna")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``fit`` and ``decode`` to the ``hmmkit`` parser."""
+    """Add ``fit``, ``adapt`` and ``decode`` to the ``hmmkit`` parser."""
     fit = subparsers.add_parser(
         "fit",
         help="train an HMM on a corpus on disk and save it",
@@ -51,6 +52,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     _add_data_options(fit)
     fit.set_defaults(func=_run_fit)
+
+    adapt = subparsers.add_parser(
+        "adapt",
+        help="MAP-adapt a saved Gaussian or GMM HMM to a corpus on disk",
+        description="MAP adaptation of the means (Gauvain and Lee): re-estimate "
+        "the means of the Gaussian or GMM HMM in MODEL.npz on DATA under a prior centred on "
+        "its own means with the weight of --tau frames, so that components the data visit "
+        "often move towards them and rarely visited ones stay; write the adapted model. "
+        + __doc__.split("\n\n")[1],
+    )
+    adapt.add_argument("model", metavar="MODEL.npz", help="model to adapt (GaussianHMM, GMMHMM)")
+    adapt.add_argument("out", metavar="OUT.npz", help="adapted model file to write")
+    adapt.add_argument("data", metavar="DATA", help="adaptation corpus: folder or HDF5 store")
+    adapt.add_argument("--tau", type=float, default=10.0,
+                       help="prior weight of the model's means in frames (default 10)")  # fmt: skip
+    adapt.add_argument("--params", default="m",
+                       help="parameter letters to re-estimate (default m: the means)")  # fmt: skip
+    adapt.add_argument("--iter", type=int, default=5, help="most EM iterations (default 5)")
+    adapt.add_argument("--tol", type=float, default=1e-2, help="stop below this gain")
+    adapt.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
+    adapt.add_argument("--pattern", help="folder: the files to read (default: by kind)")
+    adapt.set_defaults(func=_run_adapt)
 
     decode = subparsers.add_parser(
         "decode",
@@ -133,12 +156,17 @@ def _model(args: argparse.Namespace):
     return MultinomialHMM(args.states, n_trials=args.n_trials, **common)
 
 
-def _run_fit(args: argparse.Namespace) -> int:
-    if not args.model.endswith(".npz"):
-        raise ValueError(f"OUT.npz {args.model}: a model file is written as .npz")
-    folder = Path(args.model).parent
+def _check_output(path: str) -> None:
+    """Refuse a model file name that is not .npz or lies in a missing folder."""
+    if not path.endswith(".npz"):
+        raise ValueError(f"OUT.npz {path}: a model file is written as .npz")
+    folder = Path(path).parent
     if not folder.is_dir():
-        raise ValueError(f"OUT.npz {args.model}: folder {folder} does not exist")
+        raise ValueError(f"OUT.npz {path}: folder {folder} does not exist")
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    _check_output(args.model)
     source, _ = open_corpus(args.data, symbols=args.family == "categorical",
                             pattern=args.pattern, alphabet=args.alphabet)  # fmt: skip
     model = _model(args).fit(source)
@@ -149,6 +177,33 @@ def _run_fit(args: argparse.Namespace) -> int:
           f"log-likelihood {monitor.history[-1]:.6f}, "
           f"{'converged' if monitor.converged else 'stopped at --iter'}; "
           f"written to {args.model}")  # fmt: skip
+    return 0
+
+
+def _run_adapt(args: argparse.Namespace) -> int:
+    from . import GMMHMM, GaussianHMM, load
+
+    _check_output(args.out)
+    if not args.tau > 0:
+        raise ValueError(f"--tau must be a positive number of frames, got {args.tau}")
+    model = load(args.model)
+    if not isinstance(model, (GaussianHMM, GMMHMM)):
+        raise ValueError(
+            f"{args.model} holds a {type(model).__name__}: MAP adaptation of the means needs "
+            "a GaussianHMM or GMMHMM"
+        )
+    source, _ = open_corpus(args.data, symbols=False, pattern=args.pattern)
+    model.set_params(
+        means_prior=np.array(model.means_), means_weight=args.tau, init_params="",
+        params=args.params, n_iter=args.iter, tol=args.tol, n_jobs=args.jobs,
+    )  # fmt: skip
+    model.fit(source)
+    model.save(args.out)
+    monitor = model.monitor_
+    print(f"# adapted {args.model} (tau {args.tau:g} frames, params {args.params!r}) on "
+          f"{source.n_sequences} sequences, {source.n_frames} frames: {monitor.iter} "
+          f"iterations, log-likelihood + log prior {monitor.history[0]:.6f} -> "
+          f"{monitor.history[-1]:.6f}; written to {args.out}")  # fmt: skip
     return 0
 
 

@@ -113,3 +113,61 @@ def test_bad_corpora_and_models_are_refused(npy_corpus, tmp_path, capsys):
     other.save(tmp_path / "five.npz")
     assert main(["decode", str(tmp_path / "five.npz"), str(folder)]) == 1
     assert "features" in capsys.readouterr().err
+
+
+def test_adapt_moves_the_means_towards_the_new_data(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    base_model = GaussianHMM(2, "diag", n_iter=20, random_state=0)
+    centres = np.array([[0.0, 0.0], [5.0, 5.0]])
+
+    def corpus(folder, shift, n):
+        folder.mkdir()
+        seqs = []
+        for i in range(n):
+            states = (np.arange(60) // 20) % 2
+            x = centres[states] + shift + rng.normal(scale=0.5, size=(60, 2))
+            np.save(folder / f"u{i}.npy", x)
+            seqs.append(x)
+        return seqs
+
+    general = corpus(tmp_path / "general", 0.0, 30)
+    shift = np.array([1.0, -0.5])
+    speaker = corpus(tmp_path / "speaker", shift, 2)
+    held_out = [centres[(np.arange(60) // 20) % 2] + shift + rng.normal(scale=0.5, size=(60, 2))
+                for _ in range(4)]  # fmt: skip
+    base_model.fit(general)
+    base_model.save(tmp_path / "base.npz")
+    out = tmp_path / "adapted.npz"
+    args = ["adapt", str(tmp_path / "base.npz"), str(out), str(tmp_path / "speaker"), "--tau", "20"]
+    assert main(args) == 0
+    assert "tau 20 frames, params 'm'" in capsys.readouterr().out
+    adapted = load(out)
+    expected = load(tmp_path / "base.npz").set_params(
+        means_prior=base_model.means_, means_weight=20.0, init_params="", params="m", n_iter=5
+    )
+    np.testing.assert_allclose(adapted.means_, expected.fit(speaker).means_, rtol=1e-12)
+    np.testing.assert_array_equal(adapted.covars_, base_model.covars_)
+    np.testing.assert_array_equal(adapted.transmat_, base_model.transmat_)
+    moved = adapted.means_ - base_model.means_
+    # each state saw about 60 frames: it moves about 60 / (60 + 20) of the way, not all of it
+    assert np.all(moved @ shift > 0.5 * shift @ shift)
+    assert np.all(moved @ shift < 0.95 * shift @ shift)
+    assert adapted.score(held_out) > base_model.score(held_out)
+
+
+def test_adapt_refuses_what_it_cannot_adapt(npy_corpus, tmp_path, capsys):
+    folder, _ = npy_corpus
+    symbols = CategoricalHMM(2)
+    symbols.startprob_, symbols.transmat_ = np.full(2, 0.5), np.full((2, 2), 0.5)
+    symbols.emissionprob_ = np.full((2, 3), 1 / 3)
+    symbols.save(tmp_path / "symbols.npz")
+    gaussian = GaussianHMM(3, n_iter=2, random_state=0).fit(NpyFolderSource(folder))
+    gaussian.save(tmp_path / "g.npz")
+    out = str(tmp_path / "a.npz")
+    for argv, message in [
+        (["adapt", str(tmp_path / "symbols.npz"), out, str(folder)], "GaussianHMM or GMMHMM"),
+        (["adapt", str(tmp_path / "g.npz"), out, str(folder), "--tau", "0"], "--tau must"),
+        (["adapt", str(tmp_path / "g.npz"), str(tmp_path / "a.hmm"), str(folder)], "npz"),
+    ]:
+        assert main(argv) != 0
+        assert message in capsys.readouterr().err

@@ -48,7 +48,7 @@ def case(area, name, argv, match="", defect="", kind="refused") -> Case:
 
 BUILD, SEARCH, ALIGN = "hmmkit build", "hmmkit search", "hmmkit align"
 JACKHMMER = "hmmkit jackhmmer"
-FIT, DECODE = "hmmkit fit", "hmmkit decode"
+FIT, DECODE, ADAPT = "hmmkit fit", "hmmkit decode", "hmmkit adapt"
 RECOGNIZE = "hmmkit recognize"
 # fmt: off
 CASES = [
@@ -89,6 +89,8 @@ CASES = [
     case(FIT, "a folder of WAV files as the corpus", [*CLI, "fit", "m.npz", "recordings", "-K",
                                                       "2"], "no .npy"),
     case(DECODE, "a FASTA file as the model", [*CLI, "decode", "hbb.fa", "hbb.fa"], "hbb.fa"),
+    case(ADAPT, "a FASTA file as the model", [*CLI, "adapt", "hbb.fa", "o.npz", "recordings"],
+         "hbb.fa"),
     case(ALIGN, "-o is the sequence file", [*CLI, "align", "-o", "hbb.fa", "model.hmm", "hbb.fa"],
          "hbb.fa"),
     case(ALIGN, "-o is the HMM file", [*CLI, "align", "-o", "model.hmm", "model.hmm", "hbb.fa"],
