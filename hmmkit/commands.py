@@ -49,7 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="variance floor, a fraction of each feature's variance")  # fmt: skip
     fit.add_argument("--n-trials", type=int, default=None, help="trials per frame (multinomial)")
     fit.add_argument("--seed", type=int, default=0, help="random seed")
-    fit.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     _add_data_options(fit)
     fit.set_defaults(func=_run_fit)
 
@@ -71,8 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="parameter letters to re-estimate (default m: the means)")  # fmt: skip
     adapt.add_argument("--iter", type=int, default=5, help="most EM iterations (default 5)")
     adapt.add_argument("--tol", type=float, default=1e-2, help="stop below this gain")
-    adapt.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
-    adapt.add_argument("--pattern", help="folder: the files to read (default: by kind)")
+    _add_data_options(adapt, fasta=False)
     adapt.set_defaults(func=_run_adapt)
 
     decode = subparsers.add_parser(
@@ -86,14 +84,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decode.add_argument("data", metavar="DATA", help="corpus: folder, HDF5 store or FASTA file")
     decode.add_argument("--algorithm", choices=("viterbi", "map"), default="viterbi")
     decode.add_argument("--score-only", action="store_true", help="only the log-likelihoods")
-    decode.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     _add_data_options(decode)
     decode.set_defaults(func=_run_decode)
 
 
-def _add_data_options(p: argparse.ArgumentParser) -> None:
+def _add_data_options(p: argparse.ArgumentParser, fasta: bool = True) -> None:
+    """The options of reading a corpus: threads, the files of a folder, a FASTA alphabet."""
+    p.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     p.add_argument("--pattern", help="folder: the files to read (default: by kind)")
-    p.add_argument("--alphabet", help="FASTA: the symbols, code i = i-th symbol (e.g. ACGT)")
+    if fasta:
+        p.add_argument("--alphabet", help="FASTA: the symbols, code i = i-th symbol (e.g. ACGT)")
 
 
 def open_corpus(data: str, *, symbols: bool, pattern: str | None = None,

@@ -12,7 +12,7 @@ import inspect
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Self
 
@@ -62,9 +62,6 @@ class HMMParams:
     emission: Emission
 
 
-# ------------------------------------------------------------------ per-shard work (pure)
-
-
 def penalised(e_step: Callable[[HMMParams], Stats], log_prior: Callable[[HMMParams], float]):
     """The E-step with the log prior of the parameters added to the log-likelihood.
 
@@ -82,6 +79,9 @@ def penalised(e_step: Callable[[HMMParams], Stats], log_prior: Callable[[HMMPara
         return Stats(stats, objective, stats.n_sequences, stats.n_frames)
 
     return objective_e_step
+
+
+# ------------------------------------------------------------------ per-shard work (pure)
 
 
 def e_step_shard(
@@ -479,6 +479,7 @@ class BaseHMM(EstimatorMixin):
             for _ in range(self.n_init):
                 params0 = self._initial_params(init_batch, rng)
                 self._check_topology(params0, masks)
+                params0 = self._for_training(params0)
                 self._structure = (params0.startprob > 0, params0.transmat > 0)
                 monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
                 params = run_em(
@@ -546,6 +547,15 @@ class BaseHMM(EstimatorMixin):
                 raise ValueError("lengths cannot be given with a SequenceSource")
             return X
         return MemorySource(self._as_batch(X, lengths, fitting))
+
+    def _for_training(self, params: HMMParams) -> HMMParams:
+        """``params`` as training uses them: the emission with any prior that only the
+        M-step and the log prior need (scoring and decoding never build it)."""
+        return replace(params, emission=self._training_emission(params.emission))
+
+    def _training_emission(self, emission: Emission) -> Emission:
+        """The emission with its prior; families with a separate prior object override."""
+        return emission
 
     def _log_prior(self, params: HMMParams) -> float:
         """Log density of ``params`` under the model's priors, up to a constant (0 without

@@ -4,6 +4,7 @@ emissions."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -119,9 +120,6 @@ class _ContinuousHMM(BaseHMM):
         ``covars_prior`` and ``covars_weight``, flattened to the component bank, or None
         when every weight and scale is 0. ``lead``: the components' leading axes ((K,),
         or (K, M) for mixtures); ``n_groups``: tied covariances."""
-        settings = (self.means_prior, self.means_weight, self.covars_prior, self.covars_weight)
-        if all(isinstance(v, (int, float)) and v == 0 for v in settings):
-            return None  # the defaults, on every score and decode: no need to build arrays
         cov_type, d = check_covariance_type(self.covariance_type), n_features
         cov_shape = {
             "spherical": lead,
@@ -224,8 +222,11 @@ class GaussianHMM(_ContinuousHMM):
             covars,
             self.covariance_type,
             getattr(self, "_floor", None),
-            self._gaussian_prior((self.n_states,), 1, means.shape[1]),
         )
+
+    def _training_emission(self, emission: GaussianEmission) -> GaussianEmission:
+        prior = self._gaussian_prior((self.n_states,), 1, emission.means.shape[1])
+        return emission if prior is None else replace(emission, prior=prior)
 
     def _emission_attributes(self, emission: Emission) -> dict:
         covars = emission.covars[0] if self.covariance_type == "tied" else emission.covars
@@ -235,11 +236,7 @@ class GaussianHMM(_ContinuousHMM):
         means = np.repeat(batch.X.mean(axis=0)[None], self.n_states, axis=0)
         n_cov = 1 if self.covariance_type == "tied" else self.n_states
         return GaussianEmission(
-            means,
-            self._covariances(batch, n_cov),
-            self.covariance_type,
-            self._floor,
-            self._gaussian_prior((self.n_states,), 1, batch.X.shape[1]),
+            means, self._covariances(batch, n_cov), self.covariance_type, self._floor
         )
 
     def _random_emission(self, batch, rng) -> Emission:
@@ -249,7 +246,6 @@ class GaussianHMM(_ContinuousHMM):
             self._covariances(batch, n_cov),
             self.covariance_type,
             self._floor,
-            self._gaussian_prior((self.n_states,), 1, batch.X.shape[1]),
         )
 
 
@@ -309,11 +305,14 @@ class GMMHMM(_ContinuousHMM):
         check_fraction(self.min_weight, "min_weight", 1.0 / n_mix)
 
     def _wrap(self, mixtures: MixtureBank) -> GMMEmission:
-        k, m, d = mixtures.means.shape
-        prior = self._gaussian_prior((k, m), k, d)
         return GMMEmission(
-            mixtures, getattr(self, "_floor", None), self.weights_prior, self.min_weight, prior
+            mixtures, getattr(self, "_floor", None), self.weights_prior, self.min_weight
         )
+
+    def _training_emission(self, emission: GMMEmission) -> GMMEmission:
+        k, m, d = emission.mixtures.means.shape
+        prior = self._gaussian_prior((k, m), k, d)
+        return emission if prior is None else replace(emission, prior=prior)
 
     def _make_emission(self, attributes: dict) -> Emission:
         check_covariance_type(self.covariance_type)

@@ -25,7 +25,7 @@ PRIORS = {
 
 def objective(model, seqs):
     """Log-likelihood plus log prior of the model's current parameters."""
-    return model.score(seqs) + model._log_prior(model._get_params())
+    return model.score(seqs) + model._log_prior(model._for_training(model._get_params()))
 
 
 @pytest.mark.parametrize("family", list(PRIORS))

@@ -58,6 +58,21 @@ def count_log_likelihood(X, log_rates, offsets, log_factorial, with_totals, out)
             out[t, k] = s
 
 
+def count_frame_scores(X, rates, offsets, with_totals: bool, what: str, workspace=None):
+    """Per-frame, per-state log-likelihoods (T, K) of count vectors under per-state
+    ``rates`` (K, D) (into the workspace's scratch if given): :func:`count_log_likelihood`
+    of ``log(rates)``. ``what`` names the parameter in the error for a wrong width."""
+    if X.shape[1] != rates.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but {what} has {rates.shape[1]}")
+    with np.errstate(divide="ignore"):
+        log_rates = np.log(rates)
+    shape = (len(X), rates.shape[0])
+    out = np.empty(shape) if workspace is None else workspace.array("log_b", shape)
+    table = log_factorial_table(X, with_totals=with_totals)
+    count_log_likelihood(X, log_rates, offsets, table, with_totals, out)
+    return out
+
+
 @njit(cache=True, nogil=True)
 def accumulate_counts(X, gamma, occupancy, count_sums):
     """occupancy[k] += sum_t gamma[t, k]; count_sums[k, d] += sum_t gamma[t, k] X[t, d]."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from .base import Emission
 from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
-from .counts import accumulate_counts, count_log_likelihood, log_factorial_table
+from .counts import accumulate_counts, count_frame_scores
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,9 @@ class MultinomialEmission(Emission):
         return self.emissionprob.shape[0]
 
     def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
-        if X.shape[1] != self.emissionprob.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} categories but emissionprob_ has {self.emissionprob.shape[1]}"
-            )
-        with np.errstate(divide="ignore"):
-            log_probs = np.log(self.emissionprob)
-        shape = (len(X), self.n_states)
-        out = np.empty(shape) if workspace is None else workspace.array("log_b", shape)
-        table = log_factorial_table(X, with_totals=True)
-        count_log_likelihood(X, log_probs, np.zeros(self.n_states), table, True, out)
-        return out, None
+        offsets = np.zeros(self.n_states)
+        scores = count_frame_scores(X, self.emissionprob, offsets, True, "emissionprob_", workspace)
+        return scores, None
 
     def new_stats(self) -> dict[str, np.ndarray]:
         k, d = self.emissionprob.shape

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import EMPTY_COUNT, Emission, warn_unvisited
-from .counts import accumulate_counts, count_log_likelihood, log_factorial_table
+from .counts import accumulate_counts, count_frame_scores
 
 
 @dataclass(frozen=True)
@@ -38,17 +38,8 @@ class PoissonEmission(Emission):
         return self.lambdas.shape[0]
 
     def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
-        if X.shape[1] != self.lambdas.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features but lambdas_ has {self.lambdas.shape[1]}"
-            )
-        with np.errstate(divide="ignore"):
-            log_lambdas = np.log(self.lambdas)
-        shape = (len(X), self.n_states)
-        out = np.empty(shape) if workspace is None else workspace.array("log_b", shape)
-        table = log_factorial_table(X)
-        count_log_likelihood(X, log_lambdas, -self.lambdas.sum(axis=1), table, False, out)
-        return out, None
+        offsets = -self.lambdas.sum(axis=1)
+        return count_frame_scores(X, self.lambdas, offsets, False, "lambdas_", workspace), None
 
     def new_stats(self) -> dict[str, np.ndarray]:
         k, d = self.lambdas.shape

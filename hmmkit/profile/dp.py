@@ -152,6 +152,30 @@ def _lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, 
                 tot[w] += mck[w] + ick[w] + dck[w]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem, pmove, ploop, xN, xB):
+    """Put the next non-empty sequence of ``order`` (from ``nxt``) into scan lane ``w``, at
+    the start of its Forward; empty sequences on the way score -inf. Returns the new
+    ``nxt`` and 1 if a sequence was loaded, 0 when none is left."""
+    f32 = np.float32
+    n = order.shape[0]
+    while nxt < n and lengths[order[nxt]] == 0:
+        out[order[nxt]] = -np.inf
+        nxt += 1
+    if nxt == n:
+        return nxt, 0
+    s = order[nxt]
+    seq[w] = s
+    pos[w] = offsets[s]
+    rem[w] = lengths[s]
+    pm = f32((f32(2.0) + nj) / (f32(lengths[s]) + f32(2.0) + nj))
+    pmove[w] = pm
+    ploop[w] = f32(1.0) - pm
+    xN[w] = 1.0
+    xB[w] = pm
+    return nxt + 1, 1
+
+
 def _lane_scanner(fixed_width: int):
     """The Forward lane kernel, for ``fixed_width`` lanes (a constant of the compiled code)
     or, with 0, for as many lanes as its ``width`` argument. Measured on the proteome: the
@@ -192,25 +216,12 @@ def _lane_scanner(fixed_width: int):
         rem = np.zeros(W, dtype=np.int64)
         seq = np.full(W, -1, dtype=np.int64)
         xs = np.zeros(W, dtype=np.int64)
-        n = order.shape[0]
         nxt = 0
         active = 0
         for w in range(W):
-            while nxt < n and lengths[order[nxt]] == 0:
-                out[order[nxt]] = -np.inf
-                nxt += 1
-            if nxt < n:
-                s = order[nxt]
-                nxt += 1
-                seq[w] = s
-                pos[w] = offsets[s]
-                rem[w] = lengths[s]
-                pm = f32((f32(2.0) + nj) / (f32(lengths[s]) + f32(2.0) + nj))
-                pmove[w] = pm
-                ploop[w] = f32(1.0) - pm
-                xN[w] = 1.0
-                xB[w] = pm
-                active += 1
+            nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
+                                     pmove, ploop, xN, xB)  # fmt: skip
+            active += loaded
         while active > 0:
             _lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a_dm,
                               a_bm, a_mi, a_ii, a_md, a_dd, esc, mp, ip, dp_, mc, ic, dc, xB,
@@ -258,21 +269,9 @@ def _lane_scanner(fixed_width: int):
                 xJ[w] = 0.0
                 xC[w] = 0.0
                 tot[w] = 0.0
-                while nxt < n and lengths[order[nxt]] == 0:
-                    out[order[nxt]] = -np.inf
-                    nxt += 1
-                if nxt < n:
-                    s = order[nxt]
-                    nxt += 1
-                    seq[w] = s
-                    pos[w] = offsets[s]
-                    rem[w] = lengths[s]
-                    pm = f32((f32(2.0) + nj) / (f32(lengths[s]) + f32(2.0) + nj))
-                    pmove[w] = pm
-                    ploop[w] = f32(1.0) - pm
-                    xN[w] = 1.0
-                    xB[w] = pm
-                    active += 1
+                nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
+                                         pmove, ploop, xN, xB)  # fmt: skip
+                active += loaded
 
     return scan_lanes
 
