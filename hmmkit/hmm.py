@@ -333,6 +333,10 @@ class BaseHMM(EstimatorMixin):
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
         if self._init_method() not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        self._check_letters()
+
+    def _check_letters(self) -> None:
+        """Refuse ``params`` / ``init_params`` holding letters this family does not know."""
         for name in ("params", "init_params"):
             letters = getattr(self, name)
             if letters is not None and set(letters) - set(self._all_letters()):
