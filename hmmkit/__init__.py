@@ -12,6 +12,7 @@ from .estimator import NotFittedError  # noqa: E402
 from .gaussian_mixture import GaussianMixture  # noqa: E402
 from .io import ModelFileError, load  # noqa: E402
 from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM  # noqa: E402
+from .variational import VariationalCategoricalHMM, VariationalGaussianHMM  # noqa: E402
 
 __all__ = [
     "GMMHMM",
@@ -24,6 +25,8 @@ __all__ = [
     "MultinomialHMM",
     "NotFittedError",
     "PoissonHMM",
+    "VariationalCategoricalHMM",
+    "VariationalGaussianHMM",
     "__version__",
     "load",
 ]

@@ -39,8 +39,10 @@ class ModelFileError(ValueError):
 def _registry() -> dict[str, type]:
     from .gaussian_mixture import GaussianMixture
     from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
+    from .variational import VariationalCategoricalHMM, VariationalGaussianHMM
 
     families = (CategoricalHMM, GaussianHMM, GMMHMM, PoissonHMM, MultinomialHMM, GaussianMixture)
+    families += (VariationalCategoricalHMM, VariationalGaussianHMM)
     return {cls.__name__: cls for cls in families}
 
 
@@ -52,6 +54,18 @@ _ATTRIBUTES = {
     "MultinomialHMM": ("startprob_", "transmat_", "emissionprob_"),
     "GaussianMixture": ("weights_", "means_", "covariances_"),
 }
+_CHAIN = ("startprob_prior_", "startprob_posterior_", "transmat_prior_", "transmat_posterior_")
+_ATTRIBUTES["VariationalCategoricalHMM"] = (
+    *_ATTRIBUTES["CategoricalHMM"],
+    *_CHAIN,
+    "emissionprob_prior_",
+    "emissionprob_posterior_",
+)
+_ATTRIBUTES["VariationalGaussianHMM"] = (
+    *_ATTRIBUTES["GaussianHMM"], *_CHAIN,
+    "means_prior_", "means_posterior_", "beta_prior_", "beta_posterior_",
+    "dof_prior_", "dof_posterior_", "scale_prior_", "scale_posterior_",
+)  # fmt: skip
 
 
 def _jsonable(value):
