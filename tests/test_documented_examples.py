@@ -84,3 +84,20 @@ def test_priors_doc_map_adaptation_runs_and_adapts(capsys):
     offset = np.array([0.8, -0.5])
     assert np.all(moved @ offset > 0) and np.all(moved @ offset < offset @ offset)
     assert capsys.readouterr().out.strip()  # it prints the two scores
+
+
+def test_variational_doc_example_selects_three_states(capsys):
+    block = python_blocks(ROOT / "docs" / "variational.md")[0]
+    names: dict = {}
+    exec(compile(block, "docs/variational.md", "exec"), names)
+    elbo, big, frames = names["elbo"], names["big"], names["frames"]
+    assert names["best"] == 3
+    assert elbo[3] > elbo[4] > elbo[5] and elbo[3] > elbo[2] > elbo[1]
+    used = frames > 20
+    assert used.sum() == 3 and frames[~used].sum() < 5
+    truth = names["truth"].means_
+    assert np.abs(np.sort(big.means_[used], axis=0) - np.sort(truth, axis=0)).max() < 0.1
+    # the printed lines are those the page shows
+    page = (ROOT / "docs" / "variational.md").read_text(encoding="utf-8")
+    for line in capsys.readouterr().out.strip().splitlines():
+        assert f"    {line}" in page
