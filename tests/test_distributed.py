@@ -77,6 +77,20 @@ def test_dask_fit_equals_in_process_fit(client, family):
     assert remote.monitor_.n_passes == local.monitor_.n_passes
 
 
+@pytest.mark.parametrize("family", ["categorical", "gaussian"])
+def test_variational_fit_on_dask_equals_in_process_fit(client, family):
+    from hmmkit import VariationalCategoricalHMM, VariationalGaussianHMM
+
+    seqs = corpus(family)
+    cls = VariationalCategoricalHMM if family == "categorical" else VariationalGaussianHMM
+    if family == "categorical":
+        seqs = [s.ravel() for s in seqs]
+    settings = dict(n_iter=6, tol=-np.inf, random_state=5)
+    local = cls(3, **settings).fit(seqs)
+    remote = cls(3, **settings).fit(seqs, backend="dask", client=client)
+    assert_same_fit(local, remote)
+
+
 @pytest.mark.parametrize("algorithm", ["alpha", "squarem"])
 def test_accelerated_em_runs_unchanged_on_dask(client, algorithm):
     seqs = corpus("gaussian", seed=2)
