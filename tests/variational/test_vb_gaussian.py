@@ -170,3 +170,22 @@ def test_threads_and_shards_give_the_same_run():
 def test_bad_settings_are_refused_by_name(settings, message):
     with pytest.raises(ValueError, match=message):
         VariationalGaussianHMM(K, **settings).fit(sequences(2, 30))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("scale_posterior_", np.array([[[1.0, 2.0], [2.0, 1.0]]] * K), "positive definite"),
+        ("scale_posterior_", np.ones((K, 3, 3)), r"shape \(3, 2, 2\)"),
+        ("dof_posterior_", np.full(K, 0.5), "greater than 1"),
+        ("beta_posterior_", np.array([1.0, np.nan, 1.0]), "finite"),
+    ],
+)
+def test_bad_hand_set_posteriors_are_refused_by_name(name, value, message):
+    attributes = start("full")
+    model = VariationalGaussianHMM(K, "full", init_params="st")
+    set_posteriors(model, attributes)
+    setattr(model, name, value)
+    with pytest.raises(ValueError, match=message) as error:
+        model.fit(sequences(2, 30))
+    assert name in str(error.value)
