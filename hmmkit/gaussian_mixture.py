@@ -153,10 +153,10 @@ class GaussianMixture(EstimatorMixin):
         m = self.n_components
         cov = global_covariance(X, self.covariance_type, floor)
         if self.init == "kmeans":
-            labels = kmeans(X, m, rng)[1]
+            centers, labels = kmeans(X, m, rng)
             resp = np.zeros((len(X), m))
             resp[np.arange(len(X)), labels] = 1.0
-            start = self._one_mixture(np.full(m, 1.0 / m), np.zeros((m, X.shape[1])), cov)
+            start = self._one_mixture(np.full(m, 1.0 / m), centers, cov)
             stats = start.new_stats()
             start.accumulate(X, np.ones((len(X), 1)), resp, stats)
             return start.m_step(stats, "wmc", floor)

@@ -48,10 +48,14 @@ def _kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.nda
 
 
 def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    # distances are taken about the centres' mean, so that data far from zero do not
+    # lose them to cancellation in |x|^2 - 2 x.c + |c|^2
+    origin = centers.mean(axis=0)
+    centers = centers - origin
     labels = np.empty(len(X), dtype=np.int64)
     step = 65536
     for lo in range(0, len(X), step):
-        chunk = X[lo : lo + step]
+        chunk = X[lo : lo + step] - origin
         d = (chunk**2).sum(1)[:, None] - 2.0 * chunk @ centers.T + (centers**2).sum(1)[None, :]
         labels[lo : lo + step] = np.argmin(d, axis=1)
     return labels

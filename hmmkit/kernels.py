@@ -157,7 +157,13 @@ def _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha):
 
 @njit(cache=True, nogil=True)
 def _log_forward_backward(log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc):
-    """Log-space forward-backward for one sequence (the underflow fallback)."""
+    """Log-space forward-backward for one sequence (the underflow fallback).
+
+    Each frame's posteriors (and each step's transition posteriors) are normalised by
+    their own log-sum rather than the sequence's log-likelihood: at log-likelihoods so
+    large that their rounding exceeds the differences between states, they still sum
+    to 1.
+    """
     n_states = log_b.shape[1]
     n_frames = hi - lo
     loglik = _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha)
@@ -169,8 +175,8 @@ def _log_forward_backward(log_startprob, log_transmat, log_b, lo, hi, log_alpha,
     log_beta = np.zeros(n_states)
     new_beta = np.empty(n_states)
     tmp = np.empty(n_states)
-    for k in range(n_states):
-        gamma[hi - 1, k] = np.exp(log_alpha[n_frames - 1, k] - loglik)
+    pair = np.empty(n_states * n_states)
+    _normalised_exp(log_alpha[n_frames - 1], gamma[hi - 1])
     for t in range(n_frames - 2, -1, -1):
         for i in range(n_states):
             for j in range(n_states):
@@ -179,11 +185,31 @@ def _log_forward_backward(log_startprob, log_transmat, log_b, lo, hi, log_alpha,
         for i in range(n_states):
             for j in range(n_states):
                 w = log_alpha[t, i] + log_transmat[i, j] + log_b[lo + t + 1, j] + log_beta[j]
-                trans_acc[i, j] += np.exp(w - loglik)
+                pair[i * n_states + j] = w
+        _normalised_exp(pair, pair)
+        for i in range(n_states):
+            for j in range(n_states):
+                trans_acc[i, j] += pair[i * n_states + j]
         for k in range(n_states):
             log_beta[k] = new_beta[k]
-            gamma[lo + t, k] = np.exp(log_alpha[t, k] + log_beta[k] - loglik)
+            tmp[k] = log_alpha[t, k] + log_beta[k]
+        _normalised_exp(tmp, gamma[lo + t])
     return loglik
+
+
+@njit(cache=True, nogil=True)
+def _normalised_exp(log_values, out):
+    """out = exp(log_values) / sum(exp(log_values)), taken relative to the maximum and
+    divided by the sum (not by exp of a rounded log-sum): weights that sum to 1."""
+    m = -np.inf
+    for x in log_values:
+        m = max(m, x)
+    total = 0.0
+    for k in range(log_values.shape[0]):
+        out[k] = np.exp(log_values[k] - m)
+        total += out[k]
+    for k in range(log_values.shape[0]):
+        out[k] /= total
 
 
 @njit(cache=True, nogil=True)

@@ -150,3 +150,19 @@ def all_finite(values) -> bool:
     for i in range(bits.shape[0]):
         bad |= np.uint64((bits[i] & _EXPONENT_BITS) == _EXPONENT_BITS)
     return bad == 0
+
+
+#: Largest magnitude of a real-valued frame or Gaussian mean that is accepted: beyond
+#: it, squared differences (1e300) approach the float64 range and log-densities lose
+#: every digit, so such data are refused up front (rescale them) rather than scored.
+MAX_MAGNITUDE = 1e150
+
+
+@njit(cache=True, nogil=True)
+def all_within(values, bound) -> bool:
+    """True when every element of the 1-D float64 array ``values`` satisfies
+    ``|v| <= bound`` (so is not NaN), with no temporary array."""
+    ok = True
+    for i in range(values.shape[0]):
+        ok &= abs(values[i]) <= bound
+    return ok

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .numeric import all_finite
+from .numeric import MAX_MAGNITUDE, all_within
 
 #: What the estimators take as data: one array of frames (cut by ``lengths``) or a list
 #: of per-sequence arrays.
@@ -160,7 +160,8 @@ def as_continuous_batch(
     """Validate real-valued sequences and return them as a batch of float64 frames.
 
     A 1-D sequence is read as one feature per frame. Raises ValueError for an empty
-    input, a zero-length sequence, NaN/inf, mismatched dimensionality or lengths.
+    input, a zero-length sequence, NaN/inf or values beyond ``MAX_MAGNITUDE`` (1e150),
+    mismatched dimensionality or lengths.
     """
     data, offsets = _split_input(X, lengths)
     if offsets is None:
@@ -177,17 +178,29 @@ def as_continuous_batch(
         offsets = np.concatenate([[0], np.cumsum([len(x) for x in seqs])]).astype(np.int64)
     else:
         frames = np.ascontiguousarray(_as_2d_float(data, name), dtype=np.float64)
-    if not all_finite(frames.reshape(-1)):
-        bad = int(np.flatnonzero(~np.all(np.isfinite(frames), axis=1))[0])
-        seq = int(np.searchsorted(offsets, bad, side="right") - 1)
-        raise ValueError(
-            f"{name} contains NaN or infinite values (sequence {seq}, frame {bad - offsets[seq]})"
-        )
+    if not all_within(frames.reshape(-1), MAX_MAGNITUDE):
+        _refuse_unrepresentable(frames, offsets, name)
     if n_features is not None and frames.shape[1] != n_features:
         raise ValueError(
             f"{name} has {frames.shape[1]} features per frame but the model expects {n_features}"
         )
     return SequenceBatch(frames, offsets)
+
+
+def _refuse_unrepresentable(frames: np.ndarray, offsets: np.ndarray, name: str) -> None:
+    """Raise ValueError naming the first frame that is NaN, infinite or too large."""
+    finite = np.all(np.isfinite(frames), axis=1)
+    if not np.all(finite):
+        bad = int(np.flatnonzero(~finite)[0])
+        problem = "contains NaN or infinite values"
+    else:
+        bad = int(np.flatnonzero(np.any(np.abs(frames) > MAX_MAGNITUDE, axis=1))[0])
+        problem = (
+            f"holds values beyond +-{MAX_MAGNITUDE:g} (largest {np.abs(frames).max():.3g}), "
+            "whose squares leave the range of double precision: rescale the data"
+        )
+    seq = int(np.searchsorted(offsets, bad, side="right") - 1)
+    raise ValueError(f"{name} {problem} (sequence {seq}, frame {bad - offsets[seq]})")
 
 
 def as_count_batch(

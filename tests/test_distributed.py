@@ -269,3 +269,16 @@ def test_without_the_dask_extra_the_import_says_what_to_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode != 0
     assert "pip install 'hmmkit[dask]'" in done.stderr.strip().splitlines()[-1]
+
+
+def test_dask_fit_far_from_zero_keeps_the_variances(client):
+    rng = np.random.default_rng(8)
+    seqs = [rng.standard_normal((300, 2)) * [1.0, 0.5] + [1e9, -1e8] for _ in range(8)]
+    local = GaussianHMM(1, "full", n_iter=3, random_state=0).fit(seqs)
+    remote = GaussianHMM(1, "full", n_iter=3, random_state=0).fit(
+        seqs, backend="dask", client=client
+    )
+    assert_same_fit(local, remote)
+    frames = np.concatenate(seqs)
+    centred = frames - frames.mean(axis=0)  # two-pass truth
+    np.testing.assert_allclose(remote.covars_[0], centred.T @ centred / len(frames), rtol=1e-7)

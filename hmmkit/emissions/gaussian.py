@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ..numeric import FRAME_BLOCK, gather_block
+from ..numeric import FRAME_BLOCK, MAX_MAGNITUDE, gather_block
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
@@ -37,8 +37,12 @@ def check_covariance_type(covariance_type: str) -> str:
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _logpdf_diag(X, means, inv_var, log_norm, out):
-    """Diagonal-covariance log-densities (``means``, ``inv_var``: (C, D)), block by block."""
+def _logpdf_diag(X, means, inv_sd, log_norm, out):
+    """Diagonal-covariance log-densities (``means``, ``inv_sd``: (C, D)), block by block.
+
+    Each difference is scaled by the inverse standard deviation before it is squared,
+    so that the square overflows only where the density itself is beyond double range.
+    """
     n_frames, n_features = X.shape
     n_components = means.shape[0]
     block = np.empty((n_features, FRAME_BLOCK))
@@ -51,11 +55,11 @@ def _logpdf_diag(X, means, inv_var, log_norm, out):
                 acc[i] = 0.0
             for d in range(n_features):
                 mean = means[c, d]
-                precision = inv_var[c, d]
+                scale = inv_sd[c, d]
                 row = block[d]
                 for i in range(FRAME_BLOCK):
-                    diff = row[i] - mean
-                    acc[i] += diff * diff * precision
+                    z = (row[i] - mean) * scale
+                    acc[i] += z * z
             for i in range(size):
                 out[start + i, c] = log_norm[c] - 0.5 * acc[i]
 
@@ -79,8 +83,9 @@ def _logpdf_full(X, means, prec_chol, log_norm, out):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _moments_diag(X, W, n, s1, s2):
-    """Add weighted counts (C,), first (C, D) and squared (C, D) moments, block by block."""
+def _moments_diag(X, W, ref, n, s1, s2):
+    """Add weighted counts (C,), first (C, D) and squared (C, D) moments of the frames'
+    differences from each component's reference ``ref`` (C, D), block by block."""
     n_frames, n_features = X.shape
     n_components = W.shape[1]
     values = np.zeros((n_features, FRAME_BLOCK))
@@ -92,6 +97,8 @@ def _moments_diag(X, W, n, s1, s2):
         for i in range(size, FRAME_BLOCK):  # a short last block: padding weighs nothing
             for c in range(n_components):
                 weights[c, i] = 0.0
+            for d in range(n_features):
+                values[d, i] = 0.0
         for c in range(n_components):
             w = weights[c]
             total = 0.0
@@ -102,17 +109,20 @@ def _moments_diag(X, W, n, s1, s2):
                 first = 0.0
                 second = 0.0
                 row = values[d]
+                origin = ref[c, d]
                 for i in range(FRAME_BLOCK):
-                    weighted = w[i] * row[i]
+                    diff = row[i] - origin
+                    weighted = w[i] * diff
                     first += weighted
-                    second += weighted * row[i]
+                    second += weighted * diff
                 s1[c, d] += first
                 s2[c, d] += second
 
 
 @njit(cache=True, nogil=True)
-def _moments_full(X, W, n, s1, s2):
+def _moments_full(X, W, ref, n, s1, s2):
     n_frames, n_features = X.shape
+    diff = np.empty(n_features)
     for t in range(n_frames):
         for c in range(W.shape[1]):
             w = W[t, c]
@@ -120,16 +130,38 @@ def _moments_full(X, W, n, s1, s2):
                 continue
             n[c] += w
             for i in range(n_features):
-                wx = w * X[t, i]
+                diff[i] = X[t, i] - ref[c, i]
+            for i in range(n_features):
+                wx = w * diff[i]
                 s1[c, i] += wx
                 for j in range(i + 1):
-                    s2[c, i, j] += wx * X[t, j]
+                    s2[c, i, j] += wx * diff[j]
 
 
 def _symmetrize_lower(s2: np.ndarray) -> np.ndarray:
     """Fill the upper triangles of (C, D, D) matrices accumulated in their lower ones."""
     lower = np.tril(s2)
     return lower + np.swapaxes(np.tril(s2, -1), -1, -2)
+
+
+def recentre_moments(moments: Mapping[str, np.ndarray], old: np.ndarray, new: np.ndarray):
+    """The moments ``n``, ``s1``, ``s2`` about reference means ``old`` (C, D) re-expressed
+    about ``new`` (exactly, up to rounding small when the references are close).
+
+    Moments of two E-steps under different parameters have different references; they
+    must share one before they are combined (as the alpha-HMM does).
+    """
+    n, s1, s2 = moments["n"], moments["s1"], moments["s2"]
+    delta = new - old
+    moved = s1 - n[:, None] * delta
+    if s2.ndim == 2:
+        second = s2 - 2.0 * delta * s1 + n[:, None] * delta**2
+    else:
+        cross = np.einsum("ci,cj->cij", s1, delta)
+        correction = cross + np.swapaxes(cross, 1, 2)
+        correction -= n[:, None, None] * np.einsum("ci,cj->cij", delta, delta)
+        second = s2 - np.tril(correction)  # s2 holds lower triangles
+    return {"n": n, "s1": moved, "s2": second}
 
 
 # --------------------------------------------------------------------------- covariances
@@ -156,6 +188,17 @@ def compact_shape(covariance_type: str, n_components: int, n_groups: int, n_feat
     }[covariance_type]
 
 
+def check_mean_values(means: np.ndarray, name: str = "means_") -> None:
+    """Raise ValueError unless every mean is finite and within +-MAX_MAGNITUDE."""
+    if not np.all(np.isfinite(means)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if np.any(np.abs(means) > MAX_MAGNITUDE):
+        raise ValueError(
+            f"{name} holds values beyond +-{MAX_MAGNITUDE:g} (largest {np.abs(means).max():.3g}),"
+            " which cannot be scored in double precision"
+        )
+
+
 def check_covariances(
     covars: np.ndarray, covariance_type: str, shape: tuple, name: str = "covars_", basis: str = ""
 ) -> None:
@@ -171,6 +214,11 @@ def check_covariances(
         )
     if not np.all(np.isfinite(covars)):
         raise ValueError(f"{name} contains NaN or infinite values")
+    if np.any(np.abs(covars) > MAX_MAGNITUDE**2):
+        raise ValueError(
+            f"{name} holds values beyond {MAX_MAGNITUDE**2:g} (largest {np.abs(covars).max():.3g}),"
+            " which cannot be scored in double precision"
+        )
     if covariance_type in ("spherical", "diag"):
         if np.any(covars <= 0):
             raise ValueError(f"{name} must be positive")
@@ -202,11 +250,41 @@ def floor_covariances(covars: np.ndarray, covariance_type: str, floor: np.ndarra
     values, vectors = np.linalg.eigh(whitened)
     need = values.min(axis=-1) < 1.0
     if not np.any(need):
-        return covars
+        return condition_covariances(covars)
     out = covars.copy()
     v, q = values[need], vectors[need]
     clipped = np.einsum("...ij,...j,...kj->...ik", q, np.maximum(v, 1.0), q)
     out[need] = clipped * np.outer(scale, scale)
+    return condition_covariances(out)
+
+
+#: Smallest eigenvalue allowed in the correlation form of a covariance matrix: below
+#: it, Cholesky factors and log-determinants lose every digit in double precision.
+MIN_CORRELATION_EIGENVALUE = 1e-10
+
+
+def condition_covariances(covars: np.ndarray) -> np.ndarray:
+    """Matrices (G, D, D) whose correlation forms have eigenvalues of at least
+    :data:`MIN_CORRELATION_EIGENVALUE`, each raised no more than needed.
+
+    A floor in absolute units cannot keep a matrix well-conditioned when its features
+    differ in scale by many orders of magnitude (its eigenvalues then span more than
+    double precision resolves). Working on ``R = S / (s s')`` with ``s`` the standard
+    deviations makes the test and the repair independent of scale, and raising R's
+    eigenvalues only adds a positive semi-definite matrix to S.
+    """
+    sd = np.sqrt(np.diagonal(covars, axis1=-2, axis2=-1))
+    outer = sd[:, :, None] * sd[:, None, :]
+    correlation = covars / outer
+    values, vectors = np.linalg.eigh(correlation)
+    need = values.min(axis=-1) < MIN_CORRELATION_EIGENVALUE
+    if not np.any(need):
+        return covars
+    out = covars.copy()
+    v, q = np.maximum(values[need], MIN_CORRELATION_EIGENVALUE), vectors[need]
+    repaired = np.einsum("...ij,...j,...kj->...ik", q, v, q)
+    repaired = 0.5 * (repaired + np.swapaxes(repaired, -1, -2))
+    out[need] = repaired * outer[need]
     return out
 
 
@@ -221,7 +299,7 @@ class GaussianBank:
     covars: np.ndarray
     covariance_type: str
     groups: np.ndarray  # (C,) tie group of each component (used by 'tied')
-    _inv_var: np.ndarray | None = field(default=None, repr=False, compare=False)  # (C, D)
+    _inv_sd: np.ndarray | None = field(default=None, repr=False, compare=False)  # (C, D)
     _prec_chol: np.ndarray | None = field(default=None, repr=False, compare=False)
     _log_norm: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -229,9 +307,9 @@ class GaussianBank:
         n_features = self.means.shape[1]
         expanded = expand_covariances(self.covars, self.covariance_type, self.groups, n_features)
         if self.is_diagonal:
-            inv_var = 1.0 / expanded
+            inv_sd = 1.0 / np.sqrt(expanded)
             log_norm = -0.5 * (n_features * _LOG_2PI + np.log(expanded).sum(axis=1))
-            object.__setattr__(self, "_inv_var", np.ascontiguousarray(inv_var))
+            object.__setattr__(self, "_inv_sd", np.ascontiguousarray(inv_sd))
         else:
             chol = np.linalg.cholesky(expanded)
             eye = np.broadcast_to(np.eye(n_features), chol.shape)
@@ -257,13 +335,18 @@ class GaussianBank:
         if out is None:
             out = np.empty((len(X), self.n_components))
         if self.is_diagonal:
-            _logpdf_diag(X, np.ascontiguousarray(self.means), self._inv_var, self._log_norm, out)
+            _logpdf_diag(X, np.ascontiguousarray(self.means), self._inv_sd, self._log_norm, out)
         else:
             _logpdf_full(X, self.means, self._prec_chol, self._log_norm, out)
         return out
 
     def new_moments(self) -> dict[str, np.ndarray]:
-        """Zeroed weighted moments: counts (C,), first (C, D), second (C, D[, D])."""
+        """Zeroed weighted moments: counts (C,), first (C, D), second (C, D[, D]).
+
+        The moments are of the frames' differences from the components' current means
+        (the reference, the same for every shard of one E-step), so that no variance is
+        lost to cancellation when the data sit far from zero; see :func:`recentre_moments`.
+        """
         c, d = self.means.shape
         second = (c, d) if self.is_diagonal else (c, d, d)
         return {"n": np.zeros(c), "s1": np.zeros((c, d)), "s2": np.zeros(second)}
@@ -271,10 +354,11 @@ class GaussianBank:
     def accumulate(self, X: np.ndarray, weights: np.ndarray, moments: dict, prefix: str = ""):
         """Add frames ``X`` with per-component ``weights`` (T, C) into ``moments``."""
         n, s1, s2 = moments[prefix + "n"], moments[prefix + "s1"], moments[prefix + "s2"]
+        ref = np.ascontiguousarray(self.means)
         if self.is_diagonal:
-            _moments_diag(X, weights, n, s1, s2)
+            _moments_diag(X, weights, ref, n, s1, s2)
         else:
-            _moments_full(X, weights, n, s1, s2)
+            _moments_full(X, weights, ref, n, s1, s2)
 
     def sample(self, components: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One draw from each component listed in ``components``."""
@@ -364,8 +448,8 @@ def estimate_gaussians(
     prefix: str = "",
     prior: GaussianPrior | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Means and floored compact covariances from weighted moments (posterior modes
-    under ``prior`` if given).
+    """Means and floored compact covariances from weighted moments about the bank's
+    means (see :meth:`GaussianBank.new_moments`); posterior modes under ``prior`` if given.
 
     Components whose count is below :data:`EMPTY_COUNT` keep their old values.
     Returns ``(means, covars, empty_mask)``.
@@ -375,14 +459,16 @@ def estimate_gaussians(
     s2 = moments[prefix + "s2"]
     empty = n <= EMPTY_COUNT
     safe_n = np.where(empty, 1.0, n)
-    means = bank.means
+    reference = bank.means
+    means = reference
     if "m" in update:
         if prior is None:
-            new = s1 / safe_n[:, None]
+            new = reference + s1 / safe_n[:, None]
         else:
             weight = prior.means_weight[:, None]
-            new = (weight * prior.means_prior + s1) / (weight + safe_n[:, None])
-        means = np.where(empty[:, None], bank.means, new)
+            pull = weight * (prior.means_prior - reference)
+            new = reference + (pull + s1) / (weight + safe_n[:, None])
+        means = np.where(empty[:, None], reference, new)
     covars = bank.covars
     if "c" in update:
         covars = _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor, prior)
@@ -402,9 +488,10 @@ def _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor, prior=No
     """Second moments about ``means``, per covariance type (with the prior's terms if
     given), then floored."""
     cov_type = bank.covariance_type
+    shift = means - bank.means  # the new means about the moments' reference
     if bank.is_diagonal:
-        # sum w (x - mu)^2 = s2 - 2 mu s1 + n mu^2
-        scatter = s2 - 2.0 * means * s1 + n[:, None] * means**2
+        # sum w (x - mu)^2 = s2 - 2 (mu - r) s1 + n (mu - r)^2, moments about r
+        scatter = s2 - 2.0 * shift * s1 + n[:, None] * shift**2
         if prior is None:
             var = scatter / safe_n[:, None]
         else:
@@ -418,12 +505,12 @@ def _estimate_covariances(n, s1, s2, means, bank, empty, safe_n, floor, prior=No
         new = floor_covariances(new, cov_type, floor)
         return np.where(empty if cov_type == "spherical" else empty[:, None], bank.covars, new)
     full_s2 = _symmetrize_lower(s2)
-    outer_s1_mu = np.einsum("ci,cj->cij", s1, means)
+    outer_s1_mu = np.einsum("ci,cj->cij", s1, shift)
     scatter = (
         full_s2
         - outer_s1_mu
         - np.swapaxes(outer_s1_mu, 1, 2)
-        + n[:, None, None] * np.einsum("ci,cj->cij", means, means)
+        + n[:, None, None] * np.einsum("ci,cj->cij", shift, shift)
     )
     n_features = means.shape[1]
     if prior is not None:
@@ -463,8 +550,7 @@ class GaussianEmission(Emission):
         check_covariance_type(self.covariance_type)
         if self.means.ndim != 2:
             raise ValueError(f"means_ must be (n_states, n_features), got shape {self.means.shape}")
-        if not np.all(np.isfinite(self.means)):
-            raise ValueError("means_ contains NaN or infinite values")
+        check_mean_values(self.means)
         k, d = self.means.shape
         check_covariances(
             self.covars,

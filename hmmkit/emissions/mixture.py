@@ -26,6 +26,7 @@ from .gaussian import (
     GaussianPrior,
     check_covariance_type,
     check_covariances,
+    check_mean_values,
     compact_shape,
     estimate_gaussians,
     gaussian_log_prior,
@@ -125,8 +126,7 @@ class MixtureBank:
                 f"means_ must be (n_states, n_mix, n_features), got {self.means.shape}"
             )
         g, m, d = self.means.shape
-        if not np.all(np.isfinite(self.means)):
-            raise ValueError("means_ contains NaN or infinite values")
+        check_mean_values(self.means)
         if self.weights.shape != (g, m):
             raise ValueError(
                 f"weights_ must have shape {(g, m)} (to match means_ of shape "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..numeric import MAX_MAGNITUDE
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 from .counts import accumulate_counts, count_frame_scores
 
@@ -32,6 +33,11 @@ class PoissonEmission(Emission):
             )
         if not np.all(np.isfinite(self.lambdas)) or np.any(self.lambdas < 0):
             raise ValueError("lambdas_ must be finite and non-negative")
+        if np.any(self.lambdas > MAX_MAGNITUDE):
+            raise ValueError(
+                f"lambdas_ holds rates beyond {MAX_MAGNITUDE:g} (largest {self.lambdas.max():.3g}),"
+                " whose log-likelihoods leave the range of double precision"
+            )
 
     @property
     def n_states(self) -> int:

@@ -27,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..emissions.base import EMPTY_COUNT
+from ..emissions.gaussian import recentre_moments
 from ..stats import Stats
 from .monitor import ConvergenceMonitor
 
@@ -130,9 +131,14 @@ def _valid_moment_states(current, combined, emission, n_states: int) -> np.ndarr
     return ~bad_state, state
 
 
-def extrapolated_statistics(current: Stats, previous: Stats, omega: float, emission) -> Stats:
+def extrapolated_statistics(
+    current: Stats, previous: Stats, omega: float, emission, previous_emission=None
+) -> Stats:
     """``(N_t - ω N_{t-1}) / (1 - ω)``, made valid for the M-step.
 
+    Gaussian moments are taken about the means of the emission they were gathered
+    under: ``previous`` (from ``previous_emission``) is first re-expressed about those
+    of ``emission``, the parameters of ``current``.
     Expected counts are kept at no less than :data:`MIN_COUNT_FRACTION` of the
     current ones. The moments of a Gaussian state (all its components) revert to
     the current statistics (``ω = 0``) when any extrapolated count would not be
@@ -142,10 +148,14 @@ def extrapolated_statistics(current: Stats, previous: Stats, omega: float, emiss
     if unknown:
         raise ValueError(f"algorithm='alpha' does not know the statistics {sorted(unknown)}")
     scale = 1.0 / (1.0 - omega)
+    before = dict(previous)
+    bank, previous_bank = _bank_of(emission), _bank_of(previous_emission)
+    if "n" in current and bank is not None and previous_bank is not None:
+        before.update(recentre_moments(previous, previous_bank.means, bank.means))
     arrays = {}
     for key in current:
         now = current[key]
-        arrays[key] = (now - omega * previous[key]) * scale
+        arrays[key] = (now - omega * before[key]) * scale
         if key in COUNT_KEYS:
             too_low = arrays[key] < MIN_COUNT_FRACTION * now
             arrays[key] = np.where(too_low, now, arrays[key])
@@ -184,6 +194,7 @@ def alpha_em(
         raise ValueError(f"ratio_unit must be one of {RATIO_UNITS}, got {ratio_unit!r}")
     stats = e_step(params)
     previous: Stats | None = None
+    previous_params = params
     passes = 1
     while True:
         monitor.report(stats.log_likelihood, passes)
@@ -198,7 +209,9 @@ def alpha_em(
         else:
             if monitor.done:
                 return m_step(stats, params)
-            combined = extrapolated_statistics(stats, previous, omega, params.emission)
+            combined = extrapolated_statistics(
+                stats, previous, omega, params.emission, previous_params.emission
+            )
             step = m_step(combined, params)
             new_stats, passes = try_e_step(e_step, step), 1
             rejected = new_stats is None or (
@@ -208,7 +221,8 @@ def alpha_em(
                 monitor.n_fallbacks += 1
                 step = m_step(stats, params)
                 new_stats, passes = e_step(step), 2
-        previous, stats, params = stats, new_stats, step
+        previous, stats = stats, new_stats
+        previous_params, params = params, step
 
 
 def try_e_step(e_step, params):

@@ -41,6 +41,23 @@ def corpora(draw, symbols=False):
     return seqs
 
 
+@st.composite
+def far_corpora(draw):
+    """Corpora far from zero: offsets up to 1e9 and scales from 1e-3, where sums of
+    squares about zero would cancel every digit of the variances."""
+    seqs = draw(corpora())
+    offset = draw(st.sampled_from([1e6, -1e8, 1e9]))
+    scale = 10.0 ** draw(st.integers(-3, 2))
+    return [offset + scale * s / max(np.abs(s).max(), 1.0) for s in seqs]
+
+
+def check_posteriors(model, seqs):
+    """Posteriors finite and summing to 1 within 1e-9 in every frame."""
+    posteriors = model.predict_proba(seqs)
+    assert np.all(np.isfinite(posteriors))
+    assert np.max(np.abs(posteriors.sum(axis=1) - 1.0)) <= 1e-9
+
+
 def check_training(model, seqs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DegenerateStateWarning)
@@ -51,6 +68,8 @@ def check_training(model, seqs):
         if hasattr(model, name):
             assert np.all(np.isfinite(getattr(model, name))), name
     assert np.isfinite(model.score(seqs))
+    model._get_params()  # the fitted model passes its own validation
+    check_posteriors(model, seqs)
     replaced = any("replaced by splitting" in str(w.message) for w in caught)
     if not replaced:  # a repaired mixture may lose likelihood once, by design
         scale = np.maximum(np.abs(history[1:]), 1.0)
@@ -109,6 +128,48 @@ def test_gmm_training_stays_finite_and_monotone(seqs, n_states, n_mix, cov):
 
 @SETTINGS
 @given(
+    seqs=far_corpora(),
+    n_states=st.integers(1, 3),
+    cov=st.sampled_from(COVARIANCE_TYPES),
+    family=st.sampled_from(["gaussian", "gmm"]),
+)
+def test_training_far_from_zero_stays_finite_and_monotone(seqs, n_states, cov, family):
+    if family == "gaussian":
+        model = GaussianHMM(n_states, cov, n_iter=5, tol=-np.inf, random_state=0)
+    else:
+        model = GMMHMM(n_states, 2, cov, n_iter=5, tol=-np.inf, random_state=0)
+    check_training(model, seqs)
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_states=st.integers(2, 4),
+    spread=st.sampled_from([1e3, 1e9, 1e12, 1e140]),
+    cov=st.sampled_from(COVARIANCE_TYPES),
+)
+def test_posteriors_sum_to_one_at_any_scale(seed, n_states, spread, cov):
+    rng = np.random.default_rng(seed)
+    model = GaussianHMM(n_states, cov, init_params="", params="")
+    startprob = rng.random(n_states) * (rng.random(n_states) < 0.7)
+    startprob[rng.integers(n_states)] += 0.1
+    model.startprob_ = startprob / startprob.sum()
+    model.transmat_ = rng.dirichlet(np.ones(n_states), size=n_states)
+    model.means_ = rng.uniform(-spread, spread, size=(n_states, 2))
+    variance = 10.0 ** rng.uniform(-6, 6, size=n_states)
+    model.covars_ = {
+        "spherical": variance,
+        "diag": np.repeat(variance[:, None], 2, axis=1),
+        "full": variance[:, None, None] * np.eye(2),
+        "tied": variance[0] * np.eye(2),
+    }[cov]
+    frames = [rng.uniform(-spread, spread, size=(int(rng.integers(1, 20)), 2)) for _ in range(3)]
+    check_posteriors(model, frames)
+    assert np.isfinite(model.score(frames))
+
+
+@SETTINGS
+@given(
     seqs=corpora(symbols=True),
     n_states=st.integers(1, 4),
     init=st.sampled_from(["random", "flat", "segmental"]),
@@ -139,6 +200,9 @@ def corrupt(kind, seqs, rng):
     if kind == "negative_length":
         X = np.concatenate(seqs)
         return X, [len(X) + 1, -1], "lengths"
+    if kind == "huge":  # squares beyond double range: refused with the reason
+        seqs[0][-1, 0] = 1e200
+        return seqs, None, "X"
     if kind == "strings":
         return [np.array([["x"]])], None, "X"
     raise AssertionError(kind)
@@ -148,7 +212,7 @@ def corrupt(kind, seqs, rng):
 @given(
     seqs=corpora(),
     kind=st.sampled_from(
-        ["nan", "inf", "dims", "empty_seq", "lengths", "negative_length", "strings"]
+        ["nan", "inf", "huge", "dims", "empty_seq", "lengths", "negative_length", "strings"]
     ),
     method=st.sampled_from(["fit", "score", "decode", "predict_proba"]),
 )
