@@ -17,6 +17,7 @@ from .sequences import SHARD_FRAMES, as_continuous_batch
 from .settings import (
     RandomState,
     check_count,
+    check_floor_settings,
     check_fraction,
     check_random_state,
     check_tolerance,
@@ -88,6 +89,11 @@ class GaussianMixture(EstimatorMixin):
             raise NotFittedError("GaussianMixture has no means_: call fit() or set the parameters")
         check_covariance_type(self.covariance_type)
         covars = np.asarray(self.covariances_, dtype=float)
+        n_weights = np.size(self.weights_)
+        if n_weights != self.n_components:
+            raise ValueError(
+                f"weights_ holds {n_weights} components but n_components={self.n_components!r}"
+            )
         return MixtureBank(
             np.asarray(self.weights_, dtype=float)[None],
             np.asarray(self.means_, dtype=float)[None],
@@ -113,16 +119,21 @@ class GaussianMixture(EstimatorMixin):
 
     # -------------------------------------------------------------- fitting
 
-    def fit(self, X: ArrayLike, y: None = None) -> GaussianMixture:
-        """Estimate the mixture from frames ``X`` (n_frames, n_features); returns self."""
+    def _check_settings(self) -> None:
+        """Raise ValueError or TypeError naming the first invalid constructor setting."""
         check_covariance_type(self.covariance_type)
         n_components = check_count(self.n_components, "n_components")
         check_count(self.max_iter, "max_iter")
         check_count(self.n_init, "n_init")
         check_tolerance(self.tol)
         check_fraction(self.min_weight, "min_weight", 1.0 / n_components)
+        check_floor_settings(self.min_covar, self.var_floor)
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+
+    def fit(self, X: ArrayLike, y: None = None) -> GaussianMixture:
+        """Estimate the mixture from frames ``X`` (n_frames, n_features); returns self."""
+        self._check_settings()
         X = self._check_X(X, fitting=True)
         if len(X) < self.n_components:
             raise ValueError(f"X has {len(X)} frames, fewer than n_components={self.n_components}")

@@ -15,6 +15,7 @@ so a failed save never leaves a partial model file.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 from . import __version__
 from .atomic import atomic_output
 from .estimator import EstimatorMixin
+from .sequences import SequenceBatch
 
 FORMAT = "hmmkit-model"
 VERSION = 1
@@ -164,14 +166,42 @@ def _read(path: Path):
             n_passes=int(counts.get("n_passes", 0)),
             n_fallbacks=int(counts.get("n_fallbacks", 0)),
         )
-    try:
-        model._get_params() if hasattr(model, "_get_params") else model._bank()
-    except ValueError as exc:
-        raise ModelFileError(f"{path} holds inconsistent parameters: {exc}") from exc
+    _validate(model, path)
     emission = getattr(model, "means_", getattr(model, "emissionprob_", None))
     if hasattr(model, "_get_params") and emission is not None:  # an HMM, as after fit
         model.n_features = int(np.shape(emission)[-1])
     return model
+
+
+def _validate(model, path: Path) -> None:
+    """Check every setting and parameter as ``fit`` and the attribute checks do (settings,
+    floors, priors, shapes against the settings, finite and representable values);
+    raise ModelFileError naming the field."""
+    try:
+        model._check_settings()
+        if not hasattr(model, "_get_params"):  # GaussianMixture
+            model._bank()
+            return
+        params = model._get_params()
+        # the data-dependent checks of fit (floors, prior shapes), on a copy and one frame
+        probe = copy.copy(model)
+        probe._prepare_fit(_one_frame(model), None)
+        probe._for_training(params)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path} holds an invalid model: {exc}") from exc
+
+
+def _one_frame(model) -> SequenceBatch:
+    """A single all-zero frame shaped as the model's data."""
+    offsets = np.array([0, 1], dtype=np.int64)
+    if type(model).__name__ == "CategoricalHMM":
+        return SequenceBatch(np.zeros(1, dtype=np.int64), offsets)
+    table = next(
+        getattr(model, name)
+        for name in ("means_", "lambdas_", "emissionprob_")
+        if getattr(model, name, None) is not None
+    )
+    return SequenceBatch(np.zeros((1, np.shape(table)[-1])), offsets)
 
 
 def _check_meta(meta, path: Path) -> None:

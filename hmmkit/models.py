@@ -23,7 +23,13 @@ from .emissions.poisson import PoissonEmission
 from .hmm import BaseHMM, reestimate_from_labels
 from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch, as_count_batch, as_symbol_batch
-from .settings import check_concentration, check_count, check_fraction, check_prior
+from .settings import (
+    check_concentration,
+    check_count,
+    check_floor_settings,
+    check_fraction,
+    check_prior,
+)
 
 #: ``min_covar`` above this fraction of a feature's global variance draws a warning.
 FLOOR_WARNING_FRACTION = 0.1
@@ -53,13 +59,10 @@ def covariance_floor(X: np.ndarray, min_covar: float, var_floor: float | None) -
     :data:`FLOOR_WARNING_FRACTION` of some feature's global variance: the floor then
     binds where the data do not need it (features on a small scale).
     """
-    if not min_covar > 0:
-        raise ValueError(f"min_covar must be positive, got {min_covar!r}")
+    check_floor_settings(min_covar, var_floor)
     variance = X.var(axis=0)
     floor = np.full(X.shape[1], float(min_covar))
     if var_floor is not None:
-        if not var_floor >= 0:
-            raise ValueError(f"var_floor must be non-negative, got {var_floor!r}")
         floor = np.maximum(floor, var_floor * variance)
     small = np.flatnonzero((variance > 0) & (min_covar > FLOOR_WARNING_FRACTION * variance))
     if len(small):

@@ -36,6 +36,19 @@ def check_tolerance(value, name: str = "tol") -> float:
     return float(value)
 
 
+def check_floor_settings(min_covar, var_floor) -> None:
+    """Covariance floor settings: ``min_covar`` a positive finite number, ``var_floor``
+    None or a non-negative finite number."""
+    if not _is_real(min_covar) or not 0 < min_covar < math.inf:
+        raise ValueError(f"min_covar must be a positive finite number, got {min_covar!r}")
+    if var_floor is not None and (not _is_real(var_floor) or not 0 <= var_floor < math.inf):
+        raise ValueError(f"var_floor must be a non-negative finite number, got {var_floor!r}")
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def check_concentration(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """A Dirichlet concentration: finite, non-negative, a scalar or broadcastable to
     ``shape`` (1 everywhere means no prior)."""

@@ -1,6 +1,7 @@
 """hmmkit's own model files: fuzzed, truncated and corrupted files give ModelFileError;
 an interrupted save leaves the previous file intact."""
 
+import json
 import os
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hmmkit.io
-from hmmkit import ModelFileError, load
+from hmmkit import GaussianMixture, ModelFileError, load
 
 AREA = "model files (load)"
 FUZZ = settings(
@@ -126,3 +127,111 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch, fractio
         "previous file intact",
         "written to a temporary file, fsync, rename",
     )
+
+
+# ------------------------------------------------------------ settings and parameters
+
+
+def tampered(tmp_path, model, params=None, arrays=None):
+    """Save ``model``, then rewrite its file with changed settings and arrays."""
+    path = tmp_path / "tampered.npz"
+    model.save(path)
+    with np.load(path) as archive:
+        entries = {name: archive[name] for name in archive.files}
+    meta = json.loads(entries["__hmmkit__"].tobytes())
+    meta["params"].update(params or {})
+    entries.update(arrays or {})
+    entries["__hmmkit__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path, "wb") as handle:
+        np.savez(handle, **entries)
+    return path
+
+
+def fitted_mixture():
+    frames = np.random.default_rng(0).standard_normal((200, 2))
+    return GaussianMixture(2, "diag", random_state=0).fit(frames)
+
+
+NAN = float("nan")
+#: (case, model factory, changed settings, changed arrays, the field the error names)
+TAMPERINGS = [
+    ("n_components disagreeing with the arrays", fitted_mixture, {"n_components": 3}, {},
+     "n_components"),
+    ("min_covar=-1", fitted_mixture, {"min_covar": -1}, {}, "min_covar"),
+    ("means_ of 1e308", fitted_mixture, {}, {"means_": np.full((2, 2), 1e308)}, "means_"),
+    ("NaN means_", fitted_mixture, {}, {"means_": np.full((2, 2), NAN)}, "means_"),
+    ("n_trials=NaN", lambda: make_model("multinomial", "", np.random.default_rng(0)),
+     {"n_trials": NAN}, {}, "n_trials"),
+    ("var_floor=NaN", lambda: make_model("gaussian", "full", np.random.default_rng(0)),
+     {"var_floor": NAN}, {}, "var_floor"),
+    ("a negative prior weight", lambda: make_model("gaussian", "diag", np.random.default_rng(0)),
+     {"means_weight": -1}, {}, "means_weight"),
+    ("n_states disagreeing with the arrays",
+     lambda: make_model("gaussian", "diag", np.random.default_rng(0)), {"n_states": 4}, {},
+     "startprob_"),
+    ("covars_ of 1e308", lambda: make_model("gaussian", "diag", np.random.default_rng(0)), {},
+     {"covars_": np.full((3, 2), 1e308)}, "covars_"),
+    ("lambdas_ of 1e308", lambda: make_model("poisson", "", np.random.default_rng(0)), {},
+     {"lambdas_": np.full((3, 2), 1e308)}, "lambdas_"),
+    ("tol given as text", lambda: make_model("categorical", "", np.random.default_rng(0)),
+     {"tol": "x"}, {}, "tol"),
+    ("a negative concentration", lambda: make_model("categorical", "", np.random.default_rng(0)),
+     {"emissionprob_prior": -1}, {}, "emissionprob_prior"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case, factory, params, arrays, field", TAMPERINGS)
+def test_loaded_settings_and_parameters_are_validated(
+    tmp_path, case, factory, params, arrays, field
+):
+    path = tampered(tmp_path, factory(), params, arrays)
+    expect_error(AREA, f"a model file with {case}", lambda: load(path), ModelFileError, field)
+
+
+VALUES = st.sampled_from([NAN, float("inf"), -1.0, 0.0, 1e308, -1e308, 1e200, 3])
+
+
+@FUZZ
+@given(
+    family=st.sampled_from(["gaussian", "gmm", "poisson", "multinomial", "categorical"]),
+    attribute=st.sampled_from(
+        ["startprob_", "transmat_", "means_", "covars_", "weights_", "lambdas_", "emissionprob_"]
+    ),  # fmt: skip
+    value=VALUES,
+    setting=st.sampled_from(
+        [
+            "n_states",
+            "tol",
+            "n_iter",
+            "min_covar",
+            "n_mix",
+            "n_trials",
+            "var_floor",
+            "min_weight",
+            None,
+        ]
+    ),  # fmt: skip
+    setting_value=VALUES,
+    position=st.integers(0, 10**6),
+)
+def test_tampered_fields_are_refused_or_give_a_working_model(
+    tmp_path_factory, family, attribute, value, setting, setting_value, position
+):
+    model = make_model(family, "full", np.random.default_rng(0))
+    arrays = {}
+    if getattr(model, attribute, None) is not None:
+        array = np.array(getattr(model, attribute), dtype=float)
+        array.flat[position % array.size] = value
+        arrays[attribute] = array
+    params = {setting: setting_value} if setting in model.get_params() else {}
+    path = tampered(tmp_path_factory.mktemp("t"), model, params, arrays)
+    try:
+        loaded = load(path)
+    except ModelFileError:
+        return
+    # accepted: then every field is valid, and the model works without NaN
+    frames, _ = loaded.sample(20, random_state=0)
+    posteriors = loaded.predict_proba(frames)
+    assert np.all(np.isfinite(posteriors))
+    np.testing.assert_allclose(posteriors.sum(axis=1), 1.0, atol=1e-9)
+    assert np.isfinite(loaded.score(frames))
