@@ -1,8 +1,13 @@
 """hmmkit's own model files: fuzzed, truncated and corrupted files give ModelFileError;
 an interrupted save leaves the previous file intact."""
 
+import errno
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +15,9 @@ from catalogue import expect_error, record
 from factories import make_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from refusals import REPO
 
+import hmmkit.atomic
 import hmmkit.io
 from hmmkit import GaussianMixture, ModelFileError, load
 
@@ -235,3 +242,86 @@ def test_tampered_fields_are_refused_or_give_a_working_model(
     assert np.all(np.isfinite(posteriors))
     np.testing.assert_allclose(posteriors.sum(axis=1), 1.0, atol=1e-9)
     assert np.isfinite(loaded.score(frames))
+
+
+# ------------------------------------------------------------ temporaries of killed saves
+
+
+SAVER = """
+import sys, time
+from hmmkit.atomic import atomic_output
+with atomic_output(sys.argv[1], "wb") as handle:
+    handle.write(b"partial")
+    handle.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+"""
+
+
+def killed_save(path):
+    """A process that dies (SIGKILL) in the middle of saving ``path``."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", SAVER, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    assert child.stdout.readline().strip() == "writing"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    child.stdout.close()
+
+
+def hidden_temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_later_save_removes_the_temporaries_of_killed_saves(tmp_path):
+    path = tmp_path / "model.npz"
+    make_model("gaussian", "diag", np.random.default_rng(1)).save(path)
+    for _ in range(3):
+        killed_save(path)
+        # each save (here a killed one) first removes what the earlier killed ones left
+        assert len(hidden_temporaries(tmp_path)) == 1
+    make_model("gaussian", "diag", np.random.default_rng(2)).save(path)
+    assert hidden_temporaries(tmp_path) == []
+    load(path)
+    record(
+        "model files (save)",
+        "temporaries left by saves killed with SIGKILL",
+        "removed by the next save of that file",
+        "those of dead processes of this host, and any untouched for a day",
+    )
+
+
+def test_temporaries_that_may_still_be_written_are_kept(tmp_path):
+    path = tmp_path / "model.npz"
+    alive = tmp_path / f".model.npz.{hmmkit.atomic._HOST}-{os.getpid()}.abcd1234.tmp"
+    foreign = tmp_path / ".model.npz.0123abcd-1.abcd1234.tmp"  # another host's save
+    other_file = tmp_path / f".other.npz.{hmmkit.atomic._HOST}-999999999.abcd1234.tmp"
+    for stray in (alive, foreign, other_file):
+        stray.write_bytes(b"x")
+    make_model("gaussian", "diag", np.random.default_rng(1)).save(path)
+    assert sorted(hidden_temporaries(tmp_path)) == sorted(
+        p.name for p in (alive, foreign, other_file)
+    )
+    day_old = time.time() - hmmkit.atomic.STALE_TEMPORARY_AGE - 60
+    os.utime(foreign, (day_old, day_old))
+    make_model("gaussian", "diag", np.random.default_rng(1)).save(path)
+    assert sorted(hidden_temporaries(tmp_path)) == sorted(p.name for p in (alive, other_file))
+
+
+def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+
+    def no_space(handle, **arrays):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(hmmkit.io.np, "savez", no_space)
+    model = make_model("gaussian", "diag", np.random.default_rng(1))
+    error = expect_error(
+        "model files (save)", "no space left on the device", lambda: model.save(path), OSError,
+        "cannot write .*model.npz: No space left",
+    )  # fmt: skip
+    assert error.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []
