@@ -15,9 +15,11 @@ worker can load any shard from its key (see :mod:`hmmkit.training.distributed`).
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
+from tokenize import TokenError
 from typing import NamedTuple
 
 import numpy as np
@@ -84,6 +86,19 @@ def _read_npy_header(handle) -> tuple[tuple[int, ...], bool, np.dtype]:
     if version == (2, 0):
         return np.lib.format.read_array_header_2_0(handle)
     raise ValueError(f"unsupported .npy format version {version}")
+
+
+def _check_claimed_size(shape, dtype: np.dtype, offset: int, size: int) -> None:
+    """Refuse a header whose shape is not a tuple of non-negative integers, or whose
+    array would not fill the rest of the file exactly (before anything is allocated)."""
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError(f"the header's shape {shape} is not a valid array shape")
+    claimed = math.prod(shape) * dtype.itemsize
+    if offset + claimed != size:
+        raise ValueError(
+            f"the header describes {claimed} bytes of data (shape {shape}, {dtype}) "
+            f"but the file holds {size - offset} after its header (truncated or not .npy)"
+        )
 
 
 class _NpyLayout(NamedTuple):
@@ -158,13 +173,19 @@ class NpyFolderSource(IndexedSource):
         try:
             if name.endswith(".npz"):
                 with zipfile.ZipFile(path) as archive:
-                    with archive.open(self._member(archive, name)) as handle:
+                    member = self._member(archive, name)
+                    with archive.open(member) as handle:
                         shape, fortran, dtype = _read_npy_header(handle)
+                        _check_claimed_size(
+                            shape, dtype, handle.tell(), archive.getinfo(member).file_size
+                        )
                         return _NpyLayout(shape, dtype, fortran, None)
             with open(path, "rb") as handle:
                 shape, fortran, dtype = _read_npy_header(handle)
-                return _NpyLayout(shape, dtype, fortran, handle.tell())
-        except (ValueError, zipfile.BadZipFile) as exc:
+                offset = handle.tell()
+            _check_claimed_size(shape, dtype, offset, path.stat().st_size)
+            return _NpyLayout(shape, dtype, fortran, offset)
+        except (ValueError, SyntaxError, TokenError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{name} is not a readable NumPy file: {exc}") from exc
 
     def _check_header(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:

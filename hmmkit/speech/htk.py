@@ -128,6 +128,7 @@ def _read_frames(path: Path, header: HTKHeader) -> np.ndarray:
             scale = np.fromfile(handle, dtype=">f4", count=d).astype(np.float64)
             bias = np.fromfile(handle, dtype=">f4", count=d).astype(np.float64)
             values = np.fromfile(handle, dtype=">i2", count=header.n_frames * d)
+            _check_scaling(path, scale, bias)
             x = (values.reshape(-1, d) + bias) / scale
         else:
             handle.seek(header.offset)
@@ -136,7 +137,29 @@ def _read_frames(path: Path, header: HTKHeader) -> np.ndarray:
             x = values.reshape(-1, d).astype(np.float64)
     if len(x) != header.n_frames:
         raise ValueError(f"{path.name} changed while it was read")
+    if not np.all(np.isfinite(x)):
+        frame, feature = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"{path.name}: frame {frame}, feature {feature} is {x[frame, feature]} "
+            "(an HTK parameter file holds finite numbers)"
+        )
     return x
+
+
+def _check_scaling(path: Path, scale: np.ndarray, bias: np.ndarray) -> None:
+    """Refuse a compressed file's A (scale) and B (bias) vectors unless every scale is
+    finite and non-zero and every bias finite: frames are (value + B) / A."""
+    checks = (
+        ("scale (A)", scale, ~np.isfinite(scale) | (scale == 0)),
+        ("bias (B)", bias, ~np.isfinite(bias)),
+    )
+    for name, vector, wrong in checks:
+        bad = np.flatnonzero(wrong)
+        if len(bad):
+            raise ValueError(
+                f"{path.name}: compressed file with {name} {vector[bad[0]]} for feature "
+                f"{bad[0]}; a scale must be finite and non-zero, a bias finite"
+            )
 
 
 @dataclass(frozen=True)
