@@ -187,6 +187,9 @@ COMMON_PARAMETERS_DOC = """Parameters common to every family (keyword-only after
 - ``init``: ``"kmeans"``, ``"random"``, ``"flat"`` (every state from the global
   statistics, as HTK's HCompV) or ``"segmental"`` (uniform segmentation then
   Viterbi re-segmentation, as HTK's HInit); ``n_init`` (1) restarts keep the best.
+  Left unset, a ``"left-right"`` model starts segmental (its states follow the frames'
+  order, so every sequence's first frame is possible in the first state) and others
+  start with the family's default.
 - ``init_params`` / ``params``: letters of the parameters to initialise / to
   update in training (``s`` start, ``t`` transitions, plus the family's own; all by
   default).
@@ -348,7 +351,10 @@ class BaseHMM(EstimatorMixin):
         return "st" + self._emission_letters
 
     def _init_method(self) -> str:
-        return self._default_init if self.init is None else self.init
+        if self.init is not None:
+            return self.init
+        left_right = isinstance(self.topology, str) and self.topology == "left-right"
+        return "segmental" if left_right else self._default_init
 
     def _update_letters(self) -> str:
         return self._all_letters() if self.params is None else self.params

@@ -13,6 +13,7 @@ from hmmkit import (
     DegenerateStateWarning,
     GaussianHMM,
     GaussianMixture,
+    PoissonHMM,
 )
 
 AREA = "degenerate data"
@@ -147,3 +148,50 @@ def test_very_long_sequence_decodes():
     assert np.isfinite(logprob)
     assert (np.diff(path) != 0).sum() <= 10
     record(AREA, "one sequence of 10^6 frames", "trains and decodes", "no underflow")
+
+
+def test_left_right_poisson_on_sequences_shorter_than_the_chain():
+    counts = np.array([[0, 0], [0, 0], [3, 1], [0, 0], [2, 2], [1, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateStateWarning)
+        model = PoissonHMM(3, topology="left-right", random_state=0).fit(counts, [2, 2, 2])
+    model._get_params()
+    assert np.isfinite(model.score(counts, [2, 2, 2]))
+    assert np.all(model.predict_proba(counts, [2, 2, 2])[[0, 2, 4], 0] == 1.0)
+    record(
+        AREA,
+        "left-right PoissonHMM, sequences shorter than the chain",
+        "trains",
+        "left-right models start segmental (HTK's HInit): the first state sees first frames",
+    )
+
+
+@pytest.mark.parametrize("offset", [1e8, 1e9])
+def test_data_far_from_zero(offset):
+    x = np.random.default_rng(6).standard_normal((2000, 2)) + offset
+    model = GaussianHMM(1, "full", random_state=0).fit(x)
+    centred = x - x.mean(axis=0)
+    np.testing.assert_allclose(model.covars_[0], centred.T @ centred / len(x), rtol=1e-6)
+    record(
+        AREA,
+        f"frames offset by {offset:g} from zero",
+        "trains",
+        "moments about the components' means: variances as a two-pass computation",
+    )
+
+
+def test_full_covariances_on_mixed_scale_collinear_features():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((300, 1))  # feature 2 is 3 x feature 0: a singular scatter
+    x = np.hstack([base * 7e7 + 1e9, rng.standard_normal((300, 1)) * 260, base * 2.1e8])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianHMM(3, "full", n_iter=10, random_state=0).fit(x)
+    model._get_params()  # its covariances pass its own validation
+    assert np.isfinite(model.score(x))
+    record(
+        AREA,
+        "full covariances of collinear features on scales 1e2 .. 1e8",
+        "trains",
+        "correlation eigenvalues held at >= 1e-10: covariances stay positive definite",
+    )
