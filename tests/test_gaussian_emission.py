@@ -213,3 +213,15 @@ def test_unvisited_components_keep_their_values_with_centred_moments():
     with pytest.warns(DegenerateStateWarning):
         model.fit(X)
     assert model.means_[1, 0] == -1e8 and model.covars_[1, 0] == 3.0
+
+
+@pytest.mark.parametrize("cov", COVARIANCE_TYPES)
+def test_variational_gaussian_far_from_zero(cov):
+    from hmmkit import VariationalGaussianHMM
+
+    X = offset_frames(1e8, n=2000, d=2, seed=9)
+    model = VariationalGaussianHMM(1, cov, n_iter=5, random_state=0).fit(X)
+    truth = two_pass_covariance(X)
+    expected = {"spherical": np.diag(truth).mean(), "diag": np.diag(truth)}.get(cov, truth)
+    # the Wishart's prior scale (1e-3 I over 2000 frames) moves the point estimate by ~1e-6
+    np.testing.assert_allclose(np.reshape(model.covars_, np.shape(expected)), expected, rtol=1e-3)

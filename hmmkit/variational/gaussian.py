@@ -58,6 +58,21 @@ class ShiftedEmission:
         self.inner.accumulate(X, gamma, aux, stats)
 
 
+def _outer(weights: np.ndarray, vectors: np.ndarray, diagonal: bool) -> np.ndarray:
+    """``w_k v_k v_k'`` per row: (K, D, D), or only its diagonal (K, D)."""
+    if diagonal:
+        return weights[:, None] * vectors**2
+    return np.einsum("k,ki,kj->kij", weights, vectors, vectors)
+
+
+def _cross(a: np.ndarray, b: np.ndarray, diagonal: bool) -> np.ndarray:
+    """``a_k b_k' + b_k a_k'`` per row: (K, D, D), or only its diagonal (K, D)."""
+    if diagonal:
+        return 2.0 * a * b
+    product = np.einsum("ki,kj->kij", a, b)
+    return product + np.swapaxes(product, 1, 2)
+
+
 def as_matrices(scale: np.ndarray, covariance_type: str, n_features: int) -> np.ndarray:
     """Compact inverse scales as matrices: (K, D, D), or (1, D, D) for ``"tied"``."""
     if covariance_type == "spherical":
@@ -113,25 +128,31 @@ class NormalWishart:
 
     def updated(self, stats: Stats, letters: str) -> NormalWishart:
         """The conjugate update from the moments ``n``, ``s1``, ``s2`` (``m``: means and
-        beta, ``c``: dof and scale, as in ``letters``)."""
+        beta, ``c``: dof and scale, as in ``letters``).
+
+        The moments are about this posterior's means (the reference of the E-step's point
+        Gaussians), so every term below is taken about them: no large sums cancel when
+        the data sit far from zero.
+        """
         n, s1 = stats["n"], stats["s1"]
+        ref, m0, b0 = self.means, self.means_prior, self.beta_prior
         beta, means = self.beta, self.means
         if "m" in letters:
-            beta = self.beta_prior + n
-            means = (self.beta_prior[:, None] * self.means_prior + s1) / beta[:, None]
+            beta = b0 + n
+            means = ref + (b0[:, None] * (m0 - ref) + s1) / beta[:, None]
         dof, scale = self.dof, self.scale
         if "c" in letters:
-            m0, b0 = self.means_prior, self.beta_prior
-            if self.covariance_type in ("diag", "spherical"):
-                spread = stats["s2"] + b0[:, None] * m0**2 - beta[:, None] * means**2
-                if self.covariance_type == "spherical":
-                    spread = spread.mean(axis=1)
-            else:
-                spread = (
-                    _symmetrize_lower(stats["s2"])
-                    + np.einsum("k,ki,kj->kij", b0, m0, m0)
-                    - np.einsum("k,ki,kj->kij", beta, means, means)
-                )
+            # sum x x' + b0 m0 m0' - beta m m', written about ref
+            prior_shift, shift = m0 - ref, means - ref
+            diagonal = self.covariance_type in ("diag", "spherical")
+            second = stats["s2"] if diagonal else _symmetrize_lower(stats["s2"])
+            spread = second + _outer(b0, prior_shift, diagonal) - _outer(beta, shift, diagonal)
+            if "m" not in letters:  # terms in ref that vanish when the means are updated
+                excess = s1 + b0[:, None] * prior_shift - beta[:, None] * shift
+                spread = spread + _outer(n + b0 - beta, ref, diagonal)
+                spread = spread + _cross(excess, ref, diagonal)
+            if self.covariance_type == "spherical":
+                spread = spread.mean(axis=1)
             if self.covariance_type == "tied":
                 dof, scale = self.dof_prior + n.sum(), self.scale_prior + spread.sum(axis=0)
             else:
