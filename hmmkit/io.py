@@ -177,6 +177,8 @@ def _validate(model, path: Path) -> None:
     """Check every setting and parameter as ``fit`` and the attribute checks do (settings,
     floors, priors, shapes against the settings, finite and representable values);
     raise ModelFileError naming the field."""
+    from .variational.base import VariationalHMM
+
     try:
         model._check_settings()
         if not hasattr(model, "_get_params"):  # GaussianMixture
@@ -186,7 +188,8 @@ def _validate(model, path: Path) -> None:
         # the data-dependent checks of fit (floors, prior shapes), on a copy and one frame
         probe = copy.copy(model)
         probe._prepare_fit(_one_frame(model), None)
-        probe._for_training(params)
+        if not isinstance(model, VariationalHMM):  # whose priors _prepare_fit resolves
+            probe._for_training(params)
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{path} holds an invalid model: {exc}") from exc
 
