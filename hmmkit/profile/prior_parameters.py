@@ -4,7 +4,7 @@ These are published values (HMMER's src/p7_prior.c, src/hmmer.c and src/p7_confi
 Sjolander et al. 1996 for the amino-acid match-emission mixture): single-Dirichlet
 transition priors, match-emission Dirichlet mixtures, insert-emission Dirichlets,
 background frequencies and relative-entropy targets. Residues follow each ``alphabet``.
-A test checks them against the reference copy in ``../shared/data/hmmer_parameters``.
+A test checks them against the reference copy in the repository's ``data/hmmer_parameters``.
 """
 
 PRIOR_PARAMETERS: dict = {
