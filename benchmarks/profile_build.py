@@ -6,18 +6,19 @@ largest difference between the two models' probabilities. Note that pyhmmer's
 ``Builder.build_msa`` always includes E-value calibration (a few short simulations),
 which ``hmmkit.profile.build`` leaves to a separate step.
 
-    python benchmarks/profile_build.py [--data-dir ../shared/data] [--repeats 7]
+    python benchmarks/profile_build.py [--data-dir DATA] [--repeats 7]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+
+from hmmkit import datasets
 
 FAMILIES = [
     "protein/tutorial/globins4.sto",
@@ -30,8 +31,8 @@ FAMILIES = [
 
 
 def default_data_dir() -> Path:
-    env = os.environ.get("HMMKIT_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    """$HMMKIT_DATA, else the repository's data/."""
+    return datasets.data_root(Path(__file__).resolve().parents[1] / "data")
 
 
 def median_time(fn, repeats: int) -> float:

@@ -24,18 +24,19 @@ The query is the globins4 model (built by each tool from ``globins4.sto``), the 
 Both sides read the sequences once beforehand; times are medians of interleaved runs
 (wall clock and process CPU time), after a warm-up run that also compiles hmmkit's kernels.
 
-    python benchmarks/profile_search.py [--data-dir ../shared/data] [--repeats 5]
+    python benchmarks/profile_search.py [--data-dir DATA] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+
+from hmmkit import datasets
 
 MSA = "protein/tutorial/globins4.sto"
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
@@ -46,8 +47,8 @@ FORWARD_ONLY = {"bias_filter": False, "F1": 1.0, "F2": 1.0, "F3": 1e-300}
 
 
 def default_data_dir() -> Path:
-    env = os.environ.get("HMMKIT_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    """$HMMKIT_DATA, else the repository's data/."""
+    return datasets.data_root(Path(__file__).resolve().parents[1] / "data")
 
 
 def timed(fn) -> tuple[float, float]:

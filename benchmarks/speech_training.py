@@ -155,7 +155,8 @@ def prepare(args: argparse.Namespace, path: Path) -> tuple[int, int, int]:
     from hmmkit.speech import corpus
     from hmmkit.speech.features import FeatureCache, MFCCConfig, default_cache_dir, extract
 
-    utts = corpus.list_recordings(corpus.locate(args.data_dir))
+    fsdd = Path(__file__).resolve().parents[1] / "data" / "fsdd"
+    utts = corpus.list_recordings(corpus.locate(args.data_dir, fallback=fsdd))
     train, test = corpus.split(utts, "official")
     words = args.words.split(",") if args.words else corpus.labels(utts)
     config = MFCCConfig(normalise="utterance")

@@ -28,8 +28,9 @@ Output under --out: results.json, report.md, the models (FAMILY.hmm, FAMILY.hmme
 FAMILY.refined.hmm), hit tables in hmmsearch --tblout layout (FAMILY.tbl, ...) and plots
 (FAMILY_scores.png, FAMILY_roc.png). Inputs are never overwritten.
 
-Defaults: the protein families of ../shared/data/protein (globins4, fn3, Pkinase, LuxC)
-and its 2,100-protein proteome. MADE1 (a DNA family) is not a default: a family must
+Defaults: the protein families shipped in the repository's data/protein (globins4, fn3,
+Pkinase, LuxC) and its 2,100-protein proteome; $HMMKIT_DATA, when set, names another data
+folder laid out as data/. MADE1 (a DNA family) is not a default: a family must
 have the database's alphabet, so MADE1 given with the protein proteome is refused with a
 one-line reason; give it with a DNA database instead.
 """
@@ -49,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 import hmmkit
+from hmmkit import datasets
 from hmmkit.profile import (
     DigitalMSA,
     ProfileHMM,
@@ -96,9 +98,8 @@ class RecipeError(Exception):
 
 
 def default_data_dir() -> Path:
-    """$HMMKIT_DATA, else ../shared/data beside the repository."""
-    env = os.environ.get("HMMKIT_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
+    """$HMMKIT_DATA (a folder laid out as the repository's data/), else data/."""
+    return datasets.data_root(REPO / "data")
 
 
 def shown_path(path: Path, data_dir: Path) -> str:
@@ -858,7 +859,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="FAMILY",
         help="family alignments (Stockholm or aligned FASTA) or unaligned FASTA families; "
         "relative paths are also looked up under the data folder (default: the four protein "
-        "families of ../shared/data)",
+        "families of the data folder)",
     )
     parser.add_argument(
         "--database",
@@ -870,7 +871,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--data-dir",
         type=Path,
         default=None,
-        help="real-data folder (default: $HMMKIT_DATA, else ../shared/data beside the repo)",
+        help="data folder laid out as the repository's data/ (default: $HMMKIT_DATA when set, "
+        "else the repository's data/)",
     )
     parser.add_argument(
         "--out",
@@ -957,7 +959,8 @@ def prepare_inputs(args) -> tuple[list[Family], list[Sequence], Path, str]:
     args.data_root = data_dir
     if (not args.families or args.database is None) and not data_dir.is_dir():
         raise RecipeError(
-            f"data folder {data_dir} is missing; set HMMKIT_DATA or --data-dir, "
+            f"data folder {data_dir} is missing; set HMMKIT_DATA or --data-dir to a folder laid "
+            "out as the repository's data/, "
             "or give the families and --database explicitly"
         )
     names = args.families or list(DEFAULT_FAMILIES)

@@ -44,10 +44,12 @@ from hmmkit.speech.recognizer import TrainingConfig, WordRecognizer, select_warp
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECORDED_ABLATIONS = REPO_ROOT / "data" / "spoken_digits_ablations.json"
-#: Checksums and address of the published recordings (for --download).
-MANIFEST = REPO_ROOT / "data" / "fsdd_manifest.json"
-#: The data folder used when neither --data-dir nor $HMMKIT_DATA says another.
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "fsdd"
+#: The recordings' manifest: checksums of the embedded FLAC files, address and checksums of
+#: the published WAV files (for --download).
+MANIFEST = REPO_ROOT / "data" / "fsdd" / "manifest.json"
+#: The data folder used when neither --data-dir nor $HMMKIT_DATA says another: the
+#: recordings shipped in the repository.
+DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
 
 #: The recipe's defaults, chosen from the ablations (see the report; settings within a few
 #: tenths of a point of them are as good, within the noise of the speaker splits).
@@ -136,8 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="spoken_digits.py",
         description=__doc__.split("\n\n")[0],
-        epilog="Data: --data-dir, else $HMMKIT_DATA/fsdd, else ../shared/data/fsdd beside the "
-        "repository, else the download cache (fetch it with --download).",
+        epilog="Data: --data-dir, else $HMMKIT_DATA/fsdd when HMMKIT_DATA is set (it names a "
+        "folder laid out as the repository's data/), else the repository's data/fsdd: the "
+        "2,500 recordings of five speakers shipped as FLAC. --download uses the published WAV "
+        "files instead, fetched once into a cache ($HMMKIT_CACHE, else the user cache folder).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="FSDD folder (or recordings/)")
@@ -154,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--download",
         action="store_true",
-        help="fetch the published recordings into the cache when no local copy is found",
+        help="use the published WAV recordings, fetched into the cache (checked against "
+        "data/fsdd/manifest.json), instead of the data folder's",
     )
     parser.add_argument(
         "--ablations",
@@ -588,8 +593,8 @@ def find_data(args) -> Path:
         args.data_dir,
         fallback=DEFAULT_DATA_DIR,
         manifest=MANIFEST,
-        allow_download=args.download,
-        progress=_progress("download", "file", args.quiet),
+        published=args.download,
+        progress=not args.quiet,
     )
 
 

@@ -1,32 +1,65 @@
-"""Shared test fixtures: where the real data sets live."""
+"""Shared test fixtures: where the data sets live, a loopback web server for fetching."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from audio_copies import as_wav
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_root() -> Path:
-    """The real-data folder: $HMMKIT_DATA, else ../shared/data beside the repository."""
+    """The data folder: $HMMKIT_DATA (laid out as the repository's data/), else data/."""
     env = os.environ.get("HMMKIT_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    return Path(env) if env else REPO_ROOT / "data"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Path to ../shared/data; fails under CI=true when it is missing, else skips."""
+    """The data folder (see `data_root`); a test whose data is missing fails."""
     root = data_root()
-    if not root.is_dir():
-        message = f"real data folder {root} is missing (set HMMKIT_DATA)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    if not (root / "fsdd").is_dir() or not (root / "protein").is_dir():
+        pytest.fail(
+            f"data folder {root} lacks fsdd/ or protein/: the repository's data/ holds them; "
+            "HMMKIT_DATA, when set, must name a folder laid out the same way"
+        )
     return root
+
+
+@pytest.fixture(scope="session")
+def speech_wav(shared_data, tmp_path_factory) -> Path:
+    """A real recording (0_george_0) as a WAV file, decoded from the shipped FLAC."""
+    folder = tmp_path_factory.mktemp("speech_wav")
+    return as_wav(shared_data / "fsdd/recordings/0_george_0.flac", folder / "0_george_0.wav")
+
+
+@pytest.fixture
+def web_folder(tmp_path):
+    """(folder, base URL): a web server on the loopback address serving `folder`."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
 
 
 def pytest_addoption(parser):

@@ -1,4 +1,4 @@
-"""Spoken-digit corpora laid out as the Free Spoken Digit Dataset: listing, splits, download.
+"""Spoken-digit corpora laid out as the Free Spoken Digit Dataset: listing, splits, location.
 
 Recordings are named `{label}_{speaker}_{index}.wav`; the speakers are whatever names the
 files carry. The official split puts takes 0-4 of every label and speaker in the test set
@@ -7,15 +7,14 @@ and the rest in the training set; `speaker:NAME` holds out one speaker entirely.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from hmmkit import datasets
 
 FILENAME = re.compile(
     r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)\.(?:wav|flac)$", re.IGNORECASE
@@ -34,7 +33,7 @@ class Utterance:
 
 
 def recordings_folder(data_dir: str | os.PathLike) -> Path:
-    """The folder holding the WAV files: `data_dir/recordings` if present, else `data_dir`."""
+    """The folder of recordings (WAV or FLAC): `data_dir/recordings` if present, else `data_dir`."""
     root = Path(data_dir)
     return root / "recordings" if (root / "recordings").is_dir() else root
 
@@ -99,77 +98,50 @@ def split(utts: Sequence[Utterance], name: str) -> tuple[list[Utterance], list[U
 def default_data_dir(
     data_dir: str | os.PathLike | None = None, fallback: str | os.PathLike | None = None
 ) -> Path | None:
-    """Where the corpus is: `data_dir`, else `$HMMKIT_DATA/fsdd`, else `fallback` (or None).
+    """Where the corpus is: `data_dir`, else `fsdd` under the data folder.
 
-    The installed package knows no data folder of its own: a program run from a checkout
-    (the recipe) passes the one beside it as `fallback`.
+    The data folder is ``$HMMKIT_DATA`` when set, else `fallback`'s parent: the installed
+    package knows no data folder of its own, so a program run from a checkout (the recipe)
+    passes the checkout's ``data/fsdd`` as `fallback`. None when neither is given.
     """
     if data_dir is not None:
         return Path(data_dir)
-    env = os.environ.get("HMMKIT_DATA")
-    if env:
-        return Path(env) / "fsdd"
+    root = datasets.data_root()
+    if root is not None:
+        return root / "fsdd"
     return Path(fallback) if fallback is not None else None
 
 
 def read_manifest(path: str | os.PathLike) -> dict:
-    """The corpus manifest: `url_pattern` (with `{name}`) and `files` (name -> sha256)."""
+    """The corpus manifest (``data/fsdd/manifest.json``): its ``published`` section holds
+    ``url_pattern`` (with ``{name}``) and ``files`` (name -> sha256 of the file)."""
     with open(path, encoding="utf-8") as fh:
         manifest = json.load(fh)
-    if "url_pattern" not in manifest or "files" not in manifest:
-        raise ValueError(f"manifest {path} needs 'url_pattern' and 'files'")
+    published = manifest.get("published", {})
+    if "url_pattern" not in published or "files" not in published:
+        raise ValueError(f"manifest {path} needs 'published' with 'url_pattern' and 'files'")
     return manifest
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def download(
-    cache_dir: str | os.PathLike,
+def fetch_published(
     manifest: str | os.PathLike | dict,
+    cache_dir: str | os.PathLike | None = None,
     *,
     names: Sequence[str] | None = None,
-    progress=None,
-    timeout: float = 30.0,
+    progress: bool = True,
 ) -> Path:
-    """Fetch the published recordings into `cache_dir/recordings`, checked against sha256s.
-
-    Files already present with the right checksum are kept. Returns `cache_dir`, usable as
-    a data folder. Raises ConnectionError with what to do when the source is unreachable,
-    and ValueError when a downloaded file does not match its checksum.
+    """Fetch the published recordings the manifest lists into `cache_dir/recordings`
+    (default: ``fsdd`` in :func:`hmmkit.datasets.cache_root`), checked against their
+    sha256s; files already there are kept. Returns `cache_dir`, usable as a data folder.
     """
     man = manifest if isinstance(manifest, dict) else read_manifest(manifest)
-    files: dict[str, str] = man["files"]
-    wanted = list(names) if names is not None else sorted(files)
-    unknown = [n for n in wanted if n not in files]
-    if unknown:
-        raise ValueError(f"names not in the manifest: {unknown[:5]}")
-    folder = Path(cache_dir) / "recordings"
-    folder.mkdir(parents=True, exist_ok=True)
-    iterator = progress(wanted) if progress is not None else wanted
-    for name in iterator:
-        target = folder / name
-        if target.is_file() and sha256_file(target) == files[name]:
-            continue
-        url = man["url_pattern"].format(name=name)
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                payload = response.read()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise ConnectionError(
-                f"cannot download {url} ({exc}). Without network access, fetch the "
-                f"recordings/ folder of {man.get('source', 'the dataset')} by other means "
-                "and pass its parent folder with --data-dir (or set HMMKIT_DATA)."
-            ) from exc
-        digest = hashlib.sha256(payload).hexdigest()
-        if digest != files[name]:
-            raise ValueError(f"{url}: sha256 {digest} does not match the manifest's {files[name]}")
-        tmp = target.with_suffix(f".{os.getpid()}.part")
-        tmp.write_bytes(payload)
-        os.replace(tmp, target)
-    return Path(cache_dir)
+    published = man["published"]
+    root = Path(cache_dir) if cache_dir is not None else datasets.cache_root() / "fsdd"
+    datasets.fetch(
+        root / "recordings", published["url_pattern"], published["files"],
+        names=names, progress=progress,
+    )  # fmt: skip
+    return root
 
 
 def _has_recordings(folder: Path) -> bool:
@@ -177,45 +149,34 @@ def _has_recordings(folder: Path) -> bool:
     return rec.is_dir() and any(FILENAME.match(p.name) for p in rec.iterdir())
 
 
-def default_download_dir() -> Path:
-    """`$HMMKIT_CACHE/fsdd`, else `$XDG_CACHE_HOME/hmmkit/fsdd`, else `~/.cache/hmmkit/fsdd`."""
-    if os.environ.get("HMMKIT_CACHE"):
-        return Path(os.environ["HMMKIT_CACHE"]) / "fsdd"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "hmmkit" / "fsdd"
-
-
 def locate(
     data_dir: str | os.PathLike | None = None,
     *,
     fallback: str | os.PathLike | None = None,
     manifest: str | os.PathLike | dict | None = None,
-    allow_download: bool = False,
-    progress=None,
+    published: bool = False,
+    progress: bool = True,
 ) -> Path:
-    """A data folder holding the recordings, downloading into the cache when allowed.
+    """A data folder holding the recordings.
 
-    An explicit `data_dir` is used as given (never downloaded into). Otherwise the
-    default location (:func:`default_data_dir` with `fallback`) is used if it holds
-    recordings, then the download cache; with `allow_download` the recordings listed in
-    `manifest` are fetched into the cache. Raises FileNotFoundError naming the places
-    looked at and what to do.
+    An explicit `data_dir` is used as given. With `published`, the published recordings
+    listed in `manifest` are fetched into the cache (see :func:`fetch_published`) and that
+    folder is used. Otherwise the default location (:func:`default_data_dir` with
+    `fallback`) is used. Raises FileNotFoundError naming the place looked at and what to do.
     """
     if data_dir is not None:
         list_recordings(data_dir)
         return Path(data_dir)
+    if published:
+        if manifest is None:
+            raise ValueError("fetching the published recordings needs their manifest (manifest=)")
+        return fetch_published(manifest, progress=progress)
     default = default_data_dir(None, fallback)
-    candidates = [c for c in (default, default_download_dir()) if c is not None]
     if default is not None and _has_recordings(default):
         return default
-    if allow_download:
-        if manifest is None:
-            raise ValueError("allow_download needs the manifest of the recordings (manifest=)")
-        return download(candidates[-1], manifest, progress=progress)
-    if _has_recordings(candidates[-1]):
-        return candidates[-1]
-    looked = ", ".join(str(c) for c in candidates)
+    where = f"looked in {default}" if default is not None else "no data folder given"
     raise FileNotFoundError(
-        f"no spoken-digit recordings found (looked in {looked}); pass --data-dir, set "
-        "HMMKIT_DATA, or rerun with --download to fetch the published recordings"
+        f"no spoken-digit recordings found ({where}); pass --data-dir, set {datasets.DATA_ENV} "
+        "to a folder laid out as the repository's data/ (recordings in fsdd/recordings), or "
+        "rerun with --download to fetch the published recordings"
     )

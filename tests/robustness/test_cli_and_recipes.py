@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import soundfile
+from audio_copies import as_wav
 from catalogue import record
 from refusals import REPO, run_python, shown, snapshot
 
@@ -154,7 +155,7 @@ def xfail_if_open(c: Case):
 
 
 @pytest.fixture(scope="module")
-def kit(shared_data, tmp_path_factory):
+def kit(shared_data, speech_wav, tmp_path_factory):
     """The workspace every case starts from: small copies of real data, broken files and a
     trained word recognizer."""
     from hmmkit.speech import MFCCConfig, TrainingConfig, WordRecognizer, extract
@@ -165,20 +166,20 @@ def kit(shared_data, tmp_path_factory):
     shutil.copy(protein / "tutorial/globins4.sto", kit / "globins4.sto")
     shutil.copy(protein / "tutorial/HBB_HUMAN", kit / "hbb.fa")
     shutil.copy(protein / "tutorial/HBB_HUMAN", kit / "globins4.tbl")
-    shutil.copy(fsdd / "0_george_0.wav", kit / "audio.wav")
+    shutil.copy(speech_wav, kit / "audio.wav")
     (kit / "truncated.hmm").write_bytes((kit / "model.hmm").read_bytes()[:2000])
     (kit / "empty.fa").write_bytes(b"")
     (kit / "dna.fa").write_text(">d\nACGTACGTACGTACGTACGTACGT\n")
     (kit / "broken.wav").write_bytes(b"")
     (kit / "afile").write_text("a file, not a folder\n")
     (kit / "empty").mkdir()
-    samples, rate = soundfile.read(str(fsdd / "0_george_0.wav"), dtype="int16")
+    samples, rate = soundfile.read(str(speech_wav), dtype="int16")
     soundfile.write(str(kit / "window.wav"), samples[:200], rate, subtype="PCM_16")
     names = [f"{d}_george_{i}.wav" for d in (0, 1) for i in (0, 5, 6)]
     for folder in ("recordings", "badrecordings"):
         (kit / folder).mkdir()
         for name in names:
-            shutil.copy(fsdd / name, kit / folder / name)
+            as_wav(fsdd / name.replace(".wav", ".flac"), kit / folder / name)
     (kit / "badrecordings/2_george_5.wav").write_bytes(b"")
     (kit / "badrecordings/2_george_0.wav").write_bytes(b"")
     config = MFCCConfig()

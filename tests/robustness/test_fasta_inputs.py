@@ -27,13 +27,13 @@ def model(shared_data):
 
 
 @pytest.fixture(scope="module")
-def originals(shared_data):
+def originals(shared_data, speech_wav):
     proteome = (shared_data / "protein/pyhmmer/938293.PRJEB85.HG003687.faa").read_text()
     first_six = ">" + ">".join(proteome.split(">")[1:7])
     return Originals(
         db=first_six.encode(),
         one=(shared_data / "protein/tutorial/HBB_HUMAN").read_bytes(),
-        wav=(shared_data / "fsdd/recordings/0_george_0.wav").read_bytes(),
+        wav=speech_wav.read_bytes(),
         sto=(shared_data / "protein/tutorial/globins4.sto").read_bytes(),
         hmm=(shared_data / "protein/pyhmmer/PF02826.hmm").read_bytes(),
     )

@@ -37,14 +37,14 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
-def originals(shared_data):
+def originals(shared_data, speech_wav):
     """The real files the fuzzers start from, as bytes."""
     protein = shared_data / "protein"
     return Originals(
         hmm=(protein / "pyhmmer/PF02826.hmm").read_bytes(),
         sto=(protein / "tutorial/globins4.sto").read_bytes(),
         afa=(protein / "pyhmmer/LuxC.faa").read_bytes(),
-        wav=(shared_data / "fsdd/recordings/0_george_0.wav").read_bytes(),
+        wav=speech_wav.read_bytes(),
     )
 
 

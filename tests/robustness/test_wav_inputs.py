@@ -31,14 +31,14 @@ def recordings(shared_data):
 
 
 @pytest.fixture(scope="module")
-def originals(recordings):
-    return Originals(wav=(recordings / "0_george_0.wav").read_bytes())
+def originals(speech_wav):
+    return Originals(wav=speech_wav.read_bytes())
 
 
 @pytest.fixture(scope="module")
 def speech(recordings):
     """A 16-bit recording as integer samples."""
-    samples, rate = soundfile.read(str(recordings / "0_george_0.wav"), dtype="int16")
+    samples, rate = soundfile.read(str(recordings / "0_george_0.flac"), dtype="int16")
     assert rate == RATE
     return samples
 
@@ -224,7 +224,7 @@ def test_degenerate_audio_gives_finite_features(degenerate, folder, speech):
 @pytest.fixture(scope="module")
 def recognizer(recordings):
     """Word models for '0' and '1' from six recordings; small, for speed."""
-    paths = [recordings / f"{d}_george_{i}.wav" for d in (0, 1) for i in (5, 6, 7)]
+    paths = [recordings / f"{d}_george_{i}.flac" for d in (0, 1) for i in (5, 6, 7)]
     config = TrainingConfig(n_states=3, n_mix=1, n_iter=3, n_iter_split=0)
     return WordRecognizer(config, n_jobs=1).fit(extract(paths), ["0"] * 3 + ["1"] * 3)
 
@@ -244,7 +244,7 @@ def test_recognizer_answers_degenerate_audio(recognizer, degenerate):
 def test_recognizer_trained_on_silence(recordings, degenerate):
     """A word whose every recording is silent (constant features) trains finite models."""
     silence = features(degenerate["silence (all zeros)"])
-    speech = [features(recordings / f"1_george_{i}.wav") for i in (5, 6)]
+    speech = [features(recordings / f"1_george_{i}.flac") for i in (5, 6)]
     config = TrainingConfig(n_states=3, n_mix=2, n_iter=3, n_iter_split=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

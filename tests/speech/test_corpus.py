@@ -1,7 +1,8 @@
-"""Spoken-digit corpus: file listing, speakers from names, splits, data location, download."""
+"""Spoken-digit corpus: file listing, speakers from names, splits, data location, fetching."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -12,7 +13,8 @@ import soundfile
 
 from hmmkit.speech import corpus as C
 
-MANIFEST = Path(__file__).resolve().parents[2] / "data" / "fsdd_manifest.json"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = REPO_ROOT / "data" / "fsdd" / "manifest.json"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def test_lists_the_shared_recordings(utts, fsdd):
     assert C.speakers(utts) == ["george", "jackson", "lucas", "nicolas", "theo"]
     assert C.labels(utts) == [str(d) for d in range(10)]
     first = utts[0]
-    assert first.path.name == f"{first.label}_{first.speaker}_{first.index}.wav"
+    assert first.path.name.startswith(f"{first.label}_{first.speaker}_{first.index}.")
     assert C.list_recordings(fsdd / "recordings") == utts
 
 
@@ -101,77 +103,91 @@ def test_data_location_order(tmp_path, monkeypatch):
 
 def test_locate_explains_what_to_do_when_nothing_is_there(tmp_path, monkeypatch):
     monkeypatch.setenv("HMMKIT_DATA", str(tmp_path / "none"))
-    monkeypatch.setenv("HMMKIT_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(FileNotFoundError, match="--data-dir.*--download"):
+    with pytest.raises(FileNotFoundError, match="--data-dir.*HMMKIT_DATA.*--download"):
         C.locate()
     monkeypatch.setenv("HMMKIT_DATA", str(tmp_path))
-    make_folder(tmp_path / "fsdd" / "recordings", ["2_eve_9.wav"])
+    make_folder(tmp_path / "fsdd" / "recordings", ["2_eve_9.flac"])
     assert C.locate() == tmp_path / "fsdd"
-
-
-def test_locate_uses_the_fallback_then_the_cache(tmp_path, monkeypatch):
-    monkeypatch.delenv("HMMKIT_DATA", raising=False)
-    monkeypatch.setenv("HMMKIT_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(FileNotFoundError, match=str(tmp_path / "cache")):
+    assert C.locate(fallback=tmp_path / "beside") == tmp_path / "fsdd"
+    monkeypatch.delenv("HMMKIT_DATA")
+    with pytest.raises(FileNotFoundError, match="beside"):
         C.locate(fallback=tmp_path / "beside")
-    make_folder(tmp_path / "cache" / "fsdd" / "recordings", ["1_ann_0.wav"])
-    assert C.locate(fallback=tmp_path / "beside") == tmp_path / "cache" / "fsdd"
-    make_folder(tmp_path / "beside" / "recordings", ["2_eve_9.wav"])
-    assert C.locate(fallback=tmp_path / "beside") == tmp_path / "beside"
 
 
-def test_locate_downloads_only_with_a_manifest(fsdd, tmp_path, monkeypatch):
+def test_the_embedded_recordings_are_the_default_beside_the_recipe(monkeypatch):
+    monkeypatch.delenv("HMMKIT_DATA", raising=False)
+    embedded = REPO_ROOT / "data" / "fsdd"
+    assert C.locate(fallback=embedded) == embedded
+    assert len(C.list_recordings(embedded)) == 2500
+
+
+def serve(folder, names, fsdd):
+    """Copies of the embedded recordings, as WAV, under the served `folder`; their sha256s."""
+    digests = {}
+    for name in names:
+        samples, rate = soundfile.read(fsdd / "recordings" / name.replace(".wav", ".flac"),
+                                       dtype="int16")  # fmt: skip
+        soundfile.write(folder / name, samples, rate, subtype="PCM_16")
+        digests[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    return digests
+
+
+def test_locate_fetches_the_published_recordings_only_with_a_manifest(
+    fsdd, tmp_path, monkeypatch, web_folder
+):
     monkeypatch.delenv("HMMKIT_DATA", raising=False)
     monkeypatch.setenv("HMMKIT_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ValueError, match="manifest"):
-        C.locate(allow_download=True)
-    name = "3_lucas_7.wav"
-    manifest = {
-        "url_pattern": (fsdd / "recordings").as_uri() + "/{name}",
-        "files": {name: C.sha256_file(fsdd / "recordings" / name)},
-    }
-    found = C.locate(manifest=manifest, allow_download=True)
+        C.locate(published=True)
+    folder, url = web_folder
+    digests = serve(folder, ["3_lucas_7.wav"], fsdd)
+    manifest = {"published": {"url_pattern": url + "/{name}", "files": digests}}
+    found = C.locate(manifest=manifest, published=True, progress=False)
     assert found == tmp_path / "cache" / "fsdd"
-    assert [u.path.name for u in C.list_recordings(found)] == [name]
+    assert [u.path.name for u in C.list_recordings(found)] == ["3_lucas_7.wav"]
 
 
-def test_manifest_matches_the_shared_recordings(fsdd):
+def test_manifest_lists_the_published_and_the_embedded_recordings(fsdd):
     manifest = C.read_manifest(MANIFEST)
-    assert "{name}" in manifest["url_pattern"]
-    files = manifest["files"]
-    assert len(files) == 2500
-    on_disk = sorted(p.name for p in (fsdd / "recordings").glob("*.wav"))
-    assert sorted(files) == on_disk
-    for name in on_disk[::50]:
-        assert C.sha256_file(fsdd / "recordings" / name) == files[name]
+    published = manifest["published"]
+    assert "{name}" in published["url_pattern"]
+    assert len(published["files"]) == 2500
+    on_disk = sorted(p.name for p in (fsdd / "recordings").glob("*.flac"))
+    assert sorted(manifest["embedded"]["files"]) == on_disk
+    assert sorted(n.replace(".wav", ".flac") for n in published["files"]) == on_disk
 
 
-def test_download_checks_sha256_and_skips_good_files(fsdd, tmp_path):
+def test_fetch_checks_sha256_and_keeps_good_files(fsdd, tmp_path, web_folder):
     names = ["0_george_0.wav", "9_theo_49.wav"]
-    manifest = dict(C.read_manifest(MANIFEST))
-    manifest["url_pattern"] = (fsdd / "recordings").as_uri() + "/{name}"
+    folder, url = web_folder
+    digests = serve(folder, names, fsdd)
+    manifest = {"published": {"url_pattern": url + "/{name}", "files": digests}}
     cache = tmp_path / "cache"
-    assert C.download(cache, manifest, names=names) == cache
+    assert C.fetch_published(manifest, cache, names=names, progress=False) == cache
     got = sorted(p.name for p in (cache / "recordings").iterdir())
     assert got == sorted(names)
     stamp = (cache / "recordings" / names[0]).stat().st_mtime_ns
     os.utime(cache / "recordings" / names[0], ns=(stamp - 10**9, stamp - 10**9))
-    C.download(cache, manifest, names=names)
+    (folder / names[0]).unlink()  # a second fetch must not ask the server again
+    C.fetch_published(manifest, cache, names=names, progress=False)
     assert (cache / "recordings" / names[0]).stat().st_mtime_ns == stamp - 10**9
     assert len(C.list_recordings(cache)) == 2
 
     bad = json.loads(json.dumps(manifest))
-    bad["files"][names[1]] = "0" * 64
+    bad["published"]["files"][names[1]] = "0" * 64
     (cache / "recordings" / names[1]).unlink()
     with pytest.raises(ValueError, match="does not match"):
-        C.download(cache, bad, names=names)
+        C.fetch_published(bad, cache, names=names, progress=False)
     assert not (cache / "recordings" / names[1]).exists()
+    with pytest.raises(ValueError, match="not in the manifest"):
+        C.fetch_published(manifest, cache, names=["7_nobody_0.wav"], progress=False)
 
 
-def test_download_offline_says_what_to_do(tmp_path):
-    manifest = {"url_pattern": (tmp_path / "offline").as_uri() + "/{name}", "files": {"a.wav": ""}}
-    with pytest.raises(ConnectionError, match="--data-dir"):
-        C.download(tmp_path / "cache", manifest)
+def test_fetch_offline_says_what_to_do(tmp_path, web_folder):
+    _, url = web_folder
+    manifest = {"published": {"url_pattern": url + "/missing/{name}", "files": {"a.wav": "0" * 64}}}
+    with pytest.raises(ConnectionError, match="HMMKIT_DATA"):
+        C.fetch_published(manifest, tmp_path / "cache", progress=False)
 
 
 def test_flac_recordings_are_listed_and_hidden_files_are_not(tmp_path):

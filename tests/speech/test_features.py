@@ -14,7 +14,7 @@ from hmmkit.speech import features as F
 
 @pytest.fixture(scope="module")
 def fsdd_file(shared_data):
-    return shared_data / "fsdd" / "recordings" / "3_theo_7.wav"
+    return shared_data / "fsdd" / "recordings" / "3_theo_7.flac"
 
 
 def sine(rate: float, seconds: float, freq: float) -> np.ndarray:
@@ -29,6 +29,22 @@ def test_read_audio_keeps_rate_and_int16_scale(fsdd_file):
     assert signal.shape == (info.frames,)
     raw, _ = soundfile.read(str(fsdd_file), dtype="int16")
     np.testing.assert_array_equal(signal, raw.astype(float))
+
+
+def test_flac_is_read_as_its_wav_copy(fsdd_file, tmp_path):
+    """A FLAC recording and a WAV holding the same samples give identical signals, rates
+    and features (and a FLAC of other samples does not)."""
+    samples, rate = soundfile.read(fsdd_file, dtype="int16")
+    wav = tmp_path / "copy.wav"
+    soundfile.write(wav, samples, rate, subtype="PCM_16", format="WAV")
+    (from_flac, flac_rate), (from_wav, wav_rate) = F.read_audio(fsdd_file), F.read_audio(wav)
+    assert flac_rate == wav_rate == 8000
+    np.testing.assert_array_equal(from_flac, from_wav)
+    np.testing.assert_array_equal(F.mfcc(from_flac, rate), F.mfcc(from_wav, rate))
+    assert F.sample_rate(fsdd_file) == F.sample_rate(wav)
+    other = tmp_path / "other.flac"
+    soundfile.write(other, samples[::-1], rate, subtype="PCM_16", format="FLAC")
+    assert not np.array_equal(F.read_audio(other)[0], from_wav)
 
 
 def test_read_audio_resamples_only_when_asked(tmp_path):

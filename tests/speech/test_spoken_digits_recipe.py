@@ -30,14 +30,14 @@ def run(*args, env=None):
 
 @pytest.fixture(scope="module")
 def small_data(shared_data, tmp_path_factory):
-    """2 speakers x 3 digits x 10 takes, copied from the shared recordings."""
+    """2 speakers x 3 digits x 10 takes, copied from the embedded recordings."""
     root = tmp_path_factory.mktemp("fsdd_small")
     folder = root / "recordings"
     folder.mkdir()
     for speaker in ("jackson", "theo"):
         for digit in range(3):
             for take in range(10):
-                name = f"{digit}_{speaker}_{take}.wav"
+                name = f"{digit}_{speaker}_{take}.flac"
                 shutil.copy(shared_data / "fsdd" / "recordings" / name, folder / name)
     return root
 
@@ -171,15 +171,15 @@ def test_hmmkit_recognize_trains_tests_and_recognises_files(small_data, tmp_path
     assert (models / "recognizer.json").is_file()
     assert main(["recognize", "test", str(small_data), "--models", str(models), *cache]) == 0
     assert "accuracy" in capsys.readouterr().out
-    wavs = [small_data / "recordings" / f"{d}_theo_{d}.wav" for d in range(3)]
+    flacs = [small_data / "recordings" / f"{d}_theo_{d}.flac" for d in range(3)]
     assert (
-        main(["recognize", "files", "--models", str(models), "--nbest", "2", *map(str, wavs)]) == 0
+        main(["recognize", "files", "--models", str(models), "--nbest", "2", *map(str, flacs)]) == 0
     )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     for digit, line in enumerate(lines):
         path, best, ranked = line.split("\t")
-        assert path.endswith(f"{digit}_theo_{digit}.wav") and best == str(digit)
+        assert path.endswith(f"{digit}_theo_{digit}.flac") and best == str(digit)
         assert len(ranked.split()) == 2
     assert main(["recognize", "test", str(small_data), "--models", str(tmp_path / "none")]) == 1
 
@@ -208,7 +208,7 @@ def test_recognize_keeps_the_training_rate_and_reports_short_or_hidden_files(
     index = json.loads((models / "recognizer.json").read_text())
     assert index["features"]["samplerate"] == 8000 and sorted(index["words"]) == ["0", "1", "2"]
     capsys.readouterr()
-    original = data / "recordings" / "2_theo_1.wav"
+    original = data / "recordings" / "2_theo_1.flac"
     signal, rate = soundfile.read(original, dtype="float64")
     upsampled = tmp_path / "2_theo_1_16k.wav"
     soundfile.write(upsampled, resample(signal, rate, 16000), 16000, subtype="PCM_16")
