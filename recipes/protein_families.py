@@ -111,10 +111,8 @@ def shown_path(path: Path, data_dir: Path) -> str:
 
 
 def data_dir_label(args) -> str:
-    """How the data folder (DATA in reports) was chosen."""
-    if args.data_dir is not None:
-        return str(args.data_dir)
-    return "$HMMKIT_DATA" if os.environ.get("HMMKIT_DATA") else "../shared/data"
+    """The data folder used (DATA in reports)."""
+    return str(args.data_root)
 
 
 def resolve_input(name: str, data_dir: Path, what: str) -> Path:

@@ -84,7 +84,7 @@ def _variant(
 
 #: Variants measured by --ablations: each changes one thing from the run's settings.
 ABLATIONS: list[dict] = [
-    _variant("default", "the run's settings"),
+    _variant("default", "this run's settings"),
     _variant("no-adaptation", "no unsupervised speaker adaptation", adaptation=False),
     _variant(
         "adapt-all",
@@ -469,23 +469,34 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.2f} %"
 
 
-def ablation_section(ablations: dict | None, source: str) -> list[str]:
-    """The report's 'what gained accuracy' section."""
+def ablation_section(
+    ablations: dict | None, source: str, results: dict | None = None, measured: bool = True
+) -> list[str]:
+    """The report's 'what gained accuracy' section.
+
+    `measured`: the ablations were run now, on this run's settings (`--ablations`); else
+    they are the recorded ones, whose base row is the recipe's defaults, and the section
+    says when they were measured on another split or other settings than this run's.
+    """
     lines = ["## What gained accuracy", ""]
     if not ablations:
         lines += ["No ablations recorded; run with `--ablations`.", ""]
         return lines
     rows = ablations["rows"]
     base = next((r for r in rows if r["name"] == "default"), rows[0])
+    base_label = "this run's settings" if measured else "the recipe's defaults, as recorded"
     splits = ablations["splits"]
     lines += [source, ""]
+    if not measured and results is not None:
+        lines += _recorded_versus_run(ablations, results)
     header = "| variant | change from the defaults | mean accuracy | vs default | options |"
     lines += [header, "|---|---|---:|---:|---|"]
     for r in rows:
         delta = 100 * (r["accuracy"] - base["accuracy"])
         options = f"`{r['options']}`" if r.get("options") else ""
+        change = base_label if r is base else r["change"]
         lines.append(
-            f"| {r['name']} | {r['change']} | {_pct(r['accuracy'])} | {delta:+.2f} | {options} |"
+            f"| {r['name']} | {change} | {_pct(r['accuracy'])} | {delta:+.2f} | {options} |"
         )
     lines += ["", f"Splits: {', '.join(splits)}.", ""]
     others = sorted((r for r in rows if r is not base), key=lambda r: r["accuracy"])
@@ -505,7 +516,33 @@ def ablation_section(ablations: dict | None, source: str) -> list[str]:
     return lines
 
 
-def write_report(results: dict, ablations: dict | None, ablation_source: str, out: Path) -> None:
+def _recorded_versus_run(ablations: dict, results: dict) -> list[str]:
+    """Lines saying how the recorded ablations' split and settings differ from this run's."""
+    notes = []
+    if ablations.get("split") != results["split"]:
+        notes.append(
+            f"split `{ablations.get('split')}` (this run: `{results['split']}`, "
+            f"{_pct(results['accuracy'])})"
+        )
+    recorded = ablations.get("base_configuration") or {}
+    ours = results["configuration"]
+    differing = [
+        k for k in ("features", "training", "warps", "adaptation") if recorded.get(k) != ours[k]
+    ]
+    if differing:
+        notes.append(f"other {', '.join(differing)} settings than this run's")
+    if not notes:
+        return []
+    return [
+        f"These rows were measured on {' and '.join(notes)}: they are not this run's "
+        "numbers. Rerun with `--ablations` to measure them on this run's split and settings.",
+        "",
+    ]
+
+
+def write_report(
+    results: dict, ablations: dict | None, ablation_source: str, out: Path, measured: bool = True
+) -> None:
     """report.md from the results."""
     words = results["labels"]
     lines = [
@@ -568,7 +605,7 @@ def write_report(results: dict, ablations: dict | None, ablation_source: str, ou
         json.dumps(results["configuration"], indent=1),
         "```",
         "",
-        *ablation_section(ablations, ablation_source),
+        *ablation_section(ablations, ablation_source, results, measured),
     ]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -635,7 +672,7 @@ def _run(args) -> int:
         "labels": words,
         **results,
         "configuration": {
-            "data_dir": str(args.data_dir) if args.data_dir else "default",
+            "data_dir": str(data_dir),
             "features": features.to_dict(),
             "training": asdict(training),
             "warps": {"train": list(warps[0]), "test": list(warps[1])},
@@ -666,7 +703,7 @@ def _run(args) -> int:
     title = f"{args.split}: {_pct(results['accuracy'])}"
     plot_confusion(results["confusion_matrix"], words, title, out / "confusion.png")
     plot_loglik(results["splits"], out / "loglik.png")
-    write_report(results, ablations, source, out)
+    write_report(results, ablations, source, out, measured=args.ablations)
     for name, run in results["splits"].items():
         print(f"{name}: accuracy {_pct(run['accuracy'])} ({run['n_correct']}/{run['n_test']})")
     if len(splits) > 1:

@@ -81,6 +81,7 @@ def test_reduced_run_models_and_tables(reduced_run, shared_data):
     from hmmkit.profile import build, calibrate
 
     _, out, results = reduced_run
+    assert results["settings"]["data_dir"] == str(shared_data)  # the folder used
     written = read_hmmer(out / "fn3.hmm")
     expected = calibrate(build(shared_data / "protein/tutorial/fn3.sto"))
     assert written.M == expected.M == 85

@@ -128,8 +128,12 @@ def test_all_speakers_on_a_small_set_writes_every_output(small_data, tmp_path):
     assert set(results["per_class_accuracy"]) == {"0", "1", "2"}
     assert {"features_s", "training_s", "recognition_s"} <= set(results["timings"])
     assert results["configuration"]["training"]["n_states"] == 3
+    assert results["configuration"]["data_dir"] == str(small_data)
     report = (out / "report.md").read_text()
     assert "## What gained accuracy" in report and "speaker:theo" in report
+    assert "the recipe's defaults, as recorded" in report  # not "this run's settings"
+    assert "this run's settings" not in report
+    assert "settings than this run's: they are not this run's numbers" in report
     for png in ("confusion.png", "loglik.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "mean accuracy" in done.stdout
@@ -143,6 +147,8 @@ def test_all_speakers_on_a_small_set_writes_every_output(small_data, tmp_path):
     official = json.loads((tmp_path / "again" / "results.json").read_text())
     assert (official["n_train"], official["n_test"]) == (30, 30)
     assert official["accuracy"] >= 0.9
+    report = (tmp_path / "again" / "report.md").read_text()
+    assert "measured on split `all-speakers` (this run: `official`" in report
 
 
 @pytest.mark.slow
