@@ -101,3 +101,17 @@ def test_variational_doc_example_selects_three_states(capsys):
     page = (ROOT / "docs" / "variational.md").read_text(encoding="utf-8")
     for line in capsys.readouterr().out.strip().splitlines():
         assert f"    {line}" in page
+
+
+def test_readme_begins_with_the_two_commands_and_ci_runs_the_second():
+    """The README opens with install + main job and install + whole suite; .ci/run runs
+    that same test command, and the recipe's default data are in the repository."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = re.match(r"# hmmkit\n\n```bash\n(.*?)```", text, re.S)
+    assert first_block is not None
+    main_job, tests = first_block[1].strip().splitlines()
+    assert main_job == "pip install . && python recipes/spoken_digits.py"
+    assert tests.startswith('pip install ".[test]" && ') and "-P -m pytest" in tests
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert tests in ci.splitlines()
+    assert (ROOT / "data" / "fsdd" / "recordings" / "0_george_0.flac").is_file()

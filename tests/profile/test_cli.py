@@ -351,13 +351,19 @@ def test_fetch_copies_named_models_as_written(shared_data, tmp_path, capsys):
     assert "holds no model named nothing" in capsys.readouterr().err
 
 
-def test_python_dash_m_runs_the_command_line():
+def test_python_dash_m_runs_the_command_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "hmmkit", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "hmmkit", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,  # -m puts the current folder first: not the checkout's hmmkit/
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: hmmkit ")
     for command in ("build", "search", "scan", "align", "recognize"):
         assert command in done.stdout
-    done = subprocess.run([sys.executable, "-m", "hmmkit"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hmmkit"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert done.returncode == 2  # no command: the help, and a usage error's exit code

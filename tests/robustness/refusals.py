@@ -121,8 +121,8 @@ def snapshot(folder: Path) -> dict[str, str]:
 def run_python(
     args: list[str], cwd: Path, timeout: float = 300, **env_vars: str
 ) -> subprocess.CompletedProcess:
-    """Run ``python ARGS`` in ``cwd`` with hmmkit importable; output captured as text."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore", **env_vars)
+    """Run ``python ARGS`` in ``cwd`` with the installed hmmkit; output captured as text."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore", **env_vars)
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
