@@ -115,3 +115,14 @@ def test_readme_begins_with_the_two_commands_and_ci_runs_the_second():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert tests in ci.splitlines()
     assert (ROOT / "data" / "fsdd" / "recordings" / "0_george_0.flac").is_file()
+
+
+def test_getting_started_examples_run(monkeypatch, capsys):
+    """The hmmlearn and HMMER users' pages run as written, from the repository's top level
+    (their paths name the shipped data)."""
+    monkeypatch.chdir(ROOT)
+    for page in ("hmmlearn", "hmmer"):
+        (block,) = python_blocks(ROOT / "docs" / "getting-started" / f"{page}.md")
+        exec(compile(block, f"docs/getting-started/{page}.md", "exec"), {})
+    table = capsys.readouterr().out
+    assert "globins4" in table and table.count("\n") > 40  # the 45 globins, as --tblout
