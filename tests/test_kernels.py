@@ -8,11 +8,13 @@ from hmmkit import kernels
 
 def numpy_viterbi(log_b, lengths, startprob, transmat):
     """Textbook Viterbi, one sequence at a time; ties go to the lowest state index."""
-    log_a = np.log(transmat)
+    with np.errstate(divide="ignore"):  # a structural zero is log 0 = -inf
+        log_a = np.log(transmat)
+        log_start = np.log(startprob)
     paths, scores, lo = [], [], 0
     for n in lengths:
         frames = log_b[lo : lo + n]
-        delta = np.log(startprob) + frames[0]
+        delta = log_start + frames[0]
         back = np.zeros((n, len(delta)), dtype=int)
         for t in range(1, n):
             candidates = delta[:, None] + log_a

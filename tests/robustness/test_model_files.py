@@ -72,13 +72,15 @@ def test_corrupted_bytes(tmp_path_factory, valid_bytes, flips):
 
 
 def test_catalogue_entries(tmp_path, valid_bytes):
-    expect_error(AREA, "an empty file", lambda: load_bytes(tmp_path, b""), ModelFileError, "")
+    expect_error(
+        AREA, "an empty file", lambda: load_bytes(tmp_path, b""), ModelFileError, "fuzzed.npz"
+    )
     expect_error(
         AREA,
         "a truncated model file",
         lambda: load_bytes(tmp_path, valid_bytes[:-40]),
         ModelFileError,
-        "",
+        "fuzzed.npz",
     )
     expect_error(
         AREA, "a text file", lambda: load_bytes(tmp_path, b"HMMER3/f\n"), ModelFileError, "not"
