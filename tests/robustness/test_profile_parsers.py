@@ -1,6 +1,6 @@
 """HMMER3 model files and alignments (Stockholm, aligned FASTA, A2M), fuzzed and broken.
 
-Real files from ../shared/data are truncated, mutated byte by byte and line by line, and
+Real files from the data folder are truncated, mutated byte by byte and line by line, and
 replaced by files of the wrong type; each must be read correctly or refused with a
 ValueError (OSError when it cannot be opened), never a crash or a decoding error.
 """
