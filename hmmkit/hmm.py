@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import kernels
+from .annotations import AnnotatedSource, annotate, annotated_forward_backward, with_log_prior
 from .emissions.base import DegenerateStateWarning, Emission
 from .emissions.categorical import (
     check_stochastic,
@@ -91,8 +92,8 @@ def e_step_shard(
     workspace = workspaces.get() if workspaces is not None else None
     log_b, aux = params.emission.frame_scores(shard.X, workspace)
     gamma = None if workspace is None else workspace.array("gamma", log_b.shape)
-    gamma, start, trans, seq_loglik = kernels.run_forward_backward(
-        log_b, shard.offsets, params.startprob, params.transmat, gamma
+    gamma, start, trans, seq_loglik, log_likelihood = annotated_forward_backward(
+        log_b, shard, params.startprob, params.transmat, gamma
     )
     if not np.all(np.isfinite(seq_loglik)):
         bad = int(np.flatnonzero(~np.isfinite(seq_loglik))[0])
@@ -104,16 +105,17 @@ def e_step_shard(
     params.emission.accumulate(shard.X, gamma, aux, emission_stats)
     return Stats(
         {"start": start, "trans": trans, **emission_stats},
-        float(seq_loglik.sum()),
+        log_likelihood,
         shard.n_sequences,
         shard.n_frames,
     )
 
 
 def _log_likelihood(params: HMMParams, shard: SequenceBatch, workspaces) -> np.ndarray:
-    """Frame log-likelihoods of a shard, in the calling thread's scratch space if any."""
+    """Frame log-likelihoods of a shard (plus its state log priors, if any), in the
+    calling thread's scratch space if any."""
     workspace = workspaces.get() if workspaces is not None else None
-    return params.emission.frame_scores(shard.X, workspace)[0]
+    return with_log_prior(params.emission.frame_scores(shard.X, workspace)[0], shard)
 
 
 def score_shard(params: HMMParams, shard: SequenceBatch, workspaces=None) -> np.ndarray:
@@ -467,6 +469,8 @@ class BaseHMM(EstimatorMixin):
         *,
         backend: str = "threads",
         client: Any = None,
+        sample_weight: ArrayLike | None = None,
+        state_mask: Any = None,
     ) -> Self:
         """Estimate the parameters from sequences by EM; returns the model.
 
@@ -474,11 +478,13 @@ class BaseHMM(EstimatorMixin):
         :class:`~hmmkit.sources.SequenceSource` read shard by shard (a corpus
         larger than memory; the initialisation then uses a sample of it). The
         E-step runs on ``n_jobs`` threads, or with ``backend="dask"`` on the
-        workers of the Dask ``client``.
+        workers of the Dask ``client``. ``sample_weight`` (one weight >= 0 per
+        sequence) and ``state_mask`` (allowed states or state weights per frame)
+        are described in :mod:`hmmkit.annotations`.
         """
         self._check_settings()
         rng = check_random_state(self.random_state)
-        source = self._as_source(X, lengths, fitting=True)
+        source = self._as_source(X, lengths, True, sample_weight, state_mask)
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
         self._prepare_fit(init_batch, source)
         masks = topology_masks(self.n_states, self.topology, self.max_jump)
@@ -492,14 +498,7 @@ class BaseHMM(EstimatorMixin):
                 params0 = self._for_training(params0)
                 self._structure = (params0.startprob > 0, params0.transmat > 0)
                 monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-                params = run_em(
-                    self.algorithm,
-                    penalised(partial(runner.map_reduce, e_step_shard), self._log_prior),
-                    self._m_step,
-                    params0,
-                    monitor,
-                    alpha=self.alpha,
-                )
+                params = self._train(runner, params0, monitor)
                 final = monitor.history[-1]
                 if best is None or final > best[0]:
                     best = (final, params, monitor)
@@ -508,6 +507,11 @@ class BaseHMM(EstimatorMixin):
         self._set_params(best[1])
         self.monitor_ = best[2]
         return self
+
+    def _train(self, runner, params0: HMMParams, monitor: ConvergenceMonitor) -> HMMParams:
+        """EM (or an accelerated variant) from ``params0``."""
+        e_step = penalised(partial(runner.map_reduce, e_step_shard), self._log_prior)
+        return run_em(self.algorithm, e_step, self._m_step, params0, monitor, alpha=self.alpha)
 
     def _warn_about_symmetric_starts(self, masks: tuple[np.ndarray, np.ndarray]) -> None:
         """Warn when the start cannot separate the states, or restarts cannot differ."""
@@ -551,12 +555,17 @@ class BaseHMM(EstimatorMixin):
                     "(put its letter in init_params)"
                 )
 
-    def _as_source(self, X, lengths, fitting: bool) -> SequenceSource:
+    def _as_source(
+        self, X, lengths, fitting: bool, sample_weight=None, state_mask=None
+    ) -> SequenceSource:
         if isinstance(X, SequenceSource):
             if lengths is not None:
                 raise ValueError("lengths cannot be given with a SequenceSource")
-            return X
-        return MemorySource(self._as_batch(X, lengths, fitting))
+            if sample_weight is None and state_mask is None:
+                return X
+            return AnnotatedSource(X, sample_weight, state_mask, self.n_states)
+        batch = self._as_batch(X, lengths, fitting)
+        return MemorySource(annotate(batch, sample_weight, state_mask, self.n_states))
 
     def _for_training(self, params: HMMParams) -> HMMParams:
         """``params`` as training uses them: the emission with any prior that only the
@@ -591,37 +600,52 @@ class BaseHMM(EstimatorMixin):
 
     # ---------------------------------------------------------- inference
 
-    def _map(self, function, X, lengths):
+    def _map(self, function, X, lengths, state_mask=None):
         params = self._get_params()
-        source = self._as_source(X, lengths, fitting=False)
+        source = self._as_source(X, lengths, False, state_mask=state_mask)
         return LocalBackend(source, self.n_jobs, INFERENCE_WORKSPACES).map(function, params)
 
-    def score_sequences(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
-        """Log-likelihood of each sequence (scaled forward pass)."""
-        parts = self._map(score_shard, X, lengths)
+    def score_sequences(
+        self, X: Sequences, lengths: ArrayLike | None = None, *, state_mask: Any = None
+    ) -> np.ndarray:
+        """Log-likelihood of each sequence (scaled forward pass).
+
+        With ``state_mask`` (see :mod:`hmmkit.annotations`), that of the model
+        restricted or weighted frame by frame, as are the posteriors and paths below.
+        """
+        parts = self._map(score_shard, X, lengths, state_mask)
         return np.concatenate(parts)
 
-    def score(self, X: Sequences, lengths: ArrayLike | None = None) -> float:
+    def score(
+        self, X: Sequences, lengths: ArrayLike | None = None, *, state_mask: Any = None
+    ) -> float:
         """Total log-likelihood of the sequences."""
-        return float(self.score_sequences(X, lengths).sum())
+        return float(self.score_sequences(X, lengths, state_mask=state_mask).sum())
 
     def score_samples(
-        self, X: Sequences, lengths: ArrayLike | None = None
+        self, X: Sequences, lengths: ArrayLike | None = None, *, state_mask: Any = None
     ) -> tuple[float, np.ndarray]:
         """Total log-likelihood and state posteriors (n_frames, K), as hmmlearn returns.
 
         Raises ValueError when a sequence has zero probability (no posteriors exist).
         """
-        parts = self._map(posterior_shard, X, lengths)
+        parts = self._map(posterior_shard, X, lengths, state_mask)
         _refuse_impossible([p[1] for p in parts], "state posteriors")
         return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
 
-    def predict_proba(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
+    def predict_proba(
+        self, X: Sequences, lengths: ArrayLike | None = None, *, state_mask: Any = None
+    ) -> np.ndarray:
         """State posteriors (n_frames, K)."""
-        return self.score_samples(X, lengths)[1]
+        return self.score_samples(X, lengths, state_mask=state_mask)[1]
 
     def decode(
-        self, X: Sequences, lengths: ArrayLike | None = None, algorithm: str = "viterbi"
+        self,
+        X: Sequences,
+        lengths: ArrayLike | None = None,
+        algorithm: str = "viterbi",
+        *,
+        state_mask: Any = None,
     ) -> tuple[float, np.ndarray]:
         """Most likely states: ``(log_prob, states)``.
 
@@ -630,17 +654,19 @@ class BaseHMM(EstimatorMixin):
         when a sequence has zero probability (it has no state path).
         """
         if algorithm == "viterbi":
-            parts = self._map(viterbi_shard, X, lengths)
+            parts = self._map(viterbi_shard, X, lengths, state_mask)
             _refuse_impossible([p[1] for p in parts], "most likely states")
             return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
         if algorithm == "map":
-            log_prob, posteriors = self.score_samples(X, lengths)
+            log_prob, posteriors = self.score_samples(X, lengths, state_mask=state_mask)
             return log_prob, np.argmax(posteriors, axis=1)
         raise ValueError(f"algorithm must be 'viterbi' or 'map', got {algorithm!r}")
 
-    def predict(self, X: Sequences, lengths: ArrayLike | None = None) -> np.ndarray:
+    def predict(
+        self, X: Sequences, lengths: ArrayLike | None = None, *, state_mask: Any = None
+    ) -> np.ndarray:
         """Viterbi state of every frame."""
-        return self.decode(X, lengths)[1]
+        return self.decode(X, lengths, state_mask=state_mask)[1]
 
     def sample(
         self, n_samples: int = 1, random_state: RandomState = None, currstate: int | None = None

@@ -30,10 +30,16 @@ class SequenceBatch:
 
     ``X`` is ``(n_frames, n_features)`` float64 for continuous data or ``(n_frames,)``
     int64 for symbols; sequence ``i`` is ``X[offsets[i]:offsets[i + 1]]``.
+    Optional annotations travel with the frames into every shard: ``weights``, one
+    non-negative weight per sequence, and ``log_prior``, an ``(n_frames, n_states)``
+    log weight of every state at every frame (``-inf``: the state is not allowed);
+    see :mod:`hmmkit.training.annotations`.
     """
 
     X: np.ndarray
     offsets: np.ndarray
+    weights: np.ndarray | None = None
+    log_prior: np.ndarray | None = None
 
     @property
     def n_sequences(self) -> int:
@@ -61,7 +67,12 @@ class SequenceBatch:
     def subset(self, start: int, stop: int) -> SequenceBatch:
         """Sequences ``start..stop-1`` as a batch sharing this batch's memory."""
         lo, hi = self.offsets[start], self.offsets[stop]
-        return SequenceBatch(self.X[lo:hi], self.offsets[start : stop + 1] - lo)
+        return SequenceBatch(
+            self.X[lo:hi],
+            self.offsets[start : stop + 1] - lo,
+            None if self.weights is None else self.weights[start:stop],
+            None if self.log_prior is None else self.log_prior[lo:hi],
+        )
 
     def shards(self, max_frames: int = SHARD_FRAMES) -> list[SequenceBatch]:
         """Contiguous groups of whole sequences of at most ``max_frames`` frames each.
