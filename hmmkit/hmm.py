@@ -30,6 +30,7 @@ from .emissions.categorical import (
 )
 from .estimator import EstimatorMixin, NotFittedError
 from .initialization import transition_counts, uniform_segmentation
+from .online_fit import OnlineFitMixin
 from .sequences import SequenceBatch, Sequences
 from .settings import (
     RandomState,
@@ -43,6 +44,7 @@ from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over
 from .training import ALGORITHMS, ConvergenceMonitor, map_shards, run_em
 from .training.backends import LocalBackend, make_backend
+from .training.online import incremental_em
 from .workspace import Workspace, WorkspacePool
 
 INITS = ("kmeans", "random", "flat", "segmental")
@@ -109,6 +111,13 @@ def e_step_shard(
         shard.n_sequences,
         shard.n_frames,
     )
+
+
+def _shard_e_step(
+    source: SequenceSource, workspaces: WorkspacePool, params: HMMParams, key
+) -> Stats:
+    """:func:`e_step_shard` of the shard ``key`` of ``source`` (read when called)."""
+    return e_step_shard(params, source.load(key), workspaces)
 
 
 def _log_likelihood(params: HMMParams, shard: SequenceBatch, workspaces) -> np.ndarray:
@@ -204,7 +213,7 @@ COMMON_PARAMETERS_DOC = """Parameters common to every family (keyword-only after
 """
 
 
-class BaseHMM(EstimatorMixin):
+class BaseHMM(EstimatorMixin, OnlineFitMixin):
     """Shared machinery of the HMMs; use :class:`~hmmkit.CategoricalHMM`,
     :class:`~hmmkit.GaussianHMM` or :class:`~hmmkit.GMMHMM`.
 
@@ -483,6 +492,8 @@ class BaseHMM(EstimatorMixin):
         are described in :mod:`hmmkit.annotations`.
         """
         self._check_settings()
+        if self.algorithm == "incremental" and backend != "threads":
+            raise ValueError("algorithm='incremental' runs with backend='threads' only")
         rng = check_random_state(self.random_state)
         source = self._as_source(X, lengths, True, sample_weight, state_mask)
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
@@ -506,10 +517,24 @@ class BaseHMM(EstimatorMixin):
             runner.close()
         self._set_params(best[1])
         self.monitor_ = best[2]
+        self._online_state = None  # partial_fit starts afresh from these parameters
         return self
 
+    def _shard_e_step(self, source: SequenceSource) -> Callable[[HMMParams, Any], Stats]:
+        """``(params, key) -> statistics`` of one shard of ``source``, read when called."""
+        return partial(_shard_e_step, source, WorkspacePool())
+
     def _train(self, runner, params0: HMMParams, monitor: ConvergenceMonitor) -> HMMParams:
-        """EM (or an accelerated variant) from ``params0``."""
+        """EM (or an accelerated or incremental variant) from ``params0``."""
+        if self.algorithm == "incremental":
+            return incremental_em(
+                runner.source.shard_keys(),
+                self._shard_e_step(runner.source),
+                self._m_step,
+                params0,
+                monitor,
+                self._log_prior,
+            )
         e_step = penalised(partial(runner.map_reduce, e_step_shard), self._log_prior)
         return run_em(self.algorithm, e_step, self._m_step, params0, monitor, alpha=self.alpha)
 

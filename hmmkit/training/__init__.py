@@ -10,7 +10,8 @@ from .monitor import ConvergenceMonitor
 from .parallel import map_shards, resolve_n_jobs
 from .squarem import squarem
 
-ALGORITHMS = ("baum-welch", "alpha", "squarem")
+#: Training algorithms; ``"incremental"`` needs the shards themselves (see ``online``).
+ALGORITHMS = ("baum-welch", "alpha", "squarem", "incremental")
 P = TypeVar("P")
 
 
@@ -32,6 +33,8 @@ def run_em(
         return alpha_em(e_step, m_step, params, monitor, alpha=options.get("alpha", 0.5))
     if algorithm == "squarem":
         return squarem(e_step, m_step, params, monitor)
+    if algorithm == "incremental":
+        raise ValueError("algorithm='incremental' updates after each shard: use incremental_em")
     raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
 
 
