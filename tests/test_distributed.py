@@ -91,6 +91,27 @@ def test_variational_fit_on_dask_equals_in_process_fit(client, family):
     assert_same_fit(local, remote)
 
 
+def test_weights_and_state_masks_on_dask_equal_in_process(client, tmp_path):
+    seqs = corpus("gaussian", seed=3)
+    rng = np.random.default_rng(4)
+    weights = rng.uniform(0.0, 2.0, size=len(seqs))
+    masks = [rng.random((len(s), 3)) < 0.7 for s in seqs]
+    for m in masks:
+        m[:, 1] = True
+    local = build("gaussian").fit(seqs, sample_weight=weights, state_mask=masks)
+    remote = build("gaussian").fit(
+        seqs, sample_weight=weights, state_mask=masks, backend="dask", client=client
+    )
+    assert_same_fit(local, remote)
+    for i, s in enumerate(seqs):
+        np.save(tmp_path / f"s{i:03d}.npy", s)
+    source = NpyFolderSource(tmp_path, max_frames=1500)
+    on_disk = build("gaussian").fit(
+        source, sample_weight=weights, state_mask=masks, backend="dask", client=client
+    )
+    assert_same_fit(local, on_disk)
+
+
 @pytest.mark.parametrize("algorithm", ["alpha", "squarem"])
 def test_accelerated_em_runs_unchanged_on_dask(client, algorithm):
     seqs = corpus("gaussian", seed=2)
