@@ -40,7 +40,9 @@ class OnlineFitMixin:
         updates made so far (see :mod:`hmmkit.training.online`). A model without
         parameters is first initialised from ``X`` as ``fit`` does; calls continue
         from the running statistics of the previous ones. ``monitor_`` counts one
-        pass per call and records the sum of the shards' log-likelihoods.
+        pass per call and records the sum of the shards' log-likelihoods, each under
+        the parameters it was read with. ``sample_weight`` and ``state_mask`` are as
+        for ``fit`` (:mod:`hmmkit.annotations`); ``fit`` afterwards starts afresh.
         """
         step_sizes = StepSizes(decay, offset)
         source = self._as_source(X, lengths, False, sample_weight, state_mask)

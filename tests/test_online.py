@@ -220,3 +220,10 @@ def test_bad_step_sizes_and_backends_are_refused():
         _start().partial_fit(seqs, offset=0.5)
     with pytest.raises(ValueError, match="backend='threads' only"):
         _start(algorithm="incremental").fit(seqs, backend="dask", client=object())
+
+
+def test_variational_models_have_no_stepwise_em():
+    from hmmkit import VariationalGaussianHMM
+
+    with pytest.raises(NotImplementedError, match="has no partial_fit"):
+        VariationalGaussianHMM(2).partial_fit(_sampled(n_sequences=2))

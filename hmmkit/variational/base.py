@@ -223,6 +223,14 @@ class VariationalHMM(BaseHMM):
         self.monitor_ = best[2]
         return self
 
+    def partial_fit(self, X, lengths=None, **kwargs) -> Self:
+        """Not available: stepwise EM averages the statistics of point estimates, which
+        variational Bayes does not have; fit the whole data (or a source) instead."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no partial_fit: fit it on all the data "
+            "(a SequenceSource streams a corpus from disk)"
+        )
+
     def _initial_posterior(self, batch: SequenceBatch, rng) -> VariationalPosterior:
         """Fresh posteriors for the letters in ``init_params``, the attributes for the rest."""
         letters = self._init_letters()
