@@ -10,8 +10,10 @@ from factories import KINDS, fresh_like, make_model, sample_sequences
 
 from hmmkit import GaussianHMM
 from hmmkit.disk_sources import NpyFolderSource
+from hmmkit.emissions.gaussian import recentre_moments
 from hmmkit.hmm import e_step_shard
 from hmmkit.sequences import as_symbol_batch
+from hmmkit.stats import Stats
 from hmmkit.training import ConvergenceMonitor
 from hmmkit.training.online import StepSizes, incremental_em
 
@@ -138,10 +140,27 @@ def test_stepwise_em_converges_near_the_batch_optimum():
     assert online.monitor_.n_passes == 4 and len(online.monitor_.history) == 4
     assert abs(online.score(seqs) - best) < 1e-3 * abs(best)
     order_b, order_o = np.argsort(batch.means_[:, 0]), np.argsort(online.means_[:, 0])
-    np.testing.assert_allclose(online.means_[order_o], batch.means_[order_b], atol=0.05)
+    np.testing.assert_allclose(online.means_[order_o], batch.means_[order_b], atol=0.1)
     incremental = _start(n_iter=3, tol=-np.inf, algorithm="incremental").fit(seqs)
     assert abs(incremental.score(seqs) - best) < 1e-4 * abs(best)
     assert incremental.monitor_.n_passes == 3
+
+
+def _component_means(params):
+    emission = params.emission
+    bank = getattr(emission, "bank", None) or getattr(
+        getattr(emission, "mixtures", None), "bank", None
+    )
+    return None if bank is None else bank.means
+
+
+def _about_means_of(stats, old, new):
+    """Gaussian moments gathered under ``old`` re-expressed about the means of ``new``."""
+    if _component_means(old) is None:
+        return stats
+    arrays = dict(stats)
+    arrays.update(recentre_moments(stats, _component_means(old), _component_means(new)))
+    return Stats(arrays, stats.log_likelihood, stats.n_sequences, stats.n_frames)
 
 
 @pytest.mark.parametrize("family,covariance_type", KINDS)
@@ -163,11 +182,13 @@ def test_partial_fit_is_the_stepwise_recursion(family, covariance_type):
     shards = [source.load(key) for key in source.shard_keys()]
     assert len(shards) >= 3
     n_frames = sum(s.n_frames for s in shards)
-    running = None
+    running, previous = None, None
     for k, shard in enumerate(shards):
         stats = e_step_shard(params, shard).scaled(n_frames / shard.n_frames)
+        if k > 0:
+            running = _about_means_of(running, previous, params)
         running = stats if k == 0 else running.scaled(k / (k + 1)) + stats.scaled(1 / (k + 1))
-        params = reference._m_step(running, params)
+        previous, params = params, reference._m_step(running, params)
     reference._set_params(params)
     assert model._online_state.n_updates == len(shards)
     for a, b in zip(_parameters(model), _parameters(reference), strict=True):
@@ -227,3 +248,31 @@ def test_variational_models_have_no_stepwise_em():
 
     with pytest.raises(NotImplementedError, match="has no partial_fit"):
         VariationalGaussianHMM(2).partial_fit(_sampled(n_sequences=2))
+
+
+@pytest.mark.parametrize(
+    "family,covariance_type", [("gaussian", "diag"), ("gaussian", "full"), ("gmm", "tied")]
+)
+def test_restated_moments_equal_moments_gathered_about_the_new_means(family, covariance_type):
+    """The same frame weights, gathered about one model's means and restated about
+    another's, give that other model's statistics."""
+    from hmmkit.training.online import restated
+
+    rng = np.random.default_rng(8)
+    a = make_model(family, covariance_type, rng)
+    b = make_model(family, covariance_type, rng)
+    x = sample_sequences(a, [300], seed=1)[0] + 50.0  # far from zero
+    pa, pb = a._get_params(), b._get_params()
+    weights = rng.random((len(x), pa.emission.new_stats()["n"].shape[0]))
+    stats = {}
+    for name, p in (("a", pa), ("b", pb)):
+        moments = p.emission.new_stats()
+        bank = _component_means(p) is not None and (
+            getattr(p.emission, "bank", None) or p.emission.mixtures.bank
+        )
+        bank.accumulate(x, weights, moments)
+        stats[name] = Stats({k: moments[k] for k in ("n", "s1", "s2")})
+    moved = restated(stats["a"], pa, pb)
+    for key in ("n", "s1", "s2"):
+        np.testing.assert_allclose(moved[key], stats["b"][key], rtol=1e-9, atol=1e-8)
+    assert restated(stats["a"], pa, pa) is stats["a"]

@@ -18,6 +18,11 @@ is the number of frames of the data passed in and ``n_b`` those of the shard, so
 the running statistics stay on the scale of the whole data (as the priors expect).
 ``kappa`` in (0.5, 1] is the decay (``decay``) and ``t0 >= 1`` the offset
 (``offset``): a smaller ``kappa`` forgets old statistics faster.
+
+Both combine statistics gathered under different parameters. Gaussian moments are
+taken about the means of the parameters they were gathered under, so before they
+are combined, or handed to an M-step, they are re-expressed about the current means
+(:func:`restated`); counts need nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..emissions.gaussian import recentre_moments
 from ..stats import Stats, sum_stats
 from .monitor import ConvergenceMonitor
 
@@ -60,11 +66,35 @@ class StepSizes:
         return 1.0 if k == 0 else (k + self.offset) ** (-self.decay)
 
 
+def _moment_means(params):
+    """The reference means of the Gaussian moments under ``params`` (None: no moments)."""
+    emission = params.emission
+    bank = getattr(emission, "bank", None)
+    if bank is None:
+        bank = getattr(getattr(emission, "mixtures", None), "bank", None)
+    return None if bank is None else bank.means
+
+
+def restated(stats: Stats, gathered_under, reference) -> Stats:
+    """``stats`` gathered under parameters ``gathered_under``, with their Gaussian moments
+    re-expressed about the means of ``reference`` (unchanged when they are the same)."""
+    if gathered_under is reference or "n" not in stats:
+        return stats
+    old, new = _moment_means(gathered_under), _moment_means(reference)
+    if old is None or new is None or old is new:
+        return stats
+    arrays = dict(stats)
+    arrays.update(recentre_moments(stats, old, new))
+    return Stats(arrays, stats.log_likelihood, stats.n_sequences, stats.n_frames)
+
+
 @dataclass(frozen=True)
 class OnlineState:
-    """What stepwise EM carries between calls: the running statistics and the updates made."""
+    """What stepwise EM carries between calls: the running statistics, the parameters
+    they are expressed for (their moments' reference) and the updates made."""
 
     statistics: Stats
+    reference: object
     n_updates: int
 
 
@@ -94,8 +124,9 @@ def stepwise_em(
         if state is None or eta == 1.0:
             running = scaled
         else:
-            running = state.statistics.scaled(1.0 - eta) + scaled.scaled(eta)
-        state = OnlineState(running, k + 1)
+            before = restated(state.statistics, state.reference, params)
+            running = before.scaled(1.0 - eta) + scaled.scaled(eta)
+        state = OnlineState(running, params, k + 1)
         params = m_step(running, params)
     return params, state, log_likelihood
 
@@ -119,25 +150,26 @@ def incremental_em(
     every shard's latest ones at the end of each pass, so that rounding does not
     accumulate.
     """
-    latest: list[Stats | None] = [None] * len(keys)
-    total: Stats | None = None
+    latest: list[tuple[Stats, object] | None] = [None] * len(keys)
+    total: Stats | None = None  # always expressed for the current parameters
     while not monitor.done:
         start = params
         for i, key in enumerate(keys):
             stats = shard_e_step(params, key)
-            previous, latest[i] = latest[i], stats
+            previous, latest[i] = latest[i], (stats, params)
             if i == len(keys) - 1 and all(s is not None for s in latest):
-                total = sum_stats(latest)
+                total = sum_stats(restated(s, at, params) for s, at in latest)
             elif total is None:
                 total = stats
             elif previous is None:
                 total = total + stats
             else:
-                total = total - previous + stats
-            params = m_step(total, params)
+                total = total - restated(*previous, params) + stats
+            new_params = m_step(total, params)
+            total, params = restated(total, params, new_params), new_params
             if on_step is not None:
                 on_step(i, params)
-        objective = sum(s.log_likelihood for s in latest)
+        objective = sum(s.log_likelihood for s, _ in latest)
         if log_prior is not None:
             objective += log_prior(start)
         monitor.report(objective, 1)
