@@ -126,3 +126,20 @@ def test_getting_started_examples_run(monkeypatch, capsys):
         exec(compile(block, f"docs/getting-started/{page}.md", "exec"), {})
     table = capsys.readouterr().out
     assert "globins4" in table and table.count("\n") > 40  # the 45 globins, as --tblout
+
+
+def test_online_em_doc_example_runs_as_printed(capsys):
+    block = python_blocks(ROOT / "docs" / "online_em.md")[0]
+    names: dict = {}
+    exec(compile(block, "docs/online_em.md", "exec"), names)
+    best = names["batch"].score(names["seqs"])
+    for model in (names["incremental"], names["online"]):
+        assert model.monitor_.n_passes == 3
+        assert best - model.score(names["seqs"]) < 1e-3 * abs(best)
+    assert names["weighted"].monitor_.iter > 0
+    # the printed lines are those the page shows
+    page = (ROOT / "docs" / "online_em.md").read_text(encoding="utf-8")
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == 2
+    for line in printed:
+        assert f"    {line}" in page
