@@ -161,8 +161,26 @@ class _Lines:
         self.number += 1
         return line.rstrip("\r\n")
 
-    def error(self, message: str) -> ValueError:
-        return ValueError(f"{self.label}, line {self.number}: {message}")
+    def next_text(self, what: str) -> str:
+        """The next line that is not blank; ValueError after :data:`MAX_BLANK_RUN` blank
+        lines in a row (a file of nothing but newlines is refused quickly)."""
+        for _ in range(MAX_BLANK_RUN):
+            line = self.next(what)
+            if line.strip():
+                return line
+        raise self.error(f"{MAX_BLANK_RUN} blank lines in a row (expected {what})")
+
+    def error(self, message: str, number: int | None = None) -> ValueError:
+        return ValueError(f"{self.label}, line {self.number if number is None else number}: "
+                          f"{message}")  # fmt: skip
+
+
+#: Blank lines in a row after which a file is refused: no HMMER3 file holds runs this long,
+#: and reading a compressed file of nothing but newlines line by line would take minutes.
+MAX_BLANK_RUN = 10_000
+
+#: Largest value of an integer header field or MAP column (HMMER stores them as C ints).
+MAX_C_INT = 2**31 - 1
 
 
 #: -log p below this would overflow exp(): a probability far above 1.
@@ -178,9 +196,13 @@ def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndar
             out[j] = 0.0
             continue
         try:
-            out[j] = math.exp(-float(token))
+            value = float(token)
         except ValueError:
             raise lines.error(f"{what}: {token!r} is not a number or '*'") from None
+        if math.isnan(value):
+            raise lines.error(f"{what}: {token!r} is not a finite number")
+        try:
+            out[j] = math.exp(-value)
         except OverflowError:
             raise lines.error(f"{what}: {token!r} is far below 0 (a probability > 1)") from None
     return out
@@ -203,7 +225,7 @@ def _probabilities(numbers: list[str], spans: list, lines: _Lines) -> np.ndarray
     with :func:`_parse_probs`, which names the bad field and its line."""
     try:
         values = np.array(numbers, dtype=np.float64)
-        if not np.any(values < _MIN_NEGATED_LOG):
+        if not np.any(values < _MIN_NEGATED_LOG) and not np.isnan(values).any():
             return np.exp(-values)
     except ValueError:
         pass
@@ -217,14 +239,42 @@ def _probabilities(numbers: list[str], spans: list, lines: _Lines) -> np.ndarray
     return np.concatenate(parts)
 
 
-def _parse_cutoff(value: str, lines: _Lines) -> tuple[float, float]:
+def _parse_cutoff(tag: str, value: str, lines: _Lines, number: int) -> tuple[float, float]:
     try:
         numbers = [float(v) for v in value.replace(";", " ").split()]
     except ValueError:
-        raise lines.error(f"bad score cutoff {value!r}") from None
+        raise lines.error(f"{tag}: bad score cutoff {value!r}", number) from None
     if not numbers:
-        raise lines.error("empty score cutoff")
+        raise lines.error(f"{tag}: empty score cutoff", number)
+    if not all(math.isfinite(v) for v in numbers):
+        raise lines.error(f"{tag}: score cutoff {value!r} is not finite", number)
     return numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]
+
+
+def _header_int(header: dict, where: dict, tag: str, lines: _Lines) -> int | None:
+    """Integer header field `tag` (NSEQ, MAXL, CKSUM), 0..MAX_C_INT (CKSUM: 32 bits)."""
+    if tag not in header:
+        return None
+    top = 2**32 - 1 if tag == "CKSUM" else MAX_C_INT
+    try:
+        value = int(header[tag])
+    except ValueError:
+        raise lines.error(f"{tag} {header[tag]!r} is not an integer", where[tag]) from None
+    if not 0 <= value <= top:
+        raise lines.error(f"{tag} {value} is out of range (0..{top})", where[tag])
+    return value
+
+
+def _header_effn(header: dict, where: dict, lines: _Lines) -> float | None:
+    if "EFFN" not in header:
+        return None
+    try:
+        value = float(header["EFFN"])
+    except ValueError:
+        raise lines.error(f"EFFN {header['EFFN']!r} is not a number", where["EFFN"]) from None
+    if not (math.isfinite(value) and value >= 0):
+        raise lines.error(f"EFFN must be finite and non-negative, got {value}", where["EFFN"])
+    return value
 
 
 def _read_one(lines: _Lines, first: str) -> ProfileHMM:
@@ -235,11 +285,10 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
         raise lines.error(f"not a HMMER3 profile file (first line {first[:40]!r})")
     version = magic[7]
     header: dict[str, str] = {}
+    where: dict[str, int] = {}  # the line number of each header field, for messages
     stats: dict[str, tuple[float, float]] = {}
     while True:
-        line = lines.next("header or HMM line")
-        if not line.strip():
-            continue
+        line = lines.next_text("header or HMM line")
         tag, _, value = line.partition(" ")
         value = value.strip()
         if tag == "HMM":
@@ -260,7 +309,8 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
             continue
         if tag == "//":
             raise lines.error("model ends before its HMM section")
-        header.setdefault(tag, value)
+        if tag not in header:
+            header[tag], where[tag] = value, lines.number
     for required in ("NAME", "LENG", "ALPH"):
         if required not in header:
             raise lines.error(f"header lacks the mandatory {required} line")
@@ -270,9 +320,15 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
     try:
         M = int(header["LENG"])
     except ValueError:
-        raise lines.error(f"LENG {header['LENG']!r} is not an integer") from None
+        raise lines.error(f"LENG {header['LENG']!r} is not an integer", where["LENG"]) from None
     if M < 1:
-        raise lines.error(f"LENG must be positive, got {M}")
+        raise lines.error(f"LENG must be positive, got {M}", where["LENG"])
+    nseq, maxl, cksum = (
+        _header_int(header, where, tag, lines) for tag in ("NSEQ", "MAXL", "CKSUM")
+    )
+    effn = _header_effn(header, where, lines)
+    cutoffs = {tag: _parse_cutoff(tag, header[tag], lines, where[tag])
+               for tag in ("GA", "TC", "NC") if tag in header}  # fmt: skip
     K = alphabet.size
 
     lines.next("transition header line")
@@ -308,9 +364,12 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
             raise lines.error(f"node {k}: missing MAP/annotation columns")
         if amap is not None:
             try:
-                amap.append(int(extra[0]))
+                column = int(extra[0])
             except ValueError:
                 raise lines.error(f"node {k}: MAP value {extra[0]!r} is not an integer") from None
+            if not 0 <= column <= MAX_C_INT:
+                raise lines.error(f"node {k}: MAP value {column} is out of range (0..{MAX_C_INT})")
+            amap.append(column)
         for key, value in zip(trailing, extra[1:], strict=False):
             chars[key].append(value)
         inserts = lines.next(f"node {k} insert emissions").split()
@@ -321,9 +380,7 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
     mat.extend(nodes[:, :K])
     ins.extend(nodes[:, K : 2 * K])
     t.extend(nodes[:, 2 * K :])
-    end = lines.next("'//' closing the model")
-    while not end.strip():
-        end = lines.next("'//' closing the model")
+    end = lines.next_text("'//' closing the model")
     if end.strip() != "//":
         raise lines.error(f"expected '//' after node {M}, found {end[:40]!r}")
 
@@ -350,20 +407,10 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
         composition=composition,
         stats=stats,
     )
-    try:
-        if "NSEQ" in header:
-            model.nseq = int(header["NSEQ"])
-        if "EFFN" in header:
-            model.effn = float(header["EFFN"])
-        if "CKSUM" in header:
-            model.checksum = int(header["CKSUM"])
-        if "MAXL" in header:
-            model.max_length = int(header["MAXL"])
-    except ValueError as err:
-        raise ValueError(f"{lines.label}: bad header value ({err})") from None
+    model.nseq, model.effn, model.checksum, model.max_length = nseq, effn, cksum, maxl
     for tag, attr in (("GA", "gathering"), ("TC", "trusted"), ("NC", "noise")):
-        if tag in header:
-            setattr(model, attr, _parse_cutoff(header[tag], lines))
+        if tag in cutoffs:
+            setattr(model, attr, cutoffs[tag])
     if model.consensus is None:
         from .build import consensus_line
 
@@ -390,7 +437,7 @@ def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
     text handle)."""
     with _open_text(source) as (handle, label):
         lines = _Lines(handle, str(label))
-        n = 0
+        n = blank = 0
         while True:
             try:
                 line = handle.readline()
@@ -398,7 +445,12 @@ def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
                     break
                 lines.number += 1
                 if not line.strip():
+                    blank += 1
+                    if blank >= MAX_BLANK_RUN:
+                        raise lines.error(f"{MAX_BLANK_RUN} blank lines in a row; no HMMER3 "
+                                          "model found")  # fmt: skip
                     continue
+                blank = 0
                 model = _read_one(lines, line.rstrip("\r\n"))
             except UnicodeDecodeError as err:
                 raise ValueError(f"{label}: not a text file (not valid {err.encoding})") from None
