@@ -22,6 +22,7 @@ import numpy as np
 
 from ..atomic import write_text_to
 from . import dp
+from .log_decoding import posteriors
 from .model import ProfileHMM
 from .profile_config import Background, Sequence, as_sequences, configure, digitize
 
@@ -173,9 +174,7 @@ def align_one(profile, dsq: np.ndarray, method: str = "oa"):
     L = len(dsq)
     prof = profile.set_length(L)
     tp, me, ie, xp, local = prof.kernel_arrays()
-    fm, fi, fd, fx, ls, _ = dp.forward_matrix(dsq, tp, me, ie, xp, local)
-    bm, bi, bd, bx = dp.backward_matrix(dsq, tp, me, ie, xp, local, ls)
-    pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+    pm, pi, px = posteriors(dsq, tp, me, ie, xp, local)
     if method == "oa":
         tmask = (tp > 0).astype(np.float64)
         xmask = (xp > 0).astype(np.float64)

@@ -1,0 +1,162 @@
+"""Posterior decoding in log space, for sequences beyond the range of scaled decoding.
+
+The scaled Forward/Backward of :mod:`hmmkit.profile.dp` keep each row within a double's
+range by dividing it by one factor; paths whose prefix (or suffix) lies more than ~700 nats
+below the best one at that row then vanish. In a uni-hit alignment of a sequence with two
+strong hits (each hundreds of nats), the path that skips the first hit is such a path, and
+scaled decoding loses it (posteriors that do not sum to one, or an overflowing Backward).
+These kernels compute the same posteriors with every cell in log space, for any length
+and score; :func:`posteriors` picks the scaled kernels when they are exact enough.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from . import dp
+from .dp import LOOP, MOVE, SB, SC, SE, SJ, SN, TDD, TDM, TII, TIM, TMD, TMI, TMM, XC, XE, XJ, XN
+
+_NEG_INF = -np.inf
+
+#: Largest deviation from 1 of a residue's posterior total that scaled decoding may show.
+ROW_TOLERANCE = 1e-6
+
+
+@njit(cache=True, nogil=True)
+def _lse(a, b):
+    """log(exp(a) + exp(b)) without overflow."""
+    if a == _NEG_INF:
+        return b
+    if b == _NEG_INF:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+@njit(cache=True, nogil=True)
+def _empty_log_matrices(L, M):
+    """Match, insert, delete (L+1, M+1) and special (L+1, 5) matrices of log(0)."""
+    cells = np.full((3, L + 1, M + 1), _NEG_INF)
+    return cells[0], cells[1], cells[2], np.full((L + 1, 5), _NEG_INF)
+
+
+@njit(cache=True, nogil=True)
+def log_forward(dsq, into, out, esc, me, ie, xp):
+    """Log-space Forward matrices (mx, ix, dx, xmx) and the total log odds."""
+    L = dsq.shape[0]
+    M = into.shape[1] - 1
+    mx, ix, dx, xmx = _empty_log_matrices(L, M)
+    xmx[0, SN] = 0.0
+    xmx[0, SB] = xp[XN, MOVE]
+    for i in range(1, L + 1):
+        x = dsq[i - 1]
+        xB = xmx[i - 1, SB]
+        mx[i, 1] = me[x, 1] + xB + into[3, 1]
+        for k in range(2, M + 1):
+            s = _lse(mx[i - 1, k - 1] + into[0, k], ix[i - 1, k - 1] + into[1, k])
+            s = _lse(s, dx[i - 1, k - 1] + into[2, k])
+            mx[i, k] = me[x, k] + _lse(s, xB + into[3, k])
+        for k in range(1, M):
+            ix[i, k] = ie[x, k] + _lse(mx[i - 1, k] + out[TMI, k], ix[i - 1, k] + out[TII, k])
+        for k in range(2, M + 1):
+            dx[i, k] = _lse(mx[i, k - 1] + out[TMD, k - 1], dx[i, k - 1] + out[TDD, k - 1])
+        xE = _NEG_INF
+        for k in range(1, M + 1):
+            xE = _lse(xE, _lse(mx[i, k], dx[i, k]) + esc[k])
+        xmx[i, SE] = xE
+        xmx[i, SJ] = _lse(xmx[i - 1, SJ] + xp[XJ, LOOP], xE + xp[XE, LOOP])
+        xmx[i, SC] = _lse(xmx[i - 1, SC] + xp[XC, LOOP], xE + xp[XE, MOVE])
+        xmx[i, SN] = xmx[i - 1, SN] + xp[XN, LOOP]
+        xmx[i, SB] = _lse(xmx[i, SN] + xp[XN, MOVE], xmx[i, SJ] + xp[XJ, MOVE])
+    return mx, ix, dx, xmx, xmx[L, SC] + xp[XC, MOVE]
+
+
+@njit(cache=True, nogil=True)
+def log_backward(dsq, into, out, esc, me, ie, xp):
+    """Log-space Backward matrices (mx, ix, dx, xmx)."""
+    L = dsq.shape[0]
+    M = into.shape[1] - 1
+    mx, ix, dx, xmx = _empty_log_matrices(L, M)
+    xE = xp[XC, MOVE] + xp[XE, MOVE]
+    xmx[L, SC] = xp[XC, MOVE]
+    xmx[L, SE] = xE
+    mx[L, M] = dx[L, M] = xE
+    for k in range(M - 1, 0, -1):
+        mx[L, k] = _lse(xE + esc[k], dx[L, k + 1] + out[TMD, k])
+        dx[L, k] = _lse(xE + esc[k], dx[L, k + 1] + out[TDD, k])
+    nxt = np.empty(M + 1)
+    for i in range(L - 1, -1, -1):
+        x = dsq[i]
+        xB = _NEG_INF
+        for k in range(1, M + 1):
+            xB = _lse(xB, mx[i + 1, k] + into[3, k] + me[x, k])
+        xJ = _lse(xmx[i + 1, SJ] + xp[XJ, LOOP], xB + xp[XJ, MOVE])
+        xC = xmx[i + 1, SC] + xp[XC, LOOP]
+        xE = _lse(xJ + xp[XE, LOOP], xC + xp[XE, MOVE])
+        xmx[i, SN] = _lse(xmx[i + 1, SN] + xp[XN, LOOP], xB + xp[XN, MOVE])
+        xmx[i, SB], xmx[i, SE], xmx[i, SC], xmx[i, SJ] = xB, xE, xC, xJ
+        for k in range(1, M):
+            nxt[k] = mx[i + 1, k + 1] + me[x, k + 1]
+        dx[i, M] = mx[i, M] = xE
+        for k in range(M - 1, 0, -1):
+            insn = ix[i + 1, k] + ie[x, k]
+            d = _lse(nxt[k] + out[TDM, k], dx[i, k + 1] + out[TDD, k])
+            dx[i, k] = _lse(d, xE + esc[k])
+            m = _lse(nxt[k] + out[TMM, k], insn + out[TMI, k])
+            m = _lse(m, xE + esc[k])
+            mx[i, k] = _lse(m, dx[i, k + 1] + out[TMD, k])
+            ix[i, k] = _lse(nxt[k] + out[TIM, k], insn + out[TII, k])
+    return mx, ix, dx, xmx
+
+
+@njit(cache=True, nogil=True)
+def log_posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, total):
+    """(pm, pi, px) as :func:`hmmkit.profile.dp.posterior_matrix`, from log matrices."""
+    L = fmx.shape[0] - 1
+    M = fmx.shape[1] - 1
+    pm = np.zeros((L + 1, M + 1))
+    pi = np.zeros((L + 1, M + 1))
+    px = np.zeros((L + 1, 5))
+    if total == _NEG_INF:
+        return pm, pi, px
+    for i in range(1, L + 1):
+        for k in range(1, M + 1):
+            pm[i, k] = math.exp(fmx[i, k] + bmx[i, k] - total)
+            pi[i, k] = math.exp(fix[i, k] + bix[i, k] - total)
+        px[i, SN] = math.exp(fxmx[i - 1, SN] + bxmx[i, SN] + xp[XN, LOOP] - total)
+        px[i, SJ] = math.exp(fxmx[i - 1, SJ] + bxmx[i, SJ] + xp[XJ, LOOP] - total)
+        px[i, SC] = math.exp(fxmx[i - 1, SC] + bxmx[i, SC] + xp[XC, LOOP] - total)
+    return pm, pi, px
+
+
+def log_posteriors(dsq, tp, me, ie, xp, local):
+    """Posteriors (pm, pi, px) computed in log space throughout."""
+    into, out, esc = dp._node_vectors(tp, local)
+    with np.errstate(divide="ignore"):
+        logs = [np.log(a) for a in (into, out, esc, me, ie, xp)]
+    fm, fi, _, fx, total = log_forward(dsq, *logs)
+    bm, bi, _, bx = log_backward(dsq, *logs)
+    return log_posterior_matrix(fm, fi, fx, bm, bi, bx, logs[5], total)
+
+
+def scaled_decoding_holds(pm, pi, px) -> bool:
+    """Whether every residue's posteriors are finite and sum to one (within
+    :data:`ROW_TOLERANCE`), as they do unless scaled decoding lost or overflowed paths."""
+    rows = pm[1:].sum(axis=1) + pi[1:].sum(axis=1) + px[1:].sum(axis=1)
+    return bool(np.all(np.abs(rows - 1.0) <= ROW_TOLERANCE))
+
+
+def posteriors(dsq, tp, me, ie, xp, local):
+    """Posterior decoding (pm, pi, px) of ``dsq``: scaled (HMMER's way) where that is exact,
+    else in log space."""
+    fm, fi, _, fx, ls, _ = dp.forward_matrix(dsq, tp, me, ie, xp, local)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bm, bi, _, bx = dp.backward_matrix(dsq, tp, me, ie, xp, local, ls)
+        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+        if scaled_decoding_holds(pm, pi, px):
+            return pm, pi, px
+    return log_posteriors(dsq, tp, me, ie, xp, local)
