@@ -1,4 +1,5 @@
-"""Multiple sequence alignments for profile building: reading (via Biopython) and digitising.
+"""Multiple sequence alignments for profile building: reading (Stockholm by our own parser,
+aligned FASTA via Biopython) and digitising.
 
 Residues are stored as Easel's digital codes, the codes HMMER counts with: for an
 alphabet of K canonical residues the layout is ``canonical (0..K-1)``, gap ``-`` (K),
@@ -10,8 +11,8 @@ their weight is split equally over the canonical residues they stand for.
 from __future__ import annotations
 
 import io
+import math
 import os
-import re
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from numba import njit
 
 from ..textfiles import file_stem, is_stdin, open_text
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
+from .stockholm import parse_stockholm
 
 #: Extra input letters each alphabet accepts as synonyms, as Easel defines them.
 _SYNONYMS = {
@@ -287,112 +289,41 @@ def from_text(
 _FORMATS = ("stockholm", "afa", "a2m")
 
 
-def _stockholm_gf(block: str) -> dict[str, list[str]]:
-    """The ``#=GF`` lines of one Stockholm record (Biopython drops them)."""
-    tags: dict[str, list[str]] = {}
-    for line in block.splitlines():
-        if line.startswith("#=GF"):
-            parts = line[4:].strip().split(None, 1)
-            if parts:
-                tags.setdefault(parts[0], []).append(parts[1].strip() if len(parts) > 1 else "")
-    return tags
-
-
-def _cutoff(values: list[str] | None) -> tuple[float, float] | None:
+def _cutoff(tag: str, lines: list[tuple[int, str]] | None) -> tuple[float, float] | None:
+    """A Pfam score cutoff (``#=GF GA``, ``TC``, ``NC``): one or two finite numbers."""
+    if not lines:
+        return None
+    number, text = lines[0]
+    try:
+        values = [float(v) for v in text.replace(";", " ").split()]
+    except ValueError:
+        raise ValueError(f"Stockholm line {number}: #=GF {tag} {text!r} is not a score") from None
     if not values:
         return None
-    numbers = [float(v) for v in values[0].replace(";", " ").split()]
-    if not numbers:
-        return None
-    return (numbers[0], numbers[1] if len(numbers) > 1 else numbers[0])
-
-
-def _check_stockholm(text: str) -> None:
-    """Refuse what HMMER refuses and Biopython would misread: text outside a
-    ``# STOCKHOLM`` ... ``//`` record (a missing terminator, lines after ``//``), a
-    sequence name given twice in one block (Biopython would join the two rows), and
-    blocks that do not list the first block's sequences (Biopython would build rows from
-    different blocks). Rows in another order than the first block's are joined by name
-    (Easel refuses them; the alignment read is the same)."""
-    inside, seen = False, False
-    first: list[str] = []  # the first block's sequence names, in order
-    current: list[str] = []  # this block's
-    blocks = 0  # blocks with sequence rows so far in this alignment
-
-    def end_block(number: int) -> None:
-        nonlocal blocks, current
-        if current:
-            if blocks > 0 and len(current) != len(first):
-                raise ValueError(
-                    f"Stockholm line {number}: a block lists {len(current)} sequences, the "
-                    f"first block {len(first)}; every block must list the same sequences"
-                )
-            blocks += 1
-        current = []
-
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
-        if not inside:
-            if line.startswith("# STOCKHOLM"):
-                inside, seen, first, current, blocks = True, True, [], [], 0
-            elif line:
-                where = "after the closing //" if seen else "before the header"
-                raise ValueError(
-                    f"Stockholm line {number}: {line[:40]!r} {where}; each alignment must run "
-                    "from a '# STOCKHOLM 1.0' header to a // line"
-                )
-        elif line == "//":
-            end_block(number)
-            if not first:
-                raise ValueError(f"Stockholm line {number}: an alignment without sequences")
-            inside = False
-        elif line.startswith("# STOCKHOLM"):
-            raise ValueError(f"Stockholm line {number}: new header before the // terminator")
-        elif not line:
-            end_block(number)  # a blank line ends a block
-        elif not line.startswith("#"):
-            name = line.split(" ", 1)[0].strip()
-            if name in current:
-                raise ValueError(f"Stockholm line {number}: sequence {name!r} twice in one block")
-            if blocks == 0:
-                first.append(name)
-            elif name not in first:
-                raise ValueError(
-                    f"Stockholm line {number}: sequence {name!r} is not in the first block; "
-                    "every block must list the same sequences"
-                )
-            current.append(name)
-    if inside:
-        raise ValueError("Stockholm: missing // terminator at the end of the alignment")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"Stockholm line {number}: #=GF {tag} {text!r} is not finite")
+    return (values[0], values[1] if len(values) > 1 else values[0])
 
 
 def _read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
-    from Bio import AlignIO
-
-    text = text.replace("\t", " ")  # Easel takes any whitespace between name and sequence
-    _check_stockholm(text)
-    blocks = [b for b in re.split(r"(?m)^(?=# STOCKHOLM)", text) if b.strip()]
-    alignments = list(AlignIO.parse(io.StringIO(text), "stockholm"))
-    if len(alignments) != len(blocks):
-        raise ValueError("Stockholm file: could not match alignments to their header blocks")
     result = []
-    for aln, block in zip(alignments, blocks, strict=True):
-        gf = _stockholm_gf(block)
-        cols = aln.column_annotations
+    for record in parse_stockholm(text):
+        gf = {tag: [value for _, value in lines] for tag, lines in record.gf.items()}
+        aligned = [row.replace(".", "-") for row in record.aligned()]
         result.append(
             from_text(
-                [rec.id for rec in aln],
-                [str(rec.seq) for rec in aln],
+                record.names(),
+                aligned,
                 alphabet,
                 name=gf["ID"][0] if "ID" in gf else None,
                 accession=gf["AC"][0] if "AC" in gf else None,
                 description=" ".join(gf["DE"]) if "DE" in gf else None,
-                reference=cols.get("reference_annotation"),
-                consensus_structure=cols.get("secondary_structure"),
-                model_mask=cols.get("model_mask"),
-                gathering=_cutoff(gf.get("GA")),
-                trusted=_cutoff(gf.get("TC")),
-                noise=_cutoff(gf.get("NC")),
+                reference=record.column_annotation("RF"),
+                consensus_structure=record.column_annotation("SS_cons"),
+                model_mask=record.column_annotation("MM"),
+                gathering=_cutoff("GA", record.gf.get("GA")),
+                trusted=_cutoff("TC", record.gf.get("TC")),
+                noise=_cutoff("NC", record.gf.get("NC")),
             )
         )
     return result

@@ -108,7 +108,7 @@ def test_hmmkit_answers_as_easel(tmp_path, case, name, content, defect):
 
 
 def test_blocks_in_another_order(tmp_path):
-    """Easel insists on the same row order in every Stockholm block; hmmkit (Biopython)
+    """Easel insists on the same row order in every Stockholm block; hmmkit
     matches rows by name, which reads the same alignment."""
     text = "# STOCKHOLM 1.0\na ACDEF\nb ACDEG\n\nb HIKLM\na HIKLN\n//\n"
     msa = read_alignment(write(tmp_path, "x.sto", text), "amino")

@@ -19,6 +19,7 @@ from refusals import FUZZ, read_or_refuse, refused, write
 
 from hmmkit.profile import read_hmmer
 from hmmkit.profile.hmmer_format import MAX_BLANK_RUN, read_hmmer_all
+from hmmkit.profile.msa import read_alignment
 
 HMM_AREA = "HMMER3 model files (read_hmmer)"
 MSA_AREA = "alignment files (read_alignment)"
@@ -171,3 +172,152 @@ def test_bad_numbers_in_hmmer_files(folder, hmmer_text, data):
             assert np.all(np.isfinite(model.composition))
         if model.alignment_map is not None:
             assert np.all((model.alignment_map >= 0) & (model.alignment_map < 2**31))
+
+
+# --------------------------------------------------------------------------- Stockholm
+
+ROW = "ACDEFGHIKL"
+
+
+def sto(*lines: str) -> str:
+    return "# STOCKHOLM 1.0\n" + "".join(line + "\n" for line in lines) + "//\n"
+
+
+STOCKHOLM_CASES = [
+    # (case, text, message, line named); Easel refuses each of them too
+    (
+        "a second #=GS <name> AC line (was a bare AssertionError)",
+        sto("#=GS a AC P1", "#=GS a AC P2", f"a {ROW}", f"b {ROW}"),
+        "a second #=GS a AC line",
+        3,
+    ),
+    (
+        "a #=GR line of the wrong length (was Biopython's TypeError)",
+        sto(f"a {ROW}", "#=GR a PP 99999", f"b {ROW}"),
+        "#=GR a PP has 5 aligned columns, line 2 of the same block 10",
+        3,
+    ),
+    (
+        "a #=GC line of the wrong length",
+        sto(f"a {ROW}", f"b {ROW}", "#=GC RF xxxx"),
+        "#=GC RF has 4 aligned columns",
+        4,
+    ),
+    (
+        "a sequence row of another length than its block",
+        sto(f"a {ROW}", f"b {ROW[:-1]}"),
+        "sequence 'b' has 9 aligned columns",
+        3,
+    ),
+    (
+        "a sequence line without aligned text (was without a line number)",
+        sto(f"a {ROW}", "b"),
+        "sequence line 'b' has no aligned text",
+        3,
+    ),
+    ("#=GF GA 1e309", sto("#=GF GA 1e309 1e309;", f"a {ROW}"), "#=GF GA .* is not finite", 2),
+    ("#=GF TC nan", sto("#=GF TC nan nan;", f"a {ROW}"), "#=GF TC .* is not finite", 2),
+    ("#=GF NC not a number", sto("#=GF NC x;", f"a {ROW}"), "#=GF NC .* is not a score", 2),
+    ("a #=GC line without text", sto(f"a {ROW}", "#=GC RF"), "#=GC line needs", 3),
+    ("a #=GS line without a tag", sto("#=GS a", f"a {ROW}"), "#=GS line needs", 2),
+    ("a #=GR line without text", sto(f"a {ROW}", "#=GR a PP"), "#=GR line needs", 3),
+    (
+        "#=GR for a sequence the alignment lacks",
+        sto(f"a {ROW}", "#=GR z PP 9999999999"),
+        "sequence 'z', which the alignment does not hold",
+        3,
+    ),
+    (
+        "#=GS for a sequence the alignment lacks",
+        sto("#=GS z DE nothing", f"a {ROW}"),
+        "sequence 'z', which the alignment does not hold",
+        2,
+    ),
+    (
+        "a #=GC feature twice in one block",
+        sto(f"a {ROW}", f"#=GC RF {'x' * 10}", f"#=GC RF {'x' * 10}"),
+        "a second #=GC RF line in one block",
+        4,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "match", "number"), STOCKHOLM_CASES, ids=[c[0] for c in STOCKHOLM_CASES]
+)
+def test_stockholm_annotation(folder, case, text, match, number):
+    """Each refused naming the file and line; Easel (pyhmmer) refuses the same files,
+    except the non-finite or unreadable score cutoffs, which it keeps as text."""
+    from pyhmmer import easel
+
+    path = write(folder, "annotated.sto", text)
+    exc = refused(
+        MSA_AREA, f"Stockholm: {case}", lambda: read_alignment(path, "amino"), match=match
+    )
+    assert str(exc).startswith(f"{path}: Stockholm line {number}:"), str(exc)
+    if "#=GF" not in match:
+        with pytest.raises(ValueError):
+            with easel.MSAFile(str(path), "stockholm") as handle:
+                handle.read()
+
+
+def test_stockholm_annotation_that_reads(folder):
+    """Well-formed #=GS, #=GR and #=GC lines over two blocks read as Easel reads them."""
+    text = (
+        "# STOCKHOLM 1.0\n#=GF ID demo\n#=GF GA 25.0 20.0;\n#=GS a AC P1\n#=GS b DE two words\n"
+        f"a {ROW}\n#=GR a PP {'9' * 10}\nb {ROW.lower()}\n#=GC RF {'x' * 10}\n\n"
+        f"a {ROW}\nb {ROW}\n#=GR a PP {'8' * 10}\n#=GC RF {'.' * 10}\n//\n"
+    )
+    msa = read_alignment(write(folder, "good.sto", text), "amino")
+    assert msa.names == ["a", "b"] and msa.alen == 20 and msa.name == "demo"
+    assert msa.reference == "x" * 10 + "." * 10 and msa.gathering == (25.0, 20.0)
+
+
+def test_stockholm_reading_is_linear(folder):
+    """80,000 one-residue sequences (the check was quadratic: 47 s) read in one pass; the
+    time is measured by benchmarks/profile_parsers.py, here the result is checked."""
+    n = 80_000
+    text = (
+        "# STOCKHOLM 1.0\n" + "".join(f"s{i} {'ACDEFGHIKL'[i % 10]}\n" for i in range(n)) + "//\n"
+    )
+    msa = read_alignment(write(folder, "many.sto", text), "amino")
+    assert msa.nseq == n and msa.alen == 1 and msa.names[-1] == f"s{n - 1}"
+
+
+MARKUP = re.compile(r"(?m)^#=G[SRC] .*$")
+
+
+def mutate_markup(data, text: str) -> str:
+    """A copy of ``text`` with one markup line damaged: duplicated, cut short, stripped
+    of its text, or its aligned text lengthened."""
+    spans = [m.span() for m in MARKUP.finditer(text)]
+    start, end = data.draw(st.sampled_from(spans))
+    line = text[start:end]
+    kind = data.draw(st.sampled_from(["duplicate", "cut", "strip", "lengthen", "cutoff"]))
+    if kind == "duplicate":
+        line = line + "\n" + line
+    elif kind == "cut":
+        line = line[: data.draw(st.integers(4, len(line) - 1))]
+    elif kind == "strip":
+        line = " ".join(line.split()[:-1])
+    elif kind == "lengthen":
+        line = line + "x"
+    else:
+        line = line + "\n#=GF GA " + data.draw(st.sampled_from(BAD_NUMBERS))
+    return text[:start] + line + text[end:]
+
+
+@FUZZ
+@given(data=st.data())
+def test_damaged_stockholm_markup(folder, shared_data, data):
+    """Pkinase.sto (#=GS, #=GR and #=GC lines over many blocks) with one markup line
+    damaged: read, or refused with a ValueError naming the file and line."""
+    original = (shared_data / "protein/tutorial/Pkinase.sto").read_text()
+    path = write(folder, "damaged.sto", mutate_markup(data, original))
+    try:
+        msa = read_alignment(path)
+    except ValueError as exc:
+        assert str(exc).startswith(f"{path}: Stockholm line "), str(exc)
+        return
+    assert msa.codes.shape == (len(msa.names), msa.alen)
+    assert msa.gathering is None or np.all(np.isfinite(msa.gathering))
