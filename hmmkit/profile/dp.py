@@ -1,7 +1,7 @@
 """Compiled Plan7 dynamic programming: Forward, Backward, Viterbi, decoding, optimal accuracy.
 
 The kernels follow HMMER's "generic" DP (p7_GForward, p7_GBackward, p7_GViterbi,
-p7_GDecoding, p7_GOptimalAccuracy/p7_GOATrace, p7_StochasticTrace, p7_GMSV) on a profile
+p7_GDecoding, p7_GOptimalAccuracy/p7_GOATrace, p7_GMSV) on a profile
 configured by :mod:`hmmkit.profile.profile_config`.
 
 Forward/Backward work in probability (odds-ratio) space with per-row rescaling, like
@@ -1272,7 +1272,7 @@ def oa_trace(pm, pi, px, tmask, xmask, local, mx, ix, dx, xmx):
 
 
 # ======================================================================================
-# Easel's fast random number generator and stochastic traceback
+# Easel's fast random number generator
 # ======================================================================================
 
 
@@ -1354,127 +1354,6 @@ def random_iid(state, f32_freqs, L):
     for i in range(L):
         out[i] = rng_choose(state, p)
     return out
-
-
-@njit(cache=True, nogil=True)
-def stochastic_trace_reversed(state, tp, xp, local, mx, ix, dx, xmx, logscale, st, kk, ii):
-    """Sample a path into caller buffers, in reverse order (T first); returns its length.
-
-    The buffers need ``2 * (L + M) + 8`` entries. See :func:`stochastic_trace`.
-    """
-    L = mx.shape[0] - 1
-    M = mx.shape[1] - 1
-    Q = max(2, (M - 1) // 4 + 1)
-    p4 = np.zeros(4)
-    p2 = np.zeros(2)
-    n = 0
-    st[n] = ST_T
-    kk[n] = 0
-    ii[n] = 0
-    n += 1
-    st[n] = ST_C
-    kk[n] = 0
-    ii[n] = 0
-    n += 1
-    i = L
-    k = 0
-    s = ST_C
-    while s != ST_S:
-        if s == ST_C:
-            p2[0] = xmx[i - 1, SC] * xp[XC, LOOP] if i > 0 else 0.0
-            p2[1] = xmx[i, SE] * xp[XE, MOVE] * math.exp(logscale[i])
-            if rng_choose(state, p2) == 0:
-                ii[n - 1] = i
-                i -= 1
-                s = ST_C
-            else:
-                s = ST_E
-        elif s == ST_J:
-            p2[0] = xmx[i - 1, SJ] * xp[XJ, LOOP] if i > 0 else 0.0
-            p2[1] = xmx[i, SE] * xp[XE, LOOP] * math.exp(logscale[i])
-            if rng_choose(state, p2) == 0:
-                ii[n - 1] = i
-                i -= 1
-                s = ST_J
-            else:
-                s = ST_E
-        elif s == ST_N:
-            if i > 0:
-                ii[n - 1] = i
-                i -= 1
-                s = ST_N
-            else:
-                s = ST_S
-        elif s == ST_E:
-            roll = rng_uniform(state)
-            norm = xmx[i, SE]
-            acc = 0.0
-            s = -1
-            for q in range(Q):
-                for r in range(4):
-                    kc = r * Q + q + 1
-                    if kc <= M:
-                        w = 1.0 if (local > 0.0 or kc == M) else 0.0
-                        acc += mx[i, kc] * w / norm
-                        if roll < acc and s < 0:
-                            s, k = ST_M, kc
-                if s > 0:
-                    break
-                for r in range(4):
-                    kc = r * Q + q + 1
-                    if kc <= M:
-                        w = 1.0 if (local > 0.0 or kc == M) else 0.0
-                        acc += dx[i, kc] * w / norm
-                        if roll < acc and s < 0:
-                            s, k = ST_D, kc
-                if s > 0:
-                    break
-            if s < 0:  # round-off: take the last possible exit
-                s, k = ST_M, M
-        elif s == ST_B:
-            p2[0] = xmx[i, SN] * xp[XN, MOVE]
-            p2[1] = xmx[i, SJ] * xp[XJ, MOVE]
-            s = ST_N if rng_choose(state, p2) == 0 else ST_J
-        elif s == ST_M:
-            kp = k - 1
-            ip = i - 1
-            p4[0] = xmx[ip, SB] * tp[kp, TBM]
-            p4[1] = mx[ip, kp] * tp[kp, TMM] if kp > 0 else 0.0
-            p4[2] = ix[ip, kp] * tp[kp, TIM] if kp > 0 else 0.0
-            p4[3] = dx[ip, kp] * tp[kp, TDM] if kp > 0 else 0.0
-            c = rng_choose(state, p4)
-            s = ST_B if c == 0 else (ST_M if c == 1 else (ST_I if c == 2 else ST_D))
-            i = ip
-            k = kp
-        elif s == ST_D:
-            p2[0] = mx[i, k - 1] * tp[k - 1, TMD]
-            p2[1] = dx[i, k - 1] * tp[k - 1, TDD]
-            s = ST_M if rng_choose(state, p2) == 0 else ST_D
-            k -= 1
-        elif s == ST_I:
-            p2[0] = mx[i - 1, k] * tp[k, TMI]
-            p2[1] = ix[i - 1, k] * tp[k, TII]
-            s = ST_M if rng_choose(state, p2) == 0 else ST_I
-            i -= 1
-        st[n] = s
-        kk[n] = k if (s == ST_M or s == ST_D or s == ST_I) else 0
-        ii[n] = i if (s == ST_M or s == ST_I) else 0
-        n += 1
-    return n
-
-
-@njit(cache=True, nogil=True)
-def stochastic_trace(state, tp, xp, local, mx, ix, dx, xmx, logscale):
-    """Sample a path from a filled Forward matrix (HMMER's p7_StochasticTrace).
-
-    Follows HMMER's order of random draws (one per choice; striped order when choosing the
-    exit state) so that, seeded alike, it samples the same paths. Returns (states, k, i).
-    """
-    L = mx.shape[0] - 1
-    M = mx.shape[1] - 1
-    st, kk, ii = _trace_buffers(L, M)
-    n = stochastic_trace_reversed(state, tp, xp, local, mx, ix, dx, xmx, logscale, st, kk, ii)
-    return _reverse_trace(st, kk, ii, n)
 
 
 # ======================================================================================

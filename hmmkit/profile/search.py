@@ -3,7 +3,8 @@
 Every sequence is scored with the Forward algorithm (:func:`hmmkit.profile.dp.forward_scores`).
 Sequences whose Forward P-value passes ``F3`` go through HMMER's domain definition
 (p7_domaindef_ByPosteriorHeuristics): posterior decoding finds regions, regions that look
-like several domains are split by clustering an ensemble of sampled paths, and every
+like several domains are split by clustering an ensemble of paths sampled in single
+precision exactly as HMMER samples them (:mod:`hmmkit.profile.float_sampling`), and every
 envelope is rescored on its own with a null2 (biased composition) correction. Scores,
 E-values and reporting thresholds follow p7_pipeline.c and p7_tophits.c; the results can
 be written in hmmsearch's ``--tblout`` layout.
@@ -26,6 +27,13 @@ from ..atomic import write_text_to
 from ..training.parallel import map_shards
 from . import dp
 from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
+from .float_sampling import (
+    entry_odds,
+    float_forward,
+    float_profile,
+    float_stochastic_trace_reversed,
+    special_odds,
+)
 from .model import ProfileHMM
 from .profile_config import (
     Background,
@@ -460,8 +468,9 @@ def _composition_odds(profile: SearchProfile) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _trace_ensemble(seed, nsamples, sub, ireg, tp, xp, local, me, avg, mx, ix, dx, xmx, logscale):
-    """Sample `nsamples` paths of a region; returns (segments, n2sum).
+def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale):
+    """Sample `nsamples` paths of a region from its single-precision Forward matrices
+    (:mod:`hmmkit.profile.float_sampling`); returns (segments, n2sum).
 
     segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
     odds per region position (before the log), as region_trace_ensemble() accumulates them.
@@ -480,8 +489,8 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tp, xp, local, me, avg, mx, ix, d
     kk = np.zeros(nbuf, dtype=np.int32)
     ii = np.zeros(nbuf, dtype=np.int32)
     for t in range(nsamples):
-        n = dp.stochastic_trace_reversed(state, tp, xp, local, mx, ix, dx, xmx, logscale,
-                                         st, kk, ii)  # fmt: skip
+        n = float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st, kk,
+                                            ii)  # fmt: skip
         pos = 1
         inside = False
         ld = 0
@@ -690,8 +699,9 @@ def _regions(mocc, btot, etot, rt1, rt2):
 class _Definer:
     """Reusable per-query state for domain definition."""
 
-    def __init__(self, profile: SearchProfile, seed: int, null2: bool):
+    def __init__(self, profile: SearchProfile, seed: int, null2: bool, entry=None):
         self.profile = profile.copy()
+        self.tv, self.ev, _ = float_profile(self.profile, entry)
         self.seed = seed
         self.null2 = null2
         tp, me, ie, _, local = self.profile.kernel_arrays()
@@ -736,10 +746,11 @@ class _Definer:
             if self._is_multidomain(btot, etot, i, j):
                 result.nclustered += 1
                 sub = dsq[i - 1 : j]
-                rm, ri, rd, rx, rls, _ = dp.forward_matrix(sub, tp, me, ie, mxp, local)
+                xf = special_odds(mxp)
+                rm, ri, rd, rx, scale = float_forward(sub, self.tv, self.ev, xf)
                 segs, n2sum = _trace_ensemble(
-                    self.seed, NSAMPLES, sub, i, tp, mxp, local, me[: self.K],
-                    self.avg, rm, ri, rd, rx, rls,
+                    self.seed, NSAMPLES, sub, i, self.tv, xf, me[: self.K], self.avg,
+                    rm, ri, rd, rx, scale,
                 )  # fmt: skip
                 with np.errstate(divide="ignore"):
                     n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
@@ -974,9 +985,10 @@ def score_targets(
         passed.append((int(idx), float(nullsc[idx])))
 
     letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
+    entry = entry_odds(model) if profile.local else None
 
     def define_domains(part: list[tuple[int, float]]) -> list[tuple[int, Hit]]:
-        definer = _Definer(profile, seed, null2)  # its own profile copy: threads share none
+        definer = _Definer(profile, seed, null2, entry)  # own profile copy: threads share none
         decoded = {}
         if len(part) >= 2 * dp._PARSER_LANES:  # decode many sequences side by side
             sub, sub_off, sub_len = _pack([codes[idx] for idx, _ in part])
