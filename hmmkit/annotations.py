@@ -24,7 +24,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import kernels
+from .implementations import forward_backward_for
 from .sequences import SequenceBatch
 from .sources import SequenceSource
 
@@ -195,8 +195,10 @@ def annotated_forward_backward(
     startprob: np.ndarray,
     transmat: np.ndarray,
     gamma: np.ndarray | None = None,
+    implementation: str = "scaling",
 ):
-    """Forward-backward of a shard with its state priors and sequence weights.
+    """Forward-backward (by ``implementation``, ``"scaling"`` or ``"log"``) of a shard
+    with its state priors and sequence weights.
 
     Returns ``(gamma, start, trans, seq_loglik, log_likelihood)``: the posteriors
     and the start and transition counts are multiplied by each sequence's weight,
@@ -206,7 +208,7 @@ def annotated_forward_backward(
     """
     log_b = with_log_prior(log_b, shard)
     if shard.weights is None:
-        gamma, start, trans, seq_loglik = kernels.run_forward_backward(
+        gamma, start, trans, seq_loglik = forward_backward_for(implementation)(
             log_b, shard.offsets, startprob, transmat, gamma
         )
         return gamma, start, trans, seq_loglik, float(seq_loglik.sum())
@@ -221,7 +223,7 @@ def annotated_forward_backward(
         if weight == 0.0:
             gamma[lo:hi] = 0.0
             continue
-        part, run_start, run_trans, run_loglik = kernels.run_forward_backward(
+        part, run_start, run_trans, run_loglik = forward_backward_for(implementation)(
             log_b[lo:hi], offsets[first : stop + 1] - lo, startprob, transmat, gamma[lo:hi]
         )
         if weight != 1.0:

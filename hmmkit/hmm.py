@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from . import kernels
 from .annotations import AnnotatedSource, annotate, annotated_forward_backward, with_log_prior
+from .arguments import HMM_ARGUMENT_CHECKS, HMMLEARN_ARGUMENTS
 from .emissions.base import DegenerateStateWarning, Emission
 from .emissions.categorical import (
     check_stochastic,
@@ -29,8 +30,10 @@ from .emissions.categorical import (
     normalize_rows,
 )
 from .estimator import EstimatorMixin, NotFittedError
+from .implementations import forward_backward_for, forward_for
 from .initialization import transition_counts, uniform_segmentation
 from .online_fit import OnlineFitMixin
+from .parameter_checks import CheckedParameter, check_startprob, check_transmat
 from .sequences import SequenceBatch, Sequences
 from .settings import (
     RandomState,
@@ -42,7 +45,7 @@ from .settings import (
 from .sources import INIT_FRAMES, MemorySource, SequenceSource
 from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over
-from .training import ALGORITHMS, ConvergenceMonitor, map_shards, run_em
+from .training import ConvergenceMonitor, map_shards, run_em
 from .training.backends import LocalBackend, make_backend
 from .training.online import incremental_em
 from .workspace import Workspace, WorkspacePool
@@ -88,14 +91,18 @@ def penalised(e_step: Callable[[HMMParams], Stats], log_prior: Callable[[HMMPara
 
 
 def e_step_shard(
-    params: HMMParams, shard: SequenceBatch, workspaces: WorkspacePool | None = None
+    params: HMMParams,
+    shard: SequenceBatch,
+    workspaces: WorkspacePool | None = None,
+    implementation: str = "scaling",
 ) -> Stats:
-    """Sufficient statistics of one shard of sequences under ``params``."""
+    """Sufficient statistics of one shard of sequences under ``params``
+    (forward-backward by ``implementation``: ``"scaling"`` or ``"log"``)."""
     workspace = workspaces.get() if workspaces is not None else None
     log_b, aux = params.emission.frame_scores(shard.X, workspace)
     gamma = None if workspace is None else workspace.array("gamma", log_b.shape)
     gamma, start, trans, seq_loglik, log_likelihood = annotated_forward_backward(
-        log_b, shard, params.startprob, params.transmat, gamma
+        log_b, shard, params.startprob, params.transmat, gamma, implementation
     )
     if not np.all(np.isfinite(seq_loglik)):
         bad = int(np.flatnonzero(~np.isfinite(seq_loglik))[0])
@@ -114,10 +121,14 @@ def e_step_shard(
 
 
 def _shard_e_step(
-    source: SequenceSource, workspaces: WorkspacePool, params: HMMParams, key
+    source: SequenceSource,
+    workspaces: WorkspacePool,
+    params: HMMParams,
+    key,
+    implementation: str = "scaling",
 ) -> Stats:
     """:func:`e_step_shard` of the shard ``key`` of ``source`` (read when called)."""
-    return e_step_shard(params, source.load(key), workspaces)
+    return e_step_shard(params, source.load(key), workspaces, implementation)
 
 
 def _log_likelihood(params: HMMParams, shard: SequenceBatch, workspaces) -> np.ndarray:
@@ -127,18 +138,20 @@ def _log_likelihood(params: HMMParams, shard: SequenceBatch, workspaces) -> np.n
     return with_log_prior(params.emission.frame_scores(shard.X, workspace)[0], shard)
 
 
-def score_shard(params: HMMParams, shard: SequenceBatch, workspaces=None) -> np.ndarray:
+def score_shard(
+    params: HMMParams, shard: SequenceBatch, workspaces=None, implementation: str = "scaling"
+) -> np.ndarray:
     """Per-sequence log-likelihoods of one shard."""
     log_b = _log_likelihood(params, shard, workspaces)
-    return kernels.run_forward(log_b, shard.offsets, params.startprob, params.transmat)
+    return forward_for(implementation)(log_b, shard.offsets, params.startprob, params.transmat)
 
 
 def posterior_shard(
-    params: HMMParams, shard: SequenceBatch, workspaces=None
+    params: HMMParams, shard: SequenceBatch, workspaces=None, implementation: str = "scaling"
 ) -> tuple[np.ndarray, np.ndarray]:
     """State posteriors (T, K) and per-sequence log-likelihoods of one shard."""
     log_b = _log_likelihood(params, shard, workspaces)
-    gamma, _, _, seq_loglik = kernels.run_forward_backward(
+    gamma, _, _, seq_loglik = forward_backward_for(implementation)(
         log_b, shard.offsets, params.startprob, params.transmat
     )
     return gamma, seq_loglik
@@ -175,6 +188,12 @@ def reestimate_from_labels(
         return emission.m_step(stats, update)
 
 
+def _listed(items) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _refuse_impossible(seq_logliks: list[np.ndarray], what: str) -> None:
     """Raise ValueError naming the first sequence whose probability is zero."""
     values = np.concatenate(seq_logliks)
@@ -208,8 +227,11 @@ COMMON_PARAMETERS_DOC = """Parameters common to every family (keyword-only after
 - ``algorithm``: ``"baum-welch"`` (default), ``"alpha"`` (α-EM, with ``alpha`` in
   [-1, 1), default 0.5; -1 is Baum-Welch) or ``"squarem"`` (see docs/alpha_hmm.md);
   ``n_iter`` (10), ``tol`` (1e-2; ``-inf`` runs all iterations), ``verbose``.
-- ``random_state``: seed or numpy Generator; ``n_jobs``: threads for the E-step
-  (None: all cores).
+- ``implementation``: ``"scaling"`` (default; Rabiner scaling, with a log-space
+  redo of any sequence that underflows) or ``"log"`` (log-space forward-backward
+  throughout, as hmmlearn's default); the two agree to rounding.
+- ``random_state``: seed or numpy Generator, also used by ``sample`` when it is given
+  none; ``n_jobs``: threads for the E-step (None: all cores).
 """
 
 
@@ -223,6 +245,17 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
     _emission_letters = ""
     _default_init = "kmeans"
+    _foreign_arguments = HMMLEARN_ARGUMENTS
+    _argument_checks = HMM_ARGUMENT_CHECKS
+
+    startprob_ = CheckedParameter(
+        lambda model, value: check_startprob(value, model.n_states),
+        "Start probabilities (n_states,).",
+    )
+    transmat_ = CheckedParameter(
+        lambda model, value: check_transmat(value, model.n_states),
+        "Transition probabilities (n_states, n_states); row i is the next state's distribution.",
+    )
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -249,6 +282,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         random_state: RandomState = None,
         n_jobs: int | None = None,
         verbose: bool = False,
+        implementation: str = "scaling",
     ) -> None:
         self.n_states = n_states
         self.topology = topology
@@ -266,6 +300,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.implementation = implementation
 
     # ---------------------------------------------------------- family hooks
 
@@ -303,8 +338,10 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         )
 
     def _set_emission(self, emission: Emission) -> None:
+        by_hand = self.__dict__.get("_set_by_hand", set())
         for name, value in self._emission_attributes(emission).items():
             setattr(self, name, value)
+            by_hand.discard(name)
 
     def _attribute(self, name: str):
         value = getattr(self, name, None)
@@ -337,14 +374,11 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
     # ---------------------------------------------------------- parameters
 
     def _check_settings(self) -> None:
-        k = check_count(self.n_states, "n_states")
-        check_count(self.n_init, "n_init")
-        check_count(self.n_iter, "n_iter")
+        self._check_arguments(self.get_params(deep=False))
+        k = self.n_states
         check_tolerance(self.tol)
         check_concentration(self.startprob_prior, "startprob_prior", (k,))
         check_concentration(self.transmat_prior, "transmat_prior", (k, k))
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
         if self._init_method() not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
         self._check_letters()
@@ -371,7 +405,45 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         return self._all_letters() if self.params is None else self.params
 
     def _init_letters(self) -> str:
-        return self._all_letters() if self.init_params is None else self.init_params
+        """The letters ``fit`` initialises: ``init_params``, plus the letters of any
+        parameter that is not set (there is nothing else to start it from)."""
+        given = self._all_letters() if self.init_params is None else self.init_params
+        return given + "".join(c for c in self._unset_letters() if c not in given)
+
+    def _letter_names(self) -> dict[str, str]:
+        return {"s": "startprob_", "t": "transmat_", **self._letter_attributes}
+
+    def _unset_letters(self) -> str:
+        return "".join(
+            c for c, name in self._letter_names().items() if getattr(self, name, None) is None
+        )
+
+    def _warn_about_init_params(self) -> None:
+        """Warn when ``init_params`` overwrites parameters set by hand, or omits ones that
+        are not set (which are then initialised all the same), as hmmlearn does."""
+        given = self._all_letters() if self.init_params is None else self.init_params
+        by_hand = self.__dict__.get("_set_by_hand", set())
+        names = self._letter_names()
+        overwritten = [c for c, name in names.items() if c in given and name in by_hand]
+        unset = [c for c in self._unset_letters() if c not in given]
+        if overwritten:
+            were = "was" if len(overwritten) == 1 else "were"
+            warnings.warn(
+                f"{_listed(names[c] for c in overwritten)} {were} set by hand (or loaded) "
+                f"but init_params contains {_listed(map(repr, overwritten))}: fit "
+                "overwrites them with its initialisation; leave a letter out of "
+                "init_params to start from the value set",
+                UserWarning,
+                stacklevel=3,
+            )
+        if unset:
+            were = "is" if len(unset) == 1 else "are"
+            warnings.warn(
+                f"init_params omits {_listed(map(repr, unset))} but "
+                f"{_listed(names[c] for c in unset)} {were} not set: fit initialises them",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _get_params(self) -> HMMParams:
         """The current parameters as a validated value."""
@@ -398,6 +470,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         self.startprob_ = params.startprob
         self.transmat_ = params.transmat
         self._set_emission(params.emission)
+        self.__dict__.get("_set_by_hand", set()).clear()
 
     # ---------------------------------------------------------- initialisation
 
@@ -499,6 +572,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         init_batch = self._as_batch(source.sample(INIT_FRAMES, rng), None, fitting=True)
         self._prepare_fit(init_batch, source)
         masks = topology_masks(self.n_states, self.topology, self.max_jump)
+        self._warn_about_init_params()
         self._warn_about_symmetric_starts(masks)
         runner = make_backend(backend, source, self.n_jobs, client)
         try:
@@ -509,8 +583,14 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
                 params0 = self._for_training(params0)
                 self._structure = (params0.startprob > 0, params0.transmat > 0)
                 monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-                params = self._train(runner, params0, monitor)
-                final = monitor.history[-1]
+                if self.n_iter == 0:  # initialise only; restarts compared by their start
+                    params = params0
+                    final = (
+                        self._objective(runner)(params0).log_likelihood if self.n_init > 1 else 0.0
+                    )
+                else:
+                    params = self._train(runner, params0, monitor)
+                    final = monitor.history[-1]
                 if best is None or final > best[0]:
                     best = (final, params, monitor)
         finally:
@@ -522,7 +602,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
     def _shard_e_step(self, source: SequenceSource) -> Callable[[HMMParams, Any], Stats]:
         """``(params, key) -> statistics`` of one shard of ``source``, read when called."""
-        return partial(_shard_e_step, source, WorkspacePool())
+        return partial(_shard_e_step, source, WorkspacePool(), implementation=self.implementation)
 
     def _train(self, runner, params0: HMMParams, monitor: ConvergenceMonitor) -> HMMParams:
         """EM (or an accelerated or incremental variant) from ``params0``."""
@@ -535,8 +615,13 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
                 monitor,
                 self._log_prior,
             )
-        e_step = penalised(partial(runner.map_reduce, e_step_shard), self._log_prior)
+        e_step = self._objective(runner)
         return run_em(self.algorithm, e_step, self._m_step, params0, monitor, alpha=self.alpha)
+
+    def _objective(self, runner) -> Callable[[HMMParams], Stats]:
+        """The E-step over all of ``runner``'s shards, with the log prior added."""
+        e_step = partial(e_step_shard, implementation=self.implementation)
+        return penalised(partial(runner.map_reduce, e_step), self._log_prior)
 
     def _warn_about_symmetric_starts(self, masks: tuple[np.ndarray, np.ndarray]) -> None:
         """Warn when the start cannot separate the states, or restarts cannot differ."""
@@ -630,6 +715,12 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         source = self._as_source(X, lengths, False, state_mask=state_mask)
         return LocalBackend(source, self.n_jobs, INFERENCE_WORKSPACES).map(function, params)
 
+    def _map_forward(self, function, X, lengths, state_mask=None):
+        """:meth:`_map` of a forward(-backward) shard function, by ``implementation``."""
+        self._check_arguments({"implementation": self.implementation})
+        function = partial(function, implementation=self.implementation)
+        return self._map(function, X, lengths, state_mask)
+
     def score_sequences(
         self, X: Sequences, lengths: ArrayLike | None = None, *, state_mask: Any = None
     ) -> np.ndarray:
@@ -638,7 +729,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         With ``state_mask`` (see :mod:`hmmkit.annotations`), that of the model
         restricted or weighted frame by frame, as are the posteriors and paths below.
         """
-        parts = self._map(score_shard, X, lengths, state_mask)
+        parts = self._map_forward(score_shard, X, lengths, state_mask)
         return np.concatenate(parts)
 
     def score(
@@ -654,7 +745,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
         Raises ValueError when a sequence has zero probability (no posteriors exist).
         """
-        parts = self._map(posterior_shard, X, lengths, state_mask)
+        parts = self._map_forward(posterior_shard, X, lengths, state_mask)
         _refuse_impossible([p[1] for p in parts], "state posteriors")
         return float(sum(p[1].sum() for p in parts)), np.concatenate([p[0] for p in parts])
 
@@ -696,10 +787,12 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
     def sample(
         self, n_samples: int = 1, random_state: RandomState = None, currstate: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``n_samples`` frames: ``(X, states)``."""
+        """Draw ``n_samples`` frames: ``(X, states)``. Without ``random_state`` the
+        model's own ``random_state`` is used (as hmmlearn does), so a model with a seed
+        samples the same frames every time."""
         n_samples = check_count(n_samples, "n_samples")
         params = self._get_params()
-        rng = check_random_state(random_state)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
         states = np.empty(n_samples, dtype=np.int64)
         cum_trans = np.cumsum(params.transmat, axis=1)
         state = (

@@ -6,7 +6,8 @@ emissions are. Forward/backward use Rabiner scaling in probability space, with
 each frame's likelihoods shifted by their maximum so that no frame underflows;
 a sequence whose scaled pass still underflows (every reachable state
 impossible relative to the best one) is redone in log space. Viterbi runs in
-log space.
+log space. :func:`log_forward_backward` and :func:`log_forward_loglik` run every
+sequence in log space (``implementation="log"``, see :mod:`hmmkit.implementations`).
 """
 
 from __future__ import annotations
@@ -424,9 +425,15 @@ FEW_STATES = 8
 
 
 def run_forward_backward(
-    log_b: np.ndarray, offsets: np.ndarray, startprob, transmat, gamma: np.ndarray | None = None
+    log_b: np.ndarray,
+    offsets: np.ndarray,
+    startprob,
+    transmat,
+    gamma: np.ndarray | None = None,
+    kernel=None,
 ):
-    """Allocate outputs (``gamma`` may be given) and run :func:`forward_backward`.
+    """Allocate outputs (``gamma`` may be given) and run :func:`forward_backward` (or
+    ``kernel``, a compiled function of the same signature).
 
     Returns ``(gamma, start_acc, trans_acc, seq_loglik)``.
     """
@@ -436,14 +443,18 @@ def run_forward_backward(
     start_acc = np.zeros(n_states)
     trans_acc = np.zeros((n_states, n_states))
     seq_loglik = np.empty(len(offsets) - 1)
-    forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik)
+    kernel = forward_backward if kernel is None else kernel
+    kernel(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik)
     return gamma, start_acc, trans_acc, seq_loglik
 
 
-def run_forward(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat) -> np.ndarray:
-    """Per-sequence log-likelihoods by the scaled forward pass."""
+def run_forward(
+    log_b: np.ndarray, offsets: np.ndarray, startprob, transmat, kernel=None
+) -> np.ndarray:
+    """Per-sequence log-likelihoods by the scaled forward pass (or ``kernel``, a compiled
+    function of :func:`forward_loglik`'s signature)."""
     seq_loglik = np.empty(len(offsets) - 1)
-    forward_loglik(log_b, offsets, startprob, transmat, seq_loglik)
+    (forward_loglik if kernel is None else kernel)(log_b, offsets, startprob, transmat, seq_loglik)
     return seq_loglik
 
 
@@ -454,6 +465,45 @@ def run_viterbi(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
     kernel = viterbi_few_states if log_b.shape[1] <= FEW_STATES else viterbi
     kernel(log_b, offsets, startprob, transmat, path, seq_logprob)
     return path, seq_logprob
+
+
+# ------------------------------------------------ log space throughout (implementation="log")
+
+
+@njit(cache=True, nogil=True)
+def _log_space(log_b, offsets, startprob, transmat):
+    """Log start and transition probabilities and a forward buffer for the longest sequence."""
+    log_alpha = np.empty((_max_length(offsets), log_b.shape[1]))
+    return np.log(startprob), np.log(transmat), log_alpha
+
+
+@njit(cache=True, nogil=True)
+def log_forward_backward(
+    log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik
+):
+    """Posteriors, start and transition statistics of every sequence, in log space.
+
+    Writes ``gamma`` (n_frames, K), adds into ``start_acc`` (K,) and ``trans_acc``
+    (K, K), and stores each sequence's log-likelihood in ``seq_loglik``; a sequence of
+    zero probability gets -inf and zero posteriors.
+    """
+    log_startprob, log_transmat, log_alpha = _log_space(log_b, offsets, startprob, transmat)
+    for s in range(len(offsets) - 1):
+        lo, hi = offsets[s], offsets[s + 1]
+        seq_loglik[s] = _log_forward_backward(
+            log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc
+        )
+        for k in range(log_b.shape[1]):
+            start_acc[k] += gamma[lo, k]
+
+
+@njit(cache=True, nogil=True)
+def log_forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
+    """Log-likelihood of every sequence by the forward recursion in log space."""
+    log_startprob, log_transmat, log_alpha = _log_space(log_b, offsets, startprob, transmat)
+    for s in range(len(offsets) - 1):
+        lo, hi = offsets[s], offsets[s + 1]
+        seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha)
 
 
 @njit(cache=True, nogil=True)

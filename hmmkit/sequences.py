@@ -105,7 +105,10 @@ def _offsets_from_lengths(lengths: Sequence[int] | np.ndarray, n_frames: int) ->
             f"lengths[{bad}] = {lengths[bad]}: every sequence needs at least one frame"
         )
     if lengths.sum() != n_frames:
-        raise ValueError(f"lengths sum to {lengths.sum()} but X has {n_frames} frames")
+        raise ValueError(
+            f"lengths sum to {lengths.sum()} but X has {n_frames} frames (to cross-validate, "
+            "pass a list of sequences: scikit-learn's splitters then divide whole sequences)"
+        )
     return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
 
@@ -115,6 +118,8 @@ def _split_input(
     """Return either a list of arrays (list input) or one array plus offsets."""
     if isinstance(X, SequenceBatch):
         return X.X, X.offsets
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        X = list(X)  # an object array of sequences, as scikit-learn's splitters index it
     if isinstance(X, (list, tuple)):
         if lengths is not None:
             raise ValueError("pass either a list of sequences or X with lengths, not both")

@@ -45,8 +45,8 @@ def gmm_log_emissions(X, weights, means, covars, covariance_type):
     return out
 
 
-def brute_force(log_b, startprob, transmat):
-    """Enumerate every state path: log-likelihood, posteriors (T, K), Viterbi path and score."""
+def every_path(log_b, startprob, transmat):
+    """Every state path (n_paths, T) and its joint log-probability with the frames."""
     t_len, k = log_b.shape
     with np.errstate(divide="ignore"):
         log_pi, log_a = np.log(startprob), np.log(transmat)
@@ -54,6 +54,24 @@ def brute_force(log_b, startprob, transmat):
     scores = log_pi[paths[:, 0]] + log_b[0, paths[:, 0]]
     for t in range(1, t_len):
         scores = scores + log_a[paths[:, t - 1], paths[:, t]] + log_b[t, paths[:, t]]
+    return paths, scores
+
+
+def expected_transitions(log_b, startprob, transmat):
+    """Expected transition counts (K, K) of one sequence, summed over every state path."""
+    paths, scores = every_path(log_b, startprob, transmat)
+    weights = np.exp(scores - logsumexp(scores))
+    k = log_b.shape[1]
+    xi = np.zeros((k, k))
+    for t in range(1, log_b.shape[0]):
+        np.add.at(xi, (paths[:, t - 1], paths[:, t]), weights)
+    return xi
+
+
+def brute_force(log_b, startprob, transmat):
+    """Enumerate every state path: log-likelihood, posteriors (T, K), Viterbi path and score."""
+    t_len, k = log_b.shape
+    paths, scores = every_path(log_b, startprob, transmat)
     loglik = logsumexp(scores)
     weights = np.exp(scores - loglik)
     posteriors = np.zeros((t_len, k))

@@ -30,7 +30,7 @@ def test_frames_may_have_their_own_number_of_trials_unless_n_trials_is_set():
     model = known_model(n_trials=None)
     x = np.array([[1, 0, 0], [3, 2, 5], [0, 0, 0]])
     assert np.isfinite(model.score(x))
-    with pytest.raises(ValueError, match="sampling needs n_trials"):
+    with pytest.raises(ValueError, match="sample needs n_trials"):
         model.sample(3)
     model.n_trials = 6
     with pytest.raises(ValueError, match="frame 0 counts 1 trials, but n_trials=6"):
