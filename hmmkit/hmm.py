@@ -247,6 +247,8 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
     _default_init = "kmeans"
     _foreign_arguments = HMMLEARN_ARGUMENTS
     _argument_checks = HMM_ARGUMENT_CHECKS
+    #: The forward-backward arithmetic of families whose constructor does not take it.
+    implementation = "scaling"
 
     startprob_ = CheckedParameter(
         lambda model, value: check_startprob(value, model.n_states),
@@ -405,9 +407,12 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         return self._all_letters() if self.params is None else self.params
 
     def _init_letters(self) -> str:
+        return self._all_letters() if self.init_params is None else self.init_params
+
+    def _filled_init_letters(self) -> str:
         """The letters ``fit`` initialises: ``init_params``, plus the letters of any
         parameter that is not set (there is nothing else to start it from)."""
-        given = self._all_letters() if self.init_params is None else self.init_params
+        given = self._init_letters()
         return given + "".join(c for c in self._unset_letters() if c not in given)
 
     def _letter_names(self) -> dict[str, str]:
@@ -421,7 +426,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
     def _warn_about_init_params(self) -> None:
         """Warn when ``init_params`` overwrites parameters set by hand, or omits ones that
         are not set (which are then initialised all the same), as hmmlearn does."""
-        given = self._all_letters() if self.init_params is None else self.init_params
+        given = self._init_letters()
         by_hand = self.__dict__.get("_set_by_hand", set())
         names = self._letter_names()
         overwritten = [c for c, name in names.items() if c in given and name in by_hand]
@@ -476,7 +481,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
     def _initial_params(self, batch: SequenceBatch, rng: np.random.Generator) -> HMMParams:
         """Starting parameters; those not in ``init_params`` are taken from the attributes."""
-        letters = self._init_letters()
+        letters = self._filled_init_letters()
         if not letters:
             return self._get_params()
         fresh = self._fresh_params(batch, rng)
@@ -625,7 +630,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
     def _warn_about_symmetric_starts(self, masks: tuple[np.ndarray, np.ndarray]) -> None:
         """Warn when the start cannot separate the states, or restarts cannot differ."""
-        letters, method = self._init_letters(), self._init_method()
+        letters, method = self._filled_init_letters(), self._init_method()
         start_mask, trans_mask = masks
         ergodic = bool(start_mask.all() and trans_mask.all())
         every = {"s", "t", *self._emission_letters}  # all alike only if all start flat

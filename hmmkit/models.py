@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .arguments import HMM_ARGUMENT_CHECKS, check_states
-from .count_models import CategoricalHMM, MultinomialHMM, PoissonHMM
+from .count_models import MAX_INFERRED_SYMBOLS, CategoricalHMM, MultinomialHMM, PoissonHMM
 from .emissions.base import CovarianceFloorWarning, Emission
 from .emissions.gaussian import (
     GaussianEmission,
@@ -412,4 +412,11 @@ class GMMHMM(_ContinuousHMM):
         return self
 
 
-__all__ = ["GMMHMM", "CategoricalHMM", "GaussianHMM", "MultinomialHMM", "PoissonHMM"]
+__all__ = [
+    "GMMHMM",
+    "MAX_INFERRED_SYMBOLS",
+    "CategoricalHMM",
+    "GaussianHMM",
+    "MultinomialHMM",
+    "PoissonHMM",
+]

@@ -7,9 +7,25 @@ import hmmlearn.hmm
 import numpy as np
 import pytest
 
-from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
+from hmmkit import (
+    GMMHMM,
+    CategoricalHMM,
+    GaussianHMM,
+    MultinomialHMM,
+    PoissonHMM,
+    VariationalCategoricalHMM,
+    VariationalGaussianHMM,
+)
 
-FAMILIES = [CategoricalHMM, GaussianHMM, GMMHMM, PoissonHMM, MultinomialHMM]
+FAMILIES = [
+    CategoricalHMM,
+    GaussianHMM,
+    GMMHMM,
+    PoissonHMM,
+    MultinomialHMM,
+    VariationalCategoricalHMM,
+    VariationalGaussianHMM,
+]
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.__name__)

@@ -19,6 +19,8 @@ from hmmkit import (
     GaussianMixture,
     MultinomialHMM,
     PoissonHMM,
+    VariationalCategoricalHMM,
+    VariationalGaussianHMM,
 )
 
 #: One instance of every estimator, with some parameters away from their defaults.
@@ -29,6 +31,8 @@ ESTIMATORS = [
     PoissonHMM(2, lambdas_prior=0.5, params="st", tol=-np.inf),
     MultinomialHMM(3, n_trials=4, init_params="e", n_iter=0),
     GaussianMixture(3, "diag", max_iter=20, random_state=np.random.default_rng(5)),
+    VariationalCategoricalHMM(3, n_symbols=4, startprob_prior=np.ones(3), n_iter=20),
+    VariationalGaussianHMM(2, "full", beta_prior=2.0, tol=1e-4),
 ]
 
 
