@@ -112,3 +112,32 @@ def test_equals_hmmlearn_log_implementation_on_an_ill_conditioned_sequence():
         ll, post = model.score_samples(x)
         assert ll == pytest.approx(expected_ll, rel=TOLERANCE)
         np.testing.assert_allclose(post, expected_post, atol=1e-8)
+
+
+@pytest.mark.parametrize("how", ["weights", "incremental", "partial_fit"])
+def test_weighted_incremental_and_online_fits_alike_in_both_implementations(how, monkeypatch):
+    """The log implementation reaches every training path (its kernel is counted)."""
+    calls = []
+    compiled = kernels.log_forward_backward
+
+    def counted(*args):
+        calls.append(1)
+        return compiled(*args)
+
+    monkeypatch.setattr(kernels, "log_forward_backward", counted)
+    truth = make_model("gaussian", "diag", np.random.default_rng(5))
+    seqs = sample_sequences(truth, [40, 25, 60, 30])
+    results = []
+    for implementation in ("scaling", "log"):
+        model = fresh_like(truth, "gaussian", "diag", n_iter=3, tol=-np.inf, random_state=0,
+                           implementation=implementation)  # fmt: skip
+        if how == "weights":
+            model.fit(seqs, sample_weight=[1.0, 2.0, 0.0, 0.5])
+        elif how == "incremental":
+            model.set_params(algorithm="incremental").fit(seqs)
+        else:
+            model.partial_fit(seqs[:2]).partial_fit(seqs[2:])
+        results.append(model)
+        assert bool(calls) == (implementation == "log")
+    np.testing.assert_allclose(results[1].means_, results[0].means_, rtol=TOLERANCE)
+    np.testing.assert_allclose(results[1].transmat_, results[0].transmat_, atol=TOLERANCE)
