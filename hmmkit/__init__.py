@@ -3,16 +3,39 @@
 Categorical, Gaussian, Gaussian-mixture, Poisson and multinomial HMMs trained by scaled
 Baum-Welch over many variable-length sequences, a standalone Gaussian mixture, and (in
 :mod:`hmmkit.profile`) profile HMMs in HMMER's fashion.
+
+The public names are imported on first use (``import hmmkit`` does not load numba or scipy).
 """
+
+from typing import TYPE_CHECKING
+
+from .lazy import export_lazily
 
 __version__ = "0.1.0"
 
-from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning  # noqa: E402
-from .estimator import NotFittedError  # noqa: E402
-from .gaussian_mixture import GaussianMixture  # noqa: E402
-from .io import ModelFileError, load  # noqa: E402
-from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM  # noqa: E402
-from .variational import VariationalCategoricalHMM, VariationalGaussianHMM  # noqa: E402
+if TYPE_CHECKING:
+    from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning
+    from .estimator import NotFittedError
+    from .gaussian_mixture import GaussianMixture
+    from .io import ModelFileError, load
+    from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
+    from .variational import VariationalCategoricalHMM, VariationalGaussianHMM
+
+export_lazily(__name__, {
+    "CovarianceFloorWarning": ".emissions.base",
+    "DegenerateStateWarning": ".emissions.base",
+    "NotFittedError": ".estimator",
+    "GaussianMixture": ".gaussian_mixture",
+    "ModelFileError": ".io",
+    "load": ".io",
+    "GMMHMM": ".models",
+    "CategoricalHMM": ".models",
+    "GaussianHMM": ".models",
+    "MultinomialHMM": ".models",
+    "PoissonHMM": ".models",
+    "VariationalCategoricalHMM": ".variational",
+    "VariationalGaussianHMM": ".variational",
+})  # fmt: skip
 
 __all__ = [
     "GMMHMM",

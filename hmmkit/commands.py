@@ -12,8 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 FAMILIES = ("gaussian", "gmm", "categorical", "poisson", "multinomial")
 HDF5_SUFFIXES = (".h5", ".hdf5")
 FASTA_SUFFIXES = (".fa", ".fasta", ".faa", ".fna")
@@ -181,6 +179,8 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 
 def _run_adapt(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from . import GMMHMM, GaussianHMM, load
 
     _check_output(args.out)
@@ -208,6 +208,8 @@ def _run_adapt(args: argparse.Namespace) -> int:
 
 
 def _run_decode(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from . import CategoricalHMM, load
 
     model = load(args.model)

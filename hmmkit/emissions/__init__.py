@@ -1,9 +1,25 @@
 """Emission families: each scores frames, accumulates statistics and re-estimates itself."""
 
-from .base import DegenerateStateWarning, Emission
-from .categorical import CategoricalEmission
-from .gaussian import GaussianBank, GaussianEmission
-from .mixture import GMMEmission, MixtureBank, mix_up
+from typing import TYPE_CHECKING
+
+from ..lazy import export_lazily
+
+if TYPE_CHECKING:
+    from .base import DegenerateStateWarning, Emission
+    from .categorical import CategoricalEmission
+    from .gaussian import GaussianBank, GaussianEmission
+    from .mixture import GMMEmission, MixtureBank, mix_up
+
+export_lazily(__name__, {
+    "DegenerateStateWarning": ".base",
+    "Emission": ".base",
+    "CategoricalEmission": ".categorical",
+    "GaussianBank": ".gaussian",
+    "GaussianEmission": ".gaussian",
+    "GMMEmission": ".mixture",
+    "MixtureBank": ".mixture",
+    "mix_up": ".mixture",
+})  # fmt: skip
 
 __all__ = [
     "CategoricalEmission",

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 from numba import njit
-from scipy.special import gammaln
+
+from ..special import gammaln
 
 #: Counts up to this are looked up in a table of log-factorials, kept between calls.
 FACTORIAL_TABLE_MAX = 1 << 16

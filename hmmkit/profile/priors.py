@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
 
+from ..special import gammaln
 from .alphabet import Alphabet, get_alphabet
 from .model import DD, DM, MD
 from .prior_parameters import PRIOR_PARAMETERS

@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .alphabet import AMINO
 from .build import model_composition
@@ -25,6 +24,7 @@ from .profile_config import Background, digitize
 def _blosum62_conditionals(frequencies: tuple[float, ...]) -> np.ndarray:
     """P(b | a) for every digital code a (degenerate ones too) and canonical residue b."""
     from Bio.Align import substitution_matrices
+    from scipy.optimize import brentq
 
     blosum = substitution_matrices.load("BLOSUM62")
     symbols = AMINO.symbols

@@ -7,10 +7,10 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import corpus
 from .features import (
     NORMALISATIONS,
     WINDOWS,
@@ -21,6 +21,9 @@ from .features import (
     sample_rate,
 )
 from .recognizer import TrainingConfig, WordRecognizer
+
+if TYPE_CHECKING:
+    from . import corpus
 
 
 def add_feature_arguments(parser: argparse.ArgumentParser, defaults: MFCCConfig) -> None:
@@ -162,6 +165,8 @@ def _with_training_rate(config: MFCCConfig, utts: Sequence[corpus.Utterance]) ->
 
 
 def _side(utts, split_name: str, side: str) -> list[corpus.Utterance]:
+    from . import corpus
+
     if split_name == "all":
         return list(utts)
     train, test = corpus.split(utts, split_name)
@@ -170,6 +175,8 @@ def _side(utts, split_name: str, side: str) -> list[corpus.Utterance]:
 
 def _train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
+
+    from . import corpus
 
     utts = _side(corpus.list_recordings(args.data_dir), args.split, "train")
     fconfig = _with_training_rate(feature_config_from_args(args), utts)
@@ -188,6 +195,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from . import corpus
+
     rec = WordRecognizer.load(args.models)
     utts = _side(corpus.list_recordings(args.data_dir), args.split, "test")
     feats = _features_for(utts, MFCCConfig.from_dict(rec.feature_config or {}), args)
@@ -223,6 +232,8 @@ def _recognise_files(args: argparse.Namespace) -> int:
 def _speakers_of_files(paths: Sequence[Path], config: MFCCConfig) -> list[str]:
     """Speaker groups for per-speaker normalisation: the speaker of each
     `{label}_{speaker}_{index}.wav` name, as in training; otherwise one group (with a note)."""
+    from . import corpus
+
     matches = [corpus.FILENAME.match(Path(p).name) for p in paths]
     if all(matches):
         return [m["speaker"] for m in matches]

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import python_speech_features as psf
 import soundfile
 from numpy.typing import ArrayLike
 
@@ -178,6 +177,8 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
     piecewise-linear warp of HTK's and Kaldi's VTLN). a > 1 compresses the filters towards
     low frequencies, as for a speaker with a longer vocal tract.
     """
+    import python_speech_features as psf  # imports scipy: only when used
+
     config = config or MFCCConfig()
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 1:
@@ -247,6 +248,8 @@ def warped_filterbank(
 ) -> np.ndarray:
     """Triangular mel filters `(nfilt, nfft // 2 + 1)` over FFT bins, their edge
     frequencies moved by :func:`vtln_warp` (at `warp=1`, python_speech_features')."""
+    import python_speech_features as psf  # imports scipy: only when used
+
     mel = np.linspace(psf.base.hz2mel(low), psf.base.hz2mel(high), nfilt + 2)
     edges = np.floor((nfft + 1) * vtln_warp(psf.base.mel2hz(mel), warp, low, high) / rate)
     fbank = np.zeros((nfilt, nfft // 2 + 1))
@@ -261,6 +264,7 @@ def warped_filterbank(
 
 def _cepstra(signal, frame_len, frame_step, nfft, fbank, config: MFCCConfig) -> np.ndarray:
     """MFCCs through a given filterbank, step by step as python_speech_features' mfcc."""
+    import python_speech_features as psf  # imports scipy: only when used
     from scipy.fftpack import dct
 
     tiny = np.finfo(float).eps
@@ -278,6 +282,8 @@ def _cepstra(signal, frame_len, frame_step, nfft, fbank, config: MFCCConfig) -> 
 
 def add_deltas(feats: np.ndarray, order: int = 2, window: int = 2) -> np.ndarray:
     """Append `order` regression derivatives (delta, delta-delta) of half-width `window`."""
+    import python_speech_features as psf  # imports scipy: only when used
+
     feats = np.asarray(feats, dtype=np.float64)
     blocks = [feats]
     for _ in range(order):

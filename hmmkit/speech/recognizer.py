@@ -17,11 +17,12 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hmmkit import GMMHMM
-from hmmkit import load as load_model
+if TYPE_CHECKING:
+    from hmmkit import GMMHMM
 
 INDEX_FILE = "recognizer.json"
 
@@ -111,6 +112,8 @@ class WordRecognizer:
         self.traces_: dict[str, WordTrace] = {}
 
     def _new_model(self, seed: int) -> GMMHMM:
+        from hmmkit import GMMHMM
+
         c = self.config
         return GMMHMM(
             c.n_states,
@@ -296,6 +299,8 @@ class WordRecognizer:
         rec = cls(TrainingConfig(**index["training"]), feature_config=index.get("features"))
         rec.words_ = list(index["words"])  # JSON keeps integer words integers
         files, traces = index["files"], index.get("traces", {})  # JSON keys are strings
+        from hmmkit import load as load_model
+
         rec.models_ = {w: load_model(folder / files[str(w)]) for w in rec.words_}
         rec.traces_ = {w: WordTrace(**traces[str(w)]) for w in rec.words_ if str(w) in traces}
         return rec
