@@ -89,6 +89,10 @@ CASES = [
          "npz"),
     case(FIT, "a folder of WAV files as the corpus", [*CLI, "fit", "m.npz", "recordings", "-K",
                                                       "2"], "no .npy"),
+    case(FIT, "a folder of bool .npy arrays", [*CLI, "fit", "m.npz", "bools", "-K", "2"],
+         "must hold real numbers, got dtype bool"),
+    case(SEARCH, "an unknown option (-o)", [*CLI, "search", "-o", "out.txt", "model.hmm", "hbb.fa"],
+         "^hmmkit search: error: unrecognized option: -o$"),
     case(DECODE, "a FASTA file as the model", [*CLI, "decode", "hbb.fa", "hbb.fa"], "hbb.fa"),
     case(ADAPT, "a FASTA file as the model", [*CLI, "adapt", "hbb.fa", "o.npz", "recordings"],
          "hbb.fa"),
@@ -173,6 +177,8 @@ def kit(shared_data, speech_wav, tmp_path_factory):
     (kit / "broken.wav").write_bytes(b"")
     (kit / "afile").write_text("a file, not a folder\n")
     (kit / "empty").mkdir()
+    (kit / "bools").mkdir()
+    np.save(kit / "bools/s0.npy", np.zeros((10, 2), dtype=bool))
     samples, rate = soundfile.read(str(speech_wav), dtype="int16")
     soundfile.write(str(kit / "window.wav"), samples[:200], rate, subtype="PCM_16")
     names = [f"{d}_george_{i}.wav" for d in (0, 1) for i in (0, 5, 6)]
