@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="variance floor, a fraction of each feature's variance")  # fmt: skip
     fit.add_argument("--n-trials", type=int, default=None, help="trials per frame (multinomial)")
     fit.add_argument("--seed", type=int, default=0, help="random seed")
+    _add_progress_option(fit)
     _add_data_options(fit)
     fit.set_defaults(func=_run_fit)
 
@@ -68,6 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="parameter letters to re-estimate (default m: the means)")  # fmt: skip
     adapt.add_argument("--iter", type=int, default=5, help="most EM iterations (default 5)")
     adapt.add_argument("--tol", type=float, default=1e-2, help="stop below this gain")
+    _add_progress_option(adapt)
     _add_data_options(adapt, fasta=False)
     adapt.set_defaults(func=_run_adapt)
 
@@ -84,6 +86,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decode.add_argument("--score-only", action="store_true", help="only the log-likelihoods")
     _add_data_options(decode)
     decode.set_defaults(func=_run_decode)
+
+
+def _add_progress_option(p: argparse.ArgumentParser) -> None:
+    """--verbose: a line per EM iteration (without it, a bar when stderr is a terminal)."""
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="report every EM iteration on stderr: log-likelihood, gain, time "
+                   "(without it, a progress bar when stderr is a terminal)")  # fmt: skip
 
 
 def _add_data_options(p: argparse.ArgumentParser, fasta: bool = True) -> None:
@@ -167,7 +176,10 @@ def _run_fit(args: argparse.Namespace) -> int:
     _check_output(args.model)
     source, _ = open_corpus(args.data, symbols=args.family == "categorical",
                             pattern=args.pattern, alphabet=args.alphabet)  # fmt: skip
-    model = _model(args).fit(source)
+    from .progress import em_progress
+
+    with em_progress("hmmkit fit", args.verbose):
+        model = _model(args).fit(source)
     model.save(args.model)
     monitor = model.monitor_
     print(f"# {args.family}, {model.n_states} states: {source.n_sequences} sequences, "
@@ -194,10 +206,13 @@ def _run_adapt(args: argparse.Namespace) -> int:
         )
     source, _ = open_corpus(args.data, symbols=False, pattern=args.pattern)
     model.set_params(
-        means_prior=np.array(model.means_), means_weight=args.tau, init_params="",
+        means_prior=np.array(model.means_), means_weight=args.tau, init_params="", n_init=1,
         params=args.params, n_iter=args.iter, tol=args.tol, n_jobs=args.jobs,
     )  # fmt: skip
-    model.fit(source)
+    from .progress import em_progress
+
+    with em_progress("hmmkit adapt", args.verbose):
+        model.fit(source)
     model.save(args.out)
     monitor = model.monitor_
     print(f"# adapted {args.model} (tau {args.tau:g} frames, params {args.params!r}) on "

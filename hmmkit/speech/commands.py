@@ -139,7 +139,7 @@ def _features_for(utts: Sequence[corpus.Utterance], config: MFCCConfig, args) ->
     from tqdm import tqdm
 
     def progress(items):
-        return tqdm(items, desc="features", unit="file", disable=args.quiet)
+        return tqdm(items, desc="features", unit="file", disable=True if args.quiet else None)
 
     return extract(
         [u.path for u in utts],
@@ -187,7 +187,9 @@ def _train(args: argparse.Namespace) -> int:
     rec.fit(
         feats,
         [u.label for u in utts],
-        progress=lambda words: tqdm(words, desc="training", unit="word", disable=args.quiet),
+        progress=lambda words: tqdm(
+            words, desc="training", unit="word", disable=True if args.quiet else None
+        ),
     )
     rec.save(args.models)
     print(f"trained {len(rec.words_)} word models on {len(utts)} recordings -> {args.models}")
@@ -268,7 +270,9 @@ def register(subparsers) -> None:
     )
     add_feature_arguments(train, MFCCConfig())
     add_training_arguments(train, TrainingConfig())
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--quiet", action="store_true", help="no progress bars (none off a terminal either)"
+    )
     train.set_defaults(func=_train)
 
     test = sub.add_parser("test", help="accuracy of saved models on a recordings folder")

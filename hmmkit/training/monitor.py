@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class IterationReport:
+    """What a monitor records of one EM iteration: its number (from 1, per start), the
+    log-likelihood, the gain over the previous iteration (nan for the first), the seconds
+    since the previous report (or since training started) and the iteration budget."""
+
+    iteration: int
+    log_likelihood: float
+    gain: float
+    seconds: float
+    n_iter: int
+
+
+_observer: ContextVar[Callable[[IterationReport], None] | None] = ContextVar(
+    "hmmkit_em_observer", default=None
+)
+
+
+@contextlib.contextmanager
+def observe_iterations(callback: Callable[[IterationReport], None]) -> Iterator[None]:
+    """Call `callback` with an :class:`IterationReport` after every EM iteration of every
+    model trained (in this thread or task) inside the ``with`` block."""
+    token = _observer.set(callback)
+    try:
+        yield
+    finally:
+        _observer.reset(token)
 
 
 @dataclass
@@ -25,18 +58,26 @@ class ConvergenceMonitor:
     history: list[float] = field(default_factory=list)
     n_passes: int = 0
     n_fallbacks: int = 0
+    _clock: float = field(default_factory=time.perf_counter, init=False, repr=False,
+                          compare=False)  # fmt: skip
 
     def report(self, log_likelihood: float, passes: int = 1) -> None:
         """Record one iteration's log-likelihood and the passes it cost."""
         self.n_passes += passes
+        delta = log_likelihood - self.history[-1] if self.history else float("nan")
+        now = time.perf_counter()
+        seconds, self._clock = now - self._clock, now
         if self.verbose:
-            delta = log_likelihood - self.history[-1] if self.history else float("nan")
             print(
                 f"iter {len(self.history) + 1:4d}  log-likelihood {log_likelihood:.8g}  "
-                f"delta {delta:+.4g}  passes {self.n_passes}",
+                f"delta {delta:+.4g}  passes {self.n_passes}  {seconds:.2f} s",
                 file=sys.stderr,
             )
         self.history.append(float(log_likelihood))
+        observer = _observer.get()
+        if observer is not None:
+            observer(IterationReport(self.iter, float(log_likelihood), delta, seconds,
+                                     self.n_iter))  # fmt: skip
 
     @property
     def iter(self) -> int:
