@@ -13,7 +13,12 @@ import os
 import sys
 
 # Modules that each define `register(subparsers)`; a subcommand sets `func(args) -> int`.
-_COMMAND_MODULES = ("hmmkit.commands", "hmmkit.profile.commands", "hmmkit.speech.commands")
+_COMMAND_MODULES = (
+    "hmmkit.commands",
+    "hmmkit.profile.commands",
+    "hmmkit.speech.commands",
+    "hmmkit.warmup",
+)
 
 #: The errors a command raises for bad input, reported as one line (hmmkit's own errors,
 #: ModelFileError and NotFittedError, are ValueErrors). Anything else is an internal error.

@@ -13,8 +13,8 @@ sequence in log space (``implementation="log"``, see :mod:`hmmkit.implementation
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from .compiling import njit
 from .numeric import exp_nonpositive, log_positive
 
 _TINY = 1e-300

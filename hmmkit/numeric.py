@@ -17,7 +17,8 @@ mantissa reduced to [sqrt(1/2), sqrt(2)) and its logarithm taken by the series
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .compiling import njit
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike
+
+from .compiling import njit
 
 
 @njit("void(float64[::1], float64[::1])", cache=True, nogil=True)

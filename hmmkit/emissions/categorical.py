@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 
 

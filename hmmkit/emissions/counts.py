@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from ..special import gammaln
 
 #: Counts up to this are looked up in a table of log-factorials, kept between calls.

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from ..numeric import FRAME_BLOCK, MAX_MAGNITUDE, gather_block
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 

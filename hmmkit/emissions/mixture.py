@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
 from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map

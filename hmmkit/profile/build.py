@@ -25,8 +25,8 @@ import os
 from typing import IO
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from .alphabet import Alphabet, get_alphabet
 from .model import ProfileHMM, check_model_name
 from .msa import DigitalMSA, checksum, read_alignment

@@ -24,7 +24,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ..compiling import njit
 
 # Transition columns (HMMER profile order), special states and loop/move columns.
 TMM, TMI, TMD, TIM, TII, TDM, TDD, TBM = range(8)

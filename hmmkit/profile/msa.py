@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from ..textfiles import file_stem, is_stdin, open_text
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
 from .stockholm import parse_stockholm

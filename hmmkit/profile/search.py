@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from ..atomic import write_text_to
+from ..compiling import njit
 from ..training.parallel import map_shards
 from . import dp
 from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment

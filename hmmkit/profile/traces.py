@@ -11,8 +11,8 @@ one M (p7_trace_Doctor), and the path is counted into transition and emission co
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from .msa import DigitalMSA
 
 #: State codes of a trace.

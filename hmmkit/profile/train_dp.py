@@ -43,8 +43,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from ..training.parallel import map_shards
 from .model import DD, DM, II, IM, MD, MI, MM
 

@@ -1,0 +1,120 @@
+"""Compiled kernels: the project's compile options in one decorator, and a note on stderr
+when a process compiles.
+
+numba compiles a kernel the first time it runs with given argument types and caches the
+machine code beside the source (``__pycache__``, or ``NUMBA_CACHE_DIR``), so the wait
+happens once per machine. When it does, :func:`njit`'s listener says so on stderr --
+``hmmkit: compiling the profile HMM kernels, once per machine: ~30 s`` -- at the first
+compile of the process: on a terminal or in a notebook, or wherever
+``HMMKIT_COMPILE_NOTICE=1``; ``HMMKIT_COMPILE_NOTICE=0`` silences it. A kernel loaded from
+the cache triggers nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import defaultdict
+
+NOTICE_VARIABLE = "HMMKIT_COMPILE_NOTICE"
+
+#: Module prefix -> (kernel set, typical compile CPU seconds of a command's first run,
+#: measured by benchmarks/startup.py --cold; the first prefix that matches counts). The
+#: small helpers of every set (0 s) are recorded but not announced: the kernel after them
+#: says which set is compiling.
+KERNEL_SETS: tuple[tuple[str, str, float], ...] = (
+    ("hmmkit.special", "numeric helper", 0),
+    ("hmmkit.numeric", "numeric helper", 0),
+    ("hmmkit.profile.build", "profile HMM building", 12),
+    ("hmmkit.profile.traces", "profile HMM building", 12),
+    ("hmmkit.profile.weights", "profile HMM building", 12),
+    ("hmmkit.profile.msa", "profile HMM building", 12),
+    ("hmmkit.profile", "profile HMM", 30),
+    ("hmmkit", "HMM", 10),
+)
+
+
+def kernel_set(module: str) -> tuple[str, float] | None:
+    """(name, typical compile seconds) of the kernel set of `module`; None outside hmmkit."""
+    for prefix, name, seconds in KERNEL_SETS:
+        if module == prefix or module.startswith(prefix + "."):
+            return name, seconds
+    return None
+
+
+def _notice_wanted() -> bool:
+    setting = os.environ.get(NOTICE_VARIABLE, "")
+    if setting:
+        return setting != "0"
+    return sys.stderr is not None and (sys.stderr.isatty() or "ipykernel" in sys.modules)
+
+
+class CompileRecord:
+    """Compiles seen in this process: per kernel set, how many top-level kernel
+    specialisations were compiled and the seconds they took."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = defaultdict(int)
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def add(self, name: str, seconds: float) -> None:
+        """Count one compiled specialisation of set `name`."""
+        self.counts[name] += 1
+        self.seconds[name] += seconds
+
+
+#: What this process compiled (read by ``hmmkit warmup``).
+RECORD = CompileRecord()
+_installed = False
+_lock = threading.Lock()
+
+
+def _listener():
+    """A numba event listener: announce the first compile, record every top-level one."""
+    from numba.core import event
+
+    class CompileNotice(event.Listener):
+        def __init__(self) -> None:
+            self.stack: list[tuple[str | None, float]] = []
+            self.announced = False
+
+        def on_start(self, ev) -> None:
+            found = kernel_set(getattr(ev.data["dispatcher"].py_func, "__module__", "") or "")
+            outermost = not self.stack
+            self.stack.append((found[0] if found and outermost else None, time.process_time()))
+            if found and found[1] and outermost and not self.announced and _notice_wanted():
+                self.announced = True
+                print(f"hmmkit: compiling the {found[0]} kernels, once per machine: "
+                      f"~{found[1]:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+
+        def on_end(self, ev) -> None:
+            name, started = self.stack.pop()
+            if name is not None:
+                RECORD.add(name, time.process_time() - started)
+
+    return CompileNotice()
+
+
+def install_notice() -> None:
+    """Listen to numba's compile events (once per process)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from numba.core import event
+
+        event.register("numba:compile", _listener())
+        _installed = True
+
+
+def njit(*args, **options):
+    """``numba.njit`` with the project's defaults (``cache=True``: compiled once per machine;
+    ``nogil=True``: kernels run on several threads) and the compile notice installed."""
+    import numba
+
+    install_notice()
+    options.setdefault("cache", True)
+    options.setdefault("nogil", True)
+    return numba.njit(*args, **options)

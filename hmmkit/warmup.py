@@ -1,0 +1,134 @@
+"""``hmmkit warmup``: compile every kernel ahead (for CI images, clusters, shared installs).
+
+numba compiles each kernel on its first use and caches the machine code; warmup runs small
+made-up workloads through every public code path -- the profile HMM pipeline (phmmer
+model, emit, align, build, calibrate, search on one and two cores, scan, jackhmmer, profile
+training) and every generic family (each covariance type, decoding, posteriors, sampling,
+the accelerated EMs, the Gaussian mixture) -- so that later runs load the cache, and
+reports what it compiled and how long it took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+SETS = ("profile", "hmm")
+#: A made-up protein sequence (not a real protein) to start the profile workload from.
+_QUERY = (
+    "MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKL"
+    "RVDPVNFKLLSHCLLVTLAAHLPAEFTPAVHASLDKFLASVSTVLTSKYR"
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``warmup`` to the ``hmmkit`` parser."""
+    p = subparsers.add_parser(
+        "warmup",
+        help="compile every kernel ahead (once per machine; for CI images and clusters)",
+        description="Compile hmmkit's numba kernels ahead by running small made-up workloads "
+        "through every code path, so that later runs load them from the cache (beside the "
+        "installed package, or NUMBA_CACHE_DIR); prints what was compiled and how long it "
+        "took. Kernels already cached are loaded, not compiled again.",
+    )
+    # [] among the choices: argparse checks the empty default of nargs="*" against them
+    p.add_argument("sets", nargs="*", choices=[[], *SETS], metavar="SET",
+                   help=f"kernel sets to compile: {', '.join(SETS)} (default: all)")  # fmt: skip
+    p.set_defaults(func=_run_warmup)
+
+
+def profile_workload() -> None:
+    """Every profile HMM code path on a small made-up family."""
+    import io
+
+    from .profile import (
+        align,
+        build,
+        calibrate,
+        emit,
+        from_sequence,
+        iterative_search,
+        read_alignment,
+        scan,
+        search,
+        train,
+    )  # fmt: skip
+
+    query = from_sequence("query", _QUERY)
+    members = emit(query, 12, random_state=1)
+    alignment = align(query, members)
+    align(query, members[:3], method="viterbi", trim=True)
+    text = io.StringIO()
+    alignment.write(text, "stockholm")
+    text.seek(0)
+    model = calibrate(build(read_alignment(text, "amino"), name="family"), seed=1)
+    targets = [*members, *emit(model, 4, random_state=2)]
+    for n_jobs in (1, 2):
+        search(model, targets, n_jobs=n_jobs)
+    search(model, targets[:3])  # a few targets: one at a time
+    scan([model, query], targets[:2])
+    next(iter(iterative_search(members[0], targets, max_rounds=2)), None)
+    for mode in ("glocal", "local"):
+        train(model, members[:6], mode=mode, n_iter=2, n_jobs=1)
+
+
+def hmm_workload() -> None:
+    """Every generic HMM family and method on small made-up data."""
+    import numpy as np
+
+    from . import GMMHMM, CategoricalHMM, GaussianHMM, GaussianMixture, MultinomialHMM, PoissonHMM
+
+    rng = np.random.default_rng(0)
+    lengths = [60, 45, 75]
+    X = rng.normal(size=(sum(lengths), 3)) + np.repeat(rng.normal(size=(3, 3)), 60, axis=0)[:180]
+    models = [GaussianHMM(3, cov, n_iter=2, random_state=0)
+              for cov in ("spherical", "diag", "full", "tied")]  # fmt: skip
+    models += [GMMHMM(2, 2, cov, n_iter=2, random_state=0)
+               for cov in ("spherical", "diag", "full", "tied")]  # fmt: skip
+    models += [GaussianHMM(12, "diag", n_iter=2, random_state=0, topology="left-right"),
+               GaussianHMM(3, "diag", n_iter=3, random_state=0, algorithm="alpha"),
+               GaussianHMM(3, "diag", n_iter=3, random_state=0, algorithm="squarem")]  # fmt: skip
+    data = [X] * len(models)
+    symbols = rng.integers(0, 4, size=(sum(lengths), 1))
+    counts = rng.poisson(3.0, size=(sum(lengths), 2))
+    trials = rng.multinomial(5, [0.2, 0.3, 0.5], size=sum(lengths))
+    models += [CategoricalHMM(3, n_iter=2, random_state=0), PoissonHMM(2, n_iter=2, random_state=0),
+               MultinomialHMM(2, n_trials=5, n_iter=2, random_state=0)]  # fmt: skip
+    data += [symbols, counts, trials]
+    for model, x in zip(models, data, strict=True):
+        model.fit(x, lengths)
+        model.score(x, lengths)
+        for algorithm in ("viterbi", "map"):
+            model.decode(x, lengths, algorithm=algorithm)
+        model.predict_proba(x, lengths)
+        model.sample(10, random_state=0)
+    for cov in ("spherical", "diag", "full", "tied"):
+        mixture = GaussianMixture(2, cov, random_state=0).fit(X)
+        mixture.score_samples(X)
+        mixture.predict_proba(X)
+
+
+WORKLOADS = {"profile": profile_workload, "hmm": hmm_workload}
+
+
+def warm_up(sets=SETS, stream=sys.stdout) -> None:
+    """Run the workloads of `sets`, printing per kernel set what was compiled."""
+    from .compiling import RECORD, install_notice
+
+    install_notice()
+    for name in sets:
+        before = dict(RECORD.counts)
+        started = time.process_time()
+        WORKLOADS[name]()
+        compiled = {k: n - before.get(k, 0) for k, n in RECORD.counts.items()}
+        compiled = {k: n for k, n in compiled.items() if n}
+        what = ", ".join(f"{n} {k} kernel(s)" for k, n in compiled.items()) or (
+            "nothing (all cached already)")  # fmt: skip
+        print(f"hmmkit warmup: {name}: compiled {what} in {time.process_time() - started:.1f} s "
+              "of CPU", file=stream, flush=True)  # fmt: skip
+
+
+def _run_warmup(args: argparse.Namespace) -> int:
+    warm_up(args.sets or SETS)
+    return 0

@@ -1,0 +1,52 @@
+"""The compile notice: said on stderr when a process compiles kernels, not when it loads
+them from numba's cache; silenced or forced by HMMKIT_COMPILE_NOTICE."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hmmkit.compiling import kernel_set
+
+#: One small kernel of the generic HMM set, called once.
+SMALL = "import numpy as np; from hmmkit.kernels import _max_length; _max_length(np.arange(3))"
+NOTICE = "hmmkit: compiling the HMM kernels, once per machine: ~10 s\n"
+
+
+def run(code: str, cache, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "HMMKIT_COMPILE_NOTICE"}
+    environment |= {"NUMBA_CACHE_DIR": str(cache), **env}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=environment)  # fmt: skip
+
+
+def test_the_notice_comes_with_a_compile_and_not_with_a_cached_kernel(tmp_path):
+    first = run(SMALL, tmp_path, HMMKIT_COMPILE_NOTICE="1")
+    assert first.stderr == NOTICE
+    assert list(tmp_path.rglob("*.nbi")), "numba cached nothing"
+    again = run(SMALL, tmp_path, HMMKIT_COMPILE_NOTICE="1")
+    assert again.stderr == ""
+
+
+@pytest.mark.parametrize(("setting", "shown"), [("0", False), (None, False)])
+def test_the_notice_is_off_when_silenced_or_off_a_terminal(tmp_path, setting, shown):
+    """Standard error is a pipe here: without the variable, no notice (a log file or a
+    test's captured output is not a person waiting)."""
+    env = {} if setting is None else {"HMMKIT_COMPILE_NOTICE": setting}
+    assert run(SMALL, tmp_path, **env).stderr == ""
+
+
+@pytest.mark.parametrize(("module", "expected"), [
+    ("hmmkit.kernels", ("HMM", 10)),
+    ("hmmkit.emissions.gaussian", ("HMM", 10)),
+    ("hmmkit.profile.dp", ("profile HMM", 30)),
+    ("hmmkit.profile.build", ("profile HMM building", 12)),
+    ("hmmkit.numeric", ("numeric helper", 0)),
+    ("hmmkitx.kernels", None),
+    ("numba.np.arrayobj", None),
+])  # fmt: skip
+def test_kernel_sets_by_module(module, expected):
+    assert kernel_set(module) == expected

@@ -1,0 +1,74 @@
+"""``hmmkit warmup``: after it, the commands and the Python API compile nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HMMKIT = [sys.executable, "-m", "hmmkit"]
+FIT = """
+import numpy as np
+from hmmkit import GMMHMM, GaussianHMM
+rng = np.random.default_rng(5)
+seqs = [rng.normal(size=(n, 4)) for n in (80, 50, 120)]
+for model in (GaussianHMM(4, "diag", n_iter=3), GaussianHMM(3, "full", n_iter=3),
+              GMMHMM(3, 2, "diag", n_iter=3, topology="left-right")):
+    model.fit(seqs)
+    model.decode(seqs[0])
+    model.predict_proba(seqs[1])
+"""
+
+
+def run(args: list[str], cache) -> subprocess.CompletedProcess:
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), HMMKIT_COMPILE_NOTICE="1")
+    return subprocess.run(args, capture_output=True, text=True, check=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def warm_cache(tmp_path_factory):
+    """A numba cache filled by `hmmkit warmup` (both sets), and what warmup printed."""
+    cache = tmp_path_factory.mktemp("numba")
+    return cache, run([*HMMKIT, "warmup"], cache)
+
+
+def test_warmup_reports_what_it_compiled_then_finds_it_cached(warm_cache):
+    cache, done = warm_cache
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("hmmkit warmup: profile: compiled ")
+    assert "profile HMM kernel(s)" in lines[0] and lines[0].endswith(" s of CPU")
+    assert lines[1].startswith("hmmkit warmup: hmm: compiled ") and "HMM kernel(s)" in lines[1]
+    assert "compiling the" in done.stderr  # the notice, once
+    again = run([*HMMKIT, "warmup"], cache)
+    assert again.stdout.count("compiled nothing (all cached already)") == 2
+    assert again.stderr == ""
+
+
+def test_after_warmup_profile_commands_compile_nothing(warm_cache, shared_data, tmp_path):
+    cache, _ = warm_cache
+    tutorial, pyhmmer = shared_data / "protein/tutorial", shared_data / "protein/pyhmmer"
+    model = str(tmp_path / "g.hmm")
+    for args in (["build", model, str(tutorial / "globins4.sto")],
+                 ["search", str(pyhmmer / "PF02826.hmm"), str(tutorial / "globins45.fa")],
+                 ["search", "--cpu", "2", model, str(tutorial / "globins45.fa")],
+                 ["align", model, str(tutorial / "globins45.fa")]):  # fmt: skip
+        done = run([*HMMKIT, *args], cache)
+        assert "compiling" not in done.stderr, (args[0], done.stderr)
+
+
+def test_after_warmup_generic_hmms_compile_nothing(warm_cache, tmp_path):
+    cache, _ = warm_cache
+    folder = tmp_path / "feats"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        np.save(folder / f"s{i}.npy", rng.normal(size=(40 + i, 3)))
+    done = run([sys.executable, "-c", FIT], cache)
+    assert "compiling" not in done.stderr, done.stderr
+    for args in (["fit", str(tmp_path / "m.npz"), str(folder), "-K", "3", "--iter", "3"],
+                 ["decode", str(tmp_path / "m.npz"), str(folder)]):  # fmt: skip
+        done = run([*HMMKIT, *args], cache)
+        assert "compiling" not in done.stderr, (args[0], done.stderr)
