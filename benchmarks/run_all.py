@@ -22,7 +22,7 @@ PRINTED = {
     "profile_search": ("profile-search", "Profile HMM search vs HMMER (pyhmmer)"),
     "speech_training": ("speech-training", "Spoken-digit word models vs hmmlearn"),
 }
-SELF_WRITING = ("hmm_speed", "acceleration", "scale")
+SELF_WRITING = ("hmm_speed", "acceleration", "scale", "startup")
 
 
 def run(name: str) -> None:
