@@ -4,8 +4,8 @@ numba compiles each kernel on its first use and caches the machine code; warmup 
 made-up workloads through every public code path -- the profile HMM pipeline (phmmer
 model, emit, align, build, calibrate, search on one and two cores, scan, jackhmmer, profile
 training) and every generic family (each covariance type, decoding, posteriors, sampling,
-the accelerated EMs, the Gaussian mixture) -- so that later runs load the cache, and
-reports what it compiled and how long it took.
+the accelerated EMs, variational HMMs, the Gaussian mixture) -- so that later runs load
+the cache, and reports what it compiled and how long it took.
 """
 
 from __future__ import annotations
@@ -103,6 +103,11 @@ def hmm_workload() -> None:
             model.decode(x, lengths, algorithm=algorithm)
         model.predict_proba(x, lengths)
         model.sample(10, random_state=0)
+    from .variational import VariationalCategoricalHMM, VariationalGaussianHMM
+
+    for cov in ("spherical", "diag", "full", "tied"):
+        VariationalGaussianHMM(2, cov, n_iter=2, random_state=0).fit(X, lengths).score(X, lengths)
+    VariationalCategoricalHMM(2, n_iter=2, random_state=0).fit(symbols, lengths)
     for cov in ("spherical", "diag", "full", "tied"):
         mixture = GaussianMixture(2, cov, random_state=0).fit(X)
         mixture.score_samples(X)
