@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from . import dp
 from .dp import LOOP, MOVE, SB, SC, SE, SJ, SN, TDD, TDM, TII, TIM, TMD, TMI, TMM, XC, XE, XJ, XN
 
