@@ -43,7 +43,7 @@ def test_the_notice_is_off_when_silenced_or_off_a_terminal(tmp_path, setting, sh
     ("hmmkit.kernels", ("HMM", 10)),
     ("hmmkit.emissions.gaussian", ("HMM", 10)),
     ("hmmkit.profile.dp", ("profile HMM", 30)),
-    ("hmmkit.profile.build", ("profile HMM building", 12)),
+    ("hmmkit.profile.build", ("profile HMM building", 14)),
     ("hmmkit.numeric", ("numeric helper", 0)),
     ("hmmkitx.kernels", None),
     ("numba.np.arrayobj", None),
