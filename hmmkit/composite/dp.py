@@ -1,0 +1,284 @@
+"""Compiled DP over composite graphs in sparse (arc-list) form: O(T x arcs) per pass.
+
+Works in log space on a lattice of ``T + 1`` rows: row 0 is before the first frame
+(only non-emitting nodes live there, starting from the entry), row ``r`` holds frame
+``r - 1``. Arcs into emitting nodes go from row ``r - 1`` to row ``r`` and add that
+frame's emission log-likelihood; arcs into non-emitting nodes stay within a row and are
+visited in topological order. Like the dense kernels, nothing here knows what the
+emissions are: every function takes ``log_b`` (T, n_tied_states).
+
+A beam (HERest's ``-t``, HVite's ``-t``) removes, at every frame, the emitting nodes
+whose forward score is more than ``beam`` below the frame's best; the backward pass
+runs over the same pruned lattice, so posteriors stay consistent (each frame's
+posteriors sum to one).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .graph import CompositeGraph
+
+_NEG = -np.inf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_log(a, b):
+    if a == _NEG:
+        return b
+    if b == _NEG:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+@njit(cache=True, nogil=True)
+def _prune(score, row, node_state, beam):
+    best = _NEG
+    for n in range(score.shape[1]):
+        if node_state[n] >= 0 and score[row, n] > best:
+            best = score[row, n]
+    if beam < np.inf and best > _NEG:
+        floor = best - beam
+        for n in range(score.shape[1]):
+            if node_state[n] >= 0 and score[row, n] < floor:
+                score[row, n] = _NEG
+
+
+@njit(cache=True, nogil=True)
+def _forward(node_state, src, dst, logw, n_timed, entry, log_b, beam, alpha):
+    n_rows, n_nodes = alpha.shape
+    alpha[:] = _NEG
+    alpha[0, entry] = 0.0
+    for r in range(n_rows):
+        if r > 0:
+            for a in range(n_timed):
+                v = alpha[r - 1, src[a]]
+                if v > _NEG:
+                    d = dst[a]
+                    alpha[r, d] = _add_log(alpha[r, d], v + logw[a])
+            for n in range(n_nodes):
+                if node_state[n] >= 0 and alpha[r, n] > _NEG:
+                    alpha[r, n] += log_b[r - 1, node_state[n]]
+            _prune(alpha, r, node_state, beam)
+        for a in range(n_timed, len(src)):
+            v = alpha[r, src[a]]
+            if v > _NEG:
+                d = dst[a]
+                alpha[r, d] = _add_log(alpha[r, d], v + logw[a])
+
+
+@njit(cache=True, nogil=True)
+def _backward(node_state, src, dst, logw, n_timed, exit_, log_b, alpha, beta):
+    n_rows, n_nodes = beta.shape
+    beta[:] = _NEG
+    last = n_rows - 1
+    beta[last, exit_] = 0.0
+    for r in range(last, -1, -1):
+        if r < last:
+            for a in range(n_timed):
+                s, d = src[a], dst[a]
+                if alpha[r, s] > _NEG and alpha[r + 1, d] > _NEG and beta[r + 1, d] > _NEG:
+                    v = logw[a] + log_b[r, node_state[d]] + beta[r + 1, d]
+                    beta[r, s] = _add_log(beta[r, s], v)
+        for a in range(len(src) - 1, n_timed - 1, -1):
+            s, d = src[a], dst[a]
+            if alpha[r, s] > _NEG and beta[r, d] > _NEG:
+                beta[r, s] = _add_log(beta[r, s], logw[a] + beta[r, d])
+
+
+@njit(cache=True, nogil=True)
+def _arc_counts(node_state, src, dst, logw, n_timed, log_b, alpha, beta, total, counts):
+    n_rows = alpha.shape[0]
+    for a in range(len(src)):
+        s, d, w = src[a], dst[a], logw[a]
+        acc = 0.0
+        if a < n_timed:
+            for r in range(1, n_rows):
+                v = alpha[r - 1, s] + w + beta[r, d]
+                if v > _NEG and alpha[r, d] > _NEG:
+                    acc += math.exp(v + log_b[r - 1, node_state[d]] - total)
+        else:
+            for r in range(n_rows):
+                v = alpha[r, s] + w + beta[r, d]
+                if v > _NEG:
+                    acc += math.exp(v - total)
+        counts[a] = acc
+
+
+@njit(cache=True, nogil=True)
+def _state_occupancy(node_state, alpha, beta, total, occupancy):
+    n_rows, n_nodes = alpha.shape
+    for r in range(1, n_rows):
+        for n in range(n_nodes):
+            g = node_state[n]
+            if g >= 0:
+                v = alpha[r, n] + beta[r, n]
+                if v > _NEG:
+                    occupancy[r - 1, g] += math.exp(v - total)
+
+
+@njit(cache=True, nogil=True)
+def _viterbi(node_state, src, dst, logw, n_timed, entry, log_b, beam, delta, back):
+    n_rows, n_nodes = delta.shape
+    delta[:] = _NEG
+    back[:] = -1
+    delta[0, entry] = 0.0
+    for r in range(n_rows):
+        if r > 0:
+            for a in range(n_timed):
+                v = delta[r - 1, src[a]] + logw[a]
+                d = dst[a]
+                if v > delta[r, d]:
+                    delta[r, d] = v
+                    back[r, d] = a
+            for n in range(n_nodes):
+                if node_state[n] >= 0 and delta[r, n] > _NEG:
+                    delta[r, n] += log_b[r - 1, node_state[n]]
+            _prune(delta, r, node_state, beam)
+        for a in range(n_timed, len(src)):
+            v = delta[r, src[a]] + logw[a]
+            d = dst[a]
+            if v > delta[r, d]:
+                delta[r, d] = v
+                back[r, d] = a
+
+
+@dataclass(frozen=True)
+class GraphPosteriors:
+    """What one forward-backward pass over a graph gives: the log-likelihood, the
+    occupancy of every tied state per frame (T, n_tied_states) — summed over all nodes
+    that share it — and the expected count of every arc (n_arcs,)."""
+
+    log_likelihood: float
+    state_occupancy: np.ndarray
+    arc_counts: np.ndarray
+    node_posteriors: np.ndarray | None = None
+
+
+def _check(graph: CompositeGraph, log_b: np.ndarray) -> np.ndarray:
+    log_b = np.ascontiguousarray(log_b, dtype=np.float64)
+    if log_b.ndim != 2:
+        raise ValueError(f"log_b must be (n_frames, n_tied_states), got shape {log_b.shape}")
+    needed = int(graph.node_state.max()) + 1
+    if log_b.shape[1] < needed:
+        raise ValueError(
+            f"the graph uses tied state {needed - 1} but log_b has {log_b.shape[1]} columns"
+        )
+    if np.isnan(log_b).any():
+        raise ValueError("log_b holds NaN")
+    return log_b
+
+
+def _check_beam(beam: float) -> float:
+    if not beam > 0:
+        raise ValueError(f"beam must be positive (np.inf: no pruning), got {beam!r}")
+    return float(beam)
+
+
+def forward_log_likelihood(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> float:
+    """log P(frames | graph): the forward pass from the entry to the exit."""
+    log_b = _check(graph, log_b)
+    alpha = np.empty((len(log_b) + 1, graph.n_nodes))
+    g = graph
+    _forward(
+        g.node_state,
+        g.arc_src,
+        g.arc_dst,
+        g.arc_logw,
+        g.n_timed,
+        g.entry,
+        log_b,
+        _check_beam(beam),
+        alpha,
+    )
+    return float(alpha[-1, g.exit])
+
+
+def forward_backward(
+    graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf, node_posteriors: bool = False
+) -> GraphPosteriors:
+    """Posteriors of the tied states and expected arc counts of one utterance.
+
+    Raises ValueError when no path through the graph fits the frames (e.g. fewer frames
+    than the transcript's units need, or everything pruned by the beam).
+    """
+    log_b = _check(graph, log_b)
+    beam = _check_beam(beam)
+    g = graph
+    n_rows = len(log_b) + 1
+    alpha = np.empty((n_rows, g.n_nodes))
+    beta = np.empty((n_rows, g.n_nodes))
+    args = (g.node_state, g.arc_src, g.arc_dst, g.arc_logw, g.n_timed)
+    _forward(*args, g.entry, log_b, beam, alpha)
+    total = float(alpha[-1, g.exit])
+    if total == _NEG:
+        raise ValueError(
+            f"no path through the graph fits {len(log_b)} frames"
+            + ("" if beam == np.inf else f" within the beam {beam}")
+        )
+    _backward(*args, g.exit, log_b, alpha, beta)
+    occupancy = np.zeros((len(log_b), log_b.shape[1]))
+    _state_occupancy(g.node_state, alpha, beta, total, occupancy)
+    counts = np.empty(g.n_arcs)
+    _arc_counts(*args, log_b, alpha, beta, total, counts)
+    nodes = None
+    if node_posteriors:
+        with np.errstate(invalid="ignore"):
+            nodes = np.exp(alpha[1:] + beta[1:] - total)
+        nodes[:, g.node_state < 0] = 0.0
+    return GraphPosteriors(total, occupancy, counts, nodes)
+
+
+@dataclass(frozen=True)
+class GraphPath:
+    """The best path: its log-score, the emitting node of every frame, and every node
+    passed with its lattice row (row r: after frame r-1), in time order."""
+
+    log_prob: float
+    frame_nodes: np.ndarray
+    rows: np.ndarray
+    nodes: np.ndarray
+
+
+def viterbi(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> GraphPath:
+    """The most likely path from the entry to the exit (ValueError if there is none)."""
+    log_b = _check(graph, log_b)
+    g = graph
+    n_rows = len(log_b) + 1
+    delta = np.empty((n_rows, g.n_nodes))
+    back = np.empty((n_rows, g.n_nodes), dtype=np.int64)
+    _viterbi(
+        g.node_state,
+        g.arc_src,
+        g.arc_dst,
+        g.arc_logw,
+        g.n_timed,
+        g.entry,
+        log_b,
+        _check_beam(beam),
+        delta,
+        back,
+    )
+    score = float(delta[-1, g.exit])
+    if score == _NEG:
+        raise ValueError(f"no path through the graph fits {len(log_b)} frames")
+    rows, nodes = [], []
+    r, n = n_rows - 1, g.exit
+    while True:
+        rows.append(r)
+        nodes.append(n)
+        a = back[r, n]
+        if a < 0:
+            break
+        if a < g.n_timed:
+            r -= 1
+        n = int(g.arc_src[a])
+    rows_arr, nodes_arr = np.array(rows[::-1]), np.array(nodes[::-1])
+    emitting = g.node_state[nodes_arr] >= 0
+    return GraphPath(score, nodes_arr[emitting], rows_arr, nodes_arr)
