@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "hmmkit.profile.commands",
     "hmmkit.speech.commands",
     "hmmkit.warmup",
+    "hmmkit.speech.asr_commands",
 )
 
 #: The errors a command raises for bad input, reported as one line (hmmkit's own errors,

@@ -53,7 +53,7 @@ class DataFolder:
         return {u.utt: u.words for u in self.utterances if u.words is not None}
 
 
-def _read_table(path: Path, min_fields: int, max_fields: int | None = None):
+def read_table(path: Path, min_fields: int, max_fields: int | None = None):
     """(line number, fields) of every non-blank line; ValueError naming file:line."""
     rows = []
     with open(path, encoding="utf-8") as fh:
@@ -103,19 +103,19 @@ def read_data_folder(path: str | os.PathLike, need_text: bool = False) -> DataFo
         raise FileNotFoundError(f"{folder} has neither wav.scp nor htk.scp")
     sources = {
         key: (n, _resolve(folder, scp, n, rest))
-        for key, (n, rest) in _unique_map(scp, _read_table(scp, 2)).items()
+        for key, (n, rest) in _unique_map(scp, read_table(scp, 2)).items()
     }
     text_file = folder / "text"
     if need_text and not text_file.is_file():
         raise FileNotFoundError(f"{folder} has no text file (transcripts are needed)")
-    texts = _unique_map(text_file, _read_table(text_file, 1)) if text_file.is_file() else {}
+    texts = _unique_map(text_file, read_table(text_file, 1)) if text_file.is_file() else {}
     spk_file = folder / "utt2spk"
-    speakers = _unique_map(spk_file, _read_table(spk_file, 2, 2)) if spk_file.is_file() else {}
+    speakers = _unique_map(spk_file, read_table(spk_file, 2, 2)) if spk_file.is_file() else {}
     seg_file = folder / "segments"
     spans: dict[str, tuple[str, float, float]] = {}
     if seg_file.is_file() and scp is wav_scp:
         for utt, (n, (rec, start, end)) in _unique_map(
-            seg_file, _read_table(seg_file, 4, 4)
+            seg_file, read_table(seg_file, 4, 4)
         ).items():
             if rec not in sources:
                 raise ValueError(f"{seg_file}:{n}: recording {rec!r} is not in {scp.name}")

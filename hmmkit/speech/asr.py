@@ -1,0 +1,168 @@
+"""Continuous speech from data folder to files: train, align, decode, score.
+
+These are the functions behind ``hmmkit asr``; each reads the field's files and writes
+them whole or not at all. Times in the CTM and TextGrid outputs are seconds from the
+start of the utterance (frame t starts at t times the frame step).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_output
+from .acoustic_model import AcousticModel
+from .alignment import Segment, align
+from .ctm import write_ctm, write_text, write_textgrid
+from .data_folder import DataFolder, check_sample_rates, folder_features, read_data_folder
+from .decoder import bigram_network, decode, recognizer_graph, word_loop
+from .embedded import EmbeddedConfig, train_embedded
+from .features import MFCCConfig
+from .lexicon import check_transcripts, read_lexicon
+from .scoring import ScoreReport, read_text, score
+
+
+def _features(model_or_config, data: DataFolder, expected_rate: int | None):
+    config = model_or_config
+    rate = None
+    if config.samplerate is None:
+        rate = check_sample_rates(data, expected_rate)
+    return folder_features(data, config), rate
+
+
+def train(
+    data_dir: str | os.PathLike,
+    model_dir: str | os.PathLike,
+    lexicon: str | os.PathLike | None = None,
+    config: EmbeddedConfig | None = None,
+    front_end: MFCCConfig | None = None,
+    report: Callable[[str], None] | None = None,
+) -> AcousticModel:
+    """Train word (or, with a lexicon, phone) models on a data folder; saves them in
+    ``model_dir`` (``hmmdefs.mmf``, ``model.json``, ``training.json``)."""
+    config = config or EmbeddedConfig()
+    front_end = front_end or MFCCConfig()
+    data = read_data_folder(data_dir, need_text=True)
+    lex = read_lexicon(lexicon) if lexicon is not None else None
+    if config.units == "phone" and lex is None:
+        raise ValueError("--units phone needs --lexicon")
+    if lex is not None:
+        text_file = data.path / "text"
+        check_transcripts(
+            lex, [(u.utt, u.words, f"{text_file}:{u.text_line}") for u in data.utterances]
+        )
+    feats, rate = _features(front_end, data, None)
+    utts = [u.utt for u in data.utterances]
+    transcripts = [u.words for u in data.utterances]
+    model, log = train_embedded(
+        utts,
+        feats,
+        transcripts,
+        config,
+        lex if config.units == "phone" else None,
+        front_end,
+        rate,
+        report,
+    )
+    folder = model.save(model_dir)
+    with atomic_output(folder / "training.json") as fh:
+        json.dump(
+            {"config": asdict(config), "passes": log.passes, "skipped": sorted(log.skipped)},
+            fh,
+            indent=1,
+        )
+    return model
+
+
+def _seconds(segs: list[Segment], step: float) -> list[tuple[str, float, float]]:
+    return [(s.token, s.start * step, s.end * step) for s in segs]
+
+
+def align_folder(
+    model_dir: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    beam: float = np.inf,
+) -> dict[str, list[tuple[str, float, float]]]:
+    """Forced alignment: ``alignment.ctm`` (words), ``phones.ctm`` (phone units) and
+    ``textgrid/UTT.TextGrid``; returns utt -> [(word, start, end)]."""
+    model = AcousticModel.load(model_dir)
+    data = read_data_folder(data_dir, need_text=True)
+    feats, _ = _features(model.config, data, model.sample_rate)
+    step = model.config.winstep
+    words_out, phones_out, grids = {}, {}, {}
+    for entry, X in zip(data.utterances, feats, strict=True):
+        result = align(model, entry.utt, X, entry.words, beam)
+        words_out[entry.utt] = _seconds(result.words, step)
+        tiers = {"words": words_out[entry.utt]}
+        if model.kind == "phone":
+            phones_out[entry.utt] = _seconds(result.speech_units(), step)
+            tiers["phones"] = phones_out[entry.utt]
+        grids[entry.utt] = (tiers, len(X) * step)
+    out = Path(out_dir)
+    (out / "textgrid").mkdir(parents=True, exist_ok=True)
+    write_ctm(out / "alignment.ctm", words_out.items())
+    if phones_out:
+        write_ctm(out / "phones.ctm", phones_out.items())
+    for utt, (tiers, duration) in grids.items():
+        write_textgrid(out / "textgrid" / f"{utt}.TextGrid", tiers, duration)
+    return words_out
+
+
+def decode_folder(
+    model_dir: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    grammar: str | os.PathLike | None = None,
+    lm: str | os.PathLike | None = None,
+    lm_scale: float = 1.0,
+    insertion_penalty: float = 0.0,
+    beam: float = 250.0,
+) -> dict[str, list[str]]:
+    """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
+    words. Without ``grammar`` or ``lm`` the network is a loop over the model's words."""
+    if grammar is not None and lm is not None:
+        raise ValueError("give a grammar or a language model, not both")
+    model = AcousticModel.load(model_dir)
+    if lm is not None:
+        from .arpa import read_arpa
+
+        network = bigram_network(read_arpa(lm), model.words())
+        graph = recognizer_graph(model, network, lm_scale, insertion_penalty)
+    elif grammar is not None:
+        from .grammar import grammar_graph, read_jsgf
+
+        graph = grammar_graph(model, read_jsgf(grammar), insertion_penalty)
+    else:
+        graph = recognizer_graph(model, word_loop(model.words()), lm_scale, insertion_penalty)
+    data = read_data_folder(data_dir)
+    feats, _ = _features(model.config, data, model.sample_rate)
+    step = model.config.winstep
+    texts, timed = {}, {}
+    for entry, X in zip(data.utterances, feats, strict=True):
+        hyp = decode(model, graph, entry.utt, X, beam)
+        texts[entry.utt] = [s.token for s in hyp.words]
+        timed[entry.utt] = _seconds(hyp.words, step)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "text", texts.items())
+    write_ctm(out / "hyp.ctm", timed.items())
+    return texts
+
+
+def score_files(
+    ref_text: str | os.PathLike,
+    hyp_text: str | os.PathLike,
+    utt2spk: str | os.PathLike | None = None,
+) -> ScoreReport:
+    """Score a hypothesis ``text`` file against a reference one (speakers from ``utt2spk``
+    if given, else the utterance-id prefix before ``-``)."""
+    speakers = None
+    if utt2spk is not None:
+        speakers = {u: w[0] for u, w in read_text(utt2spk).items() if w}
+    return score(read_text(ref_text), read_text(hyp_text), speakers)

@@ -1,0 +1,134 @@
+"""`hmmkit asr train|align|decode|score`: continuous speech on Kaldi data folders.
+
+Only argparse is imported here; the speech modules load when a subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .asr import train
+    from .embedded import EmbeddedConfig
+    from .features import MFCCConfig
+
+    config = EmbeddedConfig(
+        units=args.units,
+        word_states=args.word_states,
+        phone_states=args.phone_states,
+        n_mix=args.n_mix,
+        passes=args.passes,
+        beam=args.beam,
+        n_jobs=args.jobs,
+    )
+    front_end = MFCCConfig(samplerate=args.samplerate)
+    report = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    model = train(args.data_dir, args.model_dir, args.lexicon, config, front_end, report)
+    print(
+        f"trained {len(model.units)} {args.units} models ({model.mixtures.n_groups} states, "
+        f"{model.mixtures.n_mix} mixtures each) -> {args.model_dir}"
+    )
+    return 0
+
+
+def _align(args: argparse.Namespace) -> int:
+    from .asr import align_folder
+
+    out = align_folder(args.model_dir, args.data_dir, args.out_dir, args.beam)
+    print(f"aligned {len(out)} utterances -> {args.out_dir / 'alignment.ctm'}")
+    return 0
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from .asr import decode_folder
+
+    out = decode_folder(
+        args.model_dir,
+        args.data_dir,
+        args.out_dir,
+        args.grammar,
+        args.lm,
+        args.lm_scale,
+        args.word_penalty,
+        args.beam,
+    )
+    print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    import json
+
+    from .asr import score_files
+
+    report = score_files(args.ref_text, args.hyp_text, args.utt2spk)
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report.text(str(args.ref_text), str(args.hyp_text), not args.no_pairs))
+    return 0
+
+
+def _beam(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"the beam must be positive, got {text}")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add `hmmkit asr {train,align,decode,score}` to the `hmmkit` command."""
+    parser = subparsers.add_parser(
+        "asr",
+        help="continuous speech: embedded training, forced alignment, decoding, scoring",
+        description="HTK/Kaldi-style continuous speech on Kaldi data folders "
+        "(wav.scp, text, utt2spk, optional segments).",
+    )
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+
+    train = sub.add_parser("train", help="train unit models from transcribed utterances")
+    train.add_argument("data_dir", type=Path)
+    train.add_argument("model_dir", type=Path)
+    train.add_argument("--lexicon", type=Path, default=None, help="WORD PH1 PH2 ... lines")
+    train.add_argument("--units", choices=("word", "phone"), default="word")
+    train.add_argument("--n-mix", type=int, default=4, help="Gaussians per state at the end")
+    train.add_argument("--word-states", type=int, default=10, help="emitting states per word")
+    train.add_argument("--phone-states", type=int, default=3, help="emitting states per phone")
+    train.add_argument("--passes", type=int, default=4, help="Baum-Welch passes per stage")
+    train.add_argument("--beam", type=_beam, default=400.0, help="forward-backward beam")
+    train.add_argument("--samplerate", type=int, default=None, help="resample audio to this")
+    train.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
+    train.add_argument("--quiet", action="store_true", help="no per-pass report")
+    train.set_defaults(func=_train)
+
+    align = sub.add_parser("align", help="forced alignment to CTM and TextGrid files")
+    align.add_argument("model_dir", type=Path)
+    align.add_argument("data_dir", type=Path)
+    align.add_argument("out_dir", type=Path)
+    align.add_argument("--beam", type=_beam, default=float("inf"), help="Viterbi beam")
+    align.set_defaults(func=_align)
+
+    decode = sub.add_parser("decode", help="connected-word recognition")
+    decode.add_argument("model_dir", type=Path)
+    decode.add_argument("data_dir", type=Path)
+    decode.add_argument("out_dir", type=Path)
+    which = decode.add_mutually_exclusive_group()
+    which.add_argument("--grammar", type=Path, default=None, help="JSGF grammar (a subset)")
+    which.add_argument("--lm", type=Path, default=None, help="bigram ARPA language model")
+    decode.add_argument("--lm-scale", type=float, default=1.0, help="language model scale")
+    decode.add_argument("--word-penalty", type=float, default=0.0, help="log-score added per word")
+    decode.add_argument("--beam", type=_beam, default=250.0, help="Viterbi beam")
+    decode.set_defaults(func=_decode)
+
+    score = sub.add_parser("score", help="word error rate as HResults/sclite")
+    score.add_argument("ref_text", type=Path)
+    score.add_argument("hyp_text", type=Path)
+    score.add_argument("--utt2spk", type=Path, default=None, help="speakers of the utterances")
+    score.add_argument("--json", action="store_true", help="machine-readable output")
+    score.add_argument("--no-pairs", action="store_true", help="omit the aligned pairs")
+    score.set_defaults(func=_score)

@@ -1,0 +1,130 @@
+"""Connected-word recognition: Viterbi token passing over a word network.
+
+The network starts and ends with ``sil``; between them any sequence of words (at least
+one), with the tee model ``sp`` optional between words. Every entry into a word adds
+``lm_scale * ln P(word | previous word) + insertion_penalty``: with no language model the
+words are equally likely (a word loop); with a bigram model the network keeps one copy of
+the arcs per predecessor word, so the score is exact. A grammar restricts which word may
+follow which (see :mod:`hmmkit.speech.grammar`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..composite import CompositeGraph, GraphBuilder, viterbi
+from .acoustic_model import SHORT_PAUSE, SILENCE, AcousticModel
+from .alignment import Segment, path_segments
+from .arpa import SENTENCE_END, SENTENCE_START, BigramLM
+from .embedded import with_graph_transitions
+
+
+@dataclass(frozen=True)
+class WordNetwork:
+    """Which words may follow which: ``successors[u]`` (log-weights) for every word u,
+    ``initial`` and ``final`` log-weights (``-inf`` or absent: not allowed)."""
+
+    words: list[str]
+    initial: dict[str, float]
+    successors: dict[str, dict[str, float]]
+    final: dict[str, float]
+
+
+def word_loop(words: Sequence[str]) -> WordNetwork:
+    """Any word may follow any word, all equally likely."""
+    uniform = -math.log(len(words))
+    return WordNetwork(
+        list(words),
+        {w: uniform for w in words},
+        {u: {v: uniform for v in words} for u in words},
+        {w: 0.0 for w in words},
+    )
+
+
+def bigram_network(lm: BigramLM, words: Sequence[str]) -> WordNetwork:
+    """The bigram model's weights between the model's words (ValueError for a word the
+    language model does not know)."""
+    missing = [w for w in words if w not in lm.unigrams]
+    if missing:
+        raise ValueError(f"words {missing[:5]} have models but are not in the language model")
+    return WordNetwork(
+        list(words),
+        {w: lm.log_prob(w, SENTENCE_START) for w in words},
+        {u: {v: lm.log_prob(v, u) for v in words} for u in words},
+        {w: lm.log_prob(SENTENCE_END, w) for w in words},
+    )
+
+
+def network_graph(
+    model: AcousticModel,
+    network: WordNetwork,
+    lm_scale: float = 1.0,
+    insertion_penalty: float = 0.0,
+) -> CompositeGraph:
+    """The composite graph of a word network (words labelled with their vocabulary index)."""
+    units = model.unit_models()
+    g = GraphBuilder()
+    start_sil = model.unit_part(g, units, SILENCE, -1)
+    end_sil = model.unit_part(g, units, SILENCE, -2)
+    hub_in, hub_out = g.node(), g.node()
+    g.arc(start_sil[1], hub_in)
+    g.arc(hub_out, end_sil[0])
+    entries, after = {}, {}
+    for i, word in enumerate(network.words):
+        entry, exit_ = model.word_part(g, units, i, word)
+        entries[word] = entry
+        after[word] = exit_
+    for word in network.words:
+        weight = lm_scale * network.initial.get(word, -math.inf) + insertion_penalty
+        g.log_arc(hub_in, entries[word], weight)
+        g.log_arc(after[word], hub_out, lm_scale * network.final.get(word, -math.inf))
+        follows = network.successors.get(word, {})
+        if not follows:
+            continue
+        joint = after[word]
+        if SHORT_PAUSE in units:
+            pause = model.unit_part(g, units, SHORT_PAUSE, -3)
+            joint = g.node()
+            g.arc(after[word], pause[0])
+            g.arc(pause[1], joint)
+        for nxt, logp in follows.items():
+            g.log_arc(joint, entries[nxt], lm_scale * logp + insertion_penalty)
+    return g.build(start_sil[0], end_sil[1])
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A decoded utterance: its words with frame spans, and the path's score."""
+
+    utt: str
+    words: list[Segment]
+    log_score: float
+
+
+def decode(
+    model: AcousticModel, graph: CompositeGraph, utt: str, X: np.ndarray, beam: float = np.inf
+) -> Hypothesis:
+    """The best word sequence for frames ``X`` through a network graph."""
+    log_b = model.mixtures.frame_scores(X)[0]
+    try:
+        path = viterbi(graph, log_b, beam)
+    except ValueError as exc:
+        raise ValueError(f"utterance {utt}: {exc}") from None
+    words, _ = path_segments(graph, path)
+    return Hypothesis(utt, words, path.log_prob)
+
+
+def recognizer_graph(
+    model: AcousticModel,
+    network: WordNetwork | None = None,
+    lm_scale: float = 1.0,
+    insertion_penalty: float = 0.0,
+) -> CompositeGraph:
+    """The network graph (a word loop over the model's words by default) with the model's
+    transitions on its tied arcs."""
+    network = network or word_loop(model.words())
+    return with_graph_transitions(network_graph(model, network, lm_scale, insertion_penalty), model)

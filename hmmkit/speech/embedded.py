@@ -1,0 +1,285 @@
+"""Embedded training from transcripts, as HTK's tutorial does it.
+
+HCompV's flat start (every state takes the global mean and variance; the variance
+floor is a fraction of it), HERest's embedded Baum-Welch over whole utterances (each
+utterance's composite graph; statistics of every occurrence of a state add into that
+state's accumulator), the silence fix-up (the tee model ``sp`` sharing ``sil``'s middle
+state is added after the first passes), realignment (the pronunciation of every word is
+chosen by forced alignment) and mixture splitting with re-estimation. Utterances are
+processed in shards on several cores; a shard's statistics are plain values that add.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+
+import numpy as np
+
+from ..composite import CompositeGraph, forward_backward, viterbi
+from ..emissions.mixture import MixtureBank, mix_up
+from ..training.parallel import map_shards, resolve_n_jobs
+from .acoustic_model import (
+    SHORT_PAUSE,
+    SILENCE,
+    AcousticModel,
+    left_to_right,
+    silence_transitions,
+    tee_transitions,
+)
+from .features import MFCCConfig
+from .lexicon import Lexicon
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    """Training settings: unit states, mixtures, passes per stage, beam, variance floor."""
+
+    units: str = "word"
+    word_states: int = 10
+    phone_states: int = 3
+    silence_states: int = 3
+    n_mix: int = 1
+    passes: int = 3
+    beam: float = 400.0
+    var_floor: float = 0.01
+    n_jobs: int | None = None
+    early_short_pause: bool = True
+    edge_silence: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.var_floor < 1:
+            raise ValueError(f"var_floor must be in (0, 1), got {self.var_floor}")
+
+    def mixture_schedule(self) -> list[int]:
+        """Mixture counts after each split: doubling up to ``n_mix`` (HTK's MU steps)."""
+        steps, m = [], 1
+        while m < self.n_mix:
+            m = min(2 * m, self.n_mix)
+            steps.append(m)
+        return steps
+
+
+@dataclass
+class EmbeddedStats:
+    """Sufficient statistics of a set of utterances: component moments, expected counts of
+    the tied transitions, log-likelihood and frames (values that add)."""
+
+    moments: dict[str, np.ndarray]
+    transitions: np.ndarray
+    log_likelihood: float = 0.0
+    n_frames: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def __add__(self, other: EmbeddedStats) -> EmbeddedStats:
+        return EmbeddedStats(
+            {k: v + other.moments[k] for k, v in self.moments.items()},
+            self.transitions + other.transitions,
+            self.log_likelihood + other.log_likelihood,
+            self.n_frames + other.n_frames,
+            self.skipped + other.skipped,
+        )
+
+
+def with_graph_transitions(graph: CompositeGraph, model: AcousticModel) -> CompositeGraph:
+    """The graph with its tied arcs weighted by the model's current transitions."""
+    flat = np.concatenate([t.ravel() for _, t in model.units.values()])
+    tied = graph.arc_tie >= 0
+    logw = graph.arc_logw.copy()
+    with np.errstate(divide="ignore"):
+        logw[tied] = np.log(flat[graph.arc_tie[tied]])
+    return replace(graph, arc_logw=logw)
+
+
+def utterance_stats(
+    model: AcousticModel, items: Sequence[tuple[str, np.ndarray, CompositeGraph]], beam: float
+) -> EmbeddedStats:
+    """One E-step over utterances (id, frames, graph); an utterance no path fits is skipped."""
+    stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
+    for utt, X, graph in items:
+        log_b, comp = model.mixtures.frame_scores(X)
+        try:
+            post = forward_backward(with_graph_transitions(graph, model), log_b, beam)
+        except ValueError:
+            stats.skipped.append(utt)
+            continue
+        model.mixtures.accumulate(X, post.state_occupancy, comp, stats.moments)
+        tied = graph.arc_tie >= 0
+        stats.transitions += np.bincount(
+            graph.arc_tie[tied], weights=post.arc_counts[tied], minlength=len(stats.transitions)
+        )
+        stats.log_likelihood += post.log_likelihood
+        stats.n_frames += len(X)
+    return stats
+
+
+def maximise(model: AcousticModel, stats: EmbeddedStats) -> AcousticModel:
+    """M-step: mixtures through the shared mixture EM, transitions by normalised counts."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unvisited states keep their values, as HERest
+        mixtures = model.mixtures.m_step(stats.moments, "wmc", model.var_floor, min_weight=1e-5)
+    flat, offset = [], 0
+    for _, transp in model.units.values():
+        counts = stats.transitions[offset : offset + transp.size].reshape(transp.shape)
+        offset += transp.size
+        totals = counts.sum(axis=1, keepdims=True)
+        visited = totals[:, 0] > 1e-10
+        new = np.where(visited[:, None], counts / np.where(totals > 0, totals, 1.0), transp)
+        flat.append(new.ravel())
+    return replace(model.with_transitions(np.concatenate(flat)), mixtures=mixtures)
+
+
+def flat_start(
+    features: Sequence[np.ndarray],
+    words: Sequence[str],
+    config: EmbeddedConfig,
+    lexicon: Lexicon | None = None,
+    front_end: MFCCConfig | None = None,
+    sample_rate: int | None = None,
+) -> AcousticModel:
+    """HCompV: every state starts at the global mean and variance of all frames, except
+    ``sil``, which starts from the first and last ``edge_silence`` frames of every
+    utterance (utterances begin and end in silence); the units get HTK's prototype
+    transitions."""
+    frames = np.concatenate(features)
+    mean, var = frames.mean(axis=0), frames.var(axis=0)
+    if np.any(var <= 0):
+        raise ValueError("a feature dimension is constant over the training data")
+    if config.units == "phone":
+        if lexicon is None:
+            raise ValueError("phone units need a lexicon")
+        names, size = [p for p in lexicon.phones() if p != SILENCE], config.phone_states
+    else:
+        names, size = sorted(set(words)), config.word_states
+    units, next_state = {}, 0
+    states = np.arange(config.silence_states)
+    units[SILENCE] = (states, silence_transitions(config.silence_states))
+    next_state = config.silence_states
+    for name in names:
+        units[name] = (np.arange(next_state, next_state + size), left_to_right(size))
+        next_state += size
+    g = next_state
+    means, variances = np.tile(mean, (g, 1, 1)), np.tile(var, (g, 1, 1))
+    if config.edge_silence > 0:  # sil starts from the utterances' first and last frames
+        edge = config.edge_silence
+        quiet = np.concatenate([np.concatenate([x[:edge], x[-edge:]]) for x in features])
+        means[: config.silence_states] = quiet.mean(axis=0)
+        variances[: config.silence_states] = np.maximum(quiet.var(axis=0), config.var_floor * var)
+    mixtures = MixtureBank(np.ones((g, 1)), means, variances, "diag")
+    return AcousticModel(
+        units,
+        mixtures,
+        config.units,
+        lexicon,
+        front_end or MFCCConfig(),
+        sample_rate,
+        config.var_floor * var,
+    )
+
+
+def add_short_pause(model: AcousticModel) -> AcousticModel:
+    """HTK's silence fix-up: the tee model ``sp`` whose one state is ``sil``'s middle one."""
+    sil_states = model.units[SILENCE][0]
+    units = dict(model.units)
+    units[SHORT_PAUSE] = (
+        sil_states[len(sil_states) // 2 : len(sil_states) // 2 + 1],
+        tee_transitions(),
+    )
+    return replace(model, units=units)
+
+
+def pronunciation_choices(model: AcousticModel, graph: CompositeGraph, X: np.ndarray, words):
+    """The pronunciation index of every word on the best path (HVite's realignment)."""
+    try:
+        path = viterbi(with_graph_transitions(graph, model), model.mixtures.frame_scores(X)[0])
+    except ValueError:  # no path fits: keep every pronunciation
+        return [None] * len(words)
+    visited: dict[int, list[str]] = {}
+    for node in path.nodes:
+        label = graph.labels.get(int(node))
+        if (
+            label
+            and label[0] == "unit"
+            and label[2] >= 0
+            and label[1] not in (SILENCE, SHORT_PAUSE)
+        ):
+            visited.setdefault(label[2], []).append(label[1])
+    return [model.pronunciations(w).index(tuple(visited[i])) for i, w in enumerate(words)]
+
+
+@dataclass
+class TrainingLog:
+    """Average log-likelihood per frame after every pass, with the stage it belonged to."""
+
+    passes: list[tuple[str, float]] = field(default_factory=list)
+    skipped: set[str] = field(default_factory=set)
+
+
+def train_embedded(
+    utts: Sequence[str],
+    features: Sequence[np.ndarray],
+    transcripts: Sequence[Sequence[str]],
+    config: EmbeddedConfig,
+    lexicon: Lexicon | None = None,
+    front_end: MFCCConfig | None = None,
+    sample_rate: int | None = None,
+    report: Callable[[str], None] | None = None,
+) -> tuple[AcousticModel, TrainingLog]:
+    """Train unit models on transcribed utterances; returns the model and its log."""
+    if not (len(utts) == len(features) == len(transcripts)) or not utts:
+        raise ValueError("need the same positive number of utterances, features and transcripts")
+    words = [w for t in transcripts for w in t]
+    model = flat_start(features, words, config, lexicon, front_end, sample_rate)
+    where = list(utts)
+    for utt, t in zip(utts, transcripts, strict=True):
+        for w in t:
+            model.pronunciations(w, f"utterance {utt}")
+    log = TrainingLog()
+    n_jobs = resolve_n_jobs(config.n_jobs)
+
+    def graphs(short_pause: bool, choices=None):
+        return [
+            model.transcript_graph(
+                t, where[i], short_pause, None if choices is None else choices[i]
+            )
+            for i, t in enumerate(transcripts)
+        ]
+
+    def run_passes(stage: str, utt_graphs) -> AcousticModel:
+        nonlocal model
+        items = list(zip(utts, features, utt_graphs, strict=True))
+        n_shards = min(len(items), 4 * n_jobs)
+        shards = [items[i::n_shards] for i in range(n_shards)]
+        for _ in range(config.passes):
+            parts = map_shards(partial(utterance_stats, model, beam=config.beam), shards, n_jobs)
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part
+            if total.n_frames == 0:
+                raise ValueError("no utterance fits its transcript (all are too short)")
+            model = maximise(model, total)
+            log.skipped.update(total.skipped)
+            log.passes.append((stage, total.log_likelihood / total.n_frames))
+            if report is not None:
+                report(f"{stage}: {log.passes[-1][1]:.3f} per frame ({len(total.skipped)} skipped)")
+        return model
+
+    if not config.early_short_pause:
+        run_passes("flat start", graphs(False))
+    model = add_short_pause(model)
+    run_passes("with sp", graphs(True))
+    choices = [
+        pronunciation_choices(model, g, X, t)
+        for g, X, t in zip(graphs(True), features, transcripts, strict=True)
+    ]
+    fixed = graphs(True, choices)
+    run_passes("realigned", fixed)
+    for m in config.mixture_schedule():
+        model = replace(model, mixtures=mix_up(model.mixtures, m))
+        run_passes(f"{m} mixtures", fixed)
+    return model, log

@@ -1,0 +1,88 @@
+"""`hmmkit asr train|align|decode|score` end to end on connected FSDD digits."""
+
+import json
+
+import pytest
+
+from hmmkit.cli import main
+from hmmkit.speech.corpus import list_recordings
+from hmmkit.speech.ctm import read_ctm
+from hmmkit.speech.digit_strings import alignment_accuracy, build_digit_strings
+
+
+@pytest.fixture(scope="module")
+def trained(shared_data, tmp_path_factory):
+    recs = [r for r in list_recordings(shared_data / "fsdd") if r.index in (10, 11, 12)]
+    root = tmp_path_factory.mktemp("asr")
+    spans = build_digit_strings(recs, root / "data", seed=2)
+    args = ["asr", "train", str(root / "data"), str(root / "model"), "--n-mix", "2"]
+    assert main([*args, "--passes", "3", "--jobs", "2", "--quiet"]) == 0
+    return root, spans
+
+
+def test_train_decode_score(trained, capsys):
+    root, _ = trained
+    assert {p.name for p in (root / "model").iterdir()} >= {"hmmdefs.mmf", "model.json"}
+    assert (
+        main(
+            [
+                "asr",
+                "decode",
+                str(root / "model"),
+                str(root / "data"),
+                str(root / "dec"),
+                "--word-penalty",
+                "-10",
+            ]
+        )
+        == 0
+    )
+    assert (root / "dec" / "hyp.ctm").is_file()
+    capsys.readouterr()
+    assert (
+        main(["asr", "score", str(root / "data" / "text"), str(root / "dec" / "text"), "--json"])
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["overall"]["n_words"] == 150
+    assert report["overall"]["wer"] < 15.0  # training strings, small models
+    assert set(report["speakers"]) == {"george", "jackson", "lucas", "nicolas", "theo"}
+
+
+def test_align_writes_ctm_and_textgrids(trained):
+    root, spans = trained
+    assert main(["asr", "align", str(root / "model"), str(root / "data"), str(root / "ali")]) == 0
+    ctm = read_ctm(root / "ali" / "alignment.ctm")
+    grids = sorted((root / "ali" / "textgrid").iterdir())
+    assert len(grids) == len(ctm) and grids[0].read_text().startswith('File type = "ooTextFile"')
+    for utt, words in ctm.items():
+        assert [w for w, _, _ in words] == [s.word for s in spans if s.utt == utt]
+    assert alignment_accuracy(spans, ctm) > 0.1
+
+
+def test_errors_are_reported_and_nothing_is_written(trained, tmp_path, capsys):
+    root, _ = trained
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text("0 z iy r ow\n")
+    code = main(
+        [
+            "asr",
+            "train",
+            str(root / "data"),
+            str(tmp_path / "m"),
+            "--units",
+            "phone",
+            "--lexicon",
+            str(lexicon),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "text:1 (utterance george-0000): word" in err and "is not in the lexicon" in err
+    assert not (tmp_path / "m").exists()
+    assert (
+        main(["asr", "decode", str(tmp_path / "none"), str(root / "data"), str(tmp_path / "out")])
+        == 1
+    )
+    assert "no model.json" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

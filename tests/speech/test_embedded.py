@@ -1,0 +1,86 @@
+"""Embedded training on connected digits built from FSDD recordings."""
+
+import numpy as np
+import pytest
+
+from hmmkit.speech.corpus import list_recordings
+from hmmkit.speech.data_folder import folder_features, read_data_folder
+from hmmkit.speech.digit_strings import build_digit_strings
+from hmmkit.speech.embedded import (
+    EmbeddedConfig,
+    add_short_pause,
+    flat_start,
+    pronunciation_choices,
+    train_embedded,
+    utterance_stats,
+)
+from hmmkit.speech.features import MFCCConfig
+from hmmkit.speech.lexicon import Lexicon
+
+DIGITS = Lexicon(
+    {
+        "0": [("z", "ih", "r", "ow"), ("z", "iy", "r", "ow")],
+        "1": [("w", "ah", "n")],
+        "2": [("t", "uw")],
+        "3": [("th", "r", "iy")],
+        "4": [("f", "ao", "r")],
+        "5": [("f", "ay", "v")],
+        "6": [("s", "ih", "k", "s")],
+        "7": [("s", "eh", "v", "ah", "n")],
+        "8": [("ey", "t")],
+        "9": [("n", "ay", "n")],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def corpus(shared_data, tmp_path_factory):
+    recs = [r for r in list_recordings(shared_data / "fsdd") if r.index in (7, 8)]
+    folder = tmp_path_factory.mktemp("strings")
+    build_digit_strings(recs, folder, seed=1)
+    data = read_data_folder(folder, need_text=True)
+    feats = folder_features(data, MFCCConfig())
+    return [u.utt for u in data.utterances], feats, [u.words for u in data.utterances]
+
+
+def test_statistics_of_shards_add(corpus):
+    utts, feats, texts = corpus
+    model = add_short_pause(flat_start(feats, [w for t in texts for w in t], EmbeddedConfig()))
+    items = [(u, x, model.transcript_graph(t)) for u, x, t in zip(utts, feats, texts, strict=True)]
+    whole = utterance_stats(model, items, np.inf)
+    parts = utterance_stats(model, items[:5], np.inf) + utterance_stats(model, items[5:], np.inf)
+    for key, value in whole.moments.items():
+        np.testing.assert_allclose(parts.moments[key], value, rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(parts.transitions, whole.transitions, rtol=1e-10)
+    assert parts.log_likelihood == pytest.approx(whole.log_likelihood, rel=1e-12)
+    # every frame is counted once: occupancies sum to the number of frames
+    assert whole.moments["n"].sum() == pytest.approx(sum(len(x) for x in feats), rel=1e-10)
+
+
+def test_embedded_training_raises_the_likelihood(corpus):
+    utts, feats, texts = corpus
+    config = EmbeddedConfig(word_states=6, passes=3, beam=np.inf, n_jobs=2)
+    model, log = train_embedded(utts, feats, texts, config)
+    by_stage = {}
+    for stage, value in log.passes:
+        by_stage.setdefault(stage, []).append(value)
+    for values in by_stage.values():
+        assert np.all(np.diff(values) > -1e-6)
+    assert log.passes[-1][1] > log.passes[0][1] + 3.0
+    assert model.units["sp"][0][0] == model.units["sil"][0][1]  # sp shares sil's middle state
+
+
+def test_phone_models_choose_pronunciations(corpus):
+    utts, feats, texts = corpus
+    config = EmbeddedConfig(units="phone", passes=2, n_mix=2)
+    model, log = train_embedded(utts, feats, texts, config, DIGITS)
+    assert set(model.units) == set(DIGITS.phones()) | {"sil", "sp"}
+    assert model.mixtures.n_mix == 2
+    assert [s for s, _ in log.passes[:: config.passes]] == ["with sp", "realigned", "2 mixtures"]
+    with_zero = [i for i, t in enumerate(texts) if "0" in t]
+    for i in with_zero:
+        choices = pronunciation_choices(model, model.transcript_graph(texts[i]), feats[i], texts[i])
+        assert all(c in (0, 1) for w, c in zip(texts[i], choices, strict=True) if w == "0")
+        assert all(c == 0 for w, c in zip(texts[i], choices, strict=True) if w != "0")
+    with pytest.raises(KeyError, match="utterance x: word 'ten' is not in the lexicon"):
+        train_embedded(["x"], feats[:1], [("ten",)], config, DIGITS)
