@@ -237,13 +237,14 @@ def forward_backward(
 
 @dataclass(frozen=True)
 class GraphPath:
-    """The best path: its log-score, the emitting node of every frame, and every node
-    passed with its lattice row (row r: after frame r-1), in time order."""
+    """The best path: its log-score, the emitting node of every frame, every node passed
+    with its lattice row (row r: after frame r-1), in time order, and the arcs taken."""
 
     log_prob: float
     frame_nodes: np.ndarray
     rows: np.ndarray
     nodes: np.ndarray
+    arcs: np.ndarray
 
 
 def viterbi(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> GraphPath:
@@ -268,7 +269,7 @@ def viterbi(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> G
     score = float(delta[-1, g.exit])
     if score == _NEG:
         raise ValueError(f"no path through the graph fits {len(log_b)} frames")
-    rows, nodes = [], []
+    rows, nodes, arcs = [], [], []
     r, n = n_rows - 1, g.exit
     while True:
         rows.append(r)
@@ -276,9 +277,10 @@ def viterbi(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> G
         a = back[r, n]
         if a < 0:
             break
+        arcs.append(a)
         if a < g.n_timed:
             r -= 1
         n = int(g.arc_src[a])
     rows_arr, nodes_arr = np.array(rows[::-1]), np.array(nodes[::-1])
     emitting = g.node_state[nodes_arr] >= 0
-    return GraphPath(score, nodes_arr[emitting], rows_arr, nodes_arr)
+    return GraphPath(score, nodes_arr[emitting], rows_arr, nodes_arr, np.array(arcs[::-1]))

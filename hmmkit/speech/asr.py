@@ -2,7 +2,8 @@
 
 These are the functions behind ``hmmkit asr``; each reads the field's files and writes
 them whole or not at all. Times in the CTM and TextGrid outputs are seconds from the
-start of the utterance (frame t starts at t times the frame step).
+start of the utterance; the boundary before frame t lies halfway between the centres
+of frames t-1 and t.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from .embedded import EmbeddedConfig, train_embedded
 from .features import MFCCConfig
 from .lexicon import check_transcripts, read_lexicon
 from .scoring import ScoreReport, read_text, score
+
+#: Decode-adapt rounds of unsupervised adaptation (the second still gains a few points).
+ADAPTATION_ROUNDS = 2
 
 
 def _features(model_or_config, data: DataFolder, expected_rate: int | None):
@@ -79,8 +83,12 @@ def train(
     return model
 
 
-def _seconds(segs: list[Segment], step: float) -> list[tuple[str, float, float]]:
-    return [(s.token, s.start * step, s.end * step) for s in segs]
+def _seconds(segs: list[Segment], config: MFCCConfig) -> list[tuple[str, float, float]]:
+    """Frame spans as seconds: a boundary between frames lies where their windows' centres
+    are, half a window less half a step after the frames' starts."""
+    step = config.winstep
+    shift = (config.winlen - config.winstep) / 2
+    return [(s.token, s.start * step + shift, s.end * step + shift) for s in segs]
 
 
 def align_folder(
@@ -94,16 +102,16 @@ def align_folder(
     model = AcousticModel.load(model_dir)
     data = read_data_folder(data_dir, need_text=True)
     feats, _ = _features(model.config, data, model.sample_rate)
-    step = model.config.winstep
+    config = model.config
     words_out, phones_out, grids = {}, {}, {}
     for entry, X in zip(data.utterances, feats, strict=True):
         result = align(model, entry.utt, X, entry.words, beam)
-        words_out[entry.utt] = _seconds(result.words, step)
+        words_out[entry.utt] = _seconds(result.words, model.config)
         tiers = {"words": words_out[entry.utt]}
         if model.kind == "phone":
-            phones_out[entry.utt] = _seconds(result.speech_units(), step)
+            phones_out[entry.utt] = _seconds(result.speech_units(), model.config)
             tiers["phones"] = phones_out[entry.utt]
-        grids[entry.utt] = (tiers, len(X) * step)
+        grids[entry.utt] = (tiers, (len(X) - 1) * config.winstep + config.winlen)
     out = Path(out_dir)
     (out / "textgrid").mkdir(parents=True, exist_ok=True)
     write_ctm(out / "alignment.ctm", words_out.items())
@@ -123,9 +131,12 @@ def decode_folder(
     lm_scale: float = 1.0,
     insertion_penalty: float = 0.0,
     beam: float = 250.0,
+    adapt_tau: float | None = None,
 ) -> dict[str, list[str]]:
     """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
-    words. Without ``grammar`` or ``lm`` the network is a loop over the model's words."""
+    words. Without ``grammar`` or ``lm`` the network is a loop over the model's words.
+    With ``adapt_tau`` each speaker is decoded again with means MAP-adapted to the
+    previous pass's hypotheses (unsupervised speaker adaptation, two rounds)."""
     if grammar is not None and lm is not None:
         raise ValueError("give a grammar or a language model, not both")
     model = AcousticModel.load(model_dir)
@@ -142,17 +153,38 @@ def decode_folder(
         graph = recognizer_graph(model, word_loop(model.words()), lm_scale, insertion_penalty)
     data = read_data_folder(data_dir)
     feats, _ = _features(model.config, data, model.sample_rate)
-    step = model.config.winstep
+    hyps = [
+        decode(model, graph, e.utt, X, beam) for e, X in zip(data.utterances, feats, strict=True)
+    ]
+    if adapt_tau is not None:
+        hyps = _adapted_pass(model, graph, data, feats, hyps, adapt_tau, beam)
     texts, timed = {}, {}
-    for entry, X in zip(data.utterances, feats, strict=True):
-        hyp = decode(model, graph, entry.utt, X, beam)
+    for entry, hyp in zip(data.utterances, hyps, strict=True):
         texts[entry.utt] = [s.token for s in hyp.words]
-        timed[entry.utt] = _seconds(hyp.words, step)
+        timed[entry.utt] = _seconds(hyp.words, model.config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "text", texts.items())
     write_ctm(out / "hyp.ctm", timed.items())
     return texts
+
+
+def _adapted_pass(model, graph, data, feats, hyps, tau, beam):
+    """Decode each speaker again with means adapted to its hypotheses, twice over."""
+    from .speaker_adaptation import map_adapt_means
+
+    out = list(hyps)
+    speakers: dict[str, list[int]] = {}
+    for i, entry in enumerate(data.utterances):
+        speakers.setdefault(entry.speaker, []).append(i)
+    for indices in speakers.values():
+        adapted = model
+        for _ in range(ADAPTATION_ROUNDS):
+            words = [[s.token for s in out[i].words] for i in indices]
+            adapted = map_adapt_means(adapted, [feats[i] for i in indices], words, tau)
+            for i in indices:
+                out[i] = decode(adapted, graph, data.utterances[i].utt, feats[i], beam)
+    return out
 
 
 def score_files(

@@ -24,7 +24,9 @@ def _train(args: argparse.Namespace) -> int:
         beam=args.beam,
         n_jobs=args.jobs,
     )
-    front_end = MFCCConfig(samplerate=args.samplerate)
+    front_end = MFCCConfig(
+        samplerate=args.samplerate, normalise=args.normalise, variance=args.normalise != "none"
+    )
     report = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     model = train(args.data_dir, args.model_dir, args.lexicon, config, front_end, report)
     print(
@@ -101,6 +103,19 @@ def register(subparsers) -> None:
     train.add_argument("--phone-states", type=int, default=3, help="emitting states per phone")
     train.add_argument("--passes", type=int, default=4, help="Baum-Welch passes per stage")
     train.add_argument("--beam", type=_beam, default=400.0, help="forward-backward beam")
+    train.add_argument(
+        "--viterbi",
+        choices=("none", "single", "all"),
+        default="single",
+        help="stages trained by Viterbi passes instead of Baum-Welch (default: the "
+        "single-Gaussian ones)",
+    )
+    train.add_argument(
+        "--normalise",
+        choices=("none", "utterance", "speaker"),
+        default="speaker",
+        help="cepstral mean and variance normalisation (speakers from utt2spk)",
+    )
     train.add_argument("--samplerate", type=int, default=None, help="resample audio to this")
     train.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     train.add_argument("--quiet", action="store_true", help="no per-pass report")
@@ -123,6 +138,14 @@ def register(subparsers) -> None:
     decode.add_argument("--lm-scale", type=float, default=1.0, help="language model scale")
     decode.add_argument("--word-penalty", type=float, default=0.0, help="log-score added per word")
     decode.add_argument("--beam", type=_beam, default=250.0, help="Viterbi beam")
+    decode.add_argument(
+        "--adapt",
+        type=_beam,
+        default=None,
+        metavar="TAU",
+        help="second pass with means MAP-adapted per speaker (utt2spk) to the first "
+        "pass's words; TAU frames of prior weight (e.g. 10)",
+    )
     decode.set_defaults(func=_decode)
 
     score = sub.add_parser("score", help="word error rate as HResults/sclite")

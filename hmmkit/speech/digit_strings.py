@@ -24,6 +24,20 @@ from .corpus import Utterance
 from .data_folder import read_table
 from .features import PCM16_FULL_SCALE, read_audio
 
+#: Digit pronunciations (ARPAbet as in CMUdict, stress removed); zero has two.
+DIGITS_LEXICON = {
+    "0": [("z", "ih", "r", "ow"), ("z", "iy", "r", "ow")],
+    "1": [("w", "ah", "n")],
+    "2": [("t", "uw")],
+    "3": [("th", "r", "iy")],
+    "4": [("f", "ao", "r")],
+    "5": [("f", "ay", "v")],
+    "6": [("s", "ih", "k", "s")],
+    "7": [("s", "eh", "v", "ah", "n")],
+    "8": [("ey", "t")],
+    "9": [("n", "ay", "n")],
+}
+
 CORE_FRAME = 0.010
 CORE_THRESHOLD = 0.10
 

@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 
-from ..composite import CompositeGraph, forward_backward, viterbi
+from ..composite import CompositeGraph, GraphPosteriors, forward_backward, viterbi
 from ..emissions.mixture import MixtureBank, mix_up
 from ..training.parallel import map_shards, resolve_n_jobs
 from .acoustic_model import (
@@ -32,10 +32,21 @@ from .acoustic_model import (
 from .features import MFCCConfig
 from .lexicon import Lexicon
 
+#: Where Viterbi (segmental k-means) passes replace Baum-Welch: nowhere, in the
+#: single-Gaussian stages, or everywhere.
+HARD_CHOICES = ("none", "single", "all")
+
 
 @dataclass(frozen=True)
 class EmbeddedConfig:
-    """Training settings: unit states, mixtures, passes per stage, beam, variance floor."""
+    """Training settings: unit states, mixtures, passes per stage, beam, variance floor.
+
+    ``early_short_pause`` puts ``sp`` between words from the first pass (else it is added
+    after the flat-start passes, as in HTK's tutorial); ``edge_silence`` frames at both
+    ends of every utterance start ``sil``; ``loud_words`` starts the units from the frames
+    above each utterance's mid energy rather than from all frames (so that they do not
+    learn the background); ``hard`` says which stages use Viterbi passes.
+    """
 
     units: str = "word"
     word_states: int = 10
@@ -48,11 +59,15 @@ class EmbeddedConfig:
     n_jobs: int | None = None
     early_short_pause: bool = True
     edge_silence: int = 10
+    hard: str = "single"
+    loud_words: bool = True
 
     def __post_init__(self) -> None:
         for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.hard not in HARD_CHOICES:
+            raise ValueError(f"hard must be one of {HARD_CHOICES}, got {self.hard!r}")
         if not 0 < self.var_floor < 1:
             raise ValueError(f"var_floor must be in (0, 1), got {self.var_floor}")
 
@@ -96,19 +111,46 @@ def with_graph_transitions(graph: CompositeGraph, model: AcousticModel) -> Compo
     return replace(graph, arc_logw=logw)
 
 
+def _viterbi_posteriors(graph: CompositeGraph, log_b: np.ndarray, beam: float) -> GraphPosteriors:
+    """The best path as one-hot occupancies and arc counts (segmental k-means)."""
+    path = viterbi(graph, log_b, beam)
+    occupancy = np.zeros_like(log_b)
+    occupancy[np.arange(len(log_b)), graph.node_state[path.frame_nodes]] = 1.0
+    counts = np.bincount(path.arcs, minlength=graph.n_arcs).astype(np.float64)
+    return GraphPosteriors(path.log_prob, occupancy, counts)
+
+
 def utterance_stats(
-    model: AcousticModel, items: Sequence[tuple[str, np.ndarray, CompositeGraph]], beam: float
+    model: AcousticModel,
+    items: Sequence[tuple[str, np.ndarray, CompositeGraph]],
+    beam: float,
+    hard: bool = False,
 ) -> EmbeddedStats:
-    """One E-step over utterances (id, frames, graph); an utterance no path fits is skipped."""
+    """One E-step over utterances (id, frames, graph): state posteriors by forward-backward,
+    or the best path's (``hard``); an utterance no path fits is skipped."""
     stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
+    mix = model.mixtures
     for utt, X, graph in items:
-        log_b, comp = model.mixtures.frame_scores(X)
+        # only the states of this utterance's graph are scored and accumulated
+        used = np.unique(graph.node_state[graph.node_state >= 0])
+        bank = MixtureBank(mix.weights[used], mix.means[used], mix.covars[used], "diag")
+        scores, comp = bank.frame_scores(X)
+        log_b = np.full((len(X), mix.n_groups), -np.inf)
+        log_b[:, used] = scores
+        weighted = with_graph_transitions(graph, model)
         try:
-            post = forward_backward(with_graph_transitions(graph, model), log_b, beam)
+            if hard:
+                post = _viterbi_posteriors(weighted, log_b, beam)
+            else:
+                post = forward_backward(weighted, log_b, beam)
         except ValueError:
             stats.skipped.append(utt)
             continue
-        model.mixtures.accumulate(X, post.state_occupancy, comp, stats.moments)
+        part = bank.new_stats()
+        bank.accumulate(X, np.ascontiguousarray(post.state_occupancy[:, used]), comp, part)
+        components = (used[:, None] * mix.n_mix + np.arange(mix.n_mix)).ravel()
+        for key, value in part.items():
+            stats.moments[key][components] += value
         tied = graph.arc_tie >= 0
         stats.transitions += np.bincount(
             graph.arc_tie[tied], weights=post.arc_counts[tied], minlength=len(stats.transitions)
@@ -132,6 +174,12 @@ def maximise(model: AcousticModel, stats: EmbeddedStats) -> AcousticModel:
         new = np.where(visited[:, None], counts / np.where(totals > 0, totals, 1.0), transp)
         flat.append(new.ravel())
     return replace(model.with_transitions(np.concatenate(flat)), mixtures=mixtures)
+
+
+def _mid_energy(x: np.ndarray) -> float:
+    """Halfway between an utterance's quiet (10th percentile) and loud (90th) c0."""
+    low, high = np.percentile(x[:, 0], [10, 90])
+    return float((low + high) / 2)
 
 
 def flat_start(
@@ -170,6 +218,10 @@ def flat_start(
         quiet = np.concatenate([np.concatenate([x[:edge], x[-edge:]]) for x in features])
         means[: config.silence_states] = quiet.mean(axis=0)
         variances[: config.silence_states] = np.maximum(quiet.var(axis=0), config.var_floor * var)
+    if config.loud_words:  # units start from the frames above each utterance's mid energy
+        loud = np.concatenate([x[x[:, 0] > _mid_energy(x)] for x in features])
+        means[config.silence_states :] = loud.mean(axis=0)
+        variances[config.silence_states :] = np.maximum(loud.var(axis=0), config.var_floor * var)
     mixtures = MixtureBank(np.ones((g, 1)), means, variances, "diag")
     return AcousticModel(
         units,
@@ -250,13 +302,15 @@ def train_embedded(
             for i, t in enumerate(transcripts)
         ]
 
-    def run_passes(stage: str, utt_graphs) -> AcousticModel:
+    def run_passes(stage: str, utt_graphs, hard: bool = False) -> AcousticModel:
         nonlocal model
         items = list(zip(utts, features, utt_graphs, strict=True))
         n_shards = min(len(items), 4 * n_jobs)
         shards = [items[i::n_shards] for i in range(n_shards)]
         for _ in range(config.passes):
-            parts = map_shards(partial(utterance_stats, model, beam=config.beam), shards, n_jobs)
+            parts = map_shards(
+                partial(utterance_stats, model, beam=config.beam, hard=hard), shards, n_jobs
+            )
             total = parts[0]
             for part in parts[1:]:
                 total = total + part
@@ -270,16 +324,16 @@ def train_embedded(
         return model
 
     if not config.early_short_pause:
-        run_passes("flat start", graphs(False))
+        run_passes("flat start", graphs(False), config.hard != "none")
     model = add_short_pause(model)
-    run_passes("with sp", graphs(True))
+    run_passes("with sp", graphs(True), config.hard != "none")
     choices = [
         pronunciation_choices(model, g, X, t)
         for g, X, t in zip(graphs(True), features, transcripts, strict=True)
     ]
     fixed = graphs(True, choices)
-    run_passes("realigned", fixed)
+    run_passes("realigned", fixed, config.hard != "none")
     for m in config.mixture_schedule():
         model = replace(model, mixtures=mix_up(model.mixtures, m))
-        run_passes(f"{m} mixtures", fixed)
+        run_passes(f"{m} mixtures", fixed, config.hard == "all")
     return model, log

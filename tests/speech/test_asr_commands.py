@@ -47,6 +47,14 @@ def test_train_decode_score(trained, capsys):
     assert report["overall"]["n_words"] == 150
     assert report["overall"]["wer"] < 15.0  # training strings, small models
     assert set(report["speakers"]) == {"george", "jackson", "lucas", "nicolas", "theo"}
+    adapted = ["asr", "decode", str(root / "model"), str(root / "data"), str(root / "dec2")]
+    assert main([*adapted, "--word-penalty", "-10", "--adapt", "10"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["asr", "score", str(root / "data" / "text"), str(root / "dec2" / "text"), "--json"])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["overall"]["wer"] <= report["overall"]["wer"] + 2
 
 
 def test_align_writes_ctm_and_textgrids(trained):

@@ -5,7 +5,7 @@ import pytest
 
 from hmmkit.speech.corpus import list_recordings
 from hmmkit.speech.data_folder import folder_features, read_data_folder
-from hmmkit.speech.digit_strings import build_digit_strings
+from hmmkit.speech.digit_strings import DIGITS_LEXICON, build_digit_strings
 from hmmkit.speech.embedded import (
     EmbeddedConfig,
     add_short_pause,
@@ -17,20 +17,7 @@ from hmmkit.speech.embedded import (
 from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
 
-DIGITS = Lexicon(
-    {
-        "0": [("z", "ih", "r", "ow"), ("z", "iy", "r", "ow")],
-        "1": [("w", "ah", "n")],
-        "2": [("t", "uw")],
-        "3": [("th", "r", "iy")],
-        "4": [("f", "ao", "r")],
-        "5": [("f", "ay", "v")],
-        "6": [("s", "ih", "k", "s")],
-        "7": [("s", "eh", "v", "ah", "n")],
-        "8": [("ey", "t")],
-        "9": [("n", "ay", "n")],
-    }
-)
+DIGITS = Lexicon(DIGITS_LEXICON)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +42,17 @@ def test_statistics_of_shards_add(corpus):
     assert parts.log_likelihood == pytest.approx(whole.log_likelihood, rel=1e-12)
     # every frame is counted once: occupancies sum to the number of frames
     assert whole.moments["n"].sum() == pytest.approx(sum(len(x) for x in feats), rel=1e-10)
+    hard = utterance_stats(model, items, np.inf, hard=True)
+    assert hard.moments["n"].sum() == pytest.approx(sum(len(x) for x in feats), rel=1e-10)
+    assert hard.log_likelihood <= whole.log_likelihood  # the best path, not the sum of all
+    n_words = sum(len(t) for t in texts)
+    word_entries = sum(  # every word is entered once on the best path: its entry arcs count 1
+        hard.transitions[off]
+        for name, unit in model.unit_models().items()
+        if name not in ("sil", "sp")
+        for off in [unit.transition_offset + 1]
+    )
+    assert word_entries == n_words
 
 
 def test_embedded_training_raises_the_likelihood(corpus):
