@@ -21,6 +21,7 @@ PRINTED = {
     "profile_build": ("profile-build", "Profile HMM construction vs HMMER (pyhmmer)"),
     "profile_search": ("profile-search", "Profile HMM search vs HMMER (pyhmmer)"),
     "speech_training": ("speech-training", "Spoken-digit word models vs hmmlearn"),
+    "continuous_speech": ("continuous-speech", "Continuous speech: connected digits"),
 }
 SELF_WRITING = ("hmm_speed", "acceleration", "scale", "startup")
 

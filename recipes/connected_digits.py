@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--normalise",
         choices=("utterance", "speaker"),
-        default="speaker",
+        default="utterance",
         help="cepstral mean and variance normalisation per utterance or per speaker",
     )
     p.add_argument("--takes", type=int, default=50, help="use only takes below this (quick)")
