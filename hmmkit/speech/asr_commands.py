@@ -113,8 +113,9 @@ def register(subparsers) -> None:
     train.add_argument(
         "--normalise",
         choices=("none", "utterance", "speaker"),
-        default="speaker",
-        help="cepstral mean and variance normalisation (speakers from utt2spk)",
+        default="utterance",
+        help="cepstral mean and variance normalisation per utterance, per speaker (from "
+        "utt2spk) or none",
     )
     train.add_argument("--samplerate", type=int, default=None, help="resample audio to this")
     train.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
