@@ -65,7 +65,7 @@ def test_align_writes_ctm_and_textgrids(trained):
     assert len(grids) == len(ctm) and grids[0].read_text().startswith('File type = "ooTextFile"')
     for utt, words in ctm.items():
         assert [w for w, _, _ in words] == [s.word for s in spans if s.utt == utt]
-    assert alignment_accuracy(spans, ctm) > 0.1
+    assert alignment_accuracy(spans, ctm) >= 0.6  # measured 0.70 on these training strings
 
 
 def test_errors_are_reported_and_nothing_is_written(trained, tmp_path, capsys):
