@@ -34,8 +34,7 @@ from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MANIFEST = REPO_ROOT / "data" / "fsdd_manifest.json"
-FALLBACKS = (REPO_ROOT / "data" / "fsdd", REPO_ROOT.parent / "shared" / "data" / "fsdd")
+DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,15 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def find_data(data_dir: Path | None) -> Path:
-    """The FSDD folder: --data-dir, $HMMKIT_DATA/fsdd, the repository's data/, ../shared/data."""
-    if data_dir is not None or corpus.default_data_dir() is not None:
-        return corpus.locate(data_dir)
-    for fallback in FALLBACKS:
-        try:
-            return corpus.locate(None, fallback=fallback)
-        except FileNotFoundError:
-            continue
-    return corpus.locate(None, fallback=FALLBACKS[-1])
+    """The FSDD folder: --data-dir, else fsdd under $HMMKIT_DATA, else the repository's."""
+    return corpus.locate(data_dir, fallback=DEFAULT_DATA_DIR)
 
 
 def split_names(text: str, utts) -> list[str]:
