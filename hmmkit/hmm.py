@@ -23,12 +23,6 @@ from . import kernels
 from .annotations import AnnotatedSource, annotate, annotated_forward_backward, with_log_prior
 from .arguments import HMM_ARGUMENT_CHECKS, HMMLEARN_ARGUMENTS
 from .emissions.base import DegenerateStateWarning, Emission
-from .emissions.categorical import (
-    check_stochastic,
-    dirichlet_log_density,
-    dirichlet_map,
-    normalize_rows,
-)
 from .estimator import EstimatorMixin, NotFittedError
 from .implementations import forward_backward_for, forward_for
 from .initialization import transition_counts, uniform_segmentation
@@ -42,6 +36,7 @@ from .settings import (
     check_random_state,
     check_tolerance,
 )
+from .simplex import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .sources import INIT_FRAMES, MemorySource, SequenceSource
 from .stats import Stats
 from .topology import random_over, topology_masks, uniform_over

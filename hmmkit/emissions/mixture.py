@@ -19,8 +19,8 @@ import numpy as np
 
 from ..compiling import njit
 from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive
+from ..simplex import check_stochastic, dirichlet_log_density, dirichlet_map
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
-from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map
 from .gaussian import (
     GaussianBank,
     GaussianPrior,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..simplex import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .base import Emission
-from .categorical import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .counts import accumulate_counts, count_frame_scores
 
 
