@@ -23,6 +23,7 @@ from . import kernels
 from .annotations import AnnotatedSource, annotate, annotated_forward_backward, with_log_prior
 from .arguments import HMM_ARGUMENT_CHECKS, HMMLEARN_ARGUMENTS
 from .emissions.base import DegenerateStateWarning, Emission
+from .emissions.kinds import SIMPLEX
 from .estimator import EstimatorMixin, NotFittedError
 from .implementations import forward_backward_for, forward_for
 from .initialization import transition_counts, uniform_segmentation
@@ -61,6 +62,16 @@ class HMMParams:
     startprob: np.ndarray
     transmat: np.ndarray
     emission: Emission
+
+    def parameter_kinds(self) -> dict:
+        """Kinds of the parameter fields (see :mod:`hmmkit.emissions.kinds`)."""
+        emission = self.emission.parameter_kinds()
+        if not emission:
+            raise TypeError(
+                f"{type(self.emission).__name__} declares no parameter kinds: set its "
+                "'parameters' (field name -> kind) to train it with algorithm='squarem'"
+            )
+        return {"startprob": SIMPLEX, "transmat": SIMPLEX, "emission": emission}
 
 
 def penalised(e_step: Callable[[HMMParams], Stats], log_prior: Callable[[HMMParams], float]):

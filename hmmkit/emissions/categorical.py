@@ -10,6 +10,7 @@ import numpy as np
 from ..compiling import njit
 from ..simplex import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .base import Emission
+from .kinds import COUNT, SIMPLEX
 
 
 @njit(cache=True, nogil=True)
@@ -34,6 +35,9 @@ class CategoricalEmission(Emission):
 
     emissionprob: np.ndarray  # (n_states, n_symbols)
     prior: np.ndarray | float = 1.0
+
+    parameters = {"emissionprob": SIMPLEX}
+    statistics = {"symbol_counts": COUNT}
 
     def __post_init__(self) -> None:
         if self.emissionprob.ndim != 2:

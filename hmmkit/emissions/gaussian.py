@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from ..compiling import njit
 from ..numeric import FRAME_BLOCK, MAX_MAGNITUDE, gather_block
 from .base import EMPTY_COUNT, Emission, warn_unvisited
+from .kinds import REAL, Covariance
+from .moment_checks import MOMENT_STATISTICS, repair_moments
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -288,6 +291,14 @@ def condition_covariances(covars: np.ndarray) -> np.ndarray:
     return out
 
 
+def covariance_kind(covariance_type: str, floor: np.ndarray | None) -> Covariance:
+    """The parameter kind of covariances of this type, raised to ``floor`` if given."""
+    floored = None
+    if isinstance(floor, np.ndarray):
+        floored = partial(floor_covariances, covariance_type=covariance_type, floor=floor)
+    return Covariance(covariance_type, floored)
+
+
 # --------------------------------------------------------------------------- the bank
 
 
@@ -546,6 +557,8 @@ class GaussianEmission(Emission):
     prior: GaussianPrior | None = None  # conjugate prior of the M-step (None: maximum likelihood)
     bank: GaussianBank = field(init=False, repr=False, compare=False)
 
+    statistics = MOMENT_STATISTICS
+
     def __post_init__(self) -> None:
         check_covariance_type(self.covariance_type)
         if self.means.ndim != 2:
@@ -566,6 +579,16 @@ class GaussianEmission(Emission):
     @property
     def n_states(self) -> int:
         return self.means.shape[0]
+
+    def parameter_kinds(self):
+        return {"means": REAL, "covars": covariance_kind(self.covariance_type, self.floor)}
+
+    def restate_statistics(self, stats, gathered_under):
+        return {**stats, **recentre_moments(stats, gathered_under.bank.means, self.bank.means)}
+
+    def repair_extrapolation(self, current, combined):
+        groups = self.bank.groups
+        return repair_moments(current, combined, self.covariance_type, groups, self.n_states)
 
     def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
         shape = (len(X), self.n_states)

@@ -28,9 +28,13 @@ from .gaussian import (
     check_covariances,
     check_mean_values,
     compact_shape,
+    covariance_kind,
     estimate_gaussians,
     gaussian_log_prior,
+    recentre_moments,
 )
+from .kinds import REAL, SIMPLEX
+from .moment_checks import MOMENT_STATISTICS, repair_moments
 
 #: Default relative offset of a split: the two halves sit +-0.2 standard deviations apart.
 SPLIT_OFFSET = 0.2
@@ -331,9 +335,23 @@ class GMMEmission(Emission):
     min_weight: float = 0.0
     prior: GaussianPrior | None = None  # on the components' means and covariances
 
+    statistics = MOMENT_STATISTICS
+
     @property
     def n_states(self) -> int:
         return self.mixtures.n_groups
+
+    def parameter_kinds(self):
+        covars = covariance_kind(self.mixtures.covariance_type, self.floor)
+        return {"mixtures": {"weights": SIMPLEX, "means": REAL, "covars": covars}}
+
+    def restate_statistics(self, stats, gathered_under):
+        old, new = gathered_under.mixtures.bank.means, self.mixtures.bank.means
+        return {**stats, **recentre_moments(stats, old, new)}
+
+    def repair_extrapolation(self, current, combined):
+        bank = self.mixtures.bank
+        return repair_moments(current, combined, bank.covariance_type, bank.groups, self.n_states)
 
     def frame_scores(self, X, workspace=None) -> tuple[np.ndarray, object]:
         return self.mixtures.frame_scores(X, workspace)

@@ -11,6 +11,7 @@ import numpy as np
 from ..simplex import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .base import Emission
 from .counts import accumulate_counts, count_frame_scores
+from .kinds import COUNT, SIMPLEX
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class MultinomialEmission(Emission):
     emissionprob: np.ndarray  # (n_states, n_features)
     prior: np.ndarray | float = 1.0
     n_trials: int | None = None
+
+    parameters = {"emissionprob": SIMPLEX}
+    statistics = {"occupancy": COUNT, "count_sums": COUNT}
 
     def __post_init__(self) -> None:
         if self.emissionprob.ndim != 2:

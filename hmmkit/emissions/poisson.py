@@ -10,6 +10,7 @@ import numpy as np
 from ..numeric import MAX_MAGNITUDE
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 from .counts import accumulate_counts, count_frame_scores
+from .kinds import COUNT, RATE
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class PoissonEmission(Emission):
     lambdas: np.ndarray  # (n_states, n_features)
     prior_shape: np.ndarray | float = 0.0
     prior_rate: np.ndarray | float = 0.0
+
+    parameters = {"lambdas": RATE}
+    statistics = {"occupancy": COUNT, "count_sums": COUNT}
 
     def __post_init__(self) -> None:
         if self.lambdas.ndim != 2:

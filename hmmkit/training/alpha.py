@@ -11,9 +11,11 @@ the update is the M-step on ``N_t - ω_t N_{t-1}`` with
 i.e. the statistics are extrapolated along their last change (μ = (1+α)/2 when
 the likelihood ratio is 1). The likelihood ratio is taken per frame (the geometric
 mean over frames), see ``docs/alpha_hmm.md`` for the derivation and that choice.
-A count that would fall below half its current value keeps its current value,
-Gaussian states whose extrapolated moments would give an invalid weight or
-covariance fall back to ``ω = 0``, and a step that lowers the log-likelihood is
+Statistics are extrapolated by the kinds their emission declares
+(:mod:`hmmkit.emissions.kinds`): a count that would fall below half its current value
+keeps its current value, and states whose extrapolated statistics would give invalid
+parameters (Gaussian weights or covariances) fall back to ``ω = 0`` (the emission's
+``repair_extrapolation``), and a step that lowers the log-likelihood is
 replaced by the plain Baum-Welch step (``monitor.n_fallbacks``).
 At ``alpha = -1`` every step is the plain one: the loop is Baum-Welch exactly.
 """
@@ -26,21 +28,12 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..emissions.base import EMPTY_COUNT
-from ..emissions.gaussian import recentre_moments
+from ..emissions.kinds import COUNT, MIN_COUNT_FRACTION, Count
 from ..stats import Stats
 from .monitor import ConvergenceMonitor
 
 P = TypeVar("P")
 
-#: An extrapolated count below this fraction of the current count is not used: the
-#: count (for Gaussian moments: the whole state) keeps its current value (ω = 0).
-MIN_COUNT_FRACTION = 0.5
-#: Non-negative statistics whose ratios the M-step takes: expected counts, and the
-#: count sums of Poisson and multinomial states (reverted entry by entry).
-COUNT_KEYS = ("start", "trans", "symbol_counts", "occupancy", "count_sums")
-#: Weighted moments of Gaussian components (reverted state by state).
-MOMENT_KEYS = ("n", "s1", "s2")
 #: How the likelihood ratio of ω is normalised: per frame, per sequence or not at all.
 RATIO_UNITS = ("frame", "sequence", "corpus")
 
@@ -73,100 +66,41 @@ def alpha_weight(alpha: float, previous: Stats, current: Stats, ratio_unit: str 
     return (1.0 + alpha) / (3.0 + alpha) * math.exp(-max(gain, 0.0))
 
 
-def _bank_of(emission):
-    """The Gaussian component bank of an emission, if it has one."""
-    bank = getattr(emission, "bank", None)
-    if bank is None:
-        bank = getattr(getattr(emission, "mixtures", None), "bank", None)
-    return bank
-
-
-def _scatter(n, s1, s2, diagonal: bool) -> np.ndarray:
-    """Covariance numerators about each component's own mean, (C, D) or (C, D, D)."""
-    safe = np.where(n > 0, n, 1.0)
-    mean = s1 / safe[:, None]
-    if diagonal:
-        return s2 - s1 * mean
-    lower = np.tril(s2)
-    full = lower + np.swapaxes(np.tril(s2, -1), -1, -2)
-    return full - np.einsum("ci,cj->cij", s1, mean)
-
-
-def _positive_definite(matrices: np.ndarray) -> np.ndarray:
-    """Per-matrix positive definiteness of a (G, D, D) stack."""
-    ok = np.empty(len(matrices), dtype=bool)
-    for i, matrix in enumerate(matrices):
-        try:
-            np.linalg.cholesky(matrix)
-            ok[i] = np.all(np.isfinite(matrix))
-        except np.linalg.LinAlgError:
-            ok[i] = False
-    return ok
-
-
-def _valid_moment_states(current, combined, emission, n_states: int) -> np.ndarray:
-    """Per state: do the extrapolated moments give positive weights and covariances?"""
-    n, s1, s2 = combined["n"], combined["s1"], combined["s2"]
-    n_components = len(n)
-    state = np.arange(n_components) // max(n_components // n_states, 1)
-    bad = (n <= EMPTY_COUNT) | (n < MIN_COUNT_FRACTION * current["n"])
-    diagonal = s2.ndim == 2
-    scatter = _scatter(n, s1, s2, diagonal)
-    bank = _bank_of(emission)
-    if diagonal:
-        bad |= ~np.all(scatter > 0, axis=1)
-    elif bank is not None and bank.covariance_type == "tied":
-        groups = bank.groups
-        n_groups = int(groups.max()) + 1
-        group_scatter = np.zeros((n_groups,) + scatter.shape[1:])
-        np.add.at(group_scatter, groups, scatter)
-        bad_group = ~_positive_definite(group_scatter)
-        bad |= bad_group[groups]
-        # a tied covariance mixes its group's states: revert all of them together
-        bad |= np.isin(groups, np.unique(groups[bad]))
-    else:
-        bad |= ~_positive_definite(scatter)
-    bad_state = np.zeros(n_states, dtype=bool)
-    bad_state[state[bad]] = True
-    return ~bad_state, state
-
-
 def extrapolated_statistics(
     current: Stats, previous: Stats, omega: float, emission, previous_emission=None
 ) -> Stats:
     """``(N_t - ω N_{t-1}) / (1 - ω)``, made valid for the M-step.
 
-    Gaussian moments are taken about the means of the emission they were gathered
-    under: ``previous`` (from ``previous_emission``) is first re-expressed about those
-    of ``emission``, the parameters of ``current``.
-    Expected counts are kept at no less than :data:`MIN_COUNT_FRACTION` of the
-    current ones. The moments of a Gaussian state (all its components) revert to
-    the current statistics (``ω = 0``) when any extrapolated count would not be
-    positive or any covariance not positive definite.
+    ``previous`` (gathered under ``previous_emission``) is first re-expressed as if
+    gathered under ``emission``, the parameters of ``current`` (the emission's
+    ``restate_statistics``: Gaussian moments are taken about the means they were
+    gathered under).
+    Each statistic is extrapolated by the kind the emission declares for it (start and
+    transition counts are counts): a count is kept at no less than
+    :data:`MIN_COUNT_FRACTION` of its current value, entry by entry; then the
+    emission's ``repair_extrapolation`` reverts the states whose extrapolated
+    statistics would not give valid parameters (for Gaussians: a count that is not
+    positive or a covariance that is not positive definite).
     """
-    unknown = set(current) - set(COUNT_KEYS) - set(MOMENT_KEYS)
+    kinds = {"start": COUNT, "trans": COUNT, **emission.statistic_kinds()}
+    unknown = set(current) - set(kinds)
     if unknown:
-        raise ValueError(f"algorithm='alpha' does not know the statistics {sorted(unknown)}")
+        raise ValueError(
+            f"algorithm='alpha' needs the kind of every statistic: {type(emission).__name__} "
+            f"does not declare {sorted(unknown)} in its 'statistics'"
+        )
     scale = 1.0 / (1.0 - omega)
-    before = dict(previous)
-    bank, previous_bank = _bank_of(emission), _bank_of(previous_emission)
-    if "n" in current and bank is not None and previous_bank is not None:
-        before.update(recentre_moments(previous, previous_bank.means, bank.means))
+    before = previous
+    if previous_emission is not None:
+        before = emission.restate_statistics(previous, previous_emission)
     arrays = {}
     for key in current:
         now = current[key]
         arrays[key] = (now - omega * before[key]) * scale
-        if key in COUNT_KEYS:
+        if isinstance(kinds[key], Count):
             too_low = arrays[key] < MIN_COUNT_FRACTION * now
             arrays[key] = np.where(too_low, now, arrays[key])
-    if "n" in arrays:
-        n_states = emission.n_states
-        valid, state = _valid_moment_states(current, arrays, emission, n_states)
-        if not np.all(valid):
-            keep = valid[state]
-            for key in MOMENT_KEYS:
-                shape = (-1,) + (1,) * (current[key].ndim - 1)
-                arrays[key] = np.where(keep.reshape(shape), arrays[key], current[key])
+    arrays = emission.repair_extrapolation(current, arrays)
     return Stats(arrays, current.log_likelihood, current.n_sequences, current.n_frames)
 
 
