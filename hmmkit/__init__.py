@@ -10,8 +10,7 @@ The public names are imported on first use (``import hmmkit`` does not load numb
 from typing import TYPE_CHECKING
 
 from .lazy import export_lazily
-
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning

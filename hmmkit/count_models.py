@@ -92,6 +92,9 @@ class CategoricalHMM(_ProbabilityTableHMM):
         self.n_symbols = n_symbols
         self.emissionprob_prior = emissionprob_prior
 
+    def _probe_batch(self) -> SequenceBatch:
+        return SequenceBatch(np.zeros(1, dtype=np.int64), np.array([0, 1], dtype=np.int64))
+
     def _as_batch(self, X, lengths, fitting: bool) -> SequenceBatch:
         known = self.n_symbols
         if known is None and not fitting and getattr(self, "emissionprob_", None) is not None:

@@ -75,6 +75,17 @@ class EstimatorMixin:
         return cached
 
     @classmethod
+    def _saved_attributes(cls) -> tuple[str, ...]:
+        """The fitted attributes that :func:`hmmkit.io.save` writes and ``load`` restores
+        (arrays, or emission values); none: the model cannot be saved."""
+        return ()
+
+    def _validate_loaded(self) -> None:
+        """Raise ValueError or TypeError naming the field when a loaded model's settings
+        or parameters are not what ``fit`` would accept."""
+        raise NotImplementedError
+
+    @classmethod
     def _param_names(cls) -> list[str]:
         return list(cls._signature_parameters())
 

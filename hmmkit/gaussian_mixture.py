@@ -51,6 +51,10 @@ class GaussianMixture(EstimatorMixin):
     example after :meth:`mix_up`).
     """
 
+    @classmethod
+    def _saved_attributes(cls) -> tuple[str, ...]:
+        return ("weights_", "means_", "covariances_")
+
     def __init__(
         self,
         n_components: int = 1,
@@ -118,6 +122,10 @@ class GaussianMixture(EstimatorMixin):
         return as_continuous_batch(X, n_features=n_features).X
 
     # -------------------------------------------------------------- fitting
+
+    def _validate_loaded(self) -> None:
+        self._check_settings()
+        self._bank()
 
     def _check_settings(self) -> None:
         """Raise ValueError or TypeError naming the first invalid constructor setting."""

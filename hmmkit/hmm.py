@@ -8,6 +8,7 @@ families (:mod:`hmmkit.models`) fill in a handful of hooks.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 import warnings
@@ -330,6 +331,12 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
     #: parameter letter -> public attribute of the emission
     _letter_attributes: dict[str, str] = {}
+    #: fitted attributes saved beside the parameters (posteriors of the variational HMMs)
+    _saved_extras: tuple[str, ...] = ()
+
+    @classmethod
+    def _saved_attributes(cls) -> tuple[str, ...]:
+        return ("startprob_", "transmat_", *cls._letter_attributes.values(), *cls._saved_extras)
 
     def _make_emission(self, attributes: dict) -> Emission:
         """The emission value built from attribute values (validated)."""
@@ -476,6 +483,23 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
         if emission.n_states != k:
             raise ValueError(f"emission parameters describe {emission.n_states} states, not {k}")
         return HMMParams(startprob, transmat, emission)
+
+    def _validate_loaded(self) -> None:
+        self._check_settings()
+        params = self._get_params()
+        # the data-dependent checks of fit (floors, prior shapes), on a copy and one frame
+        probe = copy.copy(self)
+        probe._prepare_fit(self._probe_batch(), None)
+        probe._for_training(params)
+
+    def _probe_batch(self) -> SequenceBatch:
+        """A single all-zero frame shaped as the model's data (for load's checks)."""
+        table = next(
+            getattr(self, name)
+            for name in ("means_", "lambdas_", "emissionprob_")
+            if getattr(self, name, None) is not None
+        )
+        return SequenceBatch(np.zeros((1, np.shape(table)[-1])), np.array([0, 1], dtype=np.int64))
 
     def _set_params(self, params: HMMParams) -> None:
         self.startprob_ = params.startprob

@@ -4,28 +4,34 @@ The file is a NumPy ``.npz`` (zip) archive. Its entry ``__hmmkit__`` holds UTF-8
 JSON bytes::
 
     {"format": "hmmkit-model", "version": 1, "class": "GaussianHMM",
-     "hmmkit_version": "...", "params": {constructor parameters},
-     "arrays": ["startprob_", "transmat_", ...]}
+     "module": "hmmkit.models", "hmmkit_version": "...",
+     "params": {constructor parameters}, "arrays": ["startprob_", "transmat_", ...],
+     "values": {attribute: emission value, for hmmkit.HMM}}
 
-and every listed fitted attribute is an array entry of the same name (plus
-``monitor_history`` when the model was trained). Arrays are read with
-``allow_pickle=False``. Files are written through :func:`hmmkit.atomic.atomic_output`,
-so a failed save never leaves a partial model file.
+The class is found again by importing its module (a file without ``module`` names a
+public hmmkit class), never by unpickling; loading a file therefore imports the
+module it names, as running code from it would. The fitted attributes are those the
+class declares (``_saved_attributes``): each is an array entry of the same name, or
+an emission value whose fields are stored as entries ``attribute.field`` (see
+:mod:`hmmkit.value_codec`), plus ``monitor_history`` when the model was trained.
+Arrays are read with ``allow_pickle=False``. Files are written through
+:func:`hmmkit.atomic.atomic_output`, so a failed save never leaves a partial model file.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from .atomic import atomic_output
+from .class_paths import ClassPathError, class_path, resolve_class
+from .emissions.base import Emission
 from .estimator import EstimatorMixin
-from .sequences import SequenceBatch
+from .value_codec import decode_value, encode_value
+from .version import __version__
 
 FORMAT = "hmmkit-model"
 VERSION = 1
@@ -38,39 +44,9 @@ class ModelFileError(ValueError):
     """A file is not a readable hmmkit model (foreign, truncated, corrupt or too new)."""
 
 
-def _registry() -> dict[str, type]:
-    from .gaussian_mixture import GaussianMixture
-    from .models import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
-    from .variational import VariationalCategoricalHMM, VariationalGaussianHMM
-
-    families = (CategoricalHMM, GaussianHMM, GMMHMM, PoissonHMM, MultinomialHMM, GaussianMixture)
-    families += (VariationalCategoricalHMM, VariationalGaussianHMM)
-    return {cls.__name__: cls for cls in families}
-
-
-_ATTRIBUTES = {
-    "CategoricalHMM": ("startprob_", "transmat_", "emissionprob_"),
-    "GaussianHMM": ("startprob_", "transmat_", "means_", "covars_"),
-    "GMMHMM": ("startprob_", "transmat_", "weights_", "means_", "covars_"),
-    "PoissonHMM": ("startprob_", "transmat_", "lambdas_"),
-    "MultinomialHMM": ("startprob_", "transmat_", "emissionprob_"),
-    "GaussianMixture": ("weights_", "means_", "covariances_"),
-}
-_CHAIN = ("startprob_prior_", "startprob_posterior_", "transmat_prior_", "transmat_posterior_")
-_ATTRIBUTES["VariationalCategoricalHMM"] = (
-    *_ATTRIBUTES["CategoricalHMM"],
-    *_CHAIN,
-    "emissionprob_prior_",
-    "emissionprob_posterior_",
-)
-_ATTRIBUTES["VariationalGaussianHMM"] = (
-    *_ATTRIBUTES["GaussianHMM"], *_CHAIN,
-    "means_prior_", "means_posterior_", "beta_prior_", "beta_posterior_",
-    "dof_prior_", "dof_posterior_", "scale_prior_", "scale_posterior_",
-)  # fmt: skip
-
-
 def _jsonable(value):
+    if isinstance(value, type) and issubclass(value, Emission):  # HMM's emission family
+        return {"__class__": list(class_path(value))}
     if isinstance(value, np.ndarray):
         return {"__array__": value.tolist(), "dtype": str(value.dtype)}
     if isinstance(value, (np.integer, np.floating, np.bool_)):
@@ -83,6 +59,8 @@ def _jsonable(value):
 
 
 def _from_json(value):
+    if isinstance(value, dict) and "__class__" in value:
+        return resolve_class(*value["__class__"], Emission)
     if isinstance(value, dict) and "__array__" in value:
         return np.asarray(value["__array__"], dtype=value["dtype"])
     if isinstance(value, list):
@@ -91,16 +69,27 @@ def _from_json(value):
 
 
 def save(model, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` atomically (the file is replaced only when complete)."""
-    name = type(model).__name__
-    if name not in _ATTRIBUTES:
-        raise TypeError(f"cannot save a {name}; expected one of {sorted(_ATTRIBUTES)}")
-    arrays = {}
-    for attribute in _ATTRIBUTES[name]:
+    """Write ``model`` to ``path`` atomically (the file is replaced only when complete).
+
+    The file names the model's class by its module and qualified name, so a subclass
+    (or an :class:`~hmmkit.HMM` with an emission family of your own) is rebuilt by
+    importing them; the attributes saved are the ones the class declares.
+    """
+    cls = type(model)
+    attributes = cls._saved_attributes() if isinstance(model, EstimatorMixin) else ()
+    if not attributes:
+        raise TypeError(f"cannot save a {cls.__name__}: it is not an hmmkit model")
+    module, qualname = class_path(cls)
+    arrays, values = {}, {}
+    for attribute in attributes:
         value = getattr(model, attribute, None)
         if value is None:
-            raise ValueError(f"cannot save an unfitted {name}: {attribute} is not set")
-        arrays[attribute] = np.asarray(value)
+            raise ValueError(f"cannot save an unfitted {cls.__name__}: {attribute} is not set")
+        if isinstance(value, Emission):
+            values[attribute], entries = encode_value(value, attribute)
+            arrays.update(entries)
+        else:
+            arrays[attribute] = np.asarray(value)
     monitor = getattr(model, "monitor_", None)
     counts = {}
     if monitor is not None and monitor.history:
@@ -109,10 +98,12 @@ def save(model, path: str | os.PathLike) -> None:
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "class": name,
+        "class": qualname,
+        "module": module,
         "hmmkit_version": __version__,
         "params": {k: _jsonable(v) for k, v in model.get_params().items()},
         "arrays": sorted(arrays),
+        "values": values,
         "monitor": counts,
     }
     arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -147,13 +138,24 @@ def _read(path: Path):
         meta = json.loads(archive[_META].tobytes().decode())
         _check_meta(meta, path)
         arrays = {name: archive[name] for name in meta["arrays"]}
-    cls = _registry()[meta["class"]]
-    params = {k: _from_json(v) for k, v in meta["params"].items()}
+    try:
+        # files written before classes were stored by path name a public hmmkit class
+        cls = resolve_class(meta.get("module", "hmmkit"), meta.get("class"), EstimatorMixin)
+        params = {k: _from_json(v) for k, v in meta["params"].items()}
+        values = {
+            name: decode_value(value, arrays, Emission)
+            for name, value in (meta.get("values") or {}).items()
+        }
+    except ClassPathError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
     model = cls(**{k: v for k, v in params.items() if k in cls._param_names()})
-    for attribute in _ATTRIBUTES[meta["class"]]:
-        if attribute not in arrays:
+    for attribute in cls._saved_attributes():
+        if attribute in values:
+            setattr(model, attribute, values[attribute])
+        elif attribute in arrays:
+            setattr(model, attribute, arrays[attribute])
+        else:
             raise ModelFileError(f"{path} lacks the array {attribute}")
-        setattr(model, attribute, arrays[attribute])
     if "monitor_history" in arrays:
         from .training import ConvergenceMonitor
 
@@ -174,37 +176,12 @@ def _read(path: Path):
 
 
 def _validate(model, path: Path) -> None:
-    """Check every setting and parameter as ``fit`` and the attribute checks do (settings,
-    floors, priors, shapes against the settings, finite and representable values);
-    raise ModelFileError naming the field."""
-    from .variational.base import VariationalHMM
-
+    """Check every setting and parameter as ``fit`` does (the model's own
+    ``_validate_loaded``); raise ModelFileError naming the field."""
     try:
-        model._check_settings()
-        if not hasattr(model, "_get_params"):  # GaussianMixture
-            model._bank()
-            return
-        params = model._get_params()
-        # the data-dependent checks of fit (floors, prior shapes), on a copy and one frame
-        probe = copy.copy(model)
-        probe._prepare_fit(_one_frame(model), None)
-        if not isinstance(model, VariationalHMM):  # whose priors _prepare_fit resolves
-            probe._for_training(params)
+        model._validate_loaded()
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{path} holds an invalid model: {exc}") from exc
-
-
-def _one_frame(model) -> SequenceBatch:
-    """A single all-zero frame shaped as the model's data."""
-    offsets = np.array([0, 1], dtype=np.int64)
-    if type(model).__name__ == "CategoricalHMM":
-        return SequenceBatch(np.zeros(1, dtype=np.int64), offsets)
-    table = next(
-        getattr(model, name)
-        for name in ("means_", "lambdas_", "emissionprob_")
-        if getattr(model, name, None) is not None
-    )
-    return SequenceBatch(np.zeros((1, np.shape(table)[-1])), offsets)
 
 
 def _check_meta(meta, path: Path) -> None:
@@ -215,5 +192,5 @@ def _check_meta(meta, path: Path) -> None:
         raise ModelFileError(
             f"{path} has format version {version!r}; this hmmkit reads up to {VERSION}"
         )
-    if meta.get("class") not in _ATTRIBUTES:
-        raise ModelFileError(f"{path} holds an unknown model class {meta.get('class')!r}")
+    if not isinstance(meta.get("class"), str):
+        raise ModelFileError(f"{path} names no model class")

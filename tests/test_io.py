@@ -117,3 +117,47 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
 def test_unfitted_model_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="unfitted"):
         GaussianHMM(2).save(tmp_path / "m.npz")
+
+
+class DriftGaussianHMM(GaussianHMM):
+    """A subclass with a setting of its own, as a user would write one."""
+
+    def __init__(self, n_states=1, covariance_type="diag", *, drift=0.0, **kwargs):
+        super().__init__(n_states, covariance_type, **kwargs)
+        self.drift = drift
+
+
+def test_a_subclass_is_saved_and_loaded_as_itself(tmp_path):
+    model = DriftGaussianHMM(2, drift=0.25, n_iter=3, random_state=0)
+    seqs = [np.random.default_rng(2).normal(size=(50, 2))]
+    model.fit(seqs)
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as archive:
+        meta = json.loads(archive["__hmmkit__"].tobytes())
+    assert (meta["module"], meta["class"]) == (__name__, "DriftGaussianHMM")
+    loaded = load(tmp_path / "m.npz")
+    assert type(loaded) is DriftGaussianHMM and loaded.drift == 0.25
+    assert loaded.score(seqs) == model.score(seqs)
+
+
+def test_files_without_a_module_name_a_public_class(tmp_path):
+    """Files written before classes were stored by module name the class alone."""
+    model = make_model("categorical", None, np.random.default_rng(3))
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as archive:
+        arrays = dict(archive)
+    meta = json.loads(arrays["__hmmkit__"].tobytes())
+    del meta["module"], meta["values"]
+    arrays["__hmmkit__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert type(load(tmp_path / "old.npz")) is CategoricalHMM
+    meta["class"] = "NoSuchHMM"
+    arrays["__hmmkit__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ModelFileError, match="has no class 'NoSuchHMM'"):
+        load(tmp_path / "bad.npz")
+
+
+def test_objects_that_are_not_models_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="not an hmmkit model"):
+        hmmkit.io.save(object(), tmp_path / "m.npz")

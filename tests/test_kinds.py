@@ -7,26 +7,18 @@ import numpy as np
 import pytest
 from factories import KINDS, make_model
 
+from hmmkit.emissions import kinds
 from hmmkit.emissions.base import Emission
-from hmmkit.emissions.kinds import (
-    POSITIVE,
-    PROBABILITY,
-    RATE,
-    REAL,
-    SIMPLEX,
-    Covariance,
-    InfeasibleParameters,
-    revert_states,
-)
+from hmmkit.emissions.kinds import Covariance, InfeasibleParameters, revert_states
 
 RNG = np.random.default_rng(0)
 SPD = np.array([[[2.0, 0.3], [0.3, 1.0]], [[1.0, -0.2], [-0.2, 0.5]]])
 CASES = [
-    (REAL, RNG.normal(size=(3, 2))),
-    (RATE, RNG.uniform(0.1, 3.0, size=(3, 2))),
-    (POSITIVE, RNG.uniform(0.1, 3.0, size=(3,))),
-    (PROBABILITY, RNG.uniform(0.05, 0.95, size=(3, 4))),
-    (SIMPLEX, np.array([[0.2, 0.0, 0.8], [0.1, 0.6, 0.3]])),
+    (kinds.REAL, RNG.normal(size=(3, 2))),
+    (kinds.RATE, RNG.uniform(0.1, 3.0, size=(3, 2))),
+    (kinds.POSITIVE, RNG.uniform(0.1, 3.0, size=(3,))),
+    (kinds.PROBABILITY, RNG.uniform(0.05, 0.95, size=(3, 4))),
+    (kinds.SIMPLEX, np.array([[0.2, 0.0, 0.8], [0.1, 0.6, 0.3]])),
     (Covariance("diag"), RNG.uniform(0.5, 2.0, size=(3, 2))),
     (Covariance("full"), SPD),
 ]
@@ -62,7 +54,8 @@ def test_every_unconstrained_vector_is_valid(kind, array):
 
 def test_simplex_keeps_structural_zeros():
     array = np.array([[0.5, 0.0, 0.5]])
-    value = SIMPLEX.from_unconstrained(np.array([3.0, -3.0]), array, SIMPLEX.support(array))
+    support = kinds.SIMPLEX.support(array)
+    value = kinds.SIMPLEX.from_unconstrained(np.array([3.0, -3.0]), array, support)
     assert value[0, 1] == 0.0 and value[0, 0] > value[0, 2]
 
 

@@ -23,6 +23,7 @@ posterior means, used by score, decode and sample).
 
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass
 from functools import partial
@@ -110,6 +111,15 @@ VARIATIONAL_PARAMETERS_DOC = """Parameters common to every variational family (k
 """
 
 
+#: The fitted attributes of the start and transition posteriors that save/load keep.
+CHAIN_ATTRIBUTES = (
+    "startprob_prior_",
+    "startprob_posterior_",
+    "transmat_prior_",
+    "transmat_posterior_",
+)
+
+
 class VariationalHMM(BaseHMM):
     """Shared machinery of the variational HMMs; use
     :class:`~hmmkit.VariationalCategoricalHMM` or :class:`~hmmkit.VariationalGaussianHMM`.
@@ -171,6 +181,12 @@ class VariationalHMM(BaseHMM):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+
+    def _validate_loaded(self) -> None:
+        self._check_settings()
+        self._get_params()
+        # the priors are resolved (and checked) by _prepare_fit, on a copy and one frame
+        copy.copy(self)._prepare_fit(self._probe_batch(), None)
 
     def _check_settings(self) -> None:
         check_count(self.n_states, "n_states")

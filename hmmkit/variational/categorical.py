@@ -14,6 +14,7 @@ from ..sequences import SequenceBatch
 from ..settings import check_count
 from ..stats import Stats
 from .base import (
+    CHAIN_ATTRIBUTES,
     VariationalHMM,
     VariationalPosterior,
     given_array,
@@ -73,6 +74,8 @@ class VariationalCategoricalHMM(VariationalHMM, CategoricalHMM):
     attribute. Parameter letters: ``s``, ``t``, ``e``. ``n_init`` starts keep the best
     ELBO; ``n_jobs`` threads run the E-step. See docs/variational.md.
     """
+
+    _saved_extras = (*CHAIN_ATTRIBUTES, "emissionprob_prior_", "emissionprob_posterior_")
 
     def __init__(
         self,

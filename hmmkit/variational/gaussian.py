@@ -28,7 +28,13 @@ from ..models import GaussianHMM
 from ..sequences import SequenceBatch
 from ..settings import check_prior
 from ..stats import Stats
-from .base import VariationalHMM, VariationalPosterior, given_array, positive_prior
+from .base import (
+    CHAIN_ATTRIBUTES,
+    VariationalHMM,
+    VariationalPosterior,
+    given_array,
+    positive_prior,
+)
 from .divergences import LOG_2, normal_mean_kl, wishart_digamma_sum, wishart_kl
 
 #: hmmlearn's default inverse-scale prior: this times the identity.
@@ -204,6 +210,10 @@ class VariationalGaussianHMM(VariationalHMM, GaussianHMM):
     Fresh posteriors come from k-means labels of the frames. Parameter letters: ``s``,
     ``t``, ``m`` (means, beta), ``c`` (dof, scale). See docs/variational.md.
     """
+
+    _saved_extras = (*CHAIN_ATTRIBUTES, "means_prior_", "means_posterior_", "beta_prior_",
+                     "beta_posterior_", "dof_prior_", "dof_posterior_", "scale_prior_",
+                     "scale_posterior_")  # fmt: skip
 
     def __init__(
         self,
