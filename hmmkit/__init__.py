@@ -13,6 +13,7 @@ from .lazy import export_lazily
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .emission_hmm import HMM
     from .emissions.base import CovarianceFloorWarning, DegenerateStateWarning
     from .estimator import NotFittedError
     from .gaussian_mixture import GaussianMixture
@@ -25,6 +26,7 @@ export_lazily(__name__, {
     "DegenerateStateWarning": ".emissions.base",
     "NotFittedError": ".estimator",
     "GaussianMixture": ".gaussian_mixture",
+    "HMM": ".emission_hmm",
     "ModelFileError": ".io",
     "load": ".io",
     "GMMHMM": ".models",
@@ -43,6 +45,7 @@ __all__ = [
     "DegenerateStateWarning",
     "GaussianHMM",
     "GaussianMixture",
+    "HMM",
     "ModelFileError",
     "MultinomialHMM",
     "NotFittedError",

@@ -148,6 +148,8 @@ def _read(path: Path):
         }
     except ClassPathError as exc:
         raise ModelFileError(f"{path}: {exc}") from exc
+    except (ValueError, TypeError) as exc:  # an emission value refusing its own fields
+        raise ModelFileError(f"{path} holds an invalid model: {exc}") from exc
     model = cls(**{k: v for k, v in params.items() if k in cls._param_names()})
     for attribute in cls._saved_attributes():
         if attribute in values:

@@ -21,7 +21,8 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     api = (out / "api" / "hmmkit.html").read_text(encoding="utf-8")
     assert "GaussianHMM" in api and "decode" in api  # generated from the docstrings
     for page in ("getting-started/hmmlearn", "getting-started/hmmer", "getting-started/htk",
-                 "alpha_hmm", "variational", "priors", "distributed", "robustness", "benchmarks",
+                 "alpha_hmm", "variational", "custom_emissions", "priors", "distributed",
+                 "robustness", "benchmarks",
                  "reports/spoken_digits/report", "reports/protein_families/report"):  # fmt: skip
         assert (out / f"{page}.html").is_file(), page
 

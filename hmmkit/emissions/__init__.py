@@ -8,6 +8,17 @@ if TYPE_CHECKING:
     from .base import DegenerateStateWarning, Emission
     from .categorical import CategoricalEmission
     from .gaussian import GaussianBank, GaussianEmission
+    from .kinds import (
+        COUNT,
+        MOMENT,
+        POSITIVE,
+        PROBABILITY,
+        RATE,
+        REAL,
+        SIMPLEX,
+        Covariance,
+        revert_states,
+    )
     from .mixture import GMMEmission, MixtureBank, mix_up
 
 export_lazily(__name__, {
@@ -19,9 +30,23 @@ export_lazily(__name__, {
     "GMMEmission": ".mixture",
     "MixtureBank": ".mixture",
     "mix_up": ".mixture",
+    **dict.fromkeys(
+        ("COUNT", "MOMENT", "POSITIVE", "PROBABILITY", "RATE", "REAL", "SIMPLEX", "Covariance",
+         "revert_states"),
+        ".kinds",
+    ),
 })  # fmt: skip
 
 __all__ = [
+    "COUNT",
+    "MOMENT",
+    "POSITIVE",
+    "PROBABILITY",
+    "RATE",
+    "REAL",
+    "SIMPLEX",
+    "Covariance",
+    "revert_states",
     "CategoricalEmission",
     "DegenerateStateWarning",
     "Emission",
