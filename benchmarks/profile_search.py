@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         scan,
         search,
     )
-    from hmmkit.profile.profile_config import configure, digitize, read_fasta
+    from hmmkit.profile.config import configure
+    from hmmkit.profile.digital import digitize
+    from hmmkit.profile.io.fasta import read_fasta
 
     data = args.data_dir
     abc = easel.Alphabet.amino()

@@ -56,6 +56,22 @@ class SequenceBatch:
         """Length of each sequence."""
         return np.diff(self.offsets)
 
+    @property
+    def starts(self) -> np.ndarray:
+        """First frame of each sequence (``offsets`` without its final end)."""
+        return self.offsets[:-1]
+
+    @classmethod
+    def pack(cls, sequences: Sequence[np.ndarray], dtype=None) -> SequenceBatch:
+        """Per-sequence arrays back to back in one batch (converted to `dtype` if given)."""
+        offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+        np.cumsum([len(s) for s in sequences], out=offsets[1:])
+        if len(sequences):
+            X = np.concatenate(sequences)
+        else:
+            X = np.zeros(0, dtype=dtype or np.float64)
+        return cls(X if dtype is None else np.ascontiguousarray(X, dtype=dtype), offsets)
+
     def sequence(self, i: int) -> np.ndarray:
         """The frames of sequence ``i``."""
         return self.X[self.offsets[i] : self.offsets[i + 1]]

@@ -71,8 +71,8 @@ from hmmkit.profile.evaluation import (
     subset_alignment,
     ungapped_sequences,
 )
+from hmmkit.profile.io.fasta import Sequence, read_fasta
 from hmmkit.profile.msa import from_text, guess_alphabet
-from hmmkit.profile.profile_config import Sequence, read_fasta
 from hmmkit.profile.search import search
 from hmmkit.profile.train import train
 from hmmkit.profile.weights import position_based_weights

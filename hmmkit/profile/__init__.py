@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from .emit import consensus_sequence, emit
     from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
     from .iterate import Round, iterative_search
-    from .model import ProfileHMM
     from .msa import DigitalMSA, read_alignment, read_alignments
+    from .plan7 import ProfileHMM
     from .scan import scan
     from .search import SearchResults, search
     from .seqmodel import from_sequence
@@ -37,7 +37,7 @@ export_lazily(__name__, {
     "write_hmmer": ".hmmer_format",
     "Round": ".iterate",
     "iterative_search": ".iterate",
-    "ProfileHMM": ".model",
+    "ProfileHMM": ".plan7",
     "DigitalMSA": ".msa",
     "read_alignment": ".msa",
     "read_alignments": ".msa",

@@ -19,8 +19,9 @@ import numpy as np
 from . import dp
 from .align import encode_posterior
 from .build import consensus_line
-from .model import ProfileHMM
-from .profile_config import configure, digitize
+from .config import configure
+from .digital import digitize
+from .plan7 import ProfileHMM
 from .search import Domain, Hit
 
 

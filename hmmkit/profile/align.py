@@ -22,9 +22,12 @@ import numpy as np
 
 from ..atomic import write_text_to
 from . import dp
+from .background import Background
+from .config import configure
+from .digital import digitize
+from .io.fasta import Sequence, as_sequences
 from .log_decoding import posteriors
-from .model import ProfileHMM
-from .profile_config import Background, Sequence, as_sequences, configure, digitize
+from .plan7 import ProfileHMM
 
 METHODS = ("oa", "viterbi")
 

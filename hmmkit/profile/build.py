@@ -28,8 +28,8 @@ import numpy as np
 
 from ..compiling import njit
 from .alphabet import Alphabet, get_alphabet
-from .model import ProfileHMM, check_model_name
 from .msa import DigitalMSA, checksum, read_alignment
+from .plan7 import ProfileHMM, check_model_name
 from .priors import (
     ProfilePrior,
     background_frequencies,

@@ -26,8 +26,9 @@ import math
 import numpy as np
 
 from . import dp
-from .model import ProfileHMM
-from .profile_config import Background, configure, mean_match_relative_entropy
+from .background import Background, mean_match_relative_entropy
+from .config import configure
+from .plan7 import ProfileHMM
 
 LOG2 = math.log(2.0)
 

@@ -289,7 +289,7 @@ def _register_scan(subparsers) -> None:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
-    from .profile_config import read_fasta
+    from .io.fasta import read_fasta
     from .scan import scan
 
     _check_outputs(
@@ -322,7 +322,7 @@ def _search_each(args: argparse.Namespace, models, program: str, query_file: str
     """Search the database SEQDB with each query model in turn (read one at a time):
     hits and domains on standard output, tables and -A alignments to their files."""
     from .alidisplay import AlignmentDisplay
-    from .profile_config import read_fasta
+    from .io.fasta import read_fasta
     from .search import check_query_model, search
 
     _check_outputs(
@@ -370,7 +370,7 @@ def _register_phmmer(subparsers) -> None:
 
 
 def _run_phmmer(args: argparse.Namespace) -> int:
-    from .profile_config import read_fasta
+    from .io.fasta import read_fasta
     from .seqmodel import from_sequence
 
     queries = read_fasta(args.queryfile)
@@ -408,8 +408,8 @@ def _register_jackhmmer(subparsers) -> None:
 def _run_jackhmmer(args: argparse.Namespace) -> int:
     from .alidisplay import AlignmentDisplay
     from .hmmer_format import format_hmmer
+    from .io.fasta import read_fasta
     from .iterate import iterative_search
-    from .profile_config import read_fasta
 
     if args.rounds < 1:
         raise ValueError(f"-N must be at least 1, got {args.rounds}")
@@ -723,7 +723,7 @@ def _run_emit(args: argparse.Namespace) -> int:
 
     from .emit import consensus_sequence, emit, write_fasta
     from .hmmer_format import iter_hmmer
-    from .profile_config import Sequence
+    from .io.fasta import Sequence
 
     if args.output:
         _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})

@@ -2,7 +2,7 @@
 
 The kernels follow HMMER's "generic" DP (p7_GForward, p7_GBackward, p7_GViterbi,
 p7_GDecoding, p7_GOptimalAccuracy/p7_GOATrace, p7_GMSV) on a profile
-configured by :mod:`hmmkit.profile.profile_config`.
+configured by :mod:`hmmkit.profile.config`.
 
 Forward/Backward work in probability (odds-ratio) space with per-row rescaling, like
 HMMER's SSE implementations: emissions are odds ratios against the background, so every
@@ -12,7 +12,7 @@ to score a whole database; the full-matrix kernels (float64) keep every row for 
 decoding. Viterbi, MSV and optimal accuracy work in log / additive space.
 
 Conventions: ``dsq`` is a uint8 array of digital codes (residue ``i`` is ``dsq[i-1]``).
-Transition arrays are (M+1, 8) indexed like HMMER's profile (see ``profile_config``).
+Transition arrays are (M+1, 8) indexed like HMMER's profile (see :mod:`hmmkit.profile.plan7`).
 Special states are stored per row in the order N, B, E, C, J.
 Traces are three int arrays (state, k, i) in path order, with HMMER's state codes; ``i`` is
 the residue a state emitted (0 for non-emitting steps, and for N/C/J steps that did not
@@ -28,15 +28,53 @@ from numba import prange
 
 from ..compiling import njit
 
-# Transition columns (HMMER profile order), special states and loop/move columns.
-TMM, TMI, TMD, TIM, TII, TDM, TDD, TBM = range(8)
-XN, XE, XC, XJ = range(4)
-LOOP, MOVE = 0, 1
-# Per-row special-state columns of DP matrices.
-SN, SB, SE, SC, SJ = range(5)
-# Trace state codes (HMMER's p7T_*).
-ST_M, ST_D, ST_I, ST_S, ST_N, ST_B, ST_E, ST_C, ST_T, ST_J = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-STATE_NAMES = {1: "M", 2: "D", 3: "I", 4: "S", 5: "N", 6: "B", 7: "E", 8: "C", 9: "T", 10: "J"}
+from .plan7 import (  # noqa: F401 - the DP's names for the Plan7 numbering
+    BM as TBM,
+)
+from .plan7 import (
+    DD as TDD,
+)
+from .plan7 import (
+    DM as TDM,
+)
+from .plan7 import (
+    II as TII,
+)
+from .plan7 import (
+    IM as TIM,
+)
+from .plan7 import (
+    LOOP,
+    MOVE,
+    SB,
+    SC,
+    SE,
+    SJ,
+    SN,
+    ST_B,
+    ST_C,
+    ST_D,
+    ST_E,
+    ST_I,
+    ST_J,
+    ST_M,
+    ST_N,
+    ST_S,
+    ST_T,
+    XC,
+    XE,
+    XJ,
+    XN,
+)
+from .plan7 import (
+    MD as TMD,
+)
+from .plan7 import (
+    MI as TMI,
+)
+from .plan7 import (
+    MM as TMM,
+)
 
 _NEG_INF = -np.inf
 _RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)

@@ -6,8 +6,8 @@ from typing import IO
 
 import numpy as np
 
-from .model import DD, DM, II, IM, MD, MI, MM, ProfileHMM
-from .profile_config import Sequence
+from .io.fasta import Sequence
+from .plan7 import DD, DM, II, IM, MD, MI, MM, ProfileHMM
 
 #: State codes of an emitted path: (state, node) pairs use these.
 MATCH, INSERT, DELETE = "M", "I", "D"

@@ -19,7 +19,7 @@ import numpy as np
 from ..atomic import atomic_output
 from ..textfiles import open_text
 from .alphabet import AMINO, DNA, RNA
-from .model import ProfileHMM
+from .plan7 import ProfileHMM
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
 _ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}

@@ -23,9 +23,9 @@ from .align import Alignment, traces_to_alignment
 from .alphabet import AMINO
 from .build import build
 from .calibrate import calibrate
-from .model import ProfileHMM
+from .io.fasta import Sequence, as_sequences
 from .msa import DigitalMSA, from_text
-from .profile_config import Sequence, as_sequences
+from .plan7 import ProfileHMM
 from .search import SearchResults, search
 from .seqmodel import from_sequence, query_residues
 

@@ -1,11 +1,7 @@
 """Multiple sequence alignments for profile building: reading (Stockholm by our own parser,
 aligned FASTA via Biopython) and digitising.
 
-Residues are stored as Easel's digital codes, the codes HMMER counts with: for an
-alphabet of K canonical residues the layout is ``canonical (0..K-1)``, gap ``-`` (K),
-the degenerate codes, the all-degenerate ``X``/``N`` (Kp-3), the non-residue ``*``
-(Kp-2) and missing data ``~`` (Kp-1). Degenerate residues are counted as HMMER does:
-their weight is split equally over the canonical residues they stand for.
+Residues are stored as Easel's digital codes (see :mod:`hmmkit.profile.digital`).
 """
 
 from __future__ import annotations
@@ -14,7 +10,6 @@ import io
 import math
 import os
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import IO
 
@@ -23,103 +18,8 @@ import numpy as np
 from ..compiling import njit
 from ..textfiles import file_stem, is_stdin, open_text
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
+from .digital import CodeTable, code_table, digitize_aligned
 from .stockholm import parse_stockholm
-
-#: Extra input letters each alphabet accepts as synonyms, as Easel defines them.
-_SYNONYMS = {
-    "amino": {"_": "-", ".": "-"},
-    "DNA": {"U": "T", "X": "N", "I": "A", "_": "-", ".": "-"},
-    "RNA": {"T": "U", "X": "N", "I": "A", "_": "-", ".": "-"},
-}
-
-_INVALID = 255
-
-
-@dataclass(frozen=True)
-class CodeTable:
-    """Easel's digital code layout for one alphabet, with per-code lookup arrays."""
-
-    alphabet: Alphabet
-    letters: str  # one letter per digital code 0..Kp-1
-    inmap: np.ndarray  # (256,) uint8: input byte -> digital code, 255 if invalid
-    degeneracy: np.ndarray  # (Kp, K) float: 1 where a code denotes a canonical residue
-    ndegen: np.ndarray  # (Kp,) number of canonical residues a code denotes (0: none)
-
-    @property
-    def K(self) -> int:
-        """Number of canonical residues."""
-        return self.alphabet.size
-
-    @property
-    def Kp(self) -> int:
-        """Total number of digital codes."""
-        return len(self.letters)
-
-    @property
-    def gap(self) -> int:
-        """Digital code of the gap symbol."""
-        return self.K
-
-    @property
-    def any(self) -> int:
-        """Digital code of the all-degenerate residue (X or N)."""
-        return self.Kp - 3
-
-    @property
-    def nonresidue(self) -> int:
-        """Digital code of the non-residue ``*``."""
-        return self.Kp - 2
-
-    @property
-    def missing(self) -> int:
-        """Digital code of missing data ``~``."""
-        return self.Kp - 1
-
-    def is_residue(self) -> np.ndarray:
-        """(Kp,) bool: canonical or degenerate residue codes (Easel's XIsResidue)."""
-        codes = np.arange(self.Kp)
-        return (codes < self.K) | ((codes > self.K) & (codes < self.Kp - 2))
-
-    def is_canonical(self) -> np.ndarray:
-        """(Kp,) bool: canonical residue codes."""
-        return np.arange(self.Kp) < self.K
-
-    def count_matrix(self) -> np.ndarray:
-        """(Kp, K) float32 weights with which each code is counted (esl_abc_FCount).
-
-        Canonical codes count 1 for themselves, degenerate codes 1/n for each of the n
-        residues they denote; gap, ``*`` and ``~`` count nothing.
-        """
-        m = np.zeros((self.Kp, self.K), dtype=np.float32)
-        for x in range(self.Kp):
-            if self.ndegen[x] > 0:
-                m[x] = self.degeneracy[x] / np.float32(self.ndegen[x])
-        return m
-
-
-@cache
-def code_table(alphabet: Alphabet | str) -> CodeTable:
-    """The digital code table of an alphabet (amino, DNA or RNA)."""
-    alphabet = get_alphabet(alphabet)
-    degenerate = "".join(alphabet.degenerate)
-    letters = alphabet.symbols + "-" + degenerate + "*~"
-    kp, k = len(letters), alphabet.size
-    inmap = np.full(256, _INVALID, dtype=np.uint8)
-    for code, letter in enumerate(letters):
-        inmap[ord(letter)] = code
-        inmap[ord(letter.lower())] = code
-    for src, dst in _SYNONYMS.get(alphabet.name, {"_": "-", ".": "-"}).items():
-        inmap[ord(src)] = letters.index(dst)
-        inmap[ord(src.lower())] = letters.index(dst)
-    degeneracy = np.zeros((kp, k))
-    for code in range(k):
-        degeneracy[code, code] = 1.0
-    for letter, meaning in alphabet.degenerate.items():
-        code = letters.index(letter)
-        for c in meaning:
-            degeneracy[code, alphabet.symbols.index(c)] = 1.0
-    ndegen = degeneracy.sum(axis=1).astype(np.int64)
-    return CodeTable(alphabet, letters, inmap, degeneracy, ndegen)
 
 
 @dataclass
@@ -184,21 +84,6 @@ class DigitalMSA:
     def with_codes(self, codes: np.ndarray) -> DigitalMSA:
         """A copy of this alignment with other digital codes (same shape)."""
         return replace(self, codes=codes)
-
-
-def digitize(sequence: str, alphabet: Alphabet | str, *, label: str = "sequence") -> np.ndarray:
-    """Convert aligned text to Easel digital codes; ValueError naming any invalid letter."""
-    table = code_table(alphabet)
-    raw = np.frombuffer(sequence.encode("ascii", errors="replace"), dtype=np.uint8)
-    codes = table.inmap[raw]
-    bad = np.flatnonzero(codes == _INVALID)
-    if bad.size:
-        pos = int(bad[0])
-        raise ValueError(
-            f"{label}: character {sequence[pos]!r} at column {pos + 1} is not valid in the "
-            f"{table.alphabet.name} alphabet"
-        )
-    return codes
 
 
 def _guess_one(counts: np.ndarray) -> str | None:
@@ -280,7 +165,7 @@ def from_text(
     alphabet = guess_alphabet(aligned) if alphabet is None else get_alphabet(alphabet)
     codes = np.empty((len(aligned), lengths.pop()), dtype=np.uint8)
     for row, (label, seq) in enumerate(zip(names, aligned, strict=True)):
-        codes[row] = digitize(seq, alphabet, label=label)
+        codes[row] = digitize_aligned(seq, alphabet, label=label)
     return DigitalMSA(alphabet, list(names), codes, **annotation)
 
 

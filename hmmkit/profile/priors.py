@@ -17,7 +17,7 @@ import numpy as np
 
 from ..special import gammaln
 from .alphabet import Alphabet, get_alphabet
-from .model import DD, DM, MD
+from .plan7 import DD, DM, MD
 from .prior_parameters import PRIOR_PARAMETERS
 
 

@@ -15,8 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from .alidisplay import AlignmentDisplay
-from .model import ProfileHMM
-from .profile_config import Background, Sequence, as_sequences
+from .background import Background
+from .io.fasta import Sequence, as_sequences
+from .plan7 import ProfileHMM
 from .search import (
     SearchResults,
     apply_thresholds,

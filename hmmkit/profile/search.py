@@ -27,6 +27,9 @@ from ..compiling import njit
 from ..training.parallel import map_shards
 from . import dp
 from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
+from .background import Background
+from .config import SearchProfile, configure
+from .digital import digitize_batch, pack, residue_letters
 from .float_sampling import (
     entry_odds,
     float_forward,
@@ -34,16 +37,8 @@ from .float_sampling import (
     float_stochastic_trace_reversed,
     special_odds,
 )
-from .model import ProfileHMM
-from .profile_config import (
-    Background,
-    SearchProfile,
-    Sequence,
-    as_sequences,
-    configure,
-    digitize_all,
-    residue_letters,
-)
+from .io.fasta import Sequence, as_sequences
+from .plan7 import ProfileHMM
 
 if TYPE_CHECKING:
     from .alidisplay import DomainAlignment
@@ -817,15 +812,6 @@ class _Definer:
 # --------------------------------------------------------------------------------------
 
 
-def _pack(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lengths = np.array([len(c) for c in codes], dtype=np.int64)
-    offsets = np.zeros(len(codes), dtype=np.int64)
-    if len(codes) > 1:
-        offsets[1:] = np.cumsum(lengths)[:-1]
-    packed = np.concatenate(codes) if codes else np.zeros(0, dtype=np.uint8)
-    return packed, offsets, lengths
-
-
 def _logaddexp0(x: float) -> float:
     return float(np.logaddexp(0.0, x))
 
@@ -947,8 +933,9 @@ def score_targets(
     tau, lam = model.stats["FORWARD"]
     bg = background or Background.default(model.alphabet)
     profile = configure(model, 400, background=bg)
-    packed, offsets, lengths = digitize_all(records, model.alphabet)
-    codes = [packed[o : o + n] for o, n in zip(offsets, lengths, strict=True)]
+    batch = digitize_batch(records, model.alphabet)
+    packed, offsets, lengths = batch.X, batch.starts, batch.lengths
+    codes = list(batch)
     nullsc = null_scores(bg, lengths)
     # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
     # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
@@ -991,7 +978,8 @@ def score_targets(
         definer = _Definer(profile, seed, null2, entry)  # own profile copy: threads share none
         decoded = {}
         if len(part) >= 2 * dp._PARSER_LANES:  # decode many sequences side by side
-            sub, sub_off, sub_len = _pack([codes[idx] for idx, _ in part])
+            sub_batch = pack([codes[idx] for idx, _ in part])
+            sub, sub_off, sub_len = sub_batch.X, sub_batch.starts, sub_batch.lengths
             fx, bx, ls = dp.domain_decoding_batch(profile.copy().set_multihit(True), sub,
                                                   sub_off, sub_len)  # fmt: skip
             for n, (idx, _) in enumerate(part):

@@ -14,10 +14,11 @@ from functools import cache
 import numpy as np
 
 from .alphabet import AMINO
+from .background import Background
 from .build import model_composition
 from .calibrate import calibrate
-from .model import DD, DM, II, IM, MD, MI, MM, ProfileHMM
-from .profile_config import Background, digitize
+from .digital import digitize
+from .plan7 import DD, DM, II, IM, MD, MI, MM, ProfileHMM
 
 
 @cache

@@ -7,8 +7,8 @@ from typing import IO
 
 import numpy as np
 
-from .model import DM, IM, MI, MM, ProfileHMM
-from .profile_config import Background, match_occupancy, mean_match_relative_entropy
+from .background import Background, match_occupancy, mean_match_relative_entropy
+from .plan7 import DM, IM, MI, MM, ProfileHMM
 
 #: hmmstat's null model self-transition: Easel's default background length, 350.
 NULL_P1 = float(np.float32(350.0) / np.float32(351.0))

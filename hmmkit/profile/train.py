@@ -1,6 +1,6 @@
 """Baum-Welch training of a profile HMM on unaligned sequences, with hmmbuild's priors.
 
-Training starts from a built :class:`~hmmkit.profile.model.ProfileHMM` or from a uniform
+Training starts from a built :class:`~hmmkit.profile.plan7.ProfileHMM` or from a uniform
 model of length M (:func:`uniform_model`) and runs the engine's EM loop
 (:func:`hmmkit.training.baum_welch`): the E-step sums expected counts over every path of
 every sequence (compiled, :mod:`hmmkit.profile.train_dp`, which defines the ``glocal`` and
@@ -45,15 +45,16 @@ from ..stats import Stats
 from ..training import ConvergenceMonitor, baum_welch
 from .alphabet import Alphabet, get_alphabet
 from .build import consensus_line, max_emission_length, model_composition, resolve_prior
-from .model import DD, DM, MD, ProfileHMM
+from .digital import digitize
+from .io.fasta import Sequence, as_sequences
 from .msa import guess_alphabet
+from .plan7 import DD, DM, MD, ProfileHMM
 from .priors import (
     DirichletMixture,
     ProfilePrior,
     background_frequencies,
     estimate_parameters,
 )
-from .profile_config import Sequence, as_sequences, digitize
 from .train_dp import MODES, expected_counts
 
 ESTIMATORS = ("map", "mean")

@@ -4,8 +4,8 @@ Forward and Backward run over one sequence at a time in probability space, every
 divided by its sum (the Backward rows by the Forward pass's factors), so the results are
 exact sums over all paths with no log/exp in the inner loops. Two path models are
 available; both use the core probabilities of a
-:class:`~hmmkit.profile.model.ProfileHMM` (HMMER indexing, see
-:mod:`hmmkit.profile.model`) and treat a degenerate residue as the observation "one of
+:class:`~hmmkit.profile.plan7.ProfileHMM` (HMMER indexing, see
+:mod:`hmmkit.profile.plan7`) and treat a degenerate residue as the observation "one of
 the residues it stands for" (its emission probability is the sum over that set).
 
 ``glocal`` -- the core model as a generative model of whole sequences (uni-hit, no
@@ -30,7 +30,7 @@ L/(L+2) and ends with 2/(L+2). Only nodes 1..M-1's transitions, match emissions 
 insert emissions 1..M-1 receive counts. The weights are not normalised (as HMMER's), but
 they are constants, so EM on them is still exact.
 
-Sequences are digital codes as :func:`hmmkit.profile.profile_config.digitize` gives
+Sequences are digital codes as :func:`hmmkit.profile.digital.digitize` gives
 them. Emission tables are per code: ``me[x, k]`` is the probability that M_k emits code
 x (summed over the residues a degenerate code stands for), ``ie[x, k]`` the same for
 I_k. The kernels return expected counts of each code per state; :func:`code_to_residue_counts`
@@ -46,7 +46,8 @@ import numpy as np
 
 from ..compiling import njit
 from ..training.parallel import map_shards
-from .model import DD, DM, II, IM, MD, MI, MM
+from .digital import pack
+from .plan7 import DD, DM, II, IM, MD, MI, MM
 
 MODES = ("glocal", "local")
 
@@ -363,16 +364,6 @@ def code_to_residue_counts(
     return (per_code @ degeneracy) * emissions
 
 
-def pack(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Concatenate digital sequences: (codes, offsets, lengths)."""
-    lengths = np.array([len(c) for c in codes], dtype=np.int64)
-    offsets = np.zeros(len(codes), dtype=np.int64)
-    if len(codes) > 1:
-        offsets[1:] = np.cumsum(lengths)[:-1]
-    packed = np.concatenate(codes) if codes else np.zeros(0, dtype=np.uint8)
-    return np.ascontiguousarray(packed, dtype=np.uint8), offsets, lengths
-
-
 #: Number of shards a batch is cut into: fixed, so that sums do not depend on n_jobs.
 N_SHARDS = 32
 
@@ -414,7 +405,8 @@ def expected_counts(
         background = np.full(degeneracy.shape[1], 1.0 / degeneracy.shape[1])
     bg = np.ascontiguousarray(degeneracy @ np.asarray(background, dtype=np.float64))
     local = mode == "local"
-    dsq, offsets, lengths = pack(codes)
+    batch = pack(codes)
+    dsq, offsets, lengths = batch.X, batch.starts, batch.lengths
     bounds = np.linspace(0, n, min(n, N_SHARDS) + 1).astype(np.int64)
     shards = [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 

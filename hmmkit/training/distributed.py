@@ -219,7 +219,7 @@ class DaskBackend:
 
 
 def _search_partition(model, source, keys, options: dict):
-    from ..profile.profile_config import Sequence as Record
+    from ..profile.io.fasta import Sequence as Record
     from ..profile.search import search
 
     records = [
@@ -244,7 +244,7 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     """
     from ..disk_sources import FastaSource
     from ..profile.calibrate import calibrate
-    from ..profile.model import ProfileHMM
+    from ..profile.plan7 import ProfileHMM
     from ..profile.search import SearchResults, apply_thresholds, hit_rank, search
 
     client = _resolve_client(client)

@@ -10,7 +10,9 @@ from alignment_checks import match_assignments
 
 from hmmkit.profile import dp
 from hmmkit.profile.align import align, encode_posterior
-from hmmkit.profile.profile_config import Sequence, configure, digitize, read_fasta
+from hmmkit.profile.config import configure
+from hmmkit.profile.digital import digitize
+from hmmkit.profile.io.fasta import Sequence, read_fasta
 
 GLOBINS45 = "protein/tutorial/globins45.fa"
 

@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import DNA, ProfileHMM, dp
-from hmmkit.profile.profile_config import Background, configure, digitize, read_fasta
+from hmmkit.profile.background import Background
+from hmmkit.profile.config import configure
+from hmmkit.profile.digital import digitize
+from hmmkit.profile.io.fasta import read_fasta
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
 

@@ -8,7 +8,7 @@ import pytest
 from hmmkit.cli import main
 from hmmkit.profile import DNA, ProfileHMM, build
 from hmmkit.profile.emit import consensus_sequence, emit, emit_with_paths
-from hmmkit.profile.model import DD, DM, II, IM, MD, MI, MM
+from hmmkit.profile.plan7 import DD, DM, II, IM, MD, MI, MM
 
 
 def small_model() -> ProfileHMM:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hmmkit.profile.config import configure
 from hmmkit.profile.float_sampling import entry_odds, float_profile, polynomial_expf
-from hmmkit.profile.profile_config import configure, read_fasta
+from hmmkit.profile.io.fasta import read_fasta
 from hmmkit.profile.search import search
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"

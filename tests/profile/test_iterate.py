@@ -7,8 +7,8 @@ import pytest
 
 from hmmkit.cli import main
 from hmmkit.profile import read_hmmer_all
+from hmmkit.profile.io.fasta import Sequence, read_fasta
 from hmmkit.profile.iterate import iterative_search, query_path
-from hmmkit.profile.profile_config import Sequence, read_fasta
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
 #: grows for five rounds without converging (5 -> 56 included sequences)

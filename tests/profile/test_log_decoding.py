@@ -10,8 +10,10 @@ from alignment_checks import match_assignments
 
 from hmmkit.profile import dp
 from hmmkit.profile.align import align
+from hmmkit.profile.config import configure
+from hmmkit.profile.digital import digitize
+from hmmkit.profile.io.fasta import read_fasta
 from hmmkit.profile.log_decoding import log_posteriors, posteriors, scaled_decoding_holds
-from hmmkit.profile.profile_config import configure, digitize, read_fasta
 
 COPIES = 5  # kinase domains in the model; each sequence holds two such runs
 

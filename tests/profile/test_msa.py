@@ -12,8 +12,6 @@ from hmmkit.profile import AMINO, DNA, RNA
 from hmmkit.profile.msa import (
     DigitalMSA,
     checksum,
-    code_table,
-    digitize,
     from_text,
     guess_alphabet,
     read_alignment,
@@ -112,36 +110,6 @@ def test_a2m_matches_easel(tmp_path):
     theirs, _ = easel_read(path, "a2m")
     assert ours.reference == text(theirs.reference)
     assert ours.text() == [text(r).upper().replace(".", "-") for r in theirs.textize().alignment]
-
-
-def test_digital_layout_is_easels():
-    assert code_table(AMINO).letters == "ACDEFGHIKLMNPQRSTVWY-BJZOUX*~"
-    assert code_table(DNA).letters == "ACGT-RYMKSWHBVDN*~"
-    assert code_table(RNA).letters == "ACGU-RYMKSWHBVDN*~"
-    for abc in (AMINO, DNA):
-        alphabet = pyhmmer.easel.Alphabet.amino() if abc is AMINO else pyhmmer.easel.Alphabet.dna()
-        assert code_table(abc).letters == alphabet.symbols
-
-
-def test_degenerate_residues_counted_as_easel():
-    table = code_table(AMINO)
-    counts = table.count_matrix()
-    b = table.letters.index("B")
-    assert counts[b, AMINO.symbols.index("D")] == pytest.approx(0.5)
-    assert counts[b, AMINO.symbols.index("N")] == pytest.approx(0.5)
-    assert counts[table.any].sum() == pytest.approx(1.0)
-    assert counts[table.any].max() == pytest.approx(1 / 20)
-    assert counts[table.gap].sum() == 0 and counts[table.nonresidue].sum() == 0
-    assert counts[table.letters.index("U"), AMINO.symbols.index("C")] == 1.0
-    dna = code_table(DNA)
-    assert dna.count_matrix()[dna.letters.index("R")].tolist() == [0.5, 0.0, 0.5, 0.0]
-    # synonyms Easel accepts: '.' and '_' are gaps, U reads as T in DNA, X as N
-    assert digitize("a.u_x", DNA).tolist() == [0, 4, 3, 4, dna.any]
-
-
-def test_digitize_rejects_invalid_letters():
-    with pytest.raises(ValueError, match=r"seq7.*'J'.*column 3"):
-        digitize("ACJT", DNA, label="seq7")
 
 
 def test_guess_alphabet():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hmmkit.cli import main
-from hmmkit.profile.profile_config import read_fasta
+from hmmkit.profile.io.fasta import read_fasta
 from hmmkit.profile.seqmodel import from_sequence
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"

@@ -9,7 +9,7 @@ import pytest
 
 from hmmkit.cli import main
 from hmmkit.profile import read_hmmer, scan
-from hmmkit.profile.profile_config import read_fasta
+from hmmkit.profile.io.fasta import read_fasta
 from hmmkit.profile.search import write_domtblout, write_tblout
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"

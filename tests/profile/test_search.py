@@ -134,7 +134,7 @@ def test_dna_model_gives_hmmsearchs_hits_domains_and_evalues(shared_data, tmp_pa
 
 def test_search_accepts_sequence_lists_and_validates(shared_data):
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
-    from hmmkit.profile.profile_config import read_fasta
+    from hmmkit.profile.io.fasta import read_fasta
 
     records = read_fasta(shared_data / PROTEOME)
     hit_names = {"938293.PRJEB85.HG003685_328", "938293.PRJEB85.HG003689_19"}
@@ -157,7 +157,7 @@ def test_unusual_residues_score_as_in_hmmer(shared_data):
     from hmmer_reference import hmmsearch, read_hmm
     from pyhmmer import easel
 
-    from hmmkit.profile.profile_config import read_fasta
+    from hmmkit.profile.io.fasta import read_fasta
 
     hmm = read_hmm(shared_data / "protein/pyhmmer/PF02826.hmm")
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
@@ -184,7 +184,9 @@ def test_unusual_residues_score_as_in_hmmer(shared_data):
 
 def test_multicore_scan_agrees_with_one_core(shared_data):
     from hmmkit.profile import dp
-    from hmmkit.profile.profile_config import configure, digitize, read_fasta
+    from hmmkit.profile.config import configure
+    from hmmkit.profile.digital import digitize
+    from hmmkit.profile.io.fasta import read_fasta
 
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
     codes = [digitize(r.residues, model.alphabet) for r in read_fasta(shared_data / PROTEOME)]

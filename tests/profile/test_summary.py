@@ -9,7 +9,7 @@ import pytest
 
 from hmmkit.cli import main
 from hmmkit.profile import AMINO, ProfileHMM, read_hmmer
-from hmmkit.profile.profile_config import Background
+from hmmkit.profile.background import Background
 from hmmkit.profile.summary import NULL_P1, summarize
 
 

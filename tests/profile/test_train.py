@@ -11,14 +11,15 @@ from scipy.stats import dirichlet
 
 from hmmkit.profile import AMINO, DNA, ProfileHMM, build, read_hmmer, write_hmmer
 from hmmkit.profile.align import align
-from hmmkit.profile.model import DD, DM, II, IM, MD, MI, MM
+from hmmkit.profile.digital import digitize
+from hmmkit.profile.io.fasta import read_fasta
+from hmmkit.profile.plan7 import DD, DM, II, IM, MD, MI, MM
 from hmmkit.profile.priors import (
     DirichletMixture,
     default_prior,
     estimate_parameters,
     laplace_prior,
 )
-from hmmkit.profile.profile_config import digitize, read_fasta
 from hmmkit.profile.search import search
 from hmmkit.profile.train import (
     count_expected,

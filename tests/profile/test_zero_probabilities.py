@@ -4,7 +4,7 @@ searches and aligns: 0 * log 0 counts as 0."""
 import numpy as np
 
 from hmmkit.profile import AMINO, ProfileHMM, align
-from hmmkit.profile.profile_config import configure
+from hmmkit.profile.config import configure
 
 
 def zero_heavy_model(m=4):

@@ -1,4 +1,9 @@
-"""The profile HMM value: a Plan7 core model (HMMER's P7_HMM) and its annotation."""
+"""The Plan7 architecture: its state and transition numbering, and the profile HMM value
+(a core model as HMMER's P7_HMM, with its annotation).
+
+The constants here are the only numbering of Plan7 states and transitions in the package:
+the core model, the configured profile, the DP kernels and the traces all use them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,17 @@ from .alphabet import Alphabet
 #: Order of the seven Plan7 transitions per node, as in HMMER files and P7_HMM.t.
 TRANSITIONS = ("MM", "MI", "MD", "IM", "II", "DM", "DD")
 MM, MI, MD, IM, II, DM, DD = range(7)
+#: The configured profile's eighth transition column: the local/glocal entry B->M(k+1).
+BM = 7
+
+#: Rows of a profile's special-state scores: N, E, C, J; and their loop/move columns.
+XN, XE, XC, XJ = range(4)
+LOOP, MOVE = 0, 1
+#: Per-row special-state columns of DP matrices: N, B, E, C, J.
+SN, SB, SE, SC, SJ = range(5)
+#: Trace state codes (HMMER's p7T_*).
+ST_M, ST_D, ST_I, ST_S, ST_N, ST_B, ST_E, ST_C, ST_T, ST_J = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+STATE_NAMES = {1: "M", 2: "D", 3: "I", 4: "S", 5: "N", 6: "B", 7: "E", 8: "C", 9: "T", 10: "J"}
 
 
 def check_model_name(name: str) -> None:

@@ -1,0 +1,1 @@
+"""Profile file formats: FASTA sequences."""
