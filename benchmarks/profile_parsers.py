@@ -45,7 +45,7 @@ def tandem_case(data: Path):
     import pyhmmer
     from pyhmmer import easel
 
-    from hmmkit.profile.hmmer_format import read_hmmer
+    from hmmkit.profile.io.hmmer3 import read_hmmer
 
     abc = easel.Alphabet.amino()
     with easel.MSAFile(str(data / "protein/tutorial/Pkinase.sto")) as handle:
@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from hmmkit.profile.align import align
-    from hmmkit.profile.hmmer_format import read_hmmer
-    from hmmkit.profile.msa import read_alignment
+    from hmmkit.profile.io.alignments import read_alignment
+    from hmmkit.profile.io.hmmer3 import read_hmmer
 
     print("| input | hmmkit CPU (s) |")
     print("|---|---:|")

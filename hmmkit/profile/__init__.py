@@ -10,12 +10,14 @@ if TYPE_CHECKING:
     from .build import build
     from .calibrate import calibrate
     from .emit import consensus_sequence, emit
-    from .hmmer_format import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
+    from .hits import SearchResults
+    from .io.alignments import read_alignment, read_alignments
+    from .io.hmmer3 import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
     from .iterate import Round, iterative_search
-    from .msa import DigitalMSA, read_alignment, read_alignments
+    from .msa import DigitalMSA
     from .plan7 import ProfileHMM
     from .scan import scan
-    from .search import SearchResults, search
+    from .search import search
     from .seqmodel import from_sequence
     from .train import train
 
@@ -31,18 +33,18 @@ export_lazily(__name__, {
     "calibrate": ".calibrate",
     "consensus_sequence": ".emit",
     "emit": ".emit",
-    "iter_hmmer": ".hmmer_format",
-    "read_hmmer": ".hmmer_format",
-    "read_hmmer_all": ".hmmer_format",
-    "write_hmmer": ".hmmer_format",
+    "iter_hmmer": ".io.hmmer3",
+    "read_hmmer": ".io.hmmer3",
+    "read_hmmer_all": ".io.hmmer3",
+    "write_hmmer": ".io.hmmer3",
     "Round": ".iterate",
     "iterative_search": ".iterate",
     "ProfileHMM": ".plan7",
     "DigitalMSA": ".msa",
-    "read_alignment": ".msa",
-    "read_alignments": ".msa",
+    "read_alignment": ".io.alignments",
+    "read_alignments": ".io.alignments",
     "scan": ".scan",
-    "SearchResults": ".search",
+    "SearchResults": ".hits",
     "search": ".search",
     "from_sequence": ".seqmodel",
     "train": ".train",

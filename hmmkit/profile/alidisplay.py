@@ -10,7 +10,6 @@ HMMER's one-character codes (``.`` for deletions).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import IO
 
@@ -21,22 +20,8 @@ from .align import encode_posterior
 from .build import consensus_line
 from .config import configure
 from .digital import digitize
+from .hits import Domain, DomainAlignment, Hit
 from .plan7 import ProfileHMM
-from .search import Domain, Hit
-
-
-@dataclass(frozen=True)
-class DomainAlignment:
-    """The display lines of one domain and the model and target ranges they cover."""
-
-    model: str
-    match: str
-    target: str
-    posteriors: str
-    hmm_from: int
-    hmm_to: int
-    target_from: int
-    target_to: int
 
 
 class AlignmentDisplay:

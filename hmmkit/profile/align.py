@@ -25,7 +25,9 @@ from . import dp
 from .background import Background
 from .config import configure
 from .digital import digitize
+from .io.a2m import write_a2m
 from .io.fasta import Sequence, as_sequences
+from .io.stockholm import write_stockholm
 from .log_decoding import posteriors
 from .plan7 import ProfileHMM
 
@@ -108,60 +110,9 @@ class Alignment:
         if format not in ("stockholm", "a2m"):
             raise ValueError(f"format must be 'stockholm' or 'a2m', got {format!r}")
         if format == "a2m":
-            write_text_to(out, lambda handle: _write_a2m(handle, self))
+            write_text_to(out, lambda handle: write_a2m(handle, self))
         else:
-            write_text_to(out, lambda handle: _write_stockholm(handle, self, width))
-
-
-def stockholm_names(names: list[str]) -> list[str]:
-    """``names``, made unique for Stockholm (which keys rows by name) if they are not:
-    then every name is prefixed with its 0-based index, ``"<i>|<name>"``."""
-    if len(set(names)) == len(names):
-        return list(names)
-    return [f"{i}|{name}" for i, name in enumerate(names)]
-
-
-def _write_stockholm(handle: IO[str], aln: Alignment, width: int) -> None:
-    if width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
-    handle.write("# STOCKHOLM 1.0\n")
-    names = stockholm_names(aln.names)
-    if names != aln.names:
-        handle.write('# WARNING: seq names have been made unique by adding a prefix of "<seq#>|"\n')
-    for tag, text in aln.annotation.items():
-        handle.write(f"#=GF {tag} {text}\n")
-    handle.write("\n")
-    maxname = max([len(n) for n in names] + [1])
-    margin = max(5 + maxname + 1 + 2, len("#=GC PP_cons"), len("#=GC RF"))
-    described = [(n, d) for n, d in zip(names, aln.descriptions, strict=True) if d]
-    for name, desc in described:
-        handle.write(f"#=GS {name:<{maxname}} DE {desc}\n")
-    if described:
-        handle.write("\n")
-    total = max(aln.length, 1)
-    for start in range(0, total, width):
-        end = start + width
-        for name, row, pp in zip(names, aln.rows, aln.posteriors, strict=True):
-            handle.write(f"{name:<{margin}} {row[start:end]}\n")
-            if pp:
-                handle.write(f"{'#=GR ' + name.ljust(maxname) + ' PP':<{margin}} {pp[start:end]}\n")
-        handle.write(f"{'#=GC PP_cons':<{margin}} {aln.consensus_posterior[start:end]}\n")
-        handle.write(f"{'#=GC RF':<{margin}} {aln.reference[start:end]}\n")
-        if end < total:
-            handle.write("\n")
-    handle.write("//\n")
-
-
-def _write_a2m(handle: IO[str], aln: Alignment) -> None:
-    ref = aln.reference
-    for name, desc, row in zip(aln.names, aln.descriptions, aln.rows, strict=True):
-        handle.write(f">{name} {desc}\n" if desc else f">{name}\n")
-        # match columns verbatim; insert columns keep only their (lower-case) residues
-        seq = "".join(c for c, r in zip(row, ref, strict=True) if r == "x" or c.isalpha())
-        for start in range(0, len(seq), 60):
-            handle.write(seq[start : start + 60] + "\n")
-        if not seq:
-            handle.write("\n")
+            write_text_to(out, lambda handle: write_stockholm(handle, self, width))
 
 
 # --------------------------------------------------------------------------------------

@@ -62,10 +62,11 @@ def match_occupancy(hmm: ProfileHMM) -> np.ndarray:
     return occ
 
 
-def mean_match_relative_entropy(hmm: ProfileHMM, background: Background) -> float:
-    """Mean relative entropy of the match emissions to the background, in bits."""
-    p = hmm.match_emissions[1:]
-    f = background.frequencies[None, :]
+def mean_match_relative_entropy(match: np.ndarray, background: np.ndarray) -> float:
+    """Mean over match states 1..M of sum_a p log2(p / f), in bits
+    (p7_MeanMatchRelativeEntropy): `match` (M+1, K) match emissions, row 0 unused;
+    `background` (K,) residue frequencies."""
+    p = np.asarray(match, dtype=np.float64)[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log2(p / f), 0.0)
-    return float(terms.sum(axis=1).mean())
+        terms = np.where(p > 0, p * np.log(p / background), 0.0)
+    return float(terms.sum(axis=1).mean() * 1.44269504)

@@ -28,7 +28,9 @@ import numpy as np
 
 from ..compiling import njit
 from .alphabet import Alphabet, get_alphabet
-from .msa import DigitalMSA, checksum, read_alignment
+from .background import mean_match_relative_entropy
+from .io.alignments import read_alignment
+from .msa import DigitalMSA, checksum
 from .plan7 import ProfileHMM, check_model_name
 from .priors import (
     ProfilePrior,
@@ -36,7 +38,6 @@ from .priors import (
     default_prior,
     estimate_parameters,
     laplace_prior,
-    mean_match_relative_entropy,
     normalize_counts,
     relative_entropy_target,
 )

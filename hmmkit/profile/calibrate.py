@@ -82,7 +82,7 @@ def gumbel_invcdf(p: float, mu: float, lam: float) -> float:
 def edge_corrected_lambda(model: ProfileHMM, background: Background | None = None) -> float:
     """HMMER's lambda: log 2 + 1.44 / (M * H), H the mean match relative entropy in bits."""
     bg = background or Background.default(model.alphabet)
-    H = mean_match_relative_entropy(model, bg)
+    H = mean_match_relative_entropy(model.match_emissions, bg.frequencies)
     return LOG2 + 1.44 / (model.M * H)
 
 

@@ -163,8 +163,8 @@ def _run_build(args: argparse.Namespace) -> int:
     from ..textfiles import file_stem, is_stdin
     from .build import build
     from .calibrate import calibrate
-    from .hmmer_format import write_hmmer
-    from .msa import read_alignments
+    from .io.alignments import read_alignments
+    from .io.hmmer3 import write_hmmer
 
     _check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
     alignments = read_alignments(
@@ -313,7 +313,7 @@ def _run_scan(args: argparse.Namespace) -> int:
 
 
 def _run_search(args: argparse.Namespace) -> int:
-    from .hmmer_format import iter_hmmer
+    from .io.hmmer3 import iter_hmmer
 
     return _search_each(args, iter_hmmer(args.hmmfile), "hmmkit search", args.hmmfile)
 
@@ -407,8 +407,8 @@ def _register_jackhmmer(subparsers) -> None:
 
 def _run_jackhmmer(args: argparse.Namespace) -> int:
     from .alidisplay import AlignmentDisplay
-    from .hmmer_format import format_hmmer
     from .io.fasta import read_fasta
+    from .io.hmmer3 import format_hmmer
     from .iterate import iterative_search
 
     if args.rounds < 1:
@@ -523,7 +523,7 @@ class _HitTables:
     the first query's rows and HMMER's closing comment block at the end."""
 
     def __init__(self, outputs, args, program: str, query_file: str, target_file: str):
-        from .search import write_domtblout, write_tblout
+        from .hits import write_domtblout, write_tblout
 
         self.files = [
             (outputs.enter_context(atomic_output(path)), writer)
@@ -670,7 +670,7 @@ def _register_align(subparsers) -> None:
 
 def _run_align(args: argparse.Namespace) -> int:
     from .align import align
-    from .hmmer_format import read_hmmer
+    from .io.hmmer3 import read_hmmer
 
     _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile, "SEQFILE": args.seqfile})
     model = read_hmmer(args.hmmfile)
@@ -722,8 +722,8 @@ def _run_emit(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .emit import consensus_sequence, emit, write_fasta
-    from .hmmer_format import iter_hmmer
     from .io.fasta import Sequence
+    from .io.hmmer3 import iter_hmmer
 
     if args.output:
         _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
@@ -754,7 +754,7 @@ def _register_fetch(subparsers) -> None:
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
-    from .hmmer_format import iter_model_texts
+    from .io.hmmer3 import iter_model_texts
 
     if args.output:
         _check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
@@ -791,7 +791,7 @@ def _register_stat(subparsers) -> None:
 
 
 def _run_stat(args: argparse.Namespace) -> int:
-    from .hmmer_format import iter_hmmer
+    from .io.hmmer3 import iter_hmmer
     from .summary import summarize, write_summary_table
 
     write_summary_table(sys.stdout, [summarize(model) for model in iter_hmmer(args.hmmfile)])

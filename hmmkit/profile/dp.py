@@ -27,7 +27,6 @@ import numpy as np
 from numba import prange
 
 from ..compiling import njit
-
 from .plan7 import (  # noqa: F401 - the DP's names for the Plan7 numbering
     BM as TBM,
 )
@@ -433,7 +432,7 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
 
 
 @njit(cache=True, nogil=True)
-def _node_vectors(tp, local):
+def node_vectors(tp, local):
     """Transition vectors indexed by node k, for the full-matrix kernels (float64)."""
     M = tp.shape[0] - 1
     into = np.zeros((4, M + 1))  # into M_k from node k-1: MM, IM, DM, and from B
@@ -570,7 +569,7 @@ def forward_matrix(dsq, tp, me, ie, xp, local):
     """
     L = dsq.shape[0]
     M = tp.shape[0] - 1
-    into, out, esc = _node_vectors(tp, local)
+    into, out, esc = node_vectors(tp, local)
     mx = np.zeros((L + 1, M + 1))
     ix = np.zeros((L + 1, M + 1))
     dx = np.zeros((L + 1, M + 1))
@@ -593,7 +592,7 @@ def backward_matrix(dsq, tp, me, ie, xp, local, logscale):
     """
     L = dsq.shape[0]
     M = tp.shape[0] - 1
-    into, out, esc = _node_vectors(tp, local)
+    into, out, esc = node_vectors(tp, local)
     mx = np.zeros((L + 1, M + 1))
     ix = np.zeros((L + 1, M + 1))
     dx = np.zeros((L + 1, M + 1))
@@ -615,7 +614,7 @@ def forward_parser(dsq, tp, me, ie, xp, local):
     """
     L = dsq.shape[0]
     M = tp.shape[0] - 1
-    into, out, esc = _node_vectors(tp, local)
+    into, out, esc = node_vectors(tp, local)
     rows = np.zeros((6, M + 1))
     xmx = np.zeros((L + 1, 5))
     logscale = np.zeros(L + 1)
@@ -635,7 +634,7 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
     """Backward pass keeping only the special states (HMMER's p7_BackwardParser): xmx."""
     L = dsq.shape[0]
     M = tp.shape[0] - 1
-    into, out, esc = _node_vectors(tp, local)
+    into, out, esc = node_vectors(tp, local)
     rows = np.zeros((6, M + 1))
     xmx = np.zeros((L + 1, 5))
     nxt = np.zeros(M + 1)
@@ -650,16 +649,16 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
     return xmx
 
 
-_PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float64 rows)
+PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float64 rows)
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
 def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
                           e_move, nj, fx, logscale):  # fmt: skip
-    """Forward specials of many sequences, _PARSER_LANES side by side (rows as in
+    """Forward specials of many sequences, PARSER_LANES side by side (rows as in
     :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``."""
     M = into.shape[1] - 1
-    W = _PARSER_LANES
+    W = PARSER_LANES
     t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
     t_mi, t_ii = out[TMI], out[TII]
     t_md = np.zeros(M + 1)
@@ -769,7 +768,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
                            e_move, nj, logscale, bx):  # fmt: skip
     """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
     M = into.shape[1] - 1
-    W = _PARSER_LANES
+    W = PARSER_LANES
     t_bm = into[3]
     o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
     o_dm, o_dd = out[TDM], out[TDD]
@@ -913,7 +912,7 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     if np.any(np.asarray(lengths) < 1):
         raise ValueError("lengths: every sequence must have at least one residue")
     tp, me, ie, xp, local = profile.kernel_arrays()
-    into, out, esc = _node_vectors(tp, local)
+    into, out, esc = node_vectors(tp, local)
     me_t = np.ascontiguousarray(me.T)
     ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
     nrows = int(np.sum(lengths)) + len(lengths)

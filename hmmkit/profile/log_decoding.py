@@ -135,7 +135,7 @@ def log_posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, total):
 
 def log_posteriors(dsq, tp, me, ie, xp, local):
     """Posteriors (pm, pi, px) computed in log space throughout."""
-    into, out, esc = dp._node_vectors(tp, local)
+    into, out, esc = dp.node_vectors(tp, local)
     with np.errstate(divide="ignore"):
         logs = [np.log(a) for a in (into, out, esc, me, ie, xp)]
     fm, fi, _, fx, total = log_forward(dsq, *logs)

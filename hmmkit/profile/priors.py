@@ -190,11 +190,3 @@ def _renormalize(t, mat, ins):
     if t[M, MD] > 0.0:
         t[M, 0:3] = (0.5, 0.5, 0.0)
     return t, mat, ins
-
-
-def mean_match_relative_entropy(match: np.ndarray, background: np.ndarray) -> float:
-    """Mean over match states 1..M of sum_a p log2(p / f), in bits."""
-    p = np.asarray(match, dtype=np.float64)[1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log(p / background), 0.0)
-    return float(terms.sum(axis=1).mean() * 1.44269504)

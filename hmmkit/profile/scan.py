@@ -16,10 +16,10 @@ from pathlib import Path
 
 from .alidisplay import AlignmentDisplay
 from .background import Background
+from .hits import SearchResults
 from .io.fasta import Sequence, as_sequences
 from .plan7 import ProfileHMM
 from .search import (
-    SearchResults,
     apply_thresholds,
     check_query_model,
     check_search_options,
@@ -119,7 +119,7 @@ def _iter_models(models) -> Iterable[ProfileHMM]:
     if isinstance(models, ProfileHMM):
         return [models]
     if isinstance(models, (str, Path)):
-        from .hmmer_format import iter_hmmer
+        from .io.hmmer3 import iter_hmmer
 
         return iter_hmmer(models)
     return models

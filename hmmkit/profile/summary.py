@@ -62,7 +62,7 @@ def summarize(model: ProfileHMM, background: Background | None = None) -> ModelS
     composition /= composition.sum()
     return ModelSummary(
         model.name, model.accession, model.nseq, model.effn, M,
-        mean_match_relative_entropy(model, bg), _entropy(f) - mean_entropy, float(position),
+        mean_match_relative_entropy(mat, f), _entropy(f) - mean_entropy, float(position),
         _relative_entropy(composition, f),
     )  # fmt: skip
 

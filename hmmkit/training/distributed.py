@@ -244,8 +244,9 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     """
     from ..disk_sources import FastaSource
     from ..profile.calibrate import calibrate
+    from ..profile.hits import SearchResults
     from ..profile.plan7 import ProfileHMM
-    from ..profile.search import SearchResults, apply_thresholds, hit_rank, search
+    from ..profile.search import apply_thresholds, hit_rank, search
 
     client = _resolve_client(client)
     if not isinstance(model, ProfileHMM):

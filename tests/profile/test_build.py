@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA, build
+from hmmkit.profile.background import mean_match_relative_entropy
 from hmmkit.profile.build import (
     assign_match_columns,
     build_counts,
@@ -20,12 +21,12 @@ from hmmkit.profile.build import (
     max_emission_length,
     model_composition,
 )
-from hmmkit.profile.msa import from_text, read_alignment
+from hmmkit.profile.io.alignments import read_alignment
+from hmmkit.profile.msa import from_text
 from hmmkit.profile.priors import (
     background_frequencies,
     default_prior,
     estimate_parameters,
-    mean_match_relative_entropy,
 )
 from hmmkit.profile.traces import count_paths, implied_trace
 

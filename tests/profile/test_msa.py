@@ -9,14 +9,8 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA, RNA
-from hmmkit.profile.msa import (
-    DigitalMSA,
-    checksum,
-    from_text,
-    guess_alphabet,
-    read_alignment,
-    read_alignments,
-)
+from hmmkit.profile.io.alignments import read_alignment, read_alignments
+from hmmkit.profile.msa import DigitalMSA, checksum, from_text, guess_alphabet
 
 pyhmmer = pytest.importorskip("pyhmmer")
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA, RNA
+from hmmkit.profile.background import mean_match_relative_entropy
 from hmmkit.profile.prior_parameters import PRIOR_PARAMETERS
 from hmmkit.profile.priors import (
     DirichletMixture,
@@ -16,7 +17,6 @@ from hmmkit.profile.priors import (
     default_prior,
     estimate_parameters,
     laplace_prior,
-    mean_match_relative_entropy,
     relative_entropy_target,
 )
 

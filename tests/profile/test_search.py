@@ -334,7 +334,7 @@ def test_msv_gate_keeps_exactly_what_the_exact_test_keeps():
     import math
     import sys
 
-    from hmmkit.profile.search import gumbel_logsurv
+    from hmmkit.profile.evalues import gumbel_logsurv
 
     search_module = sys.modules["hmmkit.profile.search"]
     mu, lam, F1 = -9.87, 0.7096, 0.02

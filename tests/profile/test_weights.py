@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA
-from hmmkit.profile.msa import from_text, read_alignment
+from hmmkit.profile.io.alignments import read_alignment
+from hmmkit.profile.msa import from_text
 from hmmkit.profile.weights import (
     blosum_weights,
     consensus_columns,

@@ -13,7 +13,7 @@ from catalogue import record
 from refusals import first_line, is_clear_error, write
 
 from hmmkit.profile.build import build
-from hmmkit.profile.msa import read_alignment
+from hmmkit.profile.io.alignments import read_alignment
 
 pyhmmer = pytest.importorskip("pyhmmer")
 

@@ -28,8 +28,8 @@ from refusals import (
 )
 
 from hmmkit.profile import read_hmmer
-from hmmkit.profile.hmmer_format import read_hmmer_all
-from hmmkit.profile.msa import read_alignment
+from hmmkit.profile.io.alignments import read_alignment
+from hmmkit.profile.io.hmmer3 import read_hmmer_all
 
 HMM_AREA = "HMMER3 model files (read_hmmer)"
 MSA_AREA = "alignment files (read_alignment)"
@@ -124,7 +124,7 @@ def test_a2m_records_without_residues(folder):
     """Reproducer of the heap corruption: the Python process aborts (free(): invalid pointer)."""
     path = write(folder, "empty_records.a2m", ">a\n>b\n>c\n>d\n-\n>e\n")
     code = (
-        "from hmmkit.profile.msa import read_alignment\n"
+        "from hmmkit.profile.io.alignments import read_alignment\n"
         f"try:\n    read_alignment({str(path)!r})\nexcept ValueError as exc:\n    print(exc)\n"
     )
     child = run_python(["-c", code], cwd=folder)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from refusals import FUZZ, read_or_refuse, refused, write
 
 from hmmkit.profile import read_hmmer
-from hmmkit.profile.hmmer_format import MAX_BLANK_RUN, read_hmmer_all
-from hmmkit.profile.msa import read_alignment
+from hmmkit.profile.io.alignments import read_alignment
+from hmmkit.profile.io.hmmer3 import MAX_BLANK_RUN, read_hmmer_all
 
 HMM_AREA = "HMMER3 model files (read_hmmer)"
 MSA_AREA = "alignment files (read_alignment)"

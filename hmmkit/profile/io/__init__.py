@@ -1,1 +1,1 @@
-"""Profile file formats: FASTA sequences."""
+"""Profile file formats: FASTA, Stockholm, A2M, HMMER3, and reading any alignment file."""

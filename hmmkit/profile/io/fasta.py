@@ -1,12 +1,15 @@
-"""FASTA sequences: the named-sequence value, the reader, and normalising sequence inputs."""
+"""FASTA: the named-sequence value, its reader, normalising sequence inputs, and aligned
+FASTA alignments."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...textfiles import open_text
+from ..msa import DigitalMSA, from_text
 
 _GAPS = "-."
 
@@ -85,3 +88,18 @@ def as_sequences(
         gaps = str.maketrans("", "", _GAPS)
         records = [Sequence(r.name, r.residues.translate(gaps), r.description) for r in records]
     return records
+
+
+def read_aligned_fasta(text: str, alphabet) -> list[DigitalMSA]:
+    """The alignment of aligned FASTA `text`, digitised."""
+    from Bio import AlignIO
+
+    if not text.lstrip().startswith(">"):
+        first = text.lstrip().splitlines()[0][:40]
+        raise ValueError(f"aligned FASTA must begin with a '>' header line, found {first!r}")
+    aln = AlignIO.read(io.StringIO(text), "fasta")
+    if any(not rec.id for rec in aln):
+        raise ValueError("aligned FASTA: a '>' header without a sequence name")
+    if aln.get_alignment_length() == 0:
+        raise ValueError("aligned FASTA: every row is empty (no alignment columns)")
+    return [from_text([rec.id for rec in aln], [str(rec.seq) for rec in aln], alphabet)]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import build, read_hmmer, read_hmmer_all, write_hmmer
-from hmmkit.profile.hmmer_format import format_hmmer, iter_hmmer
+from hmmkit.profile.io.hmmer3 import format_hmmer, iter_hmmer
 
 pyhmmer = pytest.importorskip("pyhmmer")
 

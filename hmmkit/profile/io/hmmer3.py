@@ -16,10 +16,10 @@ from typing import IO
 
 import numpy as np
 
-from ..atomic import atomic_output
-from ..textfiles import open_text
-from .alphabet import AMINO, DNA, RNA
-from .plan7 import ProfileHMM
+from ...atomic import atomic_output
+from ...textfiles import open_text
+from ..alphabet import AMINO, DNA, RNA
+from ..plan7 import ProfileHMM
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
 _ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}
@@ -412,7 +412,7 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
         if tag in cutoffs:
             setattr(model, attr, cutoffs[tag])
     if model.consensus is None:
-        from .build import consensus_line
+        from ..build import consensus_line
 
         model.consensus = consensus_line(mat, alphabet)
     try:

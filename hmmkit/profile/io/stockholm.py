@@ -1,4 +1,5 @@
-"""Stockholm alignment text, parsed line by line in one pass (time linear in the input).
+"""Stockholm alignments: read (parsed line by line in one pass, time linear in the input)
+and written.
 
 Every refusal names its line. What Easel (HMMER's reader) refuses is refused here too:
 text outside a ``# STOCKHOLM`` ... ``//`` record, a sequence line without aligned text,
@@ -11,7 +12,11 @@ by name (Easel refuses them; the alignment read is the same).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import IO
+
+from ..msa import DigitalMSA, from_text
 
 
 @dataclass
@@ -199,3 +204,90 @@ def parse_stockholm(text: str) -> list[StockholmRecord]:
     if parser.record is not None:
         raise ValueError("Stockholm: missing // terminator at the end of the alignment")
     return parser.records
+
+
+# --------------------------------------------------------------------------- alignments
+
+
+def _cutoff(tag: str, lines: list[tuple[int, str]] | None) -> tuple[float, float] | None:
+    """A Pfam score cutoff (``#=GF GA``, ``TC``, ``NC``): one or two finite numbers."""
+    if not lines:
+        return None
+    number, text = lines[0]
+    try:
+        values = [float(v) for v in text.replace(";", " ").split()]
+    except ValueError:
+        raise ValueError(f"Stockholm line {number}: #=GF {tag} {text!r} is not a score") from None
+    if not values:
+        return None
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"Stockholm line {number}: #=GF {tag} {text!r} is not finite")
+    return (values[0], values[1] if len(values) > 1 else values[0])
+
+
+def read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
+    """Every alignment of Stockholm `text`, digitised (alphabet guessed when None)."""
+    result = []
+    for record in parse_stockholm(text):
+        gf = {tag: [value for _, value in lines] for tag, lines in record.gf.items()}
+        aligned = [row.replace(".", "-") for row in record.aligned()]
+        result.append(
+            from_text(
+                record.names(),
+                aligned,
+                alphabet,
+                name=gf["ID"][0] if "ID" in gf else None,
+                accession=gf["AC"][0] if "AC" in gf else None,
+                description=" ".join(gf["DE"]) if "DE" in gf else None,
+                reference=record.column_annotation("RF"),
+                consensus_structure=record.column_annotation("SS_cons"),
+                model_mask=record.column_annotation("MM"),
+                gathering=_cutoff("GA", record.gf.get("GA")),
+                trusted=_cutoff("TC", record.gf.get("TC")),
+                noise=_cutoff("NC", record.gf.get("NC")),
+            )
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def stockholm_names(names: list[str]) -> list[str]:
+    """``names``, made unique for Stockholm (which keys rows by name) if they are not:
+    then every name is prefixed with its 0-based index, ``"<i>|<name>"``."""
+    if len(set(names)) == len(names):
+        return list(names)
+    return [f"{i}|{name}" for i, name in enumerate(names)]
+
+
+def write_stockholm(handle: IO[str], aln, width: int) -> None:
+    """Write an :class:`~hmmkit.profile.align.Alignment` as Stockholm, `width` columns a block."""
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    handle.write("# STOCKHOLM 1.0\n")
+    names = stockholm_names(aln.names)
+    if names != aln.names:
+        handle.write('# WARNING: seq names have been made unique by adding a prefix of "<seq#>|"\n')
+    for tag, text in aln.annotation.items():
+        handle.write(f"#=GF {tag} {text}\n")
+    handle.write("\n")
+    maxname = max([len(n) for n in names] + [1])
+    margin = max(5 + maxname + 1 + 2, len("#=GC PP_cons"), len("#=GC RF"))
+    described = [(n, d) for n, d in zip(names, aln.descriptions, strict=True) if d]
+    for name, desc in described:
+        handle.write(f"#=GS {name:<{maxname}} DE {desc}\n")
+    if described:
+        handle.write("\n")
+    total = max(aln.length, 1)
+    for start in range(0, total, width):
+        end = start + width
+        for name, row, pp in zip(names, aln.rows, aln.posteriors, strict=True):
+            handle.write(f"{name:<{margin}} {row[start:end]}\n")
+            if pp:
+                handle.write(f"{'#=GR ' + name.ljust(maxname) + ' PP':<{margin}} {pp[start:end]}\n")
+        handle.write(f"{'#=GC PP_cons':<{margin}} {aln.consensus_posterior[start:end]}\n")
+        handle.write(f"{'#=GC RF':<{margin}} {aln.reference[start:end]}\n")
+        if end < total:
+            handle.write("\n")
+    handle.write("//\n")

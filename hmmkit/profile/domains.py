@@ -1,0 +1,377 @@
+"""HMMER's domain definition (p7_domaindef_ByPosteriorHeuristics): regions from posterior
+decoding, multi-domain regions split by clustering sampled paths (p7_spensemble), and each
+envelope rescored with its null2 correction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from . import dp
+from .config import SearchProfile
+from .float_sampling import (
+    float_forward,
+    float_profile,
+    float_stochastic_trace_reversed,
+    special_odds,
+)
+from .hits import Domain
+
+#: HMMER's domain definition thresholds (p7_domaindef_Create).
+RT1, RT2, RT3 = 0.25, 0.10, 0.20
+NSAMPLES = 200
+MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF = 0.8, True, 4
+MIN_POSTERIOR, MIN_ENDPOINTP = 0.25, 0.02
+
+
+@njit(cache=True, nogil=True)
+def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale):
+    """Sample `nsamples` paths of a region from its single-precision Forward matrices
+    (:mod:`hmmkit.profile.float_sampling`); returns (segments, n2sum).
+
+    segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
+    odds per region position (before the log), as region_trace_ensemble() accumulates them.
+    """
+    state = dp.rng_state(seed)
+    Lr = sub.shape[0]
+    M = me.shape[1] - 1
+    K = avg.shape[1]
+    n2sum = np.zeros(Lr + 1)
+    segs = np.zeros((nsamples * 4 + 16, 5), dtype=np.int64)
+    nseg = 0
+    counts = np.zeros(M + 1)
+    null2 = np.zeros(K)
+    nbuf = 2 * (Lr + M) + 8
+    st = np.zeros(nbuf, dtype=np.int32)
+    kk = np.zeros(nbuf, dtype=np.int32)
+    ii = np.zeros(nbuf, dtype=np.int32)
+    for t in range(nsamples):
+        n = float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st, kk,
+                                            ii)  # fmt: skip
+        pos = 1
+        inside = False
+        ld = 0
+        sqfrom = sqto = hmmfrom = hmmto = 0
+        for z in range(n - 1, -1, -1):  # path order
+            s = st[z]
+            if s == dp.ST_B:
+                inside = True
+                counts[:] = 0.0
+                ld = 0
+                sqfrom = sqto = hmmfrom = hmmto = 0
+                continue
+            if not inside:
+                continue
+            if ii[z] > 0:  # null2 by trace: M and I uses, both counted at the match
+                ld += 1
+                if kk[z] > 0:
+                    counts[kk[z]] += 1.0
+            if s == dp.ST_M:
+                if sqfrom == 0:
+                    sqfrom = ii[z]
+                if hmmfrom == 0:
+                    hmmfrom = kk[z]
+                sqto = ii[z]
+                hmmto = kk[z]
+            elif s == dp.ST_E:
+                inside = False
+                if nseg >= segs.shape[0]:
+                    bigger = np.zeros((segs.shape[0] * 2, 5), dtype=np.int64)
+                    bigger[:nseg] = segs[:nseg]
+                    segs = bigger
+                segs[nseg, 0] = t
+                segs[nseg, 1] = sqfrom + ireg - 1
+                segs[nseg, 2] = sqto + ireg - 1
+                segs[nseg, 3] = hmmfrom
+                segs[nseg, 4] = hmmto
+                nseg += 1
+                for x in range(K):
+                    acc = 0.0
+                    for k in range(1, M + 1):
+                        acc += counts[k] * me[x, k]
+                    null2[x] = acc / ld
+                while pos <= sqfrom:
+                    n2sum[pos] += 1.0
+                    pos += 1
+                while pos <= sqto:
+                    x = sub[pos - 1]
+                    v = 0.0
+                    if x < K:
+                        v = null2[x]
+                    else:
+                        wsum = 0.0
+                        for y in range(K):
+                            v += avg[x, y] * null2[y]
+                            wsum += avg[x, y]
+                        if wsum == 0.0:
+                            v = 1.0
+                    n2sum[pos] += v
+                    pos += 1
+        while pos <= Lr:
+            n2sum[pos] += 1.0
+            pos += 1
+    return segs[:nseg], n2sum
+
+
+@njit(cache=True, nogil=True)
+def _single_linkage(segs, min_overlap, of_smaller, max_diagdiff):
+    """Connected components of HMMER's segment linkage rule; returns cluster labels."""
+    n = segs.shape[0]
+    parent = np.arange(n)
+    for a in range(n):  # segments are sorted by start: later ones starting past j_a can't link
+        for b in range(a + 1, n):
+            ia, ja, ka, ma = segs[a, 1], segs[a, 2], segs[a, 3], segs[a, 4]
+            ib, jb, kb, mb = segs[b, 1], segs[b, 2], segs[b, 3], segs[b, 4]
+            if ib > ja:
+                break
+            nov = min(ja, jb) - max(ia, ib) + 1
+            la = ja - ia + 1
+            lb = jb - ib + 1
+            nn = min(la, lb) if of_smaller else max(la, lb)
+            if nov / nn < min_overlap:
+                continue
+            nov = min(ma, mb) - max(ka, kb)
+            la = ma - ka + 1
+            lb = mb - kb + 1
+            nn = min(la, lb) if of_smaller else max(la, lb)
+            if nov / nn < min_overlap:
+                continue
+            if (
+                abs((ia - ka) - (ib - kb)) > max_diagdiff
+                and abs((ja - ma) - (jb - mb)) > max_diagdiff
+            ):
+                continue
+            ra = a
+            while parent[ra] != ra:
+                ra = parent[ra]
+            rb = b
+            while parent[rb] != rb:
+                rb = parent[rb]
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    labels = np.empty(n, dtype=np.int64)
+    nc = 0
+    root_label = np.full(n, -1, dtype=np.int64)
+    for a in range(n):
+        r = a
+        while parent[r] != r:
+            r = parent[r]
+        if root_label[r] < 0:
+            root_label[r] = nc
+            nc += 1
+        labels[a] = root_label[r]
+    return labels, nc
+
+
+def _cluster_envelopes(segs: np.ndarray, nsamples: int) -> list[tuple[int, int, float]]:
+    """p7_spensemble_Cluster plus the removal of dominated clusters: [(i, j, prob)]."""
+    if len(segs) == 0:
+        return []
+    segs = segs[np.argsort(segs[:, 1], kind="stable")]
+    labels, nc = _single_linkage(segs, MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF)
+    # traces with at least one segment in each cluster
+    pairs = np.unique(labels * (nsamples + 1) + segs[:, 0])
+    ninc_all = np.bincount(pairs // (nsamples + 1), minlength=nc)
+    sig = []
+    for c in np.nonzero(ninc_all >= MIN_POSTERIOR * nsamples)[0]:
+        members = segs[labels == c]
+        ninc = int(ninc_all[c])
+        prob = ninc / nsamples
+        if prob < MIN_POSTERIOR:
+            continue
+        threshold = math.ceil(np.float32(ninc) * np.float32(MIN_ENDPOINTP))
+        best = []
+        for col, leftmost in ((1, True), (3, True), (2, False), (4, False)):
+            values = members[:, col]
+            lo = values.min()
+            hist = np.bincount(values - lo)
+            ok = np.nonzero(hist >= threshold)[0]
+            if len(ok):
+                best.append(lo + (ok[0] if leftmost else ok[-1]))
+            else:
+                best.append(lo + int(np.argmax(hist)))
+        bi, bk, bj, bm = best
+        if bi > bj or bk > bm:
+            continue
+        sig.append((bi, bj, prob))
+    sig.sort(key=lambda c: c[0])
+    dominated = [False] * len(sig)
+    for d in range(len(sig)):
+        for d2 in range(d + 1, len(sig)):
+            nov = min(sig[d][1], sig[d2][1]) - max(sig[d][0], sig[d2][0]) + 1
+            if nov == 0:
+                break
+            n = min(sig[d][1] - sig[d][0] + 1, sig[d2][1] - sig[d2][0] + 1)
+            if nov / n >= 0.8:
+                if sig[d][2] > sig[d2][2]:
+                    dominated[d2] = True
+                else:
+                    dominated[d] = True
+    return [c for c, dom in zip(sig, dominated, strict=True) if not dom]
+
+
+# --------------------------------------------------------------------------------------
+# Domain definition (p7_domaindef_ByPosteriorHeuristics)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class DomainDefinition:
+    """Outcome of domain definition on one sequence."""
+
+    domains: list[Domain]
+    n2sc: np.ndarray
+    nexpected: float
+    nregions: int
+    nclustered: int
+    noverlaps: int
+    nenvelopes: int
+
+
+@njit(cache=True, nogil=True)
+def _regions(mocc, btot, etot, rt1, rt2):
+    """Regions i..j of probable domain occupancy (the trigger logic of domain definition)."""
+    L = mocc.shape[0] - 1
+    out = np.zeros((L + 1, 2), dtype=np.int64)
+    n = 0
+    i = -1
+    triggered = False
+    for j in range(1, L + 1):
+        if not triggered:
+            if mocc[j] - (btot[j] - btot[j - 1]) < rt2:
+                i = j
+            elif i == -1:
+                i = j
+            if mocc[j] >= rt1:
+                triggered = True
+        elif mocc[j] - (etot[j] - etot[j - 1]) < rt2:
+            out[n, 0] = i
+            out[n, 1] = j
+            n += 1
+            i = -1
+            triggered = False
+    return out[:n]
+
+
+class DomainDefiner:
+    """Reusable per-query state for domain definition."""
+
+    def __init__(self, profile: SearchProfile, seed: int, null2: bool, entry=None):
+        self.profile = profile.copy()
+        self.tv, self.ev, _ = float_profile(self.profile, entry)
+        self.seed = seed
+        self.null2 = null2
+        tp, me, ie, _, local = self.profile.kernel_arrays()
+        self.tp, self.me, self.ie, self.local = tp, me, ie, local
+        self.tmask = (tp > 0).astype(np.float64)
+        alphabet = profile.alphabet
+        _, degen = alphabet.degeneracy_matrix()
+        K = alphabet.size
+        avg = np.zeros((degen.shape[0] + 1, K))
+        avg[: degen.shape[0]] = degen / degen.sum(axis=1, keepdims=True)
+        self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
+        self.K = K
+
+    def _xp(self, L: int, multihit: bool) -> np.ndarray:
+        prof = self.profile.set_multihit(multihit, L)
+        with np.errstate(over="ignore"):
+            return np.exp(prof.xsc)
+
+    def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
+        full = self.avg @ null2_canon
+        full[-1] = 1.0
+        return full
+
+    def define(self, dsq: np.ndarray, decoded=None) -> DomainDefinition:
+        """Domain definition of one sequence; `decoded` may hold its precomputed Forward and
+        Backward special-state rows and row scales (from :func:`dp.domain_decoding_batch`)."""
+        L = len(dsq)
+        tp, me, ie, local = self.tp, self.me, self.ie, self.local
+        mxp = self._xp(L, True)
+        uxp = self._xp(L, False)
+        if decoded is None:
+            fx, ls, _ = dp.forward_parser(dsq, tp, me, ie, mxp, local)
+            bx = dp.backward_parser(dsq, tp, me, ie, mxp, local, ls)
+        else:
+            fx, bx, ls = decoded
+        mocc, btot, etot = dp.domain_posteriors(fx, bx, mxp, ls)
+        n2sc = np.zeros(L + 1)
+        result = DomainDefinition([], n2sc, float(btot[L]), 0, 0, 0, 0)
+        uarrays = (tp, me, ie, uxp, local)
+        for i, j in _regions(mocc, btot, etot, RT1, RT2):
+            result.nregions += 1
+            if self._is_multidomain(btot, etot, i, j):
+                result.nclustered += 1
+                sub = dsq[i - 1 : j]
+                xf = special_odds(mxp)
+                rm, ri, rd, rx, scale = float_forward(sub, self.tv, self.ev, xf)
+                segs, n2sum = _trace_ensemble(
+                    self.seed, NSAMPLES, sub, i, self.tv, xf, me[: self.K], self.avg,
+                    rm, ri, rd, rx, scale,
+                )  # fmt: skip
+                with np.errstate(divide="ignore"):
+                    n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
+                last_j2 = 0
+                for i2, j2, _ in _cluster_envelopes(segs, NSAMPLES):
+                    if i2 <= last_j2:
+                        result.noverlaps += 1
+                    result.nenvelopes += 1
+                    if self._rescore(dsq, i2, j2, True, uarrays, result):
+                        last_j2 = j2
+            else:
+                result.nenvelopes += 1
+                self._rescore(dsq, i, j, False, uarrays, result)
+        return result
+
+    @staticmethod
+    def _is_multidomain(btot, etot, i, j) -> bool:
+        z = np.arange(i, j + 1)
+        expected = np.minimum(etot[z] - etot[i - 1], btot[j] - btot[z - 1])
+        return bool(expected.max() >= RT3)
+
+    def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
+        tp, me, ie, xp, local = uarrays
+        sub = dsq[i - 1 : j]
+        fm, fi, fd, fx, ls, envsc = dp.forward_matrix(sub, tp, me, ie, xp, local)
+        if not np.isfinite(envsc):
+            return False
+        bm, bi, bd, bx = dp.backward_matrix(sub, tp, me, ie, xp, local, ls)
+        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+        tmask = self.tmask
+        xmask = (xp > 0).astype(np.float64)
+        om, oi, od, ox, oasc = dp.optimal_accuracy(pm, pi, px, tmask, xmask, local)
+        st, kk, ii, pp = dp.oa_trace(pm, pi, px, tmask, xmask, local, om, oi, od, ox)
+        if len(st) == 0:
+            return False
+        ii = np.where(ii > 0, ii + i - 1, 0)
+        segs = dp.trace_domains(st, kk, ii)
+        if len(segs) == 0:
+            return False
+        ali_from, ali_to, hmm_from, hmm_to = (int(v) for v in segs[0, 2:6])
+        if not null2_done:
+            Ld = j - i + 1
+            mfreq = pm[1:].sum(axis=0) / Ld
+            ifreq = pi[1:].sum() / Ld
+            xfactor = (px[1:, dp.SN].sum() + px[1:, dp.SC].sum() + px[1:, dp.SJ].sum()) / Ld
+            null2 = me[: self.K, 1:] @ mfreq[1:] + ifreq + xfactor
+            full = self._null2_full(null2)
+            with np.errstate(divide="ignore"):
+                result.n2sc[i : j + 1] = np.log(full[sub])
+        correction = float(result.n2sc[i : j + 1].sum())
+        result.domains.append(
+            Domain(
+                env_from=int(i), env_to=int(j), ali_from=int(ali_from), ali_to=int(ali_to),
+                hmm_from=int(hmm_from), hmm_to=int(hmm_to), env_score=float(envsc),
+                correction=correction,
+                accuracy=float(oasc), trace=(st, kk, ii, pp),
+            )
+        )  # fmt: skip
+        return True
+
+
+# --------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------
