@@ -25,10 +25,10 @@ from . import dp
 from .background import Background
 from .config import configure
 from .digital import digitize
+from .dp.log_decoding import posteriors
 from .io.a2m import write_a2m
 from .io.fasta import Sequence, as_sequences
 from .io.stockholm import write_stockholm
-from .log_decoding import posteriors
 from .plan7 import ProfileHMM
 
 METHODS = ("oa", "viterbi")

@@ -12,7 +12,7 @@ from numba import njit
 
 from . import dp
 from .config import SearchProfile
-from .float_sampling import (
+from .dp.float_sampling import (
     float_forward,
     float_profile,
     float_stochastic_trace_reversed,
@@ -30,7 +30,7 @@ MIN_POSTERIOR, MIN_ENDPOINTP = 0.25, 0.02
 @njit(cache=True, nogil=True)
 def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale):
     """Sample `nsamples` paths of a region from its single-precision Forward matrices
-    (:mod:`hmmkit.profile.float_sampling`); returns (segments, n2sum).
+    (:mod:`hmmkit.profile.dp.float_sampling`); returns (segments, n2sum).
 
     segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
     odds per region position (before the log), as region_trace_ensemble() accumulates them.

@@ -4,7 +4,7 @@ Every sequence is scored with the Forward algorithm (:func:`hmmkit.profile.dp.fo
 Sequences whose Forward P-value passes ``F3`` go through HMMER's domain definition
 (p7_domaindef_ByPosteriorHeuristics): posterior decoding finds regions, regions that look
 like several domains are split by clustering an ensemble of paths sampled in single
-precision exactly as HMMER samples them (:mod:`hmmkit.profile.float_sampling`), and every
+precision exactly as HMMER samples them (:mod:`hmmkit.profile.dp.float_sampling`), and every
 envelope is rescored on its own with a null2 (biased composition) correction. Scores,
 E-values and reporting thresholds follow p7_pipeline.c and p7_tophits.c; the results can
 be written in hmmsearch's ``--tblout`` layout.
@@ -26,10 +26,10 @@ from .bias_filter import composition_odds, filter_null_scores
 from .config import configure
 from .digital import digitize_batch, pack, residue_letters
 from .domains import DomainDefiner
-from .evalues import exp_logsurv, gumbel_logsurv
-from .float_sampling import (
+from .dp.float_sampling import (
     entry_odds,
 )
+from .evalues import exp_logsurv, gumbel_logsurv
 from .hits import Hit, SearchResults
 from .io.fasta import Sequence, as_sequences
 from .plan7 import ProfileHMM

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hmmkit.profile.config import configure
-from hmmkit.profile.float_sampling import entry_odds, float_profile, polynomial_expf
+from hmmkit.profile.dp.float_sampling import entry_odds, float_profile, polynomial_expf
 from hmmkit.profile.io.fasta import read_fasta
 from hmmkit.profile.search import search
 

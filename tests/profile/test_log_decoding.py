@@ -12,8 +12,8 @@ from hmmkit.profile import dp
 from hmmkit.profile.align import align
 from hmmkit.profile.config import configure
 from hmmkit.profile.digital import digitize
+from hmmkit.profile.dp.log_decoding import log_posteriors, posteriors, scaled_decoding_holds
 from hmmkit.profile.io.fasta import read_fasta
-from hmmkit.profile.log_decoding import log_posteriors, posteriors, scaled_decoding_holds
 
 COPIES = 5  # kinase domains in the model; each sequence holds two such runs
 

@@ -15,10 +15,33 @@ Cells are stored by node k; a lane r of vector q holds node ``r*Q + q + 1``.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from ..compiling import njit
-from . import dp
-from .dp import ST_B, ST_C, ST_D, ST_E, ST_I, ST_J, ST_M, ST_N, ST_S, ST_T
+from .. import plan7
+from ..plan7 import (
+    LOOP,
+    MOVE,
+    SB,
+    SC,
+    SE,
+    SJ,
+    SN,
+    ST_B,
+    ST_C,
+    ST_D,
+    ST_E,
+    ST_I,
+    ST_J,
+    ST_M,
+    ST_N,
+    ST_S,
+    ST_T,
+    XC,
+    XE,
+    XJ,
+    XN,
+)
+from .rng import rng_choose, rng_uniform
 
 F32 = np.float32
 # Node-vector rows of the transition table (HMMER's per-vector order, then D->D).
@@ -99,10 +122,10 @@ def float_profile(profile, entry=None):
     M = profile.M
     tsc = profile.tsc.astype(np.float32)
     tv = np.full((8, M + 1), -np.inf, dtype=np.float32)
-    cols = {TBM: dp.TBM, TMM: dp.TMM, TIM: dp.TIM, TDM: dp.TDM}
+    cols = {TBM: plan7.BM, TMM: plan7.MM, TIM: plan7.IM, TDM: plan7.DM}
     for row, col in cols.items():
         tv[row, 1:] = tsc[:M, col]
-    for row, col in {TMD: dp.TMD, TMI: dp.TMI, TII: dp.TII, TDD: dp.TDD}.items():
+    for row, col in {TMD: plan7.MD, TMI: plan7.MI, TII: plan7.II, TDD: plan7.DD}.items():
         tv[row, 1:M] = tsc[1:M, col]
     tv = _expf_array(tv)
     tv[:, 0] = 0.0
@@ -117,9 +140,9 @@ def float_profile(profile, entry=None):
 def special_odds(xp) -> np.ndarray:
     """The (8,) single-precision N/E/C/J loop and move probabilities of (4, 2) ``xp``."""
     xp = xp.astype(np.float32)
-    return np.array([xp[dp.XN, dp.LOOP], xp[dp.XN, dp.MOVE], xp[dp.XE, dp.LOOP],
-                     xp[dp.XE, dp.MOVE], xp[dp.XC, dp.LOOP], xp[dp.XC, dp.MOVE],
-                     xp[dp.XJ, dp.LOOP], xp[dp.XJ, dp.MOVE]], dtype=np.float32)  # fmt: skip
+    return np.array([xp[XN, LOOP], xp[XN, MOVE], xp[XE, LOOP],
+                     xp[XE, MOVE], xp[XC, LOOP], xp[XC, MOVE],
+                     xp[XJ, LOOP], xp[XJ, MOVE]], dtype=np.float32)  # fmt: skip
 
 
 def _float_match_scores(profile) -> np.ndarray:
@@ -168,7 +191,7 @@ def float_forward(dsq, tv, ev, xf):
     e = np.zeros((ev.shape[0], W + 1), dtype=np.float32)
     e[:, : M + 1] = ev
     xN, xB, xJ, xC = _ONE, xf[NM], _ZERO, _ZERO
-    xmx[0, dp.SN], xmx[0, dp.SB] = xN, xB
+    xmx[0, SN], xmx[0, SB] = xN, xB
     xEv = np.zeros(4, dtype=np.float32)
     dcv = np.zeros(4, dtype=np.float32)
     cv = np.zeros(4, dtype=np.bool_)
@@ -228,8 +251,8 @@ def float_forward(dsq, tv, ev, xf):
                 ic[k] = F32(ic[k] * inv)
             scale[i] = xE
             xE = _ONE
-        xmx[i, dp.SN], xmx[i, dp.SB], xmx[i, dp.SE] = xN, xB, xE
-        xmx[i, dp.SC], xmx[i, dp.SJ] = xC, xJ
+        xmx[i, SN], xmx[i, SB], xmx[i, SE] = xN, xB, xE
+        xmx[i, SC], xmx[i, SJ] = xC, xJ
     return mx, ix, dx, xmx, scale
 
 
@@ -245,7 +268,7 @@ def _choose(state, path, n):
         s = tt
     for j in range(n):
         path[j] = F32(path[j] / s) if s != _ZERO else F32(_ONE / F32(n))
-    return dp.rng_choose(state, path[:n])
+    return rng_choose(state, path[:n])
 
 
 @njit(cache=True, nogil=True)
@@ -262,7 +285,7 @@ def _exit_in_vector(row, q, Q, norm, roll, total):
 @njit(cache=True, nogil=True)
 def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st, kk, ii):
     """Sample a path (p7_StochasticTrace) from :func:`float_forward`'s matrices into the
-    caller's buffers, T first; returns its length (as dp.stochastic_trace_reversed)."""
+    caller's buffers, T first; returns its length (as plan7.stochastic_trace_reversed)."""
     L = mx.shape[0] - 1
     W = mx.shape[1] - 1
     Q = W // 4
@@ -273,9 +296,9 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
     i, k, s = L, 0, ST_C
     while s != ST_S:
         if s == ST_C or s == ST_J:
-            loop, eout, sx = (CL, EM, dp.SC) if s == ST_C else (JL, EL, dp.SJ)
+            loop, eout, sx = (CL, EM, SC) if s == ST_C else (JL, EL, SJ)
             path[0] = F32(xmx[i - 1, sx] * xf[loop]) if i > 0 else _ZERO
-            path[1] = F32(F32(xmx[i, dp.SE] * xf[eout]) * scale[i])
+            path[1] = F32(F32(xmx[i, SE] * xf[eout]) * scale[i])
             if _choose(state, path, 2) == 0:
                 ii[n - 1] = i
                 i -= 1
@@ -288,8 +311,8 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
                 ii[n - 1] = i
                 i -= 1
         elif s == ST_E:
-            roll = F32(dp.rng_uniform(state))
-            norm = F32(1.0 / float(xmx[i, dp.SE]))
+            roll = F32(rng_uniform(state))
+            norm = F32(1.0 / float(xmx[i, SE]))
             total = _ZERO
             s = -1
             while s < 0:
@@ -305,11 +328,11 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
                 if s < 0 and total < F32(0.99):
                     s, k = ST_M, M  # unnormalized: HMMER would stop with an error
         elif s == ST_B:
-            path[0] = F32(xmx[i, dp.SN] * xf[NM])
-            path[1] = F32(xmx[i, dp.SJ] * xf[JM])
+            path[0] = F32(xmx[i, SN] * xf[NM])
+            path[1] = F32(xmx[i, SJ] * xf[JM])
             s = ST_N if _choose(state, path, 2) == 0 else ST_J
         elif s == ST_M:
-            path[0] = F32(xmx[i - 1, dp.SB] * tv[TBM, k])
+            path[0] = F32(xmx[i - 1, SB] * tv[TBM, k])
             path[1] = F32(mx[i - 1, k - 1] * tv[TMM, k])
             path[2] = F32(ix[i - 1, k - 1] * tv[TIM, k])
             path[3] = F32(dx[i - 1, k - 1] * tv[TDM, k])

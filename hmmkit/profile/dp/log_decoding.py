@@ -14,12 +14,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
-from ..compiling import njit
-from . import dp
-from .dp import LOOP, MOVE, SB, SC, SE, SJ, SN, TDD, TDM, TII, TIM, TMD, TMI, TMM, XC, XE, XJ, XN
+from ..plan7 import DD as TDD
+from ..plan7 import DM as TDM
+from ..plan7 import II as TII
+from ..plan7 import IM as TIM
+from ..plan7 import LOOP, MOVE, SB, SC, SE, SJ, SN, XC, XE, XJ, XN
+from ..plan7 import MD as TMD
+from ..plan7 import MI as TMI
+from ..plan7 import MM as TMM
+from .decoding import posterior_matrix
+from .forward_backward import backward_matrix, forward_matrix, node_vectors
 
-_NEG_INF = -np.inf
+NEG_INF = -np.inf
 
 #: Largest deviation from 1 of a residue's posterior total that scaled decoding may show.
 ROW_TOLERANCE = 1e-6
@@ -28,9 +36,9 @@ ROW_TOLERANCE = 1e-6
 @njit(cache=True, nogil=True)
 def _lse(a, b):
     """log(exp(a) + exp(b)) without overflow."""
-    if a == _NEG_INF:
+    if a == NEG_INF:
         return b
-    if b == _NEG_INF:
+    if b == NEG_INF:
         return a
     if a > b:
         return a + math.log1p(math.exp(b - a))
@@ -40,8 +48,8 @@ def _lse(a, b):
 @njit(cache=True, nogil=True)
 def _empty_log_matrices(L, M):
     """Match, insert, delete (L+1, M+1) and special (L+1, 5) matrices of log(0)."""
-    cells = np.full((3, L + 1, M + 1), _NEG_INF)
-    return cells[0], cells[1], cells[2], np.full((L + 1, 5), _NEG_INF)
+    cells = np.full((3, L + 1, M + 1), NEG_INF)
+    return cells[0], cells[1], cells[2], np.full((L + 1, 5), NEG_INF)
 
 
 @njit(cache=True, nogil=True)
@@ -64,7 +72,7 @@ def log_forward(dsq, into, out, esc, me, ie, xp):
             ix[i, k] = ie[x, k] + _lse(mx[i - 1, k] + out[TMI, k], ix[i - 1, k] + out[TII, k])
         for k in range(2, M + 1):
             dx[i, k] = _lse(mx[i, k - 1] + out[TMD, k - 1], dx[i, k - 1] + out[TDD, k - 1])
-        xE = _NEG_INF
+        xE = NEG_INF
         for k in range(1, M + 1):
             xE = _lse(xE, _lse(mx[i, k], dx[i, k]) + esc[k])
         xmx[i, SE] = xE
@@ -91,7 +99,7 @@ def log_backward(dsq, into, out, esc, me, ie, xp):
     nxt = np.empty(M + 1)
     for i in range(L - 1, -1, -1):
         x = dsq[i]
-        xB = _NEG_INF
+        xB = NEG_INF
         for k in range(1, M + 1):
             xB = _lse(xB, mx[i + 1, k] + into[3, k] + me[x, k])
         xJ = _lse(xmx[i + 1, SJ] + xp[XJ, LOOP], xB + xp[XJ, MOVE])
@@ -121,7 +129,7 @@ def log_posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, total):
     pm = np.zeros((L + 1, M + 1))
     pi = np.zeros((L + 1, M + 1))
     px = np.zeros((L + 1, 5))
-    if total == _NEG_INF:
+    if total == NEG_INF:
         return pm, pi, px
     for i in range(1, L + 1):
         for k in range(1, M + 1):
@@ -135,7 +143,7 @@ def log_posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, total):
 
 def log_posteriors(dsq, tp, me, ie, xp, local):
     """Posteriors (pm, pi, px) computed in log space throughout."""
-    into, out, esc = dp.node_vectors(tp, local)
+    into, out, esc = node_vectors(tp, local)
     with np.errstate(divide="ignore"):
         logs = [np.log(a) for a in (into, out, esc, me, ie, xp)]
     fm, fi, _, fx, total = log_forward(dsq, *logs)
@@ -153,10 +161,10 @@ def scaled_decoding_holds(pm, pi, px) -> bool:
 def posteriors(dsq, tp, me, ie, xp, local):
     """Posterior decoding (pm, pi, px) of ``dsq``: scaled (HMMER's way) where that is exact,
     else in log space."""
-    fm, fi, _, fx, ls, _ = dp.forward_matrix(dsq, tp, me, ie, xp, local)
+    fm, fi, _, fx, ls, _ = forward_matrix(dsq, tp, me, ie, xp, local)
     with np.errstate(over="ignore", invalid="ignore"):
-        bm, bi, _, bx = dp.backward_matrix(dsq, tp, me, ie, xp, local, ls)
-        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+        bm, bi, _, bx = backward_matrix(dsq, tp, me, ie, xp, local, ls)
+        pm, pi, px = posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
         if scaled_decoding_holds(pm, pi, px):
             return pm, pi, px
     return log_posteriors(dsq, tp, me, ie, xp, local)

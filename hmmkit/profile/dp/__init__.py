@@ -1,0 +1,166 @@
+"""Compiled Plan7 dynamic programming, one module per algorithm: Forward scan,
+Forward/Backward, decoding, Viterbi, optimal accuracy, MSV and the MSV/Viterbi filters,
+stochastic traces in single precision, Easel's random numbers.
+
+The kernels follow HMMER's "generic" DP (p7_GForward, p7_GBackward, p7_GViterbi,
+p7_GDecoding, p7_GOptimalAccuracy/p7_GOATrace, p7_GMSV) on a profile
+configured by :mod:`hmmkit.profile.config`.
+
+Forward/Backward work in probability (odds-ratio) space with per-row rescaling, like
+HMMER's SSE implementations: emissions are odds ratios against the background, so every
+row stays within a small dynamic range and no log/exp is needed in the inner loops. The
+scan kernel :func:`forward_scores` (scores only, two rows, float32) is the fast path used
+to score a whole database; the full-matrix kernels (float64) keep every row for posterior
+decoding. Viterbi, MSV and optimal accuracy work in log / additive space.
+
+Conventions: ``dsq`` is a uint8 array of digital codes (residue ``i`` is ``dsq[i-1]``).
+Transition arrays are (M+1, 8) indexed like HMMER's profile (see :mod:`hmmkit.profile.plan7`).
+Special states are stored per row in the order N, B, E, C, J.
+Traces are three int arrays (state, k, i) in path order, with HMMER's state codes; ``i`` is
+the residue a state emitted (0 for non-emitting steps, and for N/C/J steps that did not
+emit).
+"""
+
+from __future__ import annotations
+
+from ..plan7 import BM as TBM
+from ..plan7 import DD as TDD
+from ..plan7 import DM as TDM
+from ..plan7 import II as TII
+from ..plan7 import IM as TIM
+from ..plan7 import (
+    LOOP,
+    MOVE,
+    SC,
+    SJ,
+    SN,
+    ST_B,
+    ST_C,
+    ST_D,
+    ST_E,
+    ST_I,
+    ST_J,
+    ST_M,
+    ST_N,
+    ST_S,
+    ST_T,
+    XC,
+    XE,
+    XJ,
+    XN,
+)
+from ..plan7 import MD as TMD
+from ..plan7 import MI as TMI
+from ..plan7 import MM as TMM
+from .decoding import (
+    domain_posteriors,
+    posterior_matrix,
+)
+from .forward_backward import (
+    PARSER_LANES,
+    backward_matrix,
+    backward_parser,
+    domain_decoding_batch,
+    forward_matrix,
+    forward_parser,
+    node_vectors,
+)
+from .forward_scan import (
+    forward_scores,
+    lane_forward_row,
+    lane_width,
+    scan_arrays,
+)
+from .msv import (
+    msv_byte_profile,
+    msv_filter_score,
+    msv_filter_scores,
+    msv_score,
+    roundf,
+)
+from .optimal_accuracy import (
+    oa_trace,
+    optimal_accuracy,
+)
+from .paths import (
+    trace_domains,
+    trace_score,
+)
+from .rng import (
+    random_iid,
+    rng_choose,
+    rng_state,
+    rng_uniform,
+)
+from .viterbi import (
+    reverse_trace,
+    trace_buffers,
+    viterbi_matrix,
+    viterbi_trace,
+)
+from .viterbi_filter import (
+    viterbi_filter_exact,
+    viterbi_word_profile,
+)
+
+__all__ = [
+    "LOOP",
+    "MOVE",
+    "PARSER_LANES",
+    "SC",
+    "SJ",
+    "SN",
+    "ST_B",
+    "ST_C",
+    "ST_D",
+    "ST_E",
+    "ST_I",
+    "ST_J",
+    "ST_M",
+    "ST_N",
+    "ST_S",
+    "ST_T",
+    "TBM",
+    "TDD",
+    "TDM",
+    "TII",
+    "TIM",
+    "TMD",
+    "TMI",
+    "TMM",
+    "XC",
+    "XE",
+    "XJ",
+    "XN",
+    "backward_matrix",
+    "backward_parser",
+    "domain_decoding_batch",
+    "domain_posteriors",
+    "forward_matrix",
+    "forward_parser",
+    "forward_scores",
+    "lane_forward_row",
+    "lane_width",
+    "msv_byte_profile",
+    "msv_filter_score",
+    "msv_filter_scores",
+    "msv_score",
+    "node_vectors",
+    "oa_trace",
+    "optimal_accuracy",
+    "posterior_matrix",
+    "random_iid",
+    "reverse_trace",
+    "rng_choose",
+    "rng_state",
+    "rng_uniform",
+    "roundf",
+    "scan_arrays",
+    "trace_buffers",
+    "trace_domains",
+    "trace_score",
+    "viterbi_filter_exact",
+    "viterbi_matrix",
+    "viterbi_trace",
+    "viterbi_word_profile",
+]

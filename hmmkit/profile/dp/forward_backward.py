@@ -1,0 +1,532 @@
+"""Full-matrix Forward and Backward (p7_GForward, p7_GBackward) in float64 probability
+space with per-row scaling, and the parsers that keep only the special states."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..plan7 import BM as TBM
+from ..plan7 import DD as TDD
+from ..plan7 import DM as TDM
+from ..plan7 import II as TII
+from ..plan7 import IM as TIM
+from ..plan7 import (
+    LOOP,
+    MOVE,
+    SB,
+    SC,
+    SE,
+    SJ,
+    SN,
+    XC,
+    XE,
+    XJ,
+    XN,
+)
+from ..plan7 import MD as TMD
+from ..plan7 import MI as TMI
+from ..plan7 import MM as TMM
+from .forward_scan import lane_forward_row
+
+
+@njit(cache=True, nogil=True)
+def node_vectors(tp, local):
+    """Transition vectors indexed by node k, for the full-matrix kernels (float64)."""
+    M = tp.shape[0] - 1
+    into = np.zeros((4, M + 1))  # into M_k from node k-1: MM, IM, DM, and from B
+    out = np.zeros((7, M + 1))  # out of node k: MM MI MD IM II DM DD
+    for k in range(1, M + 1):
+        into[3, k] = tp[k - 1, TBM]
+        if k > 1:
+            into[0, k] = tp[k - 1, TMM]
+            into[1, k] = tp[k - 1, TIM]
+            into[2, k] = tp[k - 1, TDM]
+        if k < M:
+            for t in range(7):
+                out[t, k] = tp[k, t]
+    esc = np.full(M + 1, local)
+    esc[0] = 0.0
+    esc[M] = 1.0
+    return into, out, esc
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, xcur):
+    """One scaled Forward row from the previous one; returns the row's log scale factor."""
+    M = mc.shape[0] - 1
+    t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
+    t_mi, t_ii, t_md, t_dd = out[TMI], out[TII], out[TMD], out[TDD]
+    erow, irow_e = me[x], ie[x]
+    xB = xprev[SB]
+    mc[1] = erow[1] * xB * t_bm[1]
+    for k in range(2, M + 1):
+        mc[k] = erow[k] * (mp[k - 1] * t_mm[k] + ip[k - 1] * t_im[k]
+                           + dp_[k - 1] * t_dm[k] + xB * t_bm[k])  # fmt: skip
+    for k in range(1, M):
+        ic[k] = irow_e[k] * (mp[k] * t_mi[k] + ip[k] * t_ii[k])
+    ic[M] = 0.0
+    d = 0.0
+    dc[1] = 0.0
+    for k in range(2, M + 1):
+        d = mc[k - 1] * t_md[k - 1] + d * t_dd[k - 1]
+        dc[k] = d
+    xE = 0.0
+    tot = 0.0
+    for k in range(1, M + 1):
+        xE += (mc[k] + dc[k]) * esc[k]
+        tot += mc[k] + ic[k] + dc[k]
+    xJ = xprev[SJ] * xp[XJ, LOOP] + xE * xp[XE, LOOP]
+    xC = xprev[SC] * xp[XC, LOOP] + xE * xp[XE, MOVE]
+    xN = xprev[SN] * xp[XN, LOOP]
+    xB = xN * xp[XN, MOVE] + xJ * xp[XJ, MOVE]
+    tot += xN + xJ + xC
+    if tot <= 0.0:
+        tot = 1.0
+    inv = 1.0 / tot
+    for k in range(1, M + 1):
+        mc[k] *= inv
+        ic[k] *= inv
+        dc[k] *= inv
+    xcur[SN] = xN * inv
+    xcur[SB] = xB * inv
+    xcur[SE] = xE * inv
+    xcur[SC] = xC * inv
+    xcur[SJ] = xJ * inv
+    return math.log(tot)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcur, inv, nxt, insn):
+    """One Backward row i from row i+1 (`x` is residue i+1), divided by `inv`."""
+    M = mc.shape[0] - 1
+    t_bm = into[3]
+    erow, irow_e = me[x], ie[x]
+    xB = 0.0
+    for k in range(1, M + 1):
+        xB += mn[k] * t_bm[k] * erow[k]
+    xJ = xnext[SJ] * xp[XJ, LOOP] + xB * xp[XJ, MOVE]
+    xC = xnext[SC] * xp[XC, LOOP]
+    xE = xJ * xp[XE, LOOP] + xC * xp[XE, MOVE]
+    xN = xnext[SN] * xp[XN, LOOP] + xB * xp[XN, MOVE]
+    for k in range(1, M):
+        nxt[k] = mn[k + 1] * erow[k + 1]
+        insn[k] = inx[k] * irow_e[k]
+    dc[M] = xE
+    d = xE
+    for k in range(M - 1, 0, -1):
+        d = nxt[k] * out[TDM, k] + d * out[TDD, k] + xE * esc[k]
+        dc[k] = d
+    mc[M] = xE
+    ic[M] = 0.0
+    o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
+    for k in range(1, M):
+        mc[k] = nxt[k] * o_mm[k] + insn[k] * o_mi[k] + xE * esc[k] + dc[k + 1] * o_md[k]
+        ic[k] = nxt[k] * o_im[k] + insn[k] * o_ii[k]
+    for k in range(1, M + 1):
+        mc[k] *= inv
+        ic[k] *= inv
+        dc[k] *= inv
+    xcur[SN] = xN * inv
+    xcur[SB] = xB * inv
+    xcur[SE] = xE * inv
+    xcur[SC] = xC * inv
+    xcur[SJ] = xJ * inv
+
+
+@njit(cache=True, nogil=True)
+def _backward_last_row(xp, out, esc, mc, ic, dc, xcur):
+    M = mc.shape[0] - 1
+    xcur[SC] = xp[XC, MOVE]
+    xcur[SE] = xcur[SC] * xp[XE, MOVE]
+    xE = xcur[SE]
+    mc[M] = xE
+    dc[M] = xE
+    for k in range(M - 1, 0, -1):
+        mc[k] = xE * esc[k] + dc[k + 1] * out[TMD, k]
+        dc[k] = xE * esc[k] + dc[k + 1] * out[TDD, k]
+        ic[k] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def _final_score(xlast, xp, logscale):
+    final = xlast[SC] * xp[XC, MOVE]
+    if final <= 0.0:
+        return -np.inf
+    score = math.log(final)
+    for i in range(1, logscale.shape[0]):
+        score += logscale[i]
+    return score
+
+
+@njit(cache=True, nogil=True)
+def forward_matrix(dsq, tp, me, ie, xp, local):
+    """Forward matrices for ``dsq``: returns (mx, ix, dx, xmx, logscale, score).
+
+    ``mx/ix/dx`` are (L+1, M+1), ``xmx`` (L+1, 5) the specials N B E C J; row i is
+    divided by ``exp(logscale[i])``. ``score`` is the log-likelihood ratio in nats.
+    """
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    into, out, esc = node_vectors(tp, local)
+    mx = np.zeros((L + 1, M + 1))
+    ix = np.zeros((L + 1, M + 1))
+    dx = np.zeros((L + 1, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    logscale = np.zeros(L + 1)
+    xmx[0, SN] = 1.0
+    xmx[0, SB] = xp[XN, MOVE]
+    for i in range(1, L + 1):
+        logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, mx[i - 1], ix[i - 1],
+                                   dx[i - 1], mx[i], ix[i], dx[i], xmx[i - 1], xmx[i])  # fmt: skip
+    return mx, ix, dx, xmx, logscale, _final_score(xmx[L], xp, logscale)
+
+
+@njit(cache=True, nogil=True)
+def backward_matrix(dsq, tp, me, ie, xp, local, logscale):
+    """Backward matrices, scaled with the Forward pass's row factors: (mx, ix, dx, xmx).
+
+    Row i is divided by ``exp(sum(logscale[i+1:]))`` so that ``fwd * bck`` over a row,
+    divided by ``fwd_C(L) * t(C->T)``, is a posterior probability.
+    """
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    into, out, esc = node_vectors(tp, local)
+    mx = np.zeros((L + 1, M + 1))
+    ix = np.zeros((L + 1, M + 1))
+    dx = np.zeros((L + 1, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    nxt = np.zeros(M + 1)
+    insn = np.zeros(M + 1)
+    _backward_last_row(xp, out, esc, mx[L], ix[L], dx[L], xmx[L])
+    for i in range(L - 1, -1, -1):
+        _backward_row(dsq[i], me, ie, xp, into, out, esc, mx[i + 1], ix[i + 1], mx[i], ix[i],
+                      dx[i], xmx[i + 1], xmx[i], math.exp(-logscale[i + 1]), nxt, insn)  # fmt: skip
+    return mx, ix, dx, xmx
+
+
+@njit(cache=True, nogil=True)
+def forward_parser(dsq, tp, me, ie, xp, local):
+    """Forward pass keeping only the special states: (xmx, logscale, score), two DP rows.
+
+    Enough for domain decoding (HMMER's p7_ForwardParser).
+    """
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    into, out, esc = node_vectors(tp, local)
+    rows = np.zeros((6, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    logscale = np.zeros(L + 1)
+    xmx[0, SN] = 1.0
+    xmx[0, SB] = xp[XN, MOVE]
+    a, b = 0, 3
+    for i in range(1, L + 1):
+        logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, rows[a], rows[a + 1],
+                                   rows[a + 2], rows[b], rows[b + 1], rows[b + 2], xmx[i - 1],
+                                   xmx[i])  # fmt: skip
+        a, b = b, a
+    return xmx, logscale, _final_score(xmx[L], xp, logscale)
+
+
+@njit(cache=True, nogil=True)
+def backward_parser(dsq, tp, me, ie, xp, local, logscale):
+    """Backward pass keeping only the special states (HMMER's p7_BackwardParser): xmx."""
+    L = dsq.shape[0]
+    M = tp.shape[0] - 1
+    into, out, esc = node_vectors(tp, local)
+    rows = np.zeros((6, M + 1))
+    xmx = np.zeros((L + 1, 5))
+    nxt = np.zeros(M + 1)
+    insn = np.zeros(M + 1)
+    a, b = 0, 3
+    _backward_last_row(xp, out, esc, rows[a], rows[a + 1], rows[a + 2], xmx[L])
+    for i in range(L - 1, -1, -1):
+        _backward_row(dsq[i], me, ie, xp, into, out, esc, rows[a], rows[a + 1], rows[b],
+                      rows[b + 1], rows[b + 2], xmx[i + 1], xmx[i], math.exp(-logscale[i + 1]),
+                      nxt, insn)  # fmt: skip
+        a, b = b, a
+    return xmx
+
+
+PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float64 rows)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
+                          e_move, nj, fx, logscale):  # fmt: skip
+    """Forward specials of many sequences, PARSER_LANES side by side (rows as in
+    :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``."""
+    M = into.shape[1] - 1
+    W = PARSER_LANES
+    t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
+    t_mi, t_ii = out[TMI], out[TII]
+    t_md = np.zeros(M + 1)
+    t_dd = np.zeros(M + 1)
+    for k in range(2, M + 1):
+        t_md[k] = out[TMD, k - 1]
+        t_dd[k] = out[TDD, k - 1]
+    mp = np.zeros((M + 1, W))
+    ip = np.zeros((M + 1, W))
+    dp_ = np.zeros((M + 1, W))
+    mc = np.zeros((M + 1, W))
+    ic = np.zeros((M + 1, W))
+    dc = np.zeros((M + 1, W))
+    er = np.zeros((M + 1, W))
+    xN = np.zeros(W)
+    xB = np.zeros(W)
+    xJ = np.zeros(W)
+    xC = np.zeros(W)
+    xE = np.zeros(W)
+    tot = np.zeros(W)
+    ploop = np.zeros(W)
+    pmove = np.zeros(W)
+    insw = np.zeros(W)
+    row = np.zeros(W, dtype=np.int64)
+    pos = np.zeros(W, dtype=np.int64)
+    rem = np.zeros(W, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    n = order.shape[0]
+    nxt = 0
+    active = 0
+    while True:
+        while nxt < n:  # load sequences into free lanes
+            lane = -1
+            for v in range(W):
+                if rem[v] == 0:
+                    lane = v
+                    break
+            if lane < 0:
+                break
+            s = order[nxt]
+            nxt += 1
+            L = lengths[s]
+            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
+            r0 = offsets[s] + s
+            fx[r0, SN] = 1.0
+            fx[r0, SB] = pm
+            logscale[r0] = 0.0
+            row[lane] = r0
+            pos[lane] = offsets[s]
+            rem[lane] = L
+            pmove[lane] = pm
+            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
+            xN[lane] = 1.0
+            xB[lane] = pm
+            xJ[lane] = 0.0
+            xC[lane] = 0.0
+            for k in range(M + 1):
+                mp[k, lane] = 0.0
+                ip[k, lane] = 0.0
+                dp_[k, lane] = 0.0
+            active += 1
+        if active == 0:
+            break
+        lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, t_mm, t_im, t_dm, t_bm,
+                          t_mi, t_ii, t_md, t_dd, esc, mp, ip, dp_, mc, ic, dc, xB, xE, True,
+                          tot)  # fmt: skip
+        for v in range(W):
+            xJ[v] = xJ[v] * ploop[v] + xE[v] * e_loop
+            xC[v] = xC[v] * ploop[v] + xE[v] * e_move
+            xN[v] = xN[v] * ploop[v]
+            xB[v] = (xN[v] + xJ[v]) * pmove[v]
+            t = tot[v] + xN[v] + xJ[v] + xC[v]
+            tot[v] = 1.0 / t if t > 0.0 else 1.0
+        for k in range(1, M + 1):
+            mck, ick, dck = mc[k], ic[k], dc[k]
+            for v in range(W):
+                mck[v] *= tot[v]
+                ick[v] *= tot[v]
+                dck[v] *= tot[v]
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
+        for v in range(W):
+            if rem[v] == 0:
+                continue
+            inv = tot[v]
+            xN[v] *= inv
+            xB[v] *= inv
+            xJ[v] *= inv
+            xC[v] *= inv
+            r = row[v] + 1
+            row[v] = r
+            fx[r, SN] = xN[v]
+            fx[r, SB] = xB[v]
+            fx[r, SE] = xE[v] * inv
+            fx[r, SC] = xC[v]
+            fx[r, SJ] = xJ[v]
+            logscale[r] = -math.log(inv)
+            pos[v] += 1
+            rem[v] -= 1
+            if rem[v] == 0:
+                active -= 1
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
+                           e_move, nj, logscale, bx):  # fmt: skip
+    """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
+    M = into.shape[1] - 1
+    W = PARSER_LANES
+    t_bm = into[3]
+    o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
+    o_dm, o_dd = out[TDM], out[TDD]
+    mn = np.zeros((M + 1, W))
+    inx = np.zeros((M + 1, W))
+    mc = np.zeros((M + 1, W))
+    ic = np.zeros((M + 1, W))
+    dc = np.zeros((M + 1, W))
+    er = np.zeros((M + 1, W))
+    nx = np.zeros((M + 1, W))
+    insn = np.zeros((M + 1, W))
+    xN = np.zeros(W)
+    xB = np.zeros(W)
+    xJ = np.zeros(W)
+    xC = np.zeros(W)
+    xE = np.zeros(W)
+    inv = np.zeros(W)
+    ploop = np.zeros(W)
+    pmove = np.zeros(W)
+    insw = np.zeros(W)
+    row = np.zeros(W, dtype=np.int64)  # row index of the row to compute next
+    pos = np.zeros(W, dtype=np.int64)  # dsq index of residue row+1
+    rem = np.zeros(W, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    n = order.shape[0]
+    nxt = 0
+    active = 0
+    lane = 0
+    while True:
+        # load sequences into free lanes
+        while nxt < n:
+            lane = -1
+            for v in range(W):
+                if rem[v] == 0:
+                    lane = v
+                    break
+            if lane < 0:
+                break
+            s = order[nxt]
+            nxt += 1
+            L = lengths[s]
+            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
+            rL = offsets[s] + s + L
+            bx[rL, SC] = pm
+            bx[rL, SE] = pm * e_move
+            e = pm * e_move
+            mn[M, lane] = e
+            inx[M, lane] = 0.0
+            d = e
+            mnd = e
+            for k in range(M - 1, 0, -1):
+                mnd = e * esc[k] + d * o_md[k]
+                d = e * esc[k] + d * o_dd[k]
+                mn[k, lane] = mnd
+                inx[k, lane] = 0.0
+            xN[lane] = 0.0
+            xJ[lane] = 0.0
+            xC[lane] = pm
+            row[lane] = rL - 1
+            pos[lane] = offsets[s] + L - 1
+            rem[lane] = L
+            pmove[lane] = pm
+            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
+            active += 1
+        if active == 0:
+            break
+        for v in range(W):
+            xs[v] = dsq[pos[v]] if rem[v] > 0 else 0
+            insw[v] = ins[xs[v]]
+            xB[v] = 0.0
+            inv[v] = math.exp(-logscale[row[v] + 1]) if rem[v] > 0 else 0.0
+        for k in range(1, M + 1):
+            erow = me_t[k]
+            erk = er[k]
+            mnk = mn[k]
+            b = t_bm[k]
+            for v in range(W):
+                erk[v] = erow[xs[v]]
+                xB[v] += mnk[v] * b * erk[v]
+        for v in range(W):
+            xJ[v] = xJ[v] * ploop[v] + xB[v] * pmove[v]
+            xC[v] = xC[v] * ploop[v]
+            xE[v] = xJ[v] * e_loop + xC[v] * e_move
+            xN[v] = xN[v] * ploop[v] + xB[v] * pmove[v]
+        for k in range(1, M):
+            nk, ik, mk1, erk1, ink = nx[k], insn[k], mn[k + 1], er[k + 1], inx[k]
+            for v in range(W):
+                nk[v] = mk1[v] * erk1[v]
+                ik[v] = ink[v] * insw[v]
+        dM = dc[M]
+        mM = mc[M]
+        iM = ic[M]
+        for v in range(W):
+            dM[v] = xE[v]
+            mM[v] = xE[v]
+            iM[v] = 0.0
+        for k in range(M - 1, 0, -1):
+            dk, dk1, nk = dc[k], dc[k + 1], nx[k]
+            a, b2, ek = o_dm[k], o_dd[k], esc[k]
+            for v in range(W):
+                dk[v] = nk[v] * a + dk1[v] * b2 + xE[v] * ek
+        for k in range(1, M):
+            mk, ikk, nk, ik, dk1 = mc[k], ic[k], nx[k], insn[k], dc[k + 1]
+            amm, ami, amd, aim, aii, ek = o_mm[k], o_mi[k], o_md[k], o_im[k], o_ii[k], esc[k]
+            for v in range(W):
+                mk[v] = nk[v] * amm + ik[v] * ami + xE[v] * ek + dk1[v] * amd
+                ikk[v] = nk[v] * aim + ik[v] * aii
+        for k in range(1, M + 1):
+            mk, ikk, dk = mc[k], ic[k], dc[k]
+            for v in range(W):
+                mk[v] *= inv[v]
+                ikk[v] *= inv[v]
+                dk[v] *= inv[v]
+        mn, mc = mc, mn
+        inx, ic = ic, inx
+        for v in range(W):
+            if rem[v] == 0:
+                continue
+            r = row[v]
+            xN[v] *= inv[v]
+            xB[v] *= inv[v]
+            xE[v] *= inv[v]
+            xC[v] *= inv[v]
+            xJ[v] *= inv[v]
+            bx[r, SN] = xN[v]
+            bx[r, SB] = xB[v]
+            bx[r, SE] = xE[v]
+            bx[r, SC] = xC[v]
+            bx[r, SJ] = xJ[v]
+            row[v] = r - 1
+            pos[v] -= 1
+            rem[v] -= 1
+            if rem[v] == 0:
+                active -= 1
+
+
+def domain_decoding_batch(profile, dsq, offsets, lengths):
+    """Forward/Backward special states of many sequences at once (multi-hit, each with its
+    own length model): returns packed (fx, bx, logscale); sequence s owns rows
+    ``offsets[s] + s`` to ``offsets[s] + s + lengths[s]``. Lengths must be positive."""
+    if np.any(np.asarray(lengths) < 1):
+        raise ValueError("lengths: every sequence must have at least one residue")
+    tp, me, ie, xp, local = profile.kernel_arrays()
+    into, out, esc = node_vectors(tp, local)
+    me_t = np.ascontiguousarray(me.T)
+    ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
+    nrows = int(np.sum(lengths)) + len(lengths)
+    fx = np.zeros((nrows, 5))
+    bx = np.zeros((nrows, 5))
+    logscale = np.zeros(nrows)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable").astype(np.int64)
+    e_loop, e_move = float(xp[XE, LOOP]), float(xp[XE, MOVE])
+    nj = np.float32(profile.nj)
+    args = (np.ascontiguousarray(dsq, dtype=np.uint8), offsets, lengths, order, into, out, esc,
+            me_t, ins, e_loop, e_move, nj)  # fmt: skip
+    _forward_parser_lanes(*args, fx, logscale)
+    _backward_parser_lanes(*args, logscale, bx)
+    return fx, bx, logscale

@@ -1,0 +1,129 @@
+"""HMMER's 16-bit Viterbi filter, reproduced exactly."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..plan7 import BM as TBM
+from ..plan7 import DD as TDD
+from ..plan7 import DM as TDM
+from ..plan7 import II as TII
+from ..plan7 import IM as TIM
+from ..plan7 import (
+    LOOP,
+    MOVE,
+    XC,
+    XE,
+    XJ,
+    XN,
+)
+from ..plan7 import MD as TMD
+from ..plan7 import MI as TMI
+from ..plan7 import MM as TMM
+from .msv import roundf
+
+# ======================================================================================
+# HMMER's 16-bit Viterbi filter, reproduced exactly
+# ======================================================================================
+
+_WORD_MIN, _WORD_MAX = -32768, 32767
+
+
+def _wordify(sc) -> np.ndarray:
+    """HMMER's wordify(): scores in 1/500-bit units, rounded, saturated to int16."""
+    scale = np.float32(500.0 / math.log(2.0))
+    with np.errstate(invalid="ignore", over="ignore"):
+        v = roundf(scale * np.asarray(sc, dtype=np.float32))
+    v = np.where(np.isnan(v), _WORD_MIN, v)
+    return np.clip(v, _WORD_MIN, _WORD_MAX).astype(np.int32)
+
+
+def viterbi_word_profile(tsc: np.ndarray, msc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Word (16-bit) emission and transition scores of HMMER's Viterbi filter.
+
+    Returns (rwv (Kp, M+1), twv (9, M+1)) with twv rows BM MM IM DM (into node k from k-1),
+    MD MI II DD (out of node k) and, as row 8, nothing (kept for alignment).
+    """
+    M = tsc.shape[0] - 1
+    rwv = _wordify(msc)
+    rwv[:, 0] = _WORD_MIN
+    twv = np.full((9, M + 1), _WORD_MIN, dtype=np.int32)
+    k = np.arange(1, M + 1)
+    twv[0, 1:] = np.minimum(_wordify(tsc[k - 1, TBM]), 0)
+    twv[1, 1:] = np.minimum(_wordify(tsc[k - 1, TMM]), 0)
+    twv[2, 1:] = np.minimum(_wordify(tsc[k - 1, TIM]), 0)
+    twv[3, 1:] = np.minimum(_wordify(tsc[k - 1, TDM]), 0)
+    inner = np.arange(1, M)
+    twv[4, inner] = np.minimum(_wordify(tsc[inner, TMD]), 0)
+    twv[5, inner] = np.minimum(_wordify(tsc[inner, TMI]), 0)
+    twv[6, inner] = np.minimum(_wordify(tsc[inner, TII]), -1)  # no zero-cost insert loops
+    twv[7, inner] = np.minimum(_wordify(tsc[inner, TDD]), 0)
+    twv[1:4, 1] = _WORD_MIN  # no M_0/I_0/D_0 in a profile
+    return rwv, twv
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sat(v):
+    return max(-32768, min(32767, v))
+
+
+@njit(cache=True, nogil=True)
+def _viterbi_filter(dsq, rwv, twv, e_move, e_loop, n_move, c_move, j_move):
+    L = dsq.shape[0]
+    M = rwv.shape[1] - 1
+    NEG = -32768
+    mp = np.full(M + 1, NEG, dtype=np.int32)
+    ip = np.full(M + 1, NEG, dtype=np.int32)
+    dp_ = np.full(M + 1, NEG, dtype=np.int32)
+    mc = np.full(M + 1, NEG, dtype=np.int32)
+    ic = np.full(M + 1, NEG, dtype=np.int32)
+    dc = np.full(M + 1, NEG, dtype=np.int32)
+    base = 12000
+    xN = base
+    xB = _sat(xN + n_move)
+    xJ = NEG
+    xC = NEG
+    for i in range(L):
+        x = dsq[i]
+        xE = NEG
+        for k in range(1, M + 1):
+            sv = _sat(xB + twv[0, k])
+            sv = max(sv, _sat(mp[k - 1] + twv[1, k]))
+            sv = max(sv, _sat(ip[k - 1] + twv[2, k]))
+            sv = max(sv, _sat(dp_[k - 1] + twv[3, k]))
+            sv = _sat(sv + rwv[x, k])
+            mc[k] = sv
+            if sv > xE:
+                xE = sv
+            ic[k] = max(_sat(mp[k] + twv[5, k]), _sat(ip[k] + twv[6, k]))
+        dc[1] = NEG
+        for k in range(2, M + 1):
+            dc[k] = max(_sat(mc[k - 1] + twv[4, k - 1]), _sat(dc[k - 1] + twv[7, k - 1]))
+        if xE >= 32767:
+            return np.inf
+        xC = max(xC, _sat(xE + e_move))
+        xJ = max(xJ, _sat(xE + e_loop))
+        xB = max(_sat(xJ + j_move), _sat(xN + n_move))
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
+    if xC <= NEG:
+        return -np.inf
+    return (float(xC) + float(c_move) - float(base)) / np.float32(500.0 / math.log(2.0)) - 3.0
+
+
+def viterbi_filter_exact(dsq: np.ndarray, tsc: np.ndarray, msc: np.ndarray, xsc: np.ndarray,
+                         word_profile=None) -> float:  # fmt: skip
+    """Viterbi score (nats) exactly as HMMER's 16-bit Viterbi filter computes it.
+
+    `xsc` are the profile's special transitions for the target length (multi-hit); the
+    N/C/J self-loops are scored 0 and 3 nats subtracted, as the filter does.
+    `word_profile` may pass a precomputed :func:`viterbi_word_profile` result.
+    """
+    rwv, twv = word_profile if word_profile is not None else viterbi_word_profile(tsc, msc)
+    w = _wordify(np.array([xsc[XE, MOVE], xsc[XE, LOOP], xsc[XN, MOVE], xsc[XC, MOVE],
+                           xsc[XJ, MOVE]]))  # fmt: skip
+    return float(_viterbi_filter(dsq, rwv, twv, w[0], w[1], w[2], w[3], w[4]))
