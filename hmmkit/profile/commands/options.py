@@ -1,0 +1,254 @@
+"""What the profile subcommands share: outputs that never overwrite an input, the model,
+database and pipeline options, thresholds and the hit tables of a run."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import sys
+
+from ...atomic import atomic_output
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (the same inode when both exist)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: dict[str, str]) -> None:
+    """ValueError when an output is an input, another output, a folder or in no folder.
+
+    Runs before anything is read or opened for writing, so a refused command leaves every
+    file as it was.
+    """
+    from_stdin = [label for label, path in inputs.items() if path == "-"]
+    if len(from_stdin) > 1:
+        raise ValueError(f"only one of {' and '.join(from_stdin)} can be '-' (standard input)")
+    given = {label: path for label, path in outputs.items() if path}
+    for n, (label, path) in enumerate(given.items()):
+        if os.path.isdir(path):
+            raise ValueError(f"{label} {path} is a folder, not a file")
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise ValueError(f"{label} {path}: folder {folder} does not exist")
+        for in_label, in_path in inputs.items():
+            if same_file(path, in_path):
+                raise ValueError(f"{label} {path} is the {in_label}; it would be overwritten")
+        for other_label, other in list(given.items())[:n]:
+            if same_file(path, other):
+                raise ValueError(f"{label} and {other_label} are the same file {path}")
+
+
+@contextlib.contextmanager
+def output(path: str | None):
+    """Standard output, or `path` written atomically (complete or not at all)."""
+    if not path:
+        yield sys.stdout
+        return
+    with atomic_output(path) as handle:
+        yield handle
+
+
+def seed(seed: int) -> int:
+    """HMMER's --seed: 0 asks for an arbitrary (one-time) seed."""
+    return seed if seed != 0 else secrets.randbelow(2**31 - 1) + 1
+
+
+def exclusive_flags(parser, dest: str, flags: list[tuple[str, object, str]]):
+    """Mutually exclusive ``--flag`` options, each storing its value in ``dest`` (as
+    hmmbuild's --amino/--dna, --wpb/--wblosum, ...); returns the group."""
+    group = parser.add_mutually_exclusive_group()
+    for flag, value, label in flags:
+        group.add_argument(f"--{flag}", action="store_const", const=value, dest=dest, help=label)
+    return group
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """hmmbuild's options for weighting, effective sequence number, prior and fragments."""
+    p.add_argument("--fragthresh", type=float, default=0.5, help="fragment threshold")
+    exclusive_flags(p, "weighting", [
+        ("wpb", "pb", "position-based sequence weights (default)"),
+        ("wblosum", "blosum", "BLOSUM-style cluster weights, at --wid identity"),
+        ("wnone", "none", "no relative weights: every sequence weighs 1"),
+    ])  # fmt: skip
+    p.add_argument("--wid", type=float, default=0.62, help="identity cutoff of --wblosum")
+    effn = exclusive_flags(p, "effn", [
+        ("eent", "entropy", "effective sequence number by relative entropy target (default)"),
+        ("eclust", "clust", "effective sequence number = single-linkage clusters at --eid"),
+        ("enone", "none", "effective sequence number = number of sequences"),
+    ])  # fmt: skip
+    effn.add_argument("--eset", type=float, metavar="X", help="set the effective number to X")
+    p.add_argument("--ere", type=float, default=None, help="relative entropy target (bits)")
+    p.add_argument("--esigma", type=float, default=45.0, help="sigma of the entropy target")
+    p.add_argument("--eid", type=float, default=0.62, help="identity cutoff of --eclust")
+    exclusive_flags(p, "prior", [
+        ("pnone", None, "no prior: counts only"),
+        ("plaplace", "laplace", "Laplace +1 prior"),
+    ])  # fmt: skip
+    p.set_defaults(weighting="pb", effn="entropy", prior="default")
+
+
+def model_options(args: argparse.Namespace) -> dict:
+    """The :func:`~.build.build` arguments that :func:`add_model_options` set."""
+    return dict(
+        fragthresh=args.fragthresh, weighting=args.weighting, wid=args.wid, ere=args.ere,
+        effn=args.effn if args.eset is None else args.eset, esigma=args.esigma, eid=args.eid,
+        prior=args.prior,
+    )  # fmt: skip
+
+
+def add_database_options(p: argparse.ArgumentParser) -> None:
+    """The target database and -A of the commands that search one (search, phmmer)."""
+    p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
+    p.add_argument(
+        "-A",
+        metavar="FILE",
+        dest="alignment",
+        help="save a Stockholm alignment of the included domains of each query to FILE",
+    )
+
+
+def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
+    """hmmsearch's and hmmscan's shared tables, thresholds, filters, seed and cores."""
+    p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
+    p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
+    p.add_argument(
+        "--noali", action="store_true", help="leave the domain alignments out of the output"
+    )
+    p.add_argument("-E", type=float, default=10.0, help=f"report {targets} with E-value <= E")
+    p.add_argument("-T", type=float, default=None, help=f"report {targets} with bits >= T")
+    p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
+    p.add_argument("--domT", type=float, default=None, help="report domains with bits >= domT")
+    p.add_argument("--incT", type=float, default=None, help=f"include {targets} with bits >= incT")
+    p.add_argument(
+        "--incdomT", type=float, default=None, help="include domains with bits >= incdomT"
+    )
+    p.add_argument("--domZ", type=float, default=None, help="number of hits for domain E-values")
+    cut = p.add_mutually_exclusive_group()
+    for flag, label in (("ga", "gathering (GA)"), ("tc", "trusted (TC)"), ("nc", "noise (NC)")):
+        cut.add_argument(
+            f"--cut_{flag}", action="store_true",
+            help=f"use each model's {label} bit score thresholds for reporting and inclusion",
+        )  # fmt: skip
+    p.add_argument("--incE", type=float, default=0.01, help=f"include {targets} with E <= incE")
+    p.add_argument("--incdomE", type=float, default=0.01, help="include domains with E <= this")
+    p.add_argument("-Z", type=float, default=None, help="number of comparisons for E-values")
+    p.add_argument("--max", action="store_true", help="switch off all filters (as HMMER's --max)")
+    p.add_argument("--F1", type=float, default=0.02, help="MSV filter P-value threshold")
+    p.add_argument("--F2", type=float, default=1e-3, help="Viterbi filter P-value threshold")
+    p.add_argument("--F3", type=float, default=1e-5, help="Forward filter P-value threshold")
+    p.add_argument("--nobias", action="store_true", help="switch off the composition filter")
+    p.add_argument("--nonull2", action="store_true", help="switch off null2 score corrections")
+    p.add_argument(
+        "--seed", type=int, default=42,
+        help="random seed of domain definition (0: an arbitrary seed, as hmmsearch)",
+    )  # fmt: skip
+    p.add_argument(
+        "--cpu", type=int, default=1, help="cores for the Forward scan and domain definition"
+    )
+
+
+def thresholds(args: argparse.Namespace) -> dict:
+    """Reporting and inclusion thresholds given on the command line."""
+    return dict(
+        E=args.E, T=args.T, domE=args.domE, domT=args.domT, incE=args.incE, incT=args.incT,
+        incdomE=args.incdomE, incdomT=args.incdomT,
+    )  # fmt: skip
+
+
+def pipeline_settings(args: argparse.Namespace) -> dict:
+    """Filters, E-value sizes, null2, seed and cores given on the command line."""
+    filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
+    if args.max:
+        filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
+    return dict(
+        Z=args.Z, domZ=args.domZ, null2=not args.nonull2, seed=seed(args.seed),
+        n_jobs=args.cpu, **filters,
+    )  # fmt: skip
+
+
+class HitTables:
+    """The --tblout and --domtblout files of a run: written atomically, a header before
+    the first query's rows and HMMER's closing comment block at the end."""
+
+    def __init__(self, outputs, args, program: str, query_file: str, target_file: str):
+        from ..hits import write_domtblout, write_tblout
+
+        self.files = [
+            (outputs.enter_context(atomic_output(path)), writer)
+            for path, writer in ((args.tblout, write_tblout), (args.domtblout, write_domtblout))
+            if path
+        ]
+        self.footer = (
+            f"#\n# Program:         {program}\n# Query file:      {query_file}\n"
+            f"# Target file:     {target_file}\n# [ok]\n"
+        )
+        self.n_queries = 0
+
+    def add(self, results) -> None:
+        """Append one query's reported hits."""
+        for handle, writer in self.files:
+            writer(handle, results, header=self.n_queries == 0, footer=False)
+        self.n_queries += 1
+
+    def close(self) -> None:
+        """Write the closing comment block."""
+        for handle, _ in self.files:
+            handle.write(self.footer)
+
+
+def cutoff_kind(args: argparse.Namespace) -> str | None:
+    """Which Pfam cutoffs --cut_ga/--cut_tc/--cut_nc asked for ("ga", "tc", "nc"), if any."""
+    from ..scan import CUTOFF_FIELDS
+
+    return next((kind for kind in CUTOFF_FIELDS if getattr(args, f"cut_{kind}")), None)
+
+
+def model_cutoffs(model, args: argparse.Namespace) -> dict:
+    """hmmsearch's --cut_ga/--cut_tc/--cut_nc: the model's own (sequence, domain) bit score
+    thresholds for reporting and inclusion."""
+    from ..scan import CUTOFF_FIELDS
+
+    kind = cutoff_kind(args)
+    if kind is None:
+        return {}
+    field = CUTOFF_FIELDS[kind]
+    pair = getattr(model, field)
+    if pair is None:
+        raise ValueError(f"model {model.name} has no {field} thresholds for --cut_{kind}")
+    seq, dom = pair
+    return dict(T=seq, incT=seq, domT=dom, incdomT=dom)
+
+
+def save_alignment(handle, results, path: str) -> None:
+    """hmmsearch -A: one Stockholm record per query, and a line saying so on stdout."""
+    from ... import __version__
+
+    aln = results.alignment()
+    if aln is None:
+        sys.stdout.write("# No hits satisfy inclusion thresholds; no alignment saved\n")
+        return
+    aln.annotation["AU"] = f"hmmkit search (hmmkit {__version__})"
+    aln.write(handle, "stockholm")
+    sys.stdout.write(
+        f"# Alignment of {len(aln)} hits satisfying inclusion thresholds saved to: {path}\n"
+    )
+
+
+def model_file_command(subparsers, name: str, help: str, description: str, output: bool):
+    """A subcommand that reads the models of an HMMER3 file (and, with `output`, writes
+    to -o FILE or standard output)."""
+    p = subparsers.add_parser(name, help=help, description=description)
+    p.add_argument("hmmfile", metavar="HMMFILE", help="profile HMM file (HMMER3)")
+    if output:
+        p.add_argument(
+            "-o", metavar="FILE", dest="output", help="write to FILE, not standard output"
+        )
+    return p

@@ -1,0 +1,55 @@
+"""``hmmkit scan``: HMMER's hmmscan."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from ..report import write_query_report
+from .options import (
+    HitTables,
+    add_pipeline_options,
+    check_outputs,
+    cutoff_kind,
+    pipeline_settings,
+    thresholds,
+)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "scan",
+        help="search sequences against a database of profile HMMs (like hmmscan)",
+        description="Compare every sequence of a FASTA file with each model of an HMMER3 "
+        "file (a Pfam database, say); each sequence's hits are the models, listed on standard "
+        "output and, with --tblout/--domtblout, written in hmmscan's table layouts.",
+    )
+    p.add_argument("hmmdb", metavar="HMMDB", help="profile HMM database (HMMER3 file)")
+    p.add_argument("seqfile", metavar="SEQFILE", help="query sequences (FASTA)")
+    add_pipeline_options(p, "models")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io.fasta import read_fasta
+    from ..scan import scan
+
+    check_outputs(
+        {"--tblout": args.tblout, "--domtblout": args.domtblout},
+        {"model database HMMDB": args.hmmdb, "query SEQFILE": args.seqfile},
+    )
+    records = read_fasta(args.seqfile)
+    if not records:
+        raise ValueError(f"{args.seqfile}: the sequence file is empty (no FASTA records)")
+    results = scan(
+        args.hmmdb, records, **thresholds(args), cutoffs=cutoff_kind(args),
+        **pipeline_settings(args),
+    )  # fmt: skip
+    with contextlib.ExitStack() as outputs:
+        tables = HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
+        for result in results:
+            write_query_report(sys.stdout, result, scanned=True, alignments=not args.noali)
+            tables.add(result)
+        tables.close()
+    return 0

@@ -1,0 +1,77 @@
+"""``hmmkit search``: HMMER's hmmsearch."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from ...atomic import atomic_output
+from ..report import write_query_report
+from .options import (
+    HitTables,
+    add_database_options,
+    add_pipeline_options,
+    check_outputs,
+    model_cutoffs,
+    pipeline_settings,
+    save_alignment,
+    thresholds,
+)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "search",
+        help="search a sequence database with profile HMMs (like hmmsearch)",
+        description="Search every sequence of a FASTA database with each model of an HMMER3 "
+        "file; hits are listed on standard output and, with --tblout/--domtblout, written in "
+        "hmmsearch's per-target/per-domain table layouts.",
+    )
+    p.add_argument("hmmfile", metavar="HMMFILE", help="query profile HMM file (HMMER3)")
+    add_database_options(p)
+    add_pipeline_options(p, "sequences")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io.hmmer3 import iter_hmmer
+
+    return search_each(args, iter_hmmer(args.hmmfile), "hmmkit search", args.hmmfile)
+
+
+def search_each(args: argparse.Namespace, models, program: str, query_file: str) -> int:
+    """Search the database SEQDB with each query model in turn (read one at a time):
+    hits and domains on standard output, tables and -A alignments to their files."""
+    from ..alidisplay import AlignmentDisplay
+    from ..io.fasta import read_fasta
+    from ..search import check_query_model, search
+
+    check_outputs(
+        {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
+        {"query file": query_file, "target database SEQDB": args.seqdb},
+    )
+    records = read_fasta(args.seqdb)
+    if not records:
+        raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
+    first = None
+    with contextlib.ExitStack() as outputs:
+        tables = HitTables(outputs, args, program, query_file, args.seqdb)
+        ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
+        for model in models:
+            try:
+                check_query_model(model, first, query_file)
+            except ValueError as err:  # as hmmsearch: one alphabet
+                raise ValueError(f"{err}; search the models of each alphabet separately (no "
+                                 "table was written)") from None  # fmt: skip
+            first = first or model
+            limits = thresholds(args) | model_cutoffs(model, args)
+            results = search(model, records, **limits, **pipeline_settings(args))
+            write_query_report(
+                sys.stdout, results, display=AlignmentDisplay(model), alignments=not args.noali
+            )
+            if ali is not None:
+                save_alignment(ali, results, args.alignment)
+            tables.add(results)
+        tables.close()
+    return 0

@@ -1,0 +1,68 @@
+"""hmmsearch's (and hmmscan's) text report of a query's hits: the ranked hit list, the
+per-domain tables and alignments."""
+
+from __future__ import annotations
+
+from typing import IO
+
+
+def write_hit_list(out, results, target: str) -> None:
+    """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
+    expected and reported domains; a rule marks where the included hits end."""
+    namew = max([8] + [len(h.name) for h in results])
+    kind = "sequences" if target == "Sequence" else "sequence"  # as HMMER words both
+    out.write(f"Scores for complete {kind} (score includes all domains):\n")
+    out.write("  %22s  %22s  %8s\n" % (" --- full sequence ---", " --- best 1 domain ---",  # noqa: UP031
+                                     "-#dom-"))  # fmt: skip
+    row = "  %9s %6s %5s  %9s %6s %5s  %5s %2s  %-*s  %s\n"
+    out.write(row % ("E-value", " score", " bias", "E-value", " score", " bias", "  exp", "N",
+                     namew, target, "Description"))  # fmt: skip
+    out.write(row % ("-------", "------", "-----", "-------", "------", "-----", " ----", "--",
+                     namew, "-" * len(target), "-----------"))  # fmt: skip
+    rule = False
+    for h in results:
+        if not h.included and not rule:
+            out.write("  ------ inclusion threshold ------\n")
+            rule = True
+        d = h.domains[h.best_domain]
+        mark = "+" if h.new else "-" if h.dropped else " "
+        out.write("%c %9.2g %6.1f %5.1f  %9.2g %6.1f %5.1f  %5.1f %2d  %-*s  %s\n"  # noqa: UP031
+                  % (mark, h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
+                     h.nreported, namew, h.name, h.description))  # fmt: skip
+
+
+def write_query_report(
+    out: IO[str], results, scanned: bool = False, display=None, alignments: bool = True
+) -> None:
+    """A query's ranked hits as hmmsearch lists them, written to `out`; `scanned`: hits
+    are models. With an :class:`~.alidisplay.AlignmentDisplay`, each hit's domain table (and, with
+    `alignments`, its domain alignments) follows, as in hmmsearch's output."""
+    if scanned:
+        out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
+    else:
+        out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
+    write_hit_sections(out, results, scanned, display, alignments)
+    out.write("//\n")
+
+
+def write_hit_sections(out, results, scanned: bool, display, alignments: bool) -> None:
+    """The targets searched, the ranked hit list and the domain annotation of one query."""
+    if scanned:
+        out.write(f"Target models: {results.nseqs}  ({results.nresidues} nodes); ")
+    else:
+        out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
+    out.write(f"passed the filters: {results.n_past_forward}\n\n")
+    write_hit_list(out, results, "Model" if scanned else "Sequence")
+    if not len(results):
+        out.write("   [No hits detected that satisfy reporting thresholds]\n")
+    elif scanned or display is not None:
+        kind = "model" if scanned else "sequence"
+        out.write(f"\nDomain annotation for each {kind}{' (and alignments)' * alignments}:\n")
+        for h in results:
+            if display is not None:
+                display.write_hit(out, h, alignments=alignments)
+                continue
+            from ..alidisplay import write_hit_domains
+
+            shown = [d.display for d in h.domains if d.reported] if alignments else None
+            write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)
