@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from . import dp
 from .config import SearchProfile
 from .dp.float_sampling import (

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numba import njit
 
+from ..compiling import njit
 from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
 from .digital import CodeTable, code_table, digitize_aligned
 

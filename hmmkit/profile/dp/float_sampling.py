@@ -15,8 +15,8 @@ Cells are stored by node k; a lane r of vector q holds node ``r*Q + q + 1``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ...compiling import njit
 from .. import plan7
 from ..plan7 import (
     LOOP,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from ...compiling import njit
 from ..plan7 import BM as TBM
 from ..plan7 import DD as TDD
 from ..plan7 import DM as TDM

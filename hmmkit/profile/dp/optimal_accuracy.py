@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ...compiling import njit
 from ..plan7 import BM as TBM
 from ..plan7 import DD as TDD
 from ..plan7 import DM as TDM
