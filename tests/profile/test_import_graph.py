@@ -114,3 +114,38 @@ SIBLINGS = {path.stem for path in PACKAGE.rglob("*.py")} | {
 
 def test_no_module_takes_another_modules_private_names():
     assert private_imports() == []
+
+
+def unresolved_imports() -> list[str]:
+    """Relative imports of the package, deferred ones included, that name no module or
+    no attribute of the module they name."""
+    import importlib
+    import importlib.util
+
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            target = f"{base}.{node.module}" if node.module else base
+            try:
+                spec = importlib.util.find_spec(target)
+            except ModuleNotFoundError:  # a parent package is missing too
+                spec = None
+            if spec is None:
+                found.append(f"{path.name}:{node.lineno}: {target}")
+                continue
+            module = importlib.import_module(target)
+            for alias in node.names:
+                if not hasattr(module, alias.name):
+                    if importlib.util.find_spec(f"{target}.{alias.name}") is None:
+                        found.append(f"{path.name}:{node.lineno}: {target}.{alias.name}")
+    return found
+
+
+def test_every_relative_import_resolves():
+    """Deferred imports run only when their function does: a wrong one would fail late."""
+    assert unresolved_imports() == []
