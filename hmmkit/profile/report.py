@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import IO
 
-from .alidisplay import write_hit_domains
-
 
 def write_hit_list(out, results, target: str) -> None:
     """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
@@ -64,5 +62,7 @@ def write_hit_sections(out, results, scanned: bool, display, alignments: bool) -
             if display is not None:
                 display.write_hit(out, h, alignments=alignments)
                 continue
+            from .alidisplay import write_hit_domains  # deferred: the DP kernels load with it
+
             shown = [d.display for d in h.domains if d.reported] if alignments else None
             write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)
