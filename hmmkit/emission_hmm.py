@@ -14,9 +14,10 @@ import dataclasses
 import numpy as np
 
 from .emissions.base import Emission
-from .hmm import BaseHMM, reestimate_from_labels
+from .hmm import BaseHMM
 from .initialization import kmeans
 from .sequences import SequenceBatch, as_continuous_batch
+from .shard_work import reestimate_from_labels
 from .workspace import Workspace
 
 

@@ -13,7 +13,7 @@ import inspect
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any, Self
 
@@ -21,12 +21,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import kernels
-from .annotations import AnnotatedSource, annotate, annotated_forward_backward, with_log_prior
+from .annotations import AnnotatedSource, annotate
 from .arguments import HMM_ARGUMENT_CHECKS, HMMLEARN_ARGUMENTS
-from .emissions.base import DegenerateStateWarning, Emission
-from .emissions.kinds import SIMPLEX
+from .emissions.base import Emission
 from .estimator import EstimatorMixin, NotFittedError
-from .implementations import forward_backward_for, forward_for
 from .initialization import transition_counts, uniform_segmentation
 from .online_fit import OnlineFitMixin
 from .parameter_checks import CheckedParameter, check_startprob, check_transmat
@@ -38,6 +36,16 @@ from .settings import (
     check_random_state,
     check_tolerance,
 )
+from .shard_work import (
+    HMMParams,
+    e_step_shard,
+    penalised,
+    posterior_shard,
+    reestimate_from_labels,
+    score_shard,
+    source_e_step,
+    viterbi_shard,
+)
 from .simplex import check_stochastic, dirichlet_log_density, dirichlet_map, normalize_rows
 from .sources import INIT_FRAMES, MemorySource, SequenceSource
 from .stats import Stats
@@ -45,7 +53,7 @@ from .topology import random_over, topology_masks, uniform_over
 from .training import ConvergenceMonitor, map_shards, run_em
 from .training.backends import LocalBackend, make_backend
 from .training.online import incremental_em
-from .workspace import Workspace, WorkspacePool
+from .workspace import WorkspacePool
 
 INITS = ("kmeans", "random", "flat", "segmental")
 #: Viterbi re-segmentation rounds of the segmental k-means initialisation (HInit).
@@ -54,145 +62,6 @@ SEGMENTAL_ROUNDS = 10
 INFERENCE_WORKSPACES = WorkspacePool()
 #: Re-segmentation stops once at most this fraction of the frames change state.
 SEGMENTAL_TOLERANCE = 1e-3
-
-
-@dataclass(frozen=True)
-class HMMParams:
-    """One set of HMM parameters, as a value: what an E-step needs and an M-step returns."""
-
-    startprob: np.ndarray
-    transmat: np.ndarray
-    emission: Emission
-
-    def parameter_kinds(self) -> dict:
-        """Kinds of the parameter fields (see :mod:`hmmkit.emissions.kinds`)."""
-        emission = self.emission.parameter_kinds()
-        if not emission:
-            raise TypeError(
-                f"{type(self.emission).__name__} declares no parameter kinds: set its "
-                "'parameters' (field name -> kind) to train it with algorithm='squarem'"
-            )
-        return {"startprob": SIMPLEX, "transmat": SIMPLEX, "emission": emission}
-
-
-def penalised(e_step: Callable[[HMMParams], Stats], log_prior: Callable[[HMMParams], float]):
-    """The E-step with the log prior of the parameters added to the log-likelihood.
-
-    With priors, EM (and every accelerator) climbs log-likelihood + log prior, not the
-    log-likelihood alone, so that is what the monitor and the safeguards must compare.
-    Without priors the log prior is exactly 0 and nothing changes.
-    """
-
-    def objective_e_step(params: HMMParams) -> Stats:
-        stats = e_step(params)
-        penalty = log_prior(params)
-        if penalty == 0.0:
-            return stats
-        objective = stats.log_likelihood + penalty
-        return Stats(stats, objective, stats.n_sequences, stats.n_frames)
-
-    return objective_e_step
-
-
-# ------------------------------------------------------------------ per-shard work (pure)
-
-
-def e_step_shard(
-    params: HMMParams,
-    shard: SequenceBatch,
-    workspaces: WorkspacePool | None = None,
-    implementation: str = "scaling",
-) -> Stats:
-    """Sufficient statistics of one shard of sequences under ``params``
-    (forward-backward by ``implementation``: ``"scaling"`` or ``"log"``)."""
-    workspace = workspaces.get() if workspaces is not None else None
-    log_b, aux = params.emission.frame_scores(shard.X, workspace)
-    gamma = None if workspace is None else workspace.array("gamma", log_b.shape)
-    gamma, start, trans, seq_loglik, log_likelihood = annotated_forward_backward(
-        log_b, shard, params.startprob, params.transmat, gamma, implementation
-    )
-    if not np.all(np.isfinite(seq_loglik)):
-        bad = int(np.flatnonzero(~np.isfinite(seq_loglik))[0])
-        raise ValueError(
-            f"sequence {bad} of a shard has zero probability under the current model "
-            "(e.g. a symbol no reachable state can emit)"
-        )
-    emission_stats = params.emission.new_stats()
-    params.emission.accumulate(shard.X, gamma, aux, emission_stats)
-    return Stats(
-        {"start": start, "trans": trans, **emission_stats},
-        log_likelihood,
-        shard.n_sequences,
-        shard.n_frames,
-    )
-
-
-def _shard_e_step(
-    source: SequenceSource,
-    workspaces: WorkspacePool,
-    params: HMMParams,
-    key,
-    implementation: str = "scaling",
-) -> Stats:
-    """:func:`e_step_shard` of the shard ``key`` of ``source`` (read when called)."""
-    return e_step_shard(params, source.load(key), workspaces, implementation)
-
-
-def _log_likelihood(params: HMMParams, shard: SequenceBatch, workspaces) -> np.ndarray:
-    """Frame log-likelihoods of a shard (plus its state log priors, if any), in the
-    calling thread's scratch space if any."""
-    workspace = workspaces.get() if workspaces is not None else None
-    return with_log_prior(params.emission.frame_scores(shard.X, workspace)[0], shard)
-
-
-def score_shard(
-    params: HMMParams, shard: SequenceBatch, workspaces=None, implementation: str = "scaling"
-) -> np.ndarray:
-    """Per-sequence log-likelihoods of one shard."""
-    log_b = _log_likelihood(params, shard, workspaces)
-    return forward_for(implementation)(log_b, shard.offsets, params.startprob, params.transmat)
-
-
-def posterior_shard(
-    params: HMMParams, shard: SequenceBatch, workspaces=None, implementation: str = "scaling"
-) -> tuple[np.ndarray, np.ndarray]:
-    """State posteriors (T, K) and per-sequence log-likelihoods of one shard."""
-    log_b = _log_likelihood(params, shard, workspaces)
-    gamma, _, _, seq_loglik = forward_backward_for(implementation)(
-        log_b, shard.offsets, params.startprob, params.transmat
-    )
-    return gamma, seq_loglik
-
-
-def viterbi_shard(
-    params: HMMParams, shard: SequenceBatch, workspaces=None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Viterbi paths and per-sequence best-path log-probabilities of one shard."""
-    log_b = _log_likelihood(params, shard, workspaces)
-    return kernels.run_viterbi(log_b, shard.offsets, params.startprob, params.transmat)
-
-
-def reestimate_from_labels(
-    emission: Emission, batch: SequenceBatch, labels: np.ndarray, update: str
-) -> Emission:
-    """One M-step with every frame given wholly to its labelled state.
-
-    Statistics are gathered shard by shard, so memory stays bounded by the shard
-    size; states without frames keep their values (silently: this is initialisation).
-    """
-    stats = emission.new_stats()
-    workspace = Workspace()
-    first = 0
-    for shard in batch.shards():
-        onehot = workspace.array("onehot", (shard.n_frames, emission.n_states))
-        onehot[:] = 0.0
-        onehot[np.arange(shard.n_frames), labels[first : first + shard.n_frames]] = 1.0
-        _, aux = emission.frame_scores(shard.X, workspace)
-        emission.accumulate(shard.X, onehot, aux, stats)
-        first += shard.n_frames
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DegenerateStateWarning)
-        return emission.m_step(stats, update)
 
 
 def _listed(items) -> str:
@@ -637,7 +506,7 @@ class BaseHMM(EstimatorMixin, OnlineFitMixin):
 
     def _shard_e_step(self, source: SequenceSource) -> Callable[[HMMParams, Any], Stats]:
         """``(params, key) -> statistics`` of one shard of ``source``, read when called."""
-        return partial(_shard_e_step, source, WorkspacePool(), implementation=self.implementation)
+        return partial(source_e_step, source, WorkspacePool(), implementation=self.implementation)
 
     def _train(self, runner, params0: HMMParams, monitor: ConvergenceMonitor) -> HMMParams:
         """EM (or an accelerated or incremental variant) from ``params0``."""

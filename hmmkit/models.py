@@ -19,7 +19,7 @@ from .emissions.gaussian import (
     floor_covariances,
 )
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
-from .hmm import BaseHMM, reestimate_from_labels
+from .hmm import BaseHMM
 from .initialization import kmeans
 from .parameter_checks import CheckedParameter, check_covars, check_weights
 from .parameter_checks import check_means as check_means_shape
@@ -31,6 +31,7 @@ from .settings import (
     check_fraction,
     check_prior,
 )
+from .shard_work import reestimate_from_labels
 
 #: ``min_covar`` above this fraction of a feature's global variance draws a warning.
 FLOOR_WARNING_FRACTION = 0.1

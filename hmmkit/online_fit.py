@@ -73,7 +73,7 @@ class OnlineFitMixin:
         return self
 
     def _start_online(self, source: SequenceSource) -> Any:
-        """Parameters (an :class:`~hmmkit.hmm.HMMParams`) stepwise EM starts from: the
+        """Parameters (an :class:`~hmmkit.shard_work.HMMParams`) stepwise EM starts from: the
         model's own, or initialised as fit does."""
         if getattr(self, "startprob_", None) is None:
             rng = check_random_state(self.random_state)

@@ -12,8 +12,8 @@ from scipy.optimize import minimize
 from hmmkit import CategoricalHMM, DegenerateStateWarning
 from hmmkit.emissions.categorical import CategoricalEmission
 from hmmkit.emissions.gaussian import GaussianEmission
-from hmmkit.hmm import HMMParams, e_step_shard
 from hmmkit.sequences import as_continuous_batch, as_symbol_batch
+from hmmkit.shard_work import HMMParams, e_step_shard
 from hmmkit.stats import Stats
 from hmmkit.training import ConvergenceMonitor
 from hmmkit.training.alpha import (

@@ -11,8 +11,8 @@ from factories import KINDS, fresh_like, make_model, sample_sequences
 from hmmkit import CategoricalHMM
 from hmmkit.annotations import annotate, check_state_mask
 from hmmkit.disk_sources import NpyFolderSource
-from hmmkit.hmm import e_step_shard
 from hmmkit.sequences import SequenceBatch, as_symbol_batch
+from hmmkit.shard_work import e_step_shard
 
 
 def tiny_model(rng, k=3, n_symbols=4):

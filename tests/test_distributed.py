@@ -17,8 +17,8 @@ distributed = pytest.importorskip("distributed")
 
 from hmmkit import GMMHMM, CategoricalHMM, GaussianHMM  # noqa: E402
 from hmmkit.disk_sources import FastaSource, NpyFolderSource  # noqa: E402
-from hmmkit.hmm import HMMParams, e_step_shard, score_shard  # noqa: E402
 from hmmkit.sequences import as_continuous_batch  # noqa: E402
+from hmmkit.shard_work import HMMParams, e_step_shard, score_shard  # noqa: E402
 from hmmkit.sources import MemorySource  # noqa: E402
 from hmmkit.training.backends import LocalBackend  # noqa: E402
 from hmmkit.training.distributed import DaskBackend, partition, search_distributed  # noqa: E402

@@ -11,8 +11,8 @@ from factories import KINDS, fresh_like, make_model, sample_sequences
 from hmmkit import GaussianHMM
 from hmmkit.disk_sources import NpyFolderSource
 from hmmkit.emissions.gaussian import recentre_moments
-from hmmkit.hmm import e_step_shard
 from hmmkit.sequences import as_symbol_batch
+from hmmkit.shard_work import e_step_shard
 from hmmkit.stats import Stats
 from hmmkit.training import ConvergenceMonitor
 from hmmkit.training.online import StepSizes, incremental_em

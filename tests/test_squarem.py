@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hmmkit import DegenerateStateWarning, GaussianHMM
 from hmmkit.emissions.gaussian import GaussianEmission
-from hmmkit.hmm import HMMParams
+from hmmkit.shard_work import HMMParams
 from hmmkit.stats import Stats
 from hmmkit.training import ConvergenceMonitor
 from hmmkit.training.parameter_vector import InfeasibleParameters, ParameterVector

@@ -115,7 +115,7 @@ def alpha_em(
 ) -> P:
     """The α-HMM loop; returns the final parameters.
 
-    ``params`` must have an ``emission`` (as :class:`~hmmkit.hmm.HMMParams`).
+    ``params`` must have an ``emission`` (as :class:`~hmmkit.shard_work.HMMParams`).
     ``safeguard=False`` keeps accelerated steps that lower the log-likelihood (for
     study only); ``ratio_unit`` normalises the likelihood ratio of ω (see
     :func:`alpha_weight`). Each iteration reports the log-likelihood of the accepted

@@ -16,7 +16,7 @@ Two coordinate systems are offered:
   its diagonal in ``log``, Poisson rates in ``log``, means as they are.
 
 In both, covariances are raised to the emission's floor, as its M-step would.
-The walk is generic: a value (an :class:`~hmmkit.hmm.HMMParams`, an emission) lists
+The walk is generic: a value (an :class:`~hmmkit.shard_work.HMMParams`, an emission) lists
 its parameter fields and their kinds in ``parameter_kinds()`` (see
 :mod:`hmmkit.emissions.kinds`); a nested mapping stands for a field holding a value
 of its own (a mixture bank), walked in turn. Every other field (floors, priors,

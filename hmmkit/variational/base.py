@@ -32,7 +32,7 @@ from typing import Any, Protocol, Self
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..hmm import BaseHMM, HMMParams, e_step_shard
+from ..hmm import BaseHMM
 from ..sequences import SequenceBatch, Sequences
 from ..settings import (
     RandomState,
@@ -41,6 +41,7 @@ from ..settings import (
     check_random_state,
     check_tolerance,
 )
+from ..shard_work import HMMParams, e_step_shard
 from ..sources import INIT_FRAMES, SequenceSource
 from ..stats import Stats
 from ..training import ConvergenceMonitor, baum_welch
