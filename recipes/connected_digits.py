@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=float, default=250.0)
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument(
+        "--background-penalty",
+        type=float,
+        default=0.0,
+        metavar="NATS",
+        help="training: cost to word states of frames as quiet as the utterance's ends",
+    )
+    p.add_argument(
         "--adapt",
         type=float,
         default=None,
@@ -103,6 +110,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         n_mix=args.n_mix,
         passes=args.passes,
         n_jobs=args.jobs,
+        background_penalty=args.background_penalty,
     )
     front_end = MFCCConfig(normalise=args.normalise, variance=True)
     start = time.process_time()

@@ -45,7 +45,11 @@ class EmbeddedConfig:
     after the flat-start passes, as in HTK's tutorial); ``edge_silence`` frames at both
     ends of every utterance start ``sil``; ``loud_words`` starts the units from the frames
     above each utterance's mid energy rather than from all frames (so that they do not
-    learn the background); ``hard`` says which stages use Viterbi passes.
+    learn the background); while training, frames no louder (c0) than the
+    ``background_quantile`` of an utterance's ``edge_silence`` end frames cost the word
+    (non-silence) states ``background_penalty`` nats each, so that the background between
+    words goes to ``sp``/``sil`` rather than to the words' edge states; ``hard`` says
+    which stages use Viterbi passes.
     """
 
     units: str = "word"
@@ -61,6 +65,8 @@ class EmbeddedConfig:
     edge_silence: int = 10
     hard: str = "single"
     loud_words: bool = True
+    background_penalty: float = 0.0
+    background_quantile: float = 0.75
 
     def __post_init__(self) -> None:
         for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
@@ -68,6 +74,12 @@ class EmbeddedConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.hard not in HARD_CHOICES:
             raise ValueError(f"hard must be one of {HARD_CHOICES}, got {self.hard!r}")
+        if self.background_penalty < 0:
+            raise ValueError(f"background_penalty must be >= 0, got {self.background_penalty}")
+        if not 0 < self.background_quantile <= 1:
+            raise ValueError(
+                f"background_quantile must be in (0, 1], got {self.background_quantile}"
+            )
         if not 0 < self.var_floor < 1:
             raise ValueError(f"var_floor must be in (0, 1), got {self.var_floor}")
 
@@ -125,6 +137,7 @@ def utterance_stats(
     items: Sequence[tuple[str, np.ndarray, CompositeGraph]],
     beam: float,
     hard: bool = False,
+    background: tuple[float, float, int] | None = None,
 ) -> EmbeddedStats:
     """One E-step over utterances (id, frames, graph): state posteriors by forward-backward,
     or the best path's (``hard``); an utterance no path fits is skipped."""
@@ -137,6 +150,11 @@ def utterance_stats(
         scores, comp = bank.frame_scores(X)
         log_b = np.full((len(X), mix.n_groups), -np.inf)
         log_b[:, used] = scores
+        if background is not None:
+            penalty, quantile, edge = background
+            quiet = background_frames(X, edge, quantile)
+            speech = np.setdiff1d(used, model.units[SILENCE][0])
+            log_b[np.ix_(quiet, speech)] -= penalty
         weighted = with_graph_transitions(graph, model)
         try:
             if hard:
@@ -158,6 +176,13 @@ def utterance_stats(
         stats.log_likelihood += post.log_likelihood
         stats.n_frames += len(X)
     return stats
+
+
+def background_frames(X: np.ndarray, edge: int, quantile: float) -> np.ndarray:
+    """Frames no louder (c0) than the ``quantile`` of the utterance's first and last
+    ``edge`` frames (its known background)."""
+    ends = np.concatenate([X[:edge, 0], X[-edge:, 0]])
+    return np.flatnonzero(X[:, 0] <= np.quantile(ends, quantile))
 
 
 def maximise(model: AcousticModel, stats: EmbeddedStats) -> AcousticModel:
@@ -293,6 +318,9 @@ def train_embedded(
             model.pronunciations(w, f"utterance {utt}")
     log = TrainingLog()
     n_jobs = resolve_n_jobs(config.n_jobs)
+    bg = None
+    if config.background_penalty > 0 and config.edge_silence > 0:
+        bg = (config.background_penalty, config.background_quantile, config.edge_silence)
 
     def graphs(short_pause: bool, choices=None):
         return [
@@ -309,7 +337,9 @@ def train_embedded(
         shards = [items[i::n_shards] for i in range(n_shards)]
         for _ in range(config.passes):
             parts = map_shards(
-                partial(utterance_stats, model, beam=config.beam, hard=hard), shards, n_jobs
+                partial(utterance_stats, model, beam=config.beam, hard=hard, background=bg),
+                shards,
+                n_jobs,
             )
             total = parts[0]
             for part in parts[1:]:

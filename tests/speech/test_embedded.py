@@ -9,6 +9,7 @@ from hmmkit.speech.digit_strings import DIGITS_LEXICON, build_digit_strings
 from hmmkit.speech.embedded import (
     EmbeddedConfig,
     add_short_pause,
+    background_frames,
     flat_start,
     pronunciation_choices,
     train_embedded,
@@ -82,3 +83,47 @@ def test_phone_models_choose_pronunciations(corpus):
         assert all(c == 0 for w, c in zip(texts[i], choices, strict=True) if w != "0")
     with pytest.raises(KeyError, match="utterance x: word 'ten' is not in the lexicon"):
         train_embedded(["x"], feats[:1], [("ten",)], config, DIGITS)
+
+
+def test_background_frames_are_those_no_louder_than_the_ends():
+    c0 = np.array([0.0, 1.0, 2.0, 9.0, 1.5, 8.0, 3.0, 0.5, 2.5, 1.0])
+    X = np.column_stack([c0, np.zeros_like(c0)])
+    edge_values = np.array([0.0, 1.0, 2.5, 1.0])  # c0 of the first and last two frames
+    for quantile in (0.25, 0.5, 0.75, 1.0):
+        threshold = np.quantile(edge_values, quantile)
+        expected = [t for t in range(len(c0)) if c0[t] <= threshold]
+        assert background_frames(X, 2, quantile).tolist() == expected
+    assert 3 not in background_frames(X, 2, 1.0) and 5 not in background_frames(X, 2, 1.0)
+
+
+def test_background_penalty_moves_quiet_frames_off_the_words(corpus):
+    utts, feats, texts = corpus
+    model = add_short_pause(flat_start(feats, [w for t in texts for w in t], EmbeddedConfig()))
+    items = [(u, x, model.transcript_graph(t)) for u, x, t in zip(utts, feats, texts, strict=True)]
+    plain = utterance_stats(model, items, np.inf, hard=True)
+    zero = utterance_stats(model, items, np.inf, hard=True, background=(0.0, 0.75, 10))
+    np.testing.assert_array_equal(zero.moments["n"], plain.moments["n"])
+    assert zero.log_likelihood == plain.log_likelihood
+
+    def word_frames(penalty: float) -> float:
+        total = 0.0
+        sil = model.units["sil"][0]
+        for utt, X, graph in items:
+            assert len(background_frames(X, 10, 0.75)) >= 10  # at least the quiet ends
+            stats = utterance_stats(model, [(utt, X, graph)], np.inf, True, (penalty, 0.75, 10))
+            # occupancy per state (one utterance): its word states' share of the frames
+            n = stats.moments["n"].reshape(model.mixtures.n_groups, -1).sum(axis=1)
+            total += n.sum() - n[sil].sum()
+            assert n.sum() == pytest.approx(len(X))
+        return total
+
+    # a penalty on quiet frames can only shorten the words (sp and sil take the frames)
+    assert word_frames(20.0) < word_frames(0.0)
+
+
+@pytest.mark.parametrize(
+    "field,value", [("background_penalty", -1.0), ("background_quantile", 0.0)]
+)
+def test_background_settings_are_checked(field, value):
+    with pytest.raises(ValueError, match=field):
+        EmbeddedConfig(**{field: value})
