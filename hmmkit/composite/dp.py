@@ -149,6 +149,30 @@ def _viterbi(node_state, src, dst, logw, n_timed, entry, log_b, beam, delta, bac
                 back[r, d] = a
 
 
+@njit(cache=True, nogil=True)
+def _backtrace(back, src, n_timed, exit_):
+    """The best path's (row, node) pairs and arcs in time order, read from ``back``."""
+    n_rows, n_nodes = back.shape
+    capacity = n_rows * (n_nodes + 1) + 1  # a path visits a (row, node) pair at most once
+    rows = np.empty(capacity, dtype=np.int64)
+    nodes = np.empty(capacity, dtype=np.int64)
+    arcs = np.empty(capacity, dtype=np.int64)
+    k = 0
+    r, n = n_rows - 1, exit_
+    while True:
+        rows[k] = r
+        nodes[k] = n
+        a = back[r, n]
+        if a < 0:
+            break
+        arcs[k] = a
+        k += 1
+        if a < n_timed:
+            r -= 1
+        n = src[a]
+    return rows[: k + 1][::-1].copy(), nodes[: k + 1][::-1].copy(), arcs[:k][::-1].copy()
+
+
 @dataclass(frozen=True)
 class GraphPosteriors:
     """What one forward-backward pass over a graph gives: the log-likelihood, the
@@ -269,18 +293,6 @@ def viterbi(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> G
     score = float(delta[-1, g.exit])
     if score == _NEG:
         raise ValueError(f"no path through the graph fits {len(log_b)} frames")
-    rows, nodes, arcs = [], [], []
-    r, n = n_rows - 1, g.exit
-    while True:
-        rows.append(r)
-        nodes.append(n)
-        a = back[r, n]
-        if a < 0:
-            break
-        arcs.append(a)
-        if a < g.n_timed:
-            r -= 1
-        n = int(g.arc_src[a])
-    rows_arr, nodes_arr = np.array(rows[::-1]), np.array(nodes[::-1])
+    rows_arr, nodes_arr, arcs_arr = _backtrace(back, g.arc_src, g.n_timed, g.exit)
     emitting = g.node_state[nodes_arr] >= 0
-    return GraphPath(score, nodes_arr[emitting], rows_arr, nodes_arr, np.array(arcs[::-1]))
+    return GraphPath(score, nodes_arr[emitting], rows_arr, nodes_arr, arcs_arr)
