@@ -80,7 +80,11 @@ def _mixture_scores(comp, log_weights, out):
                 lane = values[g * n_mix + j]
                 for i in range(FRAME_BLOCK):
                     s[i] += lane[i]
-        log_total[:] = total
+        # an element loop, not ``log_total[:] = total``: array-to-slice assignment compiles
+        # numba's shape-mismatch message formatting (about 3 s of first-run compile)
+        for g in range(n_groups):
+            for i in range(FRAME_BLOCK):
+                log_total[g, i] = total[g, i]
         log_positive(log_total.reshape(-1))  # 0 (every component impossible) gives -inf
         for g in range(n_groups):
             s = total[g]
