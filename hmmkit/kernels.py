@@ -222,26 +222,22 @@ def _max_length(offsets):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
-    """Posteriors and transition statistics for every sequence of a batch.
-
-    Writes state posteriors into ``gamma`` (n_frames, K), adds the first-frame
-    posteriors into ``start_acc`` (K,) and the expected transition counts into
-    ``trans_acc`` (K, K), and stores each sequence's log-likelihood in
-    ``seq_loglik``. A sequence of zero probability gets -inf and zero posteriors.
-    """
+def _scaled_forward_backward(
+    log_b, offsets, startprob, transmat, gamma, outer, seq_loglik, underflow
+):
+    """The scaled passes of :func:`forward_backward`: posteriors into ``gamma``, each
+    sequence's log-likelihood into ``seq_loglik`` and its transition sums into ``outer``
+    (sum over t of alpha[t-1, i] * b[t, j] * beta[t, j] / scale[t]). A sequence whose
+    scaled pass underflows is only marked in ``underflow``; returns how many were."""
     n_states = log_b.shape[1]
     t_max = _max_length(offsets)
     b = np.empty((t_max, n_states))
     alpha = np.empty((t_max, n_states))
     scale = np.empty(t_max)
     shift = np.empty(t_max)
-    # sum over t of alpha[t-1, i] * weighted_t[j]; times transmat[i, j] at the end
-    outer = np.zeros((n_states, n_states))
     outer_seq = np.empty((n_states, n_states))
     transmat_t = np.ascontiguousarray(transmat.T)
-    log_startprob = np.log(startprob)
-    log_transmat = np.log(transmat)
+    n_underflows = 0
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         n_frames = hi - lo
@@ -264,19 +260,69 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
                 for j in range(n_states):
                     outer[i, j] += outer_seq[i, j]
         else:
+            underflow[s] = True
+            n_underflows += 1
+    return n_underflows
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _redo_space(log_b, offsets, startprob, transmat):
+    """:func:`_log_space` for the log-space redo of the scaled passes."""
+    log_alpha = np.empty((_max_length(offsets), log_b.shape[1]))
+    return np.log(startprob), np.log(transmat), log_alpha
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)  # as the scaled passes: the same results
+def _log_forward_backward_of(
+    log_b, offsets, startprob, transmat, chosen, gamma, trans_acc, seq_loglik
+):
+    """:func:`_log_forward_backward` for the sequences ``chosen`` marks, in order."""
+    log_startprob, log_transmat, log_alpha = _redo_space(log_b, offsets, startprob, transmat)
+    for s in range(len(offsets) - 1):
+        if chosen[s]:
+            lo, hi = offsets[s], offsets[s + 1]
             seq_loglik[s] = _log_forward_backward(
-                log_startprob, log_transmat, log_b, lo, hi, alpha, gamma, trans_acc
+                log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc
             )
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc):
+    """start_acc += each sequence's first posteriors; trans_acc += transmat * outer."""
+    n_states = gamma.shape[1]
+    for s in range(len(offsets) - 1):
         for k in range(n_states):
-            start_acc[k] += gamma[lo, k]
+            start_acc[k] += gamma[offsets[s], k]
     for i in range(n_states):
         for j in range(n_states):
             trans_acc[i, j] += transmat[i, j] * outer[i, j]
 
 
+def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
+    """Posteriors and transition statistics for every sequence of a batch.
+
+    Writes state posteriors into ``gamma`` (n_frames, K), adds the first-frame
+    posteriors into ``start_acc`` (K,) and the expected transition counts into
+    ``trans_acc`` (K, K), and stores each sequence's log-likelihood in
+    ``seq_loglik``. A sequence of zero probability gets -inf and zero posteriors.
+    Sequences whose scaled pass underflows are redone in log space by a separate
+    kernel, compiled only when a process first meets one.
+    """
+    n_states = log_b.shape[1]
+    outer = np.zeros((n_states, n_states))
+    underflow = np.zeros(len(offsets) - 1, dtype=np.bool_)
+    if _scaled_forward_backward(log_b, offsets, startprob, transmat, gamma, outer, seq_loglik,
+                                underflow):  # fmt: skip
+        _log_forward_backward_of(
+            log_b, offsets, startprob, transmat, underflow, gamma, trans_acc, seq_loglik
+        )
+    _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc)
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
-    """Log-likelihood of every sequence by the scaled forward pass."""
+def _scaled_forward_loglik(log_b, offsets, startprob, transmat, seq_loglik, underflow):
+    """Log-likelihoods by the scaled forward pass; a sequence whose pass underflows is
+    only marked in ``underflow``. Returns how many were."""
     n_states = log_b.shape[1]
     transmat_t = np.ascontiguousarray(transmat.T)
     t_max = _max_length(offsets)
@@ -284,8 +330,7 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
     alpha = np.empty((t_max, n_states))
     scale = np.empty(t_max)
     shift = np.empty(t_max)
-    log_startprob = np.log(startprob)
-    log_transmat = np.log(transmat)
+    n_underflows = 0
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         _shifted_likelihoods(log_b, lo, hi, b, shift)
@@ -302,7 +347,27 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
                 loglik += scale[t] + shift[t]
             seq_loglik[s] = loglik
         else:
-            seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, alpha)
+            underflow[s] = True
+            n_underflows += 1
+    return n_underflows
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)  # as the scaled passes: the same results
+def _log_forward_loglik_of(log_b, offsets, startprob, transmat, chosen, seq_loglik):
+    """Log-space forward log-likelihoods of the sequences ``chosen`` marks."""
+    log_startprob, log_transmat, log_alpha = _redo_space(log_b, offsets, startprob, transmat)
+    for s in range(len(offsets) - 1):
+        if chosen[s]:
+            lo, hi = offsets[s], offsets[s + 1]
+            seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha)
+
+
+def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
+    """Log-likelihood of every sequence by the scaled forward pass (sequences whose pass
+    underflows are redone in log space, by a kernel compiled only when first needed)."""
+    underflow = np.zeros(len(offsets) - 1, dtype=np.bool_)
+    if _scaled_forward_loglik(log_b, offsets, startprob, transmat, seq_loglik, underflow):
+        _log_forward_loglik_of(log_b, offsets, startprob, transmat, underflow, seq_loglik)
 
 
 @njit(cache=True, nogil=True)

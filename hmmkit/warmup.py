@@ -103,6 +103,14 @@ def hmm_workload() -> None:
             model.decode(x, lengths, algorithm=algorithm)
         model.predict_proba(x, lengths)
         model.sample(10, random_state=0)
+    from .kernels import run_forward, run_forward_backward
+
+    # a sequence the scaled passes cannot take (the unreachable state dominates): the
+    # log-space redo, compiled separately
+    log_b, offsets = np.array([[0.0, 2000.0], [0.0, 2000.0]]), np.array([0, 2])
+    startprob, transmat = np.array([1.0, 0.0]), np.eye(2)
+    run_forward_backward(log_b, offsets, startprob, transmat)
+    run_forward(log_b, offsets, startprob, transmat)
     from .variational import VariationalCategoricalHMM, VariationalGaussianHMM
 
     for cov in ("spherical", "diag", "full", "tied"):

@@ -55,3 +55,39 @@ def test_both_viterbi_kernels_equal_numpy(n_states, ties):
         kernel(log_b, offsets, startprob, transmat, path, score)
         np.testing.assert_array_equal(path, want_path)
         np.testing.assert_allclose(score, want_score, rtol=1e-12)
+
+
+def test_sequences_the_scaled_passes_cannot_take_are_redone_in_log_space():
+    """A batch mixing ordinary sequences, one whose unreachable state dominates (the scaled
+    passes underflow) and one with an impossible frame: the scaled kernels, which redo
+    such sequences in log space, agree with the log-space kernels throughout."""
+    rng = np.random.default_rng(7)
+    n_states, lengths = 4, [30, 12, 25, 9]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    log_b = rng.normal(size=(offsets[-1], n_states))
+    startprob = np.array([1.0, 0.0, 0.0, 0.0])
+    transmat = np.array([[0.6, 0.4, 0.0, 0.0], [0.0, 0.7, 0.3, 0.0],
+                         [0.0, 0.0, 0.8, 0.2], [0.0, 0.0, 0.0, 1.0]])  # fmt: skip
+    log_b[offsets[1] : offsets[2], 3] += 2000.0  # state 3 is unreachable in 3 steps
+    log_b[offsets[3] + 4] = -np.inf
+    underflow = np.zeros(len(lengths), dtype=np.bool_)
+    outer = np.zeros((n_states, n_states))
+    scratch = np.empty_like(log_b)
+    n_redone = kernels._scaled_forward_backward(
+        log_b, offsets, startprob, transmat, scratch, outer, np.empty(len(lengths)), underflow
+    )
+    assert n_redone == 2 and underflow.tolist() == [False, True, False, True]
+    got = kernels.run_forward_backward(log_b, offsets, startprob, transmat)
+    want = kernels.run_forward_backward(
+        log_b, offsets, startprob, transmat, kernel=kernels.log_forward_backward
+    )
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    assert got[3][3] == -np.inf and np.all(got[0][offsets[3] : offsets[4]] == 0.0)
+    loglik = kernels.run_forward(log_b, offsets, startprob, transmat)
+    np.testing.assert_allclose(
+        loglik,
+        kernels.run_forward(log_b, offsets, startprob, transmat, kernel=kernels.log_forward_loglik),
+        rtol=1e-12,
+    )
+    np.testing.assert_array_equal(np.isfinite(loglik), [True, True, True, False])
