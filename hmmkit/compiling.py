@@ -32,7 +32,7 @@ KERNEL_SETS: tuple[tuple[str, str, float], ...] = (
     ("hmmkit.profile.weights", "profile HMM building", 14),
     ("hmmkit.profile.msa", "profile HMM building", 14),
     ("hmmkit.profile", "profile HMM", 30),
-    ("hmmkit", "HMM", 10),
+    ("hmmkit", "HMM", 6),
 )
 
 

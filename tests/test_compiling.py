@@ -13,7 +13,7 @@ from hmmkit.compiling import kernel_set
 
 #: One small kernel of the generic HMM set, called once.
 SMALL = "import numpy as np; from hmmkit.kernels import _max_length; _max_length(np.arange(3))"
-NOTICE = "hmmkit: compiling the HMM kernels, once per machine: ~10 s\n"
+NOTICE = "hmmkit: compiling the HMM kernels, once per machine: ~6 s\n"
 
 
 def run(code: str, cache, **env: str) -> subprocess.CompletedProcess:
@@ -40,8 +40,8 @@ def test_the_notice_is_off_when_silenced_or_off_a_terminal(tmp_path, setting, sh
 
 
 @pytest.mark.parametrize(("module", "expected"), [
-    ("hmmkit.kernels", ("HMM", 10)),
-    ("hmmkit.emissions.gaussian", ("HMM", 10)),
+    ("hmmkit.kernels", ("HMM", 6)),
+    ("hmmkit.emissions.gaussian", ("HMM", 6)),
     ("hmmkit.profile.dp", ("profile HMM", 30)),
     ("hmmkit.profile.build", ("profile HMM building", 14)),
     ("hmmkit.numeric", ("numeric helper", 0)),
