@@ -7,22 +7,23 @@
 * aligning long tandem-domain sequences (``align``): six sequences of ten kinase domains
   (2,600-2,700 residues) to a five-domain model, where decoding falls back to log space.
 
-    python benchmarks/profile_parsers.py [--data-dir ../shared/data]
+    python benchmarks/profile_parsers.py [--data-dir DATA]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import tempfile
 import time
 from pathlib import Path
 
+from hmmkit import datasets
+
 
 def default_data_dir() -> Path:
-    env = os.environ.get("HMMKIT_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    """$HMMKIT_DATA, else the repository's data/."""
+    return datasets.data_root(Path(__file__).resolve().parents[1] / "data")
 
 
 def cpu(fn) -> float:

@@ -9,7 +9,7 @@ installed package has it) and numba's compiled kernels.
 ``NUMBA_CACHE_DIR``) and once more with the cache that run filled; the difference is the
 compile time. Writes the ``startup`` section of BENCHMARKS.md.
 
-    python benchmarks/startup.py [--repeats 5] [--cold] [--data-dir ../shared/data]
+    python benchmarks/startup.py [--repeats 5] [--cold] [--data-dir DATA]
     python benchmarks/startup.py --before-python OLD/bin/python [--before-path OLD_TREE]
 
 ``--before-python`` (with ``--before-path``, a folder holding an earlier ``hmmkit/``, put
@@ -64,14 +64,9 @@ WordRecognizer(recipe.DEFAULT_TRAINING).fit(feats, [u.label for u in utts])
 
 
 def default_data_dir() -> Path:
-    """$HMMKIT_DATA, else the repository's data/ when it holds the protein files, else
-    ../shared/data beside the repository."""
+    """$HMMKIT_DATA, else the repository's data/."""
     env = os.environ.get("HMMKIT_DATA")
-    if env:
-        return Path(env)
-    if (ROOT / "data" / GLOBINS).is_file():
-        return ROOT / "data"
-    return ROOT.parent / "shared" / "data"
+    return Path(env) if env else ROOT / "data"
 
 
 def cpu_seconds(argv: list[str], env: dict[str, str]) -> float:
