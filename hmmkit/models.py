@@ -12,12 +12,8 @@ from numpy.typing import ArrayLike
 from .arguments import HMM_ARGUMENT_CHECKS, check_states
 from .count_models import MAX_INFERRED_SYMBOLS, CategoricalHMM, MultinomialHMM, PoissonHMM
 from .emissions.base import CovarianceFloorWarning, Emission
-from .emissions.gaussian import (
-    GaussianEmission,
-    GaussianPrior,
-    check_covariance_type,
-    floor_covariances,
-)
+from .emissions.covariances import floor_covariances
+from .emissions.gaussian import GaussianEmission, GaussianPrior, check_covariance_type
 from .emissions.mixture import GMMEmission, MixtureBank, mix_up
 from .hmm import BaseHMM
 from .initialization import kmeans

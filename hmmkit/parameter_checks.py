@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .emissions.categorical import check_stochastic
-from .emissions.gaussian import check_covariance_type, check_covariances
+from .emissions.covariances import check_covariances
+from .emissions.gaussian import check_covariance_type
 
 
 def _as_float_array(value: ArrayLike, name: str) -> np.ndarray:

@@ -7,12 +7,8 @@ import numpy as np
 import pytest
 
 from hmmkit import GMMHMM, DegenerateStateWarning, GaussianHMM, GaussianMixture
-from hmmkit.emissions.gaussian import (
-    MIN_CORRELATION_EIGENVALUE,
-    GaussianBank,
-    condition_covariances,
-    recentre_moments,
-)
+from hmmkit.emissions.covariances import MIN_CORRELATION_EIGENVALUE, condition_covariances
+from hmmkit.emissions.gaussian import GaussianBank, recentre_moments
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 

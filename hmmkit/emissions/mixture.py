@@ -21,14 +21,11 @@ from ..compiling import njit
 from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive
 from ..simplex import check_stochastic, dirichlet_log_density, dirichlet_map
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
+from .covariances import check_covariances, check_mean_values, compact_shape, covariance_kind
 from .gaussian import (
     GaussianBank,
     GaussianPrior,
     check_covariance_type,
-    check_covariances,
-    check_mean_values,
-    compact_shape,
-    covariance_kind,
     estimate_gaussians,
     gaussian_log_prior,
     recentre_moments,

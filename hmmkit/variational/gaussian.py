@@ -17,12 +17,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..emissions.gaussian import (
-    GaussianEmission,
-    _symmetrize_lower,
-    check_covariance_type,
-    compact_shape,
-)
+from ..emissions.covariances import compact_shape
+from ..emissions.gaussian import GaussianEmission, _symmetrize_lower, check_covariance_type
 from ..initialization import kmeans, transition_counts
 from ..models import GaussianHMM
 from ..sequences import SequenceBatch
