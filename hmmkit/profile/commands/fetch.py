@@ -22,13 +22,18 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io.hmmer3 import iter_model_texts
+    from ..io.hmmer3 import format_hmmer, iter_model_texts
+    from ..io.hmmer3_binary import is_binary_hmm, iter_hmmer_binary
 
     if args.output:
         check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile})
     wanted = set(args.keys)
     found = {}
-    for text, name, accession in iter_model_texts(args.hmmfile):
+    if is_binary_hmm(args.hmmfile):  # hmmfetch writes what it reads from a binary file as text
+        records = ((format_hmmer(m), m.name, m.accession) for m in iter_hmmer_binary(args.hmmfile))
+    else:
+        records = iter_model_texts(args.hmmfile)
+    for text, name, accession in records:
         keys = {name, accession, (accession or "").split(".")[0]} & wanted
         for key in keys:
             found.setdefault(key, text)

@@ -20,6 +20,7 @@ from ...atomic import atomic_output
 from ...textfiles import open_text
 from ..alphabet import AMINO, DNA, RNA
 from ..plan7 import ProfileHMM
+from .finish import finish_model
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
 _ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}
@@ -30,7 +31,7 @@ _FORMATS = "abcdef"
 # ----------------------------------------------------------------------------- writing
 
 
-def _probs(row: Iterable[float]) -> str:
+def probability_fields(row: Iterable[float]) -> str:
     """Probability fields ' %8.5f' of -ln p ('*' for zero), computed in single precision
     from the float32 value as HMMER does, so files written here match hmmbuild's."""
     p = np.asarray(row, dtype=np.float32)
@@ -99,10 +100,10 @@ def format_hmmer(model: ProfileHMM) -> str:
     names = ("m->m", "m->i", "m->d", "i->m", "i->i", "d->m", "d->d")
     out.append("        " + " ".join(f"{n:>8s}" for n in names))
     if model.composition is not None:
-        out.append("  COMPO " + _probs(model.composition))
+        out.append("  COMPO " + probability_fields(model.composition))
     t, mat, ins = model.transitions, model.match_emissions, model.insert_emissions
-    out.append("        " + _probs(ins[0]))
-    out.append("        " + _probs(t[0]))
+    out.append("        " + probability_fields(ins[0]))
+    out.append("        " + probability_fields(t[0]))
     amap = model.alignment_map
     for k in range(1, M + 1):
         map_field = f" {int(amap[k - 1]):6d}" if amap is not None else f" {'-':>6s}"
@@ -115,9 +116,9 @@ def format_hmmer(model: ProfileHMM) -> str:
         rf = model.reference[k - 1] if model.reference is not None else "-"
         mm = model.model_mask[k - 1] if model.model_mask is not None else "-"
         cs = model.consensus_structure[k - 1] if model.consensus_structure is not None else "-"
-        out.append(f" {k:6d} " + _probs(mat[k]) + map_field + f" {cons} {rf} {mm} {cs}")
-        out.append("        " + _probs(ins[k]))
-        out.append("        " + _probs(t[k]))
+        out.append(f" {k:6d} " + probability_fields(mat[k]) + map_field + f" {cons} {rf} {mm} {cs}")
+        out.append("        " + probability_fields(ins[k]))
+        out.append("        " + probability_fields(t[k]))
     out.append("//")
     return "\n".join(out) + "\n"
 
@@ -411,15 +412,7 @@ def _read_one(lines: _Lines, first: str) -> ProfileHMM:
     for tag, attr in (("GA", "gathering"), ("TC", "trusted"), ("NC", "noise")):
         if tag in cutoffs:
             setattr(model, attr, cutoffs[tag])
-    if model.consensus is None:
-        from ..build import consensus_line
-
-        model.consensus = consensus_line(mat, alphabet)
-    try:
-        model.validate()
-    except ValueError as err:
-        raise ValueError(f"{lines.label}, model {model.name}: {err}") from None
-    return model
+    return finish_model(model, lines.label)
 
 
 @contextmanager
@@ -434,7 +427,14 @@ def _open_text(source: str | os.PathLike | IO[str]):
 
 def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
     """Iterate over the models of a HMMER3 file (path, plain or gzip-compressed, or open
-    text handle)."""
+    text handle); a path to a HMMER3 binary file (hmmconvert -b, a pressed .h3m) is read
+    as such."""
+    if not hasattr(source, "read"):
+        from .hmmer3_binary import is_binary_hmm, iter_hmmer_binary
+
+        if is_binary_hmm(source):
+            yield from iter_hmmer_binary(source)
+            return
     with _open_text(source) as (handle, label):
         lines = _Lines(handle, str(label))
         n = blank = 0
