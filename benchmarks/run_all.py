@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 PRINTED = {
     "profile_build": ("profile-build", "Profile HMM construction vs HMMER (pyhmmer)"),
     "profile_search": ("profile-search", "Profile HMM search vs HMMER (pyhmmer)"),
+    "profile_scan": ("profile-scan", "Profile HMM scan of a pressed database vs hmmscan"),
     "speech_training": ("speech-training", "Spoken-digit word models vs hmmlearn"),
     "continuous_speech": ("continuous-speech", "Continuous speech: connected digits"),
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .alidisplay import AlignmentDisplay
 from .background import Background
+from .digital import digitize_batch
 from .hits import SearchResults
 from .io.fasta import Sequence, as_sequences
 from .plan7 import ProfileHMM
@@ -24,6 +25,8 @@ from .search import (
     check_query_model,
     check_search_options,
     hit_rank,
+    msv_gate,
+    null_scores,
     residue_count,
     score_targets,
 )
@@ -77,18 +80,24 @@ def scan(
     per_query_cutoffs: list[list] = [[] for _ in records]
     first = None
     n_models = n_nodes = 0
-    for model in _iter_models(models):
+    pressed = _pressed(models, background, cutoffs)
+    if pressed is not None:
+        n_models, n_nodes = pressed.n_models, pressed.n_nodes
+    for model, subset in _models_and_targets(models, pressed, records, F1):
         check_query_model(model, first, "the model database")
         first = first or model
-        n_models += 1
-        n_nodes += model.M
+        if pressed is None:
+            n_models += 1
+            n_nodes += model.M
         model_cutoffs = _model_cutoffs(model, cutoffs)
+        targets = records if subset is None else [records[j] for j in subset]
         scored, _ = score_targets(
-            model, records, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2,
+            model, targets, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2,
             seed=seed, background=background, n_jobs=n_jobs,
         )  # fmt: skip
         display = AlignmentDisplay(model)
         for idx, hit in scored:
+            idx = idx if subset is None else int(subset[idx])
             for d in hit.domains:  # the model is at hand only now
                 d.display = display.domain(d)
             per_query[idx].append(
@@ -113,6 +122,45 @@ def scan(
         )  # fmt: skip
         out.append(result)
     return out
+
+
+def _pressed(models, background: Background | None, cutoffs: str | None):
+    """The pressed database of a model file path (None without one, or when the scan
+    needs what it does not keep: a background other than HMMER's default)."""
+    if not isinstance(models, (str, Path)) or background is not None:
+        return None
+    from .press import open_pressed
+
+    pressed = open_pressed(models)
+    if pressed is not None and cutoffs is not None:
+        lacking = [n for n, has in zip(pressed.names, pressed.has_cutoffs(cutoffs),
+                                       strict=True) if not has]  # fmt: skip
+        if lacking:
+            raise ValueError(f"model {lacking[0]} has no {CUTOFF_FIELDS[cutoffs]} "
+                             f"({cutoffs.upper()}) bit score thresholds")  # fmt: skip
+    return pressed
+
+
+def _models_and_targets(models, pressed, records, F1: float):
+    """(model, indices of the records to score, None for all) for each model to score:
+    with a pressed database only the models with a record past the MSV filter's first
+    gate, read from the binary file (the pipeline's own result on the others is none)."""
+    if pressed is None:
+        for model in _iter_models(models):
+            yield model, None
+        return
+    if F1 >= 1.0:  # no MSV gate: every model scores every record
+        for i in range(pressed.n_models):
+            yield pressed.model(i), None
+        return
+    batch = digitize_batch(records, pressed.alphabet)
+    nullsc = null_scores(Background.default(pressed.alphabet), batch.lengths)
+
+    def gate(candidates, usc, null, msv_stats):
+        return msv_gate(candidates, usc, null, msv_stats, F1)
+
+    for i, subset in pressed.candidates(batch.X, batch.starts, batch.lengths, nullsc, gate):
+        yield pressed.model(i), subset
 
 
 def _iter_models(models) -> Iterable[ProfileHMM]:

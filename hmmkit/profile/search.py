@@ -176,7 +176,7 @@ def score_targets(
         usc[candidates] = dp.msv_filter_scores(
             packed, offsets[candidates], lengths[candidates], profile.msc, model.alphabet.size
         )
-        candidates = _gate(candidates, usc, nullsc, (mmu, mlam), F1)
+        candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
     filtersc = nullsc.copy()
     if bias_filter and len(candidates):
         filtersc[candidates] = filter_null_scores(
@@ -184,7 +184,7 @@ def score_targets(
         )
     msv_logP = np.zeros(len(records))
     if use_msv:
-        candidates = _gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
+        candidates = msv_gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
     jobs = os.cpu_count() if n_jobs is None else n_jobs
     fwd = np.full(len(records), -np.inf)
     fwd[candidates] = dp.forward_scores(
@@ -199,6 +199,8 @@ def score_targets(
                 continue
         passed.append((int(idx), float(nullsc[idx])))
 
+    if not passed:  # nothing to define domains on: skip the definer's set-up
+        return [], 0
     letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
     entry = entry_odds(model) if profile.local else None
 
@@ -241,7 +243,7 @@ def null_scores(bg: Background, lengths: np.ndarray) -> np.ndarray:
     return values[where.reshape(-1)]
 
 
-def _gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
+def msv_gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
     """The candidates whose MSV P-value against `nullsc` is at most F1 (all when F1 >= 1);
     the log P-values go into `logP` when given (for the candidates kept, or for all when
     F1 >= 1)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import warnings
 
 from ..report import write_query_report
 from .options import (
@@ -23,7 +24,8 @@ def register(subparsers) -> None:
         help="search sequences against a database of profile HMMs (like hmmscan)",
         description="Compare every sequence of a FASTA file with each model of an HMMER3 "
         "file (a Pfam database, say); each sequence's hits are the models, listed on standard "
-        "output and, with --tblout/--domtblout, written in hmmscan's table layouts.",
+        "output and, with --tblout/--domtblout, written in hmmscan's table layouts. A "
+        "database pressed with hmmkit press is read from its pressed files.",
     )
     p.add_argument("hmmdb", metavar="HMMDB", help="profile HMM database (HMMER3 file)")
     p.add_argument("seqfile", metavar="SEQFILE", help="query sequences (FASTA)")
@@ -42,10 +44,14 @@ def run(args: argparse.Namespace) -> int:
     records = read_fasta(args.seqfile)
     if not records:
         raise ValueError(f"{args.seqfile}: the sequence file is empty (no FASTA records)")
-    results = scan(
-        args.hmmdb, records, **thresholds(args), cutoffs=cutoff_kind(args),
-        **pipeline_settings(args),
-    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:  # a stale pressed database
+        warnings.simplefilter("always")
+        results = scan(
+            args.hmmdb, records, **thresholds(args), cutoffs=cutoff_kind(args),
+            **pipeline_settings(args),
+        )  # fmt: skip
+    for warning in caught:
+        print(f"hmmkit scan: warning: {warning.message}", file=sys.stderr)
     with contextlib.ExitStack() as outputs:
         tables = HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
         for result in results:

@@ -75,6 +75,7 @@ from .msv import (
     msv_byte_profile,
     msv_filter_score,
     msv_filter_scores,
+    msv_filter_scores_of_bytes,
     msv_score,
     roundf,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "msv_byte_profile",
     "msv_filter_score",
     "msv_filter_scores",
+    "msv_filter_scores_of_bytes",
     "msv_score",
     "node_vectors",
     "oa_trace",

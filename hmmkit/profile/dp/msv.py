@@ -137,14 +137,22 @@ def msv_filter_scores(
     `byte_profile` may pass a precomputed :func:`msv_byte_profile` result.
     """  # fmt: skip
     costs, bias = byte_profile if byte_profile is not None else msv_byte_profile(msc, K)
-    M = msc.shape[1] - 1
+    return msv_filter_scores_of_bytes(dsq, offsets, lengths, costs, bias)
+
+
+def msv_filter_scores_of_bytes(
+    dsq: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, costs: np.ndarray, bias: int
+) -> np.ndarray:
+    """:func:`msv_filter_scores` from a model's MSV byte costs and bias alone (what a
+    pressed database keeps, as HMMER's ``.h3f``)."""
+    M = costs.shape[1] - 1
     lengths = np.asarray(lengths, dtype=np.int64)
     tbm = int(_unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))))
     tec = int(_unbiased_byte(math.log(np.float32(0.5))))
     ratio = np.float32(3.0) / (lengths + 3).astype(np.float32)
     tjbs = _unbiased_byte(np.log(ratio.astype(np.float64)))
     out = np.empty(len(lengths))
-    _msv_filter_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, costs, bias, 190,
+    _msv_filter_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, costs, int(bias), 190,
                       tbm, tec, tjbs, out)  # fmt: skip
     return out
 
