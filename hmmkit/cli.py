@@ -12,6 +12,8 @@ import importlib
 import os
 import sys
 
+from .version import __version__
+
 # Modules that each define `register(subparsers)`; a subcommand sets `func(args) -> int`.
 _COMMAND_MODULES = (
     "hmmkit.commands",
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hmmkit", description="Hidden Markov models over sequences."
     )
+    parser.add_argument("--version", action="version", version=f"hmmkit {__version__}")
     parser.add_argument(
         "--debug", action="store_true",
         help=f"show the traceback of an error (also: {DEBUG_VARIABLE}=1)",

@@ -128,3 +128,11 @@ def test_decode_into_a_pipe_closed_early_exits_0_quietly(tmp_path):
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=300) == 0
     assert first.startswith(b"0\t") and err == ""
+
+
+def test_version_is_printed():
+    import hmmkit
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"hmmkit {hmmkit.__version__}"

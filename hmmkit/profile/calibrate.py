@@ -35,8 +35,9 @@ LOG2 = math.log(2.0)
 
 def gumbel_fit_location(x: np.ndarray, lam: float) -> float:
     """Maximum-likelihood Gumbel location for known slope `lam` (esl_gumbel_FitCompleteLoc)."""
-    x = np.asarray(x, dtype=float)
-    return float(-math.log(np.mean(np.exp(-lam * x))) / lam)
+    x = -lam * np.asarray(x, dtype=float)
+    top = float(x.max())  # log-mean-exp from its largest term: no overflow for any scores
+    return float(-(top + math.log(np.mean(np.exp(x - top)))) / lam)
 
 
 def _lawless416(x: np.ndarray, lam: float) -> tuple[float, float]:

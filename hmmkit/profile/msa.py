@@ -117,6 +117,11 @@ def _letter_counts(text: str, limit: int | None = None) -> np.ndarray:
     return np.bincount(raw - 65, minlength=26)
 
 
+class AlphabetGuessError(ValueError):
+    """The alphabet of an alignment or sequence set cannot be guessed from its letters; the
+    caller names the option that gives it (``alphabet=``, ``--amino/--dna/--rna``)."""
+
+
 def guess_alphabet(sequences: list[str]) -> Alphabet:
     """Guess amino/DNA/RNA from aligned text as Easel's esl_msa_GuessAlphabet does.
 
@@ -137,7 +142,7 @@ def guess_alphabet(sequences: list[str]) -> Alphabet:
     if guess is None:
         guess = _guess_one(_letter_counts("".join(sequences), 10001))
     if guess is None:
-        raise ValueError("cannot guess the alphabet of the alignment; pass alphabet=")
+        raise AlphabetGuessError("cannot guess the alphabet of the alignment; pass alphabet=")
     return {"amino": AMINO, "DNA": DNA, "RNA": RNA}[guess]
 
 

@@ -367,3 +367,14 @@ def test_python_dash_m_runs_the_command_line(tmp_path):
         [sys.executable, "-m", "hmmkit"], capture_output=True, text=True, cwd=tmp_path
     )
     assert done.returncode == 2  # no command: the help, and a usage error's exit code
+
+
+def test_build_names_the_alphabet_options_when_it_cannot_guess(tmp_path, capsys):
+    msa = tmp_path / "unknown.sto"
+    msa.write_text("# STOCKHOLM 1.0\na NNNNNN\nb NNNNNN\n//\n")  # N: DNA's or amino's?
+    assert main(["build", str(tmp_path / "x.hmm"), str(msa)]) != 0
+    err = capsys.readouterr().err
+    assert "unknown.sto: cannot guess the alphabet" in err
+    assert "--amino, --dna or --rna" in err
+    assert main(["build", "--dna", str(tmp_path / "x.hmm"), str(msa)]) == 0
+    assert "LENG  6" in (tmp_path / "x.hmm").read_text()

@@ -50,11 +50,16 @@ def run(args: argparse.Namespace) -> int:
     from ..calibrate import calibrate
     from ..io.alignments import read_alignments
     from ..io.hmmer3 import write_hmmer
+    from ..msa import AlphabetGuessError
 
     check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
-    alignments = read_alignments(
-        args.msafile, args.alphabet, format=args.informat, name_from_file=False
-    )
+    try:
+        alignments = read_alignments(
+            args.msafile, args.alphabet, format=args.informat, name_from_file=False
+        )
+    except AlphabetGuessError:
+        raise ValueError(f"{args.msafile}: cannot guess the alphabet of the alignment; give it "
+                         "with --amino, --dna or --rna") from None  # fmt: skip
     if len(alignments) > 1:  # as hmmbuild: every model is named by its own alignment
         if args.name:
             raise ValueError(

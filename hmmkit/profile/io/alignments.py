@@ -8,7 +8,7 @@ from typing import IO
 
 from ...textfiles import file_stem, is_stdin, open_text
 from ..alphabet import Alphabet, get_alphabet
-from ..msa import DigitalMSA
+from ..msa import AlphabetGuessError, DigitalMSA
 from .a2m import read_a2m
 from .fasta import read_aligned_fasta
 from .stockholm import read_stockholm
@@ -81,7 +81,8 @@ def read_alignments(
     except ValueError as err:
         if filename is None or str(filename) in str(err):
             raise
-        raise ValueError(f"{filename}: {err}") from err
+        kind = AlphabetGuessError if isinstance(err, AlphabetGuessError) else ValueError
+        raise kind(f"{filename}: {err}") from err
     if not alignments:
         raise ValueError(f"{filename or 'alignment input'} holds no alignment")
     if name_from_file and isinstance(filename, str) and not is_stdin(filename):
