@@ -1,0 +1,82 @@
+"""Target sequence files in HMMER's --tformat formats read as the FASTA they came from."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from Bio import BiopythonWarning, SeqIO
+from Bio.Seq import Seq
+from Bio.SeqRecord import SeqRecord
+
+from hmmkit.profile import read_hmmer, search
+from hmmkit.profile.io.fasta import read_fasta
+from hmmkit.profile.io.sequence_files import FORMATS, guess_sequence_format, read_sequences
+
+PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
+
+
+@pytest.fixture(scope="module")
+def proteins(shared_data):
+    return read_fasta(shared_data / PROTEOME)[:60]
+
+
+def _write(records, path, fmt):
+    """Biopython's writer, quiet about description lines longer than the format's width."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BiopythonWarning)
+        SeqIO.write(records, path, fmt)
+
+
+def _records(proteins):
+    return [SeqRecord(Seq(p.residues), id=p.name, name=p.name[:16], description=p.description,
+                      annotations={"molecule_type": "protein"}) for p in proteins]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["genbank", "embl"])
+def test_database_flat_files_read_as_their_fasta(proteins, tmp_path, fmt):
+    path = tmp_path / f"targets.{fmt}"
+    _write(_records(proteins), path, fmt)
+    assert guess_sequence_format(path) == fmt
+    got = read_sequences(path)  # guessed
+    assert [(s.name, s.residues) for s in got] == [(p.name, p.residues) for p in proteins]
+
+
+def test_alignment_rows_read_unaligned(shared_data, tmp_path):
+    """Stockholm, A2M and Clustal alignments: each row without its gaps (Stockholm from the
+    tutorial; its FASTA twin from the unaligned globins)."""
+    fn3 = read_sequences(shared_data / "protein/tutorial/fn3.sto", "stockholm")
+    assert len(fn3) == 98 and all("-" not in s.residues and "." not in s.residues for s in fn3)
+    raw = (shared_data / "protein/tutorial/fn3.sto").read_text().splitlines()
+    first = next(line for line in raw if line and not line.startswith("#")).split()
+    assert fn3[0].name == first[0]
+    assert fn3[0].residues.upper() == first[1].replace("-", "").replace(".", "").upper()
+    clustal = tmp_path / "fn3.aln"
+    from Bio import AlignIO
+
+    AlignIO.write(AlignIO.read(shared_data / "protein/tutorial/fn3.sto", "stockholm"), clustal,
+                  "clustal")  # fmt: skip
+    got = read_sequences(clustal)
+    assert [s.name for s in got] == [s.name for s in fn3]
+    assert [s.residues.upper() for s in got] == [s.residues.upper() for s in fn3]
+
+
+def test_search_of_a_genbank_database_equals_the_fasta_search(shared_data, proteins, tmp_path):
+    path = tmp_path / "targets.gb"
+    _write(_records(proteins), path, "genbank")
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    options = {"F1": 1.0, "F2": 1.0, "F3": 1.0}
+    assert (
+        search(model, read_sequences(path), **options).tblout()
+        == search(model, proteins, **options).tblout()
+    )
+
+
+def test_bad_format_and_unreadable_files_are_named(tmp_path):
+    path = tmp_path / "x.gb"
+    path.write_text("LOCUS       broken\nthis is not genbank\n")
+    with pytest.raises(ValueError, match=r"x\.gb: not a readable genbank file"):
+        read_sequences(path)
+    with pytest.raises(ValueError, match="unknown sequence file format 'nexus'"):
+        read_sequences(path, "nexus")
+    assert "stockholm" in FORMATS and "fasta" in FORMATS
