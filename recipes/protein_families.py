@@ -60,6 +60,7 @@ from hmmkit.profile import (
     read_alignment,
     write_hmmer,
 )
+from hmmkit.profile.build.weights import position_based_weights
 from hmmkit.profile.evaluation import (
     hit_agreement,
     kfold_indices,
@@ -75,7 +76,6 @@ from hmmkit.profile.io.fasta import Sequence, read_fasta
 from hmmkit.profile.msa import from_text, guess_alphabet
 from hmmkit.profile.search import search
 from hmmkit.profile.train import train
-from hmmkit.profile.weights import position_based_weights
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FAMILIES = (

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from .align import Alignment, align
     from .alphabet import AMINO, DNA, RNA, Alphabet, get_alphabet
     from .build import build
-    from .calibrate import calibrate
+    from .build.calibrate import calibrate
     from .emit import consensus_sequence, emit
     from .hits import SearchResults
     from .io.alignments import read_alignment, read_alignments
@@ -30,7 +30,7 @@ export_lazily(__name__, {
     "Alphabet": ".alphabet",
     "get_alphabet": ".alphabet",
     "build": ".build",
-    "calibrate": ".calibrate",
+    "calibrate": ".build.calibrate",
     "consensus_sequence": ".emit",
     "emit": ".emit",
     "iter_hmmer": ".io.hmmer3",

@@ -21,8 +21,8 @@ import numpy as np
 from . import dp
 from .align import Alignment, traces_to_alignment
 from .alphabet import AMINO
-from .build import build
-from .calibrate import calibrate
+from .build.calibrate import calibrate
+from .build.pipeline import build
 from .hits import SearchResults
 from .io.fasta import Sequence, as_sequences
 from .msa import DigitalMSA, from_text

@@ -155,7 +155,7 @@ def score_targets(
     """HMMER's pipeline for one model over `records`: ``([(record index, Hit)], number of
     sequences past the filters)``, the hits unranked and without E-values or flags."""
     if "FORWARD" not in model.stats:
-        from .calibrate import calibrate
+        from .build.calibrate import calibrate
 
         model = calibrate(model, background=background)
     tau, lam = model.stats["FORWARD"]

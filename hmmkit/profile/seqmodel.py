@@ -15,8 +15,8 @@ import numpy as np
 
 from .alphabet import AMINO
 from .background import Background
-from .build import model_composition
-from .calibrate import calibrate
+from .build.annotation import model_composition
+from .build.calibrate import calibrate
 from .digital import digitize
 from .plan7 import DD, DM, II, IM, MD, MI, MM, ProfileHMM
 

@@ -5,7 +5,7 @@ model of length M (:func:`uniform_model`) and runs the engine's EM loop
 (:func:`hmmkit.training.baum_welch`): the E-step sums expected counts over every path of
 every sequence (compiled, :mod:`hmmkit.profile.train_dp`, which defines the ``glocal`` and
 ``local`` path models precisely), the M-step turns counts into probabilities with the
-Dirichlet (mixture) priors of :mod:`hmmkit.profile.priors`.
+Dirichlet (mixture) priors of :mod:`hmmkit.profile.build.priors`.
 
 The objective is the prior-penalised log-likelihood
 
@@ -44,17 +44,18 @@ from ..settings import check_count
 from ..stats import Stats
 from ..training import ConvergenceMonitor, baum_welch
 from .alphabet import Alphabet, get_alphabet
-from .build import consensus_line, max_emission_length, model_composition, resolve_prior
-from .digital import digitize
-from .io.fasta import Sequence, as_sequences
-from .msa import guess_alphabet
-from .plan7 import DD, DM, MD, ProfileHMM
-from .priors import (
+from .build.annotation import consensus_line, max_emission_length, model_composition
+from .build.priors import (
     DirichletMixture,
     ProfilePrior,
     background_frequencies,
     estimate_parameters,
+    resolve_prior,
 )
+from .digital import digitize
+from .io.fasta import Sequence, as_sequences
+from .msa import guess_alphabet
+from .plan7 import DD, DM, MD, ProfileHMM
 from .train_dp import MODES, expected_counts
 
 ESTIMATORS = ("map", "mean")

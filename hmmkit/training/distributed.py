@@ -243,7 +243,7 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     those of ``search(model, path)`` on one machine.
     """
     from ..disk_sources import FastaSource
-    from ..profile.calibrate import calibrate
+    from ..profile import calibrate
     from ..profile.hits import SearchResults
     from ..profile.plan7 import ProfileHMM
     from ..profile.search import apply_thresholds, hit_rank, search

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,19 @@ def read_sequences(path: str | Path, dna: bool = False) -> easel.DigitalSequence
 def hmmsearch(hmm: plan7.HMM, seqs, **options) -> plan7.TopHits:
     """HMMER's hmmsearch of one model (one CPU)."""
     return next(iter(pyhmmer.hmmsearch([hmm], seqs, cpus=1, **options)))
+
+
+def map_and_max_length(hmm: plan7.HMM) -> tuple[list[int], int | None]:
+    """The MAP column and the MAXL line of a pyhmmer model, read from its HMMER3/f text."""
+    buf = io.BytesIO()
+    hmm.write(buf)
+    lines = buf.getvalue().decode().splitlines()
+    maxl = next((int(line.split()[1]) for line in lines if line.startswith("MAXL")), None)
+    start = next(i for i, line in enumerate(lines) if line.startswith("HMM "))
+    k = hmm.alphabet.K
+    amap = [
+        int(fields[k + 1])
+        for fields in (line.split() for line in lines[start + 2 :])
+        if len(fields) > k + 2 and fields[0].isdigit()
+    ]
+    return amap, maxl

@@ -11,15 +11,15 @@ from scipy.stats import dirichlet
 
 from hmmkit.profile import AMINO, DNA, ProfileHMM, build, read_hmmer, write_hmmer
 from hmmkit.profile.align import align
-from hmmkit.profile.digital import digitize
-from hmmkit.profile.io.fasta import read_fasta
-from hmmkit.profile.plan7 import DD, DM, II, IM, MD, MI, MM
-from hmmkit.profile.priors import (
+from hmmkit.profile.build.priors import (
     DirichletMixture,
     default_prior,
     estimate_parameters,
     laplace_prior,
 )
+from hmmkit.profile.digital import digitize
+from hmmkit.profile.io.fasta import read_fasta
+from hmmkit.profile.plan7 import DD, DM, II, IM, MD, MI, MM
 from hmmkit.profile.search import search
 from hmmkit.profile.train import (
     count_expected,

@@ -46,8 +46,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...textfiles import file_stem, is_stdin
-    from ..build import build
-    from ..calibrate import calibrate
+    from ..build import Builder
     from ..io.alignments import read_alignments
     from ..io.hmmer3 import write_hmmer
     from ..msa import AlphabetGuessError
@@ -82,11 +81,11 @@ def run(args: argparse.Namespace) -> int:
                 f"the alignment has no name, and the file name {name!r} that would name the "
                 "model has a space: pass -n NAME"
             )
-        model = build(
-            msa, name=name, symfrac=args.symfrac, architecture="hand" if args.hand else "fast",
-            **model_options(args),
+        builder = Builder(
+            symfrac=args.symfrac, architecture="hand" if args.hand else "fast",
+            seed=seed(args.seed), **model_options(args),
         )  # fmt: skip
-        models.append(calibrate(model, seed=seed(args.seed), in_place=True))
+        models.append(builder.run(msa, name=name, stop_after="calibration").model)
     with atomic_output(args.hmmfile) as handle:  # all models, or no file at all
         write_hmmer(models, handle)
     for model in models:

@@ -13,7 +13,7 @@ the location parameters by brief simulations on i.i.d. sequences drawn from the 
 MSV and Viterbi scores are computed exactly as HMMER's 8-bit MSV and 16-bit Viterbi filters
 compute them, and random sequences come from Easel's fast generator seeded with 42, so the
 simulation reproduces HMMER's. The results go in
-``model.stats``, which :func:`~hmmkit.profile.hmmer_format.write_hmmer` writes as STATS
+``model.stats``, which :func:`~hmmkit.profile.io.hmmer3.write_hmmer` writes as STATS
 lines.
 """
 
@@ -25,10 +25,10 @@ import math
 
 import numpy as np
 
-from . import dp
-from .background import Background, mean_match_relative_entropy
-from .config import configure
-from .plan7 import ProfileHMM
+from .. import dp
+from ..background import Background, mean_match_relative_entropy
+from ..config import configure
+from ..plan7 import ProfileHMM
 
 LOG2 = math.log(2.0)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..special import gammaln
-from .alphabet import Alphabet, get_alphabet
-from .plan7 import DD, DM, MD
+from ...special import gammaln
+from ..alphabet import Alphabet, get_alphabet
+from ..plan7 import DD, DM, MD
 from .prior_parameters import PRIOR_PARAMETERS
 
 
@@ -116,6 +116,17 @@ def laplace_prior(alphabet: Alphabet | str) -> ProfilePrior:
         _single(np.ones(3)), _single(np.ones(2)), _single(np.ones(2)),
         _single(np.ones(k)), _single(np.ones(k)),
     )  # fmt: skip
+
+
+def resolve_prior(prior: str | ProfilePrior | None, alphabet: Alphabet) -> ProfilePrior | None:
+    """``"default"`` (hmmbuild's), ``"laplace"``, None (no prior) or a ProfilePrior."""
+    if prior is None or isinstance(prior, ProfilePrior):
+        return prior
+    if prior == "default":
+        return default_prior(alphabet)
+    if prior == "laplace":
+        return laplace_prior(alphabet)
+    raise ValueError(f"prior must be 'default', 'laplace', None or a ProfilePrior; got {prior!r}")
 
 
 def background_frequencies(alphabet: Alphabet | str) -> np.ndarray:

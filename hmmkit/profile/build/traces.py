@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiling import njit
-from .msa import DigitalMSA
+from ...compiling import njit
+from ..msa import DigitalMSA
 
 #: State codes of a trace.
 STATE_B, STATE_M, STATE_D, STATE_I, STATE_X, STATE_E = range(6)
@@ -23,51 +23,31 @@ _MM, _MI, _MD, _IM, _II, _DM, _DD = range(7)
 
 
 @njit(cache=True, nogil=True)
+def _push(st, kk, ii, n, state, k, apos):
+    """Append step (state, node k, column apos) at position n; return the new length."""
+    st[n] = state
+    kk[n] = k
+    ii[n] = apos
+    return n + 1
+
+
+@njit(cache=True, nogil=True)
 def _faux_trace(row, matassign, is_residue, gap, nonresidue, missing, st, kk, ii):
     """Fill st/kk/ii with the implied path of one aligned row; return its length."""
-    n = 0
-    st[n] = STATE_B
-    kk[n] = 0
-    ii[n] = 0
-    n += 1
+    n = _push(st, kk, ii, 0, STATE_B, 0, 0)
     k = 0
     for apos in range(row.shape[0]):
         x = row[apos]
-        if matassign[apos]:
+        is_match = matassign[apos]
+        if is_match:
             k += 1
-            if is_residue[x] or x == nonresidue:
-                st[n] = STATE_M
-                kk[n] = k
-                ii[n] = apos
-                n += 1
-            elif x == gap:
-                st[n] = STATE_D
-                kk[n] = k
-                ii[n] = -1
-                n += 1
-            elif x == missing:
-                if st[n - 1] != STATE_X:
-                    st[n] = STATE_X
-                    kk[n] = k
-                    ii[n] = -1
-                    n += 1
-        else:
-            if is_residue[x] or x == nonresidue:
-                st[n] = STATE_I
-                kk[n] = k
-                ii[n] = apos
-                n += 1
-            elif x == missing:
-                if st[n - 1] != STATE_X:
-                    st[n] = STATE_X
-                    kk[n] = k
-                    ii[n] = -1
-                    n += 1
-    st[n] = STATE_E
-    kk[n] = 0
-    ii[n] = 0
-    n += 1
-    return n
+        if is_residue[x] or x == nonresidue:
+            n = _push(st, kk, ii, n, STATE_M if is_match else STATE_I, k, apos)
+        elif x == gap and is_match:
+            n = _push(st, kk, ii, n, STATE_D, k, -1)
+        elif x == missing and st[n - 1] != STATE_X:
+            n = _push(st, kk, ii, n, STATE_X, k, -1)
+    return _push(st, kk, ii, n, STATE_E, 0, 0)
 
 
 @njit(cache=True, nogil=True)
@@ -77,21 +57,14 @@ def _doctor(st, kk, ii, n):
     npos = 0
     while opos < n:
         if opos + 1 < n and st[opos] == STATE_D and st[opos + 1] == STATE_I:
-            st[npos] = STATE_M
-            kk[npos] = kk[opos]
-            ii[npos] = ii[opos + 1]
+            npos = _push(st, kk, ii, npos, STATE_M, kk[opos], ii[opos + 1])
             opos += 2
         elif opos + 1 < n and st[opos] == STATE_I and st[opos + 1] == STATE_D:
-            st[npos] = STATE_M
-            kk[npos] = kk[opos + 1]
-            ii[npos] = ii[opos]
+            npos = _push(st, kk, ii, npos, STATE_M, kk[opos + 1], ii[opos])
             opos += 2
         else:
-            st[npos] = st[opos]
-            kk[npos] = kk[opos]
-            ii[npos] = ii[opos]
+            npos = _push(st, kk, ii, npos, st[opos], kk[opos], ii[opos])
             opos += 1
-        npos += 1
     return npos
 
 

@@ -1,4 +1,4 @@
-"""Relative sequence weights and fragment marking, against Easel (pyhmmer) and by hand."""
+"""Relative sequence weights, against Easel (pyhmmer) and by hand."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA
-from hmmkit.profile.io.alignments import read_alignment
-from hmmkit.profile.msa import from_text
-from hmmkit.profile.weights import (
+from hmmkit.profile.build.weights import (
     blosum_weights,
     consensus_columns,
-    fragments_to_missing,
-    mark_fragments,
     pairwise_identity,
     position_based_weights,
     relative_weights,
     single_linkage_clusters,
 )
+from hmmkit.profile.io.alignments import read_alignment
+from hmmkit.profile.msa import from_text
 
 pyhmmer = pytest.importorskip("pyhmmer")
 
@@ -85,24 +83,6 @@ def test_blosum_clusters_by_hand():
     np.testing.assert_allclose(w, np.array([1 / 3, 1 / 3, 1 / 3, 1.0]) / 2 * 4)
     with pytest.raises(ValueError, match="maxid"):
         blosum_weights(msa, 1.5)
-
-
-def test_fragments_follow_hmmbuild_rule():
-    # hmmbuild (esl_msa_MarkFragments_old): fragment iff residues <= fragthresh * alen
-    rows = ["ACGTACGTAC", "--GTAC----", "ACGTA-----", "A--------C"]
-    msa = from_text(list("abcd"), rows, DNA)
-    assert mark_fragments(msa, 0.5).tolist() == [False, True, True, True]
-    codes = fragments_to_missing(msa, mark_fragments(msa, 0.5))
-    text = from_text(list("abcd"), rows, DNA).with_codes(codes).text()
-    assert text == ["ACGTACGTAC", "~~GTAC~~~~", "ACGTA~~~~~", "A--------C"]
-    with pytest.raises(ValueError, match="fragthresh"):
-        mark_fragments(msa, 2.0)
-
-
-def test_fragment_counts_match_hmmbuild_on_made1(shared_data):
-    # every MADE1 sequence spans fewer residues than half the 304 columns
-    msa = read_alignment(shared_data / "protein/tutorial/MADE1.sto")
-    assert mark_fragments(msa).all()
 
 
 def test_unknown_weighting_rejected():

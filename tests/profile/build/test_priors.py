@@ -10,8 +10,8 @@ import pytest
 
 from hmmkit.profile import AMINO, DNA, RNA
 from hmmkit.profile.background import mean_match_relative_entropy
-from hmmkit.profile.prior_parameters import PRIOR_PARAMETERS
-from hmmkit.profile.priors import (
+from hmmkit.profile.build.prior_parameters import PRIOR_PARAMETERS
+from hmmkit.profile.build.priors import (
     DirichletMixture,
     background_frequencies,
     default_prior,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hmmkit.profile.calibrate import (
+from hmmkit.profile.build.calibrate import (
     calibrate,
     edge_corrected_lambda,
     gumbel_fit,

@@ -3,9 +3,9 @@
 * :func:`position_based_weights` - Henikoff & Henikoff (1994) position-based weights over
   consensus columns (Easel's esl_msaweight_PB_adv, HMMER 3.4's default);
 * :func:`blosum_weights` - 1/size of each single-linkage cluster at 62 % identity;
-* :func:`mark_fragments` / :func:`fragments_to_missing` - sequences no longer than
-  ``fragthresh`` times the alignment length are fragments; their flanking gaps become
-  missing data, so they are not read as deletions.
+* :func:`relative_weights` - the step itself, by hmmbuild's --wpb / --wblosum / --wnone.
+
+Fragments (:mod:`.fragments`) are left out of the consensus columns PB weighting uses.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 
-from ..compiling import njit
-from .msa import DigitalMSA
+from ...compiling import njit
+from ..msa import DigitalMSA
+from .fragments import residue_spans
 
 
 def _normalize(weights: np.ndarray) -> np.ndarray:
@@ -25,15 +26,6 @@ def _normalize(weights: np.ndarray) -> np.ndarray:
     if total <= 0.0:
         return np.ones(n)
     return weights / total * n
-
-
-def _spans(residue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last residue column (0-based) of each row; (alen, -1) for empty rows."""
-    alen = residue.shape[1]
-    has = residue.any(axis=1)
-    first = np.where(has, residue.argmax(axis=1), alen)
-    last = np.where(has, alen - 1 - residue[:, ::-1].argmax(axis=1), -1)
-    return first, last
 
 
 def consensus_columns(
@@ -53,7 +45,7 @@ def consensus_columns(
         return mask if mask.any() else np.ones(alen, dtype=bool)
     codes = msa.codes
     residue = table.is_residue()[codes]
-    first, last = _spans(residue)
+    first, last = residue_spans(residue)
     minspan = math.ceil(np.float32(fragthresh) * np.float32(alen))
     fragment = (last - first + 1) < minspan
     cols = np.arange(alen)
@@ -166,32 +158,23 @@ def blosum_weights(msa: DigitalMSA, maxid: float = 0.62) -> np.ndarray:
     return _normalize(1.0 / sizes[labels])
 
 
-def relative_weights(msa: DigitalMSA, method: str = "pb", *, use_rf: bool = False) -> np.ndarray:
-    """Relative sequence weights by ``method``: 'pb', 'blosum' or 'none' (all ones)."""
+WEIGHTINGS = ("pb", "blosum", "none")
+
+
+def relative_weights(
+    msa: DigitalMSA, method: str = "pb", *, use_rf: bool = False, maxid: float = 0.62
+) -> np.ndarray:
+    """Relative sequence weights by ``method``: 'pb' (consensus columns from the RF line
+    with ``use_rf``), 'blosum' (clusters at identity ``maxid``) or 'none' (all ones)."""
+    check_weighting(method)
     if method == "pb":
         return position_based_weights(msa, use_rf=use_rf)
     if method == "blosum":
-        return blosum_weights(msa)
-    if method == "none":
-        return np.ones(msa.nseq)
-    raise ValueError(f"weighting must be 'pb', 'blosum' or 'none', got {method!r}")
+        return blosum_weights(msa, maxid)
+    return np.ones(msa.nseq)
 
 
-def mark_fragments(msa: DigitalMSA, fragthresh: float = 0.5) -> np.ndarray:
-    """Bool per sequence: a fragment has at most ``fragthresh * alen`` residues."""
-    if not 0.0 <= fragthresh <= 1.0:
-        raise ValueError(f"fragthresh must lie in [0, 1], got {fragthresh}")
-    rlen = msa.table.is_residue()[msa.codes].sum(axis=1)
-    return rlen <= fragthresh * msa.alen
-
-
-def fragments_to_missing(msa: DigitalMSA, fragments: np.ndarray) -> np.ndarray:
-    """Digital codes with each fragment's leading and trailing non-residues set to ``~``."""
-    table = msa.table
-    codes = msa.codes.copy()
-    residue = table.is_residue()[codes]
-    first, last = _spans(residue)
-    cols = np.arange(msa.alen)
-    outside = (cols[None, :] < first[:, None]) | (cols[None, :] > last[:, None])
-    codes[outside & fragments[:, None]] = table.missing
-    return codes
+def check_weighting(method: str) -> None:
+    """ValueError unless ``method`` is one of :data:`WEIGHTINGS`."""
+    if method not in WEIGHTINGS:
+        raise ValueError(f"weighting must be 'pb', 'blosum' or 'none', got {method!r}")
