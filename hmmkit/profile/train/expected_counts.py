@@ -44,15 +44,108 @@ import math
 
 import numpy as np
 
-from ..compiling import njit
-from ..training.parallel import map_shards
-from .digital import pack
-from .plan7 import DD, DM, II, IM, MD, MI, MM
+from ...compiling import njit
+from ...training.parallel import map_shards
+from ..digital import pack
+from ..plan7 import DD, DM, II, IM, MD, MI, MM
 
 MODES = ("glocal", "local")
 
+#: The options of every kernel here (FMA contraction allowed, as in the sums they make);
+#: the small per-row steps are inlined into the two path-model kernels.
+_kernel = njit(cache=True, nogil=True, fastmath={"contract"})
+_row_step = njit(cache=True, nogil=True, fastmath={"contract"}, inline="always")
 
-@njit(cache=True, nogil=True, fastmath={"contract"})
+
+@_kernel
+def _by_type(tt):
+    """The seven transition rows of ``tt`` (7, M+1): MM, MI, MD, IM, II, DM, DD."""
+    return tt[MM], tt[MI], tt[MD], tt[IM], tt[II], tt[DM], tt[DD]
+
+
+@_kernel
+def _clear_row(fm, fi, fd, i):
+    for k in range(fm.shape[1]):
+        fm[i, k] = 0.0
+        fi[i, k] = 0.0
+        fd[i, k] = 0.0
+
+
+@_row_step
+def _open_deletes(mc, dc, tmd, tdd, first):
+    """Forward's delete chain of a row: D_k = M_k-1 t(MD) + D_k-1 t(DD), for k >= first."""
+    d = 0.0
+    for k in range(first, mc.shape[0]):
+        d = mc[k - 1] * tmd[k - 1] + d * tdd[k - 1]
+        dc[k] = d
+
+
+@_row_step
+def _scale_row(mc, ic, dc, inv):
+    for k in range(mc.shape[0]):
+        mc[k] *= inv
+        ic[k] *= inv
+        dc[k] *= inv
+
+
+@_kernel
+def _log_likelihood(pend, rowsum, L):
+    """log P(x): the end probability of the scaled rows times every row's scale factor."""
+    loglik = math.log(pend)
+    for i in range(L + 1):
+        loglik += math.log(rowsum[i])
+    return loglik
+
+
+@_kernel
+def _backward_scratch(M):
+    """Two Backward rows of M, I, D (bm/bi current, bm1/bi1 the next row), the next row's
+    M and I values times their emissions (nm, ni), and the transition sums ``a``."""
+    bm = np.zeros(M + 2)
+    bi = np.zeros(M + 2)
+    bd = np.zeros(M + 2)
+    bm1 = np.zeros(M + 2)
+    bi1 = np.zeros(M + 2)
+    nm = np.zeros(M + 1)
+    ni = np.zeros(M + 1)
+    a = np.zeros((7, M + 1))
+    return bm, bi, bd, bm1, bi1, nm, ni, a
+
+
+@_row_step
+def _add_moves_to_next_row(a, mrow, irow, drow, nm, ni, lo, hi):
+    """Add, for k in [lo, hi), the posterior weight of the moves into row i+1's M and I."""
+    for k in range(lo, hi):
+        a[MM, k] += mrow[k] * nm[k]
+        a[IM, k] += irow[k] * nm[k]
+        a[DM, k] += drow[k] * nm[k]
+        a[MI, k] += mrow[k] * ni[k]
+        a[II, k] += irow[k] * ni[k]
+
+
+@_row_step
+def _add_moves_to_deletes(a, mrow, drow, bd, lo, hi):
+    """Add, for k in [lo, hi), the posterior weight of M_k -> D_k+1 and D_k -> D_k+1."""
+    for k in range(lo, hi):
+        a[MD, k] += mrow[k] * bd[k + 1]
+        a[DD, k] += drow[k] * bd[k + 1]
+
+
+@_row_step
+def _add_emissions(count, forward, backward, scale, lo, hi):
+    for k in range(lo, hi):
+        count[k] += forward[k] * backward[k] * scale
+
+
+@_kernel
+def _add_transitions(acc, a, tt, scale, lo, hi):
+    """acc += the transition sums ``a`` of nodes [lo, hi) times their probabilities."""
+    for s in range(7):
+        for k in range(lo, hi):
+            acc[s, k] += a[s, k] * tt[s, k] * scale
+
+
+@_kernel
 def _glocal_counts(dsq, start, L, tt, me, ie, fm, fi, fd, rowsum, acc, mcount, icount, weight):
     """Add ``weight`` x the expected counts of ``dsq[start:start+L]``; returns log P(x).
 
@@ -61,12 +154,9 @@ def _glocal_counts(dsq, start, L, tt, me, ie, fm, fi, fd, rowsum, acc, mcount, i
     ``fm/fi/fd`` (>= L+1, M+1) and ``rowsum`` (>= L+1, the row scale factors) are scratch.
     """
     M = tt.shape[1] - 1
-    tmm, tmi, tmd, tim, tii, tdm, tdd = tt[MM], tt[MI], tt[MD], tt[IM], tt[II], tt[DM], tt[DD]
+    tmm, tmi, tmd, tim, tii, tdm, tdd = _by_type(tt)
     # ---- Forward, row 0: B and the delete chain it opens
-    for k in range(M + 1):
-        fm[0, k] = 0.0
-        fi[0, k] = 0.0
-        fd[0, k] = 0.0
+    _clear_row(fm, fi, fd, 0)
     fm[0, 0] = 1.0
     tot = 1.0
     fd[0, 1] = tmd[0]
@@ -74,15 +164,11 @@ def _glocal_counts(dsq, start, L, tt, me, ie, fm, fi, fd, rowsum, acc, mcount, i
     for k in range(2, M + 1):
         fd[0, k] = fd[0, k - 1] * tdd[k - 1]
         tot += fd[0, k]
-    inv = 1.0 / tot
-    for k in range(M + 1):
-        fm[0, k] *= inv
-        fd[0, k] *= inv
+    _scale_row(fm[0], fi[0], fd[0], 1.0 / tot)
     rowsum[0] = tot
     for i in range(1, L + 1):
         x = dsq[start + i - 1]
-        erow = me[x]
-        irow = ie[x]
+        erow, irow = me[x], ie[x]
         mp, ip, dp = fm[i - 1], fi[i - 1], fd[i - 1]
         mc, ic, dc = fm[i], fi[i], fd[i]
         mc[0] = 0.0
@@ -92,38 +178,21 @@ def _glocal_counts(dsq, start, L, tt, me, ie, fm, fi, fd, rowsum, acc, mcount, i
                                + dp[k - 1] * tdm[k - 1])  # fmt: skip
         for k in range(M + 1):
             ic[k] = irow[k] * (mp[k] * tmi[k] + ip[k] * tii[k])
-        d = 0.0
-        for k in range(1, M + 1):
-            d = mc[k - 1] * tmd[k - 1] + d * tdd[k - 1]
-            dc[k] = d
+        _open_deletes(mc, dc, tmd, tdd, 1)
         tot = 0.0
         for k in range(M + 1):
             tot += mc[k] + ic[k] + dc[k]
         if tot <= 0.0:
             return -np.inf
-        inv = 1.0 / tot
-        for k in range(M + 1):
-            mc[k] *= inv
-            ic[k] *= inv
-            dc[k] *= inv
+        _scale_row(mc, ic, dc, 1.0 / tot)
         rowsum[i] = tot
     pend = fm[L, M] * tmm[M] + fi[L, M] * tim[M] + fd[L, M] * tdm[M]
     if pend <= 0.0:
         return -np.inf
-    loglik = math.log(pend)
-    for i in range(L + 1):
-        loglik += math.log(rowsum[i])
+    loglik = _log_likelihood(pend, rowsum, L)
 
     # ---- Backward (two rows) with the accumulation of posteriors
-    bm = np.zeros(M + 2)
-    bi = np.zeros(M + 2)
-    bd = np.zeros(M + 2)
-    bm1 = np.zeros(M + 2)
-    bi1 = np.zeros(M + 2)
-    nm = np.zeros(M + 1)
-    ni = np.zeros(M + 1)
-    a = np.zeros((7, M + 1))
-    amm, ami, amd, aim, aii, adm, add = a[MM], a[MI], a[MD], a[IM], a[II], a[DM], a[DD]
+    bm, bi, bd, bm1, bi1, nm, ni, a = _backward_scratch(M)
     # row L: transitions into E
     bm[M] = tmm[M]
     bi[M] = tim[M]
@@ -133,9 +202,9 @@ def _glocal_counts(dsq, start, L, tt, me, ie, fm, fi, fd, rowsum, acc, mcount, i
     for k in range(M):
         bm[k] = tmd[k] * bd[k + 1]
         bi[k] = 0.0
-    amm[M] += fm[L, M]
-    aim[M] += fi[L, M]
-    adm[M] += fd[L, M]
+    a[MM, M] += fm[L, M]
+    a[IM, M] += fi[L, M]
+    a[DM, M] += fd[L, M]
     scale = weight / pend
     for i in range(L, -1, -1):
         mrow, irow_f, drow = fm[i], fi[i], fd[i]
@@ -158,46 +227,30 @@ def _glocal_counts(dsq, start, L, tt, me, ie, fm, fi, fd, rowsum, acc, mcount, i
             for k in range(M + 1):
                 bm[k] = tmm[k] * nm[k] + tmi[k] * ni[k] + tmd[k] * bd[k + 1]
                 bi[k] = tim[k] * nm[k] + tii[k] * ni[k]
-            for k in range(M + 1):
-                amm[k] += mrow[k] * nm[k]
-                aim[k] += irow_f[k] * nm[k]
-                adm[k] += drow[k] * nm[k]
-                ami[k] += mrow[k] * ni[k]
-                aii[k] += irow_f[k] * ni[k]
-        for k in range(M):
-            amd[k] += mrow[k] * bd[k + 1]
-            add[k] += drow[k] * bd[k + 1]
+            _add_moves_to_next_row(a, mrow, irow_f, drow, nm, ni, 0, M + 1)
+        _add_moves_to_deletes(a, mrow, drow, bd, 0, M)
         if i >= 1:
             x = dsq[start + i - 1]
-            mcx = mcount[x]
-            icx = icount[x]
-            for k in range(1, M + 1):
-                mcx[k] += mrow[k] * bm[k] * scale
-            for k in range(M + 1):
-                icx[k] += irow_f[k] * bi[k] * scale
+            _add_emissions(mcount[x], mrow, bm, scale, 1, M + 1)
+            _add_emissions(icount[x], irow_f, bi, scale, 0, M + 1)
         bm, bm1 = bm1, bm
         bi, bi1 = bi1, bi
-    for s in range(7):
-        for k in range(M + 1):
-            acc[s, k] += a[s, k] * tt[s, k] * scale
+    _add_transitions(acc, a, tt, scale, 0, M + 1)
     return loglik
 
 
-@njit(cache=True, nogil=True, fastmath={"contract"})
+@_kernel
 def _local_counts(dsq, start, L, tt, me, ie, bg, fm, fi, fd, fx, rowsum, acc, mcount, icount,
                   weight):  # fmt: skip
     """Local uni-hit version of :func:`_glocal_counts`; ``bg[x]`` the flank emission of
     code x; ``fx`` (>= L+1, 4) scratch for the N, B, E, C states."""
     M = tt.shape[1] - 1
-    tmm, tmi, tmd, tim, tii, tdm, tdd = tt[MM], tt[MI], tt[MD], tt[IM], tt[II], tt[DM], tt[DD]
+    tmm, tmi, tmd, tim, tii, tdm, tdd = _by_type(tt)
     pmove = 2.0 / (L + 2.0)
     ploop = L / (L + 2.0)
     entry = 2.0 / (M * (M + 1.0))
     XN, XB, XE, XC = 0, 1, 2, 3
-    for k in range(M + 1):
-        fm[0, k] = 0.0
-        fi[0, k] = 0.0
-        fd[0, k] = 0.0
+    _clear_row(fm, fi, fd, 0)
     fx[0, XN] = 1.0
     fx[0, XB] = pmove
     fx[0, XE] = 0.0
@@ -205,8 +258,7 @@ def _local_counts(dsq, start, L, tt, me, ie, bg, fm, fi, fd, fx, rowsum, acc, mc
     rowsum[0] = 1.0
     for i in range(1, L + 1):
         x = dsq[start + i - 1]
-        erow = me[x]
-        irow = ie[x]
+        erow, irow = me[x], ie[x]
         mp, ip, dp = fm[i - 1], fi[i - 1], fd[i - 1]
         mc, ic, dc = fm[i], fi[i], fd[i]
         xb = fx[i - 1, XB] * entry
@@ -221,10 +273,7 @@ def _local_counts(dsq, start, L, tt, me, ie, bg, fm, fi, fd, fx, rowsum, acc, mc
         for k in range(1, M):
             ic[k] = irow[k] * (mp[k] * tmi[k] + ip[k] * tii[k])
         ic[M] = 0.0
-        d = 0.0
-        for k in range(2, M + 1):
-            d = mc[k - 1] * tmd[k - 1] + d * tdd[k - 1]
-            dc[k] = d
+        _open_deletes(mc, dc, tmd, tdd, 2)
         xe = 0.0
         tot = 0.0
         for k in range(1, M + 1):
@@ -236,10 +285,7 @@ def _local_counts(dsq, start, L, tt, me, ie, bg, fm, fi, fd, fx, rowsum, acc, mc
         if tot <= 0.0:
             return -np.inf
         inv = 1.0 / tot
-        for k in range(M + 1):
-            mc[k] *= inv
-            ic[k] *= inv
-            dc[k] *= inv
+        _scale_row(mc, ic, dc, inv)
         fx[i, XN] = xn * inv
         fx[i, XB] = xn * pmove * inv
         fx[i, XE] = xe * inv
@@ -248,19 +294,9 @@ def _local_counts(dsq, start, L, tt, me, ie, bg, fm, fi, fd, fx, rowsum, acc, mc
     pend = fx[L, XC] * pmove
     if pend <= 0.0:
         return -np.inf
-    loglik = math.log(pend)
-    for i in range(L + 1):
-        loglik += math.log(rowsum[i])
+    loglik = _log_likelihood(pend, rowsum, L)
 
-    bm = np.zeros(M + 2)
-    bi = np.zeros(M + 2)
-    bd = np.zeros(M + 2)
-    bm1 = np.zeros(M + 2)
-    bi1 = np.zeros(M + 2)
-    nm = np.zeros(M + 1)
-    ni = np.zeros(M + 1)
-    a = np.zeros((7, M + 1))
-    amm, ami, amd, aim, aii, adm, add = a[MM], a[MI], a[MD], a[IM], a[II], a[DM], a[DD]
+    bm, bi, bd, bm1, bi1, nm, ni, a = _backward_scratch(M)
     bc = pmove
     scale = weight / pend
     for i in range(L, 0, -1):
@@ -285,26 +321,14 @@ def _local_counts(dsq, start, L, tt, me, ie, bg, fm, fi, fd, fx, rowsum, acc, mc
         for k in range(1, M):
             bm[k] = tmm[k] * nm[k] + tmi[k] * ni[k] + tmd[k] * bd[k + 1] + be
             bi[k] = tim[k] * nm[k] + tii[k] * ni[k]
-        for k in range(1, M):
-            amm[k] += mrow[k] * nm[k]
-            aim[k] += irow_f[k] * nm[k]
-            adm[k] += drow[k] * nm[k]
-            ami[k] += mrow[k] * ni[k]
-            aii[k] += irow_f[k] * ni[k]
-            amd[k] += mrow[k] * bd[k + 1]
-            add[k] += drow[k] * bd[k + 1]
+        _add_moves_to_next_row(a, mrow, irow_f, drow, nm, ni, 1, M)
+        _add_moves_to_deletes(a, mrow, drow, bd, 1, M)
         x = dsq[start + i - 1]
-        mcx = mcount[x]
-        icx = icount[x]
-        for k in range(1, M + 1):
-            mcx[k] += mrow[k] * bm[k] * scale
-        for k in range(1, M):
-            icx[k] += irow_f[k] * bi[k] * scale
+        _add_emissions(mcount[x], mrow, bm, scale, 1, M + 1)
+        _add_emissions(icount[x], irow_f, bi, scale, 1, M)
         bm, bm1 = bm1, bm
         bi, bi1 = bi1, bi
-    for s in range(7):
-        for k in range(1, M):
-            acc[s, k] += a[s, k] * tt[s, k] * scale
+    _add_transitions(acc, a, tt, scale, 1, M)
     return loglik
 
 
@@ -441,5 +465,4 @@ __all__ = [
     "code_to_residue_counts",
     "emission_tables",
     "expected_counts",
-    "pack",
 ]
