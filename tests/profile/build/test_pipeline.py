@@ -4,7 +4,9 @@ steps run one at a time."""
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -237,3 +239,18 @@ def test_builder_rejects_bad_options():
     with pytest.raises(ValueError, match="name"):
         Builder().run(msa)
     assert Builder().run(msa, name="x").model.name == "x"
+
+
+def test_the_documented_builder_example_runs(shared_data, capsys):
+    """docs/getting-started/hmmer.md's Builder example, on the shipped data."""
+    page = Path(__file__).resolve().parents[3] / "docs/getting-started/hmmer.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    block = next(b for b in blocks if "Builder" in b)
+    block = block.replace('"data/', f'"{shared_data.as_posix()}/')
+    names: dict = {}
+    exec(compile(block, "hmmer.md", "exec"), names)
+    assert names["steps"].done[-1] == "effective_number"
+    built = build(shared_data / "protein/tutorial/globins4.sto", weighting="blosum", effn="clust")
+    assert names["steps"].effn == built.effn
+    assert names["match"].shape == (names["steps"].M + 1, 20)
+    assert capsys.readouterr().out
