@@ -14,12 +14,30 @@ import numpy as np
 
 from ...compiling import njit
 from ..msa import DigitalMSA
+from ..plan7 import DD, DM, II, IM, MD, MI, MM
 
 #: State codes of a trace.
 STATE_B, STATE_M, STATE_D, STATE_I, STATE_X, STATE_E = range(6)
 STATE_NAMES = "BMDIXE"
-# transition indices (as in model.TRANSITIONS)
-_MM, _MI, _MD, _IM, _II, _DM, _DD = range(7)
+
+
+def _moves() -> np.ndarray:
+    """The transition a step from state s to state s2 counts (-1: none); B counts as M_0
+    and E as the next match state."""
+    moves = np.full((6, 6), -1, dtype=np.int64)
+    for source, into_m, into_i, into_d in (
+        (STATE_B, MM, MI, MD), (STATE_M, MM, MI, MD), (STATE_I, IM, II, -1),
+        (STATE_D, DM, -1, DD),
+    ):  # fmt: skip
+        moves[source, STATE_M] = into_m
+        moves[source, STATE_I] = into_i
+        moves[source, STATE_D] = into_d
+        if source != STATE_B:
+            moves[source, STATE_E] = into_m
+    return moves
+
+
+_MOVES = _moves()
 
 
 @njit(cache=True, nogil=True)
@@ -91,47 +109,22 @@ def _count_trace(st, kk, ii, n, row, wt, count_matrix, t, mat, ins):
         s2 = st[z + 1]
         k = kk[z]
         k2 = kk[z + 1]
-        if s == STATE_M:
+        if s == STATE_M or s == STATE_I:
+            emitted = mat if s == STATE_M else ins
             x = row[ii[z]]
             for a in range(K):
-                mat[k, a] += wt * count_matrix[x, a]
-        elif s == STATE_I:
-            x = row[ii[z]]
-            for a in range(K):
-                ins[k, a] += wt * count_matrix[x, a]
+                emitted[k, a] += wt * count_matrix[x, a]
         if s2 == STATE_X:
             continue
-        if s == STATE_B:
-            if s2 == STATE_M and k2 > 1:
-                t[0, _MD] += wt
-                ktmp = 1
-                while ktmp < k2 - 1:
-                    t[ktmp, _DD] += wt
-                    ktmp += 1
-                t[ktmp, _DM] += wt
-            elif s2 == STATE_M:
-                t[0, _MM] += wt
-            elif s2 == STATE_I:
-                t[0, _MI] += wt
-            elif s2 == STATE_D:
-                t[0, _MD] += wt
-        elif s == STATE_M:
-            if s2 == STATE_M or s2 == STATE_E:
-                t[k, _MM] += wt
-            elif s2 == STATE_I:
-                t[k, _MI] += wt
-            elif s2 == STATE_D:
-                t[k, _MD] += wt
-        elif s == STATE_I:
-            if s2 == STATE_M or s2 == STATE_E:
-                t[k, _IM] += wt
-            elif s2 == STATE_I:
-                t[k, _II] += wt
-        elif s == STATE_D:
-            if s2 == STATE_M or s2 == STATE_E:
-                t[k, _DM] += wt
-            elif s2 == STATE_D:
-                t[k, _DD] += wt
+        if s == STATE_B and s2 == STATE_M and k2 > 1:  # entry into M_k2 counted through D_1..
+            t[0, MD] += wt
+            ktmp = 1
+            while ktmp < k2 - 1:
+                t[ktmp, DD] += wt
+                ktmp += 1
+            t[ktmp, DM] += wt
+        elif _MOVES[s, s2] >= 0:
+            t[k, _MOVES[s, s2]] += wt
 
 
 @njit(cache=True, nogil=True)
