@@ -93,12 +93,24 @@ class BuildSteps:
 class Builder:
     """hmmbuild's pipeline with its options; :meth:`run` runs its steps in order.
 
-    The options mirror hmmbuild: ``weighting`` 'pb' (--wpb), 'blosum' (--wblosum, at
-    ``wid`` identity) or 'none' (--wnone); ``fragthresh``; ``architecture`` 'fast' (match
-    columns by ``symfrac``) or 'hand' (RF line); ``effn`` 'entropy' (--eent, target
-    ``ere`` bits per position, ``esigma``), 'clust' (clusters at ``eid``), 'none' or a
-    number (--eset); ``prior`` 'default', 'laplace', None (--pnone) or a ProfilePrior;
-    ``window_beta`` (--w_beta, for MAXL); ``seed`` of the calibration (--seed).
+    The options are hmmbuild's, by the step they change:
+
+    =================  ==================================================  =================
+    step               option (hmmbuild flag)                              default
+    =================  ==================================================  =================
+    weights            ``weighting`` 'pb' (--wpb), 'blosum' (--wblosum),   'pb', 0.62
+                       'none' (--wnone); ``wid`` (--wid)
+    fragments          ``fragthresh`` (--fragthresh)                       0.5
+    columns            ``architecture`` 'fast' (--fast) or 'hand'          'fast', 0.5
+                       (--hand, the RF line); ``symfrac`` (--symfrac)
+    effective_number   ``effn`` 'entropy' (--eent), 'clust' (--eclust),    'entropy'
+                       'none' (--enone) or a number (--eset); ``ere``
+                       (--ere), ``esigma`` (--esigma), ``eid`` (--eid)
+    parameters         ``prior`` 'default', 'laplace' (--plaplace), None   'default'
+                       (--pnone) or a ProfilePrior
+    annotation         ``window_beta`` (--w_beta, MAXL of nucleic models)  1e-7
+    calibration        ``seed`` (--seed)                                   42
+    =================  ==================================================  =================
     """
 
     weighting: str = "pb"
