@@ -1,4 +1,4 @@
-"""Relative sequence weights and fragment marking, as HMMER's hmmbuild computes them.
+"""Relative sequence weights, as HMMER's hmmbuild computes them.
 
 * :func:`position_based_weights` - Henikoff & Henikoff (1994) position-based weights over
   consensus columns (Easel's esl_msaweight_PB_adv, HMMER 3.4's default);
