@@ -4,7 +4,8 @@ stochastic traces in single precision, Easel's random numbers.
 
 The kernels follow HMMER's "generic" DP (p7_GForward, p7_GBackward, p7_GViterbi,
 p7_GDecoding, p7_GOptimalAccuracy/p7_GOATrace, p7_GMSV) on a profile
-configured by :mod:`hmmkit.profile.config`.
+configured by :mod:`hmmkit.profile.config`. Every kernel names Plan7 states, transitions
+and special-state columns by :mod:`hmmkit.profile.plan7`'s constants (``p7.MM``, ``p7.SN``...).
 
 Forward/Backward work in probability (odds-ratio) space with per-row rescaling, like
 HMMER's SSE implementations: emissions are odds ratios against the background, so every
@@ -23,11 +24,7 @@ emit).
 
 from __future__ import annotations
 
-from ..plan7 import BM as TBM
-from ..plan7 import DD as TDD
-from ..plan7 import DM as TDM
-from ..plan7 import II as TII
-from ..plan7 import IM as TIM
+from .. import plan7 as _p7
 from ..plan7 import (
     LOOP,
     MOVE,
@@ -49,9 +46,6 @@ from ..plan7 import (
     XJ,
     XN,
 )
-from ..plan7 import MD as TMD
-from ..plan7 import MI as TMI
-from ..plan7 import MM as TMM
 from .decoding import (
     domain_posteriors,
     posterior_matrix,
@@ -103,6 +97,10 @@ from .viterbi_filter import (
     viterbi_filter_exact,
     viterbi_word_profile,
 )
+
+#: plan7's transition columns MM..BM under their public T-prefixed names.
+TMM, TMI, TMD, TIM, TII, TDM, TDD, TBM = (_p7.MM, _p7.MI, _p7.MD, _p7.IM, _p7.II, _p7.DM,
+                                          _p7.DD, _p7.BM)
 
 __all__ = [
     "LOOP",

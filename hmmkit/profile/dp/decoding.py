@@ -7,18 +7,7 @@ import math
 import numpy as np
 
 from ...compiling import njit
-from ..plan7 import (
-    LOOP,
-    MOVE,
-    SB,
-    SC,
-    SE,
-    SJ,
-    SN,
-    XC,
-    XJ,
-    XN,
-)
+from .. import plan7 as p7
 
 
 @njit(cache=True, nogil=True)
@@ -30,7 +19,7 @@ def posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, logscale):
     """
     L = fmx.shape[0] - 1
     M = fmx.shape[1] - 1
-    z = fxmx[L, SC] * xp[XC, MOVE]
+    z = fxmx[L, p7.SC] * xp[p7.XC, p7.MOVE]
     pm = np.zeros((L + 1, M + 1))
     pi = np.zeros((L + 1, M + 1))
     px = np.zeros((L + 1, 5))
@@ -42,9 +31,9 @@ def posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, logscale):
             pm[i, k] = fmx[i, k] * bmx[i, k] * inv
             pi[i, k] = fix[i, k] * bix[i, k] * inv
         c = inv * math.exp(-logscale[i])
-        px[i, SN] = fxmx[i - 1, SN] * bxmx[i, SN] * xp[XN, LOOP] * c
-        px[i, SJ] = fxmx[i - 1, SJ] * bxmx[i, SJ] * xp[XJ, LOOP] * c
-        px[i, SC] = fxmx[i - 1, SC] * bxmx[i, SC] * xp[XC, LOOP] * c
+        px[i, p7.SN] = fxmx[i - 1, p7.SN] * bxmx[i, p7.SN] * xp[p7.XN, p7.LOOP] * c
+        px[i, p7.SJ] = fxmx[i - 1, p7.SJ] * bxmx[i, p7.SJ] * xp[p7.XJ, p7.LOOP] * c
+        px[i, p7.SC] = fxmx[i - 1, p7.SC] * bxmx[i, p7.SC] * xp[p7.XC, p7.LOOP] * c
     return pm, pi, px
 
 
@@ -56,7 +45,7 @@ def domain_posteriors(fxmx, bxmx, xp, logscale):
     ``btot[i]``/``etot[i]`` the expected numbers of domain starts/ends at or before i.
     """
     L = fxmx.shape[0] - 1
-    z = fxmx[L, SC] * xp[XC, MOVE]
+    z = fxmx[L, p7.SC] * xp[p7.XC, p7.MOVE]
     mocc = np.zeros(L + 1)
     btot = np.zeros(L + 1)
     etot = np.zeros(L + 1)
@@ -64,11 +53,11 @@ def domain_posteriors(fxmx, bxmx, xp, logscale):
         return mocc, btot, etot
     inv = 1.0 / z
     for i in range(1, L + 1):
-        btot[i] = btot[i - 1] + fxmx[i - 1, SB] * bxmx[i - 1, SB] * inv
-        etot[i] = etot[i - 1] + fxmx[i, SE] * bxmx[i, SE] * inv
+        btot[i] = btot[i - 1] + fxmx[i - 1, p7.SB] * bxmx[i - 1, p7.SB] * inv
+        etot[i] = etot[i - 1] + fxmx[i, p7.SE] * bxmx[i, p7.SE] * inv
         c = inv * math.exp(-logscale[i])
-        njc = (fxmx[i - 1, SN] * bxmx[i, SN] * xp[XN, LOOP]
-               + fxmx[i - 1, SJ] * bxmx[i, SJ] * xp[XJ, LOOP]
-               + fxmx[i - 1, SC] * bxmx[i, SC] * xp[XC, LOOP]) * c  # fmt: skip
+        njc = (fxmx[i - 1, p7.SN] * bxmx[i, p7.SN] * xp[p7.XN, p7.LOOP]
+               + fxmx[i - 1, p7.SJ] * bxmx[i, p7.SJ] * xp[p7.XJ, p7.LOOP]
+               + fxmx[i - 1, p7.SC] * bxmx[i, p7.SC] * xp[p7.XC, p7.LOOP]) * c  # fmt: skip
         mocc[i] = 1.0 - njc
     return mocc, btot, etot

@@ -17,30 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...compiling import njit
-from .. import plan7
-from ..plan7 import (
-    LOOP,
-    MOVE,
-    SB,
-    SC,
-    SE,
-    SJ,
-    SN,
-    ST_B,
-    ST_C,
-    ST_D,
-    ST_E,
-    ST_I,
-    ST_J,
-    ST_M,
-    ST_N,
-    ST_S,
-    ST_T,
-    XC,
-    XE,
-    XJ,
-    XN,
-)
+from .. import plan7 as p7
 from .rng import rng_choose, rng_uniform
 
 F32 = np.float32
@@ -122,10 +99,10 @@ def float_profile(profile, entry=None):
     M = profile.M
     tsc = profile.tsc.astype(np.float32)
     tv = np.full((8, M + 1), -np.inf, dtype=np.float32)
-    cols = {TBM: plan7.BM, TMM: plan7.MM, TIM: plan7.IM, TDM: plan7.DM}
+    cols = {TBM: p7.BM, TMM: p7.MM, TIM: p7.IM, TDM: p7.DM}
     for row, col in cols.items():
         tv[row, 1:] = tsc[:M, col]
-    for row, col in {TMD: plan7.MD, TMI: plan7.MI, TII: plan7.II, TDD: plan7.DD}.items():
+    for row, col in {TMD: p7.MD, TMI: p7.MI, TII: p7.II, TDD: p7.DD}.items():
         tv[row, 1:M] = tsc[1:M, col]
     tv = _expf_array(tv)
     tv[:, 0] = 0.0
@@ -140,9 +117,9 @@ def float_profile(profile, entry=None):
 def special_odds(xp) -> np.ndarray:
     """The (8,) single-precision N/E/C/J loop and move probabilities of (4, 2) ``xp``."""
     xp = xp.astype(np.float32)
-    return np.array([xp[XN, LOOP], xp[XN, MOVE], xp[XE, LOOP],
-                     xp[XE, MOVE], xp[XC, LOOP], xp[XC, MOVE],
-                     xp[XJ, LOOP], xp[XJ, MOVE]], dtype=np.float32)  # fmt: skip
+    return np.array([xp[p7.XN, p7.LOOP], xp[p7.XN, p7.MOVE], xp[p7.XE, p7.LOOP],
+                     xp[p7.XE, p7.MOVE], xp[p7.XC, p7.LOOP], xp[p7.XC, p7.MOVE],
+                     xp[p7.XJ, p7.LOOP], xp[p7.XJ, p7.MOVE]], dtype=np.float32)  # fmt: skip
 
 
 def _float_match_scores(profile) -> np.ndarray:
@@ -191,7 +168,7 @@ def float_forward(dsq, tv, ev, xf):
     e = np.zeros((ev.shape[0], W + 1), dtype=np.float32)
     e[:, : M + 1] = ev
     xN, xB, xJ, xC = _ONE, xf[NM], _ZERO, _ZERO
-    xmx[0, SN], xmx[0, SB] = xN, xB
+    xmx[0, p7.SN], xmx[0, p7.SB] = xN, xB
     xEv = np.zeros(4, dtype=np.float32)
     dcv = np.zeros(4, dtype=np.float32)
     cv = np.zeros(4, dtype=np.bool_)
@@ -251,8 +228,8 @@ def float_forward(dsq, tv, ev, xf):
                 ic[k] = F32(ic[k] * inv)
             scale[i] = xE
             xE = _ONE
-        xmx[i, SN], xmx[i, SB], xmx[i, SE] = xN, xB, xE
-        xmx[i, SC], xmx[i, SJ] = xC, xJ
+        xmx[i, p7.SN], xmx[i, p7.SB], xmx[i, p7.SE] = xN, xB, xE
+        xmx[i, p7.SC], xmx[i, p7.SJ] = xC, xJ
     return mx, ix, dx, xmx, scale
 
 
@@ -290,68 +267,68 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
     W = mx.shape[1] - 1
     Q = W // 4
     path = np.zeros(4, dtype=np.float32)
-    st[0], kk[0], ii[0] = ST_T, 0, 0
-    st[1], kk[1], ii[1] = ST_C, 0, 0
+    st[0], kk[0], ii[0] = p7.ST_T, 0, 0
+    st[1], kk[1], ii[1] = p7.ST_C, 0, 0
     n = 2
-    i, k, s = L, 0, ST_C
-    while s != ST_S:
-        if s == ST_C or s == ST_J:
-            loop, eout, sx = (CL, EM, SC) if s == ST_C else (JL, EL, SJ)
+    i, k, s = L, 0, p7.ST_C
+    while s != p7.ST_S:
+        if s == p7.ST_C or s == p7.ST_J:
+            loop, eout, sx = (CL, EM, p7.SC) if s == p7.ST_C else (JL, EL, p7.SJ)
             path[0] = F32(xmx[i - 1, sx] * xf[loop]) if i > 0 else _ZERO
-            path[1] = F32(F32(xmx[i, SE] * xf[eout]) * scale[i])
+            path[1] = F32(F32(xmx[i, p7.SE] * xf[eout]) * scale[i])
             if _choose(state, path, 2) == 0:
                 ii[n - 1] = i
                 i -= 1
             else:
-                s = ST_E
-        elif s == ST_N:
+                s = p7.ST_E
+        elif s == p7.ST_N:
             if i == 0:
-                s = ST_S
+                s = p7.ST_S
             else:  # N emitted residue i
                 ii[n - 1] = i
                 i -= 1
-        elif s == ST_E:
+        elif s == p7.ST_E:
             roll = F32(rng_uniform(state))
-            norm = F32(1.0 / float(xmx[i, SE]))
+            norm = F32(1.0 / float(xmx[i, p7.SE]))
             total = _ZERO
             s = -1
             while s < 0:
                 for q in range(Q):
                     total, k = _exit_in_vector(mx[i], q, Q, norm, roll, total)
                     if k > 0:
-                        s = ST_M
+                        s = p7.ST_M
                         break
                     total, k = _exit_in_vector(dx[i], q, Q, norm, roll, total)
                     if k > 0:
-                        s = ST_D
+                        s = p7.ST_D
                         break
                 if s < 0 and total < F32(0.99):
-                    s, k = ST_M, M  # unnormalized: HMMER would stop with an error
-        elif s == ST_B:
-            path[0] = F32(xmx[i, SN] * xf[NM])
-            path[1] = F32(xmx[i, SJ] * xf[JM])
-            s = ST_N if _choose(state, path, 2) == 0 else ST_J
-        elif s == ST_M:
-            path[0] = F32(xmx[i - 1, SB] * tv[TBM, k])
+                    s, k = p7.ST_M, M  # unnormalized: HMMER would stop with an error
+        elif s == p7.ST_B:
+            path[0] = F32(xmx[i, p7.SN] * xf[NM])
+            path[1] = F32(xmx[i, p7.SJ] * xf[JM])
+            s = p7.ST_N if _choose(state, path, 2) == 0 else p7.ST_J
+        elif s == p7.ST_M:
+            path[0] = F32(xmx[i - 1, p7.SB] * tv[TBM, k])
             path[1] = F32(mx[i - 1, k - 1] * tv[TMM, k])
             path[2] = F32(ix[i - 1, k - 1] * tv[TIM, k])
             path[3] = F32(dx[i - 1, k - 1] * tv[TDM, k])
             c = _choose(state, path, 4)
-            s = ST_B if c == 0 else (ST_M if c == 1 else (ST_I if c == 2 else ST_D))
+            s = p7.ST_B if c == 0 else (p7.ST_M if c == 1 else (p7.ST_I if c == 2 else p7.ST_D))
             i -= 1
             k -= 1
-        elif s == ST_D:
+        elif s == p7.ST_D:
             path[0] = F32(mx[i, k - 1] * tv[TMD, k - 1])
             path[1] = F32(dx[i, k - 1] * tv[TDD, k - 1])
-            s = ST_M if _choose(state, path, 2) == 0 else ST_D
+            s = p7.ST_M if _choose(state, path, 2) == 0 else p7.ST_D
             k -= 1
-        elif s == ST_I:
+        elif s == p7.ST_I:
             path[0] = F32(mx[i - 1, k] * tv[TMI, k])
             path[1] = F32(ix[i - 1, k] * tv[TII, k])
-            s = ST_M if _choose(state, path, 2) == 0 else ST_I
+            s = p7.ST_M if _choose(state, path, 2) == 0 else p7.ST_I
             i -= 1
         st[n] = s
-        kk[n] = k if (s == ST_M or s == ST_D or s == ST_I) else 0
-        ii[n] = i if (s == ST_M or s == ST_I) else 0
+        kk[n] = k if (s == p7.ST_M or s == p7.ST_D or s == p7.ST_I) else 0
+        ii[n] = i if (s == p7.ST_M or s == p7.ST_I) else 0
         n += 1
     return n

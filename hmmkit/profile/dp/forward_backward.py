@@ -8,27 +8,7 @@ import math
 import numpy as np
 
 from ...compiling import njit
-from ..plan7 import BM as TBM
-from ..plan7 import DD as TDD
-from ..plan7 import DM as TDM
-from ..plan7 import II as TII
-from ..plan7 import IM as TIM
-from ..plan7 import (
-    LOOP,
-    MOVE,
-    SB,
-    SC,
-    SE,
-    SJ,
-    SN,
-    XC,
-    XE,
-    XJ,
-    XN,
-)
-from ..plan7 import MD as TMD
-from ..plan7 import MI as TMI
-from ..plan7 import MM as TMM
+from .. import plan7 as p7
 from .forward_scan import lane_forward_row
 
 
@@ -39,11 +19,11 @@ def node_vectors(tp, local):
     into = np.zeros((4, M + 1))  # into M_k from node k-1: MM, IM, DM, and from B
     out = np.zeros((7, M + 1))  # out of node k: MM MI MD IM II DM DD
     for k in range(1, M + 1):
-        into[3, k] = tp[k - 1, TBM]
+        into[3, k] = tp[k - 1, p7.BM]
         if k > 1:
-            into[0, k] = tp[k - 1, TMM]
-            into[1, k] = tp[k - 1, TIM]
-            into[2, k] = tp[k - 1, TDM]
+            into[0, k] = tp[k - 1, p7.MM]
+            into[1, k] = tp[k - 1, p7.IM]
+            into[2, k] = tp[k - 1, p7.DM]
         if k < M:
             for t in range(7):
                 out[t, k] = tp[k, t]
@@ -58,9 +38,9 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
     """One scaled Forward row from the previous one; returns the row's log scale factor."""
     M = mc.shape[0] - 1
     t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
-    t_mi, t_ii, t_md, t_dd = out[TMI], out[TII], out[TMD], out[TDD]
+    t_mi, t_ii, t_md, t_dd = out[p7.MI], out[p7.II], out[p7.MD], out[p7.DD]
     erow, irow_e = me[x], ie[x]
-    xB = xprev[SB]
+    xB = xprev[p7.SB]
     mc[1] = erow[1] * xB * t_bm[1]
     for k in range(2, M + 1):
         mc[k] = erow[k] * (mp[k - 1] * t_mm[k] + ip[k - 1] * t_im[k]
@@ -78,10 +58,10 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
     for k in range(1, M + 1):
         xE += (mc[k] + dc[k]) * esc[k]
         tot += mc[k] + ic[k] + dc[k]
-    xJ = xprev[SJ] * xp[XJ, LOOP] + xE * xp[XE, LOOP]
-    xC = xprev[SC] * xp[XC, LOOP] + xE * xp[XE, MOVE]
-    xN = xprev[SN] * xp[XN, LOOP]
-    xB = xN * xp[XN, MOVE] + xJ * xp[XJ, MOVE]
+    xJ = xprev[p7.SJ] * xp[p7.XJ, p7.LOOP] + xE * xp[p7.XE, p7.LOOP]
+    xC = xprev[p7.SC] * xp[p7.XC, p7.LOOP] + xE * xp[p7.XE, p7.MOVE]
+    xN = xprev[p7.SN] * xp[p7.XN, p7.LOOP]
+    xB = xN * xp[p7.XN, p7.MOVE] + xJ * xp[p7.XJ, p7.MOVE]
     tot += xN + xJ + xC
     if tot <= 0.0:
         tot = 1.0
@@ -90,11 +70,11 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
         mc[k] *= inv
         ic[k] *= inv
         dc[k] *= inv
-    xcur[SN] = xN * inv
-    xcur[SB] = xB * inv
-    xcur[SE] = xE * inv
-    xcur[SC] = xC * inv
-    xcur[SJ] = xJ * inv
+    xcur[p7.SN] = xN * inv
+    xcur[p7.SB] = xB * inv
+    xcur[p7.SE] = xE * inv
+    xcur[p7.SC] = xC * inv
+    xcur[p7.SJ] = xJ * inv
     return math.log(tot)
 
 
@@ -107,21 +87,21 @@ def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcu
     xB = 0.0
     for k in range(1, M + 1):
         xB += mn[k] * t_bm[k] * erow[k]
-    xJ = xnext[SJ] * xp[XJ, LOOP] + xB * xp[XJ, MOVE]
-    xC = xnext[SC] * xp[XC, LOOP]
-    xE = xJ * xp[XE, LOOP] + xC * xp[XE, MOVE]
-    xN = xnext[SN] * xp[XN, LOOP] + xB * xp[XN, MOVE]
+    xJ = xnext[p7.SJ] * xp[p7.XJ, p7.LOOP] + xB * xp[p7.XJ, p7.MOVE]
+    xC = xnext[p7.SC] * xp[p7.XC, p7.LOOP]
+    xE = xJ * xp[p7.XE, p7.LOOP] + xC * xp[p7.XE, p7.MOVE]
+    xN = xnext[p7.SN] * xp[p7.XN, p7.LOOP] + xB * xp[p7.XN, p7.MOVE]
     for k in range(1, M):
         nxt[k] = mn[k + 1] * erow[k + 1]
         insn[k] = inx[k] * irow_e[k]
     dc[M] = xE
     d = xE
     for k in range(M - 1, 0, -1):
-        d = nxt[k] * out[TDM, k] + d * out[TDD, k] + xE * esc[k]
+        d = nxt[k] * out[p7.DM, k] + d * out[p7.DD, k] + xE * esc[k]
         dc[k] = d
     mc[M] = xE
     ic[M] = 0.0
-    o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
+    o_mm, o_mi, o_md, o_im, o_ii = out[p7.MM], out[p7.MI], out[p7.MD], out[p7.IM], out[p7.II]
     for k in range(1, M):
         mc[k] = nxt[k] * o_mm[k] + insn[k] * o_mi[k] + xE * esc[k] + dc[k + 1] * o_md[k]
         ic[k] = nxt[k] * o_im[k] + insn[k] * o_ii[k]
@@ -129,30 +109,30 @@ def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcu
         mc[k] *= inv
         ic[k] *= inv
         dc[k] *= inv
-    xcur[SN] = xN * inv
-    xcur[SB] = xB * inv
-    xcur[SE] = xE * inv
-    xcur[SC] = xC * inv
-    xcur[SJ] = xJ * inv
+    xcur[p7.SN] = xN * inv
+    xcur[p7.SB] = xB * inv
+    xcur[p7.SE] = xE * inv
+    xcur[p7.SC] = xC * inv
+    xcur[p7.SJ] = xJ * inv
 
 
 @njit(cache=True, nogil=True)
 def _backward_last_row(xp, out, esc, mc, ic, dc, xcur):
     M = mc.shape[0] - 1
-    xcur[SC] = xp[XC, MOVE]
-    xcur[SE] = xcur[SC] * xp[XE, MOVE]
-    xE = xcur[SE]
+    xcur[p7.SC] = xp[p7.XC, p7.MOVE]
+    xcur[p7.SE] = xcur[p7.SC] * xp[p7.XE, p7.MOVE]
+    xE = xcur[p7.SE]
     mc[M] = xE
     dc[M] = xE
     for k in range(M - 1, 0, -1):
-        mc[k] = xE * esc[k] + dc[k + 1] * out[TMD, k]
-        dc[k] = xE * esc[k] + dc[k + 1] * out[TDD, k]
+        mc[k] = xE * esc[k] + dc[k + 1] * out[p7.MD, k]
+        dc[k] = xE * esc[k] + dc[k + 1] * out[p7.DD, k]
         ic[k] = 0.0
 
 
 @njit(cache=True, nogil=True)
 def _final_score(xlast, xp, logscale):
-    final = xlast[SC] * xp[XC, MOVE]
+    final = xlast[p7.SC] * xp[p7.XC, p7.MOVE]
     if final <= 0.0:
         return -np.inf
     score = math.log(final)
@@ -176,8 +156,8 @@ def forward_matrix(dsq, tp, me, ie, xp, local):
     dx = np.zeros((L + 1, M + 1))
     xmx = np.zeros((L + 1, 5))
     logscale = np.zeros(L + 1)
-    xmx[0, SN] = 1.0
-    xmx[0, SB] = xp[XN, MOVE]
+    xmx[0, p7.SN] = 1.0
+    xmx[0, p7.SB] = xp[p7.XN, p7.MOVE]
     for i in range(1, L + 1):
         logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, mx[i - 1], ix[i - 1],
                                    dx[i - 1], mx[i], ix[i], dx[i], xmx[i - 1], xmx[i])  # fmt: skip
@@ -219,8 +199,8 @@ def forward_parser(dsq, tp, me, ie, xp, local):
     rows = np.zeros((6, M + 1))
     xmx = np.zeros((L + 1, 5))
     logscale = np.zeros(L + 1)
-    xmx[0, SN] = 1.0
-    xmx[0, SB] = xp[XN, MOVE]
+    xmx[0, p7.SN] = 1.0
+    xmx[0, p7.SB] = xp[p7.XN, p7.MOVE]
     a, b = 0, 3
     for i in range(1, L + 1):
         logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, rows[a], rows[a + 1],
@@ -261,12 +241,12 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
     M = into.shape[1] - 1
     W = PARSER_LANES
     t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
-    t_mi, t_ii = out[TMI], out[TII]
+    t_mi, t_ii = out[p7.MI], out[p7.II]
     t_md = np.zeros(M + 1)
     t_dd = np.zeros(M + 1)
     for k in range(2, M + 1):
-        t_md[k] = out[TMD, k - 1]
-        t_dd[k] = out[TDD, k - 1]
+        t_md[k] = out[p7.MD, k - 1]
+        t_dd[k] = out[p7.DD, k - 1]
     mp = np.zeros((M + 1, W))
     ip = np.zeros((M + 1, W))
     dp_ = np.zeros((M + 1, W))
@@ -304,8 +284,8 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             L = lengths[s]
             pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
             r0 = offsets[s] + s
-            fx[r0, SN] = 1.0
-            fx[r0, SB] = pm
+            fx[r0, p7.SN] = 1.0
+            fx[r0, p7.SB] = pm
             logscale[r0] = 0.0
             row[lane] = r0
             pos[lane] = offsets[s]
@@ -352,11 +332,11 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             xC[v] *= inv
             r = row[v] + 1
             row[v] = r
-            fx[r, SN] = xN[v]
-            fx[r, SB] = xB[v]
-            fx[r, SE] = xE[v] * inv
-            fx[r, SC] = xC[v]
-            fx[r, SJ] = xJ[v]
+            fx[r, p7.SN] = xN[v]
+            fx[r, p7.SB] = xB[v]
+            fx[r, p7.SE] = xE[v] * inv
+            fx[r, p7.SC] = xC[v]
+            fx[r, p7.SJ] = xJ[v]
             logscale[r] = -math.log(inv)
             pos[v] += 1
             rem[v] -= 1
@@ -371,8 +351,8 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
     M = into.shape[1] - 1
     W = PARSER_LANES
     t_bm = into[3]
-    o_mm, o_mi, o_md, o_im, o_ii = out[TMM], out[TMI], out[TMD], out[TIM], out[TII]
-    o_dm, o_dd = out[TDM], out[TDD]
+    o_mm, o_mi, o_md, o_im, o_ii = out[p7.MM], out[p7.MI], out[p7.MD], out[p7.IM], out[p7.II]
+    o_dm, o_dd = out[p7.DM], out[p7.DD]
     mn = np.zeros((M + 1, W))
     inx = np.zeros((M + 1, W))
     mc = np.zeros((M + 1, W))
@@ -413,8 +393,8 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             L = lengths[s]
             pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
             rL = offsets[s] + s + L
-            bx[rL, SC] = pm
-            bx[rL, SE] = pm * e_move
+            bx[rL, p7.SC] = pm
+            bx[rL, p7.SE] = pm * e_move
             e = pm * e_move
             mn[M, lane] = e
             inx[M, lane] = 0.0
@@ -494,11 +474,11 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             xE[v] *= inv[v]
             xC[v] *= inv[v]
             xJ[v] *= inv[v]
-            bx[r, SN] = xN[v]
-            bx[r, SB] = xB[v]
-            bx[r, SE] = xE[v]
-            bx[r, SC] = xC[v]
-            bx[r, SJ] = xJ[v]
+            bx[r, p7.SN] = xN[v]
+            bx[r, p7.SB] = xB[v]
+            bx[r, p7.SE] = xE[v]
+            bx[r, p7.SC] = xC[v]
+            bx[r, p7.SJ] = xJ[v]
             row[v] = r - 1
             pos[v] -= 1
             rem[v] -= 1
@@ -523,7 +503,7 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     order = np.argsort(-lengths, kind="stable").astype(np.int64)
-    e_loop, e_move = float(xp[XE, LOOP]), float(xp[XE, MOVE])
+    e_loop, e_move = float(xp[p7.XE, p7.LOOP]), float(xp[p7.XE, p7.MOVE])
     nj = np.float32(profile.nj)
     args = (np.ascontiguousarray(dsq, dtype=np.uint8), offsets, lengths, order, into, out, esc,
             me_t, ins, e_loop, e_move, nj)  # fmt: skip

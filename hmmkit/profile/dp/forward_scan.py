@@ -9,19 +9,7 @@ import numpy as np
 from numba import prange
 
 from ...compiling import njit
-from ..plan7 import BM as TBM
-from ..plan7 import DD as TDD
-from ..plan7 import DM as TDM
-from ..plan7 import II as TII
-from ..plan7 import IM as TIM
-from ..plan7 import (
-    LOOP,
-    MOVE,
-    XE,
-)
-from ..plan7 import MD as TMD
-from ..plan7 import MI as TMI
-from ..plan7 import MM as TMM
+from .. import plan7 as p7
 
 RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)
 
@@ -326,14 +314,14 @@ def scan_arrays(tp: np.ndarray, local: float, M: int) -> tuple[np.ndarray, ...]:
     f32 = np.float32
     z = np.zeros(M + 1, dtype=f32)
     a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd = (z.copy() for _ in range(8))
-    a_mm[2:] = tp[1:M, TMM]
-    a_im[2:] = tp[1:M, TIM]
-    a_dm[2:] = tp[1:M, TDM]
-    a_bm[1:] = tp[0:M, TBM]
-    a_mi[1:M] = tp[1:M, TMI]
-    a_ii[1:M] = tp[1:M, TII]
-    a_md[2:] = tp[1:M, TMD]
-    a_dd[2:] = tp[1:M, TDD]
+    a_mm[2:] = tp[1:M, p7.MM]
+    a_im[2:] = tp[1:M, p7.IM]
+    a_dm[2:] = tp[1:M, p7.DM]
+    a_bm[1:] = tp[0:M, p7.BM]
+    a_mi[1:M] = tp[1:M, p7.MI]
+    a_ii[1:M] = tp[1:M, p7.II]
+    a_md[2:] = tp[1:M, p7.MD]
+    a_dd[2:] = tp[1:M, p7.DD]
     esc = np.full(M + 1, f32(local), dtype=f32)
     esc[0] = 0.0
     esc[M] = 1.0
@@ -353,7 +341,7 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     me_t = np.ascontiguousarray(me.T)
     ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
     ins = ins.astype(np.float32)  # insert odds per code (1: inserts emit like the background)
-    e_loop, e_move = np.float32(xp[XE, LOOP]), np.float32(xp[XE, MOVE])
+    e_loop, e_move = np.float32(xp[p7.XE, p7.LOOP]), np.float32(xp[p7.XE, p7.MOVE])
     nj = np.float32(profile.nj)
     out = np.empty(len(offsets), dtype=np.float64)
     dsq = np.ascontiguousarray(dsq, dtype=np.uint8)

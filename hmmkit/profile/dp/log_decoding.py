@@ -16,14 +16,7 @@ import math
 import numpy as np
 
 from ...compiling import njit
-from ..plan7 import DD as TDD
-from ..plan7 import DM as TDM
-from ..plan7 import II as TII
-from ..plan7 import IM as TIM
-from ..plan7 import LOOP, MOVE, SB, SC, SE, SJ, SN, XC, XE, XJ, XN
-from ..plan7 import MD as TMD
-from ..plan7 import MI as TMI
-from ..plan7 import MM as TMM
+from .. import plan7 as p7
 from .decoding import posterior_matrix
 from .forward_backward import backward_matrix, forward_matrix, node_vectors
 
@@ -58,29 +51,29 @@ def log_forward(dsq, into, out, esc, me, ie, xp):
     L = dsq.shape[0]
     M = into.shape[1] - 1
     mx, ix, dx, xmx = _empty_log_matrices(L, M)
-    xmx[0, SN] = 0.0
-    xmx[0, SB] = xp[XN, MOVE]
+    xmx[0, p7.SN] = 0.0
+    xmx[0, p7.SB] = xp[p7.XN, p7.MOVE]
     for i in range(1, L + 1):
         x = dsq[i - 1]
-        xB = xmx[i - 1, SB]
+        xB = xmx[i - 1, p7.SB]
         mx[i, 1] = me[x, 1] + xB + into[3, 1]
         for k in range(2, M + 1):
             s = _lse(mx[i - 1, k - 1] + into[0, k], ix[i - 1, k - 1] + into[1, k])
             s = _lse(s, dx[i - 1, k - 1] + into[2, k])
             mx[i, k] = me[x, k] + _lse(s, xB + into[3, k])
         for k in range(1, M):
-            ix[i, k] = ie[x, k] + _lse(mx[i - 1, k] + out[TMI, k], ix[i - 1, k] + out[TII, k])
+            ix[i, k] = ie[x, k] + _lse(mx[i - 1, k] + out[p7.MI, k], ix[i - 1, k] + out[p7.II, k])
         for k in range(2, M + 1):
-            dx[i, k] = _lse(mx[i, k - 1] + out[TMD, k - 1], dx[i, k - 1] + out[TDD, k - 1])
+            dx[i, k] = _lse(mx[i, k - 1] + out[p7.MD, k - 1], dx[i, k - 1] + out[p7.DD, k - 1])
         xE = NEG_INF
         for k in range(1, M + 1):
             xE = _lse(xE, _lse(mx[i, k], dx[i, k]) + esc[k])
-        xmx[i, SE] = xE
-        xmx[i, SJ] = _lse(xmx[i - 1, SJ] + xp[XJ, LOOP], xE + xp[XE, LOOP])
-        xmx[i, SC] = _lse(xmx[i - 1, SC] + xp[XC, LOOP], xE + xp[XE, MOVE])
-        xmx[i, SN] = xmx[i - 1, SN] + xp[XN, LOOP]
-        xmx[i, SB] = _lse(xmx[i, SN] + xp[XN, MOVE], xmx[i, SJ] + xp[XJ, MOVE])
-    return mx, ix, dx, xmx, xmx[L, SC] + xp[XC, MOVE]
+        xmx[i, p7.SE] = xE
+        xmx[i, p7.SJ] = _lse(xmx[i - 1, p7.SJ] + xp[p7.XJ, p7.LOOP], xE + xp[p7.XE, p7.LOOP])
+        xmx[i, p7.SC] = _lse(xmx[i - 1, p7.SC] + xp[p7.XC, p7.LOOP], xE + xp[p7.XE, p7.MOVE])
+        xmx[i, p7.SN] = xmx[i - 1, p7.SN] + xp[p7.XN, p7.LOOP]
+        xmx[i, p7.SB] = _lse(xmx[i, p7.SN] + xp[p7.XN, p7.MOVE], xmx[i, p7.SJ] + xp[p7.XJ, p7.MOVE])
+    return mx, ix, dx, xmx, xmx[L, p7.SC] + xp[p7.XC, p7.MOVE]
 
 
 @njit(cache=True, nogil=True)
@@ -89,35 +82,35 @@ def log_backward(dsq, into, out, esc, me, ie, xp):
     L = dsq.shape[0]
     M = into.shape[1] - 1
     mx, ix, dx, xmx = _empty_log_matrices(L, M)
-    xE = xp[XC, MOVE] + xp[XE, MOVE]
-    xmx[L, SC] = xp[XC, MOVE]
-    xmx[L, SE] = xE
+    xE = xp[p7.XC, p7.MOVE] + xp[p7.XE, p7.MOVE]
+    xmx[L, p7.SC] = xp[p7.XC, p7.MOVE]
+    xmx[L, p7.SE] = xE
     mx[L, M] = dx[L, M] = xE
     for k in range(M - 1, 0, -1):
-        mx[L, k] = _lse(xE + esc[k], dx[L, k + 1] + out[TMD, k])
-        dx[L, k] = _lse(xE + esc[k], dx[L, k + 1] + out[TDD, k])
+        mx[L, k] = _lse(xE + esc[k], dx[L, k + 1] + out[p7.MD, k])
+        dx[L, k] = _lse(xE + esc[k], dx[L, k + 1] + out[p7.DD, k])
     nxt = np.empty(M + 1)
     for i in range(L - 1, -1, -1):
         x = dsq[i]
         xB = NEG_INF
         for k in range(1, M + 1):
             xB = _lse(xB, mx[i + 1, k] + into[3, k] + me[x, k])
-        xJ = _lse(xmx[i + 1, SJ] + xp[XJ, LOOP], xB + xp[XJ, MOVE])
-        xC = xmx[i + 1, SC] + xp[XC, LOOP]
-        xE = _lse(xJ + xp[XE, LOOP], xC + xp[XE, MOVE])
-        xmx[i, SN] = _lse(xmx[i + 1, SN] + xp[XN, LOOP], xB + xp[XN, MOVE])
-        xmx[i, SB], xmx[i, SE], xmx[i, SC], xmx[i, SJ] = xB, xE, xC, xJ
+        xJ = _lse(xmx[i + 1, p7.SJ] + xp[p7.XJ, p7.LOOP], xB + xp[p7.XJ, p7.MOVE])
+        xC = xmx[i + 1, p7.SC] + xp[p7.XC, p7.LOOP]
+        xE = _lse(xJ + xp[p7.XE, p7.LOOP], xC + xp[p7.XE, p7.MOVE])
+        xmx[i, p7.SN] = _lse(xmx[i + 1, p7.SN] + xp[p7.XN, p7.LOOP], xB + xp[p7.XN, p7.MOVE])
+        xmx[i, p7.SB], xmx[i, p7.SE], xmx[i, p7.SC], xmx[i, p7.SJ] = xB, xE, xC, xJ
         for k in range(1, M):
             nxt[k] = mx[i + 1, k + 1] + me[x, k + 1]
         dx[i, M] = mx[i, M] = xE
         for k in range(M - 1, 0, -1):
             insn = ix[i + 1, k] + ie[x, k]
-            d = _lse(nxt[k] + out[TDM, k], dx[i, k + 1] + out[TDD, k])
+            d = _lse(nxt[k] + out[p7.DM, k], dx[i, k + 1] + out[p7.DD, k])
             dx[i, k] = _lse(d, xE + esc[k])
-            m = _lse(nxt[k] + out[TMM, k], insn + out[TMI, k])
+            m = _lse(nxt[k] + out[p7.MM, k], insn + out[p7.MI, k])
             m = _lse(m, xE + esc[k])
-            mx[i, k] = _lse(m, dx[i, k + 1] + out[TMD, k])
-            ix[i, k] = _lse(nxt[k] + out[TIM, k], insn + out[TII, k])
+            mx[i, k] = _lse(m, dx[i, k + 1] + out[p7.MD, k])
+            ix[i, k] = _lse(nxt[k] + out[p7.IM, k], insn + out[p7.II, k])
     return mx, ix, dx, xmx
 
 
@@ -135,9 +128,9 @@ def log_posterior_matrix(fmx, fix, fxmx, bmx, bix, bxmx, xp, total):
         for k in range(1, M + 1):
             pm[i, k] = math.exp(fmx[i, k] + bmx[i, k] - total)
             pi[i, k] = math.exp(fix[i, k] + bix[i, k] - total)
-        px[i, SN] = math.exp(fxmx[i - 1, SN] + bxmx[i, SN] + xp[XN, LOOP] - total)
-        px[i, SJ] = math.exp(fxmx[i - 1, SJ] + bxmx[i, SJ] + xp[XJ, LOOP] - total)
-        px[i, SC] = math.exp(fxmx[i - 1, SC] + bxmx[i, SC] + xp[XC, LOOP] - total)
+        px[i, p7.SN] = math.exp(fxmx[i - 1, p7.SN] + bxmx[i, p7.SN] + xp[p7.XN, p7.LOOP] - total)
+        px[i, p7.SJ] = math.exp(fxmx[i - 1, p7.SJ] + bxmx[i, p7.SJ] + xp[p7.XJ, p7.LOOP] - total)
+        px[i, p7.SC] = math.exp(fxmx[i - 1, p7.SC] + bxmx[i, p7.SC] + xp[p7.XC, p7.LOOP] - total)
     return pm, pi, px
 
 
