@@ -8,6 +8,7 @@ import numpy as np
 
 from ..compiling import njit
 from .config import SearchProfile
+from .digital import code_table
 
 
 @njit(cache=True, nogil=True)
@@ -68,9 +69,11 @@ def composition_odds(profile: SearchProfile) -> np.ndarray:
     A model without a COMPO line has a zero composition in HMMER, which silences the
     biased state of the filter; that is reproduced here.
     """
-    alphabet = profile.alphabet
-    _, degen = alphabet.degeneracy_matrix()
+    table = code_table(profile.alphabet)
     f = profile.background.frequencies
     compo = profile.composition if profile.composition is not None else np.zeros(len(f))
-    odds = (degen @ compo) / (degen @ f)
-    return np.append(odds, 1.0)
+    odds = np.ones(table.Kp)  # '*' (and the gap and '~', which no sequence holds): 1
+    residues = table.ndegen > 0
+    degen = table.degeneracy[residues]
+    odds[residues] = (degen @ compo) / (degen @ f)
+    return odds

@@ -5,7 +5,7 @@ use a *configured* profile: local or glocal entry/exit, multi-hit or uni-hit use
 state, and an N/C/J length model tuned to the target length L, scored against a null model
 (:class:`~hmmkit.profile.background.Background`). This module mirrors HMMER's
 ``p7_ProfileConfig``, ``p7_ReconfigLength`` and ``p7_ReconfigUnihit``/``Multihit``.
-Match scores are indexed by the residue codes of :mod:`hmmkit.profile.digital`.
+Match and insert scores are indexed by the digital codes of :mod:`hmmkit.profile.digital`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from .alphabet import Alphabet
 from .background import Background, match_occupancy
+from .digital import code_table
 from .plan7 import BM, DD, DM, LOOP, MD, MOVE, XC, XE, XJ, XN, ProfileHMM
 
 MODES = ("local", "glocal")
@@ -28,8 +29,9 @@ class SearchProfile:
 
     ``tsc[k]`` (M+1, 8) holds log transitions out of node k in the order MM MI MD IM II DM
     DD, and in column :data:`BM` the entry B->M(k+1) (HMMER's off-by-one storage).
-    ``msc`` (Kp, M+1) are match log-odds per digital code (-inf for ``*``); insert emissions
-    score 0 except at node M. ``xsc`` (4, 2) are the N, E, C, J loop/move log probabilities.
+    ``msc`` (Kp, M+1) are match log-odds per digital code (-inf for ``*``, and for the gap
+    and ``~``, which no sequence holds); insert emissions score 0 except at node M.
+    ``xsc`` (4, 2) are the N, E, C, J loop/move log probabilities.
     """
 
     alphabet: Alphabet
@@ -113,18 +115,17 @@ class SearchProfile:
 
 def _expected_scores(scores: np.ndarray, alphabet: Alphabet, weights: np.ndarray) -> np.ndarray:
     """Extend canonical scores (K, ...) to every digital code: canonical codes keep theirs,
-    degenerate codes get the background-weighted mean score (esl_abc_FExpectScVec), ``*``
-    gets -inf."""
-    letters, degen = alphabet.degeneracy_matrix()
+    degenerate codes get the background-weighted mean score (esl_abc_FExpectScVec); the
+    gap, ``*`` and ``~`` get -inf."""
+    table = code_table(alphabet)
     K = alphabet.size
-    expected = np.empty((len(letters) + 1,) + scores.shape[1:])
+    expected = np.full((table.Kp,) + scores.shape[1:], -np.inf)
     expected[:K] = scores
-    for code in range(K, len(letters)):
+    for code in range(K + 1, table.nonresidue):
         # only the residues the code denotes count, even where another's score is -inf
-        members = np.flatnonzero(degen[code])
+        members = np.flatnonzero(table.degeneracy[code])
         w = weights[members].reshape((-1,) + (1,) * (scores.ndim - 1))
         expected[code] = (w * scores[members]).sum(axis=0) / weights[members].sum()
-    expected[-1] = -np.inf
     return expected
 
 
@@ -172,12 +173,14 @@ def configure(
                 z += logt[k, DD]
 
         match = np.log(hmm.match_emissions[1:].T.astype(np.float64) / bgf[:, None])
-    msc = np.full((hmm.alphabet.size + len(hmm.alphabet.degenerate) + 1, M + 1), -np.inf)
+    table = code_table(hmm.alphabet)
+    msc = np.full((table.Kp, M + 1), -np.inf)
     msc[:, 1:] = _expected_scores(match, hmm.alphabet, bgf)
     # Insert states emit like the background: odds 1 for every code, even the non-residue
     # '*', as in HMMER's vectorized DP (its generic profile forbids '*'; the vectorized
     # code that searches and aligns has no insert emission scores at all).
     isc = np.zeros_like(msc)
+    isc[[table.gap, table.missing]] = -np.inf
     isc[:, 0] = -np.inf
     isc[:, M] = -np.inf
 

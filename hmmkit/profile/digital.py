@@ -1,18 +1,16 @@
 """Digital sequences: Easel's code table, digitising residues and alignments, packing.
 
-One table per alphabet (:func:`code_table`) holds Easel's digital codes, the codes HMMER
-counts with: for an alphabet of K canonical residues the layout is ``canonical
+One table per alphabet (:func:`code_table`) holds Easel's digital codes, the only residue
+numbering of the package: building counts with them, the profile scores them and the DP
+kernels read them. For an alphabet of K canonical residues the layout is ``canonical
 (0..K-1)``, gap ``-`` (K), the degenerate codes, the all-degenerate ``X``/``N`` (Kp-3),
 the non-residue ``*`` (Kp-2) and missing data ``~`` (Kp-1). Degenerate residues are
 counted as HMMER does: their weight is split equally over the canonical residues they
-stand for. Alignments are digitised to these codes (:func:`digitize_aligned`).
-
-Unaligned sequences, which hold no gap or missing data, are digitised to the residue
-codes the profile scores (:func:`digitize`): the same layout without the gap and ``~``:
-``0..K-1`` the canonical residues, ``K..Kp-2`` the degenerate codes (in
-:meth:`Alphabet.degeneracy_matrix` order) and ``Kp-1`` the non-residue ``*`` (allowed,
-never emitted by a match or insert). Many sequences are packed back to back in a
-:class:`~hmmkit.sequences.SequenceBatch`.
+stand for. Alignments are digitised with every code (:func:`digitize_aligned`);
+unaligned sequences (:func:`digitize`) hold residues and ``*`` only, never a gap or
+``~``. Many sequences are packed back to back in one
+:class:`~hmmkit.sequences.SequenceBatch` (:func:`digitize_batch`, :func:`pack`), the
+only packed form the package uses.
 """
 
 from __future__ import annotations
@@ -141,30 +139,29 @@ def digitize_aligned(
     return codes
 
 
-
 def residue_letters(alphabet: Alphabet) -> str:
-    """Every residue letter accepted for `alphabet`, in residue-code order (last: ``*``):
-    the code table's letters without the gap and ``~``."""
-    letters = code_table(alphabet).letters
-    return letters.replace("-", "").replace("~", "")
+    """The letter of every digital code, indexed by code (the code table's letters)."""
+    return code_table(alphabet).letters
 
 
 @cache
 def _residue_table(alphabet: Alphabet) -> np.ndarray:
-    """(256,) int16: input byte -> residue code, -1 if not a residue letter."""
-    table = np.full(256, -1, dtype=np.int16)
-    for code, letter in enumerate(residue_letters(alphabet)):
-        table[ord(letter)] = code
-        table[ord(letter.lower())] = code
+    """(256,) int16: input byte -> digital code of a residue letter (canonical, degenerate
+    or ``*``), -1 for anything else (gap and ``~`` included)."""
+    table = code_table(alphabet)
+    residues = np.full(256, -1, dtype=np.int16)
+    for code, letter in enumerate(table.letters):
+        if code != table.gap and code != table.missing:
+            residues[ord(letter)] = residues[ord(letter.lower())] = code
     if alphabet.name.lower() in ("dna", "rna"):  # Easel reads U in DNA and T in RNA alike
         other = "U" if "T" in alphabet.symbols else "T"
         mate = "T" if other == "U" else "U"
-        table[ord(other)] = table[ord(other.lower())] = table[ord(mate)]
-    return table
+        residues[ord(other)] = residues[ord(other.lower())] = residues[ord(mate)]
+    return residues
 
 
 def digitize(residues: str, alphabet: Alphabet, *, name: str = "sequence") -> np.ndarray:
-    """Convert a residue string to digital codes (uint8); whitespace is ignored.
+    """Convert a residue string to Easel digital codes (uint8); whitespace is ignored.
 
     Raises ValueError naming the sequence when a character is not a residue of `alphabet`.
     """

@@ -12,6 +12,7 @@ import numpy as np
 from ..compiling import njit
 from . import dp
 from .config import SearchProfile
+from .digital import code_table
 from .dp.float_sampling import (
     float_forward,
     float_profile,
@@ -268,12 +269,13 @@ class DomainDefiner:
         self.tp, self.me, self.ie, self.local = tp, me, ie, local
         self.tmask = (tp > 0).astype(np.float64)
         alphabet = profile.alphabet
-        _, degen = alphabet.degeneracy_matrix()
+        table = code_table(alphabet)
+        degen, n = table.degeneracy, table.ndegen[:, None]
         K = alphabet.size
-        avg = np.zeros((degen.shape[0] + 1, K))
-        avg[: degen.shape[0]] = degen / degen.sum(axis=1, keepdims=True)
+        avg = np.divide(degen, n, out=np.zeros_like(degen), where=n > 0)
         self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
         self.K = K
+        self.nonresidue = table.nonresidue
 
     def _xp(self, L: int, multihit: bool) -> np.ndarray:
         prof = self.profile.set_multihit(multihit, L)
@@ -282,7 +284,7 @@ class DomainDefiner:
 
     def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
         full = self.avg @ null2_canon
-        full[-1] = 1.0
+        full[self.nonresidue] = 1.0
         return full
 
     def define(self, dsq: np.ndarray, decoded=None) -> DomainDefinition:

@@ -17,7 +17,7 @@ from .alphabet import AMINO
 from .background import Background
 from .build.annotation import model_composition
 from .build.calibrate import calibrate
-from .digital import digitize
+from .digital import code_table, digitize
 from .plan7 import DD, DM, II, IM, MD, MI, MM, ProfileHMM
 
 
@@ -38,9 +38,10 @@ def _blosum62_conditionals(frequencies: tuple[float, ...]) -> np.ndarray:
 
     lam = brentq(excess, 1e-6, 10.0, xtol=1e-15, rtol=4 * np.finfo(float).eps)
     joint = outer * np.exp(lam * scores)
-    _, degen = AMINO.degeneracy_matrix()  # codes x residues, 0/1
+    degen = code_table(AMINO).degeneracy  # codes x residues, 0/1
     rows = degen @ joint  # joint of "any residue the code denotes" and b
-    return rows / (degen @ f)[:, None]
+    denominator = (degen @ f)[:, None]  # 0 for the gap, '*' and '~', which denote nothing
+    return np.divide(rows, denominator, out=np.zeros_like(rows), where=denominator > 0)
 
 
 def query_residues(residues: str) -> str:
@@ -74,7 +75,7 @@ def from_sequence(
     if len(codes) == 0:
         raise ValueError(f"{name}: the query sequence is empty")
     bg = background or Background.default(AMINO)
-    if len(codes) and codes.max() >= len(AMINO.degeneracy_matrix()[0]):
+    if np.any(codes == code_table(AMINO).nonresidue):
         raise ValueError(f"{name}: '*' (not a residue) inside the query sequence")
     conditional = _blosum62_conditionals(tuple(np.asarray(bg.frequencies, dtype=float)))
     M = len(codes)
@@ -91,7 +92,7 @@ def from_sequence(
     insert /= insert.sum(axis=1, keepdims=True)
     # the consensus is the query itself (p7_hmm_SetConsensus with a sequence): upper case
     # where the residue keeps half the probability
-    letters = AMINO.degeneracy_matrix()[0]
+    letters = code_table(AMINO).letters
     consensus = "".join(
         letters[x].upper() if x < AMINO.size and match[k, x] >= 0.5 else letters[x].lower()
         for k, x in enumerate(codes, start=1)

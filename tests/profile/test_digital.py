@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from hmmkit.profile import AMINO, DNA, RNA
-from hmmkit.profile.digital import code_table, digitize_aligned
+from hmmkit.profile.digital import code_table, digitize, digitize_aligned, digitize_batch
 
 pyhmmer = pytest.importorskip("pyhmmer")
 
@@ -38,3 +40,46 @@ def test_degenerate_residues_counted_as_easel():
 def test_digitize_rejects_invalid_letters():
     with pytest.raises(ValueError, match=r"seq7.*'J'.*column 3"):
         digitize_aligned("ACJT", DNA, label="seq7")
+
+
+def test_digitize_rejects_bad_residues():
+    with pytest.raises(ValueError, match="seqX"):
+        digitize("ACGTJ", DNA, name="seqX")
+
+
+@pytest.mark.parametrize(
+    ("alphabet", "text"),
+    [(AMINO, "ACDEFGHIKLMNPQRSTVWYBJZOUX*acdxb"), (DNA, "ACGTRYMKSWHBVDN*acgtn"),
+     (RNA, "ACGURYMKSWHBVDN*acgun")],
+)  # fmt: skip
+def test_sequences_get_easels_digital_codes(alphabet, text):
+    """Unaligned residues, degenerate ones and '*' included, take Easel's own codes: the
+    codes of aligned text, of the code table, and of Easel's digitiser (pyhmmer)."""
+    abc = {"amino": pyhmmer.easel.Alphabet.amino, "DNA": pyhmmer.easel.Alphabet.dna,
+           "RNA": pyhmmer.easel.Alphabet.rna}[alphabet.name]()  # fmt: skip
+    easel = pyhmmer.easel.TextSequence(name=b"s", sequence=text).digitize(abc)
+    codes = digitize(text, alphabet)
+    assert codes.tolist() == list(easel.sequence)
+    assert codes.tolist() == digitize_aligned(text, alphabet).tolist()
+    assert "".join(code_table(alphabet).letters[c] for c in codes) == text.upper()
+
+
+def test_gap_and_missing_data_are_not_residues():
+    for bad in ("AC-GT", "AC~GT", "AC.GT"):
+        with pytest.raises(ValueError, match="seq1"):
+            digitize(bad, DNA, name="seq1")
+
+
+def test_batches_pack_sequences_back_to_back():
+    records = [Record("a", "ACGT"), Record("b", ""), Record("c", "ng\nt")]
+    batch = digitize_batch(records, DNA)
+    assert batch.lengths.tolist() == [4, 0, 3]
+    assert [seq.tolist() for seq in batch] == [digitize(r.residues, DNA).tolist() for r in records]
+    with pytest.raises(ValueError, match="c"):
+        digitize_batch([Record("a", "ACGT"), Record("c", "AC-")], DNA)
+
+
+@dataclass
+class Record:
+    name: str
+    residues: str

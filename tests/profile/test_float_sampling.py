@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hmmkit.profile.config import configure
+from hmmkit.profile.digital import code_table
 from hmmkit.profile.dp.float_sampling import entry_odds, float_profile, polynomial_expf
 from hmmkit.profile.io.fasta import read_fasta
 from hmmkit.profile.search import search
@@ -45,9 +46,11 @@ def test_single_precision_odds_are_hmmers_to_the_bit(shared_data, source):
         np.testing.assert_array_equal(unstripe(tfv[row : 7 * Q : 7], M)[1:], tv[row, 1:])
     np.testing.assert_array_equal(unstripe(tfv[7 * Q :], M)[1:], tv[7, 1:])
     rfv = np.asarray(om.rfv, dtype=np.float32)
-    letters, _ = model.alphabet.degeneracy_matrix()
+    letters = code_table(model.alphabet).letters  # hmmkit's digital codes are Easel's
     easel = hmm.alphabet.symbols
     for code, letter in enumerate(letters):
+        if letter in "-~":
+            continue  # no sequence holds a gap or missing data
         expected = unstripe(rfv[easel.index(letter)].reshape(Q, 4), M)
         np.testing.assert_array_equal(expected[1:], ev[code, 1:], err_msg=letter)
     assert polynomial_expf(np.float32(0.0)) == 1.0

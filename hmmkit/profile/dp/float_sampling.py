@@ -18,6 +18,7 @@ import numpy as np
 
 from ...compiling import njit
 from .. import plan7 as p7
+from ..digital import code_table
 from .rng import rng_choose, rng_uniform
 
 F32 = np.float32
@@ -130,8 +131,9 @@ def _float_match_scores(profile) -> np.ndarray:
     sc = profile.msc[:K].astype(np.float32)  # log(p / f) in double, stored in single
     out = np.full(profile.msc.shape, -np.inf, dtype=np.float32)
     out[:K] = sc
-    _, degen = profile.alphabet.degeneracy_matrix()
-    for code in range(K, degen.shape[0]):
+    table = code_table(profile.alphabet)
+    degen = table.degeneracy
+    for code in range(K + 1, table.nonresidue):
         result = np.zeros(sc.shape[1], dtype=np.float32)
         denom = F32(0.0)
         for i in np.flatnonzero(degen[code]):

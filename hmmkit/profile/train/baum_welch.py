@@ -30,7 +30,7 @@ from ...training import ConvergenceMonitor, baum_welch
 from ..alphabet import Alphabet, get_alphabet
 from ..build.annotation import consensus_line, max_emission_length, model_composition
 from ..build.priors import ProfilePrior, background_frequencies, resolve_prior
-from ..digital import digitize
+from ..digital import code_table, digitize
 from ..io.fasta import Sequence, as_sequences
 from ..msa import guess_alphabet
 from ..plan7 import DD, DM, ProfileHMM
@@ -56,9 +56,9 @@ class TrainingMonitor(ConvergenceMonitor):
 
 
 def degeneracy_table(alphabet: Alphabet) -> np.ndarray:
-    """(Kp, K) 0/1 matrix of the residues each digital code denotes (``*``: none)."""
-    _, matrix = alphabet.degeneracy_matrix()
-    return np.vstack([matrix, np.zeros((1, alphabet.size))])
+    """(Kp, K) 0/1 matrix of the residues each digital code denotes (gap, ``*``, ``~``:
+    none)."""
+    return code_table(alphabet).degeneracy.copy()
 
 
 def digitize_training_set(
