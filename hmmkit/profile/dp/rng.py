@@ -6,41 +6,23 @@ import numpy as np
 
 from ...compiling import njit
 
+#: The shift of each of the nine steps of Bob Jenkins' mix (positive: right, negative: left).
+_MIX_SHIFTS = np.array([13, -8, 13, 12, -16, 5, 3, -10, 15], dtype=np.int64)
+
 
 @njit(cache=True, nogil=True)
 def _mix3(a, b, c):
-    m = np.uint32(0xFFFFFFFF)
-    a = np.uint32(a)
-    b = np.uint32(b)
-    c = np.uint32(c)
-    a = np.uint32((a - b) & m)
-    a = np.uint32((a - c) & m)
-    a ^= c >> np.uint32(13)  # noqa: E702
-    b = np.uint32((b - c) & m)
-    b = np.uint32((b - a) & m)
-    b ^= np.uint32((a << np.uint32(8)) & m)  # noqa: E702,E501
-    c = np.uint32((c - a) & m)
-    c = np.uint32((c - b) & m)
-    c ^= b >> np.uint32(13)  # noqa: E702
-    a = np.uint32((a - b) & m)
-    a = np.uint32((a - c) & m)
-    a ^= c >> np.uint32(12)  # noqa: E702
-    b = np.uint32((b - c) & m)
-    b = np.uint32((b - a) & m)
-    b ^= np.uint32((a << np.uint32(16)) & m)  # noqa: E702,E501
-    c = np.uint32((c - a) & m)
-    c = np.uint32((c - b) & m)
-    c ^= b >> np.uint32(5)  # noqa: E702
-    a = np.uint32((a - b) & m)
-    a = np.uint32((a - c) & m)
-    a ^= c >> np.uint32(3)  # noqa: E702
-    b = np.uint32((b - c) & m)
-    b = np.uint32((b - a) & m)
-    b ^= np.uint32((a << np.uint32(10)) & m)  # noqa: E702,E501
-    c = np.uint32((c - a) & m)
-    c = np.uint32((c - b) & m)
-    c ^= b >> np.uint32(15)  # noqa: E702
-    return c
+    """Bob Jenkins' mix of three 32-bit words, with which Easel seeds its fast generator:
+    step s changes word s % 3, subtracting the two others, then xors in the word before
+    it shifted by _MIX_SHIFTS[s]; returns the third word."""
+    m = 0xFFFFFFFF
+    w = np.array([a, b, c], dtype=np.int64)
+    for step in range(9):
+        x, y, z = step % 3, (step + 1) % 3, (step + 2) % 3
+        w[x] = (w[x] - w[y] - w[z]) & m
+        shift = _MIX_SHIFTS[step]
+        w[x] ^= (w[z] >> shift) if shift > 0 else ((w[z] << -shift) & m)
+    return np.uint32(w[2])
 
 
 @njit(cache=True, nogil=True)
