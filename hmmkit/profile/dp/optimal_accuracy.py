@@ -6,9 +6,16 @@ import numpy as np
 
 from ...compiling import njit
 from .. import plan7 as p7
-from .viterbi import reverse_trace, trace_buffers
+from .viterbi import begin_traceback, reverse_trace
 
 NEG_INF = -np.inf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _best_allowed(a, a_allowed, b, b_allowed):
+    """The larger of `a` and `b` among those allowed; -inf when neither is."""
+    v = a if a_allowed else NEG_INF
+    return max(v, b) if b_allowed else v
 
 
 @njit(cache=True, nogil=True)
@@ -44,40 +51,20 @@ def optimal_accuracy(pm, pi, px, tmask, xmask, local):
             if k < M:
                 if local > 0.0:
                     xE = max(xE, sc)
-                v = NEG_INF
-                if tmask[k, p7.MI] > 0.0:
-                    v = mx[i - 1, k] + pi[i, k]
-                if tmask[k, p7.II] > 0.0:
-                    v = max(v, ix[i - 1, k] + pi[i, k])
-                ix[i, k] = v
+                ix[i, k] = _best_allowed(mx[i - 1, k] + pi[i, k], tmask[k, p7.MI] > 0.0,
+                                         ix[i - 1, k] + pi[i, k], tmask[k, p7.II] > 0.0)
             if k > 1:
-                v = NEG_INF
-                if tmask[k - 1, p7.MD] > 0.0:
-                    v = mx[i, k - 1]
-                if tmask[k - 1, p7.DD] > 0.0:
-                    v = max(v, dx[i, k - 1])
-                dx[i, k] = v
+                dx[i, k] = _best_allowed(mx[i, k - 1], tmask[k - 1, p7.MD] > 0.0,
+                                         dx[i, k - 1], tmask[k - 1, p7.DD] > 0.0)
         xE = max(xE, max(mx[i, M], dx[i, M]))
         xmx[i, p7.SE] = xE
-        v = NEG_INF
-        if xmask[p7.XJ, p7.LOOP] > 0.0:
-            v = xmx[i - 1, p7.SJ] + px[i, p7.SJ]
-        if xmask[p7.XE, p7.LOOP] > 0.0:
-            v = max(v, xE)
-        xmx[i, p7.SJ] = v
-        v = NEG_INF
-        if xmask[p7.XC, p7.LOOP] > 0.0:
-            v = xmx[i - 1, p7.SC] + px[i, p7.SC]
-        if xmask[p7.XE, p7.MOVE] > 0.0:
-            v = max(v, xE)
-        xmx[i, p7.SC] = v
+        xmx[i, p7.SJ] = _best_allowed(xmx[i - 1, p7.SJ] + px[i, p7.SJ],
+                                      xmask[p7.XJ, p7.LOOP] > 0.0, xE, xmask[p7.XE, p7.LOOP] > 0.0)
+        xmx[i, p7.SC] = _best_allowed(xmx[i - 1, p7.SC] + px[i, p7.SC],
+                                      xmask[p7.XC, p7.LOOP] > 0.0, xE, xmask[p7.XE, p7.MOVE] > 0.0)
         xmx[i, p7.SN] = xmx[i - 1, p7.SN] + px[i, p7.SN] if xmask[p7.XN, p7.LOOP] > 0.0 else NEG_INF
-        v = NEG_INF
-        if xmask[p7.XN, p7.MOVE] > 0.0:
-            v = xmx[i, p7.SN]
-        if xmask[p7.XJ, p7.MOVE] > 0.0:
-            v = max(v, xmx[i, p7.SJ])
-        xmx[i, p7.SB] = v
+        xmx[i, p7.SB] = _best_allowed(xmx[i, p7.SN], xmask[p7.XN, p7.MOVE] > 0.0,
+                                      xmx[i, p7.SJ], xmask[p7.XJ, p7.MOVE] > 0.0)
     return mx, ix, dx, xmx, xmx[L, p7.SC]
 
 
@@ -89,37 +76,22 @@ def oa_trace(pm, pi, px, tmask, xmask, local, mx, ix, dx, xmx):
     """
     L = pm.shape[0] - 1
     M = pm.shape[1] - 1
-    st, kk, ii = trace_buffers(L, M)
+    st, kk, ii, n = begin_traceback(L, M)
     pp = np.zeros(st.shape[0])
-    n = 0
-    st[n] = p7.ST_T
-    n += 1
-    st[n] = p7.ST_C
-    n += 1
     i = L
     k = 0
     s = p7.ST_C
     while s != p7.ST_S:
-        if s == p7.ST_C:
-            loop_ok = i > 0 and xmask[p7.XC, p7.LOOP] > 0.0
-            a = xmx[i - 1, p7.SC] + px[i, p7.SC] if loop_ok else NEG_INF
-            b = xmx[i, p7.SE] if xmask[p7.XE, p7.MOVE] > 0.0 else NEG_INF
-            if a > b:
+        if s == p7.ST_C or s == p7.ST_J:
+            col, row = (p7.SC, p7.XC) if s == p7.ST_C else (p7.SJ, p7.XJ)
+            loop_ok = i > 0 and xmask[row, p7.LOOP] > 0.0
+            a = xmx[i - 1, col] + px[i, col] if loop_ok else NEG_INF
+            from_e = xmask[p7.XE, p7.MOVE if s == p7.ST_C else p7.LOOP] > 0.0
+            b = xmx[i, p7.SE] if from_e else NEG_INF
+            if a > b:  # this C/J emitted residue i
                 ii[n - 1] = i
-                pp[n - 1] = px[i, p7.SC]
+                pp[n - 1] = px[i, col]
                 i -= 1
-                s = p7.ST_C
-            else:
-                s = p7.ST_E
-        elif s == p7.ST_J:
-            loop_ok = i > 0 and xmask[p7.XJ, p7.LOOP] > 0.0
-            a = xmx[i - 1, p7.SJ] + px[i, p7.SJ] if loop_ok else NEG_INF
-            b = xmx[i, p7.SE] if xmask[p7.XE, p7.LOOP] > 0.0 else NEG_INF
-            if a > b:
-                ii[n - 1] = i
-                pp[n - 1] = px[i, p7.SJ]
-                i -= 1
-                s = p7.ST_J
             else:
                 s = p7.ST_E
         elif s == p7.ST_N:

@@ -41,6 +41,16 @@ def trace_domains(st, kk, ii):
     return out
 
 
+#: Row of ``xsc`` of each special state that loops: N, J, C.
+_SPECIAL_ROW = {p7.ST_N: p7.XN, p7.ST_J: p7.XJ, p7.ST_C: p7.XC}
+#: Column of ``tsc`` of each step between core states.
+_CORE_TRANSITION = {
+    (p7.ST_M, p7.ST_M): p7.MM, (p7.ST_M, p7.ST_I): p7.MI, (p7.ST_M, p7.ST_D): p7.MD,
+    (p7.ST_I, p7.ST_M): p7.IM, (p7.ST_I, p7.ST_I): p7.II,
+    (p7.ST_D, p7.ST_M): p7.DM, (p7.ST_D, p7.ST_D): p7.DD,
+}  # fmt: skip
+
+
 def trace_score(profile, dsq: np.ndarray, states, ks, iis) -> float:
     """Log-likelihood ratio (nats) of one path through `profile` (p7_trace_Score)."""
     tsc, msc, isc, xsc = profile.tsc, profile.msc, profile.isc, profile.xsc
@@ -55,32 +65,14 @@ def trace_score(profile, dsq: np.ndarray, states, ks, iis) -> float:
             score += isc[dsq[iis[z + 1] - 1], kb]
         if a == p7.ST_S and b == p7.ST_N:
             continue
-        if a == p7.ST_N:
-            score += xsc[p7.XN, p7.LOOP] if b == p7.ST_N else xsc[p7.XN, p7.MOVE]
-        elif a == p7.ST_J:
-            score += xsc[p7.XJ, p7.LOOP] if b == p7.ST_J else xsc[p7.XJ, p7.MOVE]
-        elif a == p7.ST_C:
-            score += xsc[p7.XC, p7.LOOP] if b == p7.ST_C else xsc[p7.XC, p7.MOVE]
+        if a in _SPECIAL_ROW:  # N, J, C: loop or move on
+            score += xsc[_SPECIAL_ROW[a], p7.LOOP if b == a else p7.MOVE]
         elif a == p7.ST_E:
             score += xsc[p7.XE, p7.LOOP] if b == p7.ST_J else xsc[p7.XE, p7.MOVE]
         elif a == p7.ST_B:
             score += tsc[kb - 1, p7.BM]
-        elif a == p7.ST_M:
-            if b == p7.ST_M:
-                score += tsc[ka, p7.MM]
-            elif b == p7.ST_I:
-                score += tsc[ka, p7.MI]
-            elif b == p7.ST_D:
-                score += tsc[ka, p7.MD]
-            elif b == p7.ST_E and not local and ka != profile.M:
-                return -math.inf
-        elif a == p7.ST_I:
-            score += tsc[ka, p7.IM] if b == p7.ST_M else tsc[ka, p7.II]
-        elif a == p7.ST_D:
-            if b == p7.ST_M:
-                score += tsc[ka, p7.DM]
-            elif b == p7.ST_D:
-                score += tsc[ka, p7.DD]
-            elif b == p7.ST_E and not local and ka != profile.M:
-                return -math.inf
+        elif (a, b) in _CORE_TRANSITION:
+            score += tsc[ka, _CORE_TRANSITION[a, b]]
+        elif b == p7.ST_E and not local and ka != profile.M:  # glocal: exit at node M only
+            return -math.inf
     return score

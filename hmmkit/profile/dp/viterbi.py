@@ -55,6 +55,16 @@ def trace_buffers(L, M):
 
 
 @njit(cache=True, nogil=True)
+def begin_traceback(L, M):
+    """Buffers of a traceback from the end (see :func:`trace_buffers`) holding its first
+    two states, T and C: returns (st, kk, ii, n) with n = 2 states written."""
+    st, kk, ii = trace_buffers(L, M)
+    st[0] = p7.ST_T
+    st[1] = p7.ST_C
+    return st, kk, ii, 2
+
+
+@njit(cache=True, nogil=True)
 def reverse_trace(st, kk, ii, n):
     out_s = np.empty(n, dtype=np.int32)
     out_k = np.empty(n, dtype=np.int32)
@@ -71,13 +81,8 @@ def viterbi_trace(dsq, tsc, msc, isc, xsc, local, mx, ix, dx, xmx):
     """Traceback of a filled Viterbi matrix: (states, k, i) arrays in path order."""
     L = dsq.shape[0]
     M = tsc.shape[0] - 1
-    st, kk, ii = trace_buffers(L, M)
+    st, kk, ii, n = begin_traceback(L, M)
     esc = 0.0 if local > 0.0 else NEG_INF
-    n = 0
-    st[n] = p7.ST_T
-    n += 1
-    st[n] = p7.ST_C
-    n += 1
     i = L
     k = 0
     s = p7.ST_C
