@@ -33,6 +33,36 @@ def node_vectors(tp, local):
     return into, out, esc
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _scale_row(mc, ic, dc, factor):
+    """Multiply nodes 1..M of a match, insert and delete row by `factor`."""
+    for k in range(1, mc.shape[0]):
+        mc[k] *= factor
+        ic[k] *= factor
+        dc[k] *= factor
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scale_lane_rows(mc, ic, dc, factor):
+    """Multiply nodes 1..M of the match, insert and delete lane rows by each lane's factor."""
+    for k in range(1, mc.shape[0]):
+        mck, ick, dck = mc[k], ic[k], dc[k]
+        for v in range(factor.shape[0]):
+            mck[v] *= factor[v]
+            ick[v] *= factor[v]
+            dck[v] *= factor[v]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _store_specials(xrow, n, b, e, c, j):
+    """One row of special states (N, B, E, C, J)."""
+    xrow[p7.SN] = n
+    xrow[p7.SB] = b
+    xrow[p7.SE] = e
+    xrow[p7.SC] = c
+    xrow[p7.SJ] = j
+
+
 @njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
 def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, xcur):
     """One scaled Forward row from the previous one; returns the row's log scale factor."""
@@ -66,15 +96,8 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
     if tot <= 0.0:
         tot = 1.0
     inv = 1.0 / tot
-    for k in range(1, M + 1):
-        mc[k] *= inv
-        ic[k] *= inv
-        dc[k] *= inv
-    xcur[p7.SN] = xN * inv
-    xcur[p7.SB] = xB * inv
-    xcur[p7.SE] = xE * inv
-    xcur[p7.SC] = xC * inv
-    xcur[p7.SJ] = xJ * inv
+    _scale_row(mc, ic, dc, inv)
+    _store_specials(xcur, xN * inv, xB * inv, xE * inv, xC * inv, xJ * inv)
     return math.log(tot)
 
 
@@ -105,15 +128,8 @@ def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcu
     for k in range(1, M):
         mc[k] = nxt[k] * o_mm[k] + insn[k] * o_mi[k] + xE * esc[k] + dc[k + 1] * o_md[k]
         ic[k] = nxt[k] * o_im[k] + insn[k] * o_ii[k]
-    for k in range(1, M + 1):
-        mc[k] *= inv
-        ic[k] *= inv
-        dc[k] *= inv
-    xcur[p7.SN] = xN * inv
-    xcur[p7.SB] = xB * inv
-    xcur[p7.SE] = xE * inv
-    xcur[p7.SC] = xC * inv
-    xcur[p7.SJ] = xJ * inv
+    _scale_row(mc, ic, dc, inv)
+    _store_specials(xcur, xN * inv, xB * inv, xE * inv, xC * inv, xJ * inv)
 
 
 @njit(cache=True, nogil=True)
@@ -151,9 +167,7 @@ def forward_matrix(dsq, tp, me, ie, xp, local):
     L = dsq.shape[0]
     M = tp.shape[0] - 1
     into, out, esc = node_vectors(tp, local)
-    mx = np.zeros((L + 1, M + 1))
-    ix = np.zeros((L + 1, M + 1))
-    dx = np.zeros((L + 1, M + 1))
+    mx, ix, dx = np.zeros((3, L + 1, M + 1))
     xmx = np.zeros((L + 1, 5))
     logscale = np.zeros(L + 1)
     xmx[0, p7.SN] = 1.0
@@ -174,9 +188,7 @@ def backward_matrix(dsq, tp, me, ie, xp, local, logscale):
     L = dsq.shape[0]
     M = tp.shape[0] - 1
     into, out, esc = node_vectors(tp, local)
-    mx = np.zeros((L + 1, M + 1))
-    ix = np.zeros((L + 1, M + 1))
-    dx = np.zeros((L + 1, M + 1))
+    mx, ix, dx = np.zeros((3, L + 1, M + 1))
     xmx = np.zeros((L + 1, 5))
     nxt = np.zeros(M + 1)
     insn = np.zeros(M + 1)
@@ -233,6 +245,26 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
 PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float64 rows)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _take_lane(order, nxt, lengths, nj, rem, pmove, ploop):
+    """Give sequence ``order[nxt]`` the first free lane (no residue left), with its residue
+    count and its N/C/J move/loop probabilities (single precision, as
+    :meth:`~hmmkit.profile.config.SearchProfile.set_length`). Returns (lane, sequence,
+    move probability); lane -1 when no sequence is left or every lane is busy."""
+    if nxt >= order.shape[0]:
+        return -1, -1, 0.0
+    for lane in range(rem.shape[0]):
+        if rem[lane] == 0:
+            s = order[nxt]
+            L = lengths[s]
+            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
+            rem[lane] = L
+            pmove[lane] = pm
+            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
+            return lane, s, pm
+    return -1, -1, 0.0
+
+
 @njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
 def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
                           e_move, nj, fx, logscale):  # fmt: skip
@@ -247,51 +279,20 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
     for k in range(2, M + 1):
         t_md[k] = out[p7.MD, k - 1]
         t_dd[k] = out[p7.DD, k - 1]
-    mp = np.zeros((M + 1, W))
-    ip = np.zeros((M + 1, W))
-    dp_ = np.zeros((M + 1, W))
-    mc = np.zeros((M + 1, W))
-    ic = np.zeros((M + 1, W))
-    dc = np.zeros((M + 1, W))
-    er = np.zeros((M + 1, W))
-    xN = np.zeros(W)
-    xB = np.zeros(W)
-    xJ = np.zeros(W)
-    xC = np.zeros(W)
-    xE = np.zeros(W)
-    tot = np.zeros(W)
-    ploop = np.zeros(W)
-    pmove = np.zeros(W)
-    insw = np.zeros(W)
-    row = np.zeros(W, dtype=np.int64)
-    pos = np.zeros(W, dtype=np.int64)
-    rem = np.zeros(W, dtype=np.int64)
-    xs = np.zeros(W, dtype=np.int64)
-    n = order.shape[0]
-    nxt = 0
-    active = 0
+    mp, ip, dp_, mc, ic, dc, er = np.zeros((7, M + 1, W))  # node rows, lanes side by side
+    xN, xB, xJ, xC, xE, tot, ploop, pmove, insw = np.zeros((9, W))
+    row, pos, rem, xs = np.zeros((4, W), dtype=np.int64)
+    nxt = active = 0  # sequences loaded, lanes busy
     while True:
-        while nxt < n:  # load sequences into free lanes
-            lane = -1
-            for v in range(W):
-                if rem[v] == 0:
-                    lane = v
-                    break
-            if lane < 0:
-                break
-            s = order[nxt]
-            nxt += 1
-            L = lengths[s]
-            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
+        lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
+        while lane >= 0:  # load sequences into free lanes
+            nxt, active = nxt + 1, active + 1
             r0 = offsets[s] + s
             fx[r0, p7.SN] = 1.0
             fx[r0, p7.SB] = pm
             logscale[r0] = 0.0
             row[lane] = r0
             pos[lane] = offsets[s]
-            rem[lane] = L
-            pmove[lane] = pm
-            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
             xN[lane] = 1.0
             xB[lane] = pm
             xJ[lane] = 0.0
@@ -300,7 +301,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
                 mp[k, lane] = 0.0
                 ip[k, lane] = 0.0
                 dp_[k, lane] = 0.0
-            active += 1
+            lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
         if active == 0:
             break
         lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, t_mm, t_im, t_dm, t_bm,
@@ -313,12 +314,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             xB[v] = (xN[v] + xJ[v]) * pmove[v]
             t = tot[v] + xN[v] + xJ[v] + xC[v]
             tot[v] = 1.0 / t if t > 0.0 else 1.0
-        for k in range(1, M + 1):
-            mck, ick, dck = mc[k], ic[k], dc[k]
-            for v in range(W):
-                mck[v] *= tot[v]
-                ick[v] *= tot[v]
-                dck[v] *= tot[v]
+        _scale_lane_rows(mc, ic, dc, tot)
         mp, mc = mc, mp
         ip, ic = ic, ip
         dp_, dc = dc, dp_
@@ -332,11 +328,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             xC[v] *= inv
             r = row[v] + 1
             row[v] = r
-            fx[r, p7.SN] = xN[v]
-            fx[r, p7.SB] = xB[v]
-            fx[r, p7.SE] = xE[v] * inv
-            fx[r, p7.SC] = xC[v]
-            fx[r, p7.SJ] = xJ[v]
+            _store_specials(fx[r], xN[v], xB[v], xE[v] * inv, xC[v], xJ[v])
             logscale[r] = -math.log(inv)
             pos[v] += 1
             rem[v] -= 1
@@ -353,45 +345,16 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
     t_bm = into[3]
     o_mm, o_mi, o_md, o_im, o_ii = out[p7.MM], out[p7.MI], out[p7.MD], out[p7.IM], out[p7.II]
     o_dm, o_dd = out[p7.DM], out[p7.DD]
-    mn = np.zeros((M + 1, W))
-    inx = np.zeros((M + 1, W))
-    mc = np.zeros((M + 1, W))
-    ic = np.zeros((M + 1, W))
-    dc = np.zeros((M + 1, W))
-    er = np.zeros((M + 1, W))
-    nx = np.zeros((M + 1, W))
-    insn = np.zeros((M + 1, W))
-    xN = np.zeros(W)
-    xB = np.zeros(W)
-    xJ = np.zeros(W)
-    xC = np.zeros(W)
-    xE = np.zeros(W)
-    inv = np.zeros(W)
-    ploop = np.zeros(W)
-    pmove = np.zeros(W)
-    insw = np.zeros(W)
-    row = np.zeros(W, dtype=np.int64)  # row index of the row to compute next
-    pos = np.zeros(W, dtype=np.int64)  # dsq index of residue row+1
-    rem = np.zeros(W, dtype=np.int64)
-    xs = np.zeros(W, dtype=np.int64)
-    n = order.shape[0]
-    nxt = 0
-    active = 0
-    lane = 0
+    nxt = active = 0  # sequences loaded, lanes busy
+    mn, inx, mc, ic, dc, er, nx, insn = np.zeros((8, M + 1, W))  # node rows, lanes side by side
+    xN, xB, xJ, xC, xE, inv, ploop, pmove, insw = np.zeros((9, W))
+    # per lane: the row to compute next, the dsq index of residue row+1, residues left, code
+    row, pos, rem, xs = np.zeros((4, W), dtype=np.int64)
     while True:
-        # load sequences into free lanes
-        while nxt < n:
-            lane = -1
-            for v in range(W):
-                if rem[v] == 0:
-                    lane = v
-                    break
-            if lane < 0:
-                break
-            s = order[nxt]
-            nxt += 1
+        lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
+        while lane >= 0:  # load sequences into free lanes
+            nxt, active = nxt + 1, active + 1
             L = lengths[s]
-            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
             rL = offsets[s] + s + L
             bx[rL, p7.SC] = pm
             bx[rL, p7.SE] = pm * e_move
@@ -410,10 +373,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             xC[lane] = pm
             row[lane] = rL - 1
             pos[lane] = offsets[s] + L - 1
-            rem[lane] = L
-            pmove[lane] = pm
-            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
-            active += 1
+            lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
         if active == 0:
             break
         for v in range(W):
@@ -457,12 +417,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             for v in range(W):
                 mk[v] = nk[v] * amm + ik[v] * ami + xE[v] * ek + dk1[v] * amd
                 ikk[v] = nk[v] * aim + ik[v] * aii
-        for k in range(1, M + 1):
-            mk, ikk, dk = mc[k], ic[k], dc[k]
-            for v in range(W):
-                mk[v] *= inv[v]
-                ikk[v] *= inv[v]
-                dk[v] *= inv[v]
+        _scale_lane_rows(mc, ic, dc, inv)
         mn, mc = mc, mn
         inx, ic = ic, inx
         for v in range(W):
@@ -474,11 +429,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             xE[v] *= inv[v]
             xC[v] *= inv[v]
             xJ[v] *= inv[v]
-            bx[r, p7.SN] = xN[v]
-            bx[r, p7.SB] = xB[v]
-            bx[r, p7.SE] = xE[v]
-            bx[r, p7.SC] = xC[v]
-            bx[r, p7.SJ] = xJ[v]
+            _store_specials(bx[r], xN[v], xB[v], xE[v], xC[v], xJ[v])
             row[v] = r - 1
             pos[v] -= 1
             rem[v] -= 1
