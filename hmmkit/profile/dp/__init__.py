@@ -60,10 +60,12 @@ from .forward_backward import (
     node_vectors,
 )
 from .forward_scan import (
+    ScanProfile,
     forward_scores,
     lane_forward_row,
     lane_width,
     scan_arrays,
+    scan_profile,
 )
 from .msv import (
     msv_byte_profile,
@@ -119,6 +121,7 @@ __all__ = [
     "ST_N",
     "ST_S",
     "ST_T",
+    "ScanProfile",
     "TBM",
     "TDD",
     "TDM",
@@ -156,6 +159,7 @@ __all__ = [
     "rng_uniform",
     "roundf",
     "scan_arrays",
+    "scan_profile",
     "trace_buffers",
     "trace_domains",
     "trace_score",

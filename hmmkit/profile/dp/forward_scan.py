@@ -4,6 +4,7 @@ sequences side by side (the database search hot loop)."""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import prange
@@ -14,10 +15,34 @@ from .. import plan7 as p7
 RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)
 
 
+class ScanProfile(NamedTuple):
+    """What the Forward scan kernels read of a profile, in single precision: the node
+    vectors of :func:`scan_arrays` (``a_mm`` .. ``a_dd``, exit weights ``esc``), match odds
+    by code (``me``, (Kp, M+1)) and by node (``me_t``), insert odds by code (``ins``),
+    the E state's loop/move probabilities and the expected number of J uses ``nj``."""
+
+    a_mm: np.ndarray
+    a_im: np.ndarray
+    a_dm: np.ndarray
+    a_bm: np.ndarray
+    a_mi: np.ndarray
+    a_ii: np.ndarray
+    a_md: np.ndarray
+    a_dd: np.ndarray
+    esc: np.ndarray
+    me: np.ndarray
+    me_t: np.ndarray
+    ins: np.ndarray
+    e_loop: np.float32
+    e_move: np.float32
+    nj: np.float32
+
+
 @njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
-def _forward_one(dsq, start, L, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, me, ie,
-                 e_loop, e_move, nj, mp, ip, dp, mc, ic, dc):  # fmt: skip
-    """Forward log-likelihood ratio (nats) of ``dsq[start:start+L]``; rows are caller scratch."""
+def _forward_one(dsq, start, L, sp, mp, ip, dp, mc, ic, dc):
+    """Forward log-likelihood ratio (nats) of ``dsq[start:start+L]`` under :class:`ScanProfile`
+    ``sp``; rows are caller scratch."""
+    a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, me, _, ie, e_loop, e_move, nj = sp
     M = a_mm.shape[0] - 1
     f32 = np.float32
     pmove = f32((f32(2.0) + nj) / (f32(L) + f32(2.0) + nj))
@@ -153,15 +178,16 @@ def _lane_scanner(fixed_width: int):
     does the same arithmetic whatever the width."""
 
     @njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
-    def scan_lanes(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd,
-                   esc, me_t, ins, e_loop, e_move, nj, out, width):  # fmt: skip
-        """Forward scores of the sequences ``order``, W at a time in lock step.
+    def scan_lanes(dsq, offsets, lengths, order, sp, out, width):
+        """Forward scores of the sequences ``order`` under :class:`ScanProfile` ``sp``, W at a
+        time in lock step.
 
         Each lane holds one sequence; the DP cells of all lanes for one model node are
         contiguous, so every recurrence step is a vector operation across sequences. A lane
         that finishes its sequence takes the next one. The recurrences of :func:`_forward_one`
         (scores agree with it to float32 rounding).
         """
+        a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, _, me_t, ins, e_loop, e_move, nj = sp
         M = a_mm.shape[0] - 1
         W = fixed_width if fixed_width > 0 else width
         f32 = np.float32
@@ -250,15 +276,12 @@ _SCAN_LANES_NARROW = _lane_scanner(0)
 
 
 @njit(cache=True, nogil=True)
-def _scan_lanes(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd,
-                esc, me_t, ins, e_loop, e_move, nj, out, width):  # fmt: skip
+def _scan_lanes(dsq, offsets, lengths, order, sp, out, width):
     """The lane kernel of ``width`` (a value of :func:`lane_width`) on ``order``."""
-    args = (dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc,
-            me_t, ins, e_loop, e_move, nj, out, width)  # fmt: skip
     if width == _LANES:
-        _SCAN_LANES_WIDE(*args)
+        _SCAN_LANES_WIDE(dsq, offsets, lengths, order, sp, out, width)
     else:
-        _SCAN_LANES_NARROW(*args)
+        _SCAN_LANES_NARROW(dsq, offsets, lengths, order, sp, out, width)
 
 
 @njit(cache=True, nogil=True)
@@ -277,31 +300,26 @@ def lane_width(n_sequences):
 
 
 @njit(cache=True, nogil=True)
-def _scan_serial(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd,
-                 esc, me, me_t, ins, e_loop, e_move, nj, out):  # fmt: skip
+def _scan_serial(dsq, offsets, lengths, order, sp, out):
     n = order.shape[0]
     width = lane_width(n)
     if width > 0:
-        _scan_lanes(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md,
-                    a_dd, esc, me_t, ins, e_loop, e_move, nj, out, width)  # fmt: skip
+        _scan_lanes(dsq, offsets, lengths, order, sp, out, width)
         return
-    M = a_mm.shape[0] - 1
+    M = sp.a_mm.shape[0] - 1
     rows = np.zeros((6, M + 1), dtype=np.float32)
     for j in range(n):
         s = order[j]
-        out[s] = _forward_one(dsq, offsets[s], lengths[s], a_mm, a_im, a_dm, a_bm, a_mi, a_ii,
-                              a_md, a_dd, esc, me, ins, e_loop, e_move, nj, rows[0], rows[1],
-                              rows[2], rows[3], rows[4], rows[5])  # fmt: skip
+        out[s] = _forward_one(dsq, offsets[s], lengths[s], sp, rows[0], rows[1], rows[2],
+                              rows[3], rows[4], rows[5])  # fmt: skip
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scan_parallel(dsq, offsets, lengths, order, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md,
-                   a_dd, esc, me, me_t, ins, e_loop, e_move, nj, out, nchunks):  # fmt: skip
+def _scan_parallel(dsq, offsets, lengths, order, sp, out, nchunks):
     n = order.shape[0]
     for c in prange(nchunks):
         part = order[c:n:nchunks]
-        _scan_serial(dsq, offsets, lengths, part, a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md,
-                     a_dd, esc, me, me_t, ins, e_loop, e_move, nj, out)  # fmt: skip
+        _scan_serial(dsq, offsets, lengths, part, sp, out)
 
 
 def scan_arrays(tp: np.ndarray, local: float, M: int) -> tuple[np.ndarray, ...]:
@@ -336,21 +354,26 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     retuned to each sequence's length, as HMMER does. `n_jobs` > 1 scores sequences on
     several cores.
     """
-    tp, me, ie, xp, local = profile.kernel_arrays(np.float32)
-    arrays = scan_arrays(tp, local, profile.M)
-    me_t = np.ascontiguousarray(me.T)
-    ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
-    ins = ins.astype(np.float32)  # insert odds per code (1: inserts emit like the background)
-    e_loop, e_move = np.float32(xp[p7.XE, p7.LOOP]), np.float32(xp[p7.XE, p7.MOVE])
-    nj = np.float32(profile.nj)
+    sp = scan_profile(profile)
     out = np.empty(len(offsets), dtype=np.float64)
     dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     order = np.argsort(-lengths, kind="stable").astype(np.int64)  # long first: lanes balance
-    common = (dsq, offsets, lengths, order, *arrays, me, me_t, ins, e_loop, e_move, nj, out)
     if n_jobs is not None and n_jobs > 1 and len(offsets) > 1:
-        _scan_parallel(*common, min(int(n_jobs), len(offsets)))
+        _scan_parallel(dsq, offsets, lengths, order, sp, out, min(int(n_jobs), len(offsets)))
     else:
-        _scan_serial(*common)
+        _scan_serial(dsq, offsets, lengths, order, sp, out)
     return out
+
+
+def scan_profile(profile) -> ScanProfile:
+    """The :class:`ScanProfile` of a configured profile (its length model is set per
+    sequence by the kernels)."""
+    tp, me, ie, xp, local = profile.kernel_arrays(np.float32)
+    ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
+    return ScanProfile(
+        *scan_arrays(tp, local, profile.M), me, np.ascontiguousarray(me.T),
+        ins.astype(np.float32),  # insert odds per code (1: inserts emit like the background)
+        np.float32(xp[p7.XE, p7.LOOP]), np.float32(xp[p7.XE, p7.MOVE]), np.float32(profile.nj),
+    )  # fmt: skip
