@@ -37,7 +37,7 @@ from .plan7 import ProfileHMM
 
 #: The files of a pressed database: suffixes added to the model file's name.
 SUFFIXES = {"models": ".h3m", "filters": ".hkf", "index": ".hki"}
-FORMAT = "hmmkit pressed database 1"
+FORMAT = "hmmkit pressed database 2"  # 2: MSV costs by Easel digital code (gap and ~ rows)
 _CUTOFFS = {"ga": "gathering", "tc": "trusted", "nc": "noise"}
 
 
