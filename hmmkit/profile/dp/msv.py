@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from ...compiling import njit
+from ...training.parallel import map_shards
+from .shards import shard_slices
 
 NEG_INF = -np.inf
 
@@ -87,40 +89,90 @@ def _unbiased_byte(sc) -> np.ndarray:
     return np.minimum(cost, 255.0).astype(np.int64)
 
 
+#: The filter's byte rows are padded with impossible cells (cost 255) to a multiple of this
+#: many model nodes, so the loop over nodes runs in whole SIMD vectors.
+_NODE_PAD = 64
+#: HMMER's byte-score base (om->base_b).
+_BASE = 190
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _byte_row(prev, cur, row, xB, top, lift):
+    """One DP row of the byte filter, in place into `cur` from `prev`; its best cell.
+
+    Every node is the saturated ``max(prev[k-1], xB) + bias - cost``: unsigned bytes, so
+    LLVM emits SIMD byte max/add/saturating-subtract over 64 nodes at a time.
+    """
+    xE = np.uint8(0)
+    for k in range(1, row.shape[0]):
+        t = max(prev[k - 1], xB)
+        t = np.uint8(min(t, top) + lift)
+        c = row[k]
+        sv = np.uint8(max(t, c) - c)  # saturating subtraction
+        cur[k] = sv
+        xE = max(xE, sv)
+    return xE
+
+
 @njit(cache=True, nogil=True)
-def _msv_filter_batch(dsq, offsets, lengths, costs, bias, base, tbm, tec, tjbs, out):
-    """p7_MSVFilter on every sequence; 16-bit lanes (costs are bytes) so the loop over
-    the model vectorises wide."""
+def _msv_one(dsq, lo, L, costs, lift, top, tbm, tec, tjb, prev, cur):
+    """p7_MSVFilter's best J score (-1: the filter saturates) of one sequence, the J state's
+    re-entries included."""
+    prev[:] = 0
+    cur[0] = 0
+    tjbm = tjb + tbm
+    xJ = 0
+    xB = np.uint8(max(_BASE - tjbm, 0))
+    for i in range(L):
+        xE = _byte_row(prev, cur, costs[dsq[lo + i]], xB, top, lift)
+        if xE >= top:
+            return -1
+        xJ = max(xJ, int(xE) - tec)
+        xB = np.uint8(max(max(_BASE, xJ) - tjbm, 0))
+        prev, cur = cur, prev
+    return xJ
+
+
+@njit(cache=True, nogil=True)
+def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
+    """p7_MSVFilter on every sequence, exactly.
+
+    A first pass leaves the J state out (HMMER's SSV idea): the begin score is then the
+    same on every row, so the pass needs only the best cell of the whole matrix, with no
+    per-row test. While that best cell cannot lift xJ above the byte base, J would never
+    have changed a begin score and the pass is the filter's own computation; otherwise
+    (a few in a thousand) the sequence is scored again with J.
+    """
     M = costs.shape[1] - 1
-    wide = costs.astype(np.int16)
-    prev = np.zeros(M + 1, dtype=np.int16)
-    cur = np.zeros(M + 1, dtype=np.int16)
-    top = np.int16(255)
-    floor = np.int16(0)
-    lift = np.int16(bias)
+    prev = np.zeros(M + 1, dtype=np.uint8)
+    cur = np.zeros(M + 1, dtype=np.uint8)
+    lift = np.uint8(bias)
+    top = np.uint8(255 - bias)
     for s in range(len(offsets)):
         lo, L, tjb = offsets[s], lengths[s], tjbs[s]
         prev[:] = 0
         cur[0] = 0
-        tjbm = tjb + tbm
-        xJ = 0
-        xB = np.int16(max(base - tjbm, 0))
-        overflow = False
+        xB = np.uint8(max(_BASE - tjb - tbm, 0))
+        best = np.uint8(0)
         for i in range(L):
-            row = wide[dsq[lo + i]]
-            xE = floor
-            for k in range(1, M + 1):
-                sv = min(np.int16(max(prev[k - 1], xB) + lift), top)
-                sv = max(np.int16(sv - row[k]), floor)
-                cur[k] = sv
-                xE = max(xE, sv)
-            if xE >= 255 - bias:
-                overflow = True
-                break
-            xJ = max(xJ, xE - tec)
-            xB = np.int16(max(max(base, xJ) - tjbm, 0))
+            best = max(best, _byte_row(prev, cur, costs[dsq[lo + i]], xB, top, lift))
             prev, cur = cur, prev
-        out[s] = np.inf if overflow else ((xJ - tjb) - base) / (3.0 / math.log(2.0)) - 3.0
+        if best >= top:
+            out[s] = np.inf
+            continue
+        xJ = max(int(best) - tec, 0)
+        if xJ > _BASE:
+            xJ = _msv_one(dsq, lo, L, costs, lift, top, tbm, tec, tjb, prev, cur)
+        out[s] = np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
+
+
+def _padded_costs(costs: np.ndarray) -> np.ndarray:
+    """Byte costs with impossible nodes (255) appended up to a multiple of _NODE_PAD."""
+    M = costs.shape[1] - 1
+    width = -(-max(M, 1) // _NODE_PAD) * _NODE_PAD
+    padded = np.full((costs.shape[0], width + 1), 255, dtype=np.uint8)
+    padded[:, : M + 1] = costs
+    return padded
 
 
 def msv_filter_scores(
@@ -130,30 +182,50 @@ def msv_filter_scores(
     msc: np.ndarray,
     K: int,
     byte_profile=None,
+    *,
+    n_jobs: int | None = 1,
 ) -> np.ndarray:
     """MSV scores (nats) of packed sequences exactly as HMMER's 8-bit MSV filter computes
     them (p7_MSVFilter); inf where the filter saturates.
 
-    `byte_profile` may pass a precomputed :func:`msv_byte_profile` result.
+    `byte_profile` may pass a precomputed :func:`msv_byte_profile` result; `n_jobs` > 1
+    (None: all cores) scores parts of the batch on several threads.
     """  # fmt: skip
     costs, bias = byte_profile if byte_profile is not None else msv_byte_profile(msc, K)
-    return msv_filter_scores_of_bytes(dsq, offsets, lengths, costs, bias)
+    return msv_filter_scores_of_bytes(dsq, offsets, lengths, costs, bias, n_jobs=n_jobs)
 
 
 def msv_filter_scores_of_bytes(
-    dsq: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, costs: np.ndarray, bias: int
+    dsq: np.ndarray,
+    offsets: np.ndarray,
+    lengths: np.ndarray,
+    costs: np.ndarray,
+    bias: int,
+    *,
+    n_jobs: int | None = 1,
 ) -> np.ndarray:
     """:func:`msv_filter_scores` from a model's MSV byte costs and bias alone (what a
     pressed database keeps, as HMMER's ``.h3f``)."""
     M = costs.shape[1] - 1
-    lengths = np.asarray(lengths, dtype=np.int64)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
     tbm = int(_unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))))
     tec = int(_unbiased_byte(math.log(np.float32(0.5))))
     ratio = np.float32(3.0) / (lengths + 3).astype(np.float32)
     tjbs = _unbiased_byte(np.log(ratio.astype(np.float64)))
+    costs = _padded_costs(costs)
+    bias = int(bias)
     out = np.empty(len(lengths))
-    _msv_filter_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, costs, int(bias), 190,
-                      tbm, tec, tjbs, out)  # fmt: skip
+    if n_jobs == 1:
+        _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out)
+        return out
+
+    def run(part: slice) -> None:
+        _msv_filter_batch(dsq, offsets[part], lengths[part], costs, bias, tbm, tec,
+                          tjbs[part], out[part])  # fmt: skip
+
+    map_shards(run, shard_slices(lengths, n_jobs), n_jobs)
     return out
 
 

@@ -1,0 +1,85 @@
+"""HMMER's byte MSV filter as hmmkit computes it (the J-less first pass, the rescoring
+with J, saturation, threads) against HMMER's own filter (pyhmmer)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hmmkit.profile import dp
+from hmmkit.profile.config import configure
+from hmmkit.profile.digital import digitize, pack
+from hmmkit.profile.dp import shards
+
+PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
+
+
+@pytest.fixture(scope="module")
+def hmmer_and_ours(shared_data):
+    """PF02826 (HMMER's and ours), the proteome's first 300 proteins and 60 sequences
+    emitted from the model's search profile (homologues: they saturate the filter or
+    need its J state)."""
+    from hmmer_reference import read_hmm, read_sequences, to_profile_hmm
+    from pyhmmer import easel, plan7
+
+    hmm = read_hmm(shared_data / "protein/pyhmmer/PF02826.hmm")
+    bg = plan7.Background(hmm.alphabet)
+    emitter = plan7.Profile(hmm.M, hmm.alphabet)
+    emitter.configure(hmm, bg, 400)
+    rng = easel.Randomness(7)
+    seqs = list(read_sequences(shared_data / PROTEOME)[:300])
+    seqs += [emitter.emit_sequence(hmm, bg, rng) for _ in range(60)]
+    return hmm, to_profile_hmm(hmm), seqs
+
+
+def hmmer_msv(hmm, seq) -> float:
+    from pyhmmer import plan7
+
+    profile = plan7.Profile(hmm.M, hmm.alphabet)
+    profile.configure(hmm, plan7.Background(hmm.alphabet), len(seq))
+    return profile.to_optimized().msv_filter(seq)
+
+
+def test_msv_filter_scores_equal_hmmers_on_homologues_and_background(hmmer_and_ours):
+    hmm, model, seqs = hmmer_and_ours
+    profile = configure(model)
+    codes = [digitize(hmm.alphabet.decode(s.sequence), model.alphabet) for s in seqs]
+    batch = pack(codes)
+    ours = dp.msv_filter_scores(batch.X, batch.starts, batch.lengths, profile.msc, 20)
+    theirs = np.array([hmmer_msv(hmm, s) for s in seqs])
+    assert np.array_equal(np.isinf(ours), np.isinf(theirs))
+    assert np.isinf(ours).sum() >= 10  # saturated homologues
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], atol=1e-4)
+    # some finite scores come from the rescoring with J: their byte J score is above the
+    # base, xJ - base = (score + 3) * 3/ln2 + tjb with tjb = -round(3/ln2 * ln(3/(L+3)))
+    scale = 3.0 / math.log(2.0)
+    L = batch.lengths[finite]
+    tjb = -np.round(scale * np.log(3.0 / (L + 3.0)))
+    above_base = np.round((ours[finite] + 3.0) * scale + tjb) > 0
+    assert above_base.sum() >= 3
+
+
+def test_threads_give_the_scores_of_one(hmmer_and_ours, monkeypatch):
+    _, model, seqs = hmmer_and_ours
+    profile = configure(model)
+    rng = np.random.default_rng(3)
+    codes = [rng.integers(0, 20, size=n).astype(np.uint8) for n in rng.integers(1, 900, 400)]
+    batch = pack(codes)
+    one = dp.msv_filter_scores(batch.X, batch.starts, batch.lengths, profile.msc, 20)
+    monkeypatch.setattr(shards, "MIN_PART_RESIDUES", 1000)
+    assert len(shards.shard_slices(batch.lengths, 2)) == 2 * shards.PARTS_PER_JOB
+    two = dp.msv_filter_scores(batch.X, batch.starts, batch.lengths, profile.msc, 20, n_jobs=2)
+    assert np.array_equal(one, two)
+
+
+def test_shard_slices_cover_the_batch_in_order():
+    lengths = np.array([5, 300_000, 7, 250_000, 1, 1, 400_000, 9])
+    parts = shards.shard_slices(lengths, 2)
+    assert parts[0].start == 0 and parts[-1].stop == len(lengths)
+    pairs = zip(parts, parts[1:], strict=False)
+    assert all(a.stop == b.start and a.start < a.stop for a, b in pairs)
+    assert shards.shard_slices(lengths, 1) == [slice(0, len(lengths))]
+    assert shards.shard_slices(np.array([], dtype=np.int64), 2) == [slice(0, 0)]
