@@ -160,6 +160,16 @@ def _residue_table(alphabet: Alphabet) -> np.ndarray:
     return residues
 
 
+_NOT_A_RESIDUE = 255
+
+
+@cache
+def _residue_bytes(alphabet: Alphabet) -> bytes:
+    """:func:`_residue_table` as a ``bytes.translate`` table (255: not a residue letter)."""
+    table = _residue_table(alphabet)
+    return np.where(table < 0, _NOT_A_RESIDUE, table).astype(np.uint8).tobytes()
+
+
 def digitize(residues: str, alphabet: Alphabet, *, name: str = "sequence") -> np.ndarray:
     """Convert a residue string to Easel digital codes (uint8); whitespace is ignored.
 
@@ -176,16 +186,21 @@ def digitize(residues: str, alphabet: Alphabet, *, name: str = "sequence") -> np
 
 def digitize_batch(records, alphabet: Alphabet) -> SequenceBatch:
     """:func:`digitize` every record (``.name``, ``.residues``) into one packed batch."""
-    texts = ["".join(r.residues.split()) for r in records]
+    texts = [r.residues for r in records]
+    table = _residue_bytes(alphabet)
+    coded = "".join(texts).encode("latin-1", "replace").translate(table)
+    bad = np.zeros(0, dtype=np.int64)
+    if bytes([_NOT_A_RESIDUE]) in coded:  # whitespace is not a residue: leave it out, look again
+        texts = ["".join(t.split()) for t in texts]
+        coded = "".join(texts).encode("latin-1", "replace").translate(table)
+        bad = np.flatnonzero(np.frombuffer(coded, np.uint8) == _NOT_A_RESIDUE)
+    codes = np.frombuffer(coded, np.uint8)
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in texts], out=offsets[1:])
-    raw = np.frombuffer("".join(texts).encode("latin-1", "replace"), dtype=np.uint8)
-    codes = _residue_table(alphabet)[raw]
-    bad = np.flatnonzero(codes < 0)
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=offsets[1:])
     if len(bad):  # name the first sequence with a bad character
         s = int(np.searchsorted(offsets[1:], bad[0], side="right"))
         digitize(records[s].residues, alphabet, name=records[s].name)
-    return SequenceBatch(codes.astype(np.uint8), offsets)
+    return SequenceBatch(codes.copy(), offsets)
 
 
 def pack(codes: list[np.ndarray]) -> SequenceBatch:
