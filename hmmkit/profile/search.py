@@ -163,19 +163,21 @@ def score_targets(
     profile = configure(model, 400, background=bg)
     batch = digitize_batch(records, model.alphabet)
     packed, offsets, lengths = batch.X, batch.starts, batch.lengths
-    codes = list(batch)
+    codes = _Codes(batch)
     nullsc = null_scores(bg, lengths)
     # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
     # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
     # runs first, the bias-filter null and Forward only on what it lets through.
     candidates = np.flatnonzero(lengths > 0)
+    jobs = os.cpu_count() if n_jobs is None else n_jobs
     use_msv = "MSV" in model.stats and not (F1 >= 1.0 and F2 >= 1.0)
     if use_msv:
         mmu, mlam = model.stats["MSV"]
         usc = np.full(len(records), -np.inf)
         usc[candidates] = dp.msv_filter_scores(
-            packed, offsets[candidates], lengths[candidates], profile.msc, model.alphabet.size
-        )
+            packed, offsets[candidates], lengths[candidates], profile.msc, model.alphabet.size,
+            n_jobs=jobs,
+        )  # fmt: skip
         candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
     filtersc = nullsc.copy()
     if bias_filter and len(candidates):
@@ -185,7 +187,6 @@ def score_targets(
     msv_logP = np.zeros(len(records))
     if use_msv:
         candidates = msv_gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
-    jobs = os.cpu_count() if n_jobs is None else n_jobs
     fwd = np.full(len(records), -np.inf)
     fwd[candidates] = dp.forward_scores(
         profile, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
@@ -233,6 +234,16 @@ def score_targets(
     parts = [passed[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     hits = [hit for found in map_shards(define_domains, parts, jobs) for hit in found]
     return hits, len(passed)
+
+
+class _Codes:
+    """``codes[i]``: the digital residues of sequence i of a batch (a view)."""
+
+    def __init__(self, batch) -> None:
+        self.batch = batch
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.batch.sequence(i)
 
 
 def null_scores(bg: Background, lengths: np.ndarray) -> np.ndarray:
