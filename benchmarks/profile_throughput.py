@@ -64,11 +64,18 @@ def theirs_hits(results) -> dict[str, float]:
 
 
 def agreement(ours: dict[str, float], theirs: dict[str, float]) -> str:
-    """``yes (N)`` when both report the same targets with the same scores, else the count
-    of differences."""
-    differ = set(ours) ^ set(theirs)
-    differ |= {k for k in set(ours) & set(theirs) if abs(ours[k] - theirs[k]) > 0.01}
-    return f"yes ({len(theirs)})" if not differ else f"no: {len(differ)} of {len(theirs)} differ"
+    """``yes (N)`` when both report the same N targets with the same scores (to 0.01 bit);
+    otherwise what differs: targets reported by one tool only, scores further apart."""
+    only = len(set(ours) ^ set(theirs))
+    apart = [abs(ours[k] - theirs[k]) for k in set(ours) & set(theirs)]
+    far = [d for d in apart if d > 0.01]
+    if not only and not far:
+        return f"yes ({len(theirs)})"
+    said = [f"{only} of {len(theirs)} targets reported by one tool only"] if only else [
+        f"same {len(theirs)} targets"]  # fmt: skip
+    if far:
+        said.append(f"{len(far)} scores apart by up to {max(far):.2f} bits")
+    return "; ".join(said)
 
 
 class Workloads:
@@ -207,6 +214,12 @@ def report(lines, work: Workloads, args, command: str) -> str:
     for label, cores, ow, oc, tw, tc, ratio, same in lines:
         out.append(f"| {label} | {cores} | {ow:.2f} | {oc:.2f} | {tw:.2f} | {tc:.2f} | "
                    f"{ratio:.2f} | {same} |")  # fmt: skip
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    out.append("")
+    out.append(
+        f"Load average of the machine ({os.cpu_count()} cores) when the table was "
+        f"written: {load} (1, 5, 15 min); on a busy machine wall times say little."
+    )
     one = {label: ow for label, cores, ow, *_ in lines if cores == 1}
     many = [(label, cores, ow) for label, cores, ow, *_ in lines if cores > 1]
     if many:
