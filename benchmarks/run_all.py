@@ -21,10 +21,11 @@ PRINTED = {
     "profile_build": ("profile-build", "Profile HMM construction vs HMMER (pyhmmer)"),
     "profile_search": ("profile-search", "Profile HMM search vs HMMER (pyhmmer)"),
     "profile_scan": ("profile-scan", "Profile HMM scan of a pressed database vs hmmscan"),
+    "profile_stages": ("profile-stages", "Profile search stage by stage vs HMMER (pyhmmer)"),
     "speech_training": ("speech-training", "Spoken-digit word models vs hmmlearn"),
     "continuous_speech": ("continuous-speech", "Continuous speech: connected digits"),
 }
-SELF_WRITING = ("hmm_speed", "acceleration", "scale", "startup")
+SELF_WRITING = ("hmm_speed", "acceleration", "scale", "startup", "profile_throughput")
 
 
 def run(name: str) -> None:
