@@ -11,7 +11,7 @@ import pytest
 from hmmkit.profile import dp
 from hmmkit.profile.config import configure
 from hmmkit.profile.digital import digitize, pack
-from hmmkit.profile.dp import shards
+from hmmkit.profile.dp import msv, shards
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
 
@@ -49,6 +49,9 @@ def test_msv_filter_scores_equal_hmmers_on_homologues_and_background(hmmer_and_o
     batch = pack(codes)
     ours = dp.msv_filter_scores(batch.X, batch.starts, batch.lengths, profile.msc, 20)
     theirs = np.array([hmmer_msv(hmm, s) for s in seqs])
+    assert batch.lengths.sum() >= msv._PAD_FROM_RESIDUES  # run on padded costs
+    one_by_one = [dp.msv_filter_score(c, profile.msc, 20) for c in codes]  # costs as they are
+    assert np.array_equal(ours, one_by_one)
     assert np.array_equal(np.isinf(ours), np.isinf(theirs))
     assert np.isinf(ours).sum() >= 10  # saturated homologues
     finite = np.isfinite(theirs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 
@@ -92,6 +93,8 @@ def _unbiased_byte(sc) -> np.ndarray:
 #: The filter's byte rows are padded with impossible cells (cost 255) to a multiple of this
 #: many model nodes, so the loop over nodes runs in whole SIMD vectors.
 _NODE_PAD = 64
+#: Batches of fewer residues run on the costs as they are (padded cells change no score).
+_PAD_FROM_RESIDUES = 100_000
 #: HMMER's byte-score base (om->base_b).
 _BASE = 190
 
@@ -166,6 +169,13 @@ def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
         out[s] = np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
 
 
+@cache
+def _model_bytes(M: int) -> tuple[int, int]:
+    """The filter's byte costs of B->M_k (tbm, uniform local entry) and E->C/J (tec)."""
+    tbm = int(_unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))))
+    return tbm, int(_unbiased_byte(math.log(np.float32(0.5))))
+
+
 def _padded_costs(costs: np.ndarray) -> np.ndarray:
     """Byte costs with impossible nodes (255) appended up to a multiple of _NODE_PAD."""
     M = costs.shape[1] - 1
@@ -210,11 +220,11 @@ def msv_filter_scores_of_bytes(
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
-    tbm = int(_unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))))
-    tec = int(_unbiased_byte(math.log(np.float32(0.5))))
+    tbm, tec = _model_bytes(M)
     ratio = np.float32(3.0) / (lengths + 3).astype(np.float32)
     tjbs = _unbiased_byte(np.log(ratio.astype(np.float64)))
-    costs = _padded_costs(costs)
+    if lengths.sum() >= _PAD_FROM_RESIDUES:  # the copy pays for itself on a long batch only
+        costs = _padded_costs(costs)
     bias = int(bias)
     out = np.empty(len(lengths))
     if n_jobs == 1:
