@@ -346,7 +346,7 @@ def test_msv_gate_keeps_exactly_what_the_exact_test_keeps():
     usc = null + bits * math.log(2.0)
     candidates = np.arange(len(bits))
     logP = np.full(len(bits), np.nan)
-    kept = search_module._gate(candidates, usc, null, (mu, lam), F1, logP)
+    kept = search_module.msv_gate(candidates, usc, null, (mu, lam), F1, logP)
     exact = [
         i
         for i in candidates
