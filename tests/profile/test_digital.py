@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA, RNA
@@ -83,3 +84,21 @@ def test_batches_pack_sequences_back_to_back():
 class Record:
     name: str
     residues: str
+
+
+def test_digitize_batch_packs_what_digitize_gives_each_record():
+    """One batch of records equals their digitize() codes back to back, whitespace inside
+    a record left out, and a bad letter is named with its record."""
+    from hmmkit.profile.digital import digitize, digitize_batch
+    from hmmkit.profile.io.fasta import Sequence
+
+    records = [Sequence("a", "ACDEF"), Sequence("b", ""), Sequence("c", "wyXu*")]
+    spaced = records + [Sequence("d", "AC DE\nF\t")]
+    for batch_of in (records, spaced):
+        batch = digitize_batch(batch_of, AMINO)
+        expected = [digitize(r.residues, AMINO) for r in batch_of]
+        assert [list(batch.sequence(i)) for i in range(len(batch_of))] == [
+            list(e) for e in expected]  # fmt: skip
+        assert batch.X.dtype == np.uint8 and batch.X.flags.writeable
+    with pytest.raises(ValueError, match="bad: characters '1'"):
+        digitize_batch(records + [Sequence("bad", "AC1")], AMINO)
