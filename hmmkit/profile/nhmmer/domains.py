@@ -1,0 +1,102 @@
+"""Domain definition on a long-target window, as nhmmer does it (p7_domaindef's
+long-target path): each envelope is scored with a length model of its own length, against
+a background mixed with the envelope's own composition; an envelope far wider than its
+alignment is trimmed and realigned; the bias correction is the score lost to that
+background."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dp
+from ..config import SearchProfile
+from ..domains import DomainDefiner
+from ..hits import Domain
+
+#: Residues of envelope kept beyond the alignment when a wide envelope is trimmed.
+MAX_ENV_EXTRA = 20
+#: At most this many trims of one envelope.
+MAX_TRIMS = 5
+
+
+class LongTargetDefiner(DomainDefiner):
+    """:class:`~hmmkit.profile.domains.DomainDefiner` with nhmmer's envelope rescoring."""
+
+    def __init__(self, profile: SearchProfile, seed: int, entry=None):
+        super().__init__(profile, seed, True, entry)
+        alphabet = profile.alphabet
+        _, degen = alphabet.degeneracy_matrix()
+        self.degen = degen  # (n_letters, K): what each residue code denotes
+        f = np.asarray(profile.background.frequencies, dtype=np.float32)
+        self.bg = f
+        # match emission probabilities recovered from the odds, as HMMER recovers them
+        self.match = (self.me[:, 1:][: self.K] * f[:, None].astype(np.float64)).T  # (M, K)
+        self.window = 0
+
+    def define_window(self, dsq: np.ndarray):
+        """Domain definition of one window (its length sets the composition mixing)."""
+        self.window = len(dsq)
+        return self.define(dsq)
+
+    def _odds(self, sub: np.ndarray) -> np.ndarray:
+        """Match odds (codes x M+1) against the background mixed with `sub`'s composition
+        (reparameterize_model): 25% of the default for windows of >= 100 residues."""
+        smooth = np.float32(25.0) / np.float32(min(100, max(50, self.window)))
+        counts = np.zeros(len(self.degen) + 1)
+        np.add.at(counts, sub, 1.0)
+        per_code = self.degen / np.maximum(self.degen.sum(axis=1, keepdims=True), 1.0)
+        freq = (counts[: len(self.degen)] @ per_code).astype(np.float32)
+        freq = (freq / freq.sum()).astype(np.float32)
+        f = (smooth * self.bg + (np.float32(1.0) - smooth) * freq).astype(np.float32)
+        fd = f.astype(np.float64)
+        with np.errstate(divide="ignore"):
+            scores = np.log(self.match / fd[None, :])  # (M, K)
+        weighted = self.degen * fd[None, :]
+        expected = (weighted @ scores.T) / weighted.sum(axis=1, keepdims=True)
+        me = np.zeros_like(self.me)
+        me[: len(self.degen), 1:] = np.exp(expected)
+        return me
+
+    def _align(self, sub, me, xp):
+        """Forward score, alignment segment and trace of one envelope."""
+        tp, ie, local = self.tp, self.ie, self.local
+        fm, fi, fd, fx, ls, envsc = dp.forward_matrix(sub, tp, me, ie, xp, local)
+        if not np.isfinite(envsc):
+            return None
+        bm, bi, bd, bx = dp.backward_matrix(sub, tp, me, ie, xp, local, ls)
+        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
+        xmask = (xp > 0).astype(np.float64)
+        om, oi, od, ox, oasc = dp.optimal_accuracy(pm, pi, px, self.tmask, xmask, local)
+        st, kk, ii, pp = dp.oa_trace(pm, pi, px, self.tmask, xmask, local, om, oi, od, ox)
+        if len(st) == 0:
+            return None
+        segs = dp.trace_domains(st, kk, ii)
+        if len(segs) == 0:
+            return None
+        return envsc, segs[0, 2:6], (st, kk, ii, pp), oasc
+
+    def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
+        for trim in range(MAX_TRIMS + 1):
+            sub = dsq[i - 1 : j]
+            xp = self._xp(j - i + 1, False)
+            found = self._align(sub, self._odds(sub), xp)
+            if found is None:
+                return False
+            envsc, (ali_from, ali_to, hmm_from, hmm_to), trace, oasc = found
+            ali_from, ali_to = ali_from + i - 1, ali_to + i - 1
+            wide = i < ali_from - MAX_ENV_EXTRA - 3 or j > ali_to + MAX_ENV_EXTRA + 3
+            if trim == MAX_TRIMS or not wide:
+                break
+            i, j = max(i, ali_from - MAX_ENV_EXTRA), min(j, ali_to + MAX_ENV_EXTRA)
+        st, kk, ii, pp = trace
+        ii = np.where(ii > 0, ii + i - 1, 0)
+        _, _, default = dp.forward_parser(sub, self.tp, self.me, self.ie, xp, self.local)
+        envsc = min(envsc, default)
+        result.domains.append(
+            Domain(
+                env_from=int(i), env_to=int(j), ali_from=int(ali_from), ali_to=int(ali_to),
+                hmm_from=int(hmm_from), hmm_to=int(hmm_to), env_score=float(envsc),
+                correction=float(default - envsc), accuracy=float(oasc), trace=(st, kk, ii, pp),
+            )
+        )  # fmt: skip
+        return True

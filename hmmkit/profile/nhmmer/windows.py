@@ -1,0 +1,293 @@
+"""nhmmer's windows on a long target: the scanning SSV and Viterbi filters that report
+where a score threshold is reached (p7_SSVFilter_longtarget, p7_ViterbiFilter_longtarget),
+and the windows built around those seeds from the model's prefix/suffix lengths and
+maximum length, merged when they overlap (p7_hmm_ScoreDataComputeRest,
+p7_pli_ExtendAndMergeWindows). Scores are HMMER's 8-bit and 16-bit integers, exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...compiling import njit
+from .. import dp
+from ..plan7 import II, MI, ProfileHMM
+
+LOG2 = math.log(2.0)
+#: p7_DEFAULT_WINDOW_BETA: tail mass of the insert-length distributions.
+WINDOW_BETA = 1e-7
+#: HMMER's byte and word filter offsets (base_b, base_w) and scales.
+BYTE_BASE, WORD_BASE = 190, 12000
+BYTE_SCALE = np.float32(3.0) / np.float32(LOG2)
+WORD_SCALE = np.float32(500.0 / LOG2)
+#: Windows longer than this are cut into overlapping pieces before Forward.
+MAX_WINDOW = 80000
+
+
+def unbiased_byte(sc: float) -> int:
+    """HMMER's unbiased_byteify: a log score as a cost in 1/3 bits, at most 255."""
+    return int(min(255.0, -dp.roundf(BYTE_SCALE * np.float32(sc))))
+
+
+def word(sc: float) -> int:
+    """HMMER's wordify: a log score in 1/500 bits, saturated to int16."""
+    return int(np.clip(dp.roundf(WORD_SCALE * np.float32(sc)), -32768, 32767))
+
+
+def gumbel_invsurv(p: float, mu: float, lam: float) -> float:
+    """esl_gumbel_invsurv: the score whose Gumbel survival is `p`."""
+    log_part = math.log(p) if p < 5e-9 else math.log(-math.log(1.0 - p))
+    return mu - log_part / lam
+
+
+def stripe_order(M: int, lanes: int) -> np.ndarray:
+    """Model positions 1..M in the order HMMER's striped vectors hold them (vector q,
+    lane z: position q + Q*z + 1), Q = max(2, ceil(M / lanes))."""
+    Q = max(2, (M - 1) // lanes + 1)
+    order = [q + Q * z + 1 for q in range(Q) for z in range(lanes) if q + Q * z + 1 <= M]
+    return np.array(order, dtype=np.int64)
+
+
+def prefix_suffix_lengths(model: ProfileHMM) -> tuple[np.ndarray, np.ndarray]:
+    """The fractions of the model's maximum length expected before and after each node
+    (p7_hmm_ScoreDataComputeRest), float32 as HMMER keeps them."""
+    M = model.M
+    t = np.asarray(model.transitions, dtype=np.float32)
+    prefix = np.zeros(M + 1, dtype=np.float32)
+    total = np.float32(0.0)
+    for i in range(1, M):
+        span = math.log(WINDOW_BETA / float(t[i, MI])) / math.log(float(t[i, II]))
+        prefix[i] = np.float32(2 + int(span))
+        total = np.float32(total + prefix[i])
+    prefix[1:M] = prefix[1:M] / total
+    suffix = np.zeros(M + 1, dtype=np.float32)
+    suffix[M] = prefix[M - 1]
+    for i in range(M - 1, 0, -1):
+        suffix[i] = np.float32(suffix[i + 1] + prefix[i - 1])
+    for i in range(2, M):
+        prefix[i] = np.float32(prefix[i] + prefix[i - 1])
+    return prefix, suffix
+
+
+@njit(cache=True, nogil=True)
+def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
+    """p7_SSVFilter_longtarget on `dsq`: diagonals whose byte score reaches `sc_thresh`,
+    as rows (target start, model end, diagonal length) of `out`; returns their number."""
+    L = dsq.shape[0]
+    M = costs.shape[1] - 1
+    prev = np.zeros(M + 1, dtype=np.int16)
+    cur = np.zeros(M + 1, dtype=np.int16)
+    top = np.int16(255)
+    zero = np.int16(0)
+    lift = np.int16(bias)
+    xbw = np.int16(xb)
+    n = 0
+    i = 0
+    while i < L:
+        row = costs[dsq[i]]
+        xE = zero
+        for k in range(1, M + 1):
+            sv = min(np.int16(max(prev[k - 1], xbw) + lift), top)
+            sv = max(np.int16(sv - row[k]), zero)
+            cur[k] = sv
+            xE = max(xE, sv)
+        if xE < sc_thresh:
+            prev, cur = cur, prev
+            i += 1
+            continue
+        end = -1
+        rem = -1
+        for k in order:  # the striped order decides between equal scores
+            if cur[k] >= sc_thresh and cur[k] > rem:
+                end = k
+                rem = int(cur[k])
+        start = end
+        t_end = i + 1  # 1-based
+        t_start = t_end
+        sc = rem
+        while rem > floor and start >= 1 and t_start >= 1:
+            rem -= bias - int(costs[dsq[t_start - 1], start])
+            start -= 1
+            t_start -= 1
+        start += 1
+        t_start += 1
+        k = end + 1
+        pos = t_end + 1
+        max_end = t_end
+        max_sc = sc
+        since = 0
+        while k < M and pos <= L:
+            sc += bias - int(costs[dsq[pos - 1], k])
+            if sc >= max_sc:
+                max_sc = sc
+                max_end = pos
+                since = 0
+            else:
+                since += 1
+                if since == 5:
+                    break
+            k += 1
+            pos += 1
+        end += max_end - t_end
+        if n >= out.shape[0]:
+            bigger = np.zeros((out.shape[0] * 2, 3), dtype=np.int64)
+            bigger[:n] = out[:n]
+            out = bigger
+        out[n, 0] = t_start
+        out[n, 1] = end
+        out[n, 2] = end - start + 1
+        n += 1
+        prev[:] = 0
+        i = max_end  # the next row is max_end + 1 (1-based)
+    return out[:n]
+
+
+def ssv_seeds(dsq: np.ndarray, costs: np.ndarray, bias: int, M: int, max_length: int,
+              sc_thresh: int) -> np.ndarray:  # fmt: skip
+    """SSV diagonals of `dsq` reaching `sc_thresh`: (n, 3) rows of 1-based target start,
+    model end, diagonal length, in target order."""
+    tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
+    tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
+    xb = max(BYTE_BASE - (tjb + tbm), 0)
+    out = np.zeros((64, 3), dtype=np.int64)
+    return _ssv_scan(np.ascontiguousarray(dsq, dtype=np.uint8), costs.astype(np.int16), bias,
+                     xb, BYTE_BASE - tjb - tbm, sc_thresh, stripe_order(M, 16), out)  # fmt: skip
+
+
+def ssv_threshold(F1: float, msv_stats: tuple[float, float], nullsc: float, max_length: int,
+                  M: int) -> int:  # fmt: skip
+    """The byte score an SSV diagonal must reach to pass `F1` (at the model's max length)."""
+    inv = float(np.float32(gumbel_invsurv(F1, *msv_stats)))
+    tec = unbiased_byte(math.log(0.5))
+    tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
+    scaled = (nullsc + inv * LOG2 + 3.0) * float(BYTE_SCALE)
+    return int(math.ceil(scaled + BYTE_BASE + tec + tjb))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sat(v):
+    return max(-32768, min(32767, v))
+
+
+@njit(cache=True, nogil=True)
+def _viterbi_scan(dsq, rwv, twv, e_move, e_loop, n_move, j_move, sc_thresh, order, out):
+    """p7_ViterbiFilter_longtarget: rows (target position, model position) where the
+    16-bit Viterbi score of reaching E attains `sc_thresh`; the DP restarts after each."""
+    L = dsq.shape[0]
+    M = rwv.shape[1] - 1
+    NEG = -32768
+    mp = np.full(M + 1, NEG, dtype=np.int32)
+    ip = np.full(M + 1, NEG, dtype=np.int32)
+    dp_ = np.full(M + 1, NEG, dtype=np.int32)
+    mc = np.full(M + 1, NEG, dtype=np.int32)
+    ic = np.full(M + 1, NEG, dtype=np.int32)
+    dc = np.full(M + 1, NEG, dtype=np.int32)
+    xN = WORD_BASE
+    xB = _sat(xN + n_move)
+    xJ = NEG
+    xC = NEG
+    n = 0
+    for i in range(L):
+        x = dsq[i]
+        xE = NEG
+        for k in range(1, M + 1):
+            sv = _sat(xB + twv[0, k])
+            sv = max(sv, _sat(mp[k - 1] + twv[1, k]))
+            sv = max(sv, _sat(ip[k - 1] + twv[2, k]))
+            sv = max(sv, _sat(dp_[k - 1] + twv[3, k]))
+            sv = _sat(sv + rwv[x, k])
+            mc[k] = sv
+            if sv > xE:
+                xE = sv
+            ic[k] = max(_sat(mp[k] + twv[5, k]), _sat(ip[k] + twv[6, k]))
+        if xE >= sc_thresh:
+            for k in order:
+                if mc[k] == xE:
+                    if n >= out.shape[0]:
+                        bigger = np.zeros((out.shape[0] * 2, 2), dtype=np.int64)
+                        bigger[:n] = out[:n]
+                        out = bigger
+                    out[n, 0] = i + 1
+                    out[n, 1] = k
+                    n += 1
+            mc[:] = NEG
+            ic[:] = NEG
+            dc[:] = NEG
+        else:
+            dc[1] = NEG
+            for k in range(2, M + 1):
+                dc[k] = max(_sat(mc[k - 1] + twv[4, k - 1]), _sat(dc[k - 1] + twv[7, k - 1]))
+            xC = max(xC, _sat(xE + e_move))
+            xJ = max(xJ, _sat(xE + e_loop))
+            xB = max(_sat(xJ + j_move), _sat(xN + n_move))
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
+    return out[:n]
+
+
+def viterbi_seeds(dsq: np.ndarray, word_profile, xsc: np.ndarray, filtersc: float, F2: float,
+                  vit_stats: tuple[float, float]) -> np.ndarray:  # fmt: skip
+    """Viterbi filter seeds of `dsq` for the profile's length model `xsc` (multi-hit):
+    (n, 2) rows of 1-based target position and model position."""
+    from ..plan7 import LOOP, MOVE, XC, XE, XJ, XN
+
+    rwv, twv = word_profile
+    M = rwv.shape[1] - 1
+    e_move, e_loop = word(xsc[XE, MOVE]), word(xsc[XE, LOOP])
+    c_move = word(xsc[XC, MOVE])
+    inv = float(np.float32(gumbel_invsurv(F2, *vit_stats)))
+    scaled = (filtersc + LOG2 * inv + 3.0) * float(WORD_SCALE)
+    sc_thresh = int(math.ceil(scaled - e_move - c_move + WORD_BASE))
+    out = np.zeros((16, 2), dtype=np.int64)
+    return _viterbi_scan(np.ascontiguousarray(dsq, dtype=np.uint8), rwv, twv, e_move, e_loop,
+                         word(xsc[XN, MOVE]), word(xsc[XJ, MOVE]), sc_thresh,
+                         stripe_order(M, 8), out)  # fmt: skip
+
+
+def extend_and_merge(seeds, prefix, suffix, max_length: int, L: int,
+                     pct_overlap: float) -> list[list[int]]:  # fmt: skip
+    """Windows [start, length] (1-based) around seeds given as (target start, model end,
+    diagonal length), extended by the model's prefix/suffix share of `max_length`, kept
+    within 1..L, and merged in order where they overlap by more than `pct_overlap` of the
+    shorter (p7_pli_ExtendAndMergeWindows)."""
+    windows = []
+    for n, k, length in seeds:
+        before = max_length * (0.1 + float(prefix[k - length + 1]))
+        after = max_length * (0.1 + float(suffix[k]))
+        start = int(max(1.0, n - before))
+        end = int(min(float(L), n + length + after))
+        windows.append([start, end - start + 1])
+    merged: list[list[int]] = []
+    for w in windows:
+        if merged:
+            prev = merged[-1]
+            lo, hi = max(prev[0], w[0]), min(prev[0] + prev[1] - 1, w[0] + w[1] - 1)
+            if (hi - lo + 1) / min(prev[1], w[1]) > pct_overlap:
+                start = min(prev[0], w[0])
+                end = max(prev[0] + prev[1] - 1, w[0] + w[1] - 1)
+                prev[0], prev[1] = start, end - start + 1
+                continue
+        merged.append(w)
+    return merged
+
+
+def split_long(windows: list[list[int]], max_length: int) -> list[list[int]]:
+    """Windows longer than :data:`MAX_WINDOW` cut into pieces of at most that length, each
+    overlapping the one before by min(40000, max_length), appended after the others as
+    HMMER appends them."""
+    overlap = min(40000, max_length)
+    out = [list(w) for w in windows]
+    for w in list(out):
+        if w[1] > MAX_WINDOW:
+            start, length = w
+            w[1] = MAX_WINDOW
+            while True:
+                start += MAX_WINDOW - overlap
+                length -= MAX_WINDOW - overlap
+                out.append([start, min(MAX_WINDOW, length)])
+                if length <= MAX_WINDOW:
+                    break
+    return out
