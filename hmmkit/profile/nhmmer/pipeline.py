@@ -20,17 +20,24 @@ from ..plan7 import ProfileHMM
 from .domains import LongTargetDefiner
 from .windows import (
     LOG2,
+    ViterbiSeeder,
     extend_and_merge,
     prefix_suffix_lengths,
     split_long,
     ssv_seeds,
     ssv_threshold,
-    viterbi_seeds,
 )
 
 F32 = np.float32
 #: Alignments shorter than this are dropped (a Forward score without a real alignment).
 MIN_ALIGNMENT = 8
+
+
+def null_scores(lengths: np.ndarray) -> np.ndarray:
+    """HMMER's null1 scores (nats, float32 as p7_bg_NullOne) of windows of `lengths`."""
+    L = np.asarray(lengths, dtype=np.int64)
+    p1 = (L.astype(F32) / (L + 1).astype(F32)).astype(np.float64)
+    return (L * np.log(p1) + np.log(1.0 - p1)).astype(F32).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ class LongTargetPipeline:
         K = model.alphabet.size
         self.K = K
         self.bytes = dp.msv_byte_profile(self.profile.msc, K)
+        self.costs16 = self.bytes[0].astype(np.int16)
         self.words = dp.viterbi_word_profile(self.profile.tsc, self.profile.msc)
         self.compo = composition_odds(self.profile)
         self.prefix, self.suffix = prefix_suffix_lengths(model)
@@ -103,74 +111,95 @@ class LongTargetPipeline:
         entry = entry_odds(model) if self.profile.local else None
         self.definer = LongTargetDefiner(self.profile, options.seed, entry)
         self.counts = StageCounts()
+        self.viterbi = ViterbiSeeder(self.words, self.vit_stats, options.F2)
 
-    def _bias_null(self, sub: np.ndarray) -> float:
-        one = np.zeros(1, dtype=np.int64)
-        return float(filter_null_scores(sub, one, one + len(sub), self.compo, self.model.M)[0])
+    def _bias_nulls(self, dsq, starts, lengths) -> np.ndarray:
+        return filter_null_scores(dsq, starts, lengths, self.compo, self.model.M)
 
     def scan(self, dsq: np.ndarray) -> list[RawHit]:
         """All hits of one strand of one block `dsq` (digital codes), block coordinates."""
-        seeds = ssv_seeds(dsq, self.bytes[0], self.bytes[1], self.model.M, self.max_length,
+        opts = self.options
+        seeds = ssv_seeds(dsq, self.costs16, self.bytes[1], self.model.M, self.max_length,
                           self.ssv_thresh)  # fmt: skip
         if len(seeds) == 0:
             return []
         windows = extend_and_merge(seeds, self.prefix, self.suffix, self.max_length, len(dsq), 0.0)
-        hits: list[RawHit] = []
-        for start, length in windows:
-            sub = dsq[start - 1 : start - 1 + length]
-            nullsc = self.bg.null_score(length)
-            usc = dp.msv_filter_score(sub, self.profile.msc, self.K, self.bytes)
-            if gumbel_logsurv((usc - nullsc) / LOG2, *self.msv_stats) > math.log(self.options.F1):
-                continue
-            self.counts.ssv += length
-            hits.extend(self._post_ssv(sub, start, nullsc, usc))
-        return hits
-
-    def _scaled_bias(self, bias: float, B: int, length: int) -> float:
-        return float(F32(bias) * (F32(min(length, B)) / F32(length)))
-
-    def _post_ssv(self, sub, start, nullsc, usc) -> list[RawHit]:
-        opts = self.options
-        length = len(sub)
-        bias = 0.0
-        if opts.bias_filter:
-            bias = float(F32(self._bias_null(sub) - nullsc))
-            filtersc = float(F32(nullsc + self._scaled_bias(bias, opts.B1, length)))
-            if gumbel_logsurv((usc - filtersc) / LOG2, *self.msv_stats) > math.log(opts.F1):
-                return []
-        self.counts.bias += length
-        local_len = min(length, self.max_length)
-        scaled = self._scaled_bias(bias, opts.B2, length)
-        filtersc = float(F32(self.bg.null_score(local_len) + scaled))
-        prof = self.profile.set_multihit(True, local_len)
-        seeds = viterbi_seeds(sub, self.words, prof.xsc, filtersc, opts.F2, self.vit_stats)
-        if len(seeds) == 0:
+        starts = np.array([w[0] - 1 for w in windows], dtype=np.int64)  # 0-based
+        lengths = np.array([w[1] for w in windows], dtype=np.int64)
+        # MSV (against the null) and bias filters, all windows of the block at once
+        nullsc = null_scores(lengths)
+        usc = dp.msv_filter_scores(dsq, starts, lengths, self.profile.msc, self.K, self.bytes)
+        keep = self._passes(usc, nullsc, self.msv_stats, opts.F1)
+        starts, lengths, nullsc, usc = starts[keep], lengths[keep], nullsc[keep], usc[keep]
+        self.counts.ssv += int(lengths.sum())
+        bias = np.zeros(len(lengths))
+        if opts.bias_filter and len(lengths):
+            bias = (self._bias_nulls(dsq, starts, lengths) - nullsc).astype(F32)
+            filtersc = (nullsc + self._scaled_bias(bias, opts.B1, lengths)).astype(F32)
+            keep = self._passes(usc, filtersc, self.msv_stats, opts.F1)
+            starts, lengths, bias = starts[keep], lengths[keep], bias[keep]
+        self.counts.bias += int(lengths.sum())
+        if not len(lengths):
             return []
-        triples = [(int(i), int(k), 1) for i, k in seeds]
-        windows = extend_and_merge(triples, self.prefix, self.suffix, self.max_length, length, 0.5)
-        windows = split_long(windows, self.max_length)
+        # Viterbi windows, the length model at most MAXL long
+        local = np.minimum(lengths, self.max_length)
+        filtersc = (null_scores(local) + self._scaled_bias(bias, opts.B2, lengths)).astype(F32)
+        found = self.viterbi.seeds(dsq, starts, lengths, local, filtersc)
+        pieces = []
+        for w in range(len(lengths)):
+            rows = found[found[:, 0] == w]
+            if not len(rows):
+                continue
+            triples = [(int(i), int(k), 1) for i, k in rows[:, 1:]]
+            vw = extend_and_merge(triples, self.prefix, self.suffix, self.max_length,
+                                  int(lengths[w]), 0.5)  # fmt: skip
+            prev_end = 0
+            for vstart, vlen in split_long(vw, self.max_length):
+                self.counts.viterbi += vlen - max(0, prev_end - vstart + 1)
+                prev_end = vstart + vlen - 1
+                pieces.append((int(starts[w]) + vstart - 1, vlen))
+        return self._forward(dsq, pieces)
+
+    @staticmethod
+    def _passes(scores, nulls, stats, F) -> np.ndarray:
+        """Which windows' Gumbel P-values of (scores - nulls) are at most F."""
+        bits = (np.asarray(scores) - np.asarray(nulls)) / LOG2
+        return np.array([gumbel_logsurv(b, *stats) <= math.log(F) for b in bits], dtype=bool)
+
+    @staticmethod
+    def _scaled_bias(bias, B: int, lengths):
+        """The bias-filter score scaled to a window of at most `B` residues."""
+        lengths = np.asarray(lengths)
+        return np.asarray(bias, dtype=F32) * (
+            np.minimum(lengths, B).astype(F32) / lengths.astype(F32)
+        )
+
+    def _forward(self, dsq, pieces) -> list[RawHit]:
+        """Forward filter on the Viterbi windows (0-based start, length), then domain
+        definition and scoring of those that pass."""
+        if not pieces:
+            return []
+        opts = self.options
+        starts = np.array([p[0] for p in pieces], dtype=np.int64)
+        lengths = np.array([p[1] for p in pieces], dtype=np.int64)
+        nullsc = null_scores(lengths)
+        bias = np.zeros(len(pieces))
+        if opts.bias_filter:
+            bias = (self._bias_nulls(dsq, starts, lengths) - nullsc).astype(F32)
+        fwdsc = dp.forward_scores(self.profile, dsq, starts, lengths)
+        filtersc = (nullsc + self._scaled_bias(bias, opts.B3, lengths)).astype(F32)
+        seq_scores = ((fwdsc - filtersc) / LOG2).astype(F32)
         hits = []
-        prev_end = 0
-        for vstart, vlen in windows:
-            self.counts.viterbi += vlen - max(0, prev_end - vstart + 1)
-            prev_end = vstart + vlen - 1
-            piece = sub[vstart - 1 : vstart - 1 + vlen]
-            hits.extend(self._post_viterbi(piece, start + vstart - 1))
+        for start, length, score in zip(starts, lengths, seq_scores, strict=True):
+            if exp_logsurv(float(score), *self.fwd_stats) > math.log(opts.F3):
+                continue
+            self.counts.forward += int(length)
+            hits.extend(self._post_viterbi(dsq[start : start + length], int(start) + 1))
         return hits
 
     def _post_viterbi(self, sub, block_start) -> list[RawHit]:
-        opts = self.options
-        length = len(sub)
-        nullsc = self.bg.null_score(length)
-        bias = float(F32(self._bias_null(sub) - nullsc)) if opts.bias_filter else 0.0
-        prof = self.profile.set_multihit(True, length)
-        one = np.zeros(1, dtype=np.int64)
-        fwdsc = float(dp.forward_scores(prof, sub, one, one + length)[0])
-        filtersc = float(F32(nullsc + self._scaled_bias(bias, opts.B3, length)))
-        seq_score = float(F32((fwdsc - filtersc) / LOG2))
-        if exp_logsurv(seq_score, *self.fwd_stats) > math.log(opts.F3):
-            return []
-        self.counts.forward += length
+        """Domain definition in a window that passed Forward, each domain a hit scored as
+        if found in a window of the model's maximum length."""
         found = self.definer.define_window(sub)
         hits = []
         W = self.max_length

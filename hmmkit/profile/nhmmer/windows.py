@@ -71,89 +71,107 @@ def prefix_suffix_lengths(model: ProfileHMM) -> tuple[np.ndarray, np.ndarray]:
     return prefix, suffix
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _ssv_row(prev, cur, row, xb, lift, M):
+    """One SSV row in saturated bytes (held in int16 so the loop vectorises wide)."""
+    xE = np.int16(0)
+    for k in range(1, M + 1):
+        sv = min(np.int16(max(prev[k - 1], xb) + lift), np.int16(255))
+        sv = max(np.int16(sv - row[k]), np.int16(0))
+        cur[k] = sv
+        xE = max(xE, sv)
+    return xE
+
+
+@njit(cache=True, nogil=True)
+def _ssv_diagonal(dsq, costs, cur, i, bias, floor, sc_thresh, order):
+    """The diagonal that reached the threshold on row `i` (0-based): its best-scoring
+    end state (the first in striped order), traced back to where it began from B and
+    extended forward while it keeps gaining. Returns (1-based target start, model end,
+    length, 1-based target end)."""
+    L = dsq.shape[0]
+    M = costs.shape[1] - 1
+    end = -1
+    rem = -1
+    for k in order:  # the striped order decides between equal scores
+        if cur[k] >= sc_thresh and cur[k] > rem:
+            end = k
+            rem = int(cur[k])
+    start = end
+    t_end = i + 1  # 1-based
+    t_start = t_end
+    sc = rem
+    while rem > floor and start >= 1 and t_start >= 1:
+        rem -= bias - int(costs[dsq[t_start - 1], start])
+        start -= 1
+        t_start -= 1
+    start += 1
+    t_start += 1
+    k = end + 1
+    pos = t_end + 1
+    max_end = t_end
+    max_sc = sc
+    since = 0
+    while k < M and pos <= L:
+        sc += bias - int(costs[dsq[pos - 1], k])
+        if sc >= max_sc:
+            max_sc = sc
+            max_end = pos
+            since = 0
+        else:
+            since += 1
+            if since == 5:
+                break
+        k += 1
+        pos += 1
+    end += max_end - t_end
+    return t_start, end, end - start + 1, max_end
+
+
 @njit(cache=True, nogil=True)
 def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
     """p7_SSVFilter_longtarget on `dsq`: diagonals whose byte score reaches `sc_thresh`,
-    as rows (target start, model end, diagonal length) of `out`; returns their number."""
+    as rows (target start, model end, diagonal length) of `out`."""
     L = dsq.shape[0]
     M = costs.shape[1] - 1
     prev = np.zeros(M + 1, dtype=np.int16)
     cur = np.zeros(M + 1, dtype=np.int16)
-    top = np.int16(255)
-    zero = np.int16(0)
     lift = np.int16(bias)
     xbw = np.int16(xb)
     n = 0
-    i = 0
-    while i < L:
-        row = costs[dsq[i]]
-        xE = zero
-        for k in range(1, M + 1):
-            sv = min(np.int16(max(prev[k - 1], xbw) + lift), top)
-            sv = max(np.int16(sv - row[k]), zero)
-            cur[k] = sv
-            xE = max(xE, sv)
+    skip = 0
+    for i in range(L):
+        if i < skip:  # rows up to the end of the last diagonal found are passed over
+            continue
+        xE = _ssv_row(prev, cur, costs[dsq[i]], xbw, lift, M)
         if xE < sc_thresh:
             prev, cur = cur, prev
-            i += 1
             continue
-        end = -1
-        rem = -1
-        for k in order:  # the striped order decides between equal scores
-            if cur[k] >= sc_thresh and cur[k] > rem:
-                end = k
-                rem = int(cur[k])
-        start = end
-        t_end = i + 1  # 1-based
-        t_start = t_end
-        sc = rem
-        while rem > floor and start >= 1 and t_start >= 1:
-            rem -= bias - int(costs[dsq[t_start - 1], start])
-            start -= 1
-            t_start -= 1
-        start += 1
-        t_start += 1
-        k = end + 1
-        pos = t_end + 1
-        max_end = t_end
-        max_sc = sc
-        since = 0
-        while k < M and pos <= L:
-            sc += bias - int(costs[dsq[pos - 1], k])
-            if sc >= max_sc:
-                max_sc = sc
-                max_end = pos
-                since = 0
-            else:
-                since += 1
-                if since == 5:
-                    break
-            k += 1
-            pos += 1
-        end += max_end - t_end
+        t_start, end, length, max_end = _ssv_diagonal(dsq, costs, cur, i, bias, floor,
+                                                      sc_thresh, order)  # fmt: skip
         if n >= out.shape[0]:
             bigger = np.zeros((out.shape[0] * 2, 3), dtype=np.int64)
             bigger[:n] = out[:n]
             out = bigger
         out[n, 0] = t_start
         out[n, 1] = end
-        out[n, 2] = end - start + 1
+        out[n, 2] = length
         n += 1
         prev[:] = 0
-        i = max_end  # the next row is max_end + 1 (1-based)
+        skip = max_end  # the next row is max_end + 1 (1-based)
     return out[:n]
 
 
 def ssv_seeds(dsq: np.ndarray, costs: np.ndarray, bias: int, M: int, max_length: int,
               sc_thresh: int) -> np.ndarray:  # fmt: skip
     """SSV diagonals of `dsq` reaching `sc_thresh`: (n, 3) rows of 1-based target start,
-    model end, diagonal length, in target order."""
+    model end, diagonal length, in target order. `costs` are int16 byte costs."""
     tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
     tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
     xb = max(BYTE_BASE - (tjb + tbm), 0)
     out = np.zeros((64, 3), dtype=np.int64)
-    return _ssv_scan(np.ascontiguousarray(dsq, dtype=np.uint8), costs.astype(np.int16), bias,
-                     xb, BYTE_BASE - tjb - tbm, sc_thresh, stripe_order(M, 16), out)  # fmt: skip
+    return _ssv_scan(np.ascontiguousarray(dsq, dtype=np.uint8), costs, bias, xb,
+                     BYTE_BASE - tjb - tbm, sc_thresh, stripe_order(M, 16), out)  # fmt: skip
 
 
 def ssv_threshold(F1: float, msv_stats: tuple[float, float], nullsc: float, max_length: int,
@@ -167,84 +185,123 @@ def ssv_threshold(F1: float, msv_stats: tuple[float, float], nullsc: float, max_
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _sat(v):
-    return max(-32768, min(32767, v))
+def _add(a, b):
+    """Signed 16-bit saturated addition."""
+    return np.int16(max(-32768, min(32767, np.int32(a) + np.int32(b))))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _vit_row(mp, ip, dp_, mc, ic, rw, xB, twv, M):
+    """Match and insert cells of one 16-bit Viterbi row; returns the best match score."""
+    t_bm, t_mm, t_im, t_dm, t_mi, t_ii = twv[0], twv[1], twv[2], twv[3], twv[5], twv[6]
+    xE = np.int16(-32768)
+    for k in range(1, M + 1):
+        a = max(_add(xB, t_bm[k]), _add(mp[k - 1], t_mm[k]))
+        b = max(_add(ip[k - 1], t_im[k]), _add(dp_[k - 1], t_dm[k]))
+        sv = _add(max(a, b), rw[k])
+        mc[k] = sv
+        xE = max(xE, sv)
+    for k in range(1, M + 1):
+        ic[k] = max(_add(mp[k], t_mi[k]), _add(ip[k], t_ii[k]))
+    return xE
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _vit_deletes(mc, dc, t_md, t_dd, M):
+    """Delete cells of one row, from the row's match cells (M->D, then D->D)."""
+    dc[1] = np.int16(-32768)
+    for k in range(2, M + 1):
+        dc[k] = max(_add(mc[k - 1], t_md[k - 1]), _add(dc[k - 1], t_dd[k - 1]))
 
 
 @njit(cache=True, nogil=True)
-def _viterbi_scan(dsq, rwv, twv, e_move, e_loop, n_move, j_move, sc_thresh, order, out):
-    """p7_ViterbiFilter_longtarget: rows (target position, model position) where the
-    16-bit Viterbi score of reaching E attains `sc_thresh`; the DP restarts after each."""
-    L = dsq.shape[0]
+def _viterbi_rows(dsq, lo, L, rwv, twv, e_move, e_loop, n_move, j_move, sc_thresh, order, w,
+                  out, n):  # fmt: skip
+    """p7_ViterbiFilter_longtarget on ``dsq[lo:lo+L]``: rows (window `w`, position, model
+    position) where the 16-bit Viterbi score of reaching E attains `sc_thresh` are added
+    to `out` from row `n`; the DP restarts after each. Returns (out, n)."""
     M = rwv.shape[1] - 1
-    NEG = -32768
-    mp = np.full(M + 1, NEG, dtype=np.int32)
-    ip = np.full(M + 1, NEG, dtype=np.int32)
-    dp_ = np.full(M + 1, NEG, dtype=np.int32)
-    mc = np.full(M + 1, NEG, dtype=np.int32)
-    ic = np.full(M + 1, NEG, dtype=np.int32)
-    dc = np.full(M + 1, NEG, dtype=np.int32)
-    xN = WORD_BASE
-    xB = _sat(xN + n_move)
+    NEG = np.int16(-32768)
+    mp = np.full(M + 1, NEG, dtype=np.int16)
+    ip = np.full(M + 1, NEG, dtype=np.int16)
+    dp_ = np.full(M + 1, NEG, dtype=np.int16)
+    mc = np.full(M + 1, NEG, dtype=np.int16)
+    ic = np.full(M + 1, NEG, dtype=np.int16)
+    dc = np.full(M + 1, NEG, dtype=np.int16)
+    xN = np.int16(WORD_BASE)
+    xB = _add(xN, n_move)
     xJ = NEG
     xC = NEG
-    n = 0
     for i in range(L):
-        x = dsq[i]
-        xE = NEG
-        for k in range(1, M + 1):
-            sv = _sat(xB + twv[0, k])
-            sv = max(sv, _sat(mp[k - 1] + twv[1, k]))
-            sv = max(sv, _sat(ip[k - 1] + twv[2, k]))
-            sv = max(sv, _sat(dp_[k - 1] + twv[3, k]))
-            sv = _sat(sv + rwv[x, k])
-            mc[k] = sv
-            if sv > xE:
-                xE = sv
-            ic[k] = max(_sat(mp[k] + twv[5, k]), _sat(ip[k] + twv[6, k]))
+        xE = _vit_row(mp, ip, dp_, mc, ic, rwv[dsq[lo + i]], xB, twv, M)
         if xE >= sc_thresh:
             for k in order:
                 if mc[k] == xE:
                     if n >= out.shape[0]:
-                        bigger = np.zeros((out.shape[0] * 2, 2), dtype=np.int64)
+                        bigger = np.zeros((out.shape[0] * 2, 3), dtype=np.int64)
                         bigger[:n] = out[:n]
                         out = bigger
-                    out[n, 0] = i + 1
-                    out[n, 1] = k
+                    out[n, 0] = w
+                    out[n, 1] = i + 1
+                    out[n, 2] = k
                     n += 1
             mc[:] = NEG
             ic[:] = NEG
             dc[:] = NEG
         else:
-            dc[1] = NEG
-            for k in range(2, M + 1):
-                dc[k] = max(_sat(mc[k - 1] + twv[4, k - 1]), _sat(dc[k - 1] + twv[7, k - 1]))
-            xC = max(xC, _sat(xE + e_move))
-            xJ = max(xJ, _sat(xE + e_loop))
-            xB = max(_sat(xJ + j_move), _sat(xN + n_move))
+            _vit_deletes(mc, dc, twv[4], twv[7], M)
+            xC = max(xC, _add(xE, e_move))
+            xJ = max(xJ, _add(xE, e_loop))
+            xB = max(_add(xJ, j_move), _add(xN, n_move))
         mp, mc = mc, mp
         ip, ic = ic, ip
         dp_, dc = dc, dp_
+    return out, n
+
+
+@njit(cache=True, nogil=True)
+def _viterbi_windows(dsq, starts, lengths, rwv, twv, e_move, e_loop, n_moves, j_moves,
+                     thresholds, order):  # fmt: skip
+    out = np.zeros((64, 3), dtype=np.int64)
+    n = 0
+    for w in range(starts.shape[0]):
+        out, n = _viterbi_rows(dsq, starts[w], lengths[w], rwv, twv, e_move, e_loop,
+                               n_moves[w], j_moves[w], thresholds[w], order, w, out, n)  # fmt: skip
     return out[:n]
 
 
-def viterbi_seeds(dsq: np.ndarray, word_profile, xsc: np.ndarray, filtersc: float, F2: float,
-                  vit_stats: tuple[float, float]) -> np.ndarray:  # fmt: skip
-    """Viterbi filter seeds of `dsq` for the profile's length model `xsc` (multi-hit):
-    (n, 2) rows of 1-based target position and model position."""
-    from ..plan7 import LOOP, MOVE, XC, XE, XJ, XN
+class ViterbiSeeder:
+    """The Viterbi filter's seeds in many windows of a block at once, for one model."""
 
-    rwv, twv = word_profile
-    M = rwv.shape[1] - 1
-    e_move, e_loop = word(xsc[XE, MOVE]), word(xsc[XE, LOOP])
-    c_move = word(xsc[XC, MOVE])
-    inv = float(np.float32(gumbel_invsurv(F2, *vit_stats)))
-    scaled = (filtersc + LOG2 * inv + 3.0) * float(WORD_SCALE)
-    sc_thresh = int(math.ceil(scaled - e_move - c_move + WORD_BASE))
-    out = np.zeros((16, 2), dtype=np.int64)
-    return _viterbi_scan(np.ascontiguousarray(dsq, dtype=np.uint8), rwv, twv, e_move, e_loop,
-                         word(xsc[XN, MOVE]), word(xsc[XJ, MOVE]), sc_thresh,
-                         stripe_order(M, 8), out)  # fmt: skip
+    def __init__(self, word_profile, vit_stats: tuple[float, float], F2: float):
+        rwv, twv = word_profile
+        self.rwv, self.twv = rwv.astype(np.int16), twv.astype(np.int16)
+        self.order = stripe_order(rwv.shape[1] - 1, 8)
+        self.e_move = self.e_loop = word(-LOG2)  # multi-hit E->C, E->J
+        self.inv = float(np.float32(gumbel_invsurv(F2, *vit_stats)))
+        self._moves: dict[int, int] = {}
+
+    def move(self, length: int) -> int:
+        """Word score of N->B (= C->T = J->B) for the multi-hit length model `length`."""
+        if length not in self._moves:
+            nj = np.float32(1.0)
+            pmove = (np.float32(2.0) + nj) / (np.float32(length) + np.float32(2.0) + nj)
+            self._moves[length] = word(math.log(pmove))
+        return self._moves[length]
+
+    def seeds(self, dsq: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+              model_lengths: np.ndarray, filterscs: np.ndarray) -> np.ndarray:  # fmt: skip
+        """(n, 3) rows (window, 1-based position in the window, model position) of the
+        windows ``dsq[starts[w]:starts[w]+lengths[w]]``, each scored with the length
+        model `model_lengths[w]` and its filter null score `filterscs[w]`."""
+        moves = np.array([self.move(int(m)) for m in model_lengths], dtype=np.int64)
+        scaled = (np.asarray(filterscs) + LOG2 * self.inv + 3.0) * float(WORD_SCALE)
+        thresholds = np.ceil(scaled - self.e_move - moves + WORD_BASE).astype(np.int64)
+        return _viterbi_windows(np.ascontiguousarray(dsq, dtype=np.uint8),
+                                np.asarray(starts, dtype=np.int64),
+                                np.asarray(lengths, dtype=np.int64), self.rwv, self.twv,
+                                self.e_move, self.e_loop, moves, moves, thresholds,
+                                self.order)  # fmt: skip
 
 
 def extend_and_merge(seeds, prefix, suffix, max_length: int, L: int,
