@@ -25,7 +25,7 @@ PRINTED = {
     "speech_training": ("speech-training", "Spoken-digit word models vs hmmlearn"),
     "continuous_speech": ("continuous-speech", "Continuous speech: connected digits"),
 }
-SELF_WRITING = ("hmm_speed", "acceleration", "scale", "startup", "profile_throughput")
+SELF_WRITING = ("hmm_speed", "acceleration", "scale", "startup", "profile_throughput", "nhmmer")
 
 
 def run(name: str) -> None:

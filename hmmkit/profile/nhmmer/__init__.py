@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..digital import digitize
-from ..io.fasta import Sequence, as_sequences
+from ..io.fasta import Sequence
 from ..plan7 import ProfileHMM
 from .pipeline import LongTargetOptions, LongTargetPipeline, StageCounts
 from .results import LongTargetHit, LongTargetResults, finish, write_tblout
 from .synthetic import reverse_complement, synthetic_genome
+from .targets import iter_targets
 
 #: nhmmer's block length (NHMMER_MAX_RESIDUE_COUNT).
 BLOCK_LENGTH = 256 * 1024
@@ -145,45 +145,42 @@ def nhmmer(
         F1, F2, F3, bias_filter = 0.3, 1.0, 1.0, False
     options = LongTargetOptions(F1=F1, F2=F2, F3=F3, B1=B1, B2=B2, B3=B3,
                                 bias_filter=bias_filter, seed=seed)  # fmt: skip
-    records = as_sequences(targets)
-    if not records and isinstance(targets, (str, Path)):
-        raise ValueError(f"{targets}: the sequence file is empty (no FASTA records)")
     pipeline = LongTargetPipeline(model, options)
     complement = complement_codes(model.alphabet)
     hits: list[LongTargetHit] = []
-    nres = 0
-    for seqidx, rec in enumerate(records):
-        codes = digitize("".join(rec.residues.split()), model.alphabet, name=rec.name)
+    nres = nseqs = 0
+    for seqidx, (name, desc, codes) in enumerate(iter_targets(targets, model.alphabet)):
+        nseqs += 1
         L = len(codes)
         if L == 0:
             continue
+        target = (name, desc, seqidx, L)
         for start, end, _context in _blocks(L, model.max_length, block_length):
             block = codes[start - 1 : end]
-            found = []
             if strand != "crick":
-                found += [(h, "+") for h in pipeline.scan(block)]
+                hits += [_placed(h, "+", start, end, target) for h in pipeline.scan(block)]
             if strand != "watson":
-                found += [(h, "-") for h in pipeline.scan(complement[block[::-1]])]
-            for raw, sense in found:
-                hits.append(_placed(raw, sense, start, end, rec, seqidx, L, model))
+                rc = complement[block[::-1]]
+                hits += [_placed(h, "-", start, end, target) for h in pipeline.scan(rc)]
         nres += L * (1 if strand != "both" else 2)
     if Z is not None:
         nres = 1_000_000 * Z * (2 if strand == "both" else 1)
     hits = finish(hits, nres, model.max_length, E=E, T=T, incE=incE, incT=incT)
     return LongTargetResults(model.name, model.accession, model.M, model.max_length, hits,
-                             int(nres), len(records), pipeline.counts)  # fmt: skip
+                             int(nres), nseqs, pipeline.counts)  # fmt: skip
 
 
-def _placed(raw, sense, start, end, rec, seqidx, L, model) -> LongTargetHit:
+def _placed(raw, sense, start, end, target) -> LongTargetHit:
     """A block hit on the forward strand's coordinates."""
+    name, desc, seqidx, L = target
     block = raw.block_places()
     if sense == "+":
         place = [p + start - 1 for p in block]
     else:
         place = [end - p + 1 for p in block]
     return LongTargetHit(
-        name=rec.name, description=rec.description, seqidx=seqidx, strand=sense,
-        hmm_from=raw.domain.hmm_from, hmm_to=raw.domain.hmm_to, ali_from=place[0], ali_to=place[1],
-        env_from=place[2], env_to=place[3], length=L, score=raw.score, bias=raw.bias,
-        lnP=raw.lnP, domain=raw.domain,
+        name=name, description=desc, seqidx=seqidx, strand=sense,
+        hmm_from=raw.domain.hmm_from, hmm_to=raw.domain.hmm_to, ali_from=place[0],
+        ali_to=place[1], env_from=place[2], env_to=place[3], length=L, score=raw.score,
+        bias=raw.bias, lnP=raw.lnP, domain=raw.domain,
     )  # fmt: skip

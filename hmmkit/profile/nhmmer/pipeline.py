@@ -101,7 +101,6 @@ class LongTargetPipeline:
         K = model.alphabet.size
         self.K = K
         self.bytes = dp.msv_byte_profile(self.profile.msc, K)
-        self.costs16 = self.bytes[0].astype(np.int16)
         self.words = dp.viterbi_word_profile(self.profile.tsc, self.profile.msc)
         self.compo = composition_odds(self.profile)
         self.prefix, self.suffix = prefix_suffix_lengths(model)
@@ -119,7 +118,7 @@ class LongTargetPipeline:
     def scan(self, dsq: np.ndarray) -> list[RawHit]:
         """All hits of one strand of one block `dsq` (digital codes), block coordinates."""
         opts = self.options
-        seeds = ssv_seeds(dsq, self.costs16, self.bytes[1], self.model.M, self.max_length,
+        seeds = ssv_seeds(dsq, self.bytes[0], self.bytes[1], self.model.M, self.max_length,
                           self.ssv_thresh)  # fmt: skip
         if len(seeds) == 0:
             return []

@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ...compiling import njit
 from .. import dp
@@ -71,13 +74,34 @@ def prefix_suffix_lengths(model: ProfileHMM) -> tuple[np.ndarray, np.ndarray]:
     return prefix, suffix
 
 
+def _saturated(op: str):
+    """A numba intrinsic for LLVM's saturating integer `op` ("uadd", "usub"), which
+    vectorises to the byte instructions HMMER's filters use."""
+
+    @intrinsic
+    def saturated(typingctx, a, b):
+        def codegen(context, builder, signature, args):
+            ty = context.get_value_type(signature.return_type)
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ty, [ty, ty]), f"llvm.{op}.sat.i{ty.width}"
+            )
+            return builder.call(fn, args)
+
+        return a(a, b), codegen
+
+    return saturated
+
+
+add_sat = _saturated("uadd")
+sub_sat = _saturated("usub")
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _ssv_row(prev, cur, row, xb, lift, M):
-    """One SSV row in saturated bytes (held in int16 so the loop vectorises wide)."""
-    xE = np.int16(0)
+def _ssv_row(prev, cur, row, xb, bias, M):
+    """One SSV row in saturated unsigned bytes; returns its best score."""
+    xE = np.uint8(0)
     for k in range(1, M + 1):
-        sv = min(np.int16(max(prev[k - 1], xb) + lift), np.int16(255))
-        sv = max(np.int16(sv - row[k]), np.int16(0))
+        sv = sub_sat(add_sat(max(prev[k - 1], xb), bias), row[k])
         cur[k] = sv
         xE = max(xE, sv)
     return xE
@@ -134,10 +158,10 @@ def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
     as rows (target start, model end, diagonal length) of `out`."""
     L = dsq.shape[0]
     M = costs.shape[1] - 1
-    prev = np.zeros(M + 1, dtype=np.int16)
-    cur = np.zeros(M + 1, dtype=np.int16)
-    lift = np.int16(bias)
-    xbw = np.int16(xb)
+    prev = np.zeros(M + 1, dtype=np.uint8)
+    cur = np.zeros(M + 1, dtype=np.uint8)
+    lift = np.uint8(bias)
+    xbw = np.uint8(xb)
     n = 0
     skip = 0
     for i in range(L):
@@ -165,7 +189,7 @@ def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
 def ssv_seeds(dsq: np.ndarray, costs: np.ndarray, bias: int, M: int, max_length: int,
               sc_thresh: int) -> np.ndarray:  # fmt: skip
     """SSV diagonals of `dsq` reaching `sc_thresh`: (n, 3) rows of 1-based target start,
-    model end, diagonal length, in target order. `costs` are int16 byte costs."""
+    model end, diagonal length, in target order. `costs` are HMMER's byte costs."""
     tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
     tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
     xb = max(BYTE_BASE - (tjb + tbm), 0)
@@ -191,9 +215,8 @@ def _add(a, b):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _vit_row(mp, ip, dp_, mc, ic, rw, xB, twv, M):
+def _vit_row(mp, ip, dp_, mc, ic, rw, xB, t_bm, t_mm, t_im, t_dm, t_mi, t_ii, M):
     """Match and insert cells of one 16-bit Viterbi row; returns the best match score."""
-    t_bm, t_mm, t_im, t_dm, t_mi, t_ii = twv[0], twv[1], twv[2], twv[3], twv[5], twv[6]
     xE = np.int16(-32768)
     for k in range(1, M + 1):
         a = max(_add(xB, t_bm[k]), _add(mp[k - 1], t_mm[k]))
@@ -207,20 +230,28 @@ def _vit_row(mp, ip, dp_, mc, ic, rw, xB, twv, M):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _vit_deletes(mc, dc, t_md, t_dd, M):
-    """Delete cells of one row, from the row's match cells (M->D, then D->D)."""
+def _vit_deletes(mc, dc, t_md, t_dd, M, xB, dd_bound):
+    """Delete cells of one row from its match cells: M->D, then the D->D chain only when
+    it could raise a match cell of the next row above its B entry (`dd_bound` bounds
+    D->D...->D->M against B->M), as HMMER's lazy evaluation; match cells are exact."""
     dc[1] = np.int16(-32768)
+    dmax = np.int32(-32768)
     for k in range(2, M + 1):
-        dc[k] = max(_add(mc[k - 1], t_md[k - 1]), _add(dc[k - 1], t_dd[k - 1]))
+        v = _add(mc[k - 1], t_md[k - 1])
+        dc[k] = v
+        dmax = max(dmax, np.int32(v))
+    if dmax + dd_bound > xB:
+        for k in range(2, M + 1):
+            dc[k] = max(dc[k], _add(dc[k - 1], t_dd[k - 1]))
 
 
 @njit(cache=True, nogil=True)
-def _viterbi_rows(dsq, lo, L, rwv, twv, e_move, e_loop, n_move, j_move, sc_thresh, order, w,
-                  out, n):  # fmt: skip
+def _viterbi_rows(dsq, lo, L, M, rwv, twv, dd_bound, e_move, e_loop, n_move, j_move, sc_thresh,
+                  order, w, out, n):  # fmt: skip
     """p7_ViterbiFilter_longtarget on ``dsq[lo:lo+L]``: rows (window `w`, position, model
     position) where the 16-bit Viterbi score of reaching E attains `sc_thresh` are added
-    to `out` from row `n`; the DP restarts after each. Returns (out, n)."""
-    M = rwv.shape[1] - 1
+    to `out` from row `n`; the DP restarts after each. Returns (out, n). (`M` comes as
+    an argument: derived from the array's shape here, the rows do not vectorise.)"""
     NEG = np.int16(-32768)
     mp = np.full(M + 1, NEG, dtype=np.int16)
     ip = np.full(M + 1, NEG, dtype=np.int16)
@@ -228,12 +259,15 @@ def _viterbi_rows(dsq, lo, L, rwv, twv, e_move, e_loop, n_move, j_move, sc_thres
     mc = np.full(M + 1, NEG, dtype=np.int16)
     ic = np.full(M + 1, NEG, dtype=np.int16)
     dc = np.full(M + 1, NEG, dtype=np.int16)
+    t_bm, t_mm, t_im, t_dm = twv[0], twv[1], twv[2], twv[3]
+    t_md, t_mi, t_ii, t_dd = twv[4], twv[5], twv[6], twv[7]
     xN = np.int16(WORD_BASE)
     xB = _add(xN, n_move)
     xJ = NEG
     xC = NEG
     for i in range(L):
-        xE = _vit_row(mp, ip, dp_, mc, ic, rwv[dsq[lo + i]], xB, twv, M)
+        xE = _vit_row(mp, ip, dp_, mc, ic, rwv[dsq[lo + i]], xB, t_bm, t_mm, t_im, t_dm, t_mi,
+                      t_ii, M)  # fmt: skip
         if xE >= sc_thresh:
             for k in order:
                 if mc[k] == xE:
@@ -249,10 +283,10 @@ def _viterbi_rows(dsq, lo, L, rwv, twv, e_move, e_loop, n_move, j_move, sc_thres
             ic[:] = NEG
             dc[:] = NEG
         else:
-            _vit_deletes(mc, dc, twv[4], twv[7], M)
             xC = max(xC, _add(xE, e_move))
             xJ = max(xJ, _add(xE, e_loop))
             xB = max(_add(xJ, j_move), _add(xN, n_move))
+            _vit_deletes(mc, dc, t_md, t_dd, M, xB, dd_bound)
         mp, mc = mc, mp
         ip, ic = ic, ip
         dp_, dc = dc, dp_
@@ -260,13 +294,14 @@ def _viterbi_rows(dsq, lo, L, rwv, twv, e_move, e_loop, n_move, j_move, sc_thres
 
 
 @njit(cache=True, nogil=True)
-def _viterbi_windows(dsq, starts, lengths, rwv, twv, e_move, e_loop, n_moves, j_moves,
+def _viterbi_windows(dsq, starts, lengths, rwv, twv, dd_bound, e_move, e_loop, n_moves, j_moves,
                      thresholds, order):  # fmt: skip
     out = np.zeros((64, 3), dtype=np.int64)
     n = 0
     for w in range(starts.shape[0]):
-        out, n = _viterbi_rows(dsq, starts[w], lengths[w], rwv, twv, e_move, e_loop,
-                               n_moves[w], j_moves[w], thresholds[w], order, w, out, n)  # fmt: skip
+        out, n = _viterbi_rows(dsq, starts[w], lengths[w], rwv.shape[1] - 1, rwv, twv, dd_bound,
+                               e_move, e_loop, n_moves[w], j_moves[w], thresholds[w], order, w,
+                               out, n)  # fmt: skip
     return out[:n]
 
 
@@ -276,7 +311,12 @@ class ViterbiSeeder:
     def __init__(self, word_profile, vit_stats: tuple[float, float], F2: float):
         rwv, twv = word_profile
         self.rwv, self.twv = rwv.astype(np.int16), twv.astype(np.int16)
-        self.order = stripe_order(rwv.shape[1] - 1, 8)
+        M = rwv.shape[1] - 1
+        self.order = stripe_order(M, 8)
+        # bound of D(k-1)->D(k)...->M(k') against B->M(k'): the largest D->D step plus the
+        # largest D->M less B->M (unsaturated, so never too small)
+        dd = int(twv[7, 1:M].max()) if M > 1 else -32768
+        self.dd_bound = dd + int((twv[3, 2:] - twv[0, 2:]).max()) if M > 1 else -65536
         self.e_move = self.e_loop = word(-LOG2)  # multi-hit E->C, E->J
         self.inv = float(np.float32(gumbel_invsurv(F2, *vit_stats)))
         self._moves: dict[int, int] = {}
@@ -300,7 +340,7 @@ class ViterbiSeeder:
         return _viterbi_windows(np.ascontiguousarray(dsq, dtype=np.uint8),
                                 np.asarray(starts, dtype=np.int64),
                                 np.asarray(lengths, dtype=np.int64), self.rwv, self.twv,
-                                self.e_move, self.e_loop, moves, moves, thresholds,
+                                self.dd_bound, self.e_move, self.e_loop, moves, moves, thresholds,
                                 self.order)  # fmt: skip
 
 
