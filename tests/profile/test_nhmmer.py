@@ -154,6 +154,22 @@ def test_cli_tblout_is_nhmmers(made1, tmp_path, capsys):
     assert "chr1" in capsys.readouterr().out
 
 
+def test_gzip_targets_and_bad_residues(made1, tmp_path):
+    """A gzip-compressed target file reads as the plain one; a character that is not a
+    nucleotide is refused, naming its sequence."""
+    import gzip
+
+    _, hmm_path, genome, _, _ = made1
+    packed = tmp_path / "genome.fa.gz"
+    packed.write_bytes(gzip.compress(genome.read_bytes()))
+    model = read_hmmer(hmm_path)
+    assert nhmmer(model, packed).tblout() == nhmmer(model, genome).tblout()
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">ok\nACGTN\n>broken  a description\nACGTJACGT\n")
+    with pytest.raises(ValueError, match="broken.*'J'"):
+        nhmmer(model, bad)
+
+
 def test_bad_queries_and_options_are_refused(made1, shared_data, tmp_path):
     _, hmm_path, genome, _, _ = made1
     with pytest.raises(ValueError, match="DNA or RNA"):

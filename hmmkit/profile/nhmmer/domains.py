@@ -27,11 +27,20 @@ class LongTargetDefiner(DomainDefiner):
         alphabet = profile.alphabet
         _, degen = alphabet.degeneracy_matrix()
         self.degen = degen  # (n_letters, K): what each residue code denotes
+        self.per_code = degen / np.maximum(degen.sum(axis=1, keepdims=True), 1.0)
+        self._xps: dict[tuple[int, bool], np.ndarray] = {}
         f = np.asarray(profile.background.frequencies, dtype=np.float32)
         self.bg = f
         # match emission probabilities recovered from the odds, as HMMER recovers them
         self.match = (self.me[:, 1:][: self.K] * f[:, None].astype(np.float64)).T  # (M, K)
         self.window = 0
+
+    def _xp(self, L: int, multihit: bool) -> np.ndarray:
+        """Special-state probabilities for length `L` (cached: windows repeat lengths)."""
+        key = (L, multihit)
+        if key not in self._xps:
+            self._xps[key] = super()._xp(L, multihit)
+        return self._xps[key]
 
     def define_window(self, dsq: np.ndarray):
         """Domain definition of one window (its length sets the composition mixing)."""
@@ -42,10 +51,8 @@ class LongTargetDefiner(DomainDefiner):
         """Match odds (codes x M+1) against the background mixed with `sub`'s composition
         (reparameterize_model): 25% of the default for windows of >= 100 residues."""
         smooth = np.float32(25.0) / np.float32(min(100, max(50, self.window)))
-        counts = np.zeros(len(self.degen) + 1)
-        np.add.at(counts, sub, 1.0)
-        per_code = self.degen / np.maximum(self.degen.sum(axis=1, keepdims=True), 1.0)
-        freq = (counts[: len(self.degen)] @ per_code).astype(np.float32)
+        counts = np.bincount(sub, minlength=len(self.degen) + 1)[: len(self.degen)]
+        freq = (counts @ self.per_code).astype(np.float32)
         freq = (freq / freq.sum()).astype(np.float32)
         f = (smooth * self.bg + (np.float32(1.0) - smooth) * freq).astype(np.float32)
         fd = f.astype(np.float64)

@@ -14,7 +14,7 @@ from ..background import Background
 from ..bias_filter import composition_odds, filter_null_scores
 from ..config import configure
 from ..dp.float_sampling import entry_odds
-from ..evalues import exp_logsurv, gumbel_logsurv
+from ..evalues import exp_logsurv
 from ..hits import Domain
 from ..plan7 import ProfileHMM
 from .domains import LongTargetDefiner
@@ -161,9 +161,14 @@ class LongTargetPipeline:
 
     @staticmethod
     def _passes(scores, nulls, stats, F) -> np.ndarray:
-        """Which windows' Gumbel P-values of (scores - nulls) are at most F."""
-        bits = (np.asarray(scores) - np.asarray(nulls)) / LOG2
-        return np.array([gumbel_logsurv(b, *stats) <= math.log(F) for b in bits], dtype=bool)
+        """Which windows' Gumbel P-values of (scores - nulls) are at most F
+        (esl_gumbel_logsurv, vectorised)."""
+        mu, lam = stats
+        y = lam * ((np.asarray(scores) - np.asarray(nulls)) / LOG2 - mu)
+        with np.errstate(over="ignore", divide="ignore"):
+            ey = -np.exp(-y)
+            logsurv = np.where(np.abs(ey) < 1e-7, -y, np.log(-np.expm1(ey)))
+        return logsurv <= math.log(F)
 
     @staticmethod
     def _scaled_bias(bias, B: int, lengths):
