@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from pyhmmer import easel, plan7
 
     from hmmkit.profile import ProfileHMM
-    from hmmkit.profile.nhmmer import nhmmer, synthetic_genome
+    from hmmkit.profile.long_target import nhmmer, synthetic_genome
 
     data = args.data_dir or default_data_dir()
     abc = easel.Alphabet.dna()

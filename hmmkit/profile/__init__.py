@@ -1,4 +1,5 @@
-"""Profile HMMs: build from alignments as HMMER does, read/write HMMER3, search, scan and align."""
+"""Profile HMMs: build from alignments as HMMER does, read/write HMMER3, search, scan, align,
+and search long DNA targets on both strands (nhmmer)."""
 
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from .io.alignments import read_alignment, read_alignments
     from .io.hmmer3 import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
     from .iterate import Round, iterative_search
+    from .long_target import LongTargetResults, nhmmer
     from .msa import DigitalMSA
     from .plan7 import ProfileHMM
     from .scan import scan
@@ -39,6 +41,8 @@ export_lazily(__name__, {
     "write_hmmer": ".io.hmmer3",
     "Round": ".iterate",
     "iterative_search": ".iterate",
+    "LongTargetResults": ".long_target",
+    "nhmmer": ".long_target",
     "ProfileHMM": ".plan7",
     "DigitalMSA": ".msa",
     "read_alignment": ".io.alignments",
@@ -57,6 +61,7 @@ __all__ = [
     "RNA",
     "Alphabet",
     "DigitalMSA",
+    "LongTargetResults",
     "ProfileHMM",
     "Round",
     "SearchResults",
@@ -69,6 +74,7 @@ __all__ = [
     "get_alphabet",
     "iter_hmmer",
     "iterative_search",
+    "nhmmer",
     "read_alignment",
     "read_alignments",
     "read_hmmer",

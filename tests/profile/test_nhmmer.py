@@ -11,7 +11,7 @@ from hmmer_reference import build_hmm, to_profile_hmm
 
 from hmmkit.cli import main
 from hmmkit.profile import read_hmmer
-from hmmkit.profile.nhmmer import nhmmer, reverse_complement, synthetic_genome
+from hmmkit.profile.long_target import nhmmer, reverse_complement, synthetic_genome
 
 MADE1 = "protein/tutorial/MADE1.sto"
 

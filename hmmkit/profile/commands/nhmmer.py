@@ -44,7 +44,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..nhmmer import BLOCK_LENGTH, nhmmer
+    from ..long_target import BLOCK_LENGTH, nhmmer
 
     check_outputs({"--tblout": args.tblout},
                   {"query file": args.queryfile, "target file": args.targetfile})  # fmt: skip
