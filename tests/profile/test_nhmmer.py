@@ -151,7 +151,17 @@ def test_cli_tblout_is_nhmmers(made1, tmp_path, capsys):
     body, footer = text.split("#\n# Program:")
     assert body == _pyhmmer_table(hmm, genome)
     assert "hmmkit nhmmer" in footer and footer.endswith("# [ok]\n")
-    assert "chr1" in capsys.readouterr().out
+    report = capsys.readouterr().out
+    rows = [line.split() for line in body.splitlines() if not line.startswith("#")]
+    listed = report.split("Scores for complete hits:\n")[1].split("\n\n")[0].splitlines()[2:]
+    marker = listed.index("  ------ inclusion threshold ------")
+    hits = [line.split() for line in listed if "inclusion threshold" not in line]
+    # the hit list holds the table's hits in its order: E-value, score, bias, name, ali
+    assert [h[:6] for h in hits] == [[r[12], r[13], r[14], r[0], r[6], r[7]] for r in rows]
+    assert all(float(h[0]) <= 0.01 for h in hits[:marker])
+    assert all(float(h[0]) > 0.01 for h in hits[marker:])
+    assert f"Total number of hits:          {len(rows):15d}" in report
+    assert "Residues passing SSV filter:" in report and report.endswith("//\n[ok]\n")
 
 
 def test_gzip_targets_and_bad_residues(made1, tmp_path):

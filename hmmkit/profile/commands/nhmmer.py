@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         B1=args.B1, B2=args.B2, B3=args.B3, window_length=args.w_length,
         block_length=args.block_length or BLOCK_LENGTH, seed=seed(args.seed),
     )  # fmt: skip
-    write_hit_list(sys.stdout, results)
+    write_report(sys.stdout, results, args)
     if args.tblout:
         with atomic_output(args.tblout) as fh:
             results.write_tblout(fh)
@@ -66,19 +66,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_hit_list(fh, results) -> None:
-    """nhmmer's "Scores for complete hits" list."""
+def write_report(fh, results, args) -> None:
+    """nhmmer's report of one query: its name, the hit list and the pipeline summary."""
+    from ..long_target.results import write_hit_list, write_statistics
+
     fh.write(f"Query:       {results.query_name}  [M={results.query_length}]\n")
-    fh.write("Scores for complete hits:\n")
-    fh.write("    E-value  score  bias  Sequence             start      end  Description\n")
-    fh.write("    ------- ------ -----  --------             -----    -----  -----------\n")
-    shown = results.reported()
-    for h in shown:
-        mark = " " if h.included else "?"
-        fh.write(
-            f"{mark} {h.evalue:9.2g} {h.score:6.1f} {h.bias:5.1f}  {h.name:<20} "
-            f"{h.ali_from:>6} {h.ali_to:>8}  {h.description}\n"
-        )
-    if not shown:
-        fh.write("\n   [No hits detected that satisfy reporting thresholds]\n")
-    fh.write(f"\nResidues searched: {results.nres}  (targets: {results.nseqs})\n//\n")
+    if results.query_accession:
+        fh.write(f"Accession:   {results.query_accession}\n")
+    write_hit_list(results, fh)
+    fh.write("\n\n")
+    F = (0.3, 1.0, 1.0) if args.max else (args.F1, args.F2, args.F3)
+    write_statistics(results, fh, F)
+    fh.write("//\n[ok]\n")

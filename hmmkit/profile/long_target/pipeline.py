@@ -156,7 +156,7 @@ class LongTargetPipeline:
             for vstart, vlen in split_long(vw, self.max_length):
                 self.counts.viterbi += vlen - max(0, prev_end - vstart + 1)
                 prev_end = vstart + vlen - 1
-                pieces.append((int(starts[w]) + vstart - 1, vlen))
+                pieces.append((int(starts[w]) + vstart - 1, vlen, w))
         return self._forward(dsq, pieces)
 
     @staticmethod
@@ -179,7 +179,7 @@ class LongTargetPipeline:
         )
 
     def _forward(self, dsq, pieces) -> list[RawHit]:
-        """Forward filter on the Viterbi windows (0-based start, length), then domain
+        """Forward filter on the Viterbi windows (0-based start, length, SSV window), then domain
         definition and scoring of those that pass."""
         if not pieces:
             return []
@@ -194,10 +194,16 @@ class LongTargetPipeline:
         filtersc = (nullsc + self._scaled_bias(bias, opts.B3, lengths)).astype(F32)
         seq_scores = ((fwdsc - filtersc) / LOG2).astype(F32)
         hits = []
-        for start, length, score in zip(starts, lengths, seq_scores, strict=True):
+        prev = None  # the piece before, when it passed (its residues are not counted twice)
+        for (start, length, group), score in zip(pieces, seq_scores, strict=True):
+            overlap = 0
+            if prev is not None and prev[2] == group:
+                overlap = max(0, prev[0] + prev[1] - start)
+            prev = None
             if exp_logsurv(float(score), *self.fwd_stats) > math.log(opts.F3):
                 continue
-            self.counts.forward += int(length)
+            self.counts.forward += int(length) - overlap
+            prev = (start, length, group)
             hits.extend(self._post_viterbi(dsq[start : start + length], int(start) + 1))
         return hits
 

@@ -194,6 +194,48 @@ def write_tblout(res: LongTargetResults, fh: IO[str], *, header: bool = True) ->
         )
 
 
+def write_hit_list(res: LongTargetResults, fh: IO[str], *, textw: int = 120) -> None:
+    """nhmmer's "Scores for complete hits" list (p7_tophits_Targets for long targets):
+    E-value, score, bias, target, alignment start and end, description; the reported
+    hits below the inclusion threshold after its marker line."""
+    namew = max([8] + [len(h.name) for h in res.hits])
+    posw = max([6] + [len(str(v)) for h in res.hits if h.ali_from > 0
+                      for v in (h.ali_from, h.ali_to)])  # fmt: skip
+    descw = max(32, textw - namew - 2 * posw - 32) if textw > 0 else None
+    fh.write("Scores for complete hits:\n")
+    fh.write(f"  {'E-value':>9} {' score':>6} {' bias':>5}  {'Sequence':<{namew}} "
+             f"{'start':>{posw}} {'end':>{posw}}  Description\n")  # fmt: skip
+    fh.write(f"  {'-------':>9} {'------':>6} {'-----':>5}  {'--------':<{namew}} "
+             f"{'-----':>{posw}} {'-----':>{posw}}  -----------\n")  # fmt: skip
+    marked = False
+    for h in res.reported():
+        if not h.included and not marked:
+            fh.write("  ------ inclusion threshold ------\n")
+            marked = True
+        desc = (h.description or "")[:descw] if descw is not None else (h.description or "")
+        fh.write(f"  {_g(h.evalue):>9} {h.score:6.1f} {h.bias:5.1f}  {h.name:<{namew}} "
+                 f"{h.ali_from:>{posw}} {h.ali_to:>{posw}}  {desc}\n")  # fmt: skip
+    if not res.reported():
+        fh.write("\n   [No hits detected that satisfy reporting thresholds]\n")
+
+
+def write_statistics(res: LongTargetResults, fh: IO[str], F: tuple[float, float, float]
+                     ) -> None:  # fmt: skip
+    """nhmmer's "Internal pipeline statistics summary" (p7_pli_Statistics, long targets):
+    residues passing each filter, as a share of the residues searched."""
+    st, n = res.stages, res.nres or 1
+    shown = res.reported()
+    covered = sum(abs(h.ali_to - h.ali_from) + 1 for h in shown)
+    fh.write("Internal pipeline statistics summary:\n-------------------------------------\n")
+    fh.write(f"Query model(s):                {1:15d}  ({res.query_length} nodes)\n")
+    fh.write(f"Target sequences:              {res.nseqs:15d}  ({res.nres} residues searched)\n")
+    for label, count, f in (("SSV", st.ssv, F[0]), ("bias", st.bias, F[0]),
+                            ("Vit", st.viterbi, F[1]), ("Fwd", st.forward, F[2])):  # fmt: skip
+        head = f"Residues passing {label} filter:"
+        fh.write(f"{head:<31}{count:15d}  ({count / n:.3g}); expected ({f:.3g})\n")
+    fh.write(f"Total number of hits:          {len(shown):15d}  ({covered / n:.3g})\n")
+
+
 def _g(x: float) -> str:
     """C's %.2g."""
     return f"{x:.2g}"
