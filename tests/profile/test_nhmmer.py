@@ -180,6 +180,23 @@ def test_gzip_targets_and_bad_residues(made1, tmp_path):
         nhmmer(model, bad)
 
 
+def test_binary_and_compressed_model_files(made1, tmp_path):
+    """The query model read from HMMER's binary format or a gzip-compressed text file."""
+    import gzip
+
+    from hmmkit.profile.io.hmmer3_binary import write_hmmer_binary
+
+    _, hmm_path, genome, _, _ = made1
+    model = read_hmmer(hmm_path)
+    binary = tmp_path / "MADE1.h3m"
+    write_hmmer_binary(model, binary)
+    packed = tmp_path / "MADE1.hmm.gz"
+    packed.write_bytes(gzip.compress(hmm_path.read_bytes()))
+    expected = nhmmer(hmm_path, genome).tblout()
+    assert nhmmer(binary, genome).tblout() == expected
+    assert nhmmer(packed, genome).tblout() == expected
+
+
 def test_bad_queries_and_options_are_refused(made1, shared_data, tmp_path):
     _, hmm_path, genome, _, _ = made1
     with pytest.raises(ValueError, match="DNA or RNA"):

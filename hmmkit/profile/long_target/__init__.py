@@ -70,9 +70,7 @@ def query_model(query: ProfileHMM | str | os.PathLike, *, window_beta: float = 1
         path = Path(query)
         if not path.exists():
             raise FileNotFoundError(f"{path}: query file not found")
-        with open(path, "rb") as fh:
-            is_hmm = fh.read(5) == b"HMMER"
-        model = read_hmmer(path) if is_hmm else build(path)
+        model = read_hmmer(path) if _is_model_file(path) else build(path)
     if model.alphabet.name not in ("DNA", "RNA"):
         raise ValueError(f"nhmmer needs a DNA or RNA model; {model.name} is {model.alphabet.name}")
     if window_length is not None:
@@ -84,6 +82,20 @@ def query_model(query: ProfileHMM | str | os.PathLike, *, window_beta: float = 1
     if not all(s in model.stats for s in ("MSV", "VITERBI", "FORWARD")):
         model = calibrate(model)
     return model
+
+
+def _is_model_file(path: Path) -> bool:
+    """Whether `path` holds HMMER3 models (text, gzip-compressed text, or binary)."""
+    from ...textfiles import open_text
+    from ..io.hmmer3_binary import is_binary_hmm
+
+    if is_binary_hmm(path):
+        return True
+    try:
+        with open_text(path) as fh:
+            return fh.read(5) == "HMMER"
+    except (UnicodeDecodeError, ValueError):
+        return False
 
 
 def _blocks(n: int, context: int, block_length: int) -> Iterable[tuple[int, int, int]]:
