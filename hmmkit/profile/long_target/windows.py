@@ -108,6 +108,17 @@ def _ssv_row(prev, cur, row, xb, bias, M):
 
 
 @njit(cache=True, nogil=True)
+def _ssv_until(dsq, i, costs, prev, cur, xb, bias, M, sc_thresh):
+    """SSV rows from row `i` (0-based) until one reaches `sc_thresh`: (that row, or the
+    sequence length; the previous row's cells; that row's cells)."""
+    for r in range(i, dsq.shape[0]):
+        if _ssv_row(prev, cur, costs[dsq[r]], xb, bias, M) >= sc_thresh:
+            return r, prev, cur
+        prev, cur = cur, prev
+    return dsq.shape[0], prev, cur
+
+
+@njit(cache=True, nogil=True)
 def _ssv_diagonal(dsq, costs, cur, i, bias, floor, sc_thresh, order):
     """The diagonal that reached the threshold on row `i` (0-based): its best-scoring
     end state (the first in striped order), traced back to where it began from B and
@@ -163,14 +174,11 @@ def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
     lift = np.uint8(bias)
     xbw = np.uint8(xb)
     n = 0
-    skip = 0
-    for i in range(L):
-        if i < skip:  # rows up to the end of the last diagonal found are passed over
-            continue
-        xE = _ssv_row(prev, cur, costs[dsq[i]], xbw, lift, M)
-        if xE < sc_thresh:
-            prev, cur = cur, prev
-            continue
+    i = 0
+    while True:
+        i, prev, cur = _ssv_until(dsq, i, costs, prev, cur, xbw, lift, M, sc_thresh)
+        if i >= L:
+            break
         t_start, end, length, max_end = _ssv_diagonal(dsq, costs, cur, i, bias, floor,
                                                       sc_thresh, order)  # fmt: skip
         if n >= out.shape[0]:
@@ -182,7 +190,7 @@ def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
         out[n, 2] = length
         n += 1
         prev[:] = 0
-        skip = max_end  # the next row is max_end + 1 (1-based)
+        i = max_end  # rows up to the diagonal's end are passed over
     return out[:n]
 
 
