@@ -160,6 +160,7 @@ def nhmmer(
     pipeline = LongTargetPipeline(model, options)
     complement = complement_codes(model.alphabet)
     hits: list[LongTargetHit] = []
+    windows = []  # Forward-passing windows: (residues, block start, strand, block, target)
     nres = nseqs = 0
     for seqidx, (name, desc, codes) in enumerate(iter_targets(targets, model.alphabet)):
         nseqs += 1
@@ -170,11 +171,16 @@ def nhmmer(
         for start, end, _context in _blocks(L, model.max_length, block_length):
             block = codes[start - 1 : end]
             if strand != "crick":
-                hits += [_placed(h, "+", start, end, target) for h in pipeline.scan(block)]
+                windows += [(w, at, "+", start, end, target) for w, at in pipeline.scan(block)]
             if strand != "watson":
                 rc = complement[block[::-1]]
-                hits += [_placed(h, "-", start, end, target) for h in pipeline.scan(rc)]
+                windows += [(w, at, "-", start, end, target) for w, at in pipeline.scan(rc)]
         nres += L * (1 if strand != "both" else 2)
+    found = pipeline.define([w[0] for w in windows])
+    for (_, at, sense, start, end, target), raws in zip(windows, found, strict=True):
+        for raw in raws:
+            raw.offset = at - 1
+            hits.append(_placed(raw, sense, start, end, target))
     if Z is not None:
         nres = 1_000_000 * Z * (2 if strand == "both" else 1)
     hits = finish(hits, nres, model.max_length, E=E, T=T, incE=incE, incT=incT)

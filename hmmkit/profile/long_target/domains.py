@@ -42,10 +42,11 @@ class LongTargetDefiner(DomainDefiner):
             self._xps[key] = super()._xp(L, multihit)
         return self._xps[key]
 
-    def define_window(self, dsq: np.ndarray):
-        """Domain definition of one window (its length sets the composition mixing)."""
+    def define_window(self, dsq: np.ndarray, decoded=None):
+        """Domain definition of one window (its length sets the composition mixing);
+        `decoded` as :meth:`DomainDefiner.define` takes it."""
         self.window = len(dsq)
-        return self.define(dsq)
+        return self.define(dsq, decoded)
 
     def _odds(self, sub: np.ndarray) -> np.ndarray:
         """Match odds (codes x M+1) against the background mixed with `sub`'s composition

@@ -13,6 +13,7 @@ from .. import dp
 from ..background import Background
 from ..bias_filter import composition_odds, filter_null_scores
 from ..config import configure
+from ..digital import pack
 from ..dp.float_sampling import entry_odds
 from ..evalues import exp_logsurv
 from ..hits import Domain
@@ -115,8 +116,9 @@ class LongTargetPipeline:
     def _bias_nulls(self, dsq, starts, lengths) -> np.ndarray:
         return filter_null_scores(dsq, starts, lengths, self.compo, self.model.M)
 
-    def scan(self, dsq: np.ndarray) -> list[RawHit]:
-        """All hits of one strand of one block `dsq` (digital codes), block coordinates."""
+    def scan(self, dsq: np.ndarray) -> list[tuple[np.ndarray, int]]:
+        """The windows of one strand of one block `dsq` (digital codes) that pass every
+        filter, as (residues, 1-based block start): :meth:`define` finds their hits."""
         opts = self.options
         seeds = ssv_seeds(dsq, self.bytes[0], self.bytes[1], self.model.M, self.max_length,
                           self.ssv_thresh)  # fmt: skip
@@ -178,9 +180,9 @@ class LongTargetPipeline:
             np.minimum(lengths, B).astype(F32) / lengths.astype(F32)
         )
 
-    def _forward(self, dsq, pieces) -> list[RawHit]:
-        """Forward filter on the Viterbi windows (0-based start, length, SSV window), then domain
-        definition and scoring of those that pass."""
+    def _forward(self, dsq, pieces) -> list[tuple[np.ndarray, int]]:
+        """Forward filter on the Viterbi windows (0-based start, length, SSV window): the
+        windows that pass, as (residues, 1-based block start)."""
         if not pieces:
             return []
         opts = self.options
@@ -193,7 +195,7 @@ class LongTargetPipeline:
         fwdsc = dp.forward_scores(self.profile, dsq, starts, lengths)
         filtersc = (nullsc + self._scaled_bias(bias, opts.B3, lengths)).astype(F32)
         seq_scores = ((fwdsc - filtersc) / LOG2).astype(F32)
-        hits = []
+        passed = []
         prev = None  # the piece before, when it passed (its residues are not counted twice)
         for (start, length, group), score in zip(pieces, seq_scores, strict=True):
             overlap = 0
@@ -204,13 +206,26 @@ class LongTargetPipeline:
                 continue
             self.counts.forward += int(length) - overlap
             prev = (start, length, group)
-            hits.extend(self._post_viterbi(dsq[start : start + length], int(start) + 1))
-        return hits
+            passed.append((dsq[start : start + length].copy(), int(start) + 1))
+        return passed
 
-    def _post_viterbi(self, sub, block_start) -> list[RawHit]:
-        """Domain definition in a window that passed Forward, each domain a hit scored as
-        if found in a window of the model's maximum length."""
-        found = self.definer.define_window(sub)
+    def define(self, windows: list[np.ndarray]) -> list[list[RawHit]]:
+        """Domain definition in windows that passed Forward (their posterior decoding done
+        side by side when there are many), each domain a hit scored as if found in a
+        window of the model's maximum length; hits are window-relative."""
+        decoded = [None] * len(windows)
+        if len(windows) >= 2 * dp.PARSER_LANES:
+            batch = pack(windows)
+            fx, bx, ls = dp.domain_decoding_batch(
+                self.profile.copy().set_multihit(True), batch.X, batch.starts, batch.lengths
+            )
+            for n, start in enumerate(batch.starts):
+                rows = slice(start + n, start + n + len(windows[n]) + 1)
+                decoded[n] = (fx[rows], bx[rows], ls[rows])
+        return [self._domains(w, d) for w, d in zip(windows, decoded, strict=True)]
+
+    def _domains(self, sub, decoded) -> list[RawHit]:
+        found = self.definer.define_window(sub, decoded)
         hits = []
         W = self.max_length
         for d in found.domains:
@@ -227,5 +242,5 @@ class LongTargetPipeline:
             null = self.bg.null_score(max(W, env_len))
             score = float(F32((float(bits) - null) / LOG2))
             lnP = exp_logsurv(score, *self.fwd_stats)
-            hits.append(RawHit(d, block_start - 1, score, float(F32(d.correction)) / LOG2, lnP))
+            hits.append(RawHit(d, 0, score, float(F32(d.correction)) / LOG2, lnP))
         return hits
