@@ -164,6 +164,26 @@ def test_cli_tblout_is_nhmmers(made1, tmp_path, capsys):
     assert "Residues passing SSV filter:" in report and report.endswith("//\n[ok]\n")
 
 
+def test_windows_decoded_side_by_side_define_the_same_hits(made1):
+    """Domain definition of many windows at once (posterior decoding in lanes) gives each
+    window the hits it gets alone."""
+    from hmmkit.profile.digital import digitize
+    from hmmkit.profile.long_target import query_model
+    from hmmkit.profile.long_target.pipeline import LongTargetOptions, LongTargetPipeline
+
+    _, hmm_path, _, sequences, _ = made1
+    pipeline = LongTargetPipeline(query_model(hmm_path), LongTargetOptions())
+    codes = digitize(sequences[0].residues, pipeline.model.alphabet)
+    windows = [w for w, _ in pipeline.scan(codes[:262_144])]
+    windows = (windows * (130 // len(windows) + 1))[:130]
+    together = pipeline.define(windows)
+    alone = [pipeline.define([w])[0] for w in windows[:10]]
+    assert sum(len(h) for h in together) > 0
+    key = [[(h.score, h.bias, h.domain.ali_from, h.domain.ali_to) for h in hs] for hs in alone]
+    assert key == [[(h.score, h.bias, h.domain.ali_from, h.domain.ali_to) for h in hs]
+                   for hs in together[:10]]  # fmt: skip
+
+
 def test_gzip_targets_and_bad_residues(made1, tmp_path):
     """A gzip-compressed target file reads as the plain one; a character that is not a
     nucleotide is refused, naming its sequence."""
