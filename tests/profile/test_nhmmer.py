@@ -194,6 +194,13 @@ def test_gzip_targets_and_bad_residues(made1, tmp_path):
     packed.write_bytes(gzip.compress(genome.read_bytes()))
     model = read_hmmer(hmm_path)
     assert nhmmer(model, packed).tblout() == nhmmer(model, genome).tblout()
+    odd = tmp_path / "odd.fa"  # '>' inside a header, CRLF line ends, an empty record
+    odd.write_text(">a desc with > inside\nAC\nGT\n>b\r\nAAA\r\n>c\n")
+    from hmmkit.profile.long_target.targets import iter_targets
+
+    assert [(n, d, c.tolist()) for n, d, c in iter_targets(odd, model.alphabet)] == [
+        ("a", "desc with > inside", [0, 1, 2, 3]), ("b", "", [0, 0, 0]), ("c", "", [])
+    ]  # fmt: skip
     bad = tmp_path / "bad.fa"
     bad.write_text(">ok\nACGTN\n>broken  a description\nACGTJACGT\n")
     with pytest.raises(ValueError, match="broken.*'J'"):

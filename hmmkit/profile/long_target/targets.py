@@ -59,7 +59,7 @@ def iter_targets(targets: str | os.PathLike | Iterable, alphabet: Alphabet
     if not body.startswith(b">"):
         raise ValueError(f"{path}: not a FASTA file (no '>' header first)")
     table = _code_bytes(alphabet)
-    for record in body[1:].split(b"\n>"):
+    for record in _records(body):
         header, _, residues = record.partition(b"\n")
         try:
             words = header.decode().strip().split(None, 1)
@@ -69,6 +69,20 @@ def iter_targets(targets: str | os.PathLike | Iterable, alphabet: Alphabet
             raise ValueError(f"{path}: FASTA record without a name")
         desc = words[1] if len(words) > 1 else ""
         yield words[0], desc, _fast_digitize(residues, table, alphabet, words[0])
+
+
+def _records(body: bytes) -> Iterator[bytes]:
+    """The records of FASTA text `body` (which starts with '>'), without their '>': a '>'
+    starts a record at the start of a line (found by a one-byte search, '>' being rare)."""
+    starts = []
+    at = 0
+    while at != -1:
+        if at == 0 or body[at - 1] in b"\r\n":
+            starts.append(at)
+        at = body.find(b">", at + 1)
+    starts.append(len(body))
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        yield body[a + 1 : b]
 
 
 def _read_bytes(path: Path) -> bytes:
