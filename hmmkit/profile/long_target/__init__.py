@@ -158,7 +158,8 @@ def nhmmer(
     options = LongTargetOptions(F1=F1, F2=F2, F3=F3, B1=B1, B2=B2, B3=B3,
                                 bias_filter=bias_filter, seed=seed)  # fmt: skip
     pipeline = LongTargetPipeline(model, options)
-    complement = complement_codes(model.alphabet)
+    pairs = complement_codes(model.alphabet)
+    complement = bytes(pairs) + bytes(range(len(pairs), 256))  # a bytes.translate table
     hits: list[LongTargetHit] = []
     windows = []  # Forward-passing windows: (residues, block start, strand, block, target)
     nres = nseqs = 0
@@ -173,7 +174,7 @@ def nhmmer(
             if strand != "crick":
                 windows += [(w, at, "+", start, end, target) for w, at in pipeline.scan(block)]
             if strand != "watson":
-                rc = complement[block[::-1]]
+                rc = np.frombuffer(block[::-1].tobytes().translate(complement), np.uint8)
                 windows += [(w, at, "-", start, end, target) for w, at in pipeline.scan(rc)]
         nres += L * (1 if strand != "both" else 2)
     found = pipeline.define([w[0] for w in windows])

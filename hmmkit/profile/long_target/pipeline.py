@@ -21,11 +21,11 @@ from ..plan7 import ProfileHMM
 from .domains import LongTargetDefiner
 from .windows import (
     LOG2,
+    SSVSeeder,
     ViterbiSeeder,
     extend_and_merge,
     prefix_suffix_lengths,
     split_long,
-    ssv_seeds,
     ssv_threshold,
 )
 
@@ -112,6 +112,8 @@ class LongTargetPipeline:
         self.definer = LongTargetDefiner(self.profile, options.seed, entry)
         self.counts = StageCounts()
         self.viterbi = ViterbiSeeder(self.words, self.vit_stats, options.F2)
+        self.ssv = SSVSeeder(self.bytes[0], self.bytes[1], model.M, self.max_length,
+                             self.ssv_thresh)  # fmt: skip
 
     def _bias_nulls(self, dsq, starts, lengths) -> np.ndarray:
         return filter_null_scores(dsq, starts, lengths, self.compo, self.model.M)
@@ -120,8 +122,7 @@ class LongTargetPipeline:
         """The windows of one strand of one block `dsq` (digital codes) that pass every
         filter, as (residues, 1-based block start): :meth:`define` finds their hits."""
         opts = self.options
-        seeds = ssv_seeds(dsq, self.bytes[0], self.bytes[1], self.model.M, self.max_length,
-                          self.ssv_thresh)  # fmt: skip
+        seeds = self.ssv.seeds(dsq)
         if len(seeds) == 0:
             return []
         windows = extend_and_merge(seeds, self.prefix, self.suffix, self.max_length, len(dsq), 0.0)

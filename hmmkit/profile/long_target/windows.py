@@ -194,16 +194,24 @@ def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
     return out[:n]
 
 
-def ssv_seeds(dsq: np.ndarray, costs: np.ndarray, bias: int, M: int, max_length: int,
-              sc_thresh: int) -> np.ndarray:  # fmt: skip
-    """SSV diagonals of `dsq` reaching `sc_thresh`: (n, 3) rows of 1-based target start,
-    model end, diagonal length, in target order. `costs` are HMMER's byte costs."""
-    tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
-    tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
-    xb = max(BYTE_BASE - (tjb + tbm), 0)
-    out = np.zeros((64, 3), dtype=np.int64)
-    return _ssv_scan(np.ascontiguousarray(dsq, dtype=np.uint8), costs, bias, xb,
-                     BYTE_BASE - tjb - tbm, sc_thresh, stripe_order(M, 16), out)  # fmt: skip
+class SSVSeeder:
+    """The SSV filter's seeds on blocks of a long target, for one model (the scan's
+    constants computed once)."""
+
+    def __init__(self, costs: np.ndarray, bias: int, M: int, max_length: int, sc_thresh: int):
+        tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
+        tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
+        self.costs, self.bias, self.sc_thresh = costs, int(bias), int(sc_thresh)
+        self.xb = max(BYTE_BASE - (tjb + tbm), 0)
+        self.floor = BYTE_BASE - tjb - tbm
+        self.order = stripe_order(M, 16)
+
+    def seeds(self, dsq: np.ndarray) -> np.ndarray:
+        """SSV diagonals of `dsq` reaching the threshold: (n, 3) rows of 1-based target
+        start, model end, diagonal length, in target order."""
+        out = np.zeros((64, 3), dtype=np.int64)
+        return _ssv_scan(np.ascontiguousarray(dsq, dtype=np.uint8), self.costs, self.bias,
+                         self.xb, self.floor, self.sc_thresh, self.order, out)  # fmt: skip
 
 
 def ssv_threshold(F1: float, msv_stats: tuple[float, float], nullsc: float, max_length: int,
