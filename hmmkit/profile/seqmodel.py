@@ -45,9 +45,9 @@ def _blosum62_conditionals(frequencies: tuple[float, ...]) -> np.ndarray:
 
 
 def query_residues(residues: str) -> str:
-    """A query's residues as its model sees them: whitespace removed, a final ``*`` left
-    out."""
-    return "".join(residues.split()).rstrip("*")
+    """A query's residues as its model sees them: whitespace removed (a final ``*`` is a
+    node of the model, as in HMMER)."""
+    return "".join(residues.split())
 
 
 def from_sequence(
@@ -62,8 +62,9 @@ def from_sequence(
     """phmmer's query model of one protein sequence (BLOSUM62, gap open/extend
     probabilities `popen`/`pextend`), with E-value statistics unless not `calibrated`.
 
-    A final ``*`` (a stop codon, as gene callers write it) is left out; HMMER would keep a
-    node that can emit nothing. A ``*`` inside the sequence is refused."""
+    A final ``*`` (a stop codon, as gene callers write it) is a node that emits nothing, as
+    in HMMER's model (so the query's length and the E-values are HMMER's); a ``*`` inside
+    the sequence is refused."""
     if not 0 <= popen < 0.5:
         raise ValueError(f"popen must be in [0, 0.5), got {popen}")
     if not 0 <= pextend < 1:
@@ -72,23 +73,25 @@ def from_sequence(
     if len(text) >= 10 and set(text.upper()) <= set("ACGTUN"):
         raise ValueError(f"{name}: the query looks like DNA or RNA; phmmer's model is of a protein")
     codes = digitize(text, AMINO, name=name)
-    if len(codes) == 0:
-        raise ValueError(f"{name}: the query sequence is empty")
     bg = background or Background.default(AMINO)
-    if np.any(codes == code_table(AMINO).nonresidue):
+    n_residues = len(text.rstrip("*"))
+    if n_residues == 0:
+        raise ValueError(f"{name}: the query sequence is empty")
+    if np.any(codes[:n_residues] == code_table(AMINO).nonresidue):
         raise ValueError(f"{name}: '*' (not a residue) inside the query sequence")
     conditional = _blosum62_conditionals(tuple(np.asarray(bg.frequencies, dtype=float)))
     M = len(codes)
     match = np.zeros((M + 1, AMINO.size))
     match[0, 0] = 1.0
-    match[1:] = conditional[codes].astype(np.float32)
+    match[1 : n_residues + 1] = conditional[codes[:n_residues]].astype(np.float32)
     insert = np.tile(np.asarray(bg.frequencies, dtype=np.float32), (M + 1, 1)).astype(float)
     t = np.zeros((M + 1, 7))
     t[:, [MM, MI, MD]] = [1.0 - 2 * popen, popen, popen]
     t[:, [IM, II]] = [1.0 - pextend, pextend]
     t[:, [DM, DD]] = [1.0 - pextend, pextend]
     t[M, [MM, MD, DM, DD]] = [1.0 - popen, 0.0, 1.0, 0.0]
-    match /= match.sum(axis=1, keepdims=True)
+    sums = match.sum(axis=1, keepdims=True)
+    match = np.divide(match, sums, out=np.zeros_like(match), where=sums > 0)  # '*': emits nothing
     insert /= insert.sum(axis=1, keepdims=True)
     # the consensus is the query itself (p7_hmm_SetConsensus with a sequence): upper case
     # where the residue keeps half the probability

@@ -48,8 +48,11 @@ def test_query_model_is_hmmers(residues):
         assert ours.stats[kind] == pytest.approx((mu, lam), abs=2e-4)
 
 
-def test_query_model_refuses_inner_stops_and_drops_a_final_one():
-    assert from_sequence("q", "MKVLA*", calibrated=False).M == 5
+def test_query_model_refuses_inner_stops_and_keeps_a_final_one_as_hmmer():
+    """A final '*' is a node that emits nothing (HMMER's p7_Seqmodel: qlen counts it)."""
+    model = from_sequence("q", "MKVLA*", calibrated=False)
+    assert model.M == 6 and not model.match_emissions[6].any()
+    assert model.consensus.endswith("*")
     with pytest.raises(ValueError, match=r"'\*' \(not a residue\) inside the query"):
         from_sequence("q", "MK*VLA", calibrated=False)
     with pytest.raises(ValueError, match="popen must be in"):
