@@ -22,55 +22,30 @@ import numpy as np
 from numba import njit
 
 from .graph import CompositeGraph
+from .steps import (
+    NEG,
+    add_emissions,
+    add_log,
+    instant_max,
+    instant_sum,
+    prune,
+    timed_max,
+    timed_sum,
+)
 
-_NEG = -np.inf
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _add_log(a, b):
-    if a == _NEG:
-        return b
-    if b == _NEG:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
-
-
-@njit(cache=True, nogil=True)
-def _prune(score, row, node_state, beam):
-    best = _NEG
-    for n in range(score.shape[1]):
-        if node_state[n] >= 0 and score[row, n] > best:
-            best = score[row, n]
-    if beam < np.inf and best > _NEG:
-        floor = best - beam
-        for n in range(score.shape[1]):
-            if node_state[n] >= 0 and score[row, n] < floor:
-                score[row, n] = _NEG
+_NEG = NEG
 
 
 @njit(cache=True, nogil=True)
 def _forward(node_state, src, dst, logw, n_timed, entry, log_b, beam, alpha):
-    n_rows, n_nodes = alpha.shape
     alpha[:] = _NEG
     alpha[0, entry] = 0.0
-    for r in range(n_rows):
+    for r in range(alpha.shape[0]):
         if r > 0:
-            for a in range(n_timed):
-                v = alpha[r - 1, src[a]]
-                if v > _NEG:
-                    d = dst[a]
-                    alpha[r, d] = _add_log(alpha[r, d], v + logw[a])
-            for n in range(n_nodes):
-                if node_state[n] >= 0 and alpha[r, n] > _NEG:
-                    alpha[r, n] += log_b[r - 1, node_state[n]]
-            _prune(alpha, r, node_state, beam)
-        for a in range(n_timed, len(src)):
-            v = alpha[r, src[a]]
-            if v > _NEG:
-                d = dst[a]
-                alpha[r, d] = _add_log(alpha[r, d], v + logw[a])
+            timed_sum(alpha, r, src, dst, logw, n_timed)
+            add_emissions(alpha, r, node_state, log_b[r - 1])
+            prune(alpha, r, node_state, beam)
+        instant_sum(alpha, r, src, dst, logw, n_timed)
 
 
 @njit(cache=True, nogil=True)
@@ -85,11 +60,11 @@ def _backward(node_state, src, dst, logw, n_timed, exit_, log_b, alpha, beta):
                 s, d = src[a], dst[a]
                 if alpha[r, s] > _NEG and alpha[r + 1, d] > _NEG and beta[r + 1, d] > _NEG:
                     v = logw[a] + log_b[r, node_state[d]] + beta[r + 1, d]
-                    beta[r, s] = _add_log(beta[r, s], v)
+                    beta[r, s] = add_log(beta[r, s], v)
         for a in range(len(src) - 1, n_timed - 1, -1):
             s, d = src[a], dst[a]
             if alpha[r, s] > _NEG and beta[r, d] > _NEG:
-                beta[r, s] = _add_log(beta[r, s], logw[a] + beta[r, d])
+                beta[r, s] = add_log(beta[r, s], logw[a] + beta[r, d])
 
 
 @njit(cache=True, nogil=True)
@@ -125,28 +100,15 @@ def _state_occupancy(node_state, alpha, beta, total, occupancy):
 
 @njit(cache=True, nogil=True)
 def _viterbi(node_state, src, dst, logw, n_timed, entry, log_b, beam, delta, back):
-    n_rows, n_nodes = delta.shape
     delta[:] = _NEG
     back[:] = -1
     delta[0, entry] = 0.0
-    for r in range(n_rows):
+    for r in range(delta.shape[0]):
         if r > 0:
-            for a in range(n_timed):
-                v = delta[r - 1, src[a]] + logw[a]
-                d = dst[a]
-                if v > delta[r, d]:
-                    delta[r, d] = v
-                    back[r, d] = a
-            for n in range(n_nodes):
-                if node_state[n] >= 0 and delta[r, n] > _NEG:
-                    delta[r, n] += log_b[r - 1, node_state[n]]
-            _prune(delta, r, node_state, beam)
-        for a in range(n_timed, len(src)):
-            v = delta[r, src[a]] + logw[a]
-            d = dst[a]
-            if v > delta[r, d]:
-                delta[r, d] = v
-                back[r, d] = a
+            timed_max(delta, back, r, src, dst, logw, n_timed)
+            add_emissions(delta, r, node_state, log_b[r - 1])
+            prune(delta, r, node_state, beam)
+        instant_max(delta, back, r, src, dst, logw, n_timed)
 
 
 @njit(cache=True, nogil=True)
@@ -235,28 +197,45 @@ def forward_backward(
     log_b = _check(graph, log_b)
     beam = _check_beam(beam)
     g = graph
-    n_rows = len(log_b) + 1
-    alpha = np.empty((n_rows, g.n_nodes))
-    beta = np.empty((n_rows, g.n_nodes))
-    args = (g.node_state, g.arc_src, g.arc_dst, g.arc_logw, g.n_timed)
-    _forward(*args, g.entry, log_b, beam, alpha)
-    total = float(alpha[-1, g.exit])
-    if total == _NEG:
-        raise ValueError(
-            f"no path through the graph fits {len(log_b)} frames"
-            + ("" if beam == np.inf else f" within the beam {beam}")
-        )
-    _backward(*args, g.exit, log_b, alpha, beta)
+    alpha = np.empty((len(log_b) + 1, g.n_nodes))
+    _forward(g.node_state, g.arc_src, g.arc_dst, g.arc_logw, g.n_timed, g.entry, log_b, beam, alpha)
+    total = lattice_total(graph, alpha, beam)
+    beta, counts = lattice_backward(graph, log_b, alpha, total)
     occupancy = np.zeros((len(log_b), log_b.shape[1]))
     _state_occupancy(g.node_state, alpha, beta, total, occupancy)
-    counts = np.empty(g.n_arcs)
-    _arc_counts(*args, log_b, alpha, beta, total, counts)
     nodes = None
     if node_posteriors:
         with np.errstate(invalid="ignore"):
             nodes = np.exp(alpha[1:] + beta[1:] - total)
         nodes[:, g.node_state < 0] = 0.0
     return GraphPosteriors(total, occupancy, counts, nodes)
+
+
+def lattice_total(graph: CompositeGraph, alpha: np.ndarray, beam: float = np.inf) -> float:
+    """The exit's score in the last row of a forward (or Viterbi) lattice; ValueError
+    when no path reached it."""
+    total = float(alpha[-1, graph.exit])
+    if total == _NEG:
+        raise ValueError(
+            f"no path through the graph fits {len(alpha) - 1} frames"
+            + ("" if beam == np.inf else f" within the beam {beam}")
+        )
+    return total
+
+
+def lattice_backward(
+    graph: CompositeGraph, log_b: np.ndarray, alpha: np.ndarray, total: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The backward lattice over the nodes a forward lattice ``alpha`` kept, and the
+    expected count of every arc. ``log_b`` is read only at the (frame, state) pairs of
+    alive emitting nodes, so entries elsewhere may hold anything (e.g. never computed)."""
+    g = graph
+    beta = np.empty_like(alpha)
+    args = (g.node_state, g.arc_src, g.arc_dst, g.arc_logw, g.n_timed)
+    _backward(*args, g.exit, log_b, alpha, beta)
+    counts = np.empty(g.n_arcs)
+    _arc_counts(*args, log_b, alpha, beta, total, counts)
+    return beta, counts
 
 
 @dataclass(frozen=True)
@@ -290,9 +269,12 @@ def viterbi(graph: CompositeGraph, log_b: np.ndarray, beam: float = np.inf) -> G
         delta,
         back,
     )
-    score = float(delta[-1, g.exit])
-    if score == _NEG:
-        raise ValueError(f"no path through the graph fits {len(log_b)} frames")
-    rows_arr, nodes_arr, arcs_arr = _backtrace(back, g.arc_src, g.n_timed, g.exit)
-    emitting = g.node_state[nodes_arr] >= 0
+    return best_path(g, delta, back)
+
+
+def best_path(graph: CompositeGraph, delta: np.ndarray, back: np.ndarray) -> GraphPath:
+    """The path read back from a Viterbi lattice (scores ``delta``, arcs ``back``)."""
+    score = lattice_total(graph, delta)
+    rows_arr, nodes_arr, arcs_arr = _backtrace(back, graph.arc_src, graph.n_timed, graph.exit)
+    emitting = graph.node_state[nodes_arr] >= 0
     return GraphPath(score, nodes_arr[emitting], rows_arr, nodes_arr, arcs_arr)
