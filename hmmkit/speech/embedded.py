@@ -14,13 +14,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 
 import numpy as np
 
-from ..composite import CompositeGraph, GraphPosteriors, forward_backward, viterbi
+from ..composite import CompositeGraph, viterbi
 from ..emissions.mixture import MixtureBank, mix_up
-from ..training.parallel import map_shards, resolve_n_jobs
+from ..training.parallel import resolve_n_jobs
 from .acoustic_model import (
     SHORT_PAUSE,
     SILENCE,
@@ -29,6 +28,11 @@ from .acoustic_model import (
     silence_transitions,
     tee_transitions,
 )
+from .estep import EmbeddedStats as EmbeddedStats  # the E-step's names, re-exported
+from .estep import background_frames as background_frames
+from .estep import beam_schedule, log_transitions, with_log_transitions
+from .estep import utterance_stats as utterance_stats
+from .estep_backends import EmbeddedEStep, EStepSettings
 from .features import MFCCConfig
 from .lexicon import Lexicon
 
@@ -40,6 +44,10 @@ HARD_CHOICES = ("none", "single", "all")
 @dataclass(frozen=True)
 class EmbeddedConfig:
     """Training settings: unit states, mixtures, passes per stage, beam, variance floor.
+
+    ``beam``, ``beam_step`` and ``beam_limit`` are HERest's ``-t f i l``: the
+    forward-backward beam, widened by the step for an utterance no path fits within it,
+    up to the limit (beyond it the utterance is skipped for that pass).
 
     ``early_short_pause`` puts ``sp`` between words from the first pass (else it is added
     after the flat-start passes, as in HTK's tutorial); ``edge_silence`` frames at both
@@ -59,6 +67,8 @@ class EmbeddedConfig:
     n_mix: int = 1
     passes: int = 3
     beam: float = 400.0
+    beam_step: float = 150.0
+    beam_limit: float = 1000.0
     var_floor: float = 0.01
     n_jobs: int | None = None
     early_short_pause: bool = True
@@ -80,6 +90,7 @@ class EmbeddedConfig:
             raise ValueError(
                 f"background_quantile must be in (0, 1], got {self.background_quantile}"
             )
+        beam_schedule(self.beam, self.beam_step, self.beam_limit)  # checks the three
         if not 0 < self.var_floor < 1:
             raise ValueError(f"var_floor must be in (0, 1), got {self.var_floor}")
 
@@ -92,97 +103,9 @@ class EmbeddedConfig:
         return steps
 
 
-@dataclass
-class EmbeddedStats:
-    """Sufficient statistics of a set of utterances: component moments, expected counts of
-    the tied transitions, log-likelihood and frames (values that add)."""
-
-    moments: dict[str, np.ndarray]
-    transitions: np.ndarray
-    log_likelihood: float = 0.0
-    n_frames: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-    def __add__(self, other: EmbeddedStats) -> EmbeddedStats:
-        return EmbeddedStats(
-            {k: v + other.moments[k] for k, v in self.moments.items()},
-            self.transitions + other.transitions,
-            self.log_likelihood + other.log_likelihood,
-            self.n_frames + other.n_frames,
-            self.skipped + other.skipped,
-        )
-
-
 def with_graph_transitions(graph: CompositeGraph, model: AcousticModel) -> CompositeGraph:
     """The graph with its tied arcs weighted by the model's current transitions."""
-    flat = np.concatenate([t.ravel() for _, t in model.units.values()])
-    tied = graph.arc_tie >= 0
-    logw = graph.arc_logw.copy()
-    with np.errstate(divide="ignore"):
-        logw[tied] = np.log(flat[graph.arc_tie[tied]])
-    return replace(graph, arc_logw=logw)
-
-
-def _viterbi_posteriors(graph: CompositeGraph, log_b: np.ndarray, beam: float) -> GraphPosteriors:
-    """The best path as one-hot occupancies and arc counts (segmental k-means)."""
-    path = viterbi(graph, log_b, beam)
-    occupancy = np.zeros_like(log_b)
-    occupancy[np.arange(len(log_b)), graph.node_state[path.frame_nodes]] = 1.0
-    counts = np.bincount(path.arcs, minlength=graph.n_arcs).astype(np.float64)
-    return GraphPosteriors(path.log_prob, occupancy, counts)
-
-
-def utterance_stats(
-    model: AcousticModel,
-    items: Sequence[tuple[str, np.ndarray, CompositeGraph]],
-    beam: float,
-    hard: bool = False,
-    background: tuple[float, float, int] | None = None,
-) -> EmbeddedStats:
-    """One E-step over utterances (id, frames, graph): state posteriors by forward-backward,
-    or the best path's (``hard``); an utterance no path fits is skipped."""
-    stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
-    mix = model.mixtures
-    for utt, X, graph in items:
-        # only the states of this utterance's graph are scored and accumulated
-        used = np.unique(graph.node_state[graph.node_state >= 0])
-        bank = MixtureBank(mix.weights[used], mix.means[used], mix.covars[used], "diag")
-        scores, comp = bank.frame_scores(X)
-        log_b = np.full((len(X), mix.n_groups), -np.inf)
-        log_b[:, used] = scores
-        if background is not None:
-            penalty, quantile, edge = background
-            quiet = background_frames(X, edge, quantile)
-            speech = np.setdiff1d(used, model.units[SILENCE][0])
-            log_b[np.ix_(quiet, speech)] -= penalty
-        weighted = with_graph_transitions(graph, model)
-        try:
-            if hard:
-                post = _viterbi_posteriors(weighted, log_b, beam)
-            else:
-                post = forward_backward(weighted, log_b, beam)
-        except ValueError:
-            stats.skipped.append(utt)
-            continue
-        part = bank.new_stats()
-        bank.accumulate(X, np.ascontiguousarray(post.state_occupancy[:, used]), comp, part)
-        components = (used[:, None] * mix.n_mix + np.arange(mix.n_mix)).ravel()
-        for key, value in part.items():
-            stats.moments[key][components] += value
-        tied = graph.arc_tie >= 0
-        stats.transitions += np.bincount(
-            graph.arc_tie[tied], weights=post.arc_counts[tied], minlength=len(stats.transitions)
-        )
-        stats.log_likelihood += post.log_likelihood
-        stats.n_frames += len(X)
-    return stats
-
-
-def background_frames(X: np.ndarray, edge: int, quantile: float) -> np.ndarray:
-    """Frames no louder (c0) than the ``quantile`` of the utterance's first and last
-    ``edge`` frames (its known background)."""
-    ends = np.concatenate([X[:edge, 0], X[-edge:, 0]])
-    return np.flatnonzero(X[:, 0] <= np.quantile(ends, quantile))
+    return with_log_transitions(graph, log_transitions(model))
 
 
 def maximise(model: AcousticModel, stats: EmbeddedStats) -> AcousticModel:
@@ -306,8 +229,12 @@ def train_embedded(
     front_end: MFCCConfig | None = None,
     sample_rate: int | None = None,
     report: Callable[[str], None] | None = None,
+    backend: str = "threads",
+    client=None,
 ) -> tuple[AcousticModel, TrainingLog]:
-    """Train unit models on transcribed utterances; returns the model and its log."""
+    """Train unit models on transcribed utterances; returns the model and its log. The
+    E-step runs on ``config.n_jobs`` threads, or with ``backend="dask"`` on the workers
+    of ``client`` (a ``distributed.Client``); the models are the same."""
     if not (len(utts) == len(features) == len(transcripts)) or not utts:
         raise ValueError("need the same positive number of utterances, features and transcripts")
     words = [w for t in transcripts for w in t]
@@ -317,7 +244,7 @@ def train_embedded(
         for w in t:
             model.pronunciations(w, f"utterance {utt}")
     log = TrainingLog()
-    n_jobs = resolve_n_jobs(config.n_jobs)
+    resolve_n_jobs(config.n_jobs)  # a bad value fails before any work
     bg = None
     if config.background_penalty > 0 and config.edge_silence > 0:
         bg = (config.background_penalty, config.background_quantile, config.edge_silence)
@@ -333,24 +260,20 @@ def train_embedded(
     def run_passes(stage: str, utt_graphs, hard: bool = False) -> AcousticModel:
         nonlocal model
         items = list(zip(utts, features, utt_graphs, strict=True))
-        n_shards = min(len(items), 4 * n_jobs)
-        shards = [items[i::n_shards] for i in range(n_shards)]
-        for _ in range(config.passes):
-            parts = map_shards(
-                partial(utterance_stats, model, beam=config.beam, hard=hard, background=bg),
-                shards,
-                n_jobs,
-            )
-            total = parts[0]
-            for part in parts[1:]:
-                total = total + part
-            if total.n_frames == 0:
-                raise ValueError("no utterance fits its transcript (all are too short)")
-            model = maximise(model, total)
-            log.skipped.update(total.skipped)
-            log.passes.append((stage, total.log_likelihood / total.n_frames))
-            if report is not None:
-                report(f"{stage}: {log.passes[-1][1]:.3f} per frame ({len(total.skipped)} skipped)")
+        with EmbeddedEStep(items, backend, config.n_jobs, client) as estep:
+            for _ in range(config.passes):
+                total = estep(
+                    EStepSettings(model, config.beam, hard, bg, config.beam_step, config.beam_limit)
+                )
+                if total.n_frames == 0:
+                    raise ValueError("no utterance fits its transcript (all are too short)")
+                model = maximise(model, total)
+                log.skipped.update(total.skipped)
+                log.passes.append((stage, total.log_likelihood / total.n_frames))
+                if report is not None:
+                    report(
+                        f"{stage}: {log.passes[-1][1]:.3f} per frame ({len(total.skipped)} skipped)"
+                    )
         return model
 
     if not config.early_short_pause:

@@ -1,0 +1,101 @@
+"""The embedded E-step on the threads of this process or on a Dask cluster.
+
+Utterances (id, frames, composite graph) are cut into shards of a fixed number of
+utterances, whatever the number of threads or workers, and each shard's statistics
+are summed in shard order: a run on one thread, on several, or on a Dask client gives
+the same statistics, bit for bit. The shards are an ordinary
+:class:`~hmmkit.sources.SequenceSource`, so the backends are those the rest of
+training uses (:mod:`hmmkit.training.backends`): the model is sent once per pass, the
+shards once per stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..composite import CompositeGraph
+from ..sources import SequenceSource
+from ..training.backends import make_backend
+from ..workspace import WorkspacePool
+from .acoustic_model import AcousticModel
+from .estep import EmbeddedStats, sum_embedded_stats, utterance_stats
+
+#: Utterances per shard (a shard is the unit of work of a thread or a Dask task).
+SHARD_UTTERANCES = 16
+
+Utterance = tuple[str, np.ndarray, CompositeGraph]
+
+
+class UtteranceShards(SequenceSource):
+    """Utterances held in memory, in shards of ``shard_size`` consecutive utterances."""
+
+    def __init__(self, items: Sequence[Utterance], shard_size: int = SHARD_UTTERANCES) -> None:
+        if shard_size < 1:
+            raise ValueError(f"shard_size must be at least 1, got {shard_size}")
+        self._shards = [list(items[i : i + shard_size]) for i in range(0, len(items), shard_size)]
+
+    def shard_keys(self) -> list[int]:
+        return list(range(len(self._shards)))
+
+    def load(self, key: int) -> list[Utterance]:  # type: ignore[override]
+        return self._shards[key]
+
+
+@dataclass(frozen=True)
+class EStepSettings:
+    """Everything one pass's E-step needs besides the utterances (sent once per pass)."""
+
+    model: AcousticModel
+    beam: float
+    hard: bool = False
+    background: tuple[float, float, int] | None = None
+    beam_step: float = 0.0
+    beam_limit: float | None = None
+
+
+def shard_stats(
+    settings: EStepSettings, shard: list[Utterance], workspaces: WorkspacePool
+) -> EmbeddedStats:
+    """The statistics of one shard (the per-shard function of the backends)."""
+    return utterance_stats(
+        settings.model,
+        shard,
+        settings.beam,
+        settings.hard,
+        settings.background,
+        workspaces.get(),
+        settings.beam_step,
+        settings.beam_limit,
+    )
+
+
+class EmbeddedEStep:
+    """The E-step over a fixed set of utterances on ``backend`` ("threads" with
+    ``n_jobs``, or "dask" with ``client``); a context manager that releases the
+    cluster's copies of the shards."""
+
+    def __init__(
+        self,
+        items: Sequence[Utterance],
+        backend: str = "threads",
+        n_jobs: int | None = None,
+        client=None,
+    ) -> None:
+        self._backend = make_backend(backend, UtteranceShards(items), n_jobs, client)
+
+    def __call__(self, settings: EStepSettings) -> EmbeddedStats:
+        """The summed statistics of every shard, in shard order."""
+        return sum_embedded_stats(self._backend.map(shard_stats, settings))
+
+    def close(self) -> None:
+        """Release the shards (on a cluster: its workers' copies)."""
+        self._backend.close()
+
+    def __enter__(self) -> EmbeddedEStep:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,129 @@
+"""The embedded E-step (emissions scored on demand, sparse accumulation) against the same
+E-step over a full table of emission log-likelihoods."""
+
+import numpy as np
+import pytest
+from asr_factories import tiny_model
+
+from hmmkit.composite import forward_backward, viterbi
+from hmmkit.speech.estep import (
+    ScoringTables,
+    background_frames,
+    log_transitions,
+    sum_embedded_stats,
+    utterance_stats,
+    with_log_transitions,
+)
+
+
+def _items(model, seed=3, n=6):
+    rng = np.random.default_rng(seed)
+    words = [["a", "b"], ["b", "a", "b"], ["a"], ["b", "b"], ["a", "a", "b"], ["b"]][:n]
+    return [
+        (
+            f"u{i}",
+            rng.normal(scale=2.0, size=(int(rng.integers(12, 40)), 3)),
+            model.transcript_graph(w),
+        )
+        for i, w in enumerate(words)
+    ]
+
+
+def _reference(model, items, beam, hard=False, background=None):
+    """Statistics from every state's log-likelihood at every frame, by the public DP
+    functions and the mixtures' own E-step (occupancy per tied state, then moments)."""
+    mix = model.mixtures
+    moments = mix.new_stats()
+    transitions = np.zeros(model.n_transition_parameters)
+    total, skipped = 0.0, []
+    flat_log = log_transitions(model)
+    for utt, X, graph in items:
+        log_b, comp = mix.frame_scores(X)
+        if background is not None:
+            penalty, quantile, edge = background
+            quiet = background_frames(X, edge, quantile)
+            speech = np.setdiff1d(np.arange(mix.n_groups), model.units["sil"][0])
+            log_b[np.ix_(quiet, speech)] -= penalty
+        weighted = with_log_transitions(graph, flat_log)
+        try:
+            path = viterbi(weighted, log_b, beam)
+            post = forward_backward(weighted, log_b, beam)
+        except ValueError:
+            skipped.append(utt)
+            continue
+        if hard:
+            occupancy = np.zeros_like(log_b)
+            occupancy[np.arange(len(X)), graph.node_state[path.frame_nodes]] = 1.0
+            counts = np.bincount(path.arcs, minlength=graph.n_arcs).astype(float)
+            total += path.log_prob
+        else:
+            occupancy, counts = post.state_occupancy, post.arc_counts
+            total += post.log_likelihood
+        mix.accumulate(X, occupancy, comp, moments)
+        tied = graph.arc_tie >= 0
+        transitions += np.bincount(graph.arc_tie[tied], counts[tied], len(transitions))
+    return moments, transitions, total, skipped
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("beam", [np.inf, 25.0])
+@pytest.mark.parametrize("background", [None, (5.0, 0.5, 3)])
+def test_on_demand_estep_equals_the_full_table(hard, beam, background):
+    model = tiny_model(4, n_mix=3)
+    items = _items(model)
+    stats = utterance_stats(model, items, beam, hard, background)
+    moments, transitions, total, skipped = _reference(model, items, beam, hard, background)
+    assert stats.skipped == skipped
+    assert len(skipped) < len(items) // 2
+    for key, value in moments.items():
+        np.testing.assert_allclose(stats.moments[key], value, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(stats.transitions, transitions, rtol=1e-9, atol=1e-12)
+    assert stats.log_likelihood == pytest.approx(total, rel=1e-12)
+    assert stats.n_frames == sum(len(x) for u, x, _ in items if u not in skipped)
+
+
+def test_a_narrow_beam_scores_fewer_states_and_keeps_frames_whole():
+    model = tiny_model(4, n_mix=3)
+    items = _items(model)
+    wide = utterance_stats(model, items, np.inf)
+    narrow = utterance_stats(model, items, 25.0)
+    frames = sum(len(x) for u, x, _ in items if u not in narrow.skipped)
+    assert len(narrow.skipped) < len(items) // 2
+    assert narrow.moments["n"].sum() == pytest.approx(frames, rel=1e-10)
+    assert narrow.log_likelihood < wide.log_likelihood  # the beam removed some paths
+
+
+def test_shards_add_up_to_the_whole():
+    model = tiny_model(5)
+    items = _items(model)
+    whole = utterance_stats(model, items, np.inf)
+    parts = sum_embedded_stats([utterance_stats(model, items[i::3], np.inf) for i in range(3)])
+    for key, value in whole.moments.items():
+        np.testing.assert_allclose(parts.moments[key], value, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(parts.transitions, whole.transitions, rtol=1e-10, atol=1e-12)
+    assert parts.n_frames == whole.n_frames
+
+
+def test_an_utterance_no_path_fits_is_skipped_and_bad_settings_are_refused():
+    model = tiny_model(2)
+    items = _items(model, n=2)
+    too_short = ("short", np.zeros((2, 3)), model.transcript_graph(["a", "b", "a"]))
+    stats = utterance_stats(model, [too_short, *items], np.inf)
+    assert stats.skipped == ["short"]
+    assert stats.n_frames == sum(len(x) for _, x, _ in items)
+    with pytest.raises(ValueError, match="beam must be positive"):
+        utterance_stats(model, items, 0.0)
+
+
+def test_scoring_tables_need_diagonal_mixtures():
+    from dataclasses import replace
+
+    from hmmkit.emissions.mixture import MixtureBank
+
+    model = tiny_model(1, n_mix=1)
+    mix = model.mixtures
+    full = MixtureBank(
+        mix.weights, mix.means, np.einsum("gmd,de->gmde", mix.covars, np.eye(3)), "full"
+    )
+    with pytest.raises(ValueError, match="diagonal covariances"):
+        ScoringTables.of(replace(model, mixtures=full))
