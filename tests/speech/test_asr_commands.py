@@ -7,7 +7,8 @@ import pytest
 from hmmkit.cli import main
 from hmmkit.speech.corpus import list_recordings
 from hmmkit.speech.ctm import read_ctm
-from hmmkit.speech.digit_strings import alignment_accuracy, build_digit_strings
+from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, build_digit_strings
+from hmmkit.speech.lexicon import Lexicon
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,46 @@ def test_errors_are_reported_and_nothing_is_written(trained, tmp_path, capsys):
     )
     assert "no model.json" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def phone_alignment(shared_data, tmp_path_factory):
+    recs = [r for r in list_recordings(shared_data / "fsdd") if r.index in (13, 14)]
+    root = tmp_path_factory.mktemp("asr_phones")
+    spans = build_digit_strings(recs, root / "data", seed=4)
+    Lexicon(DIGITS_LEXICON).write(root / "lexicon.txt")
+    train = ["asr", "train", str(root / "data"), str(root / "model"), "--units", "phone"]
+    lexicon = ["--lexicon", str(root / "lexicon.txt")]
+    assert main([*train, *lexicon, "--passes", "3", "--jobs", "2", "--quiet"]) == 0
+    assert main(["asr", "align", str(root / "model"), str(root / "data"), str(root / "ali")]) == 0
+    return root, spans
+
+
+def test_phone_models_align_words_and_phones(phone_alignment):
+    root, spans = phone_alignment
+    out = root / "ali"
+    words, phones = read_ctm(out / "alignment.ctm"), read_ctm(out / "phones.ctm")
+    texts = {utt: [s.word for s in spans if s.utt == utt] for utt in {s.utt for s in spans}}
+    assert set(words) == set(phones) == set(texts)
+    for utt, timed_words in words.items():
+        assert [w for w, _, _ in timed_words] == texts[utt]
+        remaining = list(phones[utt])
+        for word, start, end in timed_words:
+            # the word's phones: one of its pronunciations, end to end over the word's span
+            pron = next(
+                p
+                for p in DIGITS_LEXICON[word]
+                if [ph for ph, _, _ in remaining[: len(p)]] == list(p)
+            )
+            own, remaining = remaining[: len(pron)], remaining[len(pron) :]
+            assert own[0][1] == pytest.approx(start, abs=0.011)
+            assert own[-1][2] == pytest.approx(end, abs=0.011)
+            for (_, _, a_end), (_, b_start, _) in zip(own[:-1], own[1:], strict=True):
+                assert b_start == pytest.approx(a_end, abs=0.011)
+            assert all(e > s for _, s, e in own)
+        assert remaining == []
+        grid = (out / "textgrid" / f"{utt}.TextGrid").read_text()
+        assert 'name = "words"' in grid and 'name = "phones"' in grid
+        assert f'text = "{timed_words[0][0]}"' in grid
+        assert f'text = "{phones[utt][0][0]}"' in grid
+    assert alignment_accuracy(spans, words) >= 0.6  # measured 0.75 on these training strings
