@@ -66,7 +66,7 @@ class EmbeddedConfig:
     silence_states: int = 3
     n_mix: int = 1
     passes: int = 3
-    beam: float = 400.0
+    beam: float = 250.0
     beam_step: float = 150.0
     beam_limit: float = 1000.0
     var_floor: float = 0.01
@@ -279,12 +279,15 @@ def train_embedded(
     if not config.early_short_pause:
         run_passes("flat start", graphs(False), config.hard != "none")
     model = add_short_pause(model)
-    run_passes("with sp", graphs(True), config.hard != "none")
-    choices = [
-        pronunciation_choices(model, g, X, t)
-        for g, X, t in zip(graphs(True), features, transcripts, strict=True)
-    ]
-    fixed = graphs(True, choices)
+    with_sp = graphs(True)
+    run_passes("with sp", with_sp, config.hard != "none")
+    fixed = with_sp  # one pronunciation per word: nothing to realign
+    if any(len(model.pronunciations(w)) > 1 for w in set(words)):
+        choices = [
+            pronunciation_choices(model, g, X, t)
+            for g, X, t in zip(with_sp, features, transcripts, strict=True)
+        ]
+        fixed = graphs(True, choices)
     run_passes("realigned", fixed, config.hard != "none")
     for m in config.mixture_schedule():
         model = replace(model, mixtures=mix_up(model.mixtures, m))

@@ -44,6 +44,9 @@ _LOG_2PI = math.log(2.0 * math.pi)
 #: Reassociation lets the loops over features vectorise (no "nnan": NaN marks an
 #: unscored pair).
 _FAST = {"reassoc", "contract"}
+#: Posteriors below this are not accumulated: a frame's statistics lose less than this
+#: share of its weight (most alive nodes of a beam carry far less).
+MIN_OCCUPANCY = 1e-12
 #: Frames scored at a time for a state found alive and not yet scored.
 SCORE_BLOCK = 4
 
@@ -211,13 +214,15 @@ def _add_frame(X, t, g, weight, post, ref, n, s1, s2):
 
 @njit(cache=True, nogil=True)
 def _accumulate_lattice(X, node_state, alpha, beta, total, post, ref, n, s1, s2):
-    """Moments of every (frame, emitting node) with posterior mass."""
+    """Moments of every (frame, emitting node) whose posterior is at least
+    :data:`MIN_OCCUPANCY`."""
+    floor = total + math.log(MIN_OCCUPANCY)
     for r in range(1, alpha.shape[0]):
         for node in range(alpha.shape[1]):
             g = node_state[node]
             if g >= 0:
                 v = alpha[r, node] + beta[r, node]
-                if v > NEG:
+                if v >= floor:
                     _add_frame(X, r - 1, g, math.exp(v - total), post, ref, n, s1, s2)
 
 
