@@ -92,7 +92,7 @@ def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, po
     (``X`` is padded by a block), the exponentials of them all at once; a penalised
     state pays ``penalty[t]``."""
     means, inv_sd, log_norm = tables
-    _, values, peak, totals = scratch
+    _, values, peak, totals, log_totals = scratch
     n_mix, n_features = means.shape[1], means.shape[2]
     size = min(SCORE_BLOCK, log_b.shape[0] - t0)
     for q in range(n_states):
@@ -119,8 +119,9 @@ def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, po
             for j in range(n_mix):
                 total += values[q, i, j]
             totals[q, i] = total
-    log_totals = totals[:n_states].copy().reshape(-1)
-    log_positive(log_totals)  # a total of 0 (every component impossible) gives -inf
+            log_totals[q * SCORE_BLOCK + i] = total
+    # a total of 0 (every component impossible) gives -inf
+    log_positive(log_totals[: n_states * SCORE_BLOCK])
     for q in range(n_states):
         g = states[q]
         for i in range(size):
@@ -154,13 +155,14 @@ def _score_alive(score, r, node_state, X, tables, penalty, penalised, log_b, pos
 @njit(cache=True, nogil=True)
 def _scratch(n_nodes, tables):
     """Buffers of :func:`_score_alive`: alive states, and per state and frame of a block
-    the components' values, their maximum and their sum."""
+    the components' values, their maximum, their sum and its log."""
     n_mix = tables[0].shape[1]
     return (
         np.empty(n_nodes, dtype=np.int64),
         np.empty((n_nodes, SCORE_BLOCK, n_mix)),
         np.empty((n_nodes, SCORE_BLOCK)),
         np.empty((n_nodes, SCORE_BLOCK)),
+        np.empty(n_nodes * SCORE_BLOCK),
     )
 
 
