@@ -111,6 +111,9 @@ def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, po
             shift = best if best > NEG else 0.0
             for j in range(n_mix):
                 values[q, i, j] -= shift
+    if n_mix == 1:  # one component: its log-density is the state's, its posterior one
+        _store_single(t0, states, n_states, size, peak, penalty, penalised, log_b, post)
+        return
     used = values[:n_states].reshape(-1)
     exp_nonpositive(used)
     for q in range(n_states):
@@ -130,6 +133,19 @@ def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, po
             for j in range(n_mix):
                 post[t, g, j] = values[q, i, j] * inverse
             log_b[t, g] = peak[q, i] + log_totals[q * SCORE_BLOCK + i]
+            if penalised[g]:
+                log_b[t, g] -= penalty[t]
+
+
+@njit(cache=True, nogil=True)
+def _store_single(t0, states, n_states, size, peak, penalty, penalised, log_b, post):
+    """:func:`_score_states`' results for one-component mixtures (no exponentials)."""
+    for q in range(n_states):
+        g = states[q]
+        for i in range(size):
+            t = t0 + i
+            post[t, g, 0] = 1.0 if peak[q, i] > NEG else 0.0
+            log_b[t, g] = peak[q, i]
             if penalised[g]:
                 log_b[t, g] -= penalty[t]
 

@@ -68,8 +68,9 @@ def _reference(model, items, beam, hard=False, background=None):
 @pytest.mark.parametrize("hard", [False, True])
 @pytest.mark.parametrize("beam", [np.inf, 25.0])
 @pytest.mark.parametrize("background", [None, (5.0, 0.5, 3)])
-def test_on_demand_estep_equals_the_full_table(hard, beam, background):
-    model = tiny_model(4, n_mix=3)
+@pytest.mark.parametrize("n_mix", [1, 3])
+def test_on_demand_estep_equals_the_full_table(hard, beam, background, n_mix):
+    model = tiny_model(4, n_mix=n_mix)
     items = _items(model)
     stats = utterance_stats(model, items, beam, hard, background)
     moments, transitions, total, skipped = _reference(model, items, beam, hard, background)
