@@ -61,7 +61,7 @@ def query_model(query: ProfileHMM | str | os.PathLike, *, window_beta: float = 1
     alignment file built as nhmmer builds it (hmmbuild's defaults, then calibrated);
     MAXL is set from `window_length`, else kept, else computed at `window_beta`."""
     from ..build import build, max_emission_length
-    from ..calibrate import calibrate
+    from ..build.calibrate import calibrate
     from ..io.hmmer3 import read_hmmer
 
     if isinstance(query, ProfileHMM):
