@@ -136,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         ours_cpu, hmmer_cpu = statistics.median(a), statistics.median(b)
 
     def key(q, name, score):
-        return (q, name, round(score, 1))
+        text = [v.decode() if isinstance(v, bytes) else v for v in (q, name)]
+        return (*text, round(score, 1))
 
     ours_set = {key(r.query_name, h.name, h.score) for r in ours_hits for h in r.reported()}
-    hmmer_set = {key(hits.query.name.decode(), h.name.decode(), h.score)
+    hmmer_set = {key(hits.query.name, h.name, h.score)
                  for hits in hmmer_hits for h in hits.reported}  # fmt: skip
     same = "yes" if ours_set == hmmer_set else f"no ({len(ours_set ^ hmmer_set)} differ)"
     print(
