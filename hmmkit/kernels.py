@@ -42,7 +42,7 @@ def _shifted_likelihoods(log_b, lo, hi, b, shift):
             m = 0.0
         for k in range(n_states):
             b[t, k] = row[k] - m
-    exp_nonpositive(b[: hi - lo].reshape(-1))
+        exp_nonpositive(b[t])  # by rows: reshaping the block would cost compile time
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)

@@ -27,47 +27,63 @@ _SMALLEST = -708.0
 _FAST = {"reassoc", "contract"}
 
 
-#: Elements per chunk of the scratch arrays of :func:`exp_nonpositive` and
-#: :func:`log_positive`.
-_CHUNK = 2048
+def _bitcast(source: str, target: str):
+    """A compiled function reinterpreting the bits of a ``source`` scalar (``"float64"`` or
+    ``"int64"``) as a ``target`` one: one LLVM bitcast, where ``ndarray.view`` costs about
+    half a second of compile per pair of dtypes."""
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
+
+    source_type, target_type = getattr(types, source), getattr(types, target)
+    target_ir = ir.IntType(64) if target == "int64" else ir.DoubleType()
+
+    @intrinsic
+    def bitcast(typingctx, value):
+        if value != source_type:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], target_ir)
+
+        return target_type(source_type), codegen
+
+    return bitcast
+
+
+#: The bits of a float64 as an int64 (``float_bits``), and back (``bits_float``); callable
+#: from compiled code only.
+float_bits = _bitcast("float64", "int64")
+bits_float = _bitcast("int64", "float64")
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def exp_nonpositive(values):
     """Replace every element of the 1-D float64 array ``values`` (all <= 0, or -inf)
     by its exponential."""
-    n = values.shape[0]
-    bits = values.view(np.int64)
-    exponents = np.empty(min(n, _CHUNK), dtype=np.int64)
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        block = values[start:stop]
-        # straight-line code with selects (no branches) so that the loop vectorises
-        for i in range(stop - start):
-            v = block[i]
-            x = v if v > _SMALLEST else _SMALLEST
-            k = np.floor(x * _LOG2E + 0.5)
-            r = x - k * _LN2_HI - k * _LN2_LO
-            p = 1.0 / 6227020800.0
-            p = p * r + 1.0 / 479001600.0
-            p = p * r + 1.0 / 39916800.0
-            p = p * r + 1.0 / 3628800.0
-            p = p * r + 1.0 / 362880.0
-            p = p * r + 1.0 / 40320.0
-            p = p * r + 1.0 / 5040.0
-            p = p * r + 1.0 / 720.0
-            p = p * r + 1.0 / 120.0
-            p = p * r + 1.0 / 24.0
-            p = p * r + 1.0 / 6.0
-            p = p * r + 0.5
-            p = p * r + 1.0
-            p = p * r + 1.0
-            keep = v >= _SMALLEST
-            exponents[i] = (np.int64(k) << 52) if keep else 0
-            block[i] = p if keep else 0.0
-        block_bits = bits[start:stop]
-        for i in range(stop - start):
-            block_bits[i] += exponents[i]
+    # straight-line code with selects (no branches) so that the loop vectorises
+    for i in range(values.shape[0]):
+        v = values[i]
+        x = v if v > _SMALLEST else _SMALLEST
+        k = np.floor(x * _LOG2E + 0.5)
+        r = x - k * _LN2_HI - k * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        # 2^k * p: k added to the exponent field of p's bits
+        scaled = bits_float(float_bits(p) + (np.int64(k) << 52))
+        values[i] = scaled if v >= _SMALLEST else 0.0
 
 
 _MANTISSA_BITS = np.int64(0x000FFFFFFFFFFFFF)
@@ -84,42 +100,32 @@ def log_positive(values):
     """Replace every element of the 1-D float64 array ``values`` by its natural
     logarithm; the elements must be positive normal numbers (>= 2.2e-308) or 0,
     which gives -inf. Relative error below 5e-16."""
-    n = values.shape[0]
-    bits = values.view(np.int64)
-    mantissa_bits = np.empty(min(n, _CHUNK), dtype=np.int64)
-    mantissas = mantissa_bits.view(np.float64)
-    exponent_bits = np.empty(min(n, _CHUNK), dtype=np.int64)
-    exponents = exponent_bits.view(np.float64)
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        for i in range(stop - start):
-            b = bits[start + i]
-            # the biased exponent as the float 2^52 + exponent, by its bits
-            exponent_bits[i] = (b >> 52) | _TWO_52_BITS
-            mantissa_bits[i] = (b & _MANTISSA_BITS) | _ONE_BITS  # the mantissa, in [1, 2)
-        block = values[start:stop]
-        for i in range(stop - start):
-            m = mantissas[i]
-            high = m > _SQRT2
-            m = 0.5 * m if high else m
-            e = exponents[i] - _TWO_52_PLUS_BIAS
-            e = e + 1.0 if high else e
-            f = m - 1.0
-            z = f / (2.0 + f)  # log(m) = 2 atanh(z), |z| <= 0.1716
-            w = z * z
-            p = 1.0 / 21.0
-            p = p * w + 1.0 / 19.0
-            p = p * w + 1.0 / 17.0
-            p = p * w + 1.0 / 15.0
-            p = p * w + 1.0 / 13.0
-            p = p * w + 1.0 / 11.0
-            p = p * w + 1.0 / 9.0
-            p = p * w + 1.0 / 7.0
-            p = p * w + 1.0 / 5.0
-            p = p * w + 1.0 / 3.0
-            log_m = 2.0 * z + 2.0 * z * w * p
-            result = e * _LN2_HI + (e * _LN2_LO + log_m)
-            block[i] = result if block[i] > 0.0 else -np.inf
+    for i in range(values.shape[0]):
+        v = values[i]
+        b = float_bits(v)
+        # the biased exponent as the float 2^52 + exponent, by its bits
+        biased = bits_float((b >> 52) | _TWO_52_BITS)
+        m = bits_float((b & _MANTISSA_BITS) | _ONE_BITS)  # the mantissa, in [1, 2)
+        high = m > _SQRT2
+        m = 0.5 * m if high else m
+        e = biased - _TWO_52_PLUS_BIAS
+        e = e + 1.0 if high else e
+        f = m - 1.0
+        z = f / (2.0 + f)  # log(m) = 2 atanh(z), |z| <= 0.1716
+        w = z * z
+        p = 1.0 / 21.0
+        p = p * w + 1.0 / 19.0
+        p = p * w + 1.0 / 17.0
+        p = p * w + 1.0 / 15.0
+        p = p * w + 1.0 / 13.0
+        p = p * w + 1.0 / 11.0
+        p = p * w + 1.0 / 9.0
+        p = p * w + 1.0 / 7.0
+        p = p * w + 1.0 / 5.0
+        p = p * w + 1.0 / 3.0
+        log_m = 2.0 * z + 2.0 * z * w * p
+        result = e * _LN2_HI + (e * _LN2_LO + log_m)
+        values[i] = result if v > 0.0 else -np.inf
 
 
 #: Frames per block in the blocked kernels: frames become the contiguous, innermost

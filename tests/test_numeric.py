@@ -62,3 +62,21 @@ def test_all_finite_finds_one_bad_value_anywhere(bad):
 def test_all_finite_accepts_extremes_and_empty_arrays():
     assert all_finite(np.array([np.finfo(float).max, -np.finfo(float).max, 5e-324, -0.0]))
     assert all_finite(np.empty(0))
+
+
+def test_bit_reinterpretation_round_trips_and_equals_numpy_views():
+    from numba import njit
+
+    from hmmkit.numeric import bits_float, float_bits
+
+    @njit
+    def through_bits(values, bits, back):
+        for i in range(values.shape[0]):
+            bits[i] = float_bits(values[i])
+            back[i] = bits_float(bits[i])
+
+    values = np.array([0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, 5e-324, np.finfo(float).max])
+    bits, back = np.empty(len(values), dtype=np.int64), np.empty(len(values))
+    through_bits(values, bits, back)
+    np.testing.assert_array_equal(bits, values.view(np.int64))
+    np.testing.assert_array_equal(back.view(np.int64), values.view(np.int64))

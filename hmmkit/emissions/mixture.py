@@ -68,7 +68,8 @@ def _mixture_scores(comp, log_weights, out):
                 for i in range(FRAME_BLOCK):
                     shift = best[i] if best[i] > -np.inf else 0.0
                     lane[i] = lane[i] + log_weights[g, j] - shift
-        exp_nonpositive(values.reshape(-1))
+        for c in range(n_components):  # by rows: reshaping costs compile time
+            exp_nonpositive(values[c])
         for g in range(n_groups):
             s = total[g]
             for i in range(FRAME_BLOCK):
@@ -82,7 +83,8 @@ def _mixture_scores(comp, log_weights, out):
         for g in range(n_groups):
             for i in range(FRAME_BLOCK):
                 log_total[g, i] = total[g, i]
-        log_positive(log_total.reshape(-1))  # 0 (every component impossible) gives -inf
+        for g in range(n_groups):  # 0 (every component impossible) gives -inf
+            log_positive(log_total[g])
         for g in range(n_groups):
             s = total[g]
             for i in range(FRAME_BLOCK):
