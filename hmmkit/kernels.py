@@ -45,7 +45,9 @@ def _shifted_likelihoods(log_b, lo, hi, b, shift):
         exp_nonpositive(b[t])  # by rows: reshaping the block would cost compile time
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+# The helpers of the scaled passes are inlined (inline="always"): compiled as part of
+# their one caller, not each as a kernel of its own (a first run compiles less).
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale):
     """Scaled forward pass; returns False when a scale factor underflows to zero.
 
@@ -77,7 +79,7 @@ def _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale):
     return True
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer):
     """Scaled backward pass of one sequence after :func:`_scaled_forward`.
 
@@ -221,14 +223,31 @@ def _max_length(offsets):
     return m
 
 
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc):
+    """start_acc += each sequence's first posteriors; trans_acc += transmat * outer."""
+    n_states = gamma.shape[1]
+    for s in range(len(offsets) - 1):
+        for k in range(n_states):
+            start_acc[k] += gamma[offsets[s], k]
+    for i in range(n_states):
+        for j in range(n_states):
+            trans_acc[i, j] += transmat[i, j] * outer[i, j]
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _scaled_forward_backward(
-    log_b, offsets, startprob, transmat, gamma, outer, seq_loglik, underflow
-):
-    """The scaled passes of :func:`forward_backward`: posteriors into ``gamma``, each
-    sequence's log-likelihood into ``seq_loglik`` and its transition sums into ``outer``
-    (sum over t of alpha[t-1, i] * b[t, j] * beta[t, j] / scale[t]). A sequence whose
-    scaled pass underflows is only marked in ``underflow``; returns how many were."""
+def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, start_acc,
+                   trans_acc, seq_loglik, underflow):  # fmt: skip
+    """The scaled passes of :func:`forward_backward` (with ``backward``) or of
+    :func:`forward_loglik` (without: the posterior and statistics arrays are not touched).
+
+    Each sequence's log-likelihood goes into ``seq_loglik``, its posteriors into ``gamma``
+    and its transition sums into ``outer`` (sum over t of alpha[t-1, i] * b[t, j] *
+    beta[t, j] / scale[t]). A sequence whose scaled pass underflows is only marked in
+    ``underflow``; returns how many were. When none was, the start and transition
+    statistics are added too; otherwise :func:`_log_space_redo` adds them after redoing
+    the marked sequences. One kernel serves both uses: it compiles once.
+    """
     n_states = log_b.shape[1]
     t_max = _max_length(offsets)
     b = np.empty((t_max, n_states))
@@ -236,7 +255,10 @@ def _scaled_forward_backward(
     scale = np.empty(t_max)
     shift = np.empty(t_max)
     outer_seq = np.empty((n_states, n_states))
-    transmat_t = np.ascontiguousarray(transmat.T)
+    transmat_t = np.empty((n_states, n_states))
+    for i in range(n_states):
+        for j in range(n_states):
+            transmat_t[j, i] = transmat[i, j]
     n_underflows = 0
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
@@ -248,7 +270,7 @@ def _scaled_forward_backward(
                 ok = False
         if ok:
             ok = _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale)
-        if ok:
+        if ok and backward:
             ok = _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer_seq)
         if ok:
             log_positive(scale[:n_frames])
@@ -256,46 +278,37 @@ def _scaled_forward_backward(
             for t in range(n_frames):
                 loglik += scale[t] + shift[t]
             seq_loglik[s] = loglik
-            for i in range(n_states):
-                for j in range(n_states):
-                    outer[i, j] += outer_seq[i, j]
+            if backward:
+                for i in range(n_states):
+                    for j in range(n_states):
+                        outer[i, j] += outer_seq[i, j]
         else:
             underflow[s] = True
             n_underflows += 1
+    if backward and n_underflows == 0:
+        _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc)
     return n_underflows
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _redo_space(log_b, offsets, startprob, transmat):
-    """:func:`_log_space` for the log-space redo of the scaled passes."""
-    log_alpha = np.empty((_max_length(offsets), log_b.shape[1]))
-    return np.log(startprob), np.log(transmat), log_alpha
-
-
 @njit(cache=True, nogil=True, fastmath=_FAST)  # as the scaled passes: the same results
-def _log_forward_backward_of(
-    log_b, offsets, startprob, transmat, chosen, gamma, trans_acc, seq_loglik
-):
-    """:func:`_log_forward_backward` for the sequences ``chosen`` marks, in order."""
-    log_startprob, log_transmat, log_alpha = _redo_space(log_b, offsets, startprob, transmat)
+def _log_space_redo(log_b, offsets, startprob, transmat, backward, chosen, gamma, outer,
+                    start_acc, trans_acc, seq_loglik):  # fmt: skip
+    """Redo the sequences ``chosen`` marks, in order, in log space: forward-backward
+    (:func:`_log_forward_backward`, then the statistics :func:`_scaled_passes` left out)
+    or, without ``backward``, the forward log-likelihoods only."""
+    log_alpha = np.empty((_max_length(offsets), log_b.shape[1]))
+    log_startprob, log_transmat = np.log(startprob), np.log(transmat)
     for s in range(len(offsets) - 1):
         if chosen[s]:
             lo, hi = offsets[s], offsets[s + 1]
-            seq_loglik[s] = _log_forward_backward(
-                log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc
-            )
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc):
-    """start_acc += each sequence's first posteriors; trans_acc += transmat * outer."""
-    n_states = gamma.shape[1]
-    for s in range(len(offsets) - 1):
-        for k in range(n_states):
-            start_acc[k] += gamma[offsets[s], k]
-    for i in range(n_states):
-        for j in range(n_states):
-            trans_acc[i, j] += transmat[i, j] * outer[i, j]
+            if backward:
+                seq_loglik[s] = _log_forward_backward(
+                    log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc
+                )
+            else:
+                seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha)
+    if backward:
+        _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc)
 
 
 def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
@@ -311,63 +324,21 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
     n_states = log_b.shape[1]
     outer = np.zeros((n_states, n_states))
     underflow = np.zeros(len(offsets) - 1, dtype=np.bool_)
-    if _scaled_forward_backward(log_b, offsets, startprob, transmat, gamma, outer, seq_loglik,
-                                underflow):  # fmt: skip
-        _log_forward_backward_of(
-            log_b, offsets, startprob, transmat, underflow, gamma, trans_acc, seq_loglik
-        )
-    _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc)
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _scaled_forward_loglik(log_b, offsets, startprob, transmat, seq_loglik, underflow):
-    """Log-likelihoods by the scaled forward pass; a sequence whose pass underflows is
-    only marked in ``underflow``. Returns how many were."""
-    n_states = log_b.shape[1]
-    transmat_t = np.ascontiguousarray(transmat.T)
-    t_max = _max_length(offsets)
-    b = np.empty((t_max, n_states))
-    alpha = np.empty((t_max, n_states))
-    scale = np.empty(t_max)
-    shift = np.empty(t_max)
-    n_underflows = 0
-    for s in range(len(offsets) - 1):
-        lo, hi = offsets[s], offsets[s + 1]
-        _shifted_likelihoods(log_b, lo, hi, b, shift)
-        ok = True
-        for t in range(hi - lo):
-            if shift[t] == -np.inf:
-                ok = False
-        if ok:
-            ok = _scaled_forward(startprob, transmat_t, b, hi - lo, alpha, scale)
-        if ok:
-            log_positive(scale[: hi - lo])
-            loglik = 0.0
-            for t in range(hi - lo):
-                loglik += scale[t] + shift[t]
-            seq_loglik[s] = loglik
-        else:
-            underflow[s] = True
-            n_underflows += 1
-    return n_underflows
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)  # as the scaled passes: the same results
-def _log_forward_loglik_of(log_b, offsets, startprob, transmat, chosen, seq_loglik):
-    """Log-space forward log-likelihoods of the sequences ``chosen`` marks."""
-    log_startprob, log_transmat, log_alpha = _redo_space(log_b, offsets, startprob, transmat)
-    for s in range(len(offsets) - 1):
-        if chosen[s]:
-            lo, hi = offsets[s], offsets[s + 1]
-            seq_loglik[s] = _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha)
+    args = (log_b, offsets, startprob, transmat, True)
+    if _scaled_passes(*args, gamma, outer, start_acc, trans_acc, seq_loglik, underflow):
+        _log_space_redo(*args, underflow, gamma, outer, start_acc, trans_acc, seq_loglik)
 
 
 def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
     """Log-likelihood of every sequence by the scaled forward pass (sequences whose pass
     underflows are redone in log space, by a kernel compiled only when first needed)."""
+    n_states = log_b.shape[1]
     underflow = np.zeros(len(offsets) - 1, dtype=np.bool_)
-    if _scaled_forward_loglik(log_b, offsets, startprob, transmat, seq_loglik, underflow):
-        _log_forward_loglik_of(log_b, offsets, startprob, transmat, underflow, seq_loglik)
+    # the forward-backward kernel without its backward pass: arrays it does not touch
+    unused = (np.empty((0, n_states)), np.empty((0, 0)), np.empty(0), np.empty((0, 0)))
+    args = (log_b, offsets, startprob, transmat, False)
+    if _scaled_passes(*args, *unused, seq_loglik, underflow):
+        _log_space_redo(*args, underflow, *unused, seq_loglik)
 
 
 @njit(cache=True, nogil=True)

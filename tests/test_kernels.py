@@ -70,13 +70,16 @@ def test_sequences_the_scaled_passes_cannot_take_are_redone_in_log_space():
                          [0.0, 0.0, 0.8, 0.2], [0.0, 0.0, 0.0, 1.0]])  # fmt: skip
     log_b[offsets[1] : offsets[2], 3] += 2000.0  # state 3 is unreachable in 3 steps
     log_b[offsets[3] + 4] = -np.inf
-    underflow = np.zeros(len(lengths), dtype=np.bool_)
-    outer = np.zeros((n_states, n_states))
-    scratch = np.empty_like(log_b)
-    n_redone = kernels._scaled_forward_backward(
-        log_b, offsets, startprob, transmat, scratch, outer, np.empty(len(lengths)), underflow
-    )
-    assert n_redone == 2 and underflow.tolist() == [False, True, False, True]
+    for backward in (True, False):
+        underflow = np.zeros(len(lengths), dtype=np.bool_)
+        outer, trans_acc = np.zeros((n_states, n_states)), np.zeros((n_states, n_states))
+        start_acc = np.zeros(n_states)
+        n_redone = kernels._scaled_passes(log_b, offsets, startprob, transmat, backward,
+                                          np.empty_like(log_b), outer, start_acc, trans_acc,
+                                          np.empty(len(lengths)), underflow)  # fmt: skip
+        assert n_redone == 2 and underflow.tolist() == [False, True, False, True]
+        # the statistics are left to the log-space redo
+        assert not start_acc.any() and not trans_acc.any()
     got = kernels.run_forward_backward(log_b, offsets, startprob, transmat)
     want = kernels.run_forward_backward(
         log_b, offsets, startprob, transmat, kernel=kernels.log_forward_backward
