@@ -98,8 +98,10 @@ def _moments_diag(X, W, ref, n, s1, s2):
     differences from each component's reference ``ref`` (C, D), block by block."""
     n_frames, n_features = X.shape
     n_components = W.shape[1]
-    values = np.zeros((n_features, FRAME_BLOCK))
-    weights = np.zeros((n_components, FRAME_BLOCK))
+    # np.empty, not np.zeros: each block is filled below, and np.zeros would compile
+    # another allocation routine
+    values = np.empty((n_features, FRAME_BLOCK))
+    weights = np.empty((n_components, FRAME_BLOCK))
     for start in range(0, n_frames, FRAME_BLOCK):
         size = min(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, values)

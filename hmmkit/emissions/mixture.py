@@ -47,13 +47,16 @@ def _mixture_scores(comp, log_weights, out):
     """
     n_groups, n_mix = log_weights.shape
     n_frames, n_components = comp.shape
-    values = np.zeros((n_components, FRAME_BLOCK))
+    values = np.empty((n_components, FRAME_BLOCK))  # np.zeros would compile another routine
     peak = np.empty((n_groups, FRAME_BLOCK))
     total = np.empty((n_groups, FRAME_BLOCK))
     log_total = np.empty((n_groups, FRAME_BLOCK))
     for start in range(0, n_frames, FRAME_BLOCK):
         size = min(FRAME_BLOCK, n_frames - start)
         gather_block(comp, start, size, values)
+        for c in range(n_components):  # a short last block: padding with zeros
+            for i in range(size, FRAME_BLOCK):
+                values[c, i] = 0.0
         for g in range(n_groups):
             best = peak[g]
             first = values[g * n_mix]
