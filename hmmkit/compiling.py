@@ -111,10 +111,13 @@ def install_notice() -> None:
 
 def njit(*args, **options):
     """``numba.njit`` with the project's defaults (``cache=True``: compiled once per machine;
-    ``nogil=True``: kernels run on several threads) and the compile notice installed."""
+    ``nogil=True``: kernels run on several threads; ``no_cfunc_wrapper=True``: kernels are
+    not passed to other kernels as function values) and the compile notice installed."""
     import numba
 
     install_notice()
     options.setdefault("cache", True)
     options.setdefault("nogil", True)
+    # no C-callable wrapper (only first-class function values need one): less to compile
+    options.setdefault("no_cfunc_wrapper", True)
     return numba.njit(*args, **options)
