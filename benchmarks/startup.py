@@ -122,7 +122,8 @@ def main_job(python: str, data: Path, scratch: Path) -> list[str]:
     features under) ``scratch``."""
     recipe = str(ROOT / "recipes" / "spoken_digits.py")
     return [python, recipe, "--quiet", "--data-dir", str(data / "fsdd"),
-            "--out", str(scratch / "spoken_digits"), "--cache-dir", str(scratch / "features")]  # fmt: skip
+            "--out", str(scratch / "spoken_digits"),
+            "--cache-dir", str(scratch / "features")]  # fmt: skip
 
 
 def warm_environment() -> dict[str, str]:
