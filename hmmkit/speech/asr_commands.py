@@ -56,6 +56,8 @@ def _decode(args: argparse.Namespace) -> int:
         args.lm_scale,
         args.word_penalty,
         args.beam,
+        adapt_tau=args.adapt,
+        adapt_background=args.adapt_background,
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
     return 0
@@ -152,6 +154,14 @@ def register(subparsers) -> None:
         metavar="TAU",
         help="second pass with means MAP-adapted per speaker (utt2spk) to the first "
         "pass's words; TAU frames of prior weight (e.g. 10)",
+    )
+    decode.add_argument(
+        "--adapt-background",
+        type=float,
+        default=20.0,  # speaker_adaptation.ADAPT_BACKGROUND_PENALTY
+        metavar="NATS",
+        help="with --adapt: cost to the word states of each utterance's background frames "
+        "(as quiet as its ends) while adapting; 0 turns it off",
     )
     decode.set_defaults(func=_decode)
 
