@@ -138,3 +138,20 @@ def test_phone_models_align_words_and_phones(phone_alignment):
         assert f'text = "{timed_words[0][0]}"' in grid
         assert f'text = "{phones[utt][0][0]}"' in grid
     assert alignment_accuracy(spans, words) >= 0.6  # measured 0.75 on these training strings
+
+
+def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
+    import hmmkit.speech.asr as asr
+
+    seen = {}
+
+    def fake_decode_folder(*args, **kwargs):
+        seen.update(kwargs)
+        return {}
+
+    monkeypatch.setattr(asr, "decode_folder", fake_decode_folder)
+    folders = [str(tmp_path / n) for n in ("model", "data", "out")]
+    assert main(["asr", "decode", *folders, "--adapt", "10", "--adapt-background", "5"]) == 0
+    assert seen["adapt_tau"] == 10.0 and seen["adapt_background"] == 5.0
+    main(["asr", "decode", *folders])
+    assert seen["adapt_tau"] is None and seen["adapt_background"] == asr.ADAPT_BACKGROUND_PENALTY
