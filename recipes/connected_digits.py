@@ -32,6 +32,7 @@ from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, buil
 from hmmkit.speech.embedded import EmbeddedConfig
 from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
+from hmmkit.speech.speaker_adaptation import ADAPT_BACKGROUND_PENALTY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=float, default=250.0)
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument(
+        "--tune-penalty",
+        type=penalty_list,
+        default=(),
+        metavar="=P1,P2,...",
+        help="choose the word penalty among these by WER on a development fold of the "
+        "training side (an unseen training speaker, or the lowest training takes)",
+    )
+    p.add_argument(
         "--background-penalty",
         type=float,
         default=0.0,
@@ -68,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="unsupervised MAP adaptation of the means per test speaker (second pass)",
     )
     p.add_argument(
+        "--adapt-background",
+        type=float,
+        default=ADAPT_BACKGROUND_PENALTY,
+        metavar="NATS",
+        help="with --adapt: cost to the word states of each utterance's background frames",
+    )
+    p.add_argument(
         "--normalise",
         choices=("utterance", "speaker"),
         default="utterance",
@@ -75,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--takes", type=int, default=50, help="use only takes below this (quick)")
     return p
+
+
+def penalty_list(text: str) -> tuple[float, ...]:
+    """Parse '-10,-20' into word penalties."""
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"penalties must be numbers, got {text!r}") from None
 
 
 def find_data(data_dir: Path | None) -> Path:
@@ -94,8 +118,53 @@ def split_names(text: str, utts) -> list[str]:
     return names
 
 
+def development_fold(name: str, train_recs) -> tuple[list, list]:
+    """(inner training, development) recordings, both from a split's training side: the
+    first training speaker (alphabetically) for a speaker split (so the development
+    speaker is unseen, as the test speaker), else the five lowest training takes."""
+    if name.startswith("speaker:"):
+        held = corpus.speakers(train_recs)[0]
+        return [u for u in train_recs if u.speaker != held], [
+            u for u in train_recs if u.speaker == held
+        ]
+    takes = sorted({u.index for u in train_recs})[:5]
+    return [u for u in train_recs if u.index not in takes], [
+        u for u in train_recs if u.index in takes
+    ]
+
+
+def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
+    """Decode a data folder (with the run's adaptation) and score it."""
+    asr.decode_folder(
+        model,
+        data,
+        out,
+        insertion_penalty=penalty,
+        beam=args.beam,
+        adapt_tau=args.adapt,
+        adapt_background=args.adapt_background,
+    )
+    return asr.score_files(data / "text", out / "text", data / "utt2spk")
+
+
+def tune_word_penalty(name: str, train_recs, work: Path, args, lexicon, config, front_end):
+    """The word penalty of --tune-penalty's grid with the lowest WER on the development
+    fold of the training side (a model trained on the rest); returns it and the WERs."""
+    inner, dev = development_fold(name, train_recs)
+    tune = work / "tune"
+    build_digit_strings(inner, tune / "train", seed=args.seed)
+    build_digit_strings(dev, tune / "dev", seed=args.seed + 2)
+    asr.train(tune / "train", tune / "model", lexicon, config, front_end)
+    wers = {}
+    for penalty in args.tune_penalty:
+        report = decode_and_score(tune / "model", tune / "dev", tune / "decode", penalty, args)
+        wers[penalty] = report.overall.summary()["wer"]
+    best = min(wers, key=lambda p: (wers[p], abs(p - args.word_penalty)))
+    return best, wers
+
+
 def run_split(name: str, utts, args, data_dir: Path) -> dict:
-    """Build, train, decode, score and align one split; returns its results."""
+    """Build, train, (tune,) decode, score and align one split; returns its results."""
     work = args.out / name.replace(":", "_")
     train_recs, test_recs = corpus.split(utts, name)
     build_digit_strings(train_recs, work / "train", seed=args.seed)
@@ -113,22 +182,17 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         background_penalty=args.background_penalty,
     )
     front_end = MFCCConfig(normalise=args.normalise, variance=True)
+    penalty, tuning = args.word_penalty, None
+    if args.tune_penalty:
+        penalty, tuning = tune_word_penalty(
+            name, train_recs, work, args, lexicon, config, front_end
+        )
     start = time.process_time()
     asr.train(work / "train", work / "model", lexicon, config, front_end)
     train_cpu = time.process_time() - start
     start = time.process_time()
-    asr.decode_folder(
-        work / "model",
-        work / "test",
-        work / "decode",
-        insertion_penalty=args.word_penalty,
-        beam=args.beam,
-        adapt_tau=args.adapt,
-    )
+    report = decode_and_score(work / "model", work / "test", work / "decode", penalty, args)
     decode_cpu = time.process_time() - start
-    report = asr.score_files(
-        work / "test" / "text", work / "decode" / "text", work / "test" / "utt2spk"
-    )
     (work / "decode" / "report.txt").write_text(report.text("reference", "decoded"))
     aligned = asr.align_folder(work / "model", work / "test", work / "align")
     audio = sum(soundfile.info(str(p)).duration for p in (work / "test" / "wav").iterdir())
@@ -143,6 +207,8 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         "counts": overall,
         "per_speaker_wer": {s: c.summary()["wer"] for s, c in report.speakers.items()},
         "alignment_accuracy": accuracy,
+        "word_penalty": penalty,
+        "tuning_wer": tuning,
         "train_cpu_s": train_cpu,
         "decode_cpu_s": decode_cpu,
         "test_audio_s": audio,
@@ -204,17 +270,23 @@ def write_report(results: list[dict], args, out: Path) -> None:
         "# Connected digits",
         "",
         f"Units: {args.units}; {args.n_mix} Gaussians per state; word penalty "
-        f"{args.word_penalty}; seed {args.seed}.",
+        + (
+            f"tuned among {list(args.tune_penalty)}"
+            if args.tune_penalty
+            else str(args.word_penalty)
+        )
+        + f"; seed {args.seed}.",
         "",
-        "| split | test words | WER % | %Corr | %Acc | alignment % | train CPU s | "
+        "| split | test words | word penalty | WER % | %Corr | %Acc | alignment % | train CPU s | "
         "decode x real time |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c = r["counts"]
         speed = r["test_audio_s"] / max(r["decode_cpu_s"], 1e-9)
         lines.append(
-            f"| {r['split']} | {c['n_words']} | {r['wer']:.2f} | {c['corr']:.2f} | {c['acc']:.2f} "
+            f"| {r['split']} | {c['n_words']} | {r['word_penalty']:g} | {r['wer']:.2f} "
+            f"| {c['corr']:.2f} | {c['acc']:.2f} "
             f"| {100 * r['alignment_accuracy']:.1f} | {r['train_cpu_s']:.0f} | {speed:.0f} |"
         )
     loso = [r for r in results if r["split"].startswith("speaker:")]

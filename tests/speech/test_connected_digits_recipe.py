@@ -1,11 +1,38 @@
 """The connected-digits recipe end to end on a few takes."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from hmmkit.speech import corpus
+
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "connected_digits.py"
+
+
+def _recipe_module():
+    spec = importlib.util.spec_from_file_location("connected_digits", RECIPE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_development_fold_lies_inside_the_training_side(shared_data):
+    recipe = _recipe_module()
+    utts = [u for u in corpus.list_recordings(shared_data / "fsdd") if u.index < 12]
+    for name in ("official", "speaker:lucas"):
+        train, test = corpus.split(utts, name)
+        inner, dev = recipe.development_fold(name, train)
+        assert sorted(map(id, inner + dev)) == sorted(map(id, train))
+        assert not {u.path for u in inner + dev} & {u.path for u in test}
+        if name == "official":  # takes 5-9 develop, 10-11 train
+            assert {u.index for u in dev} == {5, 6, 7, 8, 9}
+            assert {u.index for u in inner} == {10, 11}
+        else:  # an unseen speaker of the training side
+            assert {u.speaker for u in dev} == {"george"}
+            assert {u.speaker for u in inner} == {"jackson", "nicolas", "theo"}
+    assert recipe.penalty_list("-10, -20") == (-10.0, -20.0)
 
 
 def test_recipe_runs_and_reports(shared_data, tmp_path):
@@ -25,6 +52,7 @@ def test_recipe_runs_and_reports(shared_data, tmp_path):
         "2",
         "--adapt",
         "10",
+        "--tune-penalty=-5,-15",
     ]
     done = subprocess.run(
         [sys.executable, str(RECIPE), *map(str, args)],
@@ -40,6 +68,12 @@ def test_recipe_runs_and_reports(shared_data, tmp_path):
     assert split["counts"]["n_words"] == 40
     assert 0 <= split["wer"] < 60 and 0 <= split["alignment_accuracy"] <= 1
     assert results["loso_mean_wer"] == split["wer"]
+    # the penalty is chosen on the training side's development speaker, never on theo
+    assert set(split["tuning_wer"]) == {"-5.0", "-15.0"}
+    best = min(split["tuning_wer"].values())
+    assert split["tuning_wer"][str(split["word_penalty"])] == best
+    dev_speakers = (out / "speaker_theo" / "tune" / "dev" / "utt2spk").read_text().split()[1::2]
+    assert set(dev_speakers) == {"george"}
     for name in ("report.md", "per_speaker_wer.png", "alignment_example.png"):
         assert (out / name).stat().st_size > 0
     assert (out / "speaker_theo" / "align" / "alignment.ctm").is_file()
