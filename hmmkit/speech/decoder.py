@@ -108,10 +108,17 @@ class Hypothesis:
 def decode(
     model: AcousticModel, graph: CompositeGraph, utt: str, X: np.ndarray, beam: float = np.inf
 ) -> Hypothesis:
-    """The best word sequence for frames ``X`` through a network graph."""
+    """The best word sequence for frames ``X`` through a network graph. When the beam
+    prunes every path that can still end (the best tokens near the end lie in words too
+    long for the frames left), the utterance is decoded again without pruning."""
     log_b = model.mixtures.frame_scores(X)[0]
     try:
-        path = viterbi(graph, log_b, beam)
+        try:
+            path = viterbi(graph, log_b, beam)
+        except ValueError:
+            if not np.isfinite(beam):
+                raise
+            path = viterbi(graph, log_b)
     except ValueError as exc:
         raise ValueError(f"utterance {utt}: {exc}") from None
     words, _ = path_segments(graph, path)

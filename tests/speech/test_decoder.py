@@ -103,3 +103,21 @@ def test_grammar_restricts_the_strings(tmp_path):
     (tmp_path / "bad.jsgf").write_text("public <s> = a {tag};")
     with pytest.raises(ValueError, match="not supported"):
         read_jsgf(tmp_path / "bad.jsgf")
+
+
+def test_a_beam_that_prunes_every_ending_path_falls_back_to_the_full_search():
+    model = tiny_model(4)
+    graph = recognizer_graph(model, insertion_penalty=-1.0)
+    rng = np.random.default_rng(7)
+    pruned_away = 0
+    for _ in range(6):
+        X = rng.normal(size=(int(rng.integers(8, 20)), 3)) * 2
+        log_b = model.mixtures.frame_scores(X)[0]
+        try:
+            viterbi(graph, log_b, 1e-9)
+        except ValueError:
+            pruned_away += 1
+        full = decode(model, graph, "u", X)
+        narrow = decode(model, graph, "u", X, beam=1e-9)
+        assert narrow.words == full.words and narrow.log_score == pytest.approx(full.log_score)
+    assert pruned_away > 0  # the fallback was needed at least once
