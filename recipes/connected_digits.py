@@ -43,7 +43,7 @@ from hmmkit.speech.speaker_adaptation import ADAPT_BACKGROUND_PENALTY
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
 #: Word penalties --tune-penalty chooses among by default (see development_fold).
-TUNING_PENALTIES = (-10.0, -20.0, -30.0)
+TUNING_PENALTIES = (-20.0, -30.0, -45.0, -60.0)
 
 
 def build_parser() -> argparse.ArgumentParser:
