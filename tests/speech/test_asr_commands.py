@@ -49,7 +49,8 @@ def test_train_decode_score(trained, capsys):
     assert report["overall"]["wer"] < 15.0  # training strings, small models
     assert set(report["speakers"]) == {"george", "jackson", "lucas", "nicolas", "theo"}
     adapted = ["asr", "decode", str(root / "model"), str(root / "data"), str(root / "dec2")]
-    assert main([*adapted, "--word-penalty", "-10", "--adapt", "10"]) == 0
+    # adaptation wants a stronger word penalty (the recipe tunes it to -45..-60)
+    assert main([*adapted, "--word-penalty", "-30", "--adapt", "10"]) == 0
     capsys.readouterr()
     assert (
         main(["asr", "score", str(root / "data" / "text"), str(root / "dec2" / "text"), "--json"])
