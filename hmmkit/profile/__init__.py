@@ -11,15 +11,15 @@ if TYPE_CHECKING:
     from .build import build
     from .build.calibrate import calibrate
     from .emit import consensus_sequence, emit
-    from .hits import SearchResults
     from .io.alignments import read_alignment, read_alignments
     from .io.hmmer3 import iter_hmmer, read_hmmer, read_hmmer_all, write_hmmer
     from .iterate import Round, iterative_search
     from .long_target import LongTargetResults, nhmmer
     from .msa import DigitalMSA
     from .plan7 import ProfileHMM
-    from .scan import scan
     from .search import search
+    from .search.hits import SearchResults
+    from .search.scan import scan
     from .seqmodel import from_sequence
     from .train import train
 
@@ -47,8 +47,8 @@ export_lazily(__name__, {
     "DigitalMSA": ".msa",
     "read_alignment": ".io.alignments",
     "read_alignments": ".io.alignments",
-    "scan": ".scan",
-    "SearchResults": ".hits",
+    "scan": ".search.scan",
+    "SearchResults": ".search.hits",
     "search": ".search",
     "from_sequence": ".seqmodel",
     "train": ".train",

@@ -20,8 +20,8 @@ from .align import encode_posterior
 from .build import consensus_line
 from .config import configure
 from .digital import digitize
-from .hits import Domain, DomainAlignment, Hit
 from .plan7 import ProfileHMM
+from .search.hits import Domain, DomainAlignment, Hit
 
 
 class AlignmentDisplay:

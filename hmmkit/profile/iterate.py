@@ -23,11 +23,11 @@ from .align import Alignment, traces_to_alignment
 from .alphabet import AMINO
 from .build.calibrate import calibrate
 from .build.pipeline import build
-from .hits import SearchResults
 from .io.fasta import Sequence, as_sequences
 from .msa import DigitalMSA, from_text
 from .plan7 import ProfileHMM
 from .search import search
+from .search.hits import SearchResults
 from .seqmodel import from_sequence, query_residues
 
 #: jackhmmer's inclusion thresholds, stricter than hmmsearch's: what is included shapes

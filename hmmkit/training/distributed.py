@@ -244,9 +244,10 @@ def search_distributed(model, sequences, client: Client | None = None, **options
     """
     from ..disk_sources import FastaSource
     from ..profile import calibrate
-    from ..profile.hits import SearchResults
     from ..profile.plan7 import ProfileHMM
-    from ..profile.search import apply_thresholds, hit_rank, search
+    from ..profile.search import search
+    from ..profile.search.hits import SearchResults
+    from ..profile.search.scoring import apply_thresholds, hit_rank
 
     client = _resolve_client(client)
     if not isinstance(model, ProfileHMM):

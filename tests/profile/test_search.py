@@ -334,9 +334,9 @@ def test_msv_gate_keeps_exactly_what_the_exact_test_keeps():
     import math
     import sys
 
-    from hmmkit.profile.evalues import gumbel_logsurv
+    from hmmkit.profile.search.evalues import gumbel_logsurv
 
-    search_module = sys.modules["hmmkit.profile.search"]
+    search_module = sys.modules["hmmkit.profile.search.scoring"]
     mu, lam, F1 = -9.87, 0.7096, 0.02
     edge = mu - math.log(-math.log1p(-F1)) / lam
     rng = np.random.default_rng(0)

@@ -9,7 +9,7 @@ import os
 import sys
 
 from ...atomic import atomic_output
-from ..report import write_hit_sections
+from ..search.report import write_hit_sections
 from .options import (
     HitTables,
     add_database_options,

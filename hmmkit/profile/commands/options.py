@@ -179,7 +179,7 @@ class HitTables:
     the first query's rows and HMMER's closing comment block at the end."""
 
     def __init__(self, outputs, args, program: str, query_file: str, target_file: str):
-        from ..hits import write_domtblout, write_tblout
+        from ..search.hits import write_domtblout, write_tblout
 
         self.files = [
             (outputs.enter_context(atomic_output(path)), writer)
@@ -206,7 +206,7 @@ class HitTables:
 
 def cutoff_kind(args: argparse.Namespace) -> str | None:
     """Which Pfam cutoffs --cut_ga/--cut_tc/--cut_nc asked for ("ga", "tc", "nc"), if any."""
-    from ..scan import CUTOFF_FIELDS
+    from ..search.scan import CUTOFF_FIELDS
 
     return next((kind for kind in CUTOFF_FIELDS if getattr(args, f"cut_{kind}")), None)
 
@@ -214,7 +214,7 @@ def cutoff_kind(args: argparse.Namespace) -> str | None:
 def model_cutoffs(model, args: argparse.Namespace) -> dict:
     """hmmsearch's --cut_ga/--cut_tc/--cut_nc: the model's own (sequence, domain) bit score
     thresholds for reporting and inclusion."""
-    from ..scan import CUTOFF_FIELDS
+    from ..search.scan import CUTOFF_FIELDS
 
     kind = cutoff_kind(args)
     if kind is None:

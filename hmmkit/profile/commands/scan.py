@@ -7,7 +7,7 @@ import contextlib
 import sys
 import warnings
 
-from ..report import write_query_report
+from ..search.report import write_query_report
 from .options import (
     HitTables,
     add_pipeline_options,
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io.fasta import read_fasta
-    from ..scan import scan
+    from ..search.scan import scan
 
     check_outputs(
         {"--tblout": args.tblout, "--domtblout": args.domtblout},

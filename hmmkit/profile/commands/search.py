@@ -7,7 +7,7 @@ import contextlib
 import sys
 
 from ...atomic import atomic_output
-from ..report import write_query_report
+from ..search.report import write_query_report
 from .options import (
     HitTables,
     add_database_options,
@@ -45,7 +45,8 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
     hits and domains on standard output, tables and -A alignments to their files."""
     from ..alidisplay import AlignmentDisplay
     from ..io.fasta import read_fasta
-    from ..search import check_query_model, search
+    from ..search import search
+    from ..search.scoring import check_query_model
 
     check_outputs(
         {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},

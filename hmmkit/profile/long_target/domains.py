@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import dp
 from ..config import SearchProfile
-from ..domains import DomainDefiner
-from ..hits import Domain
+from ..search.domains import DomainDefiner
+from ..search.hits import Domain
 
 #: Residues of envelope kept beyond the alignment when a wide envelope is trimmed.
 MAX_ENV_EXTRA = 20

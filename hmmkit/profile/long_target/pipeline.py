@@ -11,13 +11,13 @@ import numpy as np
 
 from .. import dp
 from ..background import Background
-from ..bias_filter import composition_odds, filter_null_scores
 from ..config import configure
 from ..digital import pack
 from ..dp.float_sampling import entry_odds
-from ..evalues import exp_logsurv
-from ..hits import Domain
 from ..plan7 import ProfileHMM
+from ..search.bias_filter import composition_odds, filter_null_scores
+from ..search.evalues import exp_logsurv
+from ..search.hits import Domain
 from .domains import LongTargetDefiner
 from .windows import (
     LOG2,

@@ -16,7 +16,7 @@ from typing import IO
 import numpy as np
 
 from ...atomic import write_text_to
-from ..hits import Domain
+from ..search.hits import Domain
 
 
 @dataclass

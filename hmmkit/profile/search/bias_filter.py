@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from ..compiling import njit
-from .config import SearchProfile
-from .digital import code_table
+from ...compiling import njit
+from ..config import SearchProfile
+from ..digital import code_table
 
 
 @njit(cache=True, nogil=True)

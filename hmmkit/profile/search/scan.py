@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from .alidisplay import AlignmentDisplay
-from .background import Background
-from .digital import digitize_batch
+from ..alidisplay import AlignmentDisplay
+from ..background import Background
+from ..digital import digitize_batch
+from ..io.fasta import Sequence, as_sequences
+from ..plan7 import ProfileHMM
 from .hits import SearchResults
-from .io.fasta import Sequence, as_sequences
-from .plan7 import ProfileHMM
-from .search import (
+from .scoring import (
     apply_thresholds,
     check_query_model,
     check_search_options,
@@ -129,7 +129,7 @@ def _pressed(models, background: Background | None, cutoffs: str | None):
     needs what it does not keep: a background other than HMMER's default)."""
     if not isinstance(models, (str, Path)) or background is not None:
         return None
-    from .press import open_pressed
+    from ..press import open_pressed
 
     pressed = open_pressed(models)
     if pressed is not None and cutoffs is not None:
@@ -167,7 +167,7 @@ def _iter_models(models) -> Iterable[ProfileHMM]:
     if isinstance(models, ProfileHMM):
         return [models]
     if isinstance(models, (str, Path)):
-        from .io.hmmer3 import iter_hmmer
+        from ..io.hmmer3 import iter_hmmer
 
         return iter_hmmer(models)
     return models

@@ -13,10 +13,10 @@ from typing import IO
 
 import numpy as np
 
-from ..atomic import write_text_to
-from .align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
-from .io.fasta import Sequence
-from .plan7 import ST_B, ST_C, ST_D, ST_E, ST_N, ST_S, ST_T
+from ...atomic import write_text_to
+from ..align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
+from ..io.fasta import Sequence
+from ..plan7 import ST_B, ST_C, ST_D, ST_E, ST_N, ST_S, ST_T
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def write_hit_sections(out, results, scanned: bool, display, alignments: bool) -
             if display is not None:
                 display.write_hit(out, h, alignments=alignments)
                 continue
-            from .alidisplay import write_hit_domains  # deferred: the DP kernels load with it
+            from ..alidisplay import write_hit_domains  # deferred: the DP kernels load with it
 
             shown = [d.display for d in h.domains if d.reported] if alignments else None
             write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)

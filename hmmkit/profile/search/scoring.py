@@ -1,4 +1,4 @@
-"""Search a sequence database with a profile HMM, as HMMER's hmmsearch does.
+"""HMMER's per-sequence pipeline of hmmsearch and hmmscan (p7_pipeline.c).
 
 Every sequence is scored with the Forward algorithm (:func:`hmmkit.profile.dp.forward_scores`).
 Sequences whose Forward P-value passes ``F3`` go through HMMER's domain definition
@@ -14,25 +14,23 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 
-from ..training.parallel import map_shards
-from . import dp
-from .background import Background
-from .bias_filter import composition_odds, filter_null_scores
-from .config import configure
-from .digital import digitize_batch, pack, residue_letters
-from .domains import DomainDefiner
-from .dp.float_sampling import (
+from ...training.parallel import map_shards
+from .. import dp
+from ..background import Background
+from ..config import configure
+from ..digital import digitize_batch, pack, residue_letters
+from ..dp.float_sampling import (
     entry_odds,
 )
+from ..io.fasta import Sequence
+from ..plan7 import ProfileHMM
+from .bias_filter import composition_odds, filter_null_scores
+from .domains import DomainDefiner
 from .evalues import exp_logsurv, gumbel_logsurv
 from .hits import Hit, SearchResults
-from .io.fasta import Sequence, as_sequences
-from .plan7 import ProfileHMM
 
 LOG2 = math.log(2.0)
 
@@ -42,66 +40,6 @@ EDGE_MARGIN_BITS = 1e-3
 
 def _logaddexp0(x: float) -> float:
     return float(np.logaddexp(0.0, x))
-
-
-def search(
-    model: ProfileHMM,
-    sequences: str | Path | Iterable[Sequence | tuple[str, str] | str],
-    *,
-    E: float = 10.0,
-    T: float | None = None,
-    domE: float = 10.0,
-    domT: float | None = None,
-    incE: float = 0.01,
-    incT: float | None = None,
-    incdomE: float = 0.01,
-    incdomT: float | None = None,
-    Z: float | None = None,
-    domZ: float | None = None,
-    F1: float = 0.02,
-    F2: float = 1e-3,
-    F3: float = 1e-5,
-    bias_filter: bool = True,
-    null2: bool = True,
-    seed: int = 42,
-    background: Background | None = None,
-    n_jobs: int | None = 1,
-) -> SearchResults:
-    """Search `sequences` (a FASTA path or an iterable of sequences) with `model`.
-
-    Mirrors hmmsearch: every sequence is scored with Forward; a sequence goes on to domain
-    definition and null2-corrected scoring when it passes HMMER's three gates: MSV P-value
-    <= `F1`, Viterbi P-value <= `F2` and Forward P-value <= `F3` (all against the
-    bias-filter null when `bias_filter`; ``F1=F2=F3=1`` with ``bias_filter=False`` is
-    hmmsearch's ``--max``). The MSV and Viterbi scores are computed exactly as HMMER's
-    byte/word filters compute them, and only for sequences that pass the Forward gate. E-values use
-    ``Z`` (default: the number of sequences searched) and the model's ``FORWARD``
-    statistics (calibrated on the fly if the model has none). Reporting (`E`/`T`,
-    `domE`/`domT`) and inclusion (`incE`/`incT`, `incdomE`/`incdomT`) thresholds are
-    HMMER's defaults. `n_jobs` > 1 scores sequences and defines their domains on several
-    cores (None: all cores), with the results of one core.
-    """
-    check_query_model(model)
-    check_search_options(E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2, F3=F3, Z=Z,
-                         domZ=domZ)  # fmt: skip
-    records = as_sequences(sequences)
-    if not records and isinstance(sequences, (str, Path)):
-        raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
-    scored, n_past = score_targets(
-        model, records, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2, seed=seed,
-        background=background, n_jobs=n_jobs,
-    )  # fmt: skip
-    hits = sorted((hit for _, hit in scored), key=hit_rank)
-    nseqs = len(records)
-    results = SearchResults(
-        model.name, model.accession, model.M, hits, float(Z if Z is not None else nseqs),
-        0.0, nseqs, residue_count(records), n_past, model.description,
-    )  # fmt: skip
-    apply_thresholds(
-        results, E=E, T=T, domE=domE, domT=domT, incE=incE, incT=incT, incdomE=incdomE,
-        incdomT=incdomT, domZ=domZ,
-    )  # fmt: skip
-    return results
 
 
 def residue_count(records: list[Sequence]) -> int:
@@ -155,7 +93,7 @@ def score_targets(
     """HMMER's pipeline for one model over `records`: ``([(record index, Hit)], number of
     sequences past the filters)``, the hits unranked and without E-values or flags."""
     if "FORWARD" not in model.stats:
-        from .build.calibrate import calibrate
+        from ..build.calibrate import calibrate
 
         model = calibrate(model, background=background)
     tau, lam = model.stats["FORWARD"]

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiling import njit
-from . import dp
-from .config import SearchProfile
-from .digital import code_table
-from .dp.float_sampling import (
+from ...compiling import njit
+from .. import dp
+from ..config import SearchProfile
+from ..digital import code_table
+from ..dp.float_sampling import (
     float_forward,
     float_profile,
     float_stochastic_trace_reversed,
