@@ -220,6 +220,7 @@ def test_search_of_a_fasta_database_on_the_workers(client, shared_data):
     single = search(model, database)
     assert results.tblout() == single.tblout()
     assert (results.nseqs, results.nresidues) == (2100, 682_583)
+    assert results.pipeline == single.pipeline  # the tasks' stage counters add up
     # HMMER's own hmmsearch --tblout of this model against this proteome
     expected = [
         line.split()

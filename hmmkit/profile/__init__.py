@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .plan7 import ProfileHMM
     from .search import search
     from .search.hits import SearchResults
+    from .search.options import PipelineOptions
+    from .search.pipeline import Pipeline
     from .search.scan import scan
     from .seqmodel import from_sequence
     from .train import train
@@ -49,6 +51,8 @@ export_lazily(__name__, {
     "read_alignments": ".io.alignments",
     "scan": ".search.scan",
     "SearchResults": ".search.hits",
+    "PipelineOptions": ".search.options",
+    "Pipeline": ".search.pipeline",
     "search": ".search",
     "from_sequence": ".seqmodel",
     "train": ".train",
@@ -62,6 +66,8 @@ __all__ = [
     "Alphabet",
     "DigitalMSA",
     "LongTargetResults",
+    "Pipeline",
+    "PipelineOptions",
     "ProfileHMM",
     "Round",
     "SearchResults",

@@ -21,6 +21,7 @@ import numpy as np
 from . import dp
 from .align import Alignment, traces_to_alignment
 from .alphabet import AMINO
+from .background import Background
 from .build.calibrate import calibrate
 from .build.pipeline import build
 from .io.fasta import Sequence, as_sequences
@@ -28,11 +29,8 @@ from .msa import DigitalMSA, from_text
 from .plan7 import ProfileHMM
 from .search import search
 from .search.hits import SearchResults
+from .search.options import ITERATION_INCLUSION, PipelineOptions
 from .seqmodel import from_sequence, query_residues
-
-#: jackhmmer's inclusion thresholds, stricter than hmmsearch's: what is included shapes
-#: the next round's model.
-INCLUSION_E = 0.001
 
 
 @dataclass
@@ -96,16 +94,21 @@ def iterative_search(
     popen: float = 0.02,
     pextend: float = 0.4,
     build_options: Mapping[str, Any] | None = None,
-    **search_options: Any,
+    options: PipelineOptions | None = None,
+    background: Background | None = None,
+    n_jobs: int | None = 1,
+    **changes: Any,
 ) -> Iterator[Round]:
     """Search `sequences` (a FASTA path or sequences) iteratively from the protein `query`,
     as jackhmmer does; yields each :class:`Round` as it completes.
 
     `popen`/`pextend` set round 1's phmmer model; `build_options` go to
     :func:`~.build.build` for the later models (weighting, effn, prior, fragthresh...;
-    the architecture is always the alignment's reference line); `search_options` go to
-    :func:`~.search.search` (thresholds, filters, seed, n_jobs), with jackhmmer's
-    inclusion thresholds ``incE=incdomE=0.001`` unless given.
+    the architecture is always the alignment's reference line); `options` (a
+    :class:`~.search.options.PipelineOptions`) and any of its fields as keyword arguments
+    set every round's search (thresholds, filters, seed), as :func:`~.search.search`'s;
+    without `options`, jackhmmer's inclusion thresholds ``incE=incdomE=0.001`` replace
+    hmmsearch's unless given.
     """
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
         raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
@@ -113,20 +116,19 @@ def iterative_search(
     for fixed in ("architecture", "name", "alphabet"):
         if fixed in build_options:
             raise ValueError(f"build_options cannot set {fixed!r}: the iteration sets it")
-    search_options.setdefault("incE", INCLUSION_E)
-    search_options.setdefault("incdomE", INCLUSION_E)
+    if options is None:
+        changes = ITERATION_INCLUSION | changes
+    options = PipelineOptions.of(options, **changes)
     (query,) = as_sequences([query])
     records = as_sequences(sequences)
     if not records:
         raise ValueError("the sequence database is empty")
     model = from_sequence(query.name, query.residues, popen=popen, pextend=pextend)
     query = Sequence(query.name, query_residues(query.residues), query.description)
-    seed = search_options.get("seed", 42)
-    background = search_options.get("background")
     included_before: set[str] = set()
     rows_before = 1
     for number in range(1, max_rounds + 1):
-        hits = search(model, records, **search_options)
+        hits = search(model, records, options=options, background=background, n_jobs=n_jobs)
         n_new = _mark_changes(hits, included_before)
         included_before = {hit.name for hit in hits.included()}
         aln = round_alignment(query, hits, f"{query.name}-i{number}")
@@ -136,4 +138,4 @@ def iterative_search(
             return
         rows_before = len(aln)
         model = build(alignment_to_msa(aln), architecture="hand", **build_options)
-        model = calibrate(model, background=background, seed=seed, in_place=True)
+        model = calibrate(model, background=background, seed=options.seed, in_place=True)

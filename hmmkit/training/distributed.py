@@ -20,43 +20,32 @@ are computed futures, so when a worker dies mid-iteration Dask reloads its shard
 from their keys and reruns its tasks elsewhere, and the statistics (and the model)
 equal those of an undisturbed run.
 
-:func:`search_distributed` spreads a profile-HMM search of a FASTA database over the
-workers the same way.
+:func:`search_distributed` (from :mod:`hmmkit.profile.search.distributed`) spreads a
+profile-HMM search of a FASTA database over the workers the same way.
 """
 
 from __future__ import annotations
 
-import inspect
-import math
 import uuid
 import warnings
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-try:
-    from distributed import Client, Future, default_client
-except ImportError as exc:  # the optional extra is not installed
-    raise ImportError(
-        "hmmkit.training.distributed needs the dask extra: pip install 'hmmkit[dask]'"
-    ) from exc
-
+from ..profile.search.distributed import search_distributed
 from ..sources import MemorySource, SequenceSource
 from ..stats import Stats, sum_stats
 from ..workspace import WorkspacePool
+from .cluster import TASKS_PER_THREAD, Client, Future, partition
+from .cluster import identity as _identity
+from .cluster import resolve_client as _resolve_client
 
-#: Partitions of shards per worker thread: enough to balance load (and to rebalance
-#: after a worker is lost) while keeping the scheduler's per-task overhead small.
-TASKS_PER_THREAD = 4
+__all__ = ["DaskBackend", "TASKS_PER_THREAD", "partition", "search_distributed"]
 
 # Scratch buffers of this process; on a worker, shared by every task it runs.
 _WORKSPACES = WorkspacePool()
 
 
 # ---------------------------------------------------------------- worker-side tasks
-
-
-def _identity(value):
-    return value
 
 
 def _load_partition(source: SequenceSource, keys: Sequence[Hashable]) -> list:
@@ -76,27 +65,6 @@ def _map_partition(function: Callable, params, shards: list) -> list:
 
 def _reduce_partition(function: Callable, params, shards: list) -> Stats:
     return sum_stats(function(params, shard, _WORKSPACES) for shard in shards)
-
-
-def _resolve_client(client) -> Client:
-    if client is None:
-        try:
-            return default_client()
-        except ValueError:
-            raise ValueError(
-                "backend='dask' needs a client: fit(..., backend='dask', "
-                "client=distributed.Client(scheduler_address))"
-            ) from None
-    if not isinstance(client, Client):
-        raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
-    return client
-
-
-def partition(n_items: int, n_parts: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` ranges cutting ``n_items`` into at most ``n_parts`` near-equal runs."""
-    n_parts = max(1, min(n_parts, n_items))
-    size = math.ceil(n_items / n_parts)
-    return [(start, min(start + size, n_items)) for start in range(0, n_items, size)]
 
 
 class DaskBackend:
@@ -213,93 +181,3 @@ class DaskBackend:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-# ---------------------------------------------------------------- profile search
-
-
-def _search_partition(model, source, keys, options: dict):
-    from ..profile.io.fasta import Sequence as Record
-    from ..profile.search import search
-
-    records = [
-        Record(r.name, r.residues, r.description) for key in keys for r in source.records(key)
-    ]
-    return search(model, records, **options)
-
-
-#: search() options that only set reporting and inclusion thresholds.
-_THRESHOLDS = ("E", "T", "domE", "domT", "incE", "incT", "incdomE", "incdomT", "domZ")
-
-
-def search_distributed(model, sequences, client: Client | None = None, **options):
-    """Search a FASTA database with a profile HMM on the workers of a Dask ``client``.
-
-    ``sequences`` is a :class:`~hmmkit.disk_sources.FastaSource` or a FASTA path
-    (visible to every worker at the same path). Options are those of
-    :func:`hmmkit.profile.search.search`. Each task scores a run of shards with the
-    same per-sequence pipeline; the hits are merged on the client, sorted and
-    thresholded with ``Z`` = the whole database (unless given), so the results equal
-    those of ``search(model, path)`` on one machine.
-    """
-    from ..disk_sources import FastaSource
-    from ..profile import calibrate
-    from ..profile.plan7 import ProfileHMM
-    from ..profile.search import search
-    from ..profile.search.hits import SearchResults
-    from ..profile.search.scoring import apply_thresholds, hit_rank
-
-    client = _resolve_client(client)
-    if not isinstance(model, ProfileHMM):
-        raise TypeError(f"model must be a ProfileHMM, got {type(model).__name__}")
-    source = sequences if isinstance(sequences, FastaSource) else None
-    if source is None:
-        source = FastaSource(sequences, model.alphabet)
-    bound = inspect.signature(search).bind_partial(model, [], **options)
-    bound.apply_defaults()
-    settings = {k: v for k, v in bound.arguments.items() if k not in ("model", "sequences")}
-    if "FORWARD" not in model.stats:  # calibrate once here, not on every worker
-        model = calibrate(model, background=settings["background"])
-    if settings["Z"] is None:
-        settings["Z"] = source.n_sequences
-    settings["n_jobs"] = 1
-    keys = source.shard_keys()
-    threads = sum(client.nthreads().values()) or 1
-    token = uuid.uuid4().hex[:12]
-    shared = [
-        client.submit(_identity, value, key=f"hmmkit-search-{name}-{token}", pure=False)
-        for name, value in (("model", model), ("source", source))
-    ]
-    futures = [
-        client.submit(
-            _search_partition,
-            *shared,
-            keys[a:b],
-            settings,
-            key=f"hmmkit-search-{i}-{token}",
-            pure=False,
-        )
-        for i, (a, b) in enumerate(partition(len(keys), TASKS_PER_THREAD * threads))
-    ]
-    try:
-        parts = client.gather(futures)
-    finally:
-        client.cancel(futures + shared)
-    hits = [hit for part in parts for hit in part.hits]
-    for hit in hits:
-        hit.reported = hit.included = False
-    hits.sort(key=hit_rank)
-    results = SearchResults(
-        model.name,
-        model.accession,
-        model.M,
-        hits,
-        float(settings["Z"]),
-        0.0,
-        sum(p.nseqs for p in parts),
-        sum(p.nresidues for p in parts),
-        sum(p.n_past_forward for p in parts),
-        model.description,
-    )
-    apply_thresholds(results, **{k: settings[k] for k in _THRESHOLDS})
-    return results

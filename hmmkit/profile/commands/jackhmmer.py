@@ -9,6 +9,7 @@ import os
 import sys
 
 from ...atomic import atomic_output
+from ..search.options import ITERATION_INCLUSION
 from ..search.report import write_hit_sections
 from .options import (
     HitTables,
@@ -16,10 +17,8 @@ from .options import (
     add_model_options,
     add_pipeline_options,
     check_outputs,
-    cutoff_kind,
     model_options,
-    pipeline_settings,
-    thresholds,
+    pipeline_options,
 )
 
 
@@ -43,7 +42,7 @@ def register(subparsers) -> None:
     )
     add_model_options(p)
     add_pipeline_options(p, "sequences")
-    p.set_defaults(func=run, incE=0.001, incdomE=0.001)
+    p.set_defaults(func=run, **ITERATION_INCLUSION)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.rounds < 1:
         raise ValueError(f"-N must be at least 1, got {args.rounds}")
-    if cutoff_kind(args):
+    if args.cutoffs:
         raise ValueError(
-            f"--cut_{cutoff_kind(args)}: the models jackhmmer builds have no Pfam score "
+            f"--cut_{args.cutoffs}: the models jackhmmer builds have no Pfam score "
             "cutoffs; set thresholds with -E/-T/--incE/--incT"
         )
     check_outputs(
@@ -81,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             rounds = iterative_search(
                 query, records, max_rounds=args.rounds, popen=args.popen,
                 pextend=args.pextend, build_options=model_options(args),
-                **thresholds(args), **pipeline_settings(args),
+                options=pipeline_options(args), n_jobs=args.cpu,
             )  # fmt: skip
             last = None
             for r in rounds:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import secrets
 import sys
 
 from ...atomic import atomic_output
+from ..search.options import CUTOFF_FIELDS, PipelineOptions
 
 
 def same_file(a: str, b: str) -> bool:
@@ -116,15 +118,17 @@ def add_database_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
-    """hmmsearch's and hmmscan's shared tables, thresholds, filters, seed and cores."""
+    """hmmsearch's and hmmscan's shared tables, thresholds, filters, seed and cores; each
+    option's destination is the :class:`~..search.options.PipelineOptions` field it sets."""
+    default = PipelineOptions()
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
     p.add_argument(
         "--noali", action="store_true", help="leave the domain alignments out of the output"
     )
-    p.add_argument("-E", type=float, default=10.0, help=f"report {targets} with E-value <= E")
+    p.add_argument("-E", type=float, default=default.E, help=f"report {targets} with E-value <= E")
     p.add_argument("-T", type=float, default=None, help=f"report {targets} with bits >= T")
-    p.add_argument("--domE", type=float, default=10.0, help="report domains with E <= domE")
+    p.add_argument("--domE", type=float, default=default.domE, help="report domains with E <= domE")
     p.add_argument("--domT", type=float, default=None, help="report domains with bits >= domT")
     p.add_argument("--incT", type=float, default=None, help=f"include {targets} with bits >= incT")
     p.add_argument(
@@ -132,22 +136,29 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     )
     p.add_argument("--domZ", type=float, default=None, help="number of hits for domain E-values")
     cut = p.add_mutually_exclusive_group()
-    for flag, label in (("ga", "gathering (GA)"), ("tc", "trusted (TC)"), ("nc", "noise (NC)")):
+    for kind, label in CUTOFF_FIELDS.items():
         cut.add_argument(
-            f"--cut_{flag}", action="store_true",
-            help=f"use each model's {label} bit score thresholds for reporting and inclusion",
+            f"--cut_{kind}", action="store_const", const=kind, dest="cutoffs",
+            help=f"use each model's {label} ({kind.upper()}) bit score thresholds for reporting "
+            "and inclusion",
         )  # fmt: skip
-    p.add_argument("--incE", type=float, default=0.01, help=f"include {targets} with E <= incE")
-    p.add_argument("--incdomE", type=float, default=0.01, help="include domains with E <= this")
+    p.add_argument(
+        "--incE", type=float, default=default.incE, help=f"include {targets} with E <= incE"
+    )
+    p.add_argument(
+        "--incdomE", type=float, default=default.incdomE, help="include domains with E <= this"
+    )
     p.add_argument("-Z", type=float, default=None, help="number of comparisons for E-values")
     p.add_argument("--max", action="store_true", help="switch off all filters (as HMMER's --max)")
-    p.add_argument("--F1", type=float, default=0.02, help="MSV filter P-value threshold")
-    p.add_argument("--F2", type=float, default=1e-3, help="Viterbi filter P-value threshold")
-    p.add_argument("--F3", type=float, default=1e-5, help="Forward filter P-value threshold")
-    p.add_argument("--nobias", action="store_true", help="switch off the composition filter")
-    p.add_argument("--nonull2", action="store_true", help="switch off null2 score corrections")
+    p.add_argument("--F1", type=float, default=default.F1, help="MSV filter P-value threshold")
+    p.add_argument("--F2", type=float, default=default.F2, help="Viterbi filter P-value threshold")
+    p.add_argument("--F3", type=float, default=default.F3, help="Forward filter P-value threshold")
+    p.add_argument("--nobias", action="store_false", dest="bias_filter",
+                   help="switch off the composition filter")  # fmt: skip
+    p.add_argument("--nonull2", action="store_false", dest="null2",
+                   help="switch off null2 score corrections")  # fmt: skip
     p.add_argument(
-        "--seed", type=int, default=42,
+        "--seed", type=int, default=default.seed,
         help="random seed of domain definition (0: an arbitrary seed, as hmmsearch)",
     )  # fmt: skip
     p.add_argument(
@@ -155,23 +166,10 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     )
 
 
-def thresholds(args: argparse.Namespace) -> dict:
-    """Reporting and inclusion thresholds given on the command line."""
-    return dict(
-        E=args.E, T=args.T, domE=args.domE, domT=args.domT, incE=args.incE, incT=args.incT,
-        incdomE=args.incdomE, incdomT=args.incdomT,
-    )  # fmt: skip
-
-
-def pipeline_settings(args: argparse.Namespace) -> dict:
-    """Filters, E-value sizes, null2, seed and cores given on the command line."""
-    filters = dict(F1=args.F1, F2=args.F2, F3=args.F3, bias_filter=not args.nobias)
-    if args.max:
-        filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
-    return dict(
-        Z=args.Z, domZ=args.domZ, null2=not args.nonull2, seed=seed(args.seed),
-        n_jobs=args.cpu, **filters,
-    )  # fmt: skip
+def pipeline_options(args: argparse.Namespace) -> PipelineOptions:
+    """The :class:`~..search.options.PipelineOptions` given on the command line."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(PipelineOptions)}
+    return PipelineOptions(**(given | {"seed": seed(args.seed)}))
 
 
 class HitTables:
@@ -179,7 +177,7 @@ class HitTables:
     the first query's rows and HMMER's closing comment block at the end."""
 
     def __init__(self, outputs, args, program: str, query_file: str, target_file: str):
-        from ..search.hits import write_domtblout, write_tblout
+        from ..search.tables import write_domtblout, write_tblout
 
         self.files = [
             (outputs.enter_context(atomic_output(path)), writer)
@@ -202,29 +200,6 @@ class HitTables:
         """Write the closing comment block."""
         for handle, _ in self.files:
             handle.write(self.footer)
-
-
-def cutoff_kind(args: argparse.Namespace) -> str | None:
-    """Which Pfam cutoffs --cut_ga/--cut_tc/--cut_nc asked for ("ga", "tc", "nc"), if any."""
-    from ..search.scan import CUTOFF_FIELDS
-
-    return next((kind for kind in CUTOFF_FIELDS if getattr(args, f"cut_{kind}")), None)
-
-
-def model_cutoffs(model, args: argparse.Namespace) -> dict:
-    """hmmsearch's --cut_ga/--cut_tc/--cut_nc: the model's own (sequence, domain) bit score
-    thresholds for reporting and inclusion."""
-    from ..search.scan import CUTOFF_FIELDS
-
-    kind = cutoff_kind(args)
-    if kind is None:
-        return {}
-    field = CUTOFF_FIELDS[kind]
-    pair = getattr(model, field)
-    if pair is None:
-        raise ValueError(f"model {model.name} has no {field} thresholds for --cut_{kind}")
-    seq, dom = pair
-    return dict(T=seq, incT=seq, domT=dom, incdomT=dom)
 
 
 def save_alignment(handle, results, path: str) -> None:

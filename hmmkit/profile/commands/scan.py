@@ -12,9 +12,7 @@ from .options import (
     HitTables,
     add_pipeline_options,
     check_outputs,
-    cutoff_kind,
-    pipeline_settings,
-    thresholds,
+    pipeline_options,
 )
 
 
@@ -46,10 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.seqfile}: the sequence file is empty (no FASTA records)")
     with warnings.catch_warnings(record=True) as caught:  # a stale pressed database
         warnings.simplefilter("always")
-        results = scan(
-            args.hmmdb, records, **thresholds(args), cutoffs=cutoff_kind(args),
-            **pipeline_settings(args),
-        )  # fmt: skip
+        results = scan(args.hmmdb, records, options=pipeline_options(args), n_jobs=args.cpu)
     for warning in caught:
         print(f"hmmkit scan: warning: {warning.message}", file=sys.stderr)
     with contextlib.ExitStack() as outputs:

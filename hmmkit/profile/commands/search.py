@@ -13,10 +13,8 @@ from .options import (
     add_database_options,
     add_pipeline_options,
     check_outputs,
-    model_cutoffs,
-    pipeline_settings,
+    pipeline_options,
     save_alignment,
-    thresholds,
 )
 
 
@@ -55,6 +53,7 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
     records = read_fasta(args.seqdb)
     if not records:
         raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
+    options = pipeline_options(args)
     first = None
     with contextlib.ExitStack() as outputs:
         tables = HitTables(outputs, args, program, query_file, args.seqdb)
@@ -66,8 +65,7 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
                 raise ValueError(f"{err}; search the models of each alphabet separately (no "
                                  "table was written)") from None  # fmt: skip
             first = first or model
-            limits = thresholds(args) | model_cutoffs(model, args)
-            results = search(model, records, **limits, **pipeline_settings(args))
+            results = search(model, records, options=options, n_jobs=args.cpu)
             write_query_report(
                 sys.stdout, results, display=AlignmentDisplay(model), alignments=not args.noali
             )

@@ -1,6 +1,6 @@
 """Search results: domains, hits and a query's top hits (HMMER's P7_DOMAIN, P7_HIT,
-P7_TOPHITS), with the alignment of the included domains as ``hmmsearch -A`` saves it and
-the ``--tblout``/``--domtblout`` tables (p7_tophits.c)."""
+P7_TOPHITS): ranking and thresholds, and the alignment of the included domains as
+``hmmsearch -A`` saves it (p7_tophits.c)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from ...atomic import write_text_to
 from ..align import Alignment, decode_posterior, encode_posterior, traces_to_alignment
 from ..io.fasta import Sequence
 from ..plan7 import ST_B, ST_C, ST_D, ST_E, ST_N, ST_S, ST_T
+from .options import BitThresholds
+from .pipeline import Pipeline
+from .tables import write_domtblout, write_tblout
 
 
 @dataclass(frozen=True)
@@ -136,10 +139,62 @@ class SearchResults:
     hits: list[Hit]
     Z: float
     domZ: float
-    nseqs: int
-    nresidues: int
-    n_past_forward: int
+    pipeline: Pipeline
     query_description: str | None = None
+
+    @classmethod
+    def ranked(
+        cls,
+        query: tuple[str, str | None, int, str | None],
+        hits: list[Hit],
+        pipeline: Pipeline,
+        limits: list[BitThresholds] | None = None,
+    ) -> SearchResults:
+        """The top hits of one query (name, accession, size, description): `hits` ranked
+        as HMMER ranks them, their E-values over ``Z`` (the pipeline's targets unless the
+        options set it) and their reported/included flags set by the pipeline's options;
+        `limits`, one per hit, replaces its bit score thresholds (Pfam cutoffs)."""
+        name, accession, size, description = query
+        order = sorted(range(len(hits)), key=lambda n: hit_rank(hits[n]))
+        options = pipeline.options
+        Z = float(options.Z if options.Z is not None else pipeline.n_targets)
+        results = cls(name, accession, size, [hits[n] for n in order], Z, 0.0, pipeline,
+                      description)  # fmt: skip
+        if limits is None:
+            limits = [options.bit_thresholds()] * len(hits)
+        results._threshold([limits[n] for n in order])
+        return results
+
+    def _threshold(self, limits: list[BitThresholds]) -> None:
+        """Set E-values and flag reported/included hits and domains (p7_tophits_Threshold)."""
+        opts = self.pipeline.options
+        for h, (hit_T, hit_incT, _, _) in zip(self.hits, limits, strict=True):
+            h.evalue = math.exp(h.lnP) * self.Z
+            h.reported = _passes(h.score, hit_T, h.evalue, opts.E)
+            h.included = h.reported and _passes(h.score, hit_incT, h.evalue, opts.incE)
+        reported = sum(h.reported for h in self.hits)
+        self.domZ = float(opts.domZ if opts.domZ is not None else reported)
+        for h, (_, _, dom_T, dom_incT) in zip(self.hits, limits, strict=True):
+            for d in h.domains:
+                d.evalue = math.exp(d.lnP) * self.Z
+                d.c_evalue = math.exp(d.lnP) * self.domZ
+                d.reported = h.reported and _passes(d.score, dom_T, d.c_evalue, opts.domE)
+                d.included = h.included and _passes(d.score, dom_incT, d.c_evalue, opts.incdomE)
+
+    @property
+    def nseqs(self) -> int:
+        """Number of targets searched (sequences; models in a scan)."""
+        return self.pipeline.n_targets
+
+    @property
+    def nresidues(self) -> int:
+        """Size of the targets searched (residues; model nodes in a scan)."""
+        return self.pipeline.target_size
+
+    @property
+    def n_past_forward(self) -> int:
+        """Number of targets that passed every filter."""
+        return self.pipeline.n_past_fwd
 
     def reported(self) -> list[Hit]:
         """The hits that pass the reporting threshold."""
@@ -236,106 +291,11 @@ def aligned_stretch_trace(d: Domain) -> tuple[np.ndarray, np.ndarray, np.ndarray
     )
 
 
-def _column_widths(hits, qname: str, qacc: str) -> tuple[int, int, int, int]:
-    """Widths of the target name, target accession, query name and query accession
-    columns of HMMER's tables (at least 20, 10, 20 and 10 characters)."""
-    tnamew = max([20] + [len(h.name) for h in hits])
-    taccw = max([10] + [len(h.accession or "-") for h in hits])
-    return tnamew, taccw, max(20, len(qname)), max(10, len(qacc))
+def hit_rank(hit: Hit) -> tuple:
+    """Sort key of HMMER's hit ranking: smallest P-value first, then higher score, name."""
+    return (hit.lnP, -hit.score, hit.name)
 
 
-def write_tblout(
-    handle: IO[str], results: SearchResults, *, header: bool = True, footer: bool = True
-) -> None:
-    """Write `results` in HMMER's tabular per-target format (p7_tophits_TabularTargets).
-
-    `header` writes the three column-title lines, `footer` the closing comment block.
-    """
-    hits = results.reported()
-    qname = results.query_name
-    qacc = results.query_accession or "-"
-    tnamew, taccw, qnamew, qaccw = _column_widths(hits, qname, qacc)
-    if header:
-        handle.write(
-            "#%*s %22s %22s %33s\n"  # noqa: UP031
-            % (tnamew + qnamew + taccw + qaccw + 2, "", "--- full sequence ----",
-               "--- best 1 domain ----", "--- domain number estimation ----")
-        )  # fmt: skip
-        handle.write(
-            "#%-*s %-*s %-*s %-*s %9s %6s %5s %9s %6s %5s %5s %3s %3s %3s %3s %3s %3s %3s %s\n"  # noqa: UP031,E501
-            % (tnamew - 1, " target name", taccw, "accession", qnamew, "query name", qaccw,
-               "accession", "  E-value", " score", " bias", "  E-value", " score", " bias",
-               "exp", "reg", "clu", " ov", "env", "dom", "rep", "inc",
-               "description of target")
-        )  # fmt: skip
-        handle.write(
-            "#%*s %*s %*s %*s %9s %6s %5s %9s %6s %5s %5s %3s %3s %3s %3s %3s %3s %3s %s\n"  # noqa: UP031
-            % (tnamew - 1, "-------------------", taccw, "----------", qnamew,
-               "--------------------", qaccw, "----------", "---------", "------", "-----",
-               "---------", "------", "-----", "---", "---", "---", "---", "---", "---",
-               "---", "---", "---------------------")
-        )  # fmt: skip
-    for h in hits:
-        d = h.domains[h.best_domain]
-        handle.write(
-            "%-*s %-*s %-*s %-*s %9.2g %6.1f %5.1f %9.2g %6.1f %5.1f %5.1f %3d %3d %3d %3d %3d %3d %3d %s\n"  # noqa: E501,UP031
-            % (tnamew, h.name, taccw, h.accession or "-", qnamew, qname, qaccw, qacc,
-               h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
-               h.nregions, h.nclustered, h.noverlaps, h.nenvelopes, len(h.domains),
-               h.nreported, h.nincluded, h.description or "-")
-        )  # fmt: skip
-    if footer:
-        handle.write("#\n# Program:         hmmkit search\n")
-        handle.write(f"# Query:           {qname}  [M={results.M}]\n")
-        handle.write(f"# Target sequences: {results.nseqs}  ({results.nresidues} residues)\n")
-        handle.write("# [ok]\n")
-
-
-def write_domtblout(
-    handle: IO[str], results: SearchResults, *, header: bool = True, footer: bool = True
-) -> None:
-    """Write the reported domains in HMMER's per-domain table (p7_tophits_TabularDomains)."""
-    hits = results.reported()
-    qname = results.query_name
-    qacc = results.query_accession or "-"
-    tnamew, taccw, qnamew, qaccw = _column_widths(hits, qname, qacc)
-    if header:
-        handle.write(
-            "#%*s %22s %40s %11s %11s %11s\n"  # noqa: UP031
-            % (tnamew + qnamew - 1 + 15 + taccw + qaccw, "", "--- full sequence ---",
-               "-------------- this domain -------------", "hmm coord", "ali coord",
-               "env coord")
-        )  # fmt: skip
-        handle.write(
-            "#%-*s %-*s %5s %-*s %-*s %5s %9s %6s %5s %3s %3s %9s %9s %6s %5s %5s %5s %5s %5s %5s %5s %4s %s\n"  # noqa: E501,UP031
-            % (tnamew - 1, " target name", taccw, "accession", "tlen", qnamew, "query name",
-               qaccw, "accession", "qlen", "E-value", "score", "bias", "#", "of", "c-Evalue",
-               "i-Evalue", "score", "bias", "from", "to", "from", "to", "from", "to", "acc",
-               "description of target")
-        )  # fmt: skip
-        handle.write(
-            "#%*s %*s %5s %*s %*s %5s %9s %6s %5s %3s %3s %9s %9s %6s %5s %5s %5s %5s %5s %5s %5s %4s %s\n"  # noqa: E501,UP031
-            % (tnamew - 1, "-------------------", taccw, "----------", "-----", qnamew,
-               "--------------------", qaccw, "----------", "-----", "---------", "------",
-               "-----", "---", "---", "---------", "---------", "------", "-----", "-----",
-               "-----", "-----", "-----", "-----", "-----", "----", "---------------------")
-        )  # fmt: skip
-    for h in hits:
-        nd = 0
-        for d in h.domains:
-            if not d.reported:
-                continue
-            nd += 1
-            acc = d.accuracy / (1.0 + abs(float(d.env_to - d.env_from)))
-            handle.write(
-                "%-*s %-*s %5d %-*s %-*s %5d %9.2g %6.1f %5.1f %3d %3d %9.2g %9.2g %6.1f %5.1f %5d %5d %5d %5d %5d %5d %4.2f %s\n"  # noqa: E501,UP031
-                % (tnamew, h.name, taccw, h.accession or "-", h.length, qnamew, qname, qaccw,
-                   qacc, results.M, h.evalue, h.score, h.bias, nd, h.nreported, d.c_evalue,
-                   d.evalue, d.score, d.bias, d.hmm_from, d.hmm_to, d.ali_from, d.ali_to,
-                   d.env_from, d.env_to, acc, h.description or "-")
-            )  # fmt: skip
-    if footer:
-        handle.write("#\n# Program:         hmmkit search\n")
-        handle.write(f"# Query:           {qname}  [M={results.M}]\n")
-        handle.write(f"# Target sequences: {results.nseqs}  ({results.nresidues} residues)\n")
-        handle.write("# [ok]\n")
+def _passes(score: float, bits: float | None, evalue: float, max_evalue: float) -> bool:
+    """A threshold test: the bit score threshold when one is set, else the E-value's."""
+    return bool(score >= bits) if bits is not None else bool(evalue <= max_evalue)

@@ -1,5 +1,5 @@
 """hmmsearch's (and hmmscan's) text report of a query's hits: the ranked hit list, the
-per-domain tables and alignments."""
+per-domain tables and alignments, and the pipeline statistics summary."""
 
 from __future__ import annotations
 
@@ -66,3 +66,38 @@ def write_hit_sections(out, results, scanned: bool, display, alignments: bool) -
 
             shown = [d.display for d in h.domains if d.reported] if alignments else None
             write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)
+
+
+def write_pipeline_statistics(out: IO[str], results) -> None:
+    """HMMER's "Internal pipeline statistics summary" of one query (p7_pli_Statistics,
+    without its timing lines): the comparisons made, how many passed each filter against
+    how many the filter's P-value threshold lets through by chance, and the search space
+    sizes behind the E-values."""
+    pipeline = results.pipeline
+    options = pipeline.options
+    n = pipeline.n_targets
+    out.write("Internal pipeline statistics summary:\n-------------------------------------\n")
+    if pipeline.mode == "search":
+        out.write("%-31s%15d  (%d nodes)\n" % ("Query model(s):", pipeline.n_models,  # noqa: UP031
+                                               pipeline.n_nodes))  # fmt: skip
+        out.write("%-31s%15d  (%d residues searched)\n"  # noqa: UP031
+                  % ("Target sequences:", pipeline.n_sequences, pipeline.n_residues))
+    else:
+        out.write("%-29s%15d  (%d residues searched)\n"  # noqa: UP031
+                  % ("Query sequence(s):", pipeline.n_sequences, pipeline.n_residues))
+        out.write("%-29s%15d  (%d nodes)\n" % ("Target model(s):", pipeline.n_models,  # noqa: UP031
+                                               pipeline.n_nodes))  # fmt: skip
+    for label, passed, threshold in (
+        ("MSV", pipeline.n_past_msv, options.F1),
+        ("bias", pipeline.n_past_bias, options.F1),
+        ("Vit", pipeline.n_past_vit, options.F2),
+        ("Fwd", pipeline.n_past_fwd, options.F3),
+    ):
+        out.write("%-29s%15d  (%.6g); expected %.1f (%.6g)\n"  # noqa: UP031
+                  % (f"Passed {label} filter:", passed, passed / n if n else 0.0,
+                     threshold * n, threshold))  # fmt: skip
+    z_by = "[as set by --Z on cmdline]" if options.Z is not None else "[actual number of targets]"
+    domz_by = ("[as set by --domZ on cmdline]" if options.domZ is not None
+               else "[number of targets reported over threshold]")  # fmt: skip
+    out.write("%-29s%15.0f  %s\n" % ("Initial search space (Z):", results.Z, z_by))  # noqa: UP031
+    out.write("%-29s%15.0f  %s\n" % ("Domain search space  (domZ):", results.domZ, domz_by))  # noqa: UP031

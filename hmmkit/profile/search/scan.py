@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ..alidisplay import AlignmentDisplay
 from ..background import Background
@@ -20,81 +23,55 @@ from ..digital import digitize_batch
 from ..io.fasta import Sequence, as_sequences
 from ..plan7 import ProfileHMM
 from .hits import SearchResults
-from .scoring import (
-    apply_thresholds,
-    check_query_model,
-    check_search_options,
-    hit_rank,
-    msv_gate,
-    null_scores,
-    residue_count,
-    score_targets,
-)
-
-#: The model attribute holding each kind of Pfam cutoff.
-CUTOFF_FIELDS = {"ga": "gathering", "tc": "trusted", "nc": "noise"}
+from .options import CUTOFF_FIELDS, PipelineOptions
+from .pipeline import PAST_FORWARD, PAST_MSV, Pipeline
+from .scoring import check_query_model, msv_gate, null_scores, residue_count, score_targets
 
 
 def scan(
     models: str | Path | ProfileHMM | Iterable[ProfileHMM],
     sequences: str | Path | Iterable[Sequence | tuple[str, str] | str],
     *,
-    E: float = 10.0,
-    T: float | None = None,
-    domE: float = 10.0,
-    domT: float | None = None,
-    incE: float = 0.01,
-    incT: float | None = None,
-    incdomE: float = 0.01,
-    incdomT: float | None = None,
-    Z: float | None = None,
-    domZ: float | None = None,
-    cutoffs: str | None = None,
-    F1: float = 0.02,
-    F2: float = 1e-3,
-    F3: float = 1e-5,
-    bias_filter: bool = True,
-    null2: bool = True,
-    seed: int = 42,
+    options: PipelineOptions | None = None,
     background: Background | None = None,
     n_jobs: int | None = 1,
+    **changes: Any,
 ) -> list[SearchResults]:
     """Search every sequence against each model of `models` (an HMMER3 file, one model
     or an iterable of models, read one at a time), as hmmscan does.
 
-    Returns one :class:`~.search.SearchResults` per sequence, in input order: its
+    Returns one :class:`~.hits.SearchResults` per sequence, in input order: its
     ``query_name`` is the sequence, ``M`` its length, and its hits are the models (hit
     ``name``, ``accession``, ``description`` and ``length`` are the model's), ranked.
-    ``Z`` defaults to the number of models. `cutoffs` ``"ga"``, ``"tc"`` or ``"nc"``
-    replaces the thresholds by each model's Pfam bit score cutoffs (hmmscan's
-    ``--cut_ga``/``--cut_tc``/``--cut_nc``). The other options are :func:`~.search.search`'s.
+    ``Z`` defaults to the number of models. The options are :func:`~hmmkit.profile.search`'s;
+    with ``cutoffs`` ``"ga"``, ``"tc"`` or ``"nc"`` each model's own Pfam bit score cutoffs
+    decide reporting and inclusion of its hits (hmmscan's ``--cut_ga``/``--cut_tc``/``--cut_nc``).
     """
-    if cutoffs is not None and cutoffs not in CUTOFF_FIELDS:
-        raise ValueError(f"cutoffs must be one of {sorted(CUTOFF_FIELDS)} or None, got {cutoffs!r}")
+    options = PipelineOptions.of(options, **changes)
     records = as_sequences(sequences)
     if not records and isinstance(sequences, (str, Path)):
         raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
-    check_search_options(E=E, domE=domE, incE=incE, incdomE=incdomE, F1=F1, F2=F2, F3=F3, Z=Z,
-                         domZ=domZ)  # fmt: skip
     per_query: list[list] = [[] for _ in records]
-    per_query_cutoffs: list[list] = [[] for _ in records]
+    per_query_limits: list[list] = [[] for _ in records]
+    # comparisons of each query that reached each stage, summed over the models
+    past = np.zeros((len(records), PAST_FORWARD - PAST_MSV + 1), dtype=np.int64)
     first = None
     n_models = n_nodes = 0
-    pressed = _pressed(models, background, cutoffs)
+    pressed = _pressed(models, background, options.cutoffs)
     if pressed is not None:
         n_models, n_nodes = pressed.n_models, pressed.n_nodes
-    for model, subset in _models_and_targets(models, pressed, records, F1):
+    for model, subset in _models_and_targets(models, pressed, records, options.F1):
         check_query_model(model, first, "the model database")
         first = first or model
         if pressed is None:
             n_models += 1
             n_nodes += model.M
-        model_cutoffs = _model_cutoffs(model, cutoffs)
+        limits = options.bit_thresholds(model)
         targets = records if subset is None else [records[j] for j in subset]
-        scored, _ = score_targets(
-            model, targets, F1=F1, F2=F2, F3=F3, bias_filter=bias_filter, null2=null2,
-            seed=seed, background=background, n_jobs=n_jobs,
-        )  # fmt: skip
+        scored, stages = score_targets(model, targets, options, background=background,
+                                       n_jobs=n_jobs)  # fmt: skip
+        rows = slice(None) if subset is None else np.asarray(subset, dtype=np.int64)
+        past[rows] += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
         display = AlignmentDisplay(model)
         for idx, hit in scored:
             idx = idx if subset is None else int(subset[idx])
@@ -104,23 +81,17 @@ def scan(
                 replace(hit, name=model.name, accession=model.accession,
                         description=model.description or "", length=model.M)
             )  # fmt: skip
-            per_query_cutoffs[idx].append(model_cutoffs)
+            per_query_limits[idx].append(limits)
     if n_models == 0:
         raise ValueError("models: the model database holds no model")
     out = []
-    for rec, hits, hit_cutoffs in zip(records, per_query, per_query_cutoffs, strict=True):
-        order = sorted(range(len(hits)), key=lambda n: hit_rank(hits[n]))
-        result = SearchResults(
-            rec.name, None, residue_count([rec]), [hits[n] for n in order],
-            float(Z if Z is not None else n_models), 0.0, n_models, n_nodes, len(hits),
-            rec.description or None,
-        )  # fmt: skip
-        apply_thresholds(
-            result, E=E, T=T, domE=domE, domT=domT, incE=incE, incT=incT, incdomE=incdomE,
-            incdomT=incdomT, domZ=domZ,
-            cutoffs=[hit_cutoffs[n] for n in order] if cutoffs else None,
-        )  # fmt: skip
-        out.append(result)
+    for rec, hits, limits, counts in zip(records, per_query, per_query_limits, past, strict=True):
+        pipeline = Pipeline(options, "scan", n_models=n_models, n_nodes=n_nodes, n_sequences=1,
+                            n_residues=residue_count([rec]), n_past_msv=int(counts[0]),
+                            n_past_bias=int(counts[1]), n_past_vit=int(counts[2]),
+                            n_past_fwd=int(counts[3]))  # fmt: skip
+        query = (rec.name, None, residue_count([rec]), rec.description or None)
+        out.append(SearchResults.ranked(query, hits, pipeline, limits))
     return out
 
 
@@ -172,13 +143,3 @@ def _iter_models(models) -> Iterable[ProfileHMM]:
         return iter_hmmer(models)
     return models
 
-
-def _model_cutoffs(model: ProfileHMM, cutoffs: str | None) -> tuple[float, float] | None:
-    """The model's (sequence, domain) bit score cutoffs of kind `cutoffs`."""
-    if cutoffs is None:
-        return None
-    pair = getattr(model, CUTOFF_FIELDS[cutoffs])
-    if pair is None:
-        raise ValueError(f"model {model.name} has no {CUTOFF_FIELDS[cutoffs]} "
-                         f"({cutoffs.upper()}) bit score thresholds")  # fmt: skip
-    return tuple(pair)

@@ -1,6 +1,7 @@
 """HMMER's per-sequence pipeline of hmmsearch and hmmscan (p7_pipeline.c).
 
-Every sequence is scored with the Forward algorithm (:func:`hmmkit.profile.dp.forward_scores`).
+Every sequence goes through HMMER's filters in turn: MSV, biased composition, Viterbi and
+Forward (:func:`hmmkit.profile.dp.forward_scores`), each scored exactly as HMMER scores it.
 Sequences whose Forward P-value passes ``F3`` go through HMMER's domain definition
 (p7_domaindef_ByPosteriorHeuristics): posterior decoding finds regions, regions that look
 like several domains are split by clustering an ensemble of paths sampled in single
@@ -30,7 +31,17 @@ from ..plan7 import ProfileHMM
 from .bias_filter import composition_odds, filter_null_scores
 from .domains import DomainDefiner
 from .evalues import exp_logsurv, gumbel_logsurv
-from .hits import Hit, SearchResults
+from .hits import Hit
+from .options import PipelineOptions
+from .pipeline import (
+    FAILED_MSV,
+    NOT_SCORED,
+    PAST_BIAS,
+    PAST_FORWARD,
+    PAST_MSV,
+    PAST_VITERBI,
+    Pipeline,
+)
 
 LOG2 = math.log(2.0)
 
@@ -44,12 +55,7 @@ def _logaddexp0(x: float) -> float:
 
 def residue_count(records: list[Sequence]) -> int:
     """Number of residues in `records` (whitespace inside a sequence is not a residue)."""
-    return sum(len("".join(r.residues.split())) for r in records)
-
-
-def hit_rank(hit: Hit) -> tuple:
-    """Sort key of HMMER's hit ranking: smallest P-value first, then higher score, name."""
-    return (hit.lnP, -hit.score, hit.name)
+    return len("".join("".join(r.residues for r in records).split()))
 
 
 def check_query_model(model, first: ProfileHMM | None = None, source: str = "") -> None:
@@ -64,34 +70,17 @@ def check_query_model(model, first: ProfileHMM | None = None, source: str = "") 
         )
 
 
-def check_search_options(*, E, domE, incE, incdomE, F1, F2, F3, Z, domZ) -> None:
-    """ValueError naming a search argument that is out of range."""
-    for label, value in (("E", E), ("domE", domE), ("incE", incE), ("incdomE", incdomE)):
-        if not value > 0:
-            raise ValueError(f"{label} must be > 0, got {value}")
-    for label, value in (("F1", F1), ("F2", F2), ("F3", F3)):
-        if not 0 < value <= 1:
-            raise ValueError(f"{label} must be in (0, 1], got {value}")
-    for label, value in (("Z", Z), ("domZ", domZ)):
-        if value is not None and not 0 < value < math.inf:
-            raise ValueError(f"{label} must be a positive number of comparisons, got {value}")
-
-
 def score_targets(
     model: ProfileHMM,
     records: list[Sequence],
+    options: PipelineOptions,
     *,
-    F1: float,
-    F2: float,
-    F3: float,
-    bias_filter: bool,
-    null2: bool,
-    seed: int,
-    background: Background | None,
-    n_jobs: int | None,
-) -> tuple[list[tuple[int, Hit]], int]:
-    """HMMER's pipeline for one model over `records`: ``([(record index, Hit)], number of
-    sequences past the filters)``, the hits unranked and without E-values or flags."""
+    background: Background | None = None,
+    n_jobs: int | None = 1,
+) -> tuple[list[tuple[int, Hit]], np.ndarray]:
+    """HMMER's pipeline (p7_Pipeline) for one model over `records`: the hits as
+    ``[(record index, Hit)]``, unranked and without E-values or flags, and the
+    :mod:`stage <.pipeline>` each record reached."""
     if "FORWARD" not in model.stats:
         from ..build.calibrate import calibrate
 
@@ -101,13 +90,14 @@ def score_targets(
     profile = configure(model, 400, background=bg)
     batch = digitize_batch(records, model.alphabet)
     packed, offsets, lengths = batch.X, batch.starts, batch.lengths
-    codes = _Codes(batch)
+    codes = batch.sequence  # a record's digital sequence (a view), made when needed
     nullsc = null_scores(bg, lengths)
-    # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
-    # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
-    # runs first, the bias-filter null and Forward only on what it lets through.
+    F1, F2, F3 = options.F1, options.F2, options.F3
+    # HMMER's gates in its order: MSV (F1; against the null, then against the bias-filter
+    # null), Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). Each
+    # filter scores only what the one before let through.
     candidates = np.flatnonzero(lengths > 0)
-    jobs = os.cpu_count() if n_jobs is None else n_jobs
+    stages = np.where(lengths > 0, FAILED_MSV, NOT_SCORED).astype(np.int8)
     use_msv = "MSV" in model.stats and not (F1 >= 1.0 and F2 >= 1.0)
     if use_msv:
         mmu, mlam = model.stats["MSV"]
@@ -117,29 +107,43 @@ def score_targets(
             n_jobs=jobs,
         )  # fmt: skip
         candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
+    stages[candidates] = PAST_MSV
     filtersc = nullsc.copy()
-    if bias_filter and len(candidates):
+    if options.bias_filter and len(candidates):
         filtersc[candidates] = filter_null_scores(
             packed, offsets[candidates], lengths[candidates], composition_odds(profile), model.M
         )
     msv_logP = np.zeros(len(records))
     if use_msv:
         candidates = msv_gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
+    stages[candidates] = PAST_BIAS
+    jobs = os.cpu_count() if n_jobs is None else n_jobs
+    if F2 < 1.0 and "VITERBI" in model.stats and len(candidates):
+        slow = msv_logP[candidates] > math.log(F2)
+        vit_candidates = candidates[slow]
+
+        def passing_viterbi(part: np.ndarray) -> np.ndarray:
+            return viterbi_gate(profile, [codes(i) for i in part], filtersc[part],
+                                model.stats["VITERBI"], F2)  # fmt: skip
+
+        parts = np.array_split(vit_candidates, max(1, min(jobs, len(vit_candidates))))
+        keep = np.concatenate(map_shards(passing_viterbi, parts, jobs))
+        candidates = np.sort(np.concatenate([candidates[~slow], vit_candidates[keep]]))
+    stages[candidates] = PAST_VITERBI
     fwd = np.full(len(records), -np.inf)
     fwd[candidates] = dp.forward_scores(
         profile, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
     )
-    passed = []
-    for idx in candidates:
-        if exp_logsurv((fwd[idx] - filtersc[idx]) / LOG2, tau, lam) > math.log(F3):
-            continue
-        if F2 < 1.0 and msv_logP[idx] > math.log(F2) and "VITERBI" in model.stats:
-            if not _passes_viterbi(profile, codes[idx], filtersc[idx], model.stats, F2):
-                continue
-        passed.append((int(idx), float(nullsc[idx])))
+    passed = [
+        (int(idx), float(nullsc[idx]))
+        for idx in candidates
+        if exp_logsurv((fwd[idx] - filtersc[idx]) / LOG2, tau, lam) <= math.log(F3)
+    ]
+    stages[[idx for idx, _ in passed]] = PAST_FORWARD
+    null2, seed = options.null2, options.seed
 
     if not passed:  # nothing to define domains on: skip the definer's set-up
-        return [], 0
+        return [], stages
     letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
     entry = entry_odds(model) if profile.local else None
 
@@ -147,7 +151,7 @@ def score_targets(
         definer = DomainDefiner(profile, seed, null2, entry)  # own profile copy: threads share none
         decoded = {}
         if len(part) >= 2 * dp.PARSER_LANES:  # decode many sequences side by side
-            sub_batch = pack([codes[idx] for idx, _ in part])
+            sub_batch = pack([codes(idx) for idx, _ in part])
             sub, sub_off, sub_len = sub_batch.X, sub_batch.starts, sub_batch.lengths
             fx, bx, ls = dp.domain_decoding_batch(profile.copy().set_multihit(True), sub,
                                                   sub_off, sub_len)  # fmt: skip
@@ -157,11 +161,11 @@ def score_targets(
                 decoded[idx] = (fx[rows], bx[rows], ls[rows])
         found = []
         for idx, null in part:
-            hit = _score_hit(records[idx], codes[idx], float(fwd[idx]), null, definer, bg, tau,
+            hit = _score_hit(records[idx], codes(idx), float(fwd[idx]), null, definer, bg, tau,
                              lam, null2, decoded.get(idx))  # fmt: skip
             if hit is not None:
                 for d in hit.domains:
-                    d.residues = letters[codes[idx][d.ali_from - 1 : d.ali_to]].tobytes().decode()
+                    d.residues = letters[codes(idx)[d.ali_from - 1 : d.ali_to]].tobytes().decode()
                 found.append((idx, hit))
         return found
 
@@ -171,17 +175,24 @@ def score_targets(
     bounds = np.linspace(0, len(passed), n_parts + 1).astype(int)
     parts = [passed[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     hits = [hit for found in map_shards(define_domains, parts, jobs) for hit in found]
-    return hits, len(passed)
+    return hits, stages
 
 
-class _Codes:
-    """``codes[i]``: the digital residues of sequence i of a batch (a view)."""
-
-    def __init__(self, batch) -> None:
-        self.batch = batch
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return self.batch.sequence(i)
+def search_pipeline(
+    model: ProfileHMM,
+    records: list[Sequence],
+    options: PipelineOptions,
+    *,
+    background: Background | None = None,
+    n_jobs: int | None = 1,
+) -> tuple[list[Hit], Pipeline]:
+    """One model against `records` (hmmsearch's side of the pipeline): the hits, unranked
+    and without E-values or flags, and the pipeline's counters."""
+    scored, stages = score_targets(model, records, options, background=background,
+                                   n_jobs=n_jobs)  # fmt: skip
+    pipeline = Pipeline(options, "search", n_models=1, n_nodes=model.M,
+                        n_sequences=len(records), n_residues=residue_count(records))  # fmt: skip
+    return [hit for _, hit in scored], pipeline.counted(stages)
 
 
 def null_scores(bg: Background, lengths: np.ndarray) -> np.ndarray:
@@ -213,12 +224,18 @@ def msv_gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
-def _passes_viterbi(profile, dsq, filtersc, stats, F2) -> bool:
-    """HMMER's Viterbi filter gate (F2), scored exactly as its 16-bit filter scores."""
-    vmu, vlam = stats["VITERBI"]
-    prof = profile.set_length(len(dsq))
-    vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc)
-    return gumbel_logsurv((vsc - filtersc) / LOG2, vmu, vlam) <= math.log(F2)
+def viterbi_gate(profile, targets, filtersc, viterbi_stats, F2) -> np.ndarray:
+    """Which `targets` (digital sequences) pass HMMER's Viterbi filter gate (F2), scored
+    exactly as its 16-bit filter scores them against their bias-filter null scores."""
+    vmu, vlam = viterbi_stats
+    prof = profile.copy()
+    words = dp.viterbi_word_profile(prof.tsc, prof.msc)
+    keep = np.zeros(len(targets), dtype=bool)
+    for n, dsq in enumerate(targets):
+        prof.set_length(len(dsq))
+        vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, words)
+        keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= math.log(F2)
+    return keep
 
 
 def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -> Hit | None:
@@ -264,32 +281,3 @@ def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -
         nclustered=dd.nclustered, noverlaps=dd.noverlaps, nenvelopes=dd.nenvelopes,
     )  # fmt: skip
 
-
-def apply_thresholds(
-    res: SearchResults, *, E, T, domE, domT, incE, incT, incdomE, incdomT, domZ, cutoffs=None
-) -> None:
-    """Set E-values and flag reported/included hits and domains (p7_tophits_Threshold).
-
-    `cutoffs`, one ``(sequence, domain)`` bit score pair per hit (or None), replaces the
-    reporting and inclusion thresholds hit by hit, as a scan with Pfam cutoffs does.
-    """
-    limits = [(T, incT, domT, incdomT)] * len(res.hits)
-    if cutoffs is not None:
-        limits = [(seq, seq, dom, dom) for seq, dom in cutoffs]
-    for h, (hit_T, hit_incT, _, _) in zip(res.hits, limits, strict=True):
-        h.evalue = math.exp(h.lnP) * res.Z
-        h.reported = bool((h.score >= hit_T) if hit_T is not None else h.evalue <= E)
-        h.included = h.reported and bool(
-            (h.score >= hit_incT) if hit_incT is not None else h.evalue <= incE
-        )
-    res.domZ = float(domZ) if domZ is not None else float(sum(h.reported for h in res.hits))
-    for h, (_, _, dom_T, dom_incT) in zip(res.hits, limits, strict=True):
-        for d in h.domains:
-            d.evalue = math.exp(d.lnP) * res.Z
-            d.c_evalue = math.exp(d.lnP) * res.domZ
-            d.reported = h.reported and bool(
-                (d.score >= dom_T) if dom_T is not None else d.c_evalue <= domE
-            )
-            d.included = h.included and bool(
-                (d.score >= dom_incT) if dom_incT is not None else d.c_evalue <= incdomE
-            )

@@ -10,7 +10,7 @@ import pytest
 from hmmkit.cli import main
 from hmmkit.profile import read_hmmer, scan
 from hmmkit.profile.io.fasta import read_fasta
-from hmmkit.profile.search.hits import write_domtblout, write_tblout
+from hmmkit.profile.search.tables import write_domtblout, write_tblout
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
 
