@@ -239,8 +239,7 @@ class HmmkitTool:
         self, model: ProfileHMM, targets: list[Sequence], E: float, no_filters: bool = False
     ) -> Scored:
         """Search `targets`; every reported hit (E-value <= `E`). `no_filters`: --max."""
-        filters = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False) if no_filters else {}
-        res = search(model, targets, E=E, n_jobs=self.cpu, **filters)
+        res = search(model, targets, E=E, max=no_filters, n_jobs=self.cpu)
         return Scored({h.name: (h.score, h.evalue) for h in res.hits if h.reported}, res)
 
     def write_model(self, model: ProfileHMM, path: Path) -> None:
