@@ -58,7 +58,7 @@ def search(
     records = as_sequences(sequences)
     if not records and isinstance(sequences, (str, Path)):
         raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
-    hits, pipeline = search_pipeline(model, records, options, background=background,
-                                     n_jobs=n_jobs)  # fmt: skip
+    hits, pipeline, deferred = search_pipeline(model, records, options, background=background,
+                                               n_jobs=n_jobs)  # fmt: skip
     query = (model.name, model.accession, model.M, model.description)
-    return SearchResults.ranked(query, hits, pipeline, [limits] * len(hits))
+    return SearchResults.ranked(query, hits, pipeline, [limits] * len(hits), deferred.count)

@@ -23,13 +23,17 @@ if TYPE_CHECKING:
 
 def _search_partition(model, source, keys, options: PipelineOptions, background):
     """A task: the hits and counters of one run of shards."""
+    from dataclasses import replace
+
     from ..io.fasta import Sequence
     from .scoring import search_pipeline
 
     records = [
         Sequence(r.name, r.residues, r.description) for key in keys for r in source.records(key)
     ]
-    return search_pipeline(model, records, options, background=background, n_jobs=1)
+    hits, pipeline, deferred = search_pipeline(model, records, options, background=background,
+                                               n_jobs=1)  # fmt: skip
+    return hits, replace(pipeline, n_past_vit=pipeline.n_past_vit + deferred.count())
 
 
 def search_distributed(

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -139,8 +139,9 @@ class SearchResults:
     hits: list[Hit]
     Z: float
     domZ: float
-    pipeline: Pipeline
+    _pipeline: Pipeline = field(repr=False)
     query_description: str | None = None
+    _pending: Callable[[], int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def ranked(
@@ -149,17 +150,20 @@ class SearchResults:
         hits: list[Hit],
         pipeline: Pipeline,
         limits: list[BitThresholds] | None = None,
+        pending_viterbi: Callable[[], int] | None = None,
     ) -> SearchResults:
         """The top hits of one query (name, accession, size, description): `hits` ranked
         as HMMER ranks them, their E-values over ``Z`` (the pipeline's targets unless the
         options set it) and their reported/included flags set by the pipeline's options;
-        `limits`, one per hit, replaces its bit score thresholds (Pfam cutoffs)."""
+        `limits`, one per hit, replaces its bit score thresholds (Pfam cutoffs);
+        `pending_viterbi` counts, when first asked, the Viterbi filter passes that the
+        pipeline's n_past_vit still lacks."""
         name, accession, size, description = query
         order = sorted(range(len(hits)), key=lambda n: hit_rank(hits[n]))
         options = pipeline.options
         Z = float(options.Z if options.Z is not None else pipeline.n_targets)
         results = cls(name, accession, size, [hits[n] for n in order], Z, 0.0, pipeline,
-                      description)  # fmt: skip
+                      description, pending_viterbi)  # fmt: skip
         if limits is None:
             limits = [options.bit_thresholds()] * len(hits)
         results._threshold([limits[n] for n in order])
@@ -167,7 +171,7 @@ class SearchResults:
 
     def _threshold(self, limits: list[BitThresholds]) -> None:
         """Set E-values and flag reported/included hits and domains (p7_tophits_Threshold)."""
-        opts = self.pipeline.options
+        opts = self._pipeline.options
         for h, (hit_T, hit_incT, _, _) in zip(self.hits, limits, strict=True):
             h.evalue = math.exp(h.lnP) * self.Z
             h.reported = _passes(h.score, hit_T, h.evalue, opts.E)
@@ -182,19 +186,29 @@ class SearchResults:
                 d.included = h.included and _passes(d.score, dom_incT, d.c_evalue, opts.incdomE)
 
     @property
+    def pipeline(self) -> Pipeline:
+        """The search's options and stage counters (HMMER's P7_PIPELINE). Viterbi filter
+        runs that decide no hit, only the n_past_vit count, are made when first read."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            vit = self._pipeline.n_past_vit + pending()
+            self._pipeline = replace(self._pipeline, n_past_vit=vit)
+        return self._pipeline
+
+    @property
     def nseqs(self) -> int:
         """Number of targets searched (sequences; models in a scan)."""
-        return self.pipeline.n_targets
+        return self._pipeline.n_targets
 
     @property
     def nresidues(self) -> int:
         """Size of the targets searched (residues; model nodes in a scan)."""
-        return self.pipeline.target_size
+        return self._pipeline.target_size
 
     @property
     def n_past_forward(self) -> int:
         """Number of targets that passed every filter."""
-        return self.pipeline.n_past_fwd
+        return self._pipeline.n_past_fwd
 
     def reported(self) -> list[Hit]:
         """The hits that pass the reporting threshold."""

@@ -24,7 +24,7 @@ from ..io.fasta import Sequence, as_sequences
 from ..plan7 import ProfileHMM
 from .hits import SearchResults
 from .options import CUTOFF_FIELDS, PipelineOptions
-from .pipeline import PAST_FORWARD, PAST_MSV, Pipeline
+from .pipeline import PAST_FORWARD, PAST_MSV, PAST_VITERBI, Pipeline
 from .scoring import check_query_model, msv_gate, null_scores, residue_count, score_targets
 
 
@@ -68,8 +68,9 @@ def scan(
             n_nodes += model.M
         limits = options.bit_thresholds(model)
         targets = records if subset is None else [records[j] for j in subset]
-        scored, stages = score_targets(model, targets, options, background=background,
-                                       n_jobs=n_jobs)  # fmt: skip
+        scored, stages, deferred = score_targets(model, targets, options,
+                                                 background=background, n_jobs=n_jobs)
+        stages[deferred.passing()] = PAST_VITERBI  # each query's counters are made here
         rows = slice(None) if subset is None else np.asarray(subset, dtype=np.int64)
         past[rows] += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
         display = AlignmentDisplay(model)

@@ -118,32 +118,36 @@ def score_targets(
         candidates = msv_gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
     stages[candidates] = PAST_BIAS
     jobs = os.cpu_count() if n_jobs is None else n_jobs
-    if F2 < 1.0 and "VITERBI" in model.stats and len(candidates):
-        slow = msv_logP[candidates] > math.log(F2)
-        vit_candidates = candidates[slow]
-
-        def passing_viterbi(part: np.ndarray) -> np.ndarray:
-            return viterbi_gate(profile, [codes(i) for i in part], filtersc[part],
-                                model.stats["VITERBI"], F2)  # fmt: skip
-
-        parts = np.array_split(vit_candidates, max(1, min(jobs, len(vit_candidates))))
-        keep = np.concatenate(map_shards(passing_viterbi, parts, jobs))
-        candidates = np.sort(np.concatenate([candidates[~slow], vit_candidates[keep]]))
-    stages[candidates] = PAST_VITERBI
     fwd = np.full(len(records), -np.inf)
     fwd[candidates] = dp.forward_scores(
         profile, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
     )
-    passed = [
-        (int(idx), float(nullsc[idx]))
-        for idx in candidates
-        if exp_logsurv((fwd[idx] - filtersc[idx]) / LOG2, tau, lam) <= math.log(F3)
-    ]
-    stages[[idx for idx, _ in passed]] = PAST_FORWARD
+    # HMMER runs the Viterbi filter (F2, when the MSV P-value is above F2) before Forward
+    # (F3). Both must pass, so the order changes no hit: Forward runs first here, on the
+    # compiled batch scan, and the Viterbi filter at once only where a hit depends on it;
+    # for the rest it decides only the n_past_vit count and is deferred until asked.
+    forward_pass = np.array([exp_logsurv((fwd[i] - filtersc[i]) / LOG2, tau, lam) <= math.log(F3)
+                             for i in candidates], dtype=bool)  # fmt: skip
+    gated = np.zeros(len(candidates), dtype=bool)
+    if F2 < 1.0 and "VITERBI" in model.stats:
+        gated = msv_logP[candidates] > math.log(F2)
+    viterbi = ViterbiGate(profile, model.stats["VITERBI"] if gated.any() else None, F2)
+    now = candidates[gated & forward_pass]
+    parts = np.array_split(now, max(1, min(jobs, len(now))))
+    kept = np.concatenate(map_shards(
+        lambda part: viterbi.passes([codes(i) for i in part], filtersc[part]), parts, jobs
+    ))  # fmt: skip
+    stages[candidates[~gated]] = PAST_VITERBI
+    stages[now[kept]] = PAST_VITERBI
+    later = candidates[gated & ~forward_pass]
+    deferred = viterbi.deferred(later, [codes(i).copy() for i in later], filtersc[later])
+    past_forward = np.sort(np.concatenate([candidates[~gated & forward_pass], now[kept]]))
+    stages[past_forward] = PAST_FORWARD
+    passed = [(int(idx), float(nullsc[idx])) for idx in past_forward]
     null2, seed = options.null2, options.seed
 
     if not passed:  # nothing to define domains on: skip the definer's set-up
-        return [], stages
+        return [], stages, deferred
     letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
     entry = entry_odds(model) if profile.local else None
 
@@ -175,7 +179,7 @@ def score_targets(
     bounds = np.linspace(0, len(passed), n_parts + 1).astype(int)
     parts = [passed[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     hits = [hit for found in map_shards(define_domains, parts, jobs) for hit in found]
-    return hits, stages
+    return hits, stages, deferred
 
 
 def search_pipeline(
@@ -185,14 +189,15 @@ def search_pipeline(
     *,
     background: Background | None = None,
     n_jobs: int | None = 1,
-) -> tuple[list[Hit], Pipeline]:
+) -> tuple[list[Hit], Pipeline, DeferredViterbi]:
     """One model against `records` (hmmsearch's side of the pipeline): the hits, unranked
-    and without E-values or flags, and the pipeline's counters."""
-    scored, stages = score_targets(model, records, options, background=background,
-                                   n_jobs=n_jobs)  # fmt: skip
+    and without E-values or flags, the pipeline's counters and the Viterbi filter runs
+    that only its n_past_vit count awaits."""
+    scored, stages, deferred = score_targets(model, records, options, background=background,
+                                             n_jobs=n_jobs)  # fmt: skip
     pipeline = Pipeline(options, "search", n_models=1, n_nodes=model.M,
                         n_sequences=len(records), n_residues=residue_count(records))  # fmt: skip
-    return [hit for _, hit in scored], pipeline.counted(stages)
+    return [hit for _, hit in scored], pipeline.counted(stages), deferred
 
 
 def null_scores(bg: Background, lengths: np.ndarray) -> np.ndarray:
@@ -224,18 +229,53 @@ def msv_gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
-def viterbi_gate(profile, targets, filtersc, viterbi_stats, F2) -> np.ndarray:
-    """Which `targets` (digital sequences) pass HMMER's Viterbi filter gate (F2), scored
-    exactly as its 16-bit filter scores them against their bias-filter null scores."""
-    vmu, vlam = viterbi_stats
-    prof = profile.copy()
-    words = dp.viterbi_word_profile(prof.tsc, prof.msc)
-    keep = np.zeros(len(targets), dtype=bool)
-    for n, dsq in enumerate(targets):
-        prof.set_length(len(dsq))
-        vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, words)
-        keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= math.log(F2)
-    return keep
+class ViterbiGate:
+    """HMMER's Viterbi filter gate (F2) of one model: which sequences it lets through,
+    scored exactly as its 16-bit filter scores them against their bias-filter null scores.
+    Without `viterbi_stats` (the gate is open) every sequence passes."""
+
+    def __init__(self, profile, viterbi_stats: tuple[float, float] | None, F2: float):
+        self.stats, self.F2 = viterbi_stats, F2
+        if viterbi_stats is not None:
+            self.profile = profile.copy()
+            self.words = dp.viterbi_word_profile(self.profile.tsc, self.profile.msc)
+
+    def passes(self, targets: list[np.ndarray], filtersc: np.ndarray) -> np.ndarray:
+        """Whether each of `targets` (digital sequences) passes the gate."""
+        keep = np.ones(len(targets), dtype=bool)
+        if self.stats is None:
+            return keep
+        vmu, vlam = self.stats
+        prof = self.profile.copy()  # its length model changes target by target
+        for n, dsq in enumerate(targets):
+            prof.set_length(len(dsq))
+            vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, self.words)
+            keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= math.log(self.F2)
+        return keep
+
+    def deferred(self, indices, targets, filtersc) -> DeferredViterbi:
+        """The gate's decision for `targets` (at record `indices`), made when asked."""
+        return DeferredViterbi(self, np.asarray(indices, dtype=np.int64), targets, filtersc)
+
+
+class DeferredViterbi:
+    """Viterbi filter runs whose outcome only the pipeline's counters need (sequences that
+    fail the Forward filter anyway): :meth:`passing` runs them, once."""
+
+    def __init__(self, gate: ViterbiGate, indices, targets, filtersc):
+        self.gate, self.indices, self.targets, self.filtersc = gate, indices, targets, filtersc
+        self._passing = None if len(indices) else indices
+
+    def passing(self) -> np.ndarray:
+        """The record indices whose sequences pass the Viterbi filter."""
+        if self._passing is None:
+            self._passing = self.indices[self.gate.passes(self.targets, self.filtersc)]
+            self.targets = self.filtersc = None
+        return self._passing
+
+    def count(self) -> int:
+        """How many of them pass."""
+        return len(self.passing())
 
 
 def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -> Hit | None:
