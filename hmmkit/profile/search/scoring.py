@@ -1,7 +1,8 @@
 """HMMER's per-sequence pipeline of hmmsearch and hmmscan (p7_pipeline.c).
 
-Every sequence goes through HMMER's filters in turn: MSV, biased composition, Viterbi and
-Forward (:func:`hmmkit.profile.dp.forward_scores`), each scored exactly as HMMER scores it.
+Every sequence goes through HMMER's filters: MSV, biased composition, Viterbi and Forward
+(:func:`hmmkit.profile.dp.forward_scores`), each scored exactly as HMMER scores it, and
+the stage each reaches is counted as HMMER counts it (:mod:`.pipeline`).
 Sequences whose Forward P-value passes ``F3`` go through HMMER's domain definition
 (p7_domaindef_ByPosteriorHeuristics): posterior decoding finds regions, regions that look
 like several domains are split by clustering an ensemble of paths sampled in single
@@ -93,9 +94,9 @@ def score_targets(
     codes = batch.sequence  # a record's digital sequence (a view), made when needed
     nullsc = null_scores(bg, lengths)
     F1, F2, F3 = options.F1, options.F2, options.F3
-    # HMMER's gates in its order: MSV (F1; against the null, then against the bias-filter
-    # null), Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). Each
-    # filter scores only what the one before let through.
+    # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
+    # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
+    # runs first, the bias-filter null and the others only on what it lets through.
     candidates = np.flatnonzero(lengths > 0)
     stages = np.where(lengths > 0, FAILED_MSV, NOT_SCORED).astype(np.int8)
     use_msv = "MSV" in model.stats and not (F1 >= 1.0 and F2 >= 1.0)
