@@ -1,11 +1,18 @@
 """Search a sequence database with a profile HMM, as HMMER's hmmsearch does.
 
-The package holds HMMER's search machinery, one job a module: E-value tails
-(:mod:`.evalues`), the biased-composition filter (:mod:`.bias_filter`), domain definition
-(:mod:`.domains`), the per-sequence pipeline with its filters (:mod:`.pipeline`), hits and
-top hits (:mod:`.hits`), the text report (:mod:`.report`) and hmmscan (:mod:`.scan`).
-The function :func:`search` lives here, so ``hmmkit.profile.search`` names it whether the
-package or the function is meant.
+The package holds HMMER's search machinery, one job a module: the options
+(:mod:`.options`), the stage counters (:mod:`.pipeline`), the filters and per-sequence
+scoring (:mod:`.scoring`, :mod:`.bias_filter`, :mod:`.evalues`), domain definition
+(:mod:`.domains`), top hits (:mod:`.hits`), the tables (:mod:`.tables`) and text report
+(:mod:`.report`), hmmscan (:mod:`.scan`) and the search on a Dask cluster
+(:mod:`.distributed`).
+
+The function :func:`search` is defined here, not in a submodule: ``hmmkit.profile``
+binds the name ``search`` to the function (its lazy attributes are never replaced by the
+submodule the import system would bind), so ``from hmmkit.profile.search import search``
+and ``hmmkit.profile.search(...)`` both reach it. No submodule is named after a function
+the package exports, and importing the package loads only :mod:`.options`; the pipeline
+loads with the first search.
 """
 
 from __future__ import annotations
