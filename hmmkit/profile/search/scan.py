@@ -87,11 +87,12 @@ def scan(
         raise ValueError("models: the model database holds no model")
     out = []
     for rec, hits, limits, counts in zip(records, per_query, per_query_limits, past, strict=True):
+        length = residue_count([rec])
         pipeline = Pipeline(options, "scan", n_models=n_models, n_nodes=n_nodes, n_sequences=1,
-                            n_residues=residue_count([rec]), n_past_msv=int(counts[0]),
+                            n_residues=length, n_past_msv=int(counts[0]),
                             n_past_bias=int(counts[1]), n_past_vit=int(counts[2]),
                             n_past_fwd=int(counts[3]))  # fmt: skip
-        query = (rec.name, None, residue_count([rec]), rec.description or None)
+        query = (rec.name, None, length, rec.description or None)
         out.append(SearchResults.ranked(query, hits, pipeline, limits))
     return out
 

@@ -109,6 +109,8 @@ def score_targets(
         )  # fmt: skip
         candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
     stages[candidates] = PAST_MSV
+    if not len(candidates):  # nothing past the MSV filter: no later stage has work
+        return [], stages, DeferredViterbi.nothing()
     filtersc = nullsc.copy()
     if options.bias_filter and len(candidates):
         filtersc[candidates] = filter_null_scores(
@@ -134,10 +136,12 @@ def score_targets(
         gated = msv_logP[candidates] > math.log(F2)
     viterbi = ViterbiGate(profile, model.stats["VITERBI"] if gated.any() else None, F2)
     now = candidates[gated & forward_pass]
-    parts = np.array_split(now, max(1, min(jobs, len(now))))
-    kept = np.concatenate(map_shards(
-        lambda part: viterbi.passes([codes(i) for i in part], filtersc[part]), parts, jobs
-    ))  # fmt: skip
+    kept = np.zeros(0, dtype=bool)
+    if len(now):
+        parts = np.array_split(now, min(max(jobs, 1), len(now)))
+        kept = np.concatenate(map_shards(
+            lambda part: viterbi.passes([codes(i) for i in part], filtersc[part]), parts, jobs
+        ))  # fmt: skip
     stages[candidates[~gated]] = PAST_VITERBI
     stages[now[kept]] = PAST_VITERBI
     later = candidates[gated & ~forward_pass]
@@ -266,6 +270,11 @@ class DeferredViterbi:
     def __init__(self, gate: ViterbiGate, indices, targets, filtersc):
         self.gate, self.indices, self.targets, self.filtersc = gate, indices, targets, filtersc
         self._passing = None if len(indices) else indices
+
+    @classmethod
+    def nothing(cls) -> DeferredViterbi:
+        """No deferred run."""
+        return cls(None, np.zeros(0, dtype=np.int64), [], None)
 
     def passing(self) -> np.ndarray:
         """The record indices whose sequences pass the Viterbi filter."""
