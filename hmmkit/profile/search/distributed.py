@@ -57,7 +57,7 @@ def search_distributed(
     """
     from ...disk_sources import FastaSource
     from ...training.cluster import TASKS_PER_THREAD, identity, partition, resolve_client
-    from ..calibrate import calibrate
+    from ..build.calibrate import calibrate
     from .hits import SearchResults
     from .scoring import check_query_model
 

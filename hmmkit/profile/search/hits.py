@@ -162,12 +162,12 @@ class SearchResults:
         order = sorted(range(len(hits)), key=lambda n: hit_rank(hits[n]))
         options = pipeline.options
         Z = float(options.Z if options.Z is not None else pipeline.n_targets)
-        results = cls(name, accession, size, [hits[n] for n in order], Z, 0.0, pipeline,
-                      description, pending_viterbi)  # fmt: skip
+        top = cls(name, accession, size, [hits[n] for n in order], Z, 0.0, pipeline,
+                  description, pending_viterbi)  # fmt: skip
         if limits is None:
             limits = [options.bit_thresholds()] * len(hits)
-        results._threshold([limits[n] for n in order])
-        return results
+        top._threshold([limits[n] for n in order])
+        return top
 
     def _threshold(self, limits: list[BitThresholds]) -> None:
         """Set E-values and flag reported/included hits and domains (p7_tophits_Threshold)."""

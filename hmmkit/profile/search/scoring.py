@@ -99,6 +99,7 @@ def score_targets(
     # runs first, the bias-filter null and the others only on what it lets through.
     candidates = np.flatnonzero(lengths > 0)
     stages = np.where(lengths > 0, FAILED_MSV, NOT_SCORED).astype(np.int8)
+    jobs = os.cpu_count() if n_jobs is None else n_jobs
     use_msv = "MSV" in model.stats and not (F1 >= 1.0 and F2 >= 1.0)
     if use_msv:
         mmu, mlam = model.stats["MSV"]
@@ -120,7 +121,6 @@ def score_targets(
     if use_msv:
         candidates = msv_gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
     stages[candidates] = PAST_BIAS
-    jobs = os.cpu_count() if n_jobs is None else n_jobs
     fwd = np.full(len(records), -np.inf)
     fwd[candidates] = dp.forward_scores(
         profile, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
