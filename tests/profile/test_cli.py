@@ -378,3 +378,39 @@ def test_build_names_the_alphabet_options_when_it_cannot_guess(tmp_path, capsys)
     assert "--amino, --dna or --rna" in err
     assert main(["build", "--dna", str(tmp_path / "x.hmm"), str(msa)]) == 0
     assert "LENG  6" in (tmp_path / "x.hmm").read_text()
+
+
+def test_search_reads_targets_in_other_formats(shared_data, tmp_path, capsys):
+    """--tformat (or the format guessed): a GenBank copy of the database gives the FASTA
+    search's table; a Stockholm alignment's rows are searched unaligned."""
+    import warnings
+
+    from Bio import BiopythonWarning, SeqIO
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+
+    from hmmkit.profile.io.fasta import read_fasta
+
+    proteins = read_fasta(shared_data / PROTEOME)
+    fasta, genbank = tmp_path / "db.fa", tmp_path / "db.gb"
+    fasta.write_text("".join(f">{p.name}\n{p.residues}\n" for p in proteins))
+    records = [SeqRecord(Seq(p.residues), id=p.name, name=p.name[:16], description="",
+                         annotations={"molecule_type": "protein"}) for p in proteins]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BiopythonWarning)
+        SeqIO.write(records, genbank, "genbank")
+    hmmfile = str(shared_data / "protein/pyhmmer/PF02826.hmm")
+    tables = []
+    for db, extra in ((fasta, []), (genbank, ["--tformat", "genbank"]), (genbank, [])):
+        out = tmp_path / "hits.tbl"
+        assert main(["search", *extra, "--tblout", str(out), hmmfile, str(db)]) == 0
+        tables.append([line for line in out.read_text().splitlines() if line[0] != "#"])
+    capsys.readouterr()
+    assert len(tables[0]) == 22 and tables[1] == tables[0] and tables[2] == tables[0]
+    out = tmp_path / "fn3.tbl"
+    globins = str(shared_data / "protein/tutorial/globins4.sto")
+    assert main(["search", "--tformat", "stockholm", "--tblout", str(out),
+                 str(shared_data / "protein/pyhmmer/PF02826.hmm"), globins]) == 0  # fmt: skip
+    with pytest.raises(SystemExit):  # a usage error, as argparse reports it
+        main(["search", "--tformat", "nexus", hmmfile, str(fasta)])
+    assert "--tformat" in capsys.readouterr().err

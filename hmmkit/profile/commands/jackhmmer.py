@@ -19,6 +19,7 @@ from .options import (
     check_outputs,
     model_options,
     pipeline_options,
+    read_targets,
 )
 
 
@@ -65,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
     queries = read_fasta(args.queryfile)
     if not queries:
         raise ValueError(f"{args.queryfile}: the query file is empty (no FASTA records)")
-    records = read_fasta(args.seqdb)
-    if not records:
-        raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
+    records = read_targets(args)
     for prefix in (args.chkhmm, args.chkali):
         if prefix and not os.path.isdir(os.path.dirname(prefix) or "."):
             raise ValueError(f"checkpoint prefix {prefix}: folder does not exist")

@@ -108,13 +108,35 @@ def model_options(args: argparse.Namespace) -> dict:
 
 def add_database_options(p: argparse.ArgumentParser) -> None:
     """The target database and -A of the commands that search one (search, phmmer)."""
-    p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA)")
+    from ..io.sequence_files import FORMATS
+
+    p.add_argument("seqdb", metavar="SEQDB", help="target sequence database (FASTA, or --tformat)")
+    p.add_argument(
+        "--tformat", choices=FORMATS, metavar="FMT", default=None,
+        help=f"format of SEQDB, one of {', '.join(FORMATS)} (default: guessed)",
+    )  # fmt: skip
     p.add_argument(
         "-A",
         metavar="FILE",
         dest="alignment",
         help="save a Stockholm alignment of the included domains of each query to FILE",
     )
+
+
+def read_targets(args: argparse.Namespace) -> list:
+    """The target sequences of SEQDB in its --tformat (guessed when not given; standard
+    input is FASTA unless told); ValueError when it holds none."""
+    from ...textfiles import is_stdin
+    from ..io.fasta import read_fasta
+    from ..io.sequence_files import read_sequences
+
+    if args.tformat is None and is_stdin(args.seqdb):
+        records = read_fasta(args.seqdb)
+    else:
+        records = read_sequences(args.seqdb, args.tformat)
+    if not records:
+        raise ValueError(f"{args.seqdb}: the sequence file is empty (no sequence records)")
+    return records
 
 
 def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:

@@ -14,6 +14,7 @@ from .options import (
     add_pipeline_options,
     check_outputs,
     pipeline_options,
+    read_targets,
     save_alignment,
 )
 
@@ -42,7 +43,6 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
     """Search the database SEQDB with each query model in turn (read one at a time):
     hits and domains on standard output, tables and -A alignments to their files."""
     from ..alidisplay import AlignmentDisplay
-    from ..io.fasta import read_fasta
     from ..search import search
     from ..search.scoring import check_query_model
 
@@ -50,9 +50,7 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
         {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
         {"query file": query_file, "target database SEQDB": args.seqdb},
     )
-    records = read_fasta(args.seqdb)
-    if not records:
-        raise ValueError(f"{args.seqdb}: the sequence file is empty (no FASTA records)")
+    records = read_targets(args)
     options = pipeline_options(args)
     first = None
     with contextlib.ExitStack() as outputs:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...textfiles import open_text
-from ..alphabet import Alphabet
-from ..digital import code_table
-from .fasta import Sequence, read_fasta
+
+if TYPE_CHECKING:  # the command line reads FORMATS: this module imports nothing heavy
+    from ..alphabet import Alphabet
+    from .fasta import Sequence
 
 #: Biopython's names for the database flat-file formats.
 _FLAT_FILES = {"genbank": "genbank", "ddbj": "genbank", "embl": "embl", "uniprot": "swiss"}
@@ -48,6 +50,8 @@ def read_sequences(
     `alphabet` is the one to read alignment rows in (guessed from the letters when None).
     ValueError naming the file for an unknown format or an unreadable file.
     """
+    from .fasta import Sequence, read_fasta
+
     label = os.fspath(path)
     fmt = (format or guess_sequence_format(path)).lower()
     if fmt not in FORMATS:
@@ -65,6 +69,9 @@ def read_sequences(
 
 
 def _unaligned_rows(msa) -> list[Sequence]:
+    from ..digital import code_table
+    from .fasta import Sequence
+
     letters = code_table(msa.alphabet).letters
     out = []
     for name, row in zip(msa.names, msa.codes, strict=True):
