@@ -181,6 +181,16 @@ def _map_columns(traces, M: int, all_columns: bool, trim: bool):
         inscount = np.maximum(inscount, ins)
     if trim:
         inscount[0] = inscount[M] = 0
+    matmap, alen = column_map(inscount, matuse)
+    return inscount, matuse, matmap, alen
+
+
+def column_map(inscount: np.ndarray, matuse: np.ndarray) -> tuple[np.ndarray, int]:
+    """HMMER's layout of an alignment built from paths: ``matmap[k]`` is the 1-based column
+    of match state k (or, if no path uses it, the column before node k's insert columns),
+    given the widest insertion after each node (``inscount[0..M]``) and which match
+    states have a column (``matuse[1..M]``); returns (matmap, number of columns)."""
+    M = len(inscount) - 1
     matmap = np.zeros(M + 1, dtype=np.int64)
     alen = int(inscount[0])
     for k in range(1, M + 1):
@@ -190,7 +200,7 @@ def _map_columns(traces, M: int, all_columns: bool, trim: bool):
         else:
             matmap[k] = alen
             alen += int(inscount[k])
-    return inscount, matuse, matmap, alen
+    return matmap, alen
 
 
 def _text_row(trace, text: str, M: int, matuse, matmap, alen: int, trim: bool):
@@ -226,12 +236,15 @@ def _text_row(trace, text: str, M: int, matuse, matmap, alen: int, trim: bool):
     return row, prow
 
 
-def _rejustify(row, prow, inscount, matmap, matuse, M: int) -> None:
+def rejustify_insertions(row, prow, inscount, matmap, matuse, M: int) -> None:
+    """Rejustify one text row (a list of characters, with its PP row ``prow``) in place as
+    HMMER does: the N-terminal insertion right-justified, every other one split half
+    left-, half right-justified (missing data ``~`` moves but is not counted)."""
     for k in range(M):
         if inscount[k] <= 1:
             continue
         lo, hi = int(matmap[k]), int(matmap[k + 1] - matuse[k + 1])  # insert columns [lo, hi)
-        nins = sum(1 for a in range(lo, hi) if row[a] not in "-.")
+        nins = sum(1 for a in range(lo, hi) if row[a] not in "-.~")
         nins = 0 if k == 0 else nins // 2
         opos = npos = hi - 1
         while opos >= lo + nins:
@@ -275,7 +288,7 @@ def traces_to_alignment(
                 col = matmap[kk[z]] - 1
                 totp[col] += pp[z]
                 nmatch[col] += 1
-        _rejustify(row, prow, inscount, matmap, matuse, M)
+        rejustify_insertions(row, prow, inscount, matmap, matuse, M)
         rows.append("".join(row))
         pps.append("".join(prow) if pp is not None else "")
     reference = ["."] * alen

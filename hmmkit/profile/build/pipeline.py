@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from .fragments import (
 from .priors import ProfilePrior, background_frequencies, estimate_parameters, resolve_prior
 from .traces import count_paths
 from .weights import check_weighting, relative_weights
+
+if TYPE_CHECKING:
+    from .annotated import AnnotatedAlignment
 
 #: hmmbuild's steps, in the order :class:`Builder` runs them.
 STEPS = (
@@ -211,6 +214,15 @@ class Builder:
 
     def _calibration(self, steps: BuildSteps) -> None:
         calibrate(steps.model, seed=self.seed, in_place=True)
+
+    def annotated_alignment(self, steps: BuildSteps) -> AnnotatedAlignment:
+        """The alignment the model of ``steps`` was built from, as hmmbuild -O writes it:
+        match columns marked by RF, the doctored paths' residues, fragments' flanks as
+        ``~`` and, when this builder computed them, the relative weights."""
+        from .annotated import annotated_alignment  # the alignment layout: only when asked
+
+        weighted = self.weighting != "none" and steps.msa.nseq > 1
+        return annotated_alignment(steps, weighted=weighted)
 
     def build(self, msa: DigitalMSA, name: str | None = None) -> ProfileHMM:
         """The annotated model of ``msa`` (no E-value statistics)."""

@@ -34,6 +34,10 @@ def register(subparsers) -> None:
         "--informat", choices=("stockholm", "afa", "a2m"), default=None,
         help="the alignment's format (default: from the file name and contents)",
     )  # fmt: skip
+    p.add_argument(
+        "-O", dest="postmsa", metavar="FILE",
+        help="also write the annotated alignment the model was built from (Stockholm)",
+    )  # fmt: skip
     p.add_argument("--hand", action="store_true", help="match columns from the #=GC RF line")
     p.add_argument("--symfrac", type=float, default=0.5, help="residue fraction for a match column")
     add_model_options(p)
@@ -51,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     from ..io.hmmer3 import write_hmmer
     from ..msa import AlphabetGuessError
 
-    check_outputs({"OUT.hmm": args.hmmfile}, {"input alignment MSAFILE": args.msafile})
+    check_outputs(
+        {"OUT.hmm": args.hmmfile, "-O": args.postmsa}, {"input alignment MSAFILE": args.msafile}
+    )
     try:
         alignments = read_alignments(
             args.msafile, args.alphabet, format=args.informat, name_from_file=False
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.msafile} holds {len(alignments)} alignments, and alignment "
                 f"#{unnamed[0]} has no name (#=GF ID): each needs one to name its model"
             )
-    models = []
+    models, annotated = [], []
     for msa in alignments:
         if not (args.name or msa.name) and is_stdin(args.msafile):
             raise ValueError("the alignment read from standard input has no name: pass -n NAME")
@@ -85,9 +91,16 @@ def run(args: argparse.Namespace) -> int:
             symfrac=args.symfrac, architecture="hand" if args.hand else "fast",
             seed=seed(args.seed), **model_options(args),
         )  # fmt: skip
-        models.append(builder.run(msa, name=name, stop_after="calibration").model)
+        steps = builder.run(msa, name=name, stop_after="calibration")
+        models.append(steps.model)
+        if args.postmsa:
+            annotated.append(builder.annotated_alignment(steps))
     with atomic_output(args.hmmfile) as handle:  # all models, or no file at all
         write_hmmer(models, handle)
+    if args.postmsa:
+        with atomic_output(args.postmsa) as handle:
+            for aln in annotated:
+                aln.write(handle)
     for model in models:
         print(f"# {model.name}: {model.M} match states, written to {args.hmmfile}")
     return 0
