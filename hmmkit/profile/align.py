@@ -29,6 +29,7 @@ from .dp.log_decoding import posteriors
 from .io.a2m import write_a2m
 from .io.fasta import Sequence, as_sequences
 from .io.stockholm import write_stockholm
+from .msa import DigitalMSA
 from .plan7 import ProfileHMM
 
 METHODS = ("oa", "viterbi")
@@ -316,12 +317,15 @@ def align(
     trim: bool = False,
     all_consensus_columns: bool = True,
     background: Background | None = None,
+    mapali: DigitalMSA | None = None,
 ) -> Alignment:
     """Align `sequences` (FASTA path or iterable; gaps are ignored) to `model`, as hmmalign.
 
     `method` is ``"oa"`` (optimal accuracy, hmmalign's default) or ``"viterbi"``. With
     `trim`, residues outside the aligned profile region are left out of the alignment;
     `all_consensus_columns` keeps a column for every match state even if all gaps.
+    `mapali`, the alignment the model was built from, comes first in the result, its
+    sequences aligned as in it (hmmalign --mapali; see :mod:`hmmkit.profile.mapali`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -332,6 +336,11 @@ def align(
         raise ValueError("sequences: nothing to align")
     profile = configure(model, len(records[0].residues) or 1, multihit=False, background=background)
     traces, scores, kept = [], [], []
+    if mapali is not None:
+        from .mapali import mapped_paths
+
+        kept, traces = mapped_paths(model, mapali)
+        scores = [0.0] * len(kept)
     for rec in records:
         dsq = digitize(rec.residues, model.alphabet, name=rec.name)
         if len(dsq) == 0:

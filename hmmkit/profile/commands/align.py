@@ -23,6 +23,10 @@ def register(subparsers) -> None:
     p.add_argument("seqfile", metavar="SEQFILE", help="sequences to align (FASTA)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the alignment here (stdout)")
     p.add_argument("--outformat", choices=("stockholm", "a2m"), default="stockholm")
+    p.add_argument(
+        "--mapali", metavar="MSAFILE",
+        help="include the alignment the model was built from, its sequences aligned as in it",
+    )  # fmt: skip
     p.add_argument("--trim", action="store_true", help="leave out residues outside the model")
     p.add_argument("--viterbi", action="store_true", help="Viterbi instead of optimal accuracy")
     p.set_defaults(func=run)
@@ -32,9 +36,22 @@ def run(args: argparse.Namespace) -> int:
     from ..align import align
     from ..io.hmmer3 import read_hmmer
 
-    check_outputs({"-o": args.output}, {"HMMFILE": args.hmmfile, "SEQFILE": args.seqfile})
+    inputs = {"HMMFILE": args.hmmfile, "SEQFILE": args.seqfile}
+    if args.mapali:
+        inputs["--mapali MSAFILE"] = args.mapali
+    check_outputs({"-o": args.output}, inputs)
     model = read_hmmer(args.hmmfile)
-    aln = align(model, args.seqfile, method="viterbi" if args.viterbi else "oa", trim=args.trim)
+    mapali = None
+    if args.mapali:
+        from ..io.alignments import read_alignment
+        from ..mapali import check_mapali
+
+        mapali = read_alignment(args.mapali, model.alphabet)
+        check_mapali(model, mapali, f"--mapali alignment {args.mapali}")
+    aln = align(
+        model, args.seqfile, method="viterbi" if args.viterbi else "oa", trim=args.trim,
+        mapali=mapali,
+    )  # fmt: skip
     repeated = sorted(n for n, count in Counter(aln.names).items() if count > 1)
     if repeated and args.outformat == "stockholm":
         print(
