@@ -10,14 +10,14 @@ import re
 import numpy as np
 import pyhmmer
 import pytest
-from test_pipeline import FAMILIES  # the families the pipeline is checked on
 
 from hmmkit.cli import main
 from hmmkit.profile.build import Builder
 from hmmkit.profile.io.alignments import read_alignment
 from hmmkit.profile.msa import from_text
 
-STOCKHOLM_FAMILIES = [family for family in FAMILIES if family.endswith(".sto")]
+TUTORIAL = ("globins4", "fn3", "Pkinase", "MADE1")
+STOCKHOLM_FAMILIES = [f"protein/tutorial/{n}.sto" for n in TUTORIAL] + ["protein/pyhmmer/LuxC.sto"]
 
 
 def hmmer_model(source, architecture: str):
