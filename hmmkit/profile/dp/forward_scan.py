@@ -7,7 +7,6 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import prange
 
 from ...compiling import njit
 from .. import plan7 as p7
@@ -314,14 +313,6 @@ def _scan_serial(dsq, offsets, lengths, order, sp, out):
                               rows[3], rows[4], rows[5])  # fmt: skip
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _scan_parallel(dsq, offsets, lengths, order, sp, out, nchunks):
-    n = order.shape[0]
-    for c in prange(nchunks):
-        part = order[c:n:nchunks]
-        _scan_serial(dsq, offsets, lengths, part, sp, out)
-
-
 def scan_arrays(tp: np.ndarray, local: float, M: int) -> tuple[np.ndarray, ...]:
     """Per-node float32 transition vectors for the scan kernel, indexed by the target node k.
 
@@ -361,7 +352,13 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     order = np.argsort(-lengths, kind="stable").astype(np.int64)  # long first: lanes balance
     if n_jobs is not None and n_jobs > 1 and len(offsets) > 1:
-        _scan_parallel(dsq, offsets, lengths, order, sp, out, min(int(n_jobs), len(offsets)))
+        # threads run the one-core kernel on interleaved parts (lanes are independent, so
+        # every score is the one-core score, bit for bit)
+        from ...training.parallel import map_shards
+
+        n_parts = min(int(n_jobs), len(offsets))
+        parts = [np.ascontiguousarray(order[c::n_parts]) for c in range(n_parts)]
+        map_shards(lambda part: _scan_serial(dsq, offsets, lengths, part, sp, out), parts, n_parts)
     else:
         _scan_serial(dsq, offsets, lengths, order, sp, out)
     return out
