@@ -24,12 +24,16 @@ FORMATS = ("fasta", *_FLAT_FILES, *_OWN_ALIGNMENTS, *_BIOPYTHON_ALIGNMENTS)
 
 def guess_sequence_format(path: str | os.PathLike) -> str:
     """The format of a sequence file from its first non-blank line (FASTA when unsure)."""
-    with open_text(path) as handle:
-        for line in handle:
-            if line.strip():
-                break
-        else:
-            return "fasta"
+    try:
+        with open_text(path) as handle:
+            for line in handle:
+                if line.strip():
+                    break
+            else:
+                return "fasta"
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{os.fspath(path)}: not a sequence file (not valid {err.encoding} "
+                         "text)") from None  # fmt: skip
     if line.startswith("# STOCKHOLM"):
         return "stockholm"
     if line.startswith("LOCUS"):
@@ -97,6 +101,8 @@ def _biopython_records(path: str | os.PathLike, fmt: str, label: str) -> list:
                 records = list(SeqIO.parse(handle, _FLAT_FILES[fmt]))
             else:
                 records = [r for a in AlignIO.parse(handle, _BIOPYTHON_ALIGNMENTS[fmt]) for r in a]
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{label}: not a {fmt} file (not valid {err.encoding} text)") from None
     except (ValueError, AssertionError, TypeError, IndexError) as err:
         raise ValueError(f"{label}: not a readable {fmt} file ({err})") from None
     if not records:

@@ -80,3 +80,12 @@ def test_bad_format_and_unreadable_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="unknown sequence file format 'nexus'"):
         read_sequences(path, "nexus")
     assert "stockholm" in FORMATS and "fasta" in FORMATS
+
+
+def test_a_binary_file_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "audio.wav"
+    path.write_bytes(b"RIFF\x24\xc4\x00\x00WAVEfmt " + bytes(range(256)))
+    with pytest.raises(ValueError, match=r"audio\.wav: not a sequence file"):
+        read_sequences(path)
+    with pytest.raises(ValueError, match=r"audio\.wav: not a genbank file"):
+        read_sequences(path, "genbank")
