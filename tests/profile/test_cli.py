@@ -414,3 +414,34 @@ def test_search_reads_targets_in_other_formats(shared_data, tmp_path, capsys):
     with pytest.raises(SystemExit):  # a usage error, as argparse reports it
         main(["search", "--tformat", "nexus", hmmfile, str(fasta)])
     assert "--tformat" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["search", "phmmer", "jackhmmer", "scan"])
+def test_dash_o_writes_the_main_output_to_a_file(shared_data, tmp_path, capsys, command):
+    """-o as HMMER's: the report standard output shows goes to FILE instead, and -A's
+    closing line with it; -o naming an input is refused before anything is written."""
+    tutorial, pfam = shared_data / "protein/tutorial", shared_data / "protein/pyhmmer/PF02826.hmm"
+    few = tmp_path / "few.faa"  # a hit of PF02826 among a few proteins
+    records = (shared_data / PROTEOME).read_text().split(">")[1:]
+    few.write_text("".join(f">{r}" for r in records[:3] + [r for r in records if "_328 " in r]))
+    query, targets = {
+        "search": (pfam, shared_data / PROTEOME),
+        "phmmer": (tutorial / "HBB_HUMAN", tutorial / "globins45.fa"),
+        "jackhmmer": (tutorial / "HBB_HUMAN", tutorial / "globins45.fa"),
+        "scan": (pfam, few),
+    }[command]
+    extra = ["-N", "2"] if command == "jackhmmer" else []
+    alignment = [] if command == "scan" else ["-A", str(tmp_path / "hits.sto")]
+    args = [command, *extra, *alignment, str(query), str(targets)]
+    capsys.readouterr()
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "//\n" in shown and "Domain annotation" in shown
+    report = tmp_path / "report.txt"
+    assert main([command, "-o", str(report), *args[1:]]) == 0
+    assert capsys.readouterr().out == ""
+    assert report.read_text() == shown
+    assert main([command, "-o", str(targets), *args[1:]]) == 1
+    assert f"-o {targets} is the" in capsys.readouterr().err
+    assert main([command, "-o", str(report), "--tblout", str(report), *args[1:]]) == 1
+    assert "--tblout and -o are the same file" in capsys.readouterr().err

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import sys
 
 from ...atomic import atomic_output
 from ..search.options import ITERATION_INCLUSION
@@ -18,6 +17,8 @@ from .options import (
     add_pipeline_options,
     check_outputs,
     model_options,
+    output,
+    output_files,
     pipeline_options,
     read_targets,
 )
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             "cutoffs; set thresholds with -E/-T/--incE/--incT"
         )
     check_outputs(
-        {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
+        output_files(args),
         {"query file": args.queryfile, "target database SEQDB": args.seqdb},
     )
     queries = read_fasta(args.queryfile)
@@ -70,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
     for prefix in (args.chkhmm, args.chkali):
         if prefix and not os.path.isdir(os.path.dirname(prefix) or "."):
             raise ValueError(f"checkpoint prefix {prefix}: folder does not exist")
-    out = sys.stdout
     checkpoints: dict[str, list[str]] = {}  # file -> one text per query, as HMMER appends
     with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(output(args.output))
         tables = HitTables(outputs, args, "hmmkit jackhmmer", args.queryfile, args.seqdb)
         ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
         for query in queries:

@@ -143,6 +143,9 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     """hmmsearch's and hmmscan's shared tables, thresholds, filters, seed and cores; each
     option's destination is the :class:`~..search.options.PipelineOptions` field it sets."""
     default = PipelineOptions()
+    p.add_argument(
+        "-o", metavar="FILE", dest="output", help="write the main output to FILE, not stdout"
+    )
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
     p.add_argument(
@@ -188,6 +191,13 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     )
 
 
+def output_files(args: argparse.Namespace) -> dict[str, str | None]:
+    """The files a search writes, by option: -o, --tblout, --domtblout and (when the
+    command has it) -A; for :func:`check_outputs`."""
+    files = {"-o": args.output, "--tblout": args.tblout, "--domtblout": args.domtblout}
+    return files | ({"-A": args.alignment} if "alignment" in args else {})
+
+
 def pipeline_options(args: argparse.Namespace) -> PipelineOptions:
     """The :class:`~..search.options.PipelineOptions` given on the command line."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(PipelineOptions)}
@@ -224,17 +234,18 @@ class HitTables:
             handle.write(self.footer)
 
 
-def save_alignment(handle, results, path: str) -> None:
-    """hmmsearch -A: one Stockholm record per query, and a line saying so on stdout."""
+def save_alignment(handle, results, path: str, out) -> None:
+    """hmmsearch -A: one Stockholm record per query, and a line saying so in the main
+    output `out`."""
     from ... import __version__
 
     aln = results.alignment()
     if aln is None:
-        sys.stdout.write("# No hits satisfy inclusion thresholds; no alignment saved\n")
+        out.write("# No hits satisfy inclusion thresholds; no alignment saved\n")
         return
     aln.annotation["AU"] = f"hmmkit search (hmmkit {__version__})"
     aln.write(handle, "stockholm")
-    sys.stdout.write(
+    out.write(
         f"# Alignment of {len(aln)} hits satisfying inclusion thresholds saved to: {path}\n"
     )
 

@@ -12,6 +12,8 @@ from .options import (
     HitTables,
     add_pipeline_options,
     check_outputs,
+    output,
+    output_files,
     pipeline_options,
 )
 
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..search.scan import scan
 
     check_outputs(
-        {"--tblout": args.tblout, "--domtblout": args.domtblout},
+        output_files(args),
         {"model database HMMDB": args.hmmdb, "query SEQFILE": args.seqfile},
     )
     records = read_fasta(args.seqfile)
@@ -48,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in caught:
         print(f"hmmkit scan: warning: {warning.message}", file=sys.stderr)
     with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(output(args.output))
         tables = HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
         for result in results:
-            write_query_report(sys.stdout, result, scanned=True, alignments=not args.noali)
+            write_query_report(out, result, scanned=True, alignments=not args.noali)
             tables.add(result)
         tables.close()
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 
 from ...atomic import atomic_output
 from ..search.report import write_query_report
@@ -13,6 +12,8 @@ from .options import (
     add_database_options,
     add_pipeline_options,
     check_outputs,
+    output,
+    output_files,
     pipeline_options,
     read_targets,
     save_alignment,
@@ -41,19 +42,20 @@ def run(args: argparse.Namespace) -> int:
 
 def search_each(args: argparse.Namespace, models, program: str, query_file: str) -> int:
     """Search the database SEQDB with each query model in turn (read one at a time):
-    hits and domains on standard output, tables and -A alignments to their files."""
+    hits and domains on standard output (or -o FILE), tables and -A alignments to their files."""
     from ..alidisplay import AlignmentDisplay
     from ..search import search
     from ..search.scoring import check_query_model
 
     check_outputs(
-        {"--tblout": args.tblout, "--domtblout": args.domtblout, "-A": args.alignment},
+        output_files(args),
         {"query file": query_file, "target database SEQDB": args.seqdb},
     )
     records = read_targets(args)
     options = pipeline_options(args)
     first = None
     with contextlib.ExitStack() as outputs:
+        out = outputs.enter_context(output(args.output))
         tables = HitTables(outputs, args, program, query_file, args.seqdb)
         ali = outputs.enter_context(atomic_output(args.alignment)) if args.alignment else None
         for model in models:
@@ -65,10 +67,10 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
             first = first or model
             results = search(model, records, options=options, n_jobs=args.cpu)
             write_query_report(
-                sys.stdout, results, display=AlignmentDisplay(model), alignments=not args.noali
+                out, results, display=AlignmentDisplay(model), alignments=not args.noali
             )
             if ali is not None:
-                save_alignment(ali, results, args.alignment)
+                save_alignment(ali, results, args.alignment, out)
             tables.add(results)
         tables.close()
     return 0
