@@ -21,7 +21,7 @@ from .build import consensus_line
 from .config import configure
 from .digital import digitize
 from .plan7 import ProfileHMM
-from .search.hits import Domain, DomainAlignment, Hit
+from .search.hits import Domain, DomainAlignment, Hit, shown_name
 
 
 class AlignmentDisplay:
@@ -71,11 +71,13 @@ class AlignmentDisplay:
             domain.hmm_from, domain.hmm_to, domain.ali_from, domain.ali_to,
         )  # fmt: skip
 
-    def write_hit(self, out: IO[str], hit: Hit, *, alignments: bool = True, width: int = 80):
+    def write_hit(self, out: IO[str], hit: Hit, *, alignments: bool = True, width: int = 80,
+                  accessions: bool = False):  # fmt: skip
         """hmmsearch's block for one hit of this model (see :func:`write_hit_domains`)."""
         shown = [self.domain(d) for d in hit.domains if d.reported] if alignments else None
-        write_hit_domains(out, hit, self.model.name, hit.name, self.model.M, hit.length,
-                          shown, width=width)  # fmt: skip
+        model = shown_name(self.model.name, self.model.accession, accessions)
+        write_hit_domains(out, hit, model, hit.shown_name(accessions), self.model.M, hit.length,
+                          shown, width=width, accessions=accessions)  # fmt: skip
 
 
 def write_hit_domains(
@@ -88,11 +90,14 @@ def write_hit_domains(
     alignments: list[DomainAlignment] | None,
     *,
     width: int = 80,
+    accessions: bool = False,
 ) -> None:
     """One hit's block of hmmsearch/hmmscan output: its reported domains in a table, then
     (when `alignments`, one per reported domain, are given) each domain's alignment in
-    lines of `width` columns. `M` is the model's length, `L` the target sequence's."""  # fmt: skip
-    out.write(f">> {hit.name}  {hit.description}\n")
+    lines of `width` columns, rows named `model_name` and `target_name`. `M` is the
+    model's length, `L` the target sequence's; `accessions` (--acc): the block is headed
+    by the hit's accession where it has one."""  # fmt: skip
+    out.write(f">> {hit.shown_name(accessions)}  {hit.description}\n")
     reported = [d for d in hit.domains if d.reported]
     if not reported:
         out.write("   [No individual domains that satisfy reporting thresholds "

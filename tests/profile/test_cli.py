@@ -445,3 +445,41 @@ def test_dash_o_writes_the_main_output_to_a_file(shared_data, tmp_path, capsys, 
     assert f"-o {targets} is the" in capsys.readouterr().err
     assert main([command, "-o", str(report), "--tblout", str(report), *args[1:]]) == 1
     assert "--tblout and -o are the same file" in capsys.readouterr().err
+
+
+def test_acc_shows_accessions_where_hits_have_them(shared_data, tmp_path, capsys):
+    """--acc as HMMER's: the hit list, the ``>>`` block headers and the alignment rows show
+    a model's accession (PF02826.20, the accession HMMER gives the hit) for its name; the
+    query line, names without an accession and the tables stay as they are."""
+    import pyhmmer
+
+    pfam = shared_data / "protein/pyhmmer/PF02826.hmm"
+    records = (shared_data / PROTEOME).read_text().split(">")[1:]
+    few = tmp_path / "few.faa"
+    few.write_text("".join(f">{r}" for r in records[:2] + [r for r in records if "_328 " in r]))
+    with pyhmmer.plan7.HMMFile(str(pfam)) as hmms, pyhmmer.easel.SequenceFile(
+        str(few), digital=True
+    ) as seqs:
+        hits = [h for top in pyhmmer.hmmscan(seqs.read_block(), list(hmms)) for h in top]
+    assert {h.accession for h in hits} == {"PF02826.20"}
+    name, acc = "2-Hacid_dh_C", "PF02826.20"
+    for command, targets in (("scan", few), ("search", shared_data / PROTEOME)):
+        tables, reports = [], []
+        for flags in ([], ["--acc"]):
+            table = tmp_path / f"{command}{len(flags)}.tbl"
+            capsys.readouterr()
+            assert main([command, *flags, "--tblout", str(table), str(pfam), str(targets)]) == 0
+            reports.append(capsys.readouterr().out.splitlines())
+            tables.append([line for line in table.read_text().splitlines() if line[0] != "#"])
+        assert tables[1] == tables[0]
+        plain, shown = reports
+        assert len(shown) == len(plain)
+        for ours, theirs in zip(shown, plain, strict=True):
+            if theirs.startswith("Query:"):
+                assert ours == theirs
+            else:  # the same line, the accession for the name (columns may narrow)
+                assert ours.split() == theirs.replace(name, acc).split()
+        header = f">> {acc}  D-isomer specific 2-hydroxyacid dehydrogenase, NAD binding domain"
+        assert (header in shown) == (command == "scan")
+        rows = [line for line in shown if line.lstrip().startswith(acc + " ")]
+        assert rows and all(name not in line for line in shown[1:])

@@ -146,6 +146,9 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     p.add_argument(
         "-o", metavar="FILE", dest="output", help="write the main output to FILE, not stdout"
     )
+    p.add_argument(
+        "--acc", action="store_true", help="show accessions, not names, where there are some"
+    )
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
     p.add_argument(

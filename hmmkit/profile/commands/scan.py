@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         out = outputs.enter_context(output(args.output))
         tables = HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
         for result in results:
-            write_query_report(out, result, scanned=True, alignments=not args.noali)
+            write_query_report(
+                out, result, scanned=True, alignments=not args.noali, accessions=args.acc
+            )
             tables.add(result)
         tables.close()
     return 0

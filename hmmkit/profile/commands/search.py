@@ -67,7 +67,8 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
             first = first or model
             results = search(model, records, options=options, n_jobs=args.cpu)
             write_query_report(
-                out, results, display=AlignmentDisplay(model), alignments=not args.noali
+                out, results, display=AlignmentDisplay(model), alignments=not args.noali,
+                accessions=args.acc,
             )
             if ali is not None:
                 save_alignment(ali, results, args.alignment, out)

@@ -124,6 +124,11 @@ class Hit:
         """Number of included domains."""
         return sum(d.included for d in self.domains)
 
+    def shown_name(self, accessions: bool = False) -> str:
+        """The name the text report shows: with `accessions` (HMMER's --acc), the
+        accession when the hit has one."""
+        return shown_name(self.name, self.accession, accessions)
+
 
 @dataclass
 class SearchResults:
@@ -303,6 +308,11 @@ def aligned_stretch_trace(d: Domain) -> tuple[np.ndarray, np.ndarray, np.ndarray
         np.concatenate([zeros, core_ii, zeros]).astype(ii.dtype),
         np.concatenate([zeros, core_pp, zeros]),
     )
+
+
+def shown_name(name: str, accession: str | None, accessions: bool) -> str:
+    """`name`, or with `accessions` (HMMER's --acc) `accession` when it is not empty."""
+    return accession if accessions and accession else name
 
 
 def hit_rank(hit: Hit) -> tuple:

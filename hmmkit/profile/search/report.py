@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import IO
 
 
-def write_hit_list(out, results, target: str) -> None:
+def write_hit_list(out, results, target: str, accessions: bool = False) -> None:
     """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
-    expected and reported domains; a rule marks where the included hits end."""
-    namew = max([8] + [len(h.name) for h in results])
+    expected and reported domains; a rule marks where the included hits end. With
+    `accessions` (--acc), a target's accession stands for its name where it has one."""
+    names = [h.shown_name(accessions) for h in results]
+    namew = max([8] + [len(name) for name in names])
     kind = "sequences" if target == "Sequence" else "sequence"  # as HMMER words both
     out.write(f"Scores for complete {kind} (score includes all domains):\n")
     out.write("  %22s  %22s  %8s\n" % (" --- full sequence ---", " --- best 1 domain ---",  # noqa: UP031
@@ -20,7 +22,7 @@ def write_hit_list(out, results, target: str) -> None:
     out.write(row % ("-------", "------", "-----", "-------", "------", "-----", " ----", "--",
                      namew, "-" * len(target), "-----------"))  # fmt: skip
     rule = False
-    for h in results:
+    for h, name in zip(results, names, strict=True):
         if not h.included and not rule:
             out.write("  ------ inclusion threshold ------\n")
             rule = True
@@ -28,31 +30,36 @@ def write_hit_list(out, results, target: str) -> None:
         mark = "+" if h.new else "-" if h.dropped else " "
         out.write("%c %9.2g %6.1f %5.1f  %9.2g %6.1f %5.1f  %5.1f %2d  %-*s  %s\n"  # noqa: UP031
                   % (mark, h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
-                     h.nreported, namew, h.name, h.description))  # fmt: skip
+                     h.nreported, namew, name, h.description))  # fmt: skip
 
 
 def write_query_report(
-    out: IO[str], results, scanned: bool = False, display=None, alignments: bool = True
+    out: IO[str], results, scanned: bool = False, display=None, alignments: bool = True,
+    accessions: bool = False,
 ) -> None:
     """A query's ranked hits as hmmsearch lists them, written to `out`; `scanned`: hits
     are models. With an :class:`~.alidisplay.AlignmentDisplay`, each hit's domain table (and, with
-    `alignments`, its domain alignments) follows, as in hmmsearch's output."""
+    `alignments`, its domain alignments) follows, as in hmmsearch's output. `accessions`
+    (HMMER's --acc): hits and alignment rows show accessions where there are some."""
     if scanned:
         out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
     else:
         out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
-    write_hit_sections(out, results, scanned, display, alignments)
+    write_hit_sections(out, results, scanned, display, alignments, accessions)
     out.write("//\n")
 
 
-def write_hit_sections(out, results, scanned: bool, display, alignments: bool) -> None:
-    """The targets searched, the ranked hit list and the domain annotation of one query."""
+def write_hit_sections(
+    out, results, scanned: bool, display, alignments: bool, accessions: bool = False
+) -> None:
+    """The targets searched, the ranked hit list and the domain annotation of one query
+    (with `accessions`, HMMER's --acc: accessions shown for names where there are some)."""
     if scanned:
         out.write(f"Target models: {results.nseqs}  ({results.nresidues} nodes); ")
     else:
         out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
     out.write(f"passed the filters: {results.n_past_forward}\n\n")
-    write_hit_list(out, results, "Model" if scanned else "Sequence")
+    write_hit_list(out, results, "Model" if scanned else "Sequence", accessions)
     if not len(results):
         out.write("   [No hits detected that satisfy reporting thresholds]\n")
     elif scanned or display is not None:
@@ -60,12 +67,15 @@ def write_hit_sections(out, results, scanned: bool, display, alignments: bool) -
         out.write(f"\nDomain annotation for each {kind}{' (and alignments)' * alignments}:\n")
         for h in results:
             if display is not None:
-                display.write_hit(out, h, alignments=alignments)
+                display.write_hit(out, h, alignments=alignments, accessions=accessions)
                 continue
             from ..alidisplay import write_hit_domains  # deferred: the DP kernels load with it
+            from .hits import shown_name
 
             shown = [d.display for d in h.domains if d.reported] if alignments else None
-            write_hit_domains(out, h, h.name, results.query_name, h.length, results.M, shown)
+            query = shown_name(results.query_name, results.query_accession, accessions)
+            write_hit_domains(out, h, h.shown_name(accessions), query, h.length, results.M,
+                              shown, accessions=accessions)  # fmt: skip
 
 
 def write_pipeline_statistics(out: IO[str], results) -> None:
