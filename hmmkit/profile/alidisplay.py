@@ -21,7 +21,7 @@ from .build import consensus_line
 from .config import configure
 from .digital import digitize
 from .plan7 import ProfileHMM
-from .search.hits import Domain, DomainAlignment, Hit, shown_name
+from .search.hits import Domain, DomainAlignment, Hit, shown_description, shown_name
 
 
 class AlignmentDisplay:
@@ -72,12 +72,12 @@ class AlignmentDisplay:
         )  # fmt: skip
 
     def write_hit(self, out: IO[str], hit: Hit, *, alignments: bool = True, width: int = 80,
-                  accessions: bool = False):  # fmt: skip
+                  accessions: bool = False, textw: int | None = None):  # fmt: skip
         """hmmsearch's block for one hit of this model (see :func:`write_hit_domains`)."""
         shown = [self.domain(d) for d in hit.domains if d.reported] if alignments else None
         model = shown_name(self.model.name, self.model.accession, accessions)
         write_hit_domains(out, hit, model, hit.shown_name(accessions), self.model.M, hit.length,
-                          shown, width=width, accessions=accessions)  # fmt: skip
+                          shown, width=width, accessions=accessions, textw=textw)  # fmt: skip
 
 
 def write_hit_domains(
@@ -91,13 +91,17 @@ def write_hit_domains(
     *,
     width: int = 80,
     accessions: bool = False,
+    textw: int | None = None,
 ) -> None:
     """One hit's block of hmmsearch/hmmscan output: its reported domains in a table, then
     (when `alignments`, one per reported domain, are given) each domain's alignment in
     lines of `width` columns, rows named `model_name` and `target_name`. `M` is the
     model's length, `L` the target sequence's; `accessions` (--acc): the block is headed
-    by the hit's accession where it has one."""  # fmt: skip
-    out.write(f">> {hit.shown_name(accessions)}  {hit.description}\n")
+    by the hit's accession where it has one. With `textw` (HMMER's --textw; 0 for
+    --notextw) the description and the alignment blocks fit lines of `textw` columns as
+    HMMER fits them, instead of blocks of `width`."""  # fmt: skip
+    name = hit.shown_name(accessions)
+    out.write(f">> {name}  {shown_description(hit.description, textw, len(name) + 5)}\n")
     reported = [d for d in hit.domains if d.reported]
     if not reported:
         out.write("   [No individual domains that satisfy reporting thresholds "
@@ -123,8 +127,17 @@ def write_hit_domains(
     for n, (d, ali) in enumerate(zip(reported, alignments, strict=True), start=1):
         out.write(f"  == domain {n}  score: {d.score:.1f} bits;  "
                   f"conditional E-value: {d.c_evalue:.2g}\n")  # fmt: skip
-        _write_alignment(out, ali, model_name, target_name, width)
+        _write_alignment(out, ali, model_name, target_name, width, textw)
     out.write("\n")
+
+
+def alignment_width(n: int, textw: int, namew: int, coordw: int) -> int:
+    """HMMER's alignment block width for `n` columns in lines of `textw` (0: unlimited)
+    after the row names and coordinates: what is left, but at least 40 columns."""
+    if textw <= 0:
+        return max(n, 1)
+    width = textw - namew - 2 * coordw - 5
+    return 40 if width < n and width < 40 else max(width, 1)
 
 
 def _edge(at_end: bool, mark: str = "[") -> str:
@@ -132,10 +145,13 @@ def _edge(at_end: bool, mark: str = "[") -> str:
 
 
 def _write_alignment(out: IO[str], ali: DomainAlignment, model_name: str, target_name: str,
-                     width: int) -> None:  # fmt: skip
-    """The four lines in blocks of `width` columns, with running coordinates."""
+                     width: int, textw: int | None = None) -> None:  # fmt: skip
+    """The four lines in blocks of `width` columns (or, with `textw`, as wide as fits in
+    HMMER's lines of `textw`), with running coordinates."""
     namew = max(len(model_name), len(target_name))
     coordw = len(str(max(ali.hmm_to, ali.target_to)))
+    if textw is not None:
+        width = alignment_width(len(ali.model), textw, namew, coordw)
     k, i = ali.hmm_from, ali.target_from
     for start in range(0, len(ali.model), width):
         stop = start + width

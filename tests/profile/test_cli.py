@@ -483,3 +483,52 @@ def test_acc_shows_accessions_where_hits_have_them(shared_data, tmp_path, capsys
         assert (header in shown) == (command == "scan")
         rows = [line for line in shown if line.lstrip().startswith(acc + " ")]
         assert rows and all(name not in line for line in shown[1:])
+
+
+def alignment_blocks(report: str, model: str) -> list[list[tuple[str, str]]]:
+    """Each domain alignment's model rows, in order, with the block of each."""
+    domains: list[list[tuple[str, str]]] = []
+    for line in report.splitlines():
+        if line.startswith("  == domain"):
+            domains.append([])
+        elif domains and line.split()[:1] == [model] and line.startswith("  "):
+            domains[-1].append((line, line.split()[2]))
+    return domains
+
+
+def test_textw_lays_out_lines_as_hmmer(shared_data, capsys):
+    """--textw N (N >= 120) and --notextw as HMMER's: hit list descriptions cut to
+    max(32, N - name width - 61) characters, ">>" headers to max(32, N - name - 5),
+    alignments in blocks of N - name width - 2 x coordinate width - 5 columns (at least
+    40); --notextw: whole descriptions, each alignment in one block."""
+    hmmfile = str(shared_data / "protein/pyhmmer/PF02826.hmm")
+    proteome = str(shared_data / PROTEOME)
+    capsys.readouterr()
+    reports = {}
+    for flags in ([], ["--notextw"], ["--textw", "120"], ["--textw", "200"]):
+        assert main(["search", *flags, hmmfile, proteome]) == 0
+        reports[" ".join(flags)] = capsys.readouterr().out
+    name = "938293.PRJEB85.HG003685_328"  # the widest hit name: 27 columns
+    desc = ("# 362674 # 363609 # 1 # ID=6_328;partial=00;start_type=TTG;rbs_motif=GGAGG;"
+            "rbs_spacer=5-10bp;gc_cont=0.312")  # fmt: skip
+    for flags, cut in (("", None), ("--notextw", None), ("--textw 120", 32), ("--textw 200", 112)):
+        rows = [line for line in reports[flags].splitlines() if f"  {name}  " in line]
+        assert rows and rows[0].endswith(f"  {name}  " + desc[:cut])
+        header = f">> {name}  " + (desc[: max(32, int(flags[-3:]) - 27 - 5)] if cut else desc)
+        assert any(line.startswith(header) for line in reports[flags].splitlines())
+    whole = alignment_blocks(reports["--notextw"], "2-Hacid_dh_C")
+    assert whole and all(len(rows) == 1 for rows in whole)
+    for flags, width in (("", None), ("--textw 120", 120), ("--textw 200", 200)):
+        domains = alignment_blocks(reports[flags], "2-Hacid_dh_C")
+        assert ["".join(b for _, b in rows) for rows in domains] == [r[0][1] for r in whole]
+        for rows in domains:
+            if width is None:  # without either option: blocks of 80 columns
+                assert all(len(block) == 80 for _, block in rows[:-1])
+            else:  # a full block fills the line: name, 2 coordinates and 5 spaces around it
+                assert all(len(line) == width for line, _ in rows[:-1])
+                assert len(rows[-1][0]) <= width
+    with pytest.raises(SystemExit):  # HMMER's lower bound
+        main(["search", "--textw", "119", hmmfile, proteome])
+    assert "--textw must be at least 120, got 119" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["search", "--textw", "150", "--notextw", hmmfile, proteome])

@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
                         r.alignment.to_stockholm()
                     )
                 display = AlignmentDisplay(r.model)
-                write_hit_sections(out, r.hits, False, display, not args.noali, args.acc)
+                write_hit_sections(out, r.hits, False, display, not args.noali, args.acc,
+                               args.textw)
                 print_round_footer(out, r, last, args.rounds)
                 last = r
             # the tables name the query sequence, not the last round's model

@@ -149,6 +149,16 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     p.add_argument(
         "--acc", action="store_true", help="show accessions, not names, where there are some"
     )
+    width = p.add_mutually_exclusive_group()
+    width.add_argument(
+        "--textw", type=text_width, metavar="N", default=None,
+        help="lines of the main output N columns wide, N >= 120 (HMMER's layout of "
+        "descriptions and alignment blocks)",
+    )  # fmt: skip
+    width.add_argument(
+        "--notextw", action="store_const", const=0, dest="textw",
+        help="unlimited line width: whole descriptions, each alignment in one block",
+    )  # fmt: skip
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
     p.add_argument(
@@ -199,6 +209,17 @@ def output_files(args: argparse.Namespace) -> dict[str, str | None]:
     command has it) -A; for :func:`check_outputs`."""
     files = {"-o": args.output, "--tblout": args.tblout, "--domtblout": args.domtblout}
     return files | ({"-A": args.alignment} if "alignment" in args else {})
+
+
+def text_width(text: str) -> int:
+    """--textw's value: an integer of at least 120, as HMMER allows."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--textw takes an integer, got {text!r}") from None
+    if value < 120:
+        raise argparse.ArgumentTypeError(f"--textw must be at least 120, got {value}")
+    return value
 
 
 def pipeline_options(args: argparse.Namespace) -> PipelineOptions:

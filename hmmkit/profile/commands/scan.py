@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         tables = HitTables(outputs, args, "hmmkit scan", args.seqfile, args.hmmdb)
         for result in results:
             write_query_report(
-                out, result, scanned=True, alignments=not args.noali, accessions=args.acc
+                out, result, scanned=True, alignments=not args.noali, accessions=args.acc,
+                textw=args.textw,
             )
             tables.add(result)
         tables.close()

@@ -6,10 +6,15 @@ from __future__ import annotations
 from typing import IO
 
 
-def write_hit_list(out, results, target: str, accessions: bool = False) -> None:
+def write_hit_list(
+    out, results, target: str, accessions: bool = False, textw: int | None = None
+) -> None:
     """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
     expected and reported domains; a rule marks where the included hits end. With
-    `accessions` (--acc), a target's accession stands for its name where it has one."""
+    `accessions` (--acc), a target's accession stands for its name where it has one;
+    with `textw` (--textw), descriptions are cut to fit lines of that width."""
+    from .hits import shown_description
+
     names = [h.shown_name(accessions) for h in results]
     namew = max([8] + [len(name) for name in names])
     kind = "sequences" if target == "Sequence" else "sequence"  # as HMMER words both
@@ -30,36 +35,42 @@ def write_hit_list(out, results, target: str, accessions: bool = False) -> None:
         mark = "+" if h.new else "-" if h.dropped else " "
         out.write("%c %9.2g %6.1f %5.1f  %9.2g %6.1f %5.1f  %5.1f %2d  %-*s  %s\n"  # noqa: UP031
                   % (mark, h.evalue, h.score, h.bias, d.evalue, d.score, d.bias, h.nexpected,
-                     h.nreported, namew, name, h.description))  # fmt: skip
+                     h.nreported, namew, name,
+                     shown_description(h.description, textw, namew + 61)))  # fmt: skip
 
 
 def write_query_report(
     out: IO[str], results, scanned: bool = False, display=None, alignments: bool = True,
     accessions: bool = False,
+    textw: int | None = None,
 ) -> None:
     """A query's ranked hits as hmmsearch lists them, written to `out`; `scanned`: hits
     are models. With an :class:`~.alidisplay.AlignmentDisplay`, each hit's domain table (and, with
     `alignments`, its domain alignments) follows, as in hmmsearch's output. `accessions`
-    (HMMER's --acc): hits and alignment rows show accessions where there are some."""
+    (HMMER's --acc): hits and alignment rows show accessions where there are some;
+    `textw` (--textw; 0 for --notextw): HMMER's line width for descriptions and alignment
+    blocks (None: whole descriptions, alignment blocks of 80 columns)."""
     if scanned:
         out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
     else:
         out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
-    write_hit_sections(out, results, scanned, display, alignments, accessions)
+    write_hit_sections(out, results, scanned, display, alignments, accessions, textw)
     out.write("//\n")
 
 
 def write_hit_sections(
-    out, results, scanned: bool, display, alignments: bool, accessions: bool = False
+    out, results, scanned: bool, display, alignments: bool, accessions: bool = False,
+    textw: int | None = None,
 ) -> None:
     """The targets searched, the ranked hit list and the domain annotation of one query
-    (with `accessions`, HMMER's --acc: accessions shown for names where there are some)."""
+    (with `accessions`, HMMER's --acc: accessions shown for names where there are some;
+    `textw`: the line width, as :func:`write_query_report`)."""
     if scanned:
         out.write(f"Target models: {results.nseqs}  ({results.nresidues} nodes); ")
     else:
         out.write(f"Target sequences: {results.nseqs}  ({results.nresidues} residues); ")
     out.write(f"passed the filters: {results.n_past_forward}\n\n")
-    write_hit_list(out, results, "Model" if scanned else "Sequence", accessions)
+    write_hit_list(out, results, "Model" if scanned else "Sequence", accessions, textw)
     if not len(results):
         out.write("   [No hits detected that satisfy reporting thresholds]\n")
     elif scanned or display is not None:
@@ -67,7 +78,8 @@ def write_hit_sections(
         out.write(f"\nDomain annotation for each {kind}{' (and alignments)' * alignments}:\n")
         for h in results:
             if display is not None:
-                display.write_hit(out, h, alignments=alignments, accessions=accessions)
+                display.write_hit(out, h, alignments=alignments, accessions=accessions,
+                                  textw=textw)  # fmt: skip
                 continue
             from ..alidisplay import write_hit_domains  # deferred: the DP kernels load with it
             from .hits import shown_name
@@ -75,7 +87,7 @@ def write_hit_sections(
             shown = [d.display for d in h.domains if d.reported] if alignments else None
             query = shown_name(results.query_name, results.query_accession, accessions)
             write_hit_domains(out, h, h.shown_name(accessions), query, h.length, results.M,
-                              shown, accessions=accessions)  # fmt: skip
+                              shown, accessions=accessions, textw=textw)  # fmt: skip
 
 
 def write_pipeline_statistics(out: IO[str], results) -> None:
