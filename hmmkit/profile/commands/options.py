@@ -161,6 +161,7 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     )  # fmt: skip
     p.add_argument("--tblout", metavar="FILE", help="write the per-target hit table to FILE")
     p.add_argument("--domtblout", metavar="FILE", help="write the per-domain table to FILE")
+    p.add_argument("--pfamtblout", metavar="FILE", help="write the Pfam-style hit table to FILE")
     p.add_argument(
         "--noali", action="store_true", help="leave the domain alignments out of the output"
     )
@@ -207,7 +208,8 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
 def output_files(args: argparse.Namespace) -> dict[str, str | None]:
     """The files a search writes, by option: -o, --tblout, --domtblout and (when the
     command has it) -A; for :func:`check_outputs`."""
-    files = {"-o": args.output, "--tblout": args.tblout, "--domtblout": args.domtblout}
+    files = {"-o": args.output, "--tblout": args.tblout, "--domtblout": args.domtblout,
+             "--pfamtblout": args.pfamtblout}  # fmt: skip
     return files | ({"-A": args.alignment} if "alignment" in args else {})
 
 
@@ -229,16 +231,21 @@ def pipeline_options(args: argparse.Namespace) -> PipelineOptions:
 
 
 class HitTables:
-    """The --tblout and --domtblout files of a run: written atomically, a header before
-    the first query's rows and HMMER's closing comment block at the end."""
+    """The --tblout, --domtblout and --pfamtblout files of a run: written atomically, a
+    header before the first query's rows (each query's own in --pfamtblout) and HMMER's
+    closing comment block at the end."""
 
     def __init__(self, outputs, args, program: str, query_file: str, target_file: str):
+        from ..search.pfam_table import write_pfamtblout
         from ..search.tables import write_domtblout, write_tblout
 
+        def pfam(handle, results, header, footer):
+            write_pfamtblout(handle, results)
+
+        writers = ((args.tblout, write_tblout), (args.domtblout, write_domtblout),
+                   (args.pfamtblout, pfam))  # fmt: skip
         self.files = [
-            (outputs.enter_context(atomic_output(path)), writer)
-            for path, writer in ((args.tblout, write_tblout), (args.domtblout, write_domtblout))
-            if path
+            (outputs.enter_context(atomic_output(path)), writer) for path, writer in writers if path
         ]
         self.footer = (
             f"#\n# Program:         {program}\n# Query file:      {query_file}\n"
