@@ -34,12 +34,13 @@ def cpu(fn):
 
 def hmmkit_stages(model, records) -> tuple[list[tuple[str, float]], float, dict]:
     """hmmkit's (stage, CPU s) rows, its whole search's CPU s, and the sequence counts."""
+    from hmmkit.profile.bias_filter import composition_odds, filter_null_scores
+    from hmmkit.profile.evalues import gumbel_logsurv
+
     from hmmkit.profile import dp, search
     from hmmkit.profile.background import Background
-    from hmmkit.profile.bias_filter import composition_odds, filter_null_scores
     from hmmkit.profile.config import configure
     from hmmkit.profile.digital import digitize_batch
-    from hmmkit.profile.evalues import gumbel_logsurv
 
     search(model, records[:3000])  # compile
     _, total = cpu(lambda: search(model, records))
