@@ -16,6 +16,8 @@ mantissa reduced to [sqrt(1/2), sqrt(2)) and its logarithm taken by the series
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .compiling import njit
@@ -132,6 +134,18 @@ def log_positive(values):
 #: axis of a small transposed copy, so that loops over frames vectorise whatever the
 #: number of features or components.
 FRAME_BLOCK = 64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def log_add(a, b):
+    """log(exp(a) + exp(b)) without overflow; exact for -inf operands."""
+    if a == -np.inf:
+        return b
+    if b == -np.inf:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
 
 
 @njit(cache=True, nogil=True)

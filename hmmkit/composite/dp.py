@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ..numeric import log_add
 from .graph import CompositeGraph
 from .steps import (
     NEG,
     add_emissions,
-    add_log,
     instant_max,
     instant_sum,
     prune,
@@ -60,11 +60,11 @@ def _backward(node_state, src, dst, logw, n_timed, exit_, log_b, alpha, beta):
                 s, d = src[a], dst[a]
                 if alpha[r, s] > _NEG and alpha[r + 1, d] > _NEG and beta[r + 1, d] > _NEG:
                     v = logw[a] + log_b[r, node_state[d]] + beta[r + 1, d]
-                    beta[r, s] = add_log(beta[r, s], v)
+                    beta[r, s] = log_add(beta[r, s], v)
         for a in range(len(src) - 1, n_timed - 1, -1):
             s, d = src[a], dst[a]
             if alpha[r, s] > _NEG and beta[r, d] > _NEG:
-                beta[r, s] = add_log(beta[r, s], logw[a] + beta[r, d])
+                beta[r, s] = log_add(beta[r, s], logw[a] + beta[r, d])
 
 
 @njit(cache=True, nogil=True)

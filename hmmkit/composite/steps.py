@@ -13,24 +13,12 @@ emissions for the beam's states, not for every state of the graph.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
+from ..numeric import log_add
+
 NEG = -np.inf
-
-
-@njit(cache=True, nogil=True, inline="always")
-def add_log(a, b):
-    """log(exp(a) + exp(b)) without overflow; exact for -inf operands."""
-    if a == NEG:
-        return b
-    if b == NEG:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
 
 
 @njit(cache=True, nogil=True)
@@ -40,7 +28,7 @@ def timed_sum(score, r, src, dst, logw, n_timed):
         v = score[r - 1, src[a]]
         if v > NEG:
             d = dst[a]
-            score[r, d] = add_log(score[r, d], v + logw[a])
+            score[r, d] = log_add(score[r, d], v + logw[a])
 
 
 @njit(cache=True, nogil=True)
@@ -61,7 +49,7 @@ def instant_sum(score, r, src, dst, logw, n_timed):
         v = score[r, src[a]]
         if v > NEG:
             d = dst[a]
-            score[r, d] = add_log(score[r, d], v + logw[a])
+            score[r, d] = log_add(score[r, d], v + logw[a])
 
 
 @njit(cache=True, nogil=True)

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ...compiling import njit
+from ...numeric import log_add as _lse
 from .. import plan7 as p7
 from .decoding import posterior_matrix
 from .forward_backward import backward_matrix, forward_matrix, node_vectors
@@ -24,18 +25,6 @@ NEG_INF = -np.inf
 
 #: Largest deviation from 1 of a residue's posterior total that scaled decoding may show.
 ROW_TOLERANCE = 1e-6
-
-
-@njit(cache=True, nogil=True)
-def _lse(a, b):
-    """log(exp(a) + exp(b)) without overflow."""
-    if a == NEG_INF:
-        return b
-    if b == NEG_INF:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
 
 
 @njit(cache=True, nogil=True)
