@@ -532,3 +532,25 @@ def test_textw_lays_out_lines_as_hmmer(shared_data, capsys):
     assert "--textw must be at least 120, got 119" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["search", "--textw", "150", "--notextw", hmmfile, proteome])
+
+
+def test_search_stats_closes_each_query_with_hmmers_pipeline_counters(shared_data, capsys):
+    """--stats: the statistics summary before each query's '//', its counters HMMER's own
+    for the same model and database (pyhmmer's pipeline)."""
+    from hmmer_reference import hmmsearch, read_hmm, read_sequences
+
+    hmmfile = shared_data / "protein/pyhmmer/PF02826.hmm"
+    proteome = shared_data / PROTEOME
+    assert main(["search", "--stats", "--noali", str(hmmfile), str(proteome)]) == 0
+    out = capsys.readouterr().out
+    state = hmmsearch(read_hmm(hmmfile), read_sequences(proteome)).__getstate__()["pipeline"]
+    block = out[out.index("Internal pipeline statistics summary:"):]
+    lines = block.splitlines()
+    assert lines[2].split()[2:4] == ["1", f"({state['nnodes']}"]
+    assert lines[3].split()[2:4] == [str(state["nseqs"]), f"({state['nres']}"]
+    for line, counter in zip(lines[4:8], ("n_past_msv", "n_past_bias", "n_past_vit",
+                                         "n_past_fwd"), strict=True):  # fmt: skip
+        assert int(line.split()[3]) == state[counter], line
+    assert lines[10] == "//"
+    assert main(["search", "--noali", str(hmmfile), str(proteome)]) == 0
+    assert "Internal pipeline statistics summary" not in capsys.readouterr().out

@@ -9,7 +9,7 @@ import os
 
 from ...atomic import atomic_output
 from ..search.options import ITERATION_INCLUSION
-from ..search.report import write_hit_sections
+from ..search.report import write_hit_sections, write_pipeline_statistics
 from .options import (
     HitTables,
     add_database_options,
@@ -102,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
                 display = AlignmentDisplay(r.model)
                 write_hit_sections(out, r.hits, False, display, not args.noali, args.acc,
                                args.textw)
+                if args.stats:
+                    out.write("\n")
+                    write_pipeline_statistics(out, r.hits)
                 print_round_footer(out, r, last, args.rounds)
                 last = r
             # the tables name the query sequence, not the last round's model

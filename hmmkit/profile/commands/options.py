@@ -165,6 +165,11 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     p.add_argument(
         "--noali", action="store_true", help="leave the domain alignments out of the output"
     )
+    p.add_argument(
+        "--stats", action="store_true",
+        help="close each query's report with the pipeline statistics summary: how many "
+        "comparisons passed each filter, and the search spaces behind the E-values",
+    )  # fmt: skip
     p.add_argument("-E", type=float, default=default.E, help=f"report {targets} with E-value <= E")
     p.add_argument("-T", type=float, default=None, help=f"report {targets} with bits >= T")
     p.add_argument("--domE", type=float, default=default.domE, help="report domains with E <= domE")

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         for result in results:
             write_query_report(
                 out, result, scanned=True, alignments=not args.noali, accessions=args.acc,
-                textw=args.textw,
+                textw=args.textw, statistics=args.stats,
             )
             tables.add(result)
         tables.close()

@@ -68,7 +68,7 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
             results = search(model, records, options=options, n_jobs=args.cpu)
             write_query_report(
                 out, results, display=AlignmentDisplay(model), alignments=not args.noali,
-                accessions=args.acc, textw=args.textw,
+                accessions=args.acc, textw=args.textw, statistics=args.stats,
             )
             if ali is not None:
                 save_alignment(ali, results, args.alignment, out)

@@ -43,18 +43,23 @@ def write_query_report(
     out: IO[str], results, scanned: bool = False, display=None, alignments: bool = True,
     accessions: bool = False,
     textw: int | None = None,
+    statistics: bool = False,
 ) -> None:
     """A query's ranked hits as hmmsearch lists them, written to `out`; `scanned`: hits
     are models. With an :class:`~.alidisplay.AlignmentDisplay`, each hit's domain table (and, with
     `alignments`, its domain alignments) follows, as in hmmsearch's output. `accessions`
     (HMMER's --acc): hits and alignment rows show accessions where there are some;
     `textw` (--textw; 0 for --notextw): HMMER's line width for descriptions and alignment
-    blocks (None: whole descriptions, alignment blocks of 80 columns)."""
+    blocks (None: whole descriptions, alignment blocks of 80 columns); `statistics`
+    (--stats): the pipeline statistics summary closes the query's report."""
     if scanned:
         out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
     else:
         out.write(f"Query:       {results.query_name}  [M={results.M}]\n")
     write_hit_sections(out, results, scanned, display, alignments, accessions, textw)
+    if statistics:
+        out.write("\n")
+        write_pipeline_statistics(out, results)
     out.write("//\n")
 
 
