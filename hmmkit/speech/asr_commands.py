@@ -22,6 +22,7 @@ def _train(args: argparse.Namespace) -> int:
         n_mix=args.n_mix,
         passes=args.passes,
         beam=args.beam,
+        hard=args.viterbi,
         n_jobs=args.jobs,
     )
     front_end = MFCCConfig(

@@ -156,3 +156,22 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
     assert seen["adapt_tau"] == 10.0 and seen["adapt_background"] == 5.0
     main(["asr", "decode", *folders])
     assert seen["adapt_tau"] is None and seen["adapt_background"] == asr.ADAPT_BACKGROUND_PENALTY
+
+
+@pytest.mark.parametrize("choice", ["none", "single", "all"])
+def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch):
+    """`--viterbi`, `--beam`, `--passes` reach the embedded training's configuration."""
+    import hmmkit.speech.asr as asr
+
+    seen = {}
+
+    def train(data_dir, model_dir, lexicon, config, front_end, report):
+        seen["config"] = config
+        raise SystemExit(0)
+
+    monkeypatch.setattr(asr, "train", train)
+    with pytest.raises(SystemExit):
+        main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
+              "--viterbi", choice, "--beam", "300", "--passes", "2"])  # fmt: skip
+    config = seen["config"]
+    assert (config.hard, config.beam, config.passes) == (choice, 300.0, 2)
