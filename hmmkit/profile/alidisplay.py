@@ -22,6 +22,7 @@ from .config import configure
 from .digital import digitize
 from .plan7 import ProfileHMM
 from .search.hits import Domain, DomainAlignment, Hit, shown_description, shown_name
+from .search.options import DEFAULT_TEXTW
 
 
 class AlignmentDisplay:
@@ -71,13 +72,13 @@ class AlignmentDisplay:
             domain.hmm_from, domain.hmm_to, domain.ali_from, domain.ali_to,
         )  # fmt: skip
 
-    def write_hit(self, out: IO[str], hit: Hit, *, alignments: bool = True, width: int = 80,
-                  accessions: bool = False, textw: int | None = None):  # fmt: skip
+    def write_hit(self, out: IO[str], hit: Hit, *, alignments: bool = True,
+                  accessions: bool = False, textw: int = DEFAULT_TEXTW):  # fmt: skip
         """hmmsearch's block for one hit of this model (see :func:`write_hit_domains`)."""
         shown = [self.domain(d) for d in hit.domains if d.reported] if alignments else None
         model = shown_name(self.model.name, self.model.accession, accessions)
         write_hit_domains(out, hit, model, hit.shown_name(accessions), self.model.M, hit.length,
-                          shown, width=width, accessions=accessions, textw=textw)  # fmt: skip
+                          shown, accessions=accessions, textw=textw)  # fmt: skip
 
 
 def write_hit_domains(
@@ -89,17 +90,15 @@ def write_hit_domains(
     L: int,
     alignments: list[DomainAlignment] | None,
     *,
-    width: int = 80,
     accessions: bool = False,
-    textw: int | None = None,
+    textw: int = DEFAULT_TEXTW,
 ) -> None:
     """One hit's block of hmmsearch/hmmscan output: its reported domains in a table, then
-    (when `alignments`, one per reported domain, are given) each domain's alignment in
-    lines of `width` columns, rows named `model_name` and `target_name`. `M` is the
-    model's length, `L` the target sequence's; `accessions` (--acc): the block is headed
-    by the hit's accession where it has one. With `textw` (HMMER's --textw; 0 for
-    --notextw) the description and the alignment blocks fit lines of `textw` columns as
-    HMMER fits them, instead of blocks of `width`."""  # fmt: skip
+    (when `alignments`, one per reported domain, are given) each domain's alignment,
+    rows named `model_name` and `target_name`. `M` is the model's length, `L` the target
+    sequence's; `accessions` (--acc): the block is headed by the hit's accession where it
+    has one. The description and the alignment blocks fit lines of `textw` columns as
+    HMMER fits them (HMMER's --textw, 120 by default; 0 for --notextw: unlimited)."""  # fmt: skip
     name = hit.shown_name(accessions)
     out.write(f">> {name}  {shown_description(hit.description, textw, len(name) + 5)}\n")
     reported = [d for d in hit.domains if d.reported]
@@ -127,7 +126,7 @@ def write_hit_domains(
     for n, (d, ali) in enumerate(zip(reported, alignments, strict=True), start=1):
         out.write(f"  == domain {n}  score: {d.score:.1f} bits;  "
                   f"conditional E-value: {d.c_evalue:.2g}\n")  # fmt: skip
-        _write_alignment(out, ali, model_name, target_name, width, textw)
+        _write_alignment(out, ali, model_name, target_name, textw)
     out.write("\n")
 
 
@@ -145,13 +144,12 @@ def _edge(at_end: bool, mark: str = "[") -> str:
 
 
 def _write_alignment(out: IO[str], ali: DomainAlignment, model_name: str, target_name: str,
-                     width: int, textw: int | None = None) -> None:  # fmt: skip
-    """The four lines in blocks of `width` columns (or, with `textw`, as wide as fits in
-    HMMER's lines of `textw`), with running coordinates."""
+                     textw: int) -> None:  # fmt: skip
+    """The four lines in blocks as wide as fit in HMMER's lines of `textw` columns, with
+    running coordinates."""
     namew = max(len(model_name), len(target_name))
     coordw = len(str(max(ali.hmm_to, ali.target_to)))
-    if textw is not None:
-        width = alignment_width(len(ali.model), textw, namew, coordw)
+    width = alignment_width(len(ali.model), textw, namew, coordw)
     k, i = ali.hmm_from, ali.target_from
     for start in range(0, len(ali.model), width):
         stop = start + width

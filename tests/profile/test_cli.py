@@ -465,7 +465,7 @@ def test_acc_shows_accessions_where_hits_have_them(shared_data, tmp_path, capsys
     name, acc = "2-Hacid_dh_C", "PF02826.20"
     for command, targets in (("scan", few), ("search", shared_data / PROTEOME)):
         tables, reports = [], []
-        for flags in ([], ["--acc"]):
+        for flags in (["--notextw"], ["--notextw", "--acc"]):  # whole descriptions
             table = tmp_path / f"{command}{len(flags)}.tbl"
             capsys.readouterr()
             assert main([command, *flags, "--tblout", str(table), str(pfam), str(targets)]) == 0
@@ -511,22 +511,20 @@ def test_textw_lays_out_lines_as_hmmer(shared_data, capsys):
     name = "938293.PRJEB85.HG003685_328"  # the widest hit name: 27 columns
     desc = ("# 362674 # 363609 # 1 # ID=6_328;partial=00;start_type=TTG;rbs_motif=GGAGG;"
             "rbs_spacer=5-10bp;gc_cont=0.312")  # fmt: skip
-    for flags, cut in (("", None), ("--notextw", None), ("--textw 120", 32), ("--textw 200", 112)):
+    assert reports[""] == reports["--textw 120"]  # HMMER's default width
+    for flags, cut in (("--notextw", None), ("--textw 120", 32), ("--textw 200", 112)):
         rows = [line for line in reports[flags].splitlines() if f"  {name}  " in line]
         assert rows and rows[0].endswith(f"  {name}  " + desc[:cut])
         header = f">> {name}  " + (desc[: max(32, int(flags[-3:]) - 27 - 5)] if cut else desc)
         assert any(line.startswith(header) for line in reports[flags].splitlines())
     whole = alignment_blocks(reports["--notextw"], "2-Hacid_dh_C")
     assert whole and all(len(rows) == 1 for rows in whole)
-    for flags, width in (("", None), ("--textw 120", 120), ("--textw 200", 200)):
+    for flags, width in (("--textw 120", 120), ("--textw 200", 200)):
         domains = alignment_blocks(reports[flags], "2-Hacid_dh_C")
         assert ["".join(b for _, b in rows) for rows in domains] == [r[0][1] for r in whole]
-        for rows in domains:
-            if width is None:  # without either option: blocks of 80 columns
-                assert all(len(block) == 80 for _, block in rows[:-1])
-            else:  # a full block fills the line: name, 2 coordinates and 5 spaces around it
-                assert all(len(line) == width for line, _ in rows[:-1])
-                assert len(rows[-1][0]) <= width
+        for rows in domains:  # a full block fills the line: name, 2 coordinates, 5 spaces
+            assert all(len(line) == width for line, _ in rows[:-1])
+            assert len(rows[-1][0]) <= width
     with pytest.raises(SystemExit):  # HMMER's lower bound
         main(["search", "--textw", "119", hmmfile, proteome])
     assert "--textw must be at least 120, got 119" in capsys.readouterr().err

@@ -11,7 +11,7 @@ import secrets
 import sys
 
 from ...atomic import atomic_output
-from ..search.options import CUTOFF_FIELDS, PipelineOptions
+from ..search.options import CUTOFF_FIELDS, DEFAULT_TEXTW, PipelineOptions
 
 
 def same_file(a: str, b: str) -> bool:
@@ -151,7 +151,7 @@ def add_pipeline_options(p: argparse.ArgumentParser, targets: str) -> None:
     )
     width = p.add_mutually_exclusive_group()
     width.add_argument(
-        "--textw", type=text_width, metavar="N", default=None,
+        "--textw", type=text_width, metavar="N", default=DEFAULT_TEXTW,
         help="lines of the main output N columns wide, N >= 120 (HMMER's layout of "
         "descriptions and alignment blocks)",
     )  # fmt: skip

@@ -315,10 +315,10 @@ def shown_name(name: str, accession: str | None, accessions: bool) -> str:
     return accession if accessions and accession else name
 
 
-def shown_description(description: str, textw: int | None, used: int) -> str:
+def shown_description(description: str, textw: int, used: int) -> str:
     """`description` cut as HMMER cuts it in a line of `textw` columns of which `used`
-    hold the rest: to ``max(32, textw - used)`` characters; whole when `textw` is None or
-    0 (--notextw)."""
+    hold the rest: to ``max(32, textw - used)`` characters; whole when `textw` is 0
+    (--notextw)."""
     return description[: max(32, textw - used)] if textw else description
 
 

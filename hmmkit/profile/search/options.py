@@ -17,6 +17,9 @@ from typing import Any
 #: The model attribute holding each kind of Pfam cutoff (hmmsearch's --cut_ga/tc/nc).
 CUTOFF_FIELDS = {"ga": "gathering", "tc": "trusted", "nc": "noise"}
 
+#: HMMER's line width of a search's main output (--textw's default; 0 is --notextw).
+DEFAULT_TEXTW = 120
+
 #: jackhmmer's inclusion thresholds, stricter than hmmsearch's: what is included shapes
 #: the next round's model.
 ITERATION_INCLUSION = MappingProxyType({"incE": 0.001, "incdomE": 0.001})

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import IO
 
+from .options import DEFAULT_TEXTW
+
 
 def write_hit_list(
-    out, results, target: str, accessions: bool = False, textw: int | None = None
+    out, results, target: str, accessions: bool = False, textw: int = DEFAULT_TEXTW
 ) -> None:
     """hmmsearch's ranked list: full-sequence and best-domain E-value, score and bias,
     expected and reported domains; a rule marks where the included hits end. With
@@ -42,7 +44,7 @@ def write_hit_list(
 def write_query_report(
     out: IO[str], results, scanned: bool = False, display=None, alignments: bool = True,
     accessions: bool = False,
-    textw: int | None = None,
+    textw: int = DEFAULT_TEXTW,
     statistics: bool = False,
 ) -> None:
     """A query's ranked hits as hmmsearch lists them, written to `out`; `scanned`: hits
@@ -50,7 +52,7 @@ def write_query_report(
     `alignments`, its domain alignments) follows, as in hmmsearch's output. `accessions`
     (HMMER's --acc): hits and alignment rows show accessions where there are some;
     `textw` (--textw; 0 for --notextw): HMMER's line width for descriptions and alignment
-    blocks (None: whole descriptions, alignment blocks of 80 columns); `statistics`
+    blocks, 120 as HMMER's default; `statistics`
     (--stats): the pipeline statistics summary closes the query's report."""
     if scanned:
         out.write(f"Query:       {results.query_name}  [L={results.M}]\n")
@@ -65,7 +67,7 @@ def write_query_report(
 
 def write_hit_sections(
     out, results, scanned: bool, display, alignments: bool, accessions: bool = False,
-    textw: int | None = None,
+    textw: int = DEFAULT_TEXTW,
 ) -> None:
     """The targets searched, the ranked hit list and the domain annotation of one query
     (with `accessions`, HMMER's --acc: accessions shown for names where there are some;
