@@ -4,8 +4,9 @@ The database (200,000 proteins) and the ten query models are built once by
 ``profile_database.py`` (see its docstring: the real proteome, sequences emitted from the
 models, shuffles of the proteome; two real Pfam models, four built from the tutorial and
 pyhmmer alignments, four built from alignments emitted by real models). Rows, each run by
-both tools in the same process, one after the other, both reading sequences and models
-once beforehand:
+both tools in the same process, one after the other, both reading and digitizing the
+sequences and reading the models once beforehand (pyhmmer's digital sequence block,
+hmmkit's ``DigitalSequences``):
 
 * hmmsearch, default pipeline: every model against the whole database;
 * hmmsearch --max (every filter off): the first ``--max-models`` models against the first
@@ -85,7 +86,7 @@ class Workloads:
         import pyhmmer
         from pyhmmer import easel, plan7
 
-        from hmmkit.profile import read_hmmer
+        from hmmkit.profile import AMINO, DigitalSequences, read_hmmer
         from hmmkit.profile.io.fasta import read_fasta
 
         self.pyhmmer, self.easel, self.plan7 = pyhmmer, easel, plan7
@@ -100,7 +101,8 @@ class Workloads:
         with easel.SequenceFile(str(folder / "db.faa"), digital=True, alphabet=self.abc) as h:
             self.block = h.read_block()
         self.n_max_models = args.max_models
-        self.max_records = self.records[: args.max_sequences]
+        self.max_records = DigitalSequences(self.records[: args.max_sequences], AMINO)
+        self.records = DigitalSequences(self.records, AMINO)
         self.max_block = self.block[: args.max_sequences]
         proteome = read_fasta(data / PROTEOME)
         self.queries = [(r.name, r.residues.rstrip("*")) for r in proteome[: args.queries]]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .search.options import PipelineOptions
     from .search.pipeline import Pipeline
     from .search.scan import scan
+    from .search.targets import DigitalSequences
     from .seqmodel import from_sequence
     from .train import train
 
@@ -52,6 +53,7 @@ export_lazily(__name__, {
     "scan": ".search.scan",
     "SearchResults": ".search.hits",
     "PipelineOptions": ".search.options",
+    "DigitalSequences": ".search.targets",
     "Pipeline": ".search.pipeline",
     "search": ".search",
     "from_sequence": ".seqmodel",
@@ -62,6 +64,7 @@ __all__ = [
     "AMINO",
     "Alignment",
     "DNA",
+    "DigitalSequences",
     "RNA",
     "Alphabet",
     "DigitalMSA",

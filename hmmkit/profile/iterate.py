@@ -30,6 +30,7 @@ from .plan7 import ProfileHMM
 from .search import search
 from .search.hits import SearchResults
 from .search.options import ITERATION_INCLUSION, PipelineOptions
+from .search.targets import DigitalSequences
 from .seqmodel import from_sequence, query_residues
 
 
@@ -88,7 +89,7 @@ def _mark_changes(hits: SearchResults, before: set[str]) -> int:
 
 def iterative_search(
     query: Sequence | tuple[str, str],
-    sequences: str | Path | list,
+    sequences: str | Path | list | DigitalSequences,
     *,
     max_rounds: int = 5,
     popen: float = 0.02,
@@ -99,8 +100,9 @@ def iterative_search(
     n_jobs: int | None = 1,
     **changes: Any,
 ) -> Iterator[Round]:
-    """Search `sequences` (a FASTA path or sequences) iteratively from the protein `query`,
-    as jackhmmer does; yields each :class:`Round` as it completes.
+    """Search `sequences` (a FASTA path, sequences, or
+    :class:`~.search.targets.DigitalSequences`) iteratively from the protein `query`, as
+    jackhmmer does; yields each :class:`Round` as it completes.
 
     `popen`/`pextend` set round 1's phmmer model; `build_options` go to
     :func:`~.build.build` for the later models (weighting, effn, prior, fragthresh...;
@@ -120,10 +122,12 @@ def iterative_search(
         changes = ITERATION_INCLUSION | changes
     options = PipelineOptions.of(options, **changes)
     (query,) = as_sequences([query])
-    records = as_sequences(sequences)
-    if not records:
-        raise ValueError("the sequence database is empty")
     model = from_sequence(query.name, query.residues, popen=popen, pextend=pextend)
+    if not isinstance(sequences, DigitalSequences):  # digitized once for every round
+        sequences = DigitalSequences(sequences, model.alphabet)
+    records = sequences
+    if not len(records):
+        raise ValueError("the sequence database is empty")
     query = Sequence(query.name, query_residues(query.residues), query.description)
     included_before: set[str] = set()
     rows_before = 1

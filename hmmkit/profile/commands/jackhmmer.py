@@ -49,9 +49,11 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..alidisplay import AlignmentDisplay
+    from ..alphabet import AMINO
     from ..io.fasta import read_fasta
     from ..io.hmmer3 import format_hmmer
     from ..iterate import iterative_search
+    from ..search.targets import DigitalSequences
 
     if args.rounds < 1:
         raise ValueError(f"-N must be at least 1, got {args.rounds}")
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     queries = read_fasta(args.queryfile)
     if not queries:
         raise ValueError(f"{args.queryfile}: the query file is empty (no FASTA records)")
-    records = read_targets(args)
+    records = DigitalSequences(read_targets(args), AMINO)  # once, for every query and round
     for prefix in (args.chkhmm, args.chkali):
         if prefix and not os.path.isdir(os.path.dirname(prefix) or "."):
             raise ValueError(f"checkpoint prefix {prefix}: folder does not exist")

@@ -46,6 +46,7 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
     from ..alidisplay import AlignmentDisplay
     from ..search import search
     from ..search.scoring import check_query_model
+    from ..search.targets import DigitalSequences
 
     check_outputs(
         output_files(args),
@@ -64,7 +65,8 @@ def search_each(args: argparse.Namespace, models, program: str, query_file: str)
             except ValueError as err:  # as hmmsearch: one alphabet
                 raise ValueError(f"{err}; search the models of each alphabet separately (no "
                                  "table was written)") from None  # fmt: skip
-            first = first or model
+            if first is None:  # the database is digitized once, for every query
+                first, records = model, DigitalSequences(records, model.alphabet)
             results = search(model, records, options=options, n_jobs=args.cpu)
             write_query_report(
                 out, results, display=AlignmentDisplay(model), alignments=not args.noali,

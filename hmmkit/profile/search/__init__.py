@@ -28,20 +28,22 @@ if TYPE_CHECKING:
     from ..io.fasta import Sequence
     from ..plan7 import ProfileHMM
     from .hits import SearchResults
+    from .targets import DigitalSequences
 
 __all__ = ["PipelineOptions", "search"]
 
 
 def search(
     model: ProfileHMM,
-    sequences: str | Path | Iterable[Sequence | tuple[str, str] | str],
+    sequences: str | Path | Iterable[Sequence | tuple[str, str] | str] | DigitalSequences,
     *,
     options: PipelineOptions | None = None,
     background: Background | None = None,
     n_jobs: int | None = 1,
     **changes: Any,
 ) -> SearchResults:
-    """Search `sequences` (a FASTA path or an iterable of sequences) with `model`.
+    """Search `sequences` (a FASTA path, an iterable of sequences, or
+    :class:`~.targets.DigitalSequences` digitized once for many searches) with `model`.
 
     Mirrors hmmsearch: a sequence goes on to domain definition and null2-corrected
     scoring when it passes HMMER's filters: MSV P-value <= ``F1``, Viterbi P-value <=
@@ -55,17 +57,15 @@ def search(
     `n_jobs` > 1 scores sequences and defines their domains on several cores (None: all
     cores), with the results of one core. ``results.pipeline`` holds the stage counters.
     """
-    from ..io.fasta import as_sequences
     from .hits import SearchResults
     from .scoring import check_query_model, search_pipeline
+    from .targets import targets_of
 
     check_query_model(model)
     options = PipelineOptions.of(options, **changes)
     limits = options.bit_thresholds(model)
-    records = as_sequences(sequences)
-    if not records and isinstance(sequences, (str, Path)):
-        raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
+    records, batch = targets_of(sequences, model.alphabet)
     hits, pipeline, deferred = search_pipeline(model, records, options, background=background,
-                                               n_jobs=n_jobs)  # fmt: skip
+                                               n_jobs=n_jobs, batch=batch)  # fmt: skip
     query = (model.name, model.accession, model.M, model.description)
     return SearchResults.ranked(query, hits, pipeline, [limits] * len(hits), deferred.count)

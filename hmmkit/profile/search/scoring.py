@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from ...sequences import SequenceBatch
 from ...training.parallel import map_shards
 from .. import dp
 from ..background import Background
@@ -78,10 +79,12 @@ def score_targets(
     *,
     background: Background | None = None,
     n_jobs: int | None = 1,
+    batch: SequenceBatch | None = None,
 ) -> tuple[list[tuple[int, Hit]], np.ndarray]:
     """HMMER's pipeline (p7_Pipeline) for one model over `records`: the hits as
     ``[(record index, Hit)]``, unranked and without E-values or flags, and the
-    :mod:`stage <.pipeline>` each record reached."""
+    :mod:`stage <.pipeline>` each record reached. `batch`: the records already digitized
+    in the model's alphabet (:func:`~.digital.digitize_batch`), when the caller has them."""
     if "FORWARD" not in model.stats:
         from ..build.calibrate import calibrate
 
@@ -89,7 +92,8 @@ def score_targets(
     tau, lam = model.stats["FORWARD"]
     bg = background or Background.default(model.alphabet)
     profile = configure(model, 400, background=bg)
-    batch = digitize_batch(records, model.alphabet)
+    if batch is None:
+        batch = digitize_batch(records, model.alphabet)
     packed, offsets, lengths = batch.X, batch.starts, batch.lengths
     codes = batch.sequence  # a record's digital sequence (a view), made when needed
     nullsc = null_scores(bg, lengths)
@@ -194,14 +198,17 @@ def search_pipeline(
     *,
     background: Background | None = None,
     n_jobs: int | None = 1,
+    batch: SequenceBatch | None = None,
 ) -> tuple[list[Hit], Pipeline, DeferredViterbi]:
     """One model against `records` (hmmsearch's side of the pipeline): the hits, unranked
     and without E-values or flags, the pipeline's counters and the Viterbi filter runs
-    that only its n_past_vit count awaits."""
+    that only its n_past_vit count awaits. `batch`: as :func:`score_targets`."""
+    if batch is None:
+        batch = digitize_batch(records, model.alphabet)
     scored, stages, deferred = score_targets(model, records, options, background=background,
-                                             n_jobs=n_jobs)  # fmt: skip
+                                             n_jobs=n_jobs, batch=batch)  # fmt: skip
     pipeline = Pipeline(options, "search", n_models=1, n_nodes=model.M,
-                        n_sequences=len(records), n_residues=residue_count(records))  # fmt: skip
+                        n_sequences=len(records), n_residues=batch.n_frames)  # fmt: skip
     return [hit for _, hit in scored], pipeline.counted(stages), deferred
 
 
