@@ -21,6 +21,7 @@ from ...textfiles import open_text
 from ..alphabet import AMINO, DNA, RNA
 from ..plan7 import ProfileHMM
 from .finish import finish_model
+from .scores import negated_log_scores
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
 _ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}
@@ -33,10 +34,9 @@ _FORMATS = "abcdef"
 
 def probability_fields(row: Iterable[float]) -> str:
     """Probability fields ' %8.5f' of -ln p ('*' for zero), computed in single precision
-    from the float32 value as HMMER does, so files written here match hmmbuild's."""
+    from the float32 value by ``logf`` as HMMER does, so files written here match hmmbuild's."""
     p = np.asarray(row, dtype=np.float32)
-    with np.errstate(divide="ignore"):
-        scores = (-np.log(p.astype(np.float64))).astype(np.float32)
+    scores = negated_log_scores(p)
     fields = []
     for prob, score in zip(p.tolist(), scores.tolist(), strict=True):
         if prob <= 0.0:

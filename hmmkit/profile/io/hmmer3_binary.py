@@ -28,6 +28,7 @@ from ...atomic import atomic_output
 from ..alphabet import AMINO, DNA, RNA
 from ..plan7 import ProfileHMM
 from .finish import finish_model
+from .scores import negated_log_scores
 
 #: Magic numbers of the binary formats this module reads (3/c..3/f) and writes (3/f).
 MAGIC = {0xE8EDEDB8: "3/c", 0xE8EDEDB9: "3/d", 0xE8EDEDB0: "3/e", 0xE8EDEDBA: "3/f"}
@@ -76,8 +77,7 @@ def text_scores(probabilities: np.ndarray) -> np.ndarray:
     decimal; the rare values within rounding error of a tie are formatted exactly.
     """
     p = np.asarray(probabilities, dtype=np.float32).ravel()
-    with np.errstate(divide="ignore"):
-        scores = (-np.log(p.astype(np.float64))).astype(np.float32).astype(np.float64)
+    scores = negated_log_scores(p).astype(np.float64)
     with np.errstate(invalid="ignore"):
         scaled = scores * 1e5
         out = np.rint(scaled) / 1e5
