@@ -163,7 +163,7 @@ def test_hmmer_file_catalogue(folder, originals, shared_data):
         ("an empty file", "", "empty"),
         ("only blank lines", "\n\n  \n", "no HMMER3 model"),
         ("a Stockholm alignment", originals["sto"].decode(), "not a HMMER3 profile file"),
-        ("a HMMER2 file", "HMMER2.0 [2.3.2]\nNAME x\n", "HMMER2 files are not supported"),
+        ("a HMMER2 file cut short", "HMMER2.0 [2.3.2]\nNAME x\n", "line 3: file ends early"),
         ("truncated inside a node", text[: len(text) // 2], "line"),
         ("truncated before the HMM line", text[: text.index("HMM ")], "file ends early"),
         ("missing the closing //", text.rstrip().rstrip("/"), "file ends early"),

@@ -1,4 +1,5 @@
-"""``hmmkit convert``: HMMER's hmmconvert (HMMER3 text and binary model files)."""
+"""``hmmkit convert``: HMMER's hmmconvert (HMMER3 text and binary model files; HMMER2 files
+read)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .options import check_outputs, model_file_command
 def register(subparsers) -> None:
     p = model_file_command(
         subparsers, "convert", "convert a profile HMM file between formats (like hmmconvert)",
-        "Write the models of an HMMER3 file (text or binary) as HMMER3/f text (-a, the "
+        "Write the models of an HMMER3 (text or binary) or HMMER2 file as HMMER3/f text (-a, the "
         "default) or HMMER3/f binary (-b), to standard output or -o FILE.", output=True,
     )  # fmt: skip
     kind = p.add_mutually_exclusive_group()

@@ -1,4 +1,5 @@
-"""HMMER3 ASCII profile files: write HMMER3/f, read HMMER3/a..f (e.g. Pfam models).
+"""HMMER3 ASCII profile files: write HMMER3/f, read HMMER3/a..f (e.g. Pfam models) and,
+through :mod:`.hmmer2`, HMMER2.0 files.
 
 Probabilities are stored as negative natural logarithms with five decimals, ``*`` for a
 probability of zero. :func:`read_hmmer` returns the first model of a file,
@@ -21,6 +22,8 @@ from ...textfiles import open_text
 from ..alphabet import AMINO, DNA, RNA
 from ..plan7 import ProfileHMM
 from .finish import finish_model
+from .hmmer2 import MAGIC as HMMER2_MAGIC
+from .hmmer2 import read_hmmer2_model
 from .scores import negated_log_scores
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
@@ -281,8 +284,8 @@ def _header_effn(header: dict, where: dict, lines: _Lines) -> float | None:
 def _read_one(lines: _Lines, first: str) -> ProfileHMM:
     magic = first.split()[0] if first.split() else ""
     if not (magic.startswith("HMMER3/") and len(magic) == 8 and magic[7] in _FORMATS):
-        if magic.startswith("HMMER2"):
-            raise lines.error("HMMER2 files are not supported; convert with hmmconvert")
+        if magic == HMMER2_MAGIC:
+            return read_hmmer2_model(lines, first)
         raise lines.error(f"not a HMMER3 profile file (first line {first[:40]!r})")
     version = magic[7]
     header: dict[str, str] = {}
@@ -428,7 +431,7 @@ def _open_text(source: str | os.PathLike | IO[str]):
 def iter_hmmer(source: str | os.PathLike | IO[str]) -> Iterator[ProfileHMM]:
     """Iterate over the models of a HMMER3 file (path, plain or gzip-compressed, or open
     text handle); a path to a HMMER3 binary file (hmmconvert -b, a pressed .h3m) is read
-    as such."""
+    as such, and a HMMER2 model (``HMMER2.0``) as HMMER3 converts it (:mod:`.hmmer2`)."""
     if not hasattr(source, "read"):
         from .hmmer3_binary import is_binary_hmm, iter_hmmer_binary
 
@@ -490,7 +493,8 @@ def read_hmmer_all(source: str | os.PathLike | IO[str]) -> list[ProfileHMM]:
 
 
 def read_hmmer(source: str | os.PathLike | IO[str]) -> ProfileHMM:
-    """The first model of a HMMER3 file (HMMER3/a..f, e.g. a Pfam model).
+    """The first model of a HMMER3 file (HMMER3/a..f, e.g. a Pfam model; HMMER2 and binary
+    files as :func:`iter_hmmer` reads them).
 
     ValueError, with the line number, on truncated or foreign files.
     """
