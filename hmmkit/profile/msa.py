@@ -37,6 +37,9 @@ class DigitalMSA:
     trusted: tuple[float, float] | None = None
     noise: tuple[float, float] | None = None
     extra: dict = field(default_factory=dict)
+    #: per-sequence annotation by name: Stockholm's ``#=GS <name> AC`` and ``DE``
+    sequence_accessions: dict[str, str] = field(default_factory=dict)
+    sequence_descriptions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.alphabet = get_alphabet(self.alphabet)

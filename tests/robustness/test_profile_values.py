@@ -192,6 +192,12 @@ STOCKHOLM_CASES = [
         3,
     ),
     (
+        "a second #=GS <name> DE line",
+        sto("#=GS a DE one", "#=GS a DE two", f"a {ROW}", f"b {ROW}"),
+        "a second #=GS a DE line",
+        3,
+    ),
+    (
         "a #=GR line of the wrong length (was Biopython's TypeError)",
         sto(f"a {ROW}", "#=GR a PP 99999", f"b {ROW}"),
         "#=GR a PP has 5 aligned columns, line 2 of the same block 10",

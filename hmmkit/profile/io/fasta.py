@@ -16,11 +16,14 @@ _GAPS = "-."
 
 @dataclass
 class Sequence:
-    """A named biological sequence: `name`, optional `description`, residue string."""
+    """A named biological sequence: `name`, optional `description`, residue string, and the
+    `accession` its file gives (a database flat file's, Stockholm's ``#=GS AC``; FASTA
+    has none: "")."""
 
     name: str
     residues: str
     description: str = ""
+    accession: str = ""
 
     def __len__(self) -> int:
         return len(self.residues)
@@ -86,7 +89,8 @@ def as_sequences(
                 raise TypeError(f"sequences: cannot read item {i} of type {type(item).__name__}")
     if strip_gaps:
         gaps = str.maketrans("", "", _GAPS)
-        records = [Sequence(r.name, r.residues.translate(gaps), r.description) for r in records]
+        records = [Sequence(r.name, r.residues.translate(gaps), r.description, r.accession)
+                   for r in records]  # fmt: skip
     return records
 
 

@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # the command line reads FORMATS: this module imports nothing
     from ..alphabet import Alphabet
     from .fasta import Sequence
 
-#: Biopython's names for the database flat-file formats.
-_FLAT_FILES = {"genbank": "genbank", "ddbj": "genbank", "embl": "embl", "uniprot": "swiss"}
+#: The layout (:mod:`.flat_files`) of each database flat-file format.
+_FLAT_FILES = {"genbank": "genbank", "ddbj": "genbank", "embl": "embl", "uniprot": "embl"}
 #: Alignment formats read by hmmkit's own readers, and those read through Biopython.
 _OWN_ALIGNMENTS = {"stockholm": "stockholm", "pfam": "stockholm", "a2m": "a2m", "afa": "afa"}
 _BIOPYTHON_ALIGNMENTS = {"clustal": "clustal", "phylip": "phylip-relaxed"}
@@ -38,8 +38,9 @@ def guess_sequence_format(path: str | os.PathLike) -> str:
         return "stockholm"
     if line.startswith("LOCUS"):
         return "genbank"
-    if line.startswith("ID   "):
-        return "embl" if ";" in line.split(None, 2)[-1] else "uniprot"
+    if line.startswith("ID   "):  # EMBL's entry name ends with ';', UniProt's does not
+        words = line.split()
+        return "embl" if len(words) > 1 and words[1].endswith(";") else "uniprot"
     if line.startswith("CLUSTAL") or line.startswith("MUSCLE"):
         return "clustal"
     return "fasta"
@@ -67,6 +68,10 @@ def read_sequences(
 
         msas = read_alignments(path, alphabet, format=_OWN_ALIGNMENTS[fmt], name_from_file=False)
         return [seq for msa in msas for seq in _unaligned_rows(msa)]
+    if fmt in _FLAT_FILES:
+        from .flat_files import read_flat_file
+
+        return read_flat_file(path, _FLAT_FILES[fmt], fmt)
     records = _biopython_records(path, fmt, label)
     return [Sequence(r.id, "".join(str(r.seq).split()).replace("-", "").replace(".", ""),
                      _description(r)) for r in records]  # fmt: skip
@@ -80,7 +85,9 @@ def _unaligned_rows(msa) -> list[Sequence]:
     out = []
     for name, row in zip(msa.names, msa.codes, strict=True):
         text = "".join(letters[c] for c in row.tolist())
-        out.append(Sequence(name, text.replace("-", "").replace("~", "").replace(".", "")))
+        out.append(Sequence(name, text.replace("-", "").replace("~", "").replace(".", ""),
+                            msa.sequence_descriptions.get(name, ""),
+                            msa.sequence_accessions.get(name, "")))  # fmt: skip
     return out
 
 
@@ -93,14 +100,11 @@ def _description(record) -> str:
 
 
 def _biopython_records(path: str | os.PathLike, fmt: str, label: str) -> list:
-    from Bio import AlignIO, SeqIO
+    from Bio import AlignIO
 
     try:
         with open_text(Path(path)) as handle:
-            if fmt in _FLAT_FILES:
-                records = list(SeqIO.parse(handle, _FLAT_FILES[fmt]))
-            else:
-                records = [r for a in AlignIO.parse(handle, _BIOPYTHON_ALIGNMENTS[fmt]) for r in a]
+            records = [r for a in AlignIO.parse(handle, _BIOPYTHON_ALIGNMENTS[fmt]) for r in a]
     except UnicodeDecodeError as err:
         raise ValueError(f"{label}: not a {fmt} file (not valid {err.encoding} text)") from None
     except (ValueError, AssertionError, TypeError, IndexError) as err:

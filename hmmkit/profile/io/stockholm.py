@@ -6,8 +6,8 @@ text outside a ``# STOCKHOLM`` ... ``//`` record, a sequence line without aligne
 a name given twice in one block, blocks that do not list the first block's sequences,
 lines of one block holding different numbers of columns, a ``#=GR``/``#=GC`` feature given
 twice in one block, ``#=GS``/``#=GR`` lines for sequences the alignment does not hold,
-a second ``#=GS <name> AC`` line. Rows in another order than the first block's are joined
-by name (Easel refuses them; the alignment read is the same).
+a second ``#=GS <name> AC`` or ``DE`` line. Rows in another order than the first block's
+are joined by name (Easel refuses them; the alignment read is the same).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ class StockholmRecord:
     gf: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     gc: dict[str, list[str]] = field(default_factory=dict)
     gr_names: dict[str, int] = field(default_factory=dict)  # name: first #=GR/#=GS line
-    accessions: set[str] = field(default_factory=set)
+    accessions: dict[str, str] = field(default_factory=dict)  # name: its #=GS AC
+    descriptions: dict[str, str] = field(default_factory=dict)  # name: its #=GS DE
 
     def names(self) -> list[str]:
         """The sequence names, in the first block's order."""
@@ -153,13 +154,16 @@ class _Parser:
                 raise ValueError(f"Stockholm line {number}: #=GS line needs <name> <tag> [text]")
             name, feature = parts[0], parts[1]
             record.gr_names.setdefault(name, number)
-            if feature == "AC":
-                if name in record.accessions:
+            kept = {"AC": (record.accessions, "accession"), "DE": (record.descriptions,
+                                                                 "description")}  # fmt: skip
+            if feature in kept:
+                values, what = kept[feature]
+                if name in values:
                     raise ValueError(
-                        f"Stockholm line {number}: a second #=GS {name} AC line (one accession "
-                        "per sequence)"
+                        f"Stockholm line {number}: a second #=GS {name} {feature} line (one "
+                        f"{what} per sequence)"
                     )
-                record.accessions.add(name)
+                values[name] = parts[2].strip() if len(parts) > 2 else ""
         elif tag == "#=GR":
             parts = line[4:].split(None, 2)
             if len(parts) < 3:
@@ -245,6 +249,8 @@ def read_stockholm(text: str, alphabet) -> list[DigitalMSA]:
                 gathering=_cutoff("GA", record.gf.get("GA")),
                 trusted=_cutoff("TC", record.gf.get("TC")),
                 noise=_cutoff("NC", record.gf.get("NC")),
+                sequence_accessions=dict(record.accessions),
+                sequence_descriptions=dict(record.descriptions),
             )
         )
     return result
@@ -274,6 +280,12 @@ def write_stockholm(handle: IO[str], aln, width: int) -> None:
     handle.write("\n")
     maxname = max([len(n) for n in names] + [1])
     margin = max(5 + maxname + 1 + 2, len("#=GC PP_cons"), len("#=GC RF"))
+    accessions = aln.accessions or [""] * len(names)
+    accessed = [(n, a) for n, a in zip(names, accessions, strict=True) if a]
+    for name, accession in accessed:
+        handle.write(f"#=GS {name:<{maxname}} AC {accession}\n")
+    if accessed:
+        handle.write("\n")
     described = [(n, d) for n, d in zip(names, aln.descriptions, strict=True) if d]
     for name, desc in described:
         handle.write(f"#=GS {name:<{maxname}} DE {desc}\n")

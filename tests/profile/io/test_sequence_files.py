@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 
+import pyhmmer
 import pytest
 from Bio import BiopythonWarning, SeqIO
 from Bio.Seq import Seq
@@ -33,13 +35,27 @@ def _records(proteins):
                       annotations={"molecule_type": "protein"}) for p in proteins]  # fmt: skip
 
 
+def easel_records(path, fmt):
+    """(name, accession, description, residues) of each record as Easel (pyhmmer) reads them."""
+    with pyhmmer.easel.SequenceFile(str(path), format=fmt) as handle:
+        return [(s.name, s.accession, s.description, s.sequence.upper()) for s in handle]
+
+
 @pytest.mark.parametrize("fmt", ["genbank", "embl"])
-def test_database_flat_files_read_as_their_fasta(proteins, tmp_path, fmt):
+def test_database_flat_files_read_as_easel_reads_them(proteins, tmp_path, fmt):
+    """The residues of the FASTA they came from; names, accessions and descriptions as
+    Easel's: GenBank's LOCUS name and VERSION, EMBL's ID name and first AC accession."""
     path = tmp_path / f"targets.{fmt}"
     _write(_records(proteins), path, fmt)
     assert guess_sequence_format(path) == fmt
     got = read_sequences(path)  # guessed
-    assert [(s.name, s.residues) for s in got] == [(p.name, p.residues) for p in proteins]
+    assert [s.residues for s in got] == [p.residues for p in proteins]
+    assert [(s.name, s.accession, s.description, s.residues) for s in got] == easel_records(
+        path, fmt
+    )
+    assert got[0].accession
+    if fmt == "genbank":  # Biopython writes the name cut to 16 characters in LOCUS
+        assert got[0].name == proteins[0].name[:16]
 
 
 def test_alignment_rows_read_unaligned(shared_data, tmp_path):
@@ -61,21 +77,34 @@ def test_alignment_rows_read_unaligned(shared_data, tmp_path):
     assert [s.residues.upper() for s in got] == [s.residues.upper() for s in fn3]
 
 
-def test_search_of_a_genbank_database_equals_the_fasta_search(shared_data, proteins, tmp_path):
+def test_search_of_a_genbank_database_is_hmmsearchs(shared_data, proteins, tmp_path):
+    """The hits of the FASTA search, named and accessioned as hmmsearch names them (the
+    tables' rows, accession column included, byte for byte HMMER's)."""
     path = tmp_path / "targets.gb"
     _write(_records(proteins), path, "genbank")
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
     options = {"F1": 1.0, "F2": 1.0, "F3": 1.0}
-    assert (
-        search(model, read_sequences(path), **options).tblout()
-        == search(model, proteins, **options).tblout()
-    )
+    ours = search(model, read_sequences(path), **options)
+    fasta = search(model, proteins, **options)
+    assert [(h.accession, h.score) for h in ours.reported()] == [
+        (h.name, h.score) for h in fasta.reported()
+    ]
+    hmm = pyhmmer.plan7.HMMFile(str(shared_data / "protein/pyhmmer/PF02826.hmm")).read()
+    with pyhmmer.easel.SequenceFile(str(path), format="genbank", digital=True,
+                                    alphabet=hmm.alphabet) as handle:  # fmt: skip
+        hits = next(pyhmmer.hmmsearch([hmm], handle.read_block(), cpus=1, F1=1.0, F2=1.0, F3=1.0))
+    for kind, write in (("targets", ours.write_tblout), ("domains", ours.write_domtblout)):
+        table, expected = io.StringIO(), io.BytesIO()
+        write(table, header=False)
+        hits.write(expected, format=kind, header=False)
+        assert table.getvalue() == expected.getvalue().decode()
 
 
 def test_bad_format_and_unreadable_files_are_named(tmp_path):
     path = tmp_path / "x.gb"
     path.write_text("LOCUS       broken\nthis is not genbank\n")
-    with pytest.raises(ValueError, match=r"x\.gb: not a readable genbank file"):
+    with pytest.raises(ValueError, match=r"x\.gb, line 1: not a readable genbank file \(the "
+                       r"record starting here does not end with //\)"):  # fmt: skip
         read_sequences(path)
     with pytest.raises(ValueError, match="unknown sequence file format 'nexus'"):
         read_sequences(path, "nexus")
