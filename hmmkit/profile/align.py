@@ -72,6 +72,8 @@ class Alignment:
     M: int
     name: str | None = None
     annotation: dict[str, str] = field(default_factory=dict)
+    #: each row's sequence accession ("" for none), written as ``#=GS <name> AC``
+    accessions: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -305,7 +307,7 @@ def traces_to_alignment(
         rows=rows, posteriors=pps, reference="".join(reference), consensus_posterior=cons,
         match_columns=match_columns, traces=list(traces),
         scores=np.asarray(scores if scores is not None else np.zeros(len(records))), M=M,
-        name=name,
+        name=name, accessions=[r.accession for r in records],
     )  # fmt: skip
 
 

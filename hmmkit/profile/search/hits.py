@@ -279,6 +279,7 @@ class SearchResults:
                     name=f"{hit.name}/{d.ali_from}-{d.ali_to}",
                     residues=d.residues,
                     description=f"[subseq from] {hit.description or hit.name}",
+                    accession=hit.accession or "",
                 ),
                 aligned_stretch_trace(d),
             )  # fmt: skip

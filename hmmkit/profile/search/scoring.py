@@ -332,7 +332,8 @@ def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -
         if d.score > dd.domains[best].score:
             best = idx
     return Hit(
-        name=rec.name, description=rec.description, length=L, score=seq_score,
+        name=rec.name, description=rec.description, accession=rec.accession or None,
+        length=L, score=seq_score,
         bias=pre_score - seq_score, pre_score=pre_score, sum_score=sum_score, lnP=lnP,
         domains=dd.domains, best_domain=best, nexpected=dd.nexpected, nregions=dd.nregions,
         nclustered=dd.nclustered, noverlaps=dd.noverlaps, nenvelopes=dd.nenvelopes,
