@@ -15,14 +15,16 @@ def register(subparsers) -> None:
     p = model_file_command(
         subparsers, "fetch", "copy named models out of an HMMER3 file (like hmmfetch)",
         "Copy the models named (by NAME, or by ACC with or without its version) out of an "
-        "HMMER3 file, as they are written there.", output=True,
+        "HMMER3 file, as they are written there (from a binary or HMMER2 file, as HMMER3 "
+        "text).", output=True,
     )  # fmt: skip
     p.add_argument("keys", metavar="KEY", nargs="+", help="model name or accession")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io.hmmer3 import format_hmmer, iter_model_texts
+    from ..io.hmmer2 import is_hmmer2_file
+    from ..io.hmmer3 import format_hmmer, iter_hmmer, iter_model_texts
     from ..io.hmmer3_binary import is_binary_hmm, iter_hmmer_binary
 
     if args.output:
@@ -31,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     found = {}
     if is_binary_hmm(args.hmmfile):  # hmmfetch writes what it reads from a binary file as text
         records = ((format_hmmer(m), m.name, m.accession) for m in iter_hmmer_binary(args.hmmfile))
+    elif is_hmmer2_file(args.hmmfile):  # and HMMER2 models converted, as HMMER3 text
+        records = ((format_hmmer(m), m.name, m.accession) for m in iter_hmmer(args.hmmfile))
     else:
         records = iter_model_texts(args.hmmfile)
     for text, name, accession in records:

@@ -12,10 +12,12 @@ model is calibrated (HMMER2's EVD, XT and NULT lines do not carry over).
 from __future__ import annotations
 
 import math
+import os
 import re
 
 import numpy as np
 
+from ...textfiles import open_text
 from ..alphabet import AMINO, DNA
 from ..plan7 import DD, DM, II, IM, MD, MI, MM, ProfileHMM
 
@@ -25,6 +27,18 @@ _NATS_PER_UNIT = 0.00069314718
 _ALPHABETS = {"amino": AMINO, "nucleic": DNA}
 _INTEGER = re.compile(r"[+-]?\d+\Z")
 _F32 = np.float32
+
+
+def is_hmmer2_file(path: str | os.PathLike) -> bool:
+    """Whether the text file at `path` (plain or gzip-compressed) begins with a HMMER2 model."""
+    try:
+        with open_text(path) as handle:
+            for line in handle:
+                if line.strip():
+                    return line.split()[0] == MAGIC
+    except (UnicodeDecodeError, OSError):
+        return False
+    return False
 
 
 def _data_line(lines, what: str) -> list[str]:

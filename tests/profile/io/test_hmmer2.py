@@ -88,6 +88,12 @@ def test_convert_writes_hmmconverts_text_and_binary(shared_data, tmp_path, capsy
     assert binary.read_bytes() == hmmconvert_binary_of_text(out)
 
 
+def test_fetch_writes_a_hmmer2_model_as_hmmer3_text(shared_data, capsys):
+    path = shared_data / H2
+    assert main(["fetch", str(path), "Thioesterase"]) == 0
+    assert capsys.readouterr().out == format_hmmer(read_hmmer(path))
+
+
 def test_search_with_a_hmmer2_model_finds_hmmsearchs_hits(shared_data, tmp_path, capsys):
     path = shared_data / H2
     table = tmp_path / "hits.tbl"
