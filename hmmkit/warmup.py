@@ -53,6 +53,7 @@ def profile_workload() -> None:
         scan,
         search,
         train,
+        write_hmmer,
     )  # fmt: skip
 
     query = from_sequence("query", _QUERY)
@@ -63,6 +64,7 @@ def profile_workload() -> None:
     alignment.write(text, "stockholm")
     text.seek(0)
     model = calibrate(build(read_alignment(text, "amino"), name="family"), seed=1)
+    write_hmmer(model, io.StringIO())  # its -ln p fields by the C library's logf
     targets = [*members, *emit(model, 4, random_state=2)]
     for n_jobs in (1, 2):
         search(model, targets, n_jobs=n_jobs)
