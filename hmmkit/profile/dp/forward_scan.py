@@ -13,6 +13,15 @@ from .. import plan7 as p7
 
 RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)
 
+#: numba fast-math flags of the profile DP kernels: none that can change a value. With
+#: "contract" (fused multiply-add) or "arcp" (reciprocal for division) the compiler may
+#: round an expression one way in one compiled copy of a kernel and another way in the
+#: next -- vector or scalar loop, inlined or not, compiled in this process or loaded from
+#: numba's cache (seen: 899 of 2,100 proteome Forward scores one float32 step apart) -- so
+#: a score would depend on batch size, thread or process. Without them every operation
+#: rounds as written, and equal expressions give equal bits wherever they run.
+EXACT_MATH = {"nsz"}
+
 
 class ScanProfile(NamedTuple):
     """What the Forward scan kernels read of a profile, in single precision: the node
@@ -37,15 +46,60 @@ class ScanProfile(NamedTuple):
     nj: np.float32
 
 
-@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, inline="always")
+def length_model(L, nj):
+    """The N/C/J move and loop probabilities (float32) of a target of `L` residues with `nj`
+    expected J uses, as :meth:`~hmmkit.profile.config.SearchProfile.set_length`."""
+    f32 = np.float32
+    pmove = f32((f32(2.0) + nj) / (f32(L) + f32(2.0) + nj))
+    return pmove, f32(f32(1.0) - pmove)
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=EXACT_MATH)
+def match_cell(odds, m, i, d, b, a_mm, a_im, a_dm, a_bm):
+    """A match cell from the previous row's M, I and D cells of the node before and B."""
+    return odds * (m * a_mm + i * a_im + d * a_dm + b * a_bm)
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=EXACT_MATH)
+def insert_cell(odds, m, i, a_mi, a_ii):
+    """An insert cell from the previous row's M and I cells of its node."""
+    return odds * (m * a_mi + i * a_ii)
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=EXACT_MATH)
+def delete_cell(m, d, a_md, a_dd):
+    """A delete cell from this row's M and D cells of the node before."""
+    return m * a_md + d * a_dd
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=EXACT_MATH)
+def special_row(xN, xJ, xC, xE, ploop, pmove, e_loop, e_move):
+    """The N, J, C and B cells of a Forward row from the previous row's and this row's E
+    (float32 odds): the one order of operations of every Forward scan kernel."""
+    xJ = xJ * ploop + xE * e_loop
+    xC = xC * ploop + xE * e_move
+    xN = xN * ploop
+    return xN, xJ, xC, (xN + xJ) * pmove
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=EXACT_MATH)
+def final_score(xC, pmove, log_scale):
+    """A Forward scan's score (nats) from its last C cell, its C->T move probability and the
+    summed log row scales: -inf when no path reaches C."""
+    if xC <= 0.0:
+        return -np.inf
+    return math.log(xC) + math.log(pmove) + log_scale
+
+
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _forward_one(dsq, start, L, sp, mp, ip, dp, mc, ic, dc):
     """Forward log-likelihood ratio (nats) of ``dsq[start:start+L]`` under :class:`ScanProfile`
     ``sp``; rows are caller scratch."""
     a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, me, _, ie, e_loop, e_move, nj = sp
     M = a_mm.shape[0] - 1
     f32 = np.float32
-    pmove = f32((f32(2.0) + nj) / (f32(L) + f32(2.0) + nj))
-    ploop = f32(f32(1.0) - pmove)
+    pmove, ploop = length_model(L, nj)
     for k in range(M + 1):
         mp[k] = 0.0
         ip[k] = 0.0
@@ -64,22 +118,19 @@ def _forward_one(dsq, start, L, sp, mp, ip, dp, mc, ic, dc):
         ins = ie[x]
         # Match and insert: depend on the previous row only (vectorizable).
         for k in range(1, M + 1):
-            mc[k] = erow[k] * (mp[k - 1] * a_mm[k] + ip[k - 1] * a_im[k]
-                               + dp[k - 1] * a_dm[k] + xB * a_bm[k])  # fmt: skip
+            mc[k] = match_cell(erow[k], mp[k - 1], ip[k - 1], dp[k - 1], xB, a_mm[k], a_im[k],
+                               a_dm[k], a_bm[k])  # fmt: skip
         for k in range(1, M + 1):
-            ic[k] = ins * (mp[k] * a_mi[k] + ip[k] * a_ii[k])
+            ic[k] = insert_cell(ins, mp[k], ip[k], a_mi[k], a_ii[k])
         # Delete chain: sequential in k.
         d = f32(0.0)
         for k in range(1, M + 1):
-            d = mc[k - 1] * a_md[k] + d * a_dd[k]
+            d = delete_cell(mc[k - 1], d, a_md[k], a_dd[k])
             dc[k] = d
         xE = f32(0.0)
         for k in range(1, M + 1):
             xE += (mc[k] + dc[k]) * esc[k]
-        xJ = xJ * ploop + xE * e_loop
-        xC = xC * ploop + xE * e_move
-        xN = xN * ploop
-        xB = xN * pmove + xJ * pmove
+        xN, xJ, xC, xB = special_row(xN, xJ, xC, xE, ploop, pmove, e_loop, e_move)
         if xE > RESCALE:
             scale = f32(1.0) / xE
             xN *= scale
@@ -94,9 +145,7 @@ def _forward_one(dsq, start, L, sp, mp, ip, dp, mc, ic, dc):
         mp, mc = mc, mp
         ip, ic = ic, ip
         dp, dc = dc, dp
-    if xC <= 0.0:
-        return -np.inf
-    return math.log(xC) + math.log(pmove) + totscale
+    return final_score(xC, pmove, totscale)
 
 
 _LANES = 128  # sequences scored side by side by the lane kernel (one SIMD-friendly row each)
@@ -105,7 +154,7 @@ _NARROW_LANES = 32  # widest lane kernel for fewer than 4 * _LANES sequences
 _SEQUENCES_PER_LANE = 3  # a narrow lane kernel keeps at least this many sequences per lane
 
 
-@njit(cache=True, nogil=True, inline="always", fastmath={"contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, inline="always", fastmath=EXACT_MATH)
 def lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a_dm, a_bm,
                       a_mi, a_ii, a_md, a_dd, esc, mp, ip, dp_, mc, ic, dc, xB, xE, with_total,
                       tot):  # fmt: skip
@@ -133,11 +182,11 @@ def lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a
         mpk1, ipk1, dpk1 = mp[k - 1], ip[k - 1], dp_[k - 1]
         mpk, ipk, mck1, dck1 = mp[k], ip[k], mc[k - 1], dc[k - 1]
         for w in range(W):
-            mck[w] = erk[w] * (mpk1[w] * amm + ipk1[w] * aim + dpk1[w] * adm + xB[w] * abm)
+            mck[w] = match_cell(erk[w], mpk1[w], ipk1[w], dpk1[w], xB[w], amm, aim, adm, abm)
         for w in range(W):
-            ick[w] = insw[w] * (mpk[w] * ami + ipk[w] * aii)
+            ick[w] = insert_cell(insw[w], mpk[w], ipk[w], ami, aii)
         for w in range(W):
-            dck[w] = mck1[w] * amd + dck1[w] * add
+            dck[w] = delete_cell(mck1[w], dck1[w], amd, add)
         for w in range(W):
             xE[w] += (mck[w] + dck[w]) * ek
         if with_total:
@@ -150,7 +199,6 @@ def _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem, pmove, p
     """Put the next non-empty sequence of ``order`` (from ``nxt``) into scan lane ``w``, at
     the start of its Forward; empty sequences on the way score -inf. Returns the new
     ``nxt`` and 1 if a sequence was loaded, 0 when none is left."""
-    f32 = np.float32
     n = order.shape[0]
     while nxt < n and lengths[order[nxt]] == 0:
         out[order[nxt]] = -np.inf
@@ -161,11 +209,9 @@ def _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem, pmove, p
     seq[w] = s
     pos[w] = offsets[s]
     rem[w] = lengths[s]
-    pm = f32((f32(2.0) + nj) / (f32(lengths[s]) + f32(2.0) + nj))
-    pmove[w] = pm
-    ploop[w] = f32(1.0) - pm
+    pmove[w], ploop[w] = length_model(lengths[s], nj)
     xN[w] = 1.0
-    xB[w] = pm
+    xB[w] = pmove[w]
     return nxt + 1, 1
 
 
@@ -176,15 +222,15 @@ def _lane_scanner(fixed_width: int):
     run-time width the narrow ones (about 2x faster than constants of 8 to 32). Every lane
     does the same arithmetic whatever the width."""
 
-    @njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+    @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
     def scan_lanes(dsq, offsets, lengths, order, sp, out, width):
         """Forward scores of the sequences ``order`` under :class:`ScanProfile` ``sp``, W at a
         time in lock step.
 
         Each lane holds one sequence; the DP cells of all lanes for one model node are
         contiguous, so every recurrence step is a vector operation across sequences. A lane
-        that finishes its sequence takes the next one. The recurrences of :func:`_forward_one`
-        (scores agree with it to float32 rounding).
+        that finishes its sequence takes the next one. The recurrences of :func:`_forward_one`,
+        cell for cell the same operations (the scores are equal, bit for bit).
         """
         a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, _, me_t, ins, e_loop, e_move, nj = sp
         M = a_mm.shape[0] - 1
@@ -222,10 +268,8 @@ def _lane_scanner(fixed_width: int):
                               xE, False, xE)  # fmt: skip
             rescale = False
             for w in range(W):
-                xJ[w] = xJ[w] * ploop[w] + xE[w] * e_loop
-                xC[w] = xC[w] * ploop[w] + xE[w] * e_move
-                xN[w] = xN[w] * ploop[w]
-                xB[w] = (xN[w] + xJ[w]) * pmove[w]
+                xN[w], xJ[w], xC[w], xB[w] = special_row(xN[w], xJ[w], xC[w], xE[w], ploop[w],
+                                                         pmove[w], e_loop, e_move)  # fmt: skip
                 if xE[w] > RESCALE:
                     rescale = True
             if rescale:
@@ -252,7 +296,7 @@ def _lane_scanner(fixed_width: int):
                 if rem[w] > 0:
                     continue
                 s = seq[w]
-                out[s] = math.log(xC[w]) + math.log(pmove[w]) + tot[w] if xC[w] > 0 else -np.inf
+                out[s] = final_score(xC[w], pmove[w], tot[w])
                 active -= 1
                 for k in range(M + 1):
                     mp[k, w] = 0.0
