@@ -9,7 +9,7 @@ import numpy as np
 
 from ...compiling import njit
 from .. import plan7 as p7
-from .forward_scan import lane_forward_row
+from .forward_scan import EXACT_MATH, lane_forward_row
 
 
 @njit(cache=True, nogil=True)
@@ -71,7 +71,7 @@ def _store_specials(xrow, n, b, e, c, j):
     xrow[p7.SJ] = j
 
 
-@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, xcur):
     """One scaled Forward row from the previous one; returns the row's log scale factor."""
     M = mc.shape[0] - 1
@@ -109,7 +109,7 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
     return math.log(tot)
 
 
-@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcur, inv, nxt, insn):
     """One Backward row i from row i+1 (`x` is residue i+1), divided by `inv`."""
     M = mc.shape[0] - 1
@@ -271,7 +271,7 @@ def _take_lane(order, nxt, lengths, nj, rem, pmove, ploop):
     return -1, -1, 0.0
 
 
-@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
                           e_move, nj, fx, logscale):  # fmt: skip
     """Forward specials of many sequences, PARSER_LANES side by side (rows as in
@@ -342,7 +342,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
                 active -= 1
 
 
-@njit(cache=True, nogil=True, fastmath={"contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
                            e_move, nj, logscale, bx):  # fmt: skip
     """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
