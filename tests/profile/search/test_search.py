@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,6 +256,36 @@ def test_search_results_do_not_depend_on_the_batch_around_a_sequence(shared_data
                 assert _hit_numbers(hit, False) == whole[hit.name], (b - a, hit.name)
                 seen += 1
     assert seen == len(whole)
+
+
+def test_touching_domains_are_cut_into_hmmers_regions(shared_data):
+    """Two of seven LuxC domains touch (no linker): the posterior that ends the first falls
+    within 3e-6 of HMMER's threshold, on one side in double precision and on the other in
+    HMMER's single precision. The regions, envelopes and every table column are hmmsearch's
+    (seven regions, none clustered; in double precision six, one of them clustered into
+    862-1263 against HMMER's 862-1262). The sequence: domains emitted from HMMER's LuxC
+    model joined by random linkers."""
+    from hmmer_reference import build_hmm, hmmsearch, read_sequences, to_profile_hmm
+
+    path = Path(__file__).with_name("luxc_tandem.fa")
+    hmm = build_hmm(shared_data / "protein/pyhmmer/LuxC.sto")
+    options = dict(MAX, E=1000, domE=1000)
+    ref = hmmsearch(hmm, read_sequences(path), **options)
+    ours = search(to_profile_hmm(hmm), path, **options)
+    for fmt, table in (("targets", ours.tblout()), ("domains", _domtblout(ours))):
+        buf = io.BytesIO()
+        ref.write(buf, format=fmt, header=False)
+        assert [line for line in table.splitlines() if line[:1] != "#"] == (
+            buf.getvalue().decode().splitlines())  # fmt: skip
+    (hit,) = ours.hits
+    assert (hit.nregions, hit.nclustered, len(hit.domains)) == (7, 0, 7)
+    assert (hit.domains[2].env_from, hit.domains[2].env_to) == (862, 1262)
+
+
+def _domtblout(results) -> str:
+    out = io.StringIO()
+    results.write_domtblout(out)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("max_mode", [False, True])
