@@ -79,7 +79,7 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
     t_mi, t_ii, t_md, t_dd = out[p7.MI], out[p7.II], out[p7.MD], out[p7.DD]
     erow, irow_e = me[x], ie[x]
     xB = xprev[p7.SB]
-    mc[1] = erow[1] * xB * t_bm[1]
+    mc[1] = erow[1] * (xB * t_bm[1])  # as the lanes' cell with nothing before node 1
     for k in range(2, M + 1):
         mc[k] = erow[k] * (mp[k - 1] * t_mm[k] + ip[k - 1] * t_im[k]
                            + dp_[k - 1] * t_dm[k] + xB * t_bm[k])  # fmt: skip
@@ -252,28 +252,26 @@ PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float6
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _take_lane(order, nxt, lengths, nj, rem, pmove, ploop):
+def _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop):
     """Give sequence ``order[nxt]`` the first free lane (no residue left), with its residue
-    count and its N/C/J move/loop probabilities (single precision, as
-    :meth:`~hmmkit.profile.config.SearchProfile.set_length`). Returns (lane, sequence,
-    move probability); lane -1 when no sequence is left or every lane is busy."""
+    count and its N/C/J move/loop probabilities (``move``/``loop`` by sequence). Returns
+    (lane, sequence, move probability); lane -1 when no sequence is left or every lane is
+    busy."""
     if nxt >= order.shape[0]:
         return -1, -1, 0.0
     for lane in range(rem.shape[0]):
         if rem[lane] == 0:
             s = order[nxt]
-            L = lengths[s]
-            pm = float(np.float32((np.float32(2.0) + nj) / (np.float32(L) + np.float32(2.0) + nj)))
-            rem[lane] = L
-            pmove[lane] = pm
-            ploop[lane] = float(np.float32(1.0) - np.float32(pm))
-            return lane, s, pm
+            rem[lane] = lengths[s]
+            pmove[lane] = move[s]
+            ploop[lane] = loop[s]
+            return lane, s, move[s]
     return -1, -1, 0.0
 
 
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
-                          e_move, nj, fx, logscale):  # fmt: skip
+                          e_move, move, loop, fx, logscale):  # fmt: skip
     """Forward specials of many sequences, PARSER_LANES side by side (rows as in
     :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``."""
     M = into.shape[1] - 1
@@ -286,11 +284,11 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
         t_md[k] = out[p7.MD, k - 1]
         t_dd[k] = out[p7.DD, k - 1]
     mp, ip, dp_, mc, ic, dc, er = np.zeros((7, M + 1, W))  # node rows, lanes side by side
-    xN, xB, xJ, xC, xE, tot, ploop, pmove, insw = np.zeros((9, W))
+    xN, xB, xJ, xC, xE, tot, ploop, pmove, insw, row_sum = np.zeros((10, W))
     row, pos, rem, xs = np.zeros((4, W), dtype=np.int64)
     nxt = active = 0  # sequences loaded, lanes busy
     while True:
-        lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
+        lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         while lane >= 0:  # load sequences into free lanes
             nxt, active = nxt + 1, active + 1
             r0 = offsets[s] + s
@@ -307,7 +305,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
                 mp[k, lane] = 0.0
                 ip[k, lane] = 0.0
                 dp_[k, lane] = 0.0
-            lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
+            lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         if active == 0:
             break
         lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, t_mm, t_im, t_dm, t_bm,
@@ -317,9 +315,10 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             xJ[v] = xJ[v] * ploop[v] + xE[v] * e_loop
             xC[v] = xC[v] * ploop[v] + xE[v] * e_move
             xN[v] = xN[v] * ploop[v]
-            xB[v] = (xN[v] + xJ[v]) * pmove[v]
-            t = tot[v] + xN[v] + xJ[v] + xC[v]
-            tot[v] = 1.0 / t if t > 0.0 else 1.0
+            xB[v] = xN[v] * pmove[v] + xJ[v] * pmove[v]
+            t = tot[v] + (xN[v] + xJ[v] + xC[v])
+            row_sum[v] = t if t > 0.0 else 1.0
+            tot[v] = 1.0 / row_sum[v]
         _scale_lane_rows(mc, ic, dc, tot)
         mp, mc = mc, mp
         ip, ic = ic, ip
@@ -335,7 +334,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             r = row[v] + 1
             row[v] = r
             _store_specials(fx[r], xN[v], xB[v], xE[v] * inv, xC[v], xJ[v])
-            logscale[r] = -math.log(inv)
+            logscale[r] = math.log(row_sum[v])
             pos[v] += 1
             rem[v] -= 1
             if rem[v] == 0:
@@ -344,7 +343,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
 
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
-                           e_move, nj, logscale, bx):  # fmt: skip
+                           e_move, move, loop, logscale, bx):  # fmt: skip
     """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
     M = into.shape[1] - 1
     W = PARSER_LANES
@@ -357,7 +356,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
     # per lane: the row to compute next, the dsq index of residue row+1, residues left, code
     row, pos, rem, xs = np.zeros((4, W), dtype=np.int64)
     while True:
-        lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
+        lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         while lane >= 0:  # load sequences into free lanes
             nxt, active = nxt + 1, active + 1
             L = lengths[s]
@@ -379,7 +378,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             xC[lane] = pm
             row[lane] = rL - 1
             pos[lane] = offsets[s] + L - 1
-            lane, s, pm = _take_lane(order, nxt, lengths, nj, rem, pmove, ploop)
+            lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         if active == 0:
             break
         for v in range(W):
@@ -443,6 +442,21 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
                 active -= 1
 
 
+def _length_model_probabilities(profile, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """The N/C/J move and loop probabilities of each sequence's length model, the values
+    the one-sequence kernels read from ``kernel_arrays()`` of the profile set to its length
+    (exp of the log the profile keeps), so that both decode it bit for bit alike."""
+    distinct, where = np.unique(lengths, return_inverse=True)
+    logs = np.zeros((len(distinct), 2))
+    tuned = profile.copy()
+    for n, L in enumerate(distinct):
+        tuned.set_length(int(L))
+        logs[n] = tuned.xsc[p7.XN, p7.MOVE], tuned.xsc[p7.XN, p7.LOOP]
+    with np.errstate(over="ignore"):
+        probabilities = np.exp(logs)[where.reshape(-1)]
+    return np.ascontiguousarray(probabilities[:, 0]), np.ascontiguousarray(probabilities[:, 1])
+
+
 def domain_decoding_batch(profile, dsq, offsets, lengths):
     """Forward/Backward special states of many sequences at once (multi-hit, each with its
     own length model): returns packed (fx, bx, logscale); sequence s owns rows
@@ -461,9 +475,9 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     order = np.argsort(-lengths, kind="stable").astype(np.int64)
     e_loop, e_move = float(xp[p7.XE, p7.LOOP]), float(xp[p7.XE, p7.MOVE])
-    nj = np.float32(profile.nj)
+    move, loop = _length_model_probabilities(profile, lengths)
     args = (np.ascontiguousarray(dsq, dtype=np.uint8), offsets, lengths, order, into, out, esc,
-            me_t, ins, e_loop, e_move, nj)  # fmt: skip
+            me_t, ins, e_loop, e_move, move, loop)  # fmt: skip
     _forward_parser_lanes(*args, fx, logscale)
     _backward_parser_lanes(*args, logscale, bx)
     return fx, bx, logscale

@@ -199,17 +199,15 @@ def test_multicore_scan_agrees_with_one_core(shared_data):
     np.testing.assert_array_equal(one, two)
 
 
-def _hit_numbers(hit, nexpected: bool = True) -> tuple:
-    """Every number search gives a hit and its domains (compared bit for bit); without
-    `nexpected`, all but the expected number of domains."""
+def _hit_numbers(hit) -> tuple:
+    """Every number search gives a hit and its domains (compared bit for bit)."""
     domains = tuple(
         (d.env_from, d.env_to, d.ali_from, d.ali_to, d.hmm_from, d.hmm_to, d.env_score,
          d.correction, d.score, d.bias, d.lnP, d.accuracy)
         for d in hit.domains
     )  # fmt: skip
-    return (hit.score, hit.pre_score, hit.sum_score, hit.bias, hit.lnP,
-            hit.nexpected if nexpected else None, hit.nregions, hit.nclustered,
-            hit.nenvelopes, domains)  # fmt: skip
+    return (hit.score, hit.pre_score, hit.sum_score, hit.bias, hit.lnP, hit.nexpected,
+            hit.nregions, hit.nclustered, hit.nenvelopes, domains)  # fmt: skip
 
 
 MAX = dict(F1=1.0, F2=1.0, F3=1.0, bias_filter=False)
@@ -234,14 +232,12 @@ def test_search_results_do_not_depend_on_the_batch_around_a_sequence(shared_data
     one-at-a-time kernel, the narrow or the full lane kernel, and its domains from the
     one-sequence or the batch decoding), each part after a filler sequence of random length
     (every sequence lands at another offset of the packed batch) and searched on one or
-    two threads, gives every hit of the whole-proteome search, bit for bit. (Not the
-    expected number of domains: the one-sequence and batch posterior decoders sum in
-    different orders, so it can differ in its last bits.)"""
+    two threads, gives every hit of the whole-proteome search, bit for bit."""
     from hmmkit.profile.io.fasta import Sequence, read_fasta
 
     model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
     records = read_fasta(shared_data / PROTEOME)
-    whole = {hit.name: _hit_numbers(hit, False) for hit in search(model, records, **MAX).hits}
+    whole = {hit.name: _hit_numbers(hit) for hit in search(model, records, **MAX).hits}
     assert len(whole) > 1000
     rng = np.random.default_rng(5)
     order = rng.permutation(len(records))
@@ -253,7 +249,7 @@ def test_search_results_do_not_depend_on_the_batch_around_a_sequence(shared_data
         part = [Sequence("filler", filler)] + [records[i] for i in order[a:b]]
         for hit in search(model, part, n_jobs=1 + n % 2, **MAX).hits:
             if hit.name != "filler":
-                assert _hit_numbers(hit, False) == whole[hit.name], (b - a, hit.name)
+                assert _hit_numbers(hit) == whole[hit.name], (b - a, hit.name)
                 seen += 1
     assert seen == len(whole)
 
