@@ -64,22 +64,14 @@ class SearchProfile:
         """Retune the N/C/J length model for a target of `length` residues (in place)."""
         if length < 0:
             raise ValueError(f"length must be >= 0, got {length}")
-        nj = np.float32(self.nj)
-        pmove = float((np.float32(2.0) + nj) / (np.float32(length) + np.float32(2.0) + nj))
-        ploop = float(np.float32(1.0) - np.float32(pmove))
-        for state in (XN, XC, XJ):
-            self.xsc[state, LOOP] = math.log(ploop) if ploop > 0 else -math.inf
-            self.xsc[state, MOVE] = math.log(pmove)
+        _set_length_scores(self.xsc, self.nj, length)
         self.L = length
         return self
 
     def set_multihit(self, multihit: bool, length: int | None = None) -> SearchProfile:
         """Switch between multi-hit and uni-hit use of the J state, then reset the length."""
         self.multihit = bool(multihit)
-        if self.multihit:
-            self.xsc[XE, LOOP] = self.xsc[XE, MOVE] = -math.log(2.0)
-        else:
-            self.xsc[XE, MOVE], self.xsc[XE, LOOP] = 0.0, -math.inf
+        _set_exit_scores(self.xsc, self.multihit)
         return self.set_length(self.L if length is None else length)
 
     def copy(self) -> SearchProfile:
@@ -111,6 +103,32 @@ class SearchProfile:
             xp,
             1.0 if self.local else 0.0,
         )
+
+
+def special_scores(multihit: bool, length: int) -> np.ndarray:
+    """The N, E, C, J loop/move log probabilities (4, 2) of a profile configured with
+    `multihit` for targets of `length` residues: what :meth:`SearchProfile.set_length`
+    sets, without a profile (they depend on nothing else)."""
+    xsc = np.zeros((4, 2))
+    _set_exit_scores(xsc, multihit)
+    _set_length_scores(xsc, 1.0 if multihit else 0.0, length)
+    return xsc
+
+
+def _set_exit_scores(xsc: np.ndarray, multihit: bool) -> None:
+    if multihit:
+        xsc[XE, LOOP] = xsc[XE, MOVE] = -math.log(2.0)
+    else:
+        xsc[XE, MOVE], xsc[XE, LOOP] = 0.0, -math.inf
+
+
+def _set_length_scores(xsc: np.ndarray, nj: float, length: int) -> None:
+    nj = np.float32(nj)
+    pmove = float((np.float32(2.0) + nj) / (np.float32(length) + np.float32(2.0) + nj))
+    ploop = float(np.float32(1.0) - np.float32(pmove))
+    for state in (XN, XC, XJ):
+        xsc[state, LOOP] = math.log(ploop) if ploop > 0 else -math.inf
+        xsc[state, MOVE] = math.log(pmove)
 
 
 def _expected_scores(scores: np.ndarray, alphabet: Alphabet, weights: np.ndarray) -> np.ndarray:

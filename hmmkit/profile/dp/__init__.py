@@ -97,6 +97,7 @@ from .viterbi import (
 )
 from .viterbi_filter import (
     viterbi_filter_exact,
+    viterbi_filter_of_words,
     viterbi_word_profile,
 )
 
@@ -164,6 +165,7 @@ __all__ = [
     "trace_domains",
     "trace_score",
     "viterbi_filter_exact",
+    "viterbi_filter_of_words",
     "viterbi_matrix",
     "viterbi_trace",
     "viterbi_word_profile",

@@ -386,10 +386,10 @@ def forward_scores(profile, dsq: np.ndarray, offsets: np.ndarray, lengths: np.nd
     """Forward scores (nats, not null-corrected) of many sequences packed in one array.
 
     Sequence s is ``dsq[offsets[s]:offsets[s]+lengths[s]]``; the profile's length model is
-    retuned to each sequence's length, as HMMER does. `n_jobs` > 1 scores sequences on
-    several cores.
+    retuned to each sequence's length, as HMMER does. `profile` is a configured profile or
+    its :class:`ScanProfile`. `n_jobs` > 1 scores sequences on several cores.
     """
-    sp = scan_profile(profile)
+    sp = profile if isinstance(profile, ScanProfile) else scan_profile(profile)
     out = np.empty(len(offsets), dtype=np.float64)
     dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)

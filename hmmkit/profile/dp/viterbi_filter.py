@@ -123,7 +123,14 @@ def viterbi_filter_exact(dsq: np.ndarray, tsc: np.ndarray, msc: np.ndarray, xsc:
     N/C/J self-loops are scored 0 and 3 nats subtracted, as the filter does.
     `word_profile` may pass a precomputed :func:`viterbi_word_profile` result.
     """
-    rwv, twv = word_profile if word_profile is not None else viterbi_word_profile(tsc, msc)
+    words = word_profile if word_profile is not None else viterbi_word_profile(tsc, msc)
+    return viterbi_filter_of_words(dsq, words, xsc)
+
+
+def viterbi_filter_of_words(dsq: np.ndarray, word_profile, xsc: np.ndarray) -> float:
+    """:func:`viterbi_filter_exact` from a model's :func:`viterbi_word_profile` alone (what a
+    pressed database keeps, as HMMER's ``.h3p``) and the special transitions `xsc`."""
+    rwv, twv = word_profile
     w = _wordify(np.array([xsc[XE, MOVE], xsc[XE, LOOP], xsc[XN, MOVE], xsc[XC, MOVE],
                            xsc[XJ, MOVE]]))  # fmt: skip
     return float(_viterbi_filter(dsq, rwv, twv, w[0], w[1], w[2], w[3], w[4]))

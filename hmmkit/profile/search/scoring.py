@@ -23,14 +23,13 @@ from ...sequences import SequenceBatch
 from ...training.parallel import map_shards
 from .. import dp
 from ..background import Background
-from ..config import configure
 from ..digital import digitize_batch, pack, residue_letters
 from ..dp.float_sampling import (
     entry_odds,
 )
 from ..io.fasta import Sequence
 from ..plan7 import ProfileHMM
-from .bias_filter import composition_odds, filter_null_scores
+from .bias_filter import filter_null_scores
 from .domains import DomainDefiner
 from .evalues import exp_logsurv, gumbel_logsurv
 from .hits import Hit
@@ -44,6 +43,7 @@ from .pipeline import (
     PAST_VITERBI,
     Pipeline,
 )
+from .stages import ModelStages
 
 LOG2 = math.log(2.0)
 
@@ -73,27 +73,32 @@ def check_query_model(model, first: ProfileHMM | None = None, source: str = "") 
 
 
 def score_targets(
-    model: ProfileHMM,
+    model: ProfileHMM | ModelStages,
     records: list[Sequence],
     options: PipelineOptions,
     *,
     background: Background | None = None,
     n_jobs: int | None = 1,
     batch: SequenceBatch | None = None,
+    msv_scores: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, Hit]], np.ndarray]:
-    """HMMER's pipeline (p7_Pipeline) for one model over `records`: the hits as
-    ``[(record index, Hit)]``, unranked and without E-values or flags, and the
-    :mod:`stage <.pipeline>` each record reached. `batch`: the records already digitized
-    in the model's alphabet (:func:`~.digital.digitize_batch`), when the caller has them."""
-    if "FORWARD" not in model.stats:
-        from ..build.calibrate import calibrate
+    """HMMER's pipeline (p7_Pipeline) for one model (or its :class:`~.stages.ModelStages`)
+    over `records`: the hits as ``[(record index, Hit)]``, unranked and without E-values or
+    flags, and the :mod:`stage <.pipeline>` each record reached. `batch`: the records
+    already digitized in the model's alphabet (:func:`~.digital.digitize_batch`), when the
+    caller has them; `msv_scores` may pass the records' MSV filter scores when they are
+    known already."""
+    prepared = model
+    if not isinstance(prepared, ModelStages):
+        if "FORWARD" not in model.stats:
+            from ..build.calibrate import calibrate
 
-        model = calibrate(model, background=background)
-    tau, lam = model.stats["FORWARD"]
-    bg = background or Background.default(model.alphabet)
-    profile = configure(model, 400, background=bg)
+            model = calibrate(model, background=background)
+        prepared = ModelStages.of(model, background)
+    tau, lam = prepared.stats["FORWARD"]
+    bg = prepared.background
     if batch is None:
-        batch = digitize_batch(records, model.alphabet)
+        batch = digitize_batch(records, prepared.alphabet)
     packed, offsets, lengths = batch.X, batch.starts, batch.lengths
     codes = batch.sequence  # a record's digital sequence (a view), made when needed
     nullsc = null_scores(bg, lengths)
@@ -104,14 +109,17 @@ def score_targets(
     candidates = np.flatnonzero(lengths > 0)
     stages = np.where(lengths > 0, FAILED_MSV, NOT_SCORED).astype(np.int8)
     jobs = os.cpu_count() if n_jobs is None else n_jobs
-    use_msv = "MSV" in model.stats and not (F1 >= 1.0 and F2 >= 1.0)
+    use_msv = "MSV" in prepared.stats and not (F1 >= 1.0 and F2 >= 1.0)
     if use_msv:
-        mmu, mlam = model.stats["MSV"]
+        mmu, mlam = prepared.stats["MSV"]
         usc = np.full(len(records), -np.inf)
-        usc[candidates] = dp.msv_filter_scores(
-            packed, offsets[candidates], lengths[candidates], profile.msc, model.alphabet.size,
-            n_jobs=jobs,
-        )  # fmt: skip
+        if msv_scores is not None:
+            usc[candidates] = np.asarray(msv_scores)[candidates]
+        else:
+            usc[candidates] = dp.msv_filter_scores_of_bytes(
+                packed, offsets[candidates], lengths[candidates], *prepared.msv_bytes,
+                n_jobs=jobs,
+            )  # fmt: skip
         candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
     stages[candidates] = PAST_MSV
     if not len(candidates):  # nothing past the MSV filter: no later stage has work
@@ -119,7 +127,7 @@ def score_targets(
     filtersc = nullsc.copy()
     if options.bias_filter and len(candidates):
         filtersc[candidates] = filter_null_scores(
-            packed, offsets[candidates], lengths[candidates], composition_odds(profile), model.M
+            packed, offsets[candidates], lengths[candidates], prepared.odds, prepared.M
         )
     msv_logP = np.zeros(len(records))
     if use_msv:
@@ -127,7 +135,7 @@ def score_targets(
     stages[candidates] = PAST_BIAS
     fwd = np.full(len(records), -np.inf)
     fwd[candidates] = dp.forward_scores(
-        profile, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
+        prepared.forward, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
     )
     # HMMER runs the Viterbi filter (F2, when the MSV P-value is above F2) before Forward
     # (F3). Both must pass, so the order changes no hit: Forward runs first here, on the
@@ -136,9 +144,9 @@ def score_targets(
     forward_pass = np.array([exp_logsurv((fwd[i] - filtersc[i]) / LOG2, tau, lam) <= math.log(F3)
                              for i in candidates], dtype=bool)  # fmt: skip
     gated = np.zeros(len(candidates), dtype=bool)
-    if F2 < 1.0 and "VITERBI" in model.stats:
+    if F2 < 1.0 and "VITERBI" in prepared.stats:
         gated = msv_logP[candidates] > math.log(F2)
-    viterbi = ViterbiGate(profile, model.stats["VITERBI"] if gated.any() else None, F2)
+    viterbi = ViterbiGate(prepared, prepared.stats["VITERBI"] if gated.any() else None, F2)
     now = candidates[gated & forward_pass]
     kept = np.zeros(0, dtype=bool)
     if len(now):
@@ -157,8 +165,9 @@ def score_targets(
 
     if not passed:  # nothing to define domains on: skip the definer's set-up
         return [], stages, deferred
-    letters = np.frombuffer(residue_letters(model.alphabet).encode(), dtype=np.uint8)
-    entry = entry_odds(model) if profile.local else None
+    letters = np.frombuffer(residue_letters(prepared.alphabet).encode(), dtype=np.uint8)
+    profile = prepared.profile
+    entry = entry_odds(prepared.model) if profile.local else None
 
     def define_domains(part: list[tuple[int, float]]) -> list[tuple[int, Hit]]:
         definer = DomainDefiner(profile, seed, null2, entry)  # own profile copy: threads share none
@@ -246,11 +255,12 @@ class ViterbiGate:
     scored exactly as its 16-bit filter scores them against their bias-filter null scores.
     Without `viterbi_stats` (the gate is open) every sequence passes."""
 
-    def __init__(self, profile, viterbi_stats: tuple[float, float] | None, F2: float):
+    def __init__(self, stages: ModelStages, viterbi_stats: tuple[float, float] | None,
+                 F2: float):  # fmt: skip
         self.stats, self.F2 = viterbi_stats, F2
         if viterbi_stats is not None:
-            self.profile = profile.copy()
-            self.words = dp.viterbi_word_profile(self.profile.tsc, self.profile.msc)
+            self.stages = stages
+            self.words = stages.words
 
     def passes(self, targets: list[np.ndarray], filtersc: np.ndarray) -> np.ndarray:
         """Whether each of `targets` (digital sequences) passes the gate."""
@@ -258,10 +268,9 @@ class ViterbiGate:
         if self.stats is None:
             return keep
         vmu, vlam = self.stats
-        prof = self.profile.copy()  # its length model changes target by target
         for n, dsq in enumerate(targets):
-            prof.set_length(len(dsq))
-            vsc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, self.words)
+            xsc = self.stages.special_scores(len(dsq))  # the length model, target by target
+            vsc = dp.viterbi_filter_of_words(dsq, self.words, xsc)
             keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= math.log(self.F2)
         return keep
 
