@@ -1,18 +1,23 @@
 """Pressed model databases, as HMMER's hmmpress: a model file prepared once for fast scans.
 
-``press("Pfam-A.hmm")`` writes three files beside the text file, each atomically:
+``press("Pfam-A.hmm")`` writes four files beside the text file, each atomically:
 
 - ``Pfam-A.hmm.h3m``: every model in HMMER3/f binary (HMMER reads it too);
 - ``Pfam-A.hmm.hkf``: every model's MSV filter profile, HMMER's 8-bit match costs
   (p7_MSVFilter's, as HMMER's ``.h3f`` holds them), concatenated, memory-mapped by scans;
-- ``Pfam-A.hmm.hki``: the index (JSON): names, accessions, lengths, offsets, MSV biases
-  and E-value parameters, the Pfam cutoffs each model has, the alphabet, and the size and
+- ``Pfam-A.hmm.hkp``: every model's profiles of the later filters (bias, Viterbi, the
+  Forward scan; :mod:`.pressed_profiles`), as HMMER's ``.h3p``, memory-mapped by scans;
+- ``Pfam-A.hmm.hki``: the index (JSON): names, accessions, descriptions, lengths,
+  offsets, MSV biases, E-value parameters, Pfam cutoffs, the alphabet, and the size and
   modification time of the text file it was pressed from, so a changed text file is
   noticed (the database is then stale and not used).
 
 :func:`open_pressed` maps a database; :meth:`PressedDatabase.candidates` runs the MSV
-filter of every model over a batch of sequences without reading one model, and only
-the models with a sequence past that first gate are read from the binary file.
+filter of every model over a batch of sequences without reading one model, and
+:meth:`PressedDatabase.stages` hands the later filters their profiles from the mapped
+files: a model is read from the binary file only when a sequence passes every filter.
+A database pressed by an earlier version of this format is stale: scans read the text
+file and say to press it again.
 """
 
 from __future__ import annotations
@@ -28,17 +33,21 @@ import numpy as np
 
 from ..atomic import atomic_output
 from .alphabet import get_alphabet
-from .background import Background
-from .config import configure
-from .dp.msv import msv_byte_profile, msv_filter_scores_of_bytes
+from .dp.msv import msv_filter_scores_of_bytes
 from .io.hmmer3 import iter_hmmer
 from .io.hmmer3_binary import format_hmmer_binary, iter_hmmer_binary
 from .plan7 import ProfileHMM
+from .pressed_profiles import profile_block, read_block
+from .search.stages import ModelStages
 
 #: The files of a pressed database: suffixes added to the model file's name.
-SUFFIXES = {"models": ".h3m", "filters": ".hkf", "index": ".hki"}
-FORMAT = "hmmkit pressed database 2"  # 2: MSV costs by Easel digital code (gap and ~ rows)
+SUFFIXES = {"models": ".h3m", "filters": ".hkf", "profiles": ".hkp", "index": ".hki"}
+# 2: MSV costs by Easel digital code (gap and ~ rows); 3: the .hkp file, stats and cutoffs
+FORMAT_NAME = "hmmkit pressed database"
+FORMAT = f"{FORMAT_NAME} 3"
 _CUTOFFS = {"ga": "gathering", "tc": "trusted", "nc": "noise"}
+#: The mapped files and the index column of each model's offset in them.
+_OFFSETS = {"models": "record_offset", "filters": "filter_offset", "profiles": "profile_offset"}
 
 
 def pressed_paths(hmmfile: str | os.PathLike) -> dict[str, Path]:
@@ -52,8 +61,8 @@ def _stamp(hmmfile: str | os.PathLike) -> dict:
 
 
 def press(hmmfile: str | os.PathLike, *, force: bool = False) -> PressedDatabase:
-    """Press the HMMER3 file `hmmfile` (text, plain or gzip): write its ``.h3m``, ``.hkf``
-    and ``.hki`` beside it and return the database.
+    """Press the HMMER3 file `hmmfile` (text, plain or gzip): write its ``.h3m``, ``.hkf``,
+    ``.hkp`` and ``.hki`` beside it and return the database.
 
     FileExistsError when pressed files exist and `force` is false (hmmpress -f);
     ValueError, naming the model, for a model without E-value parameters (STATS lines:
@@ -68,39 +77,43 @@ def press(hmmfile: str | os.PathLike, *, force: bool = False) -> PressedDatabase
     stamp = _stamp(hmmfile)
     index: dict = {"format": FORMAT, "source": stamp, "alphabet": None, "Kp": None}
     columns: dict[str, list] = {key: [] for key in (
-        "name", "accession", "description", "M", "record_offset", "filter_offset", "bias",
-        "msv_mu", "msv_lambda", "ga", "tc", "nc")}  # fmt: skip
-    record_at = filter_at = 0
+        "name", "accession", "description", "M", "record_offset", "filter_offset",
+        "profile_offset", "bias", "stats", "ga", "tc", "nc")}  # fmt: skip
+    at = dict.fromkeys(_OFFSETS, 0)
     with (
         atomic_output(paths["models"], "wb") as models_out,
         atomic_output(paths["filters"], "wb") as filters_out,
+        atomic_output(paths["profiles"], "wb") as profiles_out,
     ):
         for model in iter_hmmer(hmmfile):
             _check_pressable(model, index, hmmfile)
             record = format_hmmer_binary(model)
-            profile = configure(model, 400, background=Background.default(model.alphabet))
-            costs, bias = msv_byte_profile(profile.msc, model.alphabet.size)
+            stages = ModelStages.of(model)
+            costs, bias = stages.msv_bytes
             costs = np.ascontiguousarray(costs, dtype=np.uint8)
+            block = profile_block(stages.forward, stages.words, stages.odds)
             index["Kp"] = int(costs.shape[0])
-            models_out.write(record)
-            filters_out.write(costs.tobytes())
-            mu, lam = model.stats["MSV"]
-            values = (model.name, model.accession, model.description, model.M, record_at,
-                      filter_at, int(bias), mu, lam)  # fmt: skip
+            values = (model.name, model.accession, model.description, model.M,
+                      at["models"], at["filters"], at["profiles"], int(bias),
+                      {label: list(pair) for label, pair in model.stats.items()})  # fmt: skip
             for key, value in zip(columns, values, strict=False):
                 columns[key].append(value)
             for kind, attr in _CUTOFFS.items():
-                columns[kind].append(getattr(model, attr) is not None)
-            record_at += len(record)
-            filter_at += costs.size
+                pair = getattr(model, attr)
+                columns[kind].append(None if pair is None else list(pair))
+            for kind, data, out in (("models", record, models_out),
+                                    ("filters", costs.tobytes(), filters_out),
+                                    ("profiles", block, profiles_out)):  # fmt: skip
+                out.write(data)
+                at[kind] += len(data)
         if not columns["name"]:
             raise ValueError(f"{hmmfile}: no model to press")
-        columns["record_offset"].append(record_at)
-        columns["filter_offset"].append(filter_at)
+        for kind, column in _OFFSETS.items():
+            columns[column].append(at[kind])
     if _stamp(hmmfile) != stamp:
         raise OSError(f"{hmmfile} changed while it was being pressed; press it again")
     index["models"] = columns
-    index["sizes"] = {"models": record_at, "filters": filter_at}
+    index["sizes"] = at
     with atomic_output(paths["index"]) as out:  # last: it vouches for the other two
         json.dump(index, out)
     return PressedDatabase(hmmfile, index)
@@ -130,15 +143,18 @@ def open_pressed(hmmfile: str | os.PathLike) -> PressedDatabase | None:
         index = json.loads(paths["index"].read_text())
     except (OSError, ValueError) as err:
         raise ValueError(f"{paths['index']}: not a pressed database index ({err})") from None
-    if not isinstance(index, dict) or index.get("format") != FORMAT:
-        raise ValueError(f"{paths['index']}: not a pressed database index of this version")
+    version = index.get("format") if isinstance(index, dict) else None
+    if not isinstance(version, str) or not version.startswith(FORMAT_NAME):
+        raise ValueError(f"{paths['index']}: not a pressed database index")
     reason = None
-    if not os.path.exists(hmmfile):
+    if version != FORMAT:
+        reason = f"pressed in an older format ({version!r}; this version reads {FORMAT!r})"
+    elif not os.path.exists(hmmfile):
         reason = f"{hmmfile} is missing"
     elif _stamp(hmmfile) != index["source"]:
         reason = f"{hmmfile} changed since it was pressed"
     else:
-        for kind in ("models", "filters"):
+        for kind in _OFFSETS:
             if not paths[kind].exists() or paths[kind].stat().st_size != index["sizes"][kind]:
                 reason = f"{paths[kind]} does not match its index"
     if reason is not None:
@@ -163,10 +179,14 @@ class PressedDatabase:
         self.lengths = np.asarray(columns["M"], dtype=np.int64)
         self._records = np.asarray(columns["record_offset"], dtype=np.int64)
         self._filters = np.asarray(columns["filter_offset"], dtype=np.int64)
+        self._profiles = np.asarray(columns["profile_offset"], dtype=np.int64)
         self._bias = columns["bias"]
-        self._msv = list(zip(columns["msv_mu"], columns["msv_lambda"], strict=True))
+        self._stats = [{label: tuple(pair) for label, pair in stats.items()}
+                       for stats in columns["stats"]]  # fmt: skip
         self._models = np.memmap(paths["models"], dtype=np.uint8, mode="r")
         self._costs = np.memmap(paths["filters"], dtype=np.uint8, mode="r")
+        # copy-on-write: the kernels take the views as they take arrays of their own
+        self._blocks = np.memmap(paths["profiles"], dtype=np.uint8, mode="c")
 
     @property
     def n_models(self) -> int:
@@ -180,7 +200,7 @@ class PressedDatabase:
 
     def has_cutoffs(self, kind: str) -> list[bool]:
         """Whether each model has Pfam cutoffs of `kind` ("ga", "tc" or "nc")."""
-        return list(self.index["models"][kind])
+        return [pair is not None for pair in self.index["models"][kind]]
 
     def model(self, i: int) -> ProfileHMM:
         """Model `i`, read from the binary file (equal to the text file's)."""
@@ -192,13 +212,29 @@ class PressedDatabase:
         costs = self._costs[self._filters[i] : self._filters[i + 1]]
         return np.asarray(costs).reshape(self.index["Kp"], -1), self._bias[i]
 
+    def stages(self, i: int) -> ModelStages:
+        """Model `i` as the search pipeline's stages read it (HMMER's default background):
+        its filters' profiles from the mapped files, the model read when first asked for."""
+        columns = self.index["models"]
+        fields = {"name": self.names[i], "accession": columns["accession"][i],
+                  "description": columns["description"][i], "M": int(self.lengths[i]),
+                  "stats": self._stats[i]}  # fmt: skip
+        for kind, attr in _CUTOFFS.items():
+            pair = columns[kind][i]
+            fields[attr] = None if pair is None else tuple(pair)
+        block = np.asarray(self._blocks[self._profiles[i] : self._profiles[i + 1]])
+        ready = read_block(block, fields["M"], self.index["Kp"])
+        return ModelStages(lambda: self.model(i), self.alphabet, fields,
+                           msv_bytes=self.byte_profile(i), **ready)  # fmt: skip
+
     def candidates(
         self, packed: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
         null_scores: np.ndarray, gate,
     ) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
         """For each model, in order, the indices of the packed sequences past its MSV
-        filter: ``gate(candidates, msv_scores, null_scores, (mu, lambda))`` decides (the
-        search pipeline's first gate); models with none are skipped."""
+        filter and their MSV scores: ``gate(candidates, msv_scores, null_scores,
+        (mu, lambda))`` decides (the search pipeline's first gate); models with none are
+        skipped."""
         nonempty = np.flatnonzero(lengths > 0)
         usc = np.full(len(lengths), -np.inf)
         for i in range(self.n_models):
@@ -206,6 +242,6 @@ class PressedDatabase:
             usc[nonempty] = msv_filter_scores_of_bytes(
                 packed, offsets[nonempty], lengths[nonempty], costs, bias
             )
-            passed = gate(nonempty, usc, null_scores, self._msv[i])
+            passed = gate(nonempty, usc, null_scores, self._stats[i]["MSV"])
             if len(passed):
-                yield i, passed
+                yield i, passed, usc[passed]

@@ -10,6 +10,7 @@ import pyhmmer
 from pyhmmer import easel, plan7
 
 from hmmkit.profile import AMINO, DNA, RNA, ProfileHMM
+from hmmkit.profile.search.tables import write_domtblout, write_tblout
 
 _ALPHABETS = {"amino": AMINO, "DNA": DNA, "RNA": RNA}
 
@@ -86,3 +87,26 @@ def map_and_max_length(hmm: plan7.HMM) -> tuple[list[int], int | None]:
         if len(fields) > k + 2 and fields[0].isdigit()
     ]
     return amap, maxl
+
+
+def digital_queries(records):
+    """hmmkit sequence records as a digital pyhmmer block (amino acids)."""
+    block = easel.TextSequenceBlock(
+        easel.TextSequence(name=r.name.encode(), description=r.description.encode(),
+                           sequence=r.residues)
+        for r in records
+    )  # fmt: skip
+    return block.digitize(easel.Alphabet.amino())
+
+
+def tables(results_or_tophits) -> tuple[str, str]:
+    """Per-target and per-domain table rows (no header, no footer) of one query."""
+    if hasattr(results_or_tophits, "write"):  # pyhmmer
+        targets, domains = io.BytesIO(), io.BytesIO()
+        results_or_tophits.write(targets, format="targets", header=False)
+        results_or_tophits.write(domains, format="domains", header=False)
+        return targets.getvalue().decode(), domains.getvalue().decode()
+    targets, domains = io.StringIO(), io.StringIO()
+    write_tblout(targets, results_or_tophits, header=False, footer=False)
+    write_domtblout(domains, results_or_tophits, header=False, footer=False)
+    return targets.getvalue(), domains.getvalue()

@@ -60,20 +60,22 @@ def scan(
     pressed = _pressed(models, background, options.cutoffs)
     if pressed is not None:
         n_models, n_nodes = pressed.n_models, pressed.n_nodes
-    for model, subset in _models_and_targets(models, pressed, records, options.F1):
-        check_query_model(model, first, "the model database")
-        first = first or model
+    for model, subset, msv_scores in _models_and_targets(models, pressed, records, options.F1):
         if pressed is None:
+            check_query_model(model, first, "the model database")
+            first = first or model
             n_models += 1
             n_nodes += model.M
         limits = options.bit_thresholds(model)
         targets = records if subset is None else [records[j] for j in subset]
-        scored, stages, deferred = score_targets(model, targets, options,
-                                                 background=background, n_jobs=n_jobs)
+        scored, stages, deferred = score_targets(model, targets, options, background=background,
+                                                 n_jobs=n_jobs, msv_scores=msv_scores)  # fmt: skip
         stages[deferred.passing()] = PAST_VITERBI  # each query's counters are made here
         rows = slice(None) if subset is None else np.asarray(subset, dtype=np.int64)
         past[rows] += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
-        display = AlignmentDisplay(model)
+        if not scored:
+            continue
+        display = AlignmentDisplay(model if pressed is None else model.model)
         for idx, hit in scored:
             idx = idx if subset is None else int(subset[idx])
             for d in hit.domains:  # the model is at hand only now
@@ -115,16 +117,18 @@ def _pressed(models, background: Background | None, cutoffs: str | None):
 
 
 def _models_and_targets(models, pressed, records, F1: float):
-    """(model, indices of the records to score, None for all) for each model to score:
-    with a pressed database only the models with a record past the MSV filter's first
-    gate, read from the binary file (the pipeline's own result on the others is none)."""
+    """(model, indices of the records to score or None for all, their MSV scores or None)
+    for each model to score: with a pressed database the models' stages
+    (:meth:`~hmmkit.profile.press.PressedDatabase.stages`), only of the models with a
+    record past the MSV filter's first gate (the pipeline's own result on the others is
+    none), with the MSV scores that gate computed."""
     if pressed is None:
         for model in _iter_models(models):
-            yield model, None
+            yield model, None, None
         return
     if F1 >= 1.0:  # no MSV gate: every model scores every record
         for i in range(pressed.n_models):
-            yield pressed.model(i), None
+            yield pressed.stages(i), None, None
         return
     batch = digitize_batch(records, pressed.alphabet)
     nullsc = null_scores(Background.default(pressed.alphabet), batch.lengths)
@@ -132,8 +136,9 @@ def _models_and_targets(models, pressed, records, F1: float):
     def gate(candidates, usc, null, msv_stats):
         return msv_gate(candidates, usc, null, msv_stats, F1)
 
-    for i, subset in pressed.candidates(batch.X, batch.starts, batch.lengths, nullsc, gate):
-        yield pressed.model(i), subset
+    for i, subset, msv_scores in pressed.candidates(batch.X, batch.starts, batch.lengths,
+                                                    nullsc, gate):  # fmt: skip
+        yield pressed.stages(i), subset, msv_scores
 
 
 def _iter_models(models) -> Iterable[ProfileHMM]:

@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 
 import pytest
 
 from hmmkit.cli import main
 from hmmkit.profile import read_hmmer, scan
 from hmmkit.profile.io.fasta import read_fasta
-from hmmkit.profile.search.tables import write_domtblout, write_tblout
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
-
-
-def digital_queries(records):
-    from pyhmmer import easel
-
-    block = easel.TextSequenceBlock(
-        easel.TextSequence(name=r.name.encode(), description=r.description.encode(),
-                           sequence=r.residues)
-        for r in records
-    )  # fmt: skip
-    return block.digitize(easel.Alphabet.amino())
-
-
-def tables(results_or_tophits) -> tuple[str, str]:
-    """Per-target and per-domain table rows (no header, no footer) of one query."""
-    if hasattr(results_or_tophits, "write"):  # pyhmmer
-        targets, domains = io.BytesIO(), io.BytesIO()
-        results_or_tophits.write(targets, format="targets", header=False)
-        results_or_tophits.write(domains, format="domains", header=False)
-        return targets.getvalue().decode(), domains.getvalue().decode()
-    targets, domains = io.StringIO(), io.StringIO()
-    write_tblout(targets, results_or_tophits, header=False, footer=False)
-    write_domtblout(domains, results_or_tophits, header=False, footer=False)
-    return targets.getvalue(), domains.getvalue()
 
 
 @pytest.mark.parametrize("cutoffs", [None, "ga"])
@@ -46,7 +20,7 @@ def test_scan_tables_are_hmmscans(shared_data, cutoffs):
     of models, domain E-values over the models reported for that query); with Pfam
     cutoffs, each model's own."""
     import pyhmmer
-    from hmmer_reference import build_hmm, read_hmm, to_profile_hmm
+    from hmmer_reference import build_hmm, digital_queries, read_hmm, tables, to_profile_hmm
 
     protein = shared_data / "protein"
     hmms = [
