@@ -33,7 +33,7 @@ import numpy as np
 
 from ..atomic import atomic_output
 from .alphabet import get_alphabet
-from .dp.msv import msv_filter_scores_of_bytes
+from .dp.msv import msv_filter_scores_of_models
 from .io.hmmer3 import iter_hmmer
 from .io.hmmer3_binary import format_hmmer_binary, iter_hmmer_binary
 from .plan7 import ProfileHMM
@@ -46,6 +46,8 @@ SUFFIXES = {"models": ".h3m", "filters": ".hkf", "profiles": ".hkp", "index": ".
 FORMAT_NAME = "hmmkit pressed database"
 FORMAT = f"{FORMAT_NAME} 3"
 _CUTOFFS = {"ga": "gathering", "tc": "trusted", "nc": "noise"}
+#: Models whose MSV filter one compiled call runs over a batch of sequences.
+MSV_CHUNK = 256
 #: The mapped files and the index column of each model's offset in them.
 _OFFSETS = {"models": "record_offset", "filters": "filter_offset", "profiles": "profile_offset"}
 
@@ -181,6 +183,7 @@ class PressedDatabase:
         self._filters = np.asarray(columns["filter_offset"], dtype=np.int64)
         self._profiles = np.asarray(columns["profile_offset"], dtype=np.int64)
         self._bias = columns["bias"]
+        self._biases = np.asarray(self._bias, dtype=np.int64)
         self._stats = [{label: tuple(pair) for label, pair in stats.items()}
                        for stats in columns["stats"]]  # fmt: skip
         self._models = np.memmap(paths["models"], dtype=np.uint8, mode="r")
@@ -237,11 +240,15 @@ class PressedDatabase:
         skipped."""
         nonempty = np.flatnonzero(lengths > 0)
         usc = np.full(len(lengths), -np.inf)
-        for i in range(self.n_models):
-            costs, bias = self.byte_profile(i)
-            usc[nonempty] = msv_filter_scores_of_bytes(
-                packed, offsets[nonempty], lengths[nonempty], costs, bias
-            )
-            passed = gate(nonempty, usc, null_scores, self._stats[i]["MSV"])
-            if len(passed):
-                yield i, passed, usc[passed]
+        costs = np.asarray(self._costs)
+        for first in range(0, self.n_models, MSV_CHUNK):  # one compiled call per chunk
+            chunk = slice(first, min(first + MSV_CHUNK, self.n_models))
+            scores = msv_filter_scores_of_models(
+                packed, offsets[nonempty], lengths[nonempty], costs, self._filters[chunk],
+                self.lengths[chunk], self._biases[chunk], self.index["Kp"],
+            )  # fmt: skip
+            for i, row in enumerate(scores, start=first):
+                usc[nonempty] = row
+                passed = gate(nonempty, usc, null_scores, self._stats[i]["MSV"])
+                if len(passed):
+                    yield i, passed, usc[passed]

@@ -86,3 +86,29 @@ def test_shard_slices_cover_the_batch_in_order():
     assert all(a.stop == b.start and a.start < a.stop for a, b in pairs)
     assert shards.shard_slices(lengths, 1) == [slice(0, len(lengths))]
     assert shards.shard_slices(np.array([], dtype=np.int64), 2) == [slice(0, 0)]
+
+
+def test_many_models_in_one_call_score_as_each_alone(hmmer_and_ours, shared_data):
+    """Byte costs of models of different lengths back to back (as a pressed database holds
+    them): one call gives every model the scores it gets alone, HMMER's included."""
+    from hmmkit.profile import read_hmmer
+
+    hmm, model, seqs = hmmer_and_ours
+    models = [model, read_hmmer(shared_data / "protein/pyhmmer/Thioesterase.hmm"), model]
+    codes = [digitize(hmm.alphabet.decode(s.sequence), model.alphabet) for s in seqs[250:]]
+    batch = pack(codes)
+    profiles = [dp.msv_byte_profile(configure(m).msc, 20) for m in models]
+    costs = np.concatenate([c.ravel() for c, _ in profiles])
+    starts = np.cumsum([0] + [c.size for c, _ in profiles[:-1]])
+    together = dp.msv_filter_scores_of_models(
+        batch.X, batch.starts, batch.lengths, costs, starts, [m.M for m in models],
+        [bias for _, bias in profiles], profiles[0][0].shape[0],
+    )  # fmt: skip
+    assert together.shape == (3, len(codes)) and models[0].M != models[1].M
+    for row, (c, bias) in zip(together, profiles, strict=True):
+        alone = dp.msv_filter_scores_of_bytes(batch.X, batch.starts, batch.lengths, c, bias)
+        assert np.array_equal(row, alone)
+    theirs = np.array([hmmer_msv(hmm, s) for s in seqs[250:]])
+    finite = np.isfinite(theirs)
+    assert np.array_equal(np.isinf(together[0]), ~finite) and finite.sum() >= 40
+    np.testing.assert_allclose(together[0][finite], theirs[finite], atol=1e-4)

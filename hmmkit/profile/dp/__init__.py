@@ -72,6 +72,7 @@ from .msv import (
     msv_filter_score,
     msv_filter_scores,
     msv_filter_scores_of_bytes,
+    msv_filter_scores_of_models,
     msv_score,
     roundf,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "msv_filter_score",
     "msv_filter_scores",
     "msv_filter_scores_of_bytes",
+    "msv_filter_scores_of_models",
     "msv_score",
     "node_vectors",
     "oa_trace",

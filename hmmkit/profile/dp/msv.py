@@ -217,12 +217,8 @@ def msv_filter_scores_of_bytes(
     """:func:`msv_filter_scores` from a model's MSV byte costs and bias alone (what a
     pressed database keeps, as HMMER's ``.h3f``)."""
     M = costs.shape[1] - 1
-    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-    dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
+    dsq, offsets, lengths, tjbs = _packed_targets(dsq, offsets, lengths)
     tbm, tec = _model_bytes(M)
-    ratio = np.float32(3.0) / (lengths + 3).astype(np.float32)
-    tjbs = _unbiased_byte(np.log(ratio.astype(np.float64)))
     if lengths.sum() >= _PAD_FROM_RESIDUES:  # the copy pays for itself on a long batch only
         costs = _padded_costs(costs)
     bias = int(bias)
@@ -236,6 +232,49 @@ def msv_filter_scores_of_bytes(
                           tjbs[part], out[part])  # fmt: skip
 
     map_shards(run, shard_slices(lengths, n_jobs), n_jobs)
+    return out
+
+
+def _packed_targets(dsq, offsets, lengths):
+    """The kernels' view of packed targets, and each target's J->B byte cost (tjb)."""
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
+    ratio = np.float32(3.0) / (lengths + 3).astype(np.float32)
+    return dsq, offsets, lengths, _unbiased_byte(np.log(ratio.astype(np.float64)))
+
+
+@njit(cache=True, nogil=True)
+def _msv_filter_models(dsq, offsets, lengths, costs, starts, Ms, biases, tbms, tec, tjbs, Kp,
+                       out):  # fmt: skip
+    for m in range(Ms.shape[0]):
+        M = Ms[m]
+        model = costs[starts[m] : starts[m] + Kp * (M + 1)].reshape((Kp, M + 1))
+        _msv_filter_batch(dsq, offsets, lengths, model, biases[m], tbms[m], tec, tjbs, out[m])
+
+
+def msv_filter_scores_of_models(
+    dsq: np.ndarray,
+    offsets: np.ndarray,
+    lengths: np.ndarray,
+    costs: np.ndarray,
+    starts: np.ndarray,
+    Ms: np.ndarray,
+    biases: np.ndarray,
+    Kp: int,
+) -> np.ndarray:
+    """:func:`msv_filter_scores_of_bytes` of several models in one call, (models, targets):
+    model m's byte costs (Kp, M+1) lie flat in `costs` (uint8) from ``starts[m]``, with
+    ``Ms[m]`` nodes and MSV bias ``biases[m]`` (as a pressed database's ``.hkf`` holds them)."""
+    dsq, offsets, lengths, tjbs = _packed_targets(dsq, offsets, lengths)
+    Ms = np.ascontiguousarray(Ms, dtype=np.int64)
+    tbms = np.array([_model_bytes(int(M))[0] for M in Ms], dtype=np.int64)
+    tec = _model_bytes(1)[1]  # the same for every M
+    out = np.empty((len(Ms), len(lengths)))
+    if len(Ms):
+        _msv_filter_models(dsq, offsets, lengths, costs, np.ascontiguousarray(starts, np.int64),
+                           Ms, np.ascontiguousarray(biases, dtype=np.int64), tbms, tec, tjbs,
+                           int(Kp), out)  # fmt: skip
     return out
 
 
