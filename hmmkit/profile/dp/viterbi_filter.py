@@ -72,37 +72,46 @@ def _sat(v):
 
 @njit(cache=True, nogil=True)
 def _viterbi_filter(dsq, rwv, twv, e_move, e_loop, n_move, c_move, j_move):
+    # Saturated word arithmetic is exact in any order of the maxima, so each row runs as
+    # loops LLVM vectorises: match cells, insert cells, the delete cells' entries from the
+    # match cells, then the delete chain itself (sequential in k).
     L = dsq.shape[0]
     M = rwv.shape[1] - 1
-    NEG = -32768
+    NEG, POS = np.int32(_WORD_MIN), np.int32(_WORD_MAX)
     mp = np.full(M + 1, NEG, dtype=np.int32)
     ip = np.full(M + 1, NEG, dtype=np.int32)
     dp_ = np.full(M + 1, NEG, dtype=np.int32)
     mc = np.full(M + 1, NEG, dtype=np.int32)
     ic = np.full(M + 1, NEG, dtype=np.int32)
     dc = np.full(M + 1, NEG, dtype=np.int32)
+    tbm, tmm, tim, tdm = twv[0].copy(), twv[1].copy(), twv[2].copy(), twv[3].copy()
+    tmd, tmi, tii, tdd = twv[4].copy(), twv[5].copy(), twv[6].copy(), twv[7].copy()
     base = 12000
     xN = base
     xB = _sat(xN + n_move)
     xJ = NEG
     xC = NEG
     for i in range(L):
-        x = dsq[i]
+        r = rwv[dsq[i]]
         xE = NEG
+        xb = np.int32(xB)
         for k in range(1, M + 1):
-            sv = _sat(xB + twv[0, k])
-            sv = max(sv, _sat(mp[k - 1] + twv[1, k]))
-            sv = max(sv, _sat(ip[k - 1] + twv[2, k]))
-            sv = max(sv, _sat(dp_[k - 1] + twv[3, k]))
-            sv = _sat(sv + rwv[x, k])
+            sv = max(max(min(max(xb + tbm[k], NEG), POS), min(max(mp[k - 1] + tmm[k], NEG), POS)),
+                     max(min(max(ip[k - 1] + tim[k], NEG), POS),
+                         min(max(dp_[k - 1] + tdm[k], NEG), POS)))  # fmt: skip
+            sv = min(max(sv + r[k], NEG), POS)
             mc[k] = sv
-            if sv > xE:
-                xE = sv
-            ic[k] = max(_sat(mp[k] + twv[5, k]), _sat(ip[k] + twv[6, k]))
-        dc[1] = NEG
+            xE = max(xE, sv)
+        for k in range(1, M + 1):
+            ic[k] = max(min(max(mp[k] + tmi[k], NEG), POS), min(max(ip[k] + tii[k], NEG), POS))
         for k in range(2, M + 1):
-            dc[k] = max(_sat(mc[k - 1] + twv[4, k - 1]), _sat(dc[k - 1] + twv[7, k - 1]))
-        if xE >= 32767:
+            dc[k] = min(max(mc[k - 1] + tmd[k - 1], NEG), POS)
+        dc[1] = NEG
+        d = NEG
+        for k in range(2, M + 1):
+            d = max(dc[k], min(max(d + tdd[k - 1], NEG), POS))
+            dc[k] = d
+        if xE >= POS:
             return np.inf
         xC = max(xC, _sat(xE + e_move))
         xJ = max(xJ, _sat(xE + e_loop))
