@@ -23,6 +23,7 @@ reads them widened to int32).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +33,7 @@ _NODE_VECTORS = 9  # a_mm a_im a_dm a_bm a_mi a_ii a_md a_dd esc
 _WORD_ROWS = 9
 
 
+@lru_cache(maxsize=1024)
 def _sections(M: int, Kp: int) -> list[tuple[str, np.dtype, tuple[int, ...]]]:
     return [
         ("nodes", np.dtype(np.float32), (_NODE_VECTORS, M + 1)),
@@ -48,6 +50,7 @@ def _padded(n_bytes: int) -> int:
     return -(-n_bytes // 8) * 8
 
 
+@lru_cache(maxsize=1024)
 def block_size(M: int, Kp: int) -> int:
     """Bytes of the block of a model of `M` nodes over `Kp` digital codes."""
     return sum(_padded(dtype.itemsize * math.prod(shape)) for _, dtype, shape in

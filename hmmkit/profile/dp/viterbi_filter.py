@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -140,6 +141,12 @@ def viterbi_filter_of_words(dsq: np.ndarray, word_profile, xsc: np.ndarray) -> f
     """:func:`viterbi_filter_exact` from a model's :func:`viterbi_word_profile` alone (what a
     pressed database keeps, as HMMER's ``.h3p``) and the special transitions `xsc`."""
     rwv, twv = word_profile
-    w = _wordify(np.array([xsc[XE, MOVE], xsc[XE, LOOP], xsc[XN, MOVE], xsc[XC, MOVE],
-                           xsc[XJ, MOVE]]))  # fmt: skip
-    return float(_viterbi_filter(dsq, rwv, twv, w[0], w[1], w[2], w[3], w[4]))
+    w = _special_words(float(xsc[XE, MOVE]), float(xsc[XE, LOOP]), float(xsc[XN, MOVE]),
+                       float(xsc[XC, MOVE]), float(xsc[XJ, MOVE]))  # fmt: skip
+    return float(_viterbi_filter(dsq, rwv, twv, *w))
+
+
+@lru_cache(maxsize=4096)
+def _special_words(*scores: float) -> tuple[np.int32, ...]:
+    """The words of special-state scores (a few target lengths recur, model after model)."""
+    return tuple(_wordify(np.array(scores)))  # int32 words, as the kernel has always taken

@@ -58,26 +58,28 @@ def scan(
     first = None
     n_models = n_nodes = 0
     pressed = _pressed(models, background, options.cutoffs)
-    if pressed is not None:
+    targets = None
+    if pressed is not None:  # every model scores the same records: digitize them once
         n_models, n_nodes = pressed.n_models, pressed.n_nodes
-    for model, subset, msv_scores in _models_and_targets(models, pressed, records, options.F1):
+        batch = digitize_batch(records, pressed.alphabet)
+        targets = (batch, null_scores(Background.default(pressed.alphabet), batch.lengths))
+    for model, msv_passed in _models_and_targets(models, pressed, targets, options.F1):
         if pressed is None:
             check_query_model(model, first, "the model database")
             first = first or model
             n_models += 1
             n_nodes += model.M
         limits = options.bit_thresholds(model)
-        targets = records if subset is None else [records[j] for j in subset]
-        scored, stages, deferred = score_targets(model, targets, options, background=background,
-                                                 n_jobs=n_jobs, msv_scores=msv_scores)  # fmt: skip
+        batch, null = targets or (None, None)
+        scored, stages, deferred = score_targets(model, records, options, background=background,
+                                                 n_jobs=n_jobs, batch=batch, null=null,
+                                                 msv_passed=msv_passed)  # fmt: skip
         stages[deferred.passing()] = PAST_VITERBI  # each query's counters are made here
-        rows = slice(None) if subset is None else np.asarray(subset, dtype=np.int64)
-        past[rows] += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
+        past += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
         if not scored:
             continue
         display = AlignmentDisplay(model if pressed is None else model.model)
         for idx, hit in scored:
-            idx = idx if subset is None else int(subset[idx])
             for d in hit.domains:  # the model is at hand only now
                 d.display = display.domain(d)
             per_query[idx].append(
@@ -116,29 +118,28 @@ def _pressed(models, background: Background | None, cutoffs: str | None):
     return pressed
 
 
-def _models_and_targets(models, pressed, records, F1: float):
-    """(model, indices of the records to score or None for all, their MSV scores or None)
-    for each model to score: with a pressed database the models' stages
+def _models_and_targets(models, pressed, targets, F1: float):
+    """(model, the records past its MSV filter's first gate and their MSV scores, or None)
+    for each model to score: with a pressed database (and `targets`, the records
+    digitized and their null scores) the models' stages
     (:meth:`~hmmkit.profile.press.PressedDatabase.stages`), only of the models with a
-    record past the MSV filter's first gate (the pipeline's own result on the others is
-    none), with the MSV scores that gate computed."""
+    record past that gate (the pipeline's own result on the others is none)."""
     if pressed is None:
         for model in _iter_models(models):
-            yield model, None, None
+            yield model, None
         return
     if F1 >= 1.0:  # no MSV gate: every model scores every record
         for i in range(pressed.n_models):
-            yield pressed.stages(i), None, None
+            yield pressed.stages(i), None
         return
-    batch = digitize_batch(records, pressed.alphabet)
-    nullsc = null_scores(Background.default(pressed.alphabet), batch.lengths)
+    batch, nullsc = targets
 
     def gate(candidates, usc, null, msv_stats):
         return msv_gate(candidates, usc, null, msv_stats, F1)
 
-    for i, subset, msv_scores in pressed.candidates(batch.X, batch.starts, batch.lengths,
+    for i, passed, msv_scores in pressed.candidates(batch.X, batch.starts, batch.lengths,
                                                     nullsc, gate):  # fmt: skip
-        yield pressed.stages(i), subset, msv_scores
+        yield pressed.stages(i), (passed, msv_scores)
 
 
 def _iter_models(models) -> Iterable[ProfileHMM]:

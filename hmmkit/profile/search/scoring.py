@@ -80,14 +80,19 @@ def score_targets(
     background: Background | None = None,
     n_jobs: int | None = 1,
     batch: SequenceBatch | None = None,
-    msv_scores: np.ndarray | None = None,
+    null: np.ndarray | None = None,
+    msv_passed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[tuple[int, Hit]], np.ndarray]:
     """HMMER's pipeline (p7_Pipeline) for one model (or its :class:`~.stages.ModelStages`)
     over `records`: the hits as ``[(record index, Hit)]``, unranked and without E-values or
-    flags, and the :mod:`stage <.pipeline>` each record reached. `batch`: the records
-    already digitized in the model's alphabet (:func:`~.digital.digitize_batch`), when the
-    caller has them; `msv_scores` may pass the records' MSV filter scores when they are
-    known already."""
+    flags, and the :mod:`stage <.pipeline>` each record reached.
+
+    What the caller has already may be passed (a scan of many models over the same
+    records): `batch`, the records digitized in the model's alphabet
+    (:func:`~.digital.digitize_batch`); `null`, their :func:`null_scores`; `msv_passed`,
+    the indices of the records past the MSV filter's first gate (F1 against the null) and
+    their MSV scores.
+    """
     prepared = model
     if not isinstance(prepared, ModelStages):
         if "FORWARD" not in model.stats:
@@ -99,9 +104,9 @@ def score_targets(
     bg = prepared.background
     if batch is None:
         batch = digitize_batch(records, prepared.alphabet)
+    nullsc = null_scores(bg, batch.lengths) if null is None else null
     packed, offsets, lengths = batch.X, batch.starts, batch.lengths
     codes = batch.sequence  # a record's digital sequence (a view), made when needed
-    nullsc = null_scores(bg, lengths)
     F1, F2, F3 = options.F1, options.F2, options.F3
     # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
     # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
@@ -113,14 +118,15 @@ def score_targets(
     if use_msv:
         mmu, mlam = prepared.stats["MSV"]
         usc = np.full(len(records), -np.inf)
-        if msv_scores is not None:
-            usc[candidates] = np.asarray(msv_scores)[candidates]
+        if msv_passed is not None:
+            candidates = np.asarray(msv_passed[0], dtype=np.int64)
+            usc[candidates] = msv_passed[1]
         else:
             usc[candidates] = dp.msv_filter_scores_of_bytes(
                 packed, offsets[candidates], lengths[candidates], *prepared.msv_bytes,
                 n_jobs=jobs,
             )  # fmt: skip
-        candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
+            candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
     stages[candidates] = PAST_MSV
     if not len(candidates):  # nothing past the MSV filter: no later stage has work
         return [], stages, DeferredViterbi.nothing()

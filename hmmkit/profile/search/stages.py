@@ -12,7 +12,7 @@ of a hit).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -98,5 +98,13 @@ class ModelStages:
         return dp.msv_byte_profile(self.profile.msc, self.alphabet.size)
 
     def special_scores(self, length: int) -> np.ndarray:
-        """The profile's N, E, C, J scores (4, 2) for a target of `length` residues."""
-        return special_scores(True, length)
+        """The profile's N, E, C, J scores (4, 2) for a target of `length` residues
+        (read-only: shared by every model)."""
+        return _multihit_special_scores(length)
+
+
+@lru_cache(maxsize=4096)
+def _multihit_special_scores(length: int) -> np.ndarray:
+    xsc = special_scores(True, length)
+    xsc.setflags(write=False)
+    return xsc
