@@ -122,14 +122,14 @@ def _forward_one(dsq, start, L, sp, mp, ip, dp, mc, ic, dc):
                                a_dm[k], a_bm[k])  # fmt: skip
         for k in range(1, M + 1):
             ic[k] = insert_cell(ins, mp[k], ip[k], a_mi[k], a_ii[k])
-        # Delete chain: sequential in k.
+        # Delete chain and exit sum: sequential in k, two independent chains in one loop
+        # (their operations, and so their roundings, are those of two loops).
         d = f32(0.0)
+        xE = f32(0.0)
         for k in range(1, M + 1):
             d = delete_cell(mc[k - 1], d, a_md[k], a_dd[k])
             dc[k] = d
-        xE = f32(0.0)
-        for k in range(1, M + 1):
-            xE += (mc[k] + dc[k]) * esc[k]
+            xE += (mc[k] + d) * esc[k]
         xN, xJ, xC, xB = special_row(xN, xJ, xC, xE, ploop, pmove, e_loop, e_move)
         if xE > RESCALE:
             scale = f32(1.0) / xE
