@@ -28,13 +28,16 @@ from .search.options import DEFAULT_TEXTW
 class AlignmentDisplay:
     """Builds :class:`DomainAlignment` objects for the domains of one model's hits."""
 
-    def __init__(self, model: ProfileHMM):
+    def __init__(self, model: ProfileHMM, scores: np.ndarray | None = None):
         self.model = model
         self.consensus = model.consensus or consensus_line(model.match_emissions, model.alphabet)
+        if scores is not None:  # the match scores of a search profile of the model, at hand
+            self.__dict__["scores"] = scores
 
     @cached_property
     def scores(self) -> np.ndarray:
-        """Log-odds per digital code and match state (configured only if a domain is shown)."""
+        """Log-odds per digital code and match state against HMMER's default background
+        (configured only if a domain is shown, unless given)."""
         return configure(self.model).msc
 
     def domain(self, domain: Domain) -> DomainAlignment:

@@ -46,6 +46,17 @@ def _sections(M: int, Kp: int) -> list[tuple[str, np.dtype, tuple[int, ...]]]:
     ]
 
 
+@lru_cache(maxsize=1024)
+def _layout(M: int, Kp: int) -> tuple[tuple[str, int, int, np.dtype, tuple[int, ...]], ...]:
+    """(name, first byte, end byte, type, shape) of each section of a block."""
+    out, at = [], 0
+    for name, dtype, shape in _sections(M, Kp):
+        n_bytes = dtype.itemsize * math.prod(shape)
+        out.append((name, at, at + n_bytes, dtype, shape))
+        at += _padded(n_bytes)
+    return tuple(out)
+
+
 def _padded(n_bytes: int) -> int:
     return -(-n_bytes // 8) * 8
 
@@ -53,8 +64,7 @@ def _padded(n_bytes: int) -> int:
 @lru_cache(maxsize=1024)
 def block_size(M: int, Kp: int) -> int:
     """Bytes of the block of a model of `M` nodes over `Kp` digital codes."""
-    return sum(_padded(dtype.itemsize * math.prod(shape)) for _, dtype, shape in
-               _sections(M, Kp))  # fmt: skip
+    return _padded(_layout(M, Kp)[-1][2])
 
 
 def profile_block(forward: ScanProfile, words: tuple[np.ndarray, np.ndarray],
@@ -91,11 +101,8 @@ def read_block(block: np.ndarray, M: int, Kp: int) -> dict:
     if block.shape != (block_size(M, Kp),):
         raise ValueError(f"a filter-profile block of {block.size} bytes; M={M} needs "
                          f"{block_size(M, Kp)}")  # fmt: skip
-    parts, at = {}, 0
-    for name, dtype, shape in _sections(M, Kp):
-        n_bytes = dtype.itemsize * math.prod(shape)
-        parts[name] = block[at : at + n_bytes].view(dtype).reshape(shape)
-        at += _padded(n_bytes)
+    parts = {name: block[start:stop].view(dtype).reshape(shape)
+             for name, start, stop, dtype, shape in _layout(M, Kp)}  # fmt: skip
     me = parts["me"]
     e_loop, e_move, nj = (np.float32(v) for v in parts["special"])
     forward = ScanProfile(*parts["nodes"], me, np.ascontiguousarray(me.T), parts["ins"],

@@ -78,7 +78,9 @@ def scan(
         past += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
         if not scored:
             continue
-        display = AlignmentDisplay(model if pressed is None else model.model)
+        # a pressed model's search profile is configured already (default background)
+        display = (AlignmentDisplay(model) if pressed is None else
+                   AlignmentDisplay(model.model, model.profile.msc))  # fmt: skip
         for idx, hit in scored:
             for d in hit.domains:  # the model is at hand only now
                 d.display = display.domain(d)
