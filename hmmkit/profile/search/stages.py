@@ -42,6 +42,9 @@ class ModelStages:
         self, load: Callable[[], ProfileHMM], alphabet: Alphabet, fields: dict,
         background: Background | None = None, **ready,
     ) -> None:  # fmt: skip
+        unknown = set(ready) - {"forward", "words", "odds", "msv_bytes"}
+        if unknown:
+            raise TypeError(f"ModelStages: unknown stage parts {sorted(unknown)}")
         self._load = load
         self.alphabet = alphabet
         self.background = background or Background.default(alphabet)
@@ -53,9 +56,6 @@ class ModelStages:
         self.gathering = fields["gathering"]
         self.trusted = fields["trusted"]
         self.noise = fields["noise"]
-        unknown = set(ready) - {"forward", "words", "odds", "msv_bytes"}
-        if unknown:
-            raise TypeError(f"ModelStages: unknown stage parts {sorted(unknown)}")
         self.__dict__.update(ready)  # parts given ready are not derived again
 
     @classmethod
