@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --adapt: cost to the word states of each utterance's background frames",
     )
     p.add_argument(
+        "--short-pause",
+        choices=("middle", "silence"),
+        default="silence",
+        help="states of the tee model sp between words: sil's middle one (HTK's tutorial) "
+        "or all of sil's (so that the frames next to a word have sil's edge states there too)",
+    )
+    p.add_argument(
         "--normalise",
         choices=("utterance", "speaker"),
         default="speaker",
@@ -190,6 +197,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         passes=args.passes,
         n_jobs=args.jobs,
         background_penalty=args.background_penalty,
+        short_pause=args.short_pause,
     )
     front_end = MFCCConfig(normalise=args.normalise, variance=True)
     penalty, tuning = args.word_penalty, None

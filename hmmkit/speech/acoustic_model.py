@@ -47,6 +47,15 @@ def tee_transitions(skip: float = 0.3) -> np.ndarray:
     return np.array([[0.0, 1 - skip, skip], [0.0, 0.6, 0.4], [0.0, 0.0, 0.0]])
 
 
+def silence_tee_transitions(n_emitting: int = 3, skip: float = 0.3) -> np.ndarray:
+    """A tee model over all of ``sil``'s states: ``sil``'s transitions, with the entry
+    going to the first state or, with probability ``skip``, straight to the exit."""
+    transp = silence_transitions(n_emitting)
+    transp[0] = 0.0
+    transp[0, 1], transp[0, -1] = 1.0 - skip, skip
+    return transp
+
+
 @dataclass
 class AcousticModel:
     """Unit HMMs (``units``: name -> (tied-state indices, HTK transition matrix)) whose

@@ -24,6 +24,7 @@ def _train(args: argparse.Namespace) -> int:
         beam=args.beam,
         hard=args.viterbi,
         n_jobs=args.jobs,
+        short_pause=args.short_pause,
     )
     front_end = MFCCConfig(
         samplerate=args.samplerate, normalise=args.normalise, variance=args.normalise != "none"
@@ -118,6 +119,13 @@ def register(subparsers) -> None:
         default="single",
         help="stages trained by Viterbi passes instead of Baum-Welch (default: the "
         "single-Gaussian ones)",
+    )
+    train.add_argument(
+        "--short-pause",
+        choices=("middle", "silence"),
+        default="middle",
+        help="states of the tee model sp between words: sil's middle one (HTK's tutorial) "
+        "or all of sil's",
     )
     train.add_argument(
         "--normalise",

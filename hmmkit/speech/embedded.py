@@ -25,6 +25,7 @@ from .acoustic_model import (
     SILENCE,
     AcousticModel,
     left_to_right,
+    silence_tee_transitions,
     silence_transitions,
     tee_transitions,
 )
@@ -39,6 +40,10 @@ from .lexicon import Lexicon
 #: Where Viterbi (segmental k-means) passes replace Baum-Welch: nowhere, in the
 #: single-Gaussian stages, or everywhere.
 HARD_CHOICES = ("none", "single", "all")
+#: The states of the tee model ``sp``: ``sil``'s middle one (HTK's tutorial) or all of
+#: ``sil``'s, in order (so that ``sil``'s first and last states, which learn the frames
+#: next to the words, are there between words too).
+SHORT_PAUSE_CHOICES = ("middle", "silence")
 
 
 @dataclass(frozen=True)
@@ -53,11 +58,12 @@ class EmbeddedConfig:
     after the flat-start passes, as in HTK's tutorial); ``edge_silence`` frames at both
     ends of every utterance start ``sil``; ``loud_words`` starts the units from the frames
     above each utterance's mid energy rather than from all frames (so that they do not
-    learn the background); while training, frames no louder (c0) than the
-    ``background_quantile`` of an utterance's ``edge_silence`` end frames cost the word
-    (non-silence) states ``background_penalty`` nats each, so that the background between
-    words goes to ``sp``/``sil`` rather than to the words' edge states; ``hard`` says
-    which stages use Viterbi passes.
+    learn the background); ``short_pause`` says which of ``sil``'s states the tee model
+    ``sp`` between words has (:data:`SHORT_PAUSE_CHOICES`); while training, frames no
+    louder (c0) than the ``background_quantile`` of an utterance's ``edge_silence`` end
+    frames cost the word (non-silence) states ``background_penalty`` nats each, so that
+    the background between words goes to ``sp``/``sil`` rather than to the words' edge
+    states; ``hard`` says which stages use Viterbi passes.
     """
 
     units: str = "word"
@@ -77,6 +83,7 @@ class EmbeddedConfig:
     loud_words: bool = True
     background_penalty: float = 0.0
     background_quantile: float = 0.75
+    short_pause: str = "middle"
 
     def __post_init__(self) -> None:
         for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
@@ -84,6 +91,10 @@ class EmbeddedConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.hard not in HARD_CHOICES:
             raise ValueError(f"hard must be one of {HARD_CHOICES}, got {self.hard!r}")
+        if self.short_pause not in SHORT_PAUSE_CHOICES:
+            raise ValueError(
+                f"short_pause must be one of {SHORT_PAUSE_CHOICES}, got {self.short_pause!r}"
+            )
         if self.background_penalty < 0:
             raise ValueError(f"background_penalty must be >= 0, got {self.background_penalty}")
         if not 0 < self.background_quantile <= 1:
@@ -182,14 +193,18 @@ def flat_start(
     )
 
 
-def add_short_pause(model: AcousticModel) -> AcousticModel:
-    """HTK's silence fix-up: the tee model ``sp`` whose one state is ``sil``'s middle one."""
+def add_short_pause(model: AcousticModel, states: str = "middle") -> AcousticModel:
+    """HTK's silence fix-up: the tee model ``sp`` whose one state is ``sil``'s middle one,
+    or (``states="silence"``) a tee model over all of ``sil``'s states."""
+    if states not in SHORT_PAUSE_CHOICES:
+        raise ValueError(f"short pause states must be one of {SHORT_PAUSE_CHOICES}, got {states!r}")
     sil_states = model.units[SILENCE][0]
     units = dict(model.units)
-    units[SHORT_PAUSE] = (
-        sil_states[len(sil_states) // 2 : len(sil_states) // 2 + 1],
-        tee_transitions(),
-    )
+    if states == "silence":
+        units[SHORT_PAUSE] = (sil_states.copy(), silence_tee_transitions(len(sil_states)))
+    else:
+        middle = len(sil_states) // 2
+        units[SHORT_PAUSE] = (sil_states[middle : middle + 1], tee_transitions())
     return replace(model, units=units)
 
 
@@ -278,7 +293,7 @@ def train_embedded(
 
     if not config.early_short_pause:
         run_passes("flat start", graphs(False), config.hard != "none")
-    model = add_short_pause(model)
+    model = add_short_pause(model, config.short_pause)
     with_sp = graphs(True)
     run_passes("with sp", with_sp, config.hard != "none")
     fixed = with_sp  # one pronunciation per word: nothing to realign

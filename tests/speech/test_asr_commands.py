@@ -17,8 +17,15 @@ def trained(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("asr")
     spans = build_digit_strings(recs, root / "data", seed=2)
     args = ["asr", "train", str(root / "data"), str(root / "model"), "--n-mix", "2"]
-    assert main([*args, "--passes", "3", "--jobs", "2", "--quiet"]) == 0
+    options = ["--passes", "3", "--jobs", "2", "--short-pause", "silence", "--viterbi", "all"]
+    assert main([*args, *options, "--quiet"]) == 0
     return root, spans
+
+
+def test_train_options_reach_the_training(trained):
+    root, _ = trained
+    config = json.loads((root / "model" / "training.json").read_text())["config"]
+    assert (config["short_pause"], config["hard"], config["n_mix"]) == ("silence", "all", 2)
 
 
 def test_train_decode_score(trained, capsys):

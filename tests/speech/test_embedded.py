@@ -1,8 +1,13 @@
 """Embedded training on connected digits built from FSDD recordings."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from asr_factories import tiny_model
 
+from hmmkit.composite.dp import forward_log_likelihood
+from hmmkit.speech.acoustic_model import silence_transitions
 from hmmkit.speech.corpus import list_recordings
 from hmmkit.speech.data_folder import folder_features, read_data_folder
 from hmmkit.speech.digit_strings import DIGITS_LEXICON, build_digit_strings
@@ -14,6 +19,7 @@ from hmmkit.speech.embedded import (
     pronunciation_choices,
     train_embedded,
     utterance_stats,
+    with_graph_transitions,
 )
 from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
@@ -127,3 +133,32 @@ def test_background_penalty_moves_quiet_frames_off_the_words(corpus):
 def test_background_settings_are_checked(field, value):
     with pytest.raises(ValueError, match=field):
         EmbeddedConfig(**{field: value})
+
+
+def test_short_pause_over_all_silence_states_is_a_skippable_silence():
+    """sp over sil's states: the utterance's likelihood is that of no pause (skip) plus
+    that of a whole sil between the words (1 - skip), the graphs built independently."""
+    base = tiny_model(3)
+    units = {k: v for k, v in base.units.items() if k != "sp"}
+    model = add_short_pause(replace(base, units=units), "silence")
+    sil_states, sil_transp = model.units["sil"]
+    states, transp = model.units["sp"]
+    np.testing.assert_array_equal(states, sil_states)  # tied to sil, state by state
+    np.testing.assert_allclose(transp.sum(axis=1)[:-1], 1.0)
+    skip = transp[0, -1]
+    log_b = np.random.default_rng(0).normal(size=(12, model.mixtures.n_groups)) * 2.0
+
+    def loglik(m, words, short_pause):
+        graph = with_graph_transitions(m.transcript_graph(words, short_pause=short_pause), m)
+        return forward_log_likelihood(graph, log_b)
+
+    pause_as_word = replace(model, units={**units, "x": (sil_states, silence_transitions(3))})
+    expected = np.logaddexp(
+        np.log(skip) + loglik(model, ["a", "b"], False),
+        np.log1p(-skip) + loglik(pause_as_word, ["a", "x", "b"], False),
+    )
+    assert loglik(model, ["a", "b"], True) == pytest.approx(expected, rel=1e-10)
+    with pytest.raises(ValueError, match="short pause states"):
+        add_short_pause(model, "all")
+    with pytest.raises(ValueError, match="short_pause"):
+        EmbeddedConfig(short_pause="all")
