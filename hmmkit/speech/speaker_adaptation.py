@@ -27,6 +27,33 @@ from .embedded import utterance_stats
 ADAPT_BACKGROUND_PENALTY = 20.0
 
 
+def adaptation_stats(
+    model: AcousticModel,
+    features: Sequence[np.ndarray],
+    transcripts: Sequence[Sequence[str]],
+    beam: float = 400.0,
+    background_penalty: float = 0.0,
+    background_quantile: float = 0.75,
+    edge: int = 10,
+):
+    """One E-step over the utterances with a non-empty transcript (None when there is
+    none); ``background_penalty`` > 0 keeps each utterance's background frames out of the
+    word states' statistics (see the module's notes)."""
+    if background_penalty < 0:
+        raise ValueError(f"background_penalty must be >= 0, got {background_penalty}")
+    items = [
+        (str(i), X, model.transcript_graph(words))
+        for i, (X, words) in enumerate(zip(features, transcripts, strict=True))
+        if len(words) > 0
+    ]
+    if not items:
+        return None
+    background = None
+    if background_penalty > 0 and edge > 0:
+        background = (background_penalty, background_quantile, edge)
+    return utterance_stats(model, items, beam, background=background)
+
+
 def map_adapt_means(
     model: AcousticModel,
     features: Sequence[np.ndarray],
@@ -42,22 +69,14 @@ def map_adapt_means(
     word states' statistics (see the module's notes)."""
     if tau <= 0:
         raise ValueError(f"tau must be positive, got {tau}")
-    if background_penalty < 0:
-        raise ValueError(f"background_penalty must be >= 0, got {background_penalty}")
-    items = [
-        (str(i), X, model.transcript_graph(words))
-        for i, (X, words) in enumerate(zip(features, transcripts, strict=True))
-        if len(words) > 0
-    ]
-    if not items:
+    stats = adaptation_stats(
+        model, features, transcripts, beam, background_penalty, background_quantile, edge
+    )
+    if stats is None:
         return model
-    background = None
-    if background_penalty > 0 and edge > 0:
-        background = (background_penalty, background_quantile, edge)
-    stats = utterance_stats(model, items, beam, background=background)
     mix = model.mixtures
     g, m, d = mix.means.shape
     counts = stats.moments["n"].reshape(g, m, 1)
-    sums = stats.moments["s1"].reshape(g, m, d)
-    means = (tau * mix.means + sums) / (tau + counts)
+    # (tau mu + sum of frames) / (tau + n), the E-step's first moments being centred on mu
+    means = mix.means + stats.moments["s1"].reshape(g, m, d) / (tau + counts)
     return replace(model, mixtures=MixtureBank(mix.weights, means, mix.covars, "diag"))

@@ -26,13 +26,38 @@ def test_means_move_towards_the_data_and_raise_its_likelihood():
     after = utterance_stats(adapted, items, np.inf)
     assert after.log_likelihood > before.log_likelihood
     n = before.moments["n"].reshape(model.mixtures.means.shape[:2] + (1,))
-    s1 = before.moments["s1"].reshape(model.mixtures.means.shape)
-    expected = (5.0 * model.mixtures.means + s1) / (5.0 + n)
-    np.testing.assert_allclose(adapted.mixtures.means, expected)
+    # the frames' sums, from the posteriors of a dense forward-backward of each utterance
+    sums = np.zeros(model.mixtures.means.shape)
+    for _, x, graph in items:
+        sums += _component_frame_sums(model, graph, x)
+    expected = (5.0 * model.mixtures.means + sums) / (5.0 + n)
+    np.testing.assert_allclose(adapted.mixtures.means, expected, rtol=1e-8, atol=1e-10)
     np.testing.assert_array_equal(adapted.mixtures.covars, model.mixtures.covars)
     assert map_adapt_means(model, feats[3:], words[3:]) is model
     with pytest.raises(ValueError, match="tau must be positive"):
         map_adapt_means(model, feats, words, tau=0.0)
+
+
+def _component_frame_sums(model, graph, x):
+    """Sum over frames of each component's posterior times the frame (G, M, D): the state
+    posteriors of the graph's forward-backward shared by the components' responsibilities."""
+    from hmmkit.composite import forward_backward
+    from hmmkit.speech.embedded import with_graph_transitions
+
+    mix = model.mixtures
+    log_b = mix.frame_scores(x)[0]
+    post = forward_backward(with_graph_transitions(graph, model), log_b)
+    occupancy = post.state_occupancy  # (T, G)
+    g, m, d = mix.means.shape
+    comp = np.empty((len(x), g, m))
+    for j in range(m):
+        diff = (x[:, None, :] - mix.means[None, :, j]) ** 2 / mix.covars[None, :, j]
+        comp[:, :, j] = np.log(mix.weights[:, j]) - 0.5 * (
+            diff.sum(axis=2) + np.log(2 * np.pi * mix.covars[:, j]).sum(axis=1)
+        )
+    resp = np.exp(comp - np.logaddexp.reduce(comp, axis=2, keepdims=True))
+    weight = occupancy[:, :, None] * resp  # (T, G, M)
+    return np.einsum("tgm,td->gmd", weight, x)
 
 
 def replace_means(bank, means):
@@ -43,7 +68,8 @@ def replace_means(bank, means):
 def _implied_frame_means(model, adapted, counts, tau):
     """The mean of the frames each component took, recovered from MAP's formula."""
     n = counts.reshape(model.mixtures.means.shape[:2] + (1,))
-    return (adapted.mixtures.means * (tau + n) - tau * model.mixtures.means) / np.maximum(n, 1e-12)
+    shift = (adapted.mixtures.means - model.mixtures.means) * (tau + n)  # sum of (x - mu)
+    return model.mixtures.means + shift / np.maximum(n, 1e-12)
 
 
 def test_background_penalty_keeps_the_quiet_frames_out_of_the_word_states():
