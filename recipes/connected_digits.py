@@ -38,7 +38,7 @@ from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, buil
 from hmmkit.speech.embedded import EmbeddedConfig
 from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
-from hmmkit.speech.speaker_adaptation import ADAPT_BACKGROUND_PENALTY
+from hmmkit.speech.speaker_adaptation import ADAPT_BACKGROUND_PENALTY, ADAPTATION_METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TAU",
         help="unsupervised MAP adaptation of the means per test speaker (second pass); "
         "0 turns it off",
+    )
+    p.add_argument(
+        "--adapt-method",
+        choices=ADAPTATION_METHODS,
+        default="map",
+        help="with --adapt: MAP of the means, MLLR (a mean transform for sil's Gaussians "
+        "and one for the words'), or MLLR then MAP",
     )
     p.add_argument(
         "--adapt-background",
@@ -160,6 +167,7 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
         beam=args.beam,
         adapt_tau=args.adapt or None,
         adapt_background=args.adapt_background,
+        adapt_method=args.adapt_method,
     )
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 

@@ -26,7 +26,7 @@ from .embedded import EmbeddedConfig, train_embedded
 from .features import MFCCConfig
 from .lexicon import check_transcripts, read_lexicon
 from .scoring import ScoreReport, read_text, score
-from .speaker_adaptation import ADAPT_BACKGROUND_PENALTY, map_adapt_means
+from .speaker_adaptation import ADAPT_BACKGROUND_PENALTY, ADAPTATION_METHODS, adapt_means
 
 #: Decode-adapt rounds of unsupervised adaptation (the second still gains a few points).
 ADAPTATION_ROUNDS = 2
@@ -134,15 +134,20 @@ def decode_folder(
     beam: float = 250.0,
     adapt_tau: float | None = None,
     adapt_background: float = ADAPT_BACKGROUND_PENALTY,
+    adapt_method: str = "map",
 ) -> dict[str, list[str]]:
     """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
     words. Without ``grammar`` or ``lm`` the network is a loop over the model's words.
     With ``adapt_tau`` each speaker is decoded again with means MAP-adapted to the
     previous pass's hypotheses (unsupervised speaker adaptation, two rounds), each
     utterance's background frames costing the word states ``adapt_background`` nats in
-    the adaptation's E-step (0: off)."""
+    the adaptation's E-step (0: off); ``adapt_method`` is one of
+    :data:`ADAPTATION_METHODS` (with MLLR, ``adapt_tau`` is MAP's prior weight in
+    "mllr+map" and otherwise only turns adaptation on)."""
     if grammar is not None and lm is not None:
         raise ValueError("give a grammar or a language model, not both")
+    if adapt_method not in ADAPTATION_METHODS:
+        raise ValueError(f"adapt_method must be one of {ADAPTATION_METHODS}, got {adapt_method!r}")
     model = AcousticModel.load(model_dir)
     if lm is not None:
         from .arpa import read_arpa
@@ -161,7 +166,9 @@ def decode_folder(
         decode(model, graph, e.utt, X, beam) for e, X in zip(data.utterances, feats, strict=True)
     ]
     if adapt_tau is not None:
-        hyps = _adapted_pass(model, graph, data, feats, hyps, adapt_tau, adapt_background, beam)
+        hyps = _adapted_pass(
+            model, graph, data, feats, hyps, (adapt_method, adapt_tau, adapt_background), beam
+        )
     texts, timed = {}, {}
     for entry, hyp in zip(data.utterances, hyps, strict=True):
         texts[entry.utt] = [s.token for s in hyp.words]
@@ -173,8 +180,10 @@ def decode_folder(
     return texts
 
 
-def _adapted_pass(model, graph, data, feats, hyps, tau, background, beam):
-    """Decode each speaker again with means adapted to its hypotheses, twice over."""
+def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam):
+    """Decode each speaker again with means adapted to its hypotheses, twice over
+    (``adaptation``: method, MAP's tau, background penalty)."""
+    method, tau, background = adaptation
     out = list(hyps)
     speakers: dict[str, list[int]] = {}
     for i, entry in enumerate(data.utterances):
@@ -183,8 +192,9 @@ def _adapted_pass(model, graph, data, feats, hyps, tau, background, beam):
         adapted = model
         for _ in range(ADAPTATION_ROUNDS):
             words = [[s.token for s in out[i].words] for i in indices]
-            adapted = map_adapt_means(
-                adapted, [feats[i] for i in indices], words, tau, background_penalty=background
+            frames = [feats[i] for i in indices]
+            adapted = adapt_means(
+                adapted, frames, words, method, tau or 10.0, background_penalty=background
             )
             for i in indices:
                 out[i] = decode(adapted, graph, data.utterances[i].utt, feats[i], beam)

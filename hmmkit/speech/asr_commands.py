@@ -60,6 +60,7 @@ def _decode(args: argparse.Namespace) -> int:
         args.beam,
         adapt_tau=args.adapt,
         adapt_background=args.adapt_background,
+        adapt_method=args.adapt_method,
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
     return 0
@@ -171,6 +172,13 @@ def register(subparsers) -> None:
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames "
         "(as quiet as its ends) while adapting; 0 turns it off",
+    )
+    decode.add_argument(
+        "--adapt-method",
+        choices=("map", "mllr", "mllr+map"),  # speaker_adaptation.ADAPTATION_METHODS
+        default="map",
+        help="with --adapt: MAP of the means (TAU its prior weight), MLLR (one mean "
+        "transform for sil's Gaussians, one for the words'), or MLLR then MAP",
     )
     decode.set_defaults(func=_decode)
 

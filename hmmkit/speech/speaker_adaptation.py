@@ -20,9 +20,12 @@ from dataclasses import replace
 import numpy as np
 
 from ..emissions.mixture import MixtureBank
-from .acoustic_model import AcousticModel
+from .acoustic_model import SILENCE, AcousticModel
 from .embedded import utterance_stats
+from .mllr import mllr_means
 
+#: How means are adapted: MAP alone, MLLR, or MLLR then MAP (see :func:`adapt_means`).
+ADAPTATION_METHODS = ("map", "mllr", "mllr+map")
 #: Cost (nats) to the word states of an utterance's background frames while adapting.
 ADAPT_BACKGROUND_PENALTY = 20.0
 
@@ -54,29 +57,58 @@ def adaptation_stats(
     return utterance_stats(model, items, beam, background=background)
 
 
-def map_adapt_means(
+def adapt_means(
     model: AcousticModel,
     features: Sequence[np.ndarray],
     transcripts: Sequence[Sequence[str]],
+    method: str = "map",
     tau: float = 10.0,
     beam: float = 400.0,
     background_penalty: float = 0.0,
     background_quantile: float = 0.75,
     edge: int = 10,
 ) -> AcousticModel:
-    """The model with MAP-adapted means (utterances with an empty transcript are left
-    out); ``background_penalty`` > 0 keeps each utterance's background frames out of the
-    word states' statistics (see the module's notes)."""
+    """The model with its means adapted to the utterances (their transcripts, often a
+    first pass's hypotheses): ``method`` is "map" (MAP, ``tau`` frames of prior weight),
+    "mllr" (:mod:`.mllr`: one transform for the silence states' Gaussians and one for the
+    words', each falling back to a global one when its frames are too few) or "mllr+map"
+    (both in turn, each after its own E-step, as HTK's HERest). Utterances with an empty
+    transcript are left out; ``background_penalty`` > 0 keeps each utterance's
+    background frames out of the word states' statistics (see the module's notes)."""
+    if method not in ADAPTATION_METHODS:
+        raise ValueError(f"method must be one of {ADAPTATION_METHODS}, got {method!r}")
     if tau <= 0:
         raise ValueError(f"tau must be positive, got {tau}")
-    stats = adaptation_stats(
-        model, features, transcripts, beam, background_penalty, background_quantile, edge
-    )
-    if stats is None:
-        return model
-    mix = model.mixtures
-    g, m, d = mix.means.shape
-    counts = stats.moments["n"].reshape(g, m, 1)
-    # (tau mu + sum of frames) / (tau + n), the E-step's first moments being centred on mu
-    means = mix.means + stats.moments["s1"].reshape(g, m, d) / (tau + counts)
-    return replace(model, mixtures=MixtureBank(mix.weights, means, mix.covars, "diag"))
+    for step in method.split("+"):
+        stats = adaptation_stats(
+            model, features, transcripts, beam, background_penalty, background_quantile, edge
+        )
+        if stats is None:
+            return model
+        mix = model.mixtures
+        g, m, d = mix.means.shape
+        counts = stats.moments["n"].reshape(g * m)
+        centred = stats.moments["s1"].reshape(g * m, d)  # the E-step centres on the means
+        means = mix.means.reshape(g * m, d)
+        if step == "map":  # (tau mu + sum of frames) / (tau + n)
+            moved = means + centred / (tau + counts[:, None])
+        else:
+            silent = np.zeros(g, dtype=bool)
+            silent[model.units[SILENCE][0]] = True
+            in_silence = np.repeat(silent, m)
+            classes = [np.flatnonzero(in_silence), np.flatnonzero(~in_silence)]
+            sums = centred + counts[:, None] * means
+            moved = mllr_means(counts, sums, means, mix.covars.reshape(g * m, d), classes)
+        bank = MixtureBank(mix.weights, moved.reshape(g, m, d), mix.covars, "diag")
+        model = replace(model, mixtures=bank)
+    return model
+
+
+def map_adapt_means(model, features, transcripts, tau=10.0, **options) -> AcousticModel:
+    """:func:`adapt_means` by MAP (``options``: its beam and background settings)."""
+    return adapt_means(model, features, transcripts, "map", tau, **options)
+
+
+def mllr_adapt_means(model, features, transcripts, **options) -> AcousticModel:
+    """:func:`adapt_means` by MLLR (``options``: its beam and background settings)."""
+    return adapt_means(model, features, transcripts, "mllr", **options)

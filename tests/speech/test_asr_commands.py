@@ -64,6 +64,14 @@ def test_train_decode_score(trained, capsys):
         == 0
     )
     assert json.loads(capsys.readouterr().out)["overall"]["wer"] <= report["overall"]["wer"] + 2
+    mllr = [*adapted[:-1], str(root / "dec3"), "--word-penalty", "-30", "--adapt", "10"]
+    assert main([*mllr, "--adapt-method", "mllr"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["asr", "score", str(root / "data" / "text"), str(root / "dec3" / "text"), "--json"])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["overall"]["wer"] <= report["overall"]["wer"] + 2
 
 
 def test_align_writes_ctm_and_textgrids(trained):
