@@ -68,6 +68,21 @@ def test_scan_of_the_pressed_database_equals_the_text_files(database):
                                                                 queries, F1=1.0))  # fmt: skip
 
 
+def test_scan_on_two_threads_gives_the_one_thread_results(database, tmp_path):
+    """Models scored two at a time: the same tables and stage counters, pressed or not."""
+    path, queries = database
+    copy = tmp_path / "models.hmm"
+    copy.write_bytes(path.read_bytes())
+    for pressed in (False, True):
+        if pressed:
+            press(copy)
+        one, two = scan(copy, queries), scan(copy, queries, n_jobs=2)
+        assert _tables(two) == _tables(one)
+        assert [r.pipeline for r in two] == [r.pipeline for r in one]
+    listed = read_hmmer_all(copy)
+    assert _tables(scan(listed, queries[:50], n_jobs=2)) == _tables(scan(listed, queries[:50]))
+
+
 def test_pressed_stages_are_the_models_own(database):
     """Every model's filter profiles, E-value parameters, cutoffs and names as the pressed
     files give them are those the pipeline derives from the model itself, bit for bit."""

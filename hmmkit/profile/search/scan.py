@@ -10,6 +10,7 @@ and inclusion, model by model.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ...training.parallel import map_shards, resolve_n_jobs
 from ..alidisplay import AlignmentDisplay
 from ..background import Background
 from ..digital import digitize_batch
@@ -26,6 +28,9 @@ from .hits import SearchResults
 from .options import CUTOFF_FIELDS, PipelineOptions
 from .pipeline import PAST_FORWARD, PAST_MSV, PAST_VITERBI, Pipeline
 from .scoring import check_query_model, msv_gate, null_scores, residue_count, score_targets
+
+#: Models scored side by side (on ``n_jobs`` threads) before their hits are gathered.
+_MODELS_PER_WINDOW = 64
 
 
 def scan(
@@ -46,6 +51,8 @@ def scan(
     ``Z`` defaults to the number of models. The options are :func:`~hmmkit.profile.search`'s;
     with ``cutoffs`` ``"ga"``, ``"tc"`` or ``"nc"`` each model's own Pfam bit score cutoffs
     decide reporting and inclusion of its hits (hmmscan's ``--cut_ga``/``--cut_tc``/``--cut_nc``).
+    `n_jobs` > 1 scores that many models at a time on threads (None: all cores), with the
+    results of one core.
     """
     options = PipelineOptions.of(options, **changes)
     records = as_sequences(sequences)
@@ -55,7 +62,6 @@ def scan(
     per_query_limits: list[list] = [[] for _ in records]
     # comparisons of each query that reached each stage, summed over the models
     past = np.zeros((len(records), PAST_FORWARD - PAST_MSV + 1), dtype=np.int64)
-    first = None
     n_models = n_nodes = 0
     pressed = _pressed(models, background, options.cutoffs)
     targets = None
@@ -63,32 +69,39 @@ def scan(
         n_models, n_nodes = pressed.n_models, pressed.n_nodes
         batch = digitize_batch(records, pressed.alphabet)
         targets = (batch, null_scores(Background.default(pressed.alphabet), batch.lengths))
-    for model, msv_passed in _models_and_targets(models, pressed, targets, options.F1):
-        if pressed is None:
-            check_query_model(model, first, "the model database")
-            first = first or model
-            n_models += 1
-            n_nodes += model.M
-        limits = options.bit_thresholds(model)
-        batch, null = targets or (None, None)
+    batch, null = targets or (None, None)
+    jobs = resolve_n_jobs(n_jobs)
+
+    def score(work):  # one model against every record (a thread's share when n_jobs > 1)
+        model, msv_passed = work
         scored, stages, deferred = score_targets(model, records, options, background=background,
-                                                 n_jobs=n_jobs, batch=batch, null=null,
+                                                 n_jobs=1, batch=batch, null=null,
                                                  msv_passed=msv_passed)  # fmt: skip
         stages[deferred.passing()] = PAST_VITERBI  # each query's counters are made here
-        past += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
-        if not scored:
-            continue
-        # a pressed model's search profile is configured already (default background)
-        display = (AlignmentDisplay(model) if pressed is None else
-                   AlignmentDisplay(model.model, model.profile.msc))  # fmt: skip
-        for idx, hit in scored:
-            for d in hit.domains:  # the model is at hand only now
-                d.display = display.domain(d)
-            per_query[idx].append(
-                replace(hit, name=model.name, accession=model.accession,
-                        description=model.description or "", length=model.M)
-            )  # fmt: skip
-            per_query_limits[idx].append(limits)
+        return scored, stages
+
+    work = _models_and_targets(models, pressed, targets, options.F1)
+    for window in iter(lambda: list(itertools.islice(work, _MODELS_PER_WINDOW)), []):
+        for (model, _), (scored, stages) in zip(window, map_shards(score, window, jobs),
+                                                strict=True):  # fmt: skip
+            if pressed is None:  # checked as read (_models_and_targets)
+                n_models += 1
+                n_nodes += model.M
+            limits = options.bit_thresholds(model)
+            past += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
+            if not scored:
+                continue
+            # a pressed model's search profile is configured already (default background)
+            display = (AlignmentDisplay(model) if pressed is None else
+                       AlignmentDisplay(model.model, model.profile.msc))  # fmt: skip
+            for idx, hit in scored:
+                for d in hit.domains:  # the model is at hand only now
+                    d.display = display.domain(d)
+                per_query[idx].append(
+                    replace(hit, name=model.name, accession=model.accession,
+                            description=model.description or "", length=model.M)
+                )  # fmt: skip
+                per_query_limits[idx].append(limits)
     if n_models == 0:
         raise ValueError("models: the model database holds no model")
     out = []
@@ -127,7 +140,10 @@ def _models_and_targets(models, pressed, targets, F1: float):
     (:meth:`~hmmkit.profile.press.PressedDatabase.stages`), only of the models with a
     record past that gate (the pipeline's own result on the others is none)."""
     if pressed is None:
+        first = None
         for model in _iter_models(models):
+            check_query_model(model, first, "the model database")
+            first = first or model
             yield model, None
         return
     if F1 >= 1.0:  # no MSV gate: every model scores every record
