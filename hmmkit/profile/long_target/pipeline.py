@@ -19,15 +19,8 @@ from ..search.bias_filter import composition_odds, filter_null_scores
 from ..search.evalues import exp_logsurv
 from ..search.hits import Domain
 from .domains import LongTargetDefiner
-from .windows import (
-    LOG2,
-    SSVSeeder,
-    ViterbiSeeder,
-    extend_and_merge,
-    prefix_suffix_lengths,
-    split_long,
-    ssv_threshold,
-)
+from .ssv import SSVSeeder, ssv_threshold
+from .windows import LOG2, ViterbiSeeder, extend_and_merge, prefix_suffix_lengths, split_long
 
 F32 = np.float32
 #: Alignments shorter than this are dropped (a Forward score without a real alignment).

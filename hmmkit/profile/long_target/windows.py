@@ -1,6 +1,6 @@
-"""nhmmer's windows on a long target: the scanning SSV and Viterbi filters that report
-where a score threshold is reached (p7_SSVFilter_longtarget, p7_ViterbiFilter_longtarget),
-and the windows built around those seeds from the model's prefix/suffix lengths and
+"""nhmmer's windows on a long target: the scanning Viterbi filter that reports where a
+score threshold is reached (p7_ViterbiFilter_longtarget; the SSV filter is in :mod:`.ssv`),
+the byte and word scores both filters share, and the windows built around those seeds from the model's prefix/suffix lengths and
 maximum length, merged when they overlap (p7_hmm_ScoreDataComputeRest,
 p7_pli_ExtendAndMergeWindows). Scores are HMMER's 8-bit and 16-bit integers, exactly.
 """
@@ -10,9 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from ...compiling import njit
 from .. import dp
@@ -72,156 +69,6 @@ def prefix_suffix_lengths(model: ProfileHMM) -> tuple[np.ndarray, np.ndarray]:
     for i in range(2, M):
         prefix[i] = np.float32(prefix[i] + prefix[i - 1])
     return prefix, suffix
-
-
-def _saturated(op: str):
-    """A numba intrinsic for LLVM's saturating integer `op` ("uadd", "usub"), which
-    vectorises to the byte instructions HMMER's filters use."""
-
-    @intrinsic
-    def saturated(typingctx, a, b):
-        def codegen(context, builder, signature, args):
-            ty = context.get_value_type(signature.return_type)
-            fn = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(ty, [ty, ty]), f"llvm.{op}.sat.i{ty.width}"
-            )
-            return builder.call(fn, args)
-
-        return a(a, b), codegen
-
-    return saturated
-
-
-add_sat = _saturated("uadd")
-sub_sat = _saturated("usub")
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _ssv_row(prev, cur, row, xb, bias, M):
-    """One SSV row in saturated unsigned bytes; returns its best score."""
-    xE = np.uint8(0)
-    for k in range(1, M + 1):
-        sv = sub_sat(add_sat(max(prev[k - 1], xb), bias), row[k])
-        cur[k] = sv
-        xE = max(xE, sv)
-    return xE
-
-
-@njit(cache=True, nogil=True)
-def _ssv_until(dsq, i, costs, prev, cur, xb, bias, M, sc_thresh):
-    """SSV rows from row `i` (0-based) until one reaches `sc_thresh`: (that row, or the
-    sequence length; the previous row's cells; that row's cells)."""
-    for r in range(i, dsq.shape[0]):
-        if _ssv_row(prev, cur, costs[dsq[r]], xb, bias, M) >= sc_thresh:
-            return r, prev, cur
-        prev, cur = cur, prev
-    return dsq.shape[0], prev, cur
-
-
-@njit(cache=True, nogil=True)
-def _ssv_diagonal(dsq, costs, cur, i, bias, floor, sc_thresh, order):
-    """The diagonal that reached the threshold on row `i` (0-based): its best-scoring
-    end state (the first in striped order), traced back to where it began from B and
-    extended forward while it keeps gaining. Returns (1-based target start, model end,
-    length, 1-based target end)."""
-    L = dsq.shape[0]
-    M = costs.shape[1] - 1
-    end = -1
-    rem = -1
-    for k in order:  # the striped order decides between equal scores
-        if cur[k] >= sc_thresh and cur[k] > rem:
-            end = k
-            rem = int(cur[k])
-    start = end
-    t_end = i + 1  # 1-based
-    t_start = t_end
-    sc = rem
-    while rem > floor and start >= 1 and t_start >= 1:
-        rem -= bias - int(costs[dsq[t_start - 1], start])
-        start -= 1
-        t_start -= 1
-    start += 1
-    t_start += 1
-    k = end + 1
-    pos = t_end + 1
-    max_end = t_end
-    max_sc = sc
-    since = 0
-    while k < M and pos <= L:
-        sc += bias - int(costs[dsq[pos - 1], k])
-        if sc >= max_sc:
-            max_sc = sc
-            max_end = pos
-            since = 0
-        else:
-            since += 1
-            if since == 5:
-                break
-        k += 1
-        pos += 1
-    end += max_end - t_end
-    return t_start, end, end - start + 1, max_end
-
-
-@njit(cache=True, nogil=True)
-def _ssv_scan(dsq, costs, bias, xb, floor, sc_thresh, order, out):
-    """p7_SSVFilter_longtarget on `dsq`: diagonals whose byte score reaches `sc_thresh`,
-    as rows (target start, model end, diagonal length) of `out`."""
-    L = dsq.shape[0]
-    M = costs.shape[1] - 1
-    prev = np.zeros(M + 1, dtype=np.uint8)
-    cur = np.zeros(M + 1, dtype=np.uint8)
-    lift = np.uint8(bias)
-    xbw = np.uint8(xb)
-    n = 0
-    i = 0
-    while True:
-        i, prev, cur = _ssv_until(dsq, i, costs, prev, cur, xbw, lift, M, sc_thresh)
-        if i >= L:
-            break
-        t_start, end, length, max_end = _ssv_diagonal(dsq, costs, cur, i, bias, floor,
-                                                      sc_thresh, order)  # fmt: skip
-        if n >= out.shape[0]:
-            bigger = np.zeros((out.shape[0] * 2, 3), dtype=np.int64)
-            bigger[:n] = out[:n]
-            out = bigger
-        out[n, 0] = t_start
-        out[n, 1] = end
-        out[n, 2] = length
-        n += 1
-        prev[:] = 0
-        i = max_end  # rows up to the diagonal's end are passed over
-    return out[:n]
-
-
-class SSVSeeder:
-    """The SSV filter's seeds on blocks of a long target, for one model (the scan's
-    constants computed once)."""
-
-    def __init__(self, costs: np.ndarray, bias: int, M: int, max_length: int, sc_thresh: int):
-        tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
-        tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
-        self.costs, self.bias, self.sc_thresh = costs, int(bias), int(sc_thresh)
-        self.xb = max(BYTE_BASE - (tjb + tbm), 0)
-        self.floor = BYTE_BASE - tjb - tbm
-        self.order = stripe_order(M, 16)
-
-    def seeds(self, dsq: np.ndarray) -> np.ndarray:
-        """SSV diagonals of `dsq` reaching the threshold: (n, 3) rows of 1-based target
-        start, model end, diagonal length, in target order."""
-        out = np.zeros((64, 3), dtype=np.int64)
-        return _ssv_scan(np.ascontiguousarray(dsq, dtype=np.uint8), self.costs, self.bias,
-                         self.xb, self.floor, self.sc_thresh, self.order, out)  # fmt: skip
-
-
-def ssv_threshold(F1: float, msv_stats: tuple[float, float], nullsc: float, max_length: int,
-                  M: int) -> int:  # fmt: skip
-    """The byte score an SSV diagonal must reach to pass `F1` (at the model's max length)."""
-    inv = float(np.float32(gumbel_invsurv(F1, *msv_stats)))
-    tec = unbiased_byte(math.log(0.5))
-    tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
-    scaled = (nullsc + inv * LOG2 + 3.0) * float(BYTE_SCALE)
-    return int(math.ceil(scaled + BYTE_BASE + tec + tjb))
 
 
 @njit(cache=True, nogil=True, inline="always")
