@@ -20,7 +20,8 @@ from ..search.evalues import exp_logsurv
 from ..search.hits import Domain
 from .domains import LongTargetDefiner
 from .ssv import SSVSeeder, ssv_threshold
-from .windows import LOG2, ViterbiSeeder, extend_and_merge, prefix_suffix_lengths, split_long
+from .viterbi import ViterbiSeeder
+from .windows import LOG2, extend_and_merge, prefix_suffix_lengths, split_long
 
 F32 = np.float32
 #: Alignments shorter than this are dropped (a Forward score without a real alignment).

@@ -14,23 +14,12 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ...compiling import njit
+from .simd import VectorOps, as_intp, striped
 from .windows import BYTE_BASE, BYTE_SCALE, LOG2, gumbel_invsurv, stripe_order, unbiased_byte
 
 #: Bytes per vector of the striped row (HMMER's SSE width; LLVM widens or splits as the
 #: machine allows).
 LANES = 16
-
-
-def striped_costs(costs: np.ndarray, lanes: int = LANES) -> tuple[int, np.ndarray]:
-    """(Q, costs) with the byte costs (Kp, M+1) in striped order: residue code a, vector
-    q, lane z holds node q + Q*z + 1 (cost 255, an impossible cell, past node M)."""
-    M = costs.shape[1] - 1
-    Q = max(1, -(-M // lanes))
-    k = np.arange(Q)[:, None] + Q * np.arange(lanes)[None, :] + 1  # (Q, lanes)
-    out = np.full((costs.shape[0], Q, lanes), 255, dtype=np.uint8)
-    inside = k <= M
-    out[:, inside] = costs[:, k[inside]]
-    return Q, out.reshape(costs.shape[0], Q * lanes)
 
 
 @intrinsic
@@ -41,51 +30,27 @@ def _striped_row(typingctx, row, costs, a, Q, xb, bias, thresh):
     sig = types.boolean(row, costs, a, Q, xb, bias, thresh)
 
     def codegen(context, builder, signature, args):
-        i8, i32 = ir.IntType(8), ir.IntType(32)
-        vec = ir.VectorType(i8, LANES)
-
-        def value(n):
-            return context.cast(builder, args[n], signature.args[n], types.intp)
-
-        def splat(n):
-            byte = context.cast(builder, args[n], signature.args[n], types.uint8)
-            one = builder.insert_element(ir.Constant(vec, ir.Undefined), byte, ir.Constant(i32, 0))
-            zeros = ir.Constant(ir.VectorType(i32, LANES), [0] * LANES)
-            return builder.shuffle_vector(one, ir.Constant(vec, ir.Undefined), zeros)
-
-        def llvm(name):
-            fnty = ir.FunctionType(vec, [vec, vec])
-            return cgutils.get_or_insert_function(builder.module, fnty, f"llvm.{name}.v{LANES}i8")
-
-        umax, uadd, usub = llvm("umax"), llvm("uadd.sat"), llvm("usub.sat")
-        cells = context.make_array(signature.args[0])(context, builder, args[0]).data
-        table = context.make_array(signature.args[1])(context, builder, args[1])
-        n_vec = value(3)
-        width = ir.Constant(n_vec.type, LANES)
-        cells = builder.bitcast(cells, vec.as_pointer())
-        start = builder.mul(builder.mul(value(2), n_vec), width)
-        cost = builder.bitcast(builder.gep(table.data, [start]), vec.as_pointer())
-        xbv, biasv = splat(4), splat(5)
-        last = builder.load(builder.gep(cells, [builder.sub(n_vec, ir.Constant(n_vec.type, 1))]),
-                            align=1)  # fmt: skip
-        # node q + Q*z + 1 follows node q - 1 + Q*z + 1: for q = 0, the last vector's lane
-        # z - 1 (lane 0 follows node 0, which scores 0)
-        shift = [0] + [LANES + z for z in range(LANES - 1)]
-        lanes_up = ir.Constant(ir.VectorType(i32, LANES), shift)
-        before = cgutils.alloca_once_value(builder, builder.shuffle_vector(
-            ir.Constant(vec, None), last, lanes_up))  # fmt: skip
-        best = cgutils.alloca_once_value(builder, ir.Constant(vec, None))
+        v = VectorOps(context, builder, 8, LANES)
+        n_vec = as_intp(context, builder, args[3], signature.args[3])
+        start = builder.mul(as_intp(context, builder, args[2], signature.args[2]), n_vec)
+        start = builder.mul(start, ir.Constant(n_vec.type, LANES))
+        cells = v.vectors(signature.args[0], args[0])
+        cost = v.vectors(signature.args[1], args[1], start)
+        xbv, biasv = v.splat(args[4], signature.args[4]), v.splat(args[5], signature.args[5])
+        # node q + Q*z + 1 follows node q + Q*z: for q = 0, the last vector's lane z - 1
+        # (lane 0 follows node 0, which scores 0)
+        last = v.load(cells, builder.sub(n_vec, ir.Constant(n_vec.type, 1)))
+        before = v.variable(v.shift_up(last, 0))
+        best = v.variable(v.constant(0))
         with cgutils.for_range(builder, n_vec) as loop:
-            at = builder.gep(cells, [loop.index])
-            old = builder.load(at, align=1)
-            sv = builder.call(uadd, [builder.call(umax, [builder.load(before), xbv]), biasv])
-            sv = builder.call(usub, [sv, builder.load(builder.gep(cost, [loop.index]), align=1)])
-            builder.store(sv, at, align=1)
+            old = v.load(cells, loop.index)
+            sv = v.call("uadd.sat", v.call("umax", builder.load(before), xbv), biasv)
+            sv = v.call("usub.sat", sv, v.load(cost, loop.index))
+            v.store(sv, cells, loop.index)
             builder.store(old, before)
-            builder.store(builder.call(umax, [builder.load(best), sv]), best)
-        hit = builder.icmp_unsigned(">=", builder.load(best), splat(6))
-        return builder.icmp_unsigned("!=", builder.bitcast(hit, ir.IntType(LANES)),
-                                     ir.Constant(ir.IntType(LANES), 0))  # fmt: skip
+            builder.store(v.call("umax", builder.load(best), sv), best)
+        threshold = v.splat(args[6], signature.args[6])
+        return v.any(builder.icmp_unsigned(">=", builder.load(best), threshold))
 
     return sig, codegen
 
@@ -188,7 +153,7 @@ class SSVSeeder:
         tjb = unbiased_byte(math.log(np.float32(3.0) / np.float32(max_length + 3)))
         tbm = unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
         self.costs, self.bias, self.sc_thresh = costs, int(bias), int(sc_thresh)
-        self.Q, self.striped = striped_costs(costs)
+        self.Q, self.striped = striped(costs, LANES, 255, np.uint8)  # 255: no cell
         self.xb = max(BYTE_BASE - (tjb + tbm), 0)
         self.floor = BYTE_BASE - tjb - tbm
         self.order = stripe_order(M, 16)

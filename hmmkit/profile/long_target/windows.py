@@ -1,9 +1,7 @@
-"""nhmmer's windows on a long target: the scanning Viterbi filter that reports where a
-score threshold is reached (p7_ViterbiFilter_longtarget; the SSV filter is in :mod:`.ssv`),
-the byte and word scores both filters share, and the windows built around those seeds from the model's prefix/suffix lengths and
-maximum length, merged when they overlap (p7_hmm_ScoreDataComputeRest,
-p7_pli_ExtendAndMergeWindows). Scores are HMMER's 8-bit and 16-bit integers, exactly.
-"""
+"""nhmmer's windows on a long target: the byte and word scores its scanning filters share
+(:mod:`.ssv`, :mod:`.viterbi`), and the windows built around their seeds from the model's
+prefix/suffix lengths and maximum length, merged when they overlap
+(p7_hmm_ScoreDataComputeRest, p7_pli_ExtendAndMergeWindows)."""
 
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ import math
 
 import numpy as np
 
-from ...compiling import njit
 from .. import dp
 from ..plan7 import II, MI, ProfileHMM
 
@@ -69,142 +66,6 @@ def prefix_suffix_lengths(model: ProfileHMM) -> tuple[np.ndarray, np.ndarray]:
     for i in range(2, M):
         prefix[i] = np.float32(prefix[i] + prefix[i - 1])
     return prefix, suffix
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _add(a, b):
-    """Signed 16-bit saturated addition."""
-    return np.int16(max(-32768, min(32767, np.int32(a) + np.int32(b))))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _vit_row(mp, ip, dp_, mc, ic, rw, xB, t_bm, t_mm, t_im, t_dm, t_mi, t_ii, M):
-    """Match and insert cells of one 16-bit Viterbi row; returns the best match score."""
-    xE = np.int16(-32768)
-    for k in range(1, M + 1):
-        a = max(_add(xB, t_bm[k]), _add(mp[k - 1], t_mm[k]))
-        b = max(_add(ip[k - 1], t_im[k]), _add(dp_[k - 1], t_dm[k]))
-        sv = _add(max(a, b), rw[k])
-        mc[k] = sv
-        xE = max(xE, sv)
-    for k in range(1, M + 1):
-        ic[k] = max(_add(mp[k], t_mi[k]), _add(ip[k], t_ii[k]))
-    return xE
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _vit_deletes(mc, dc, t_md, t_dd, M, xB, dd_bound):
-    """Delete cells of one row from its match cells: M->D, then the D->D chain only when
-    it could raise a match cell of the next row above its B entry (`dd_bound` bounds
-    D->D...->D->M against B->M), as HMMER's lazy evaluation; match cells are exact."""
-    dc[1] = np.int16(-32768)
-    dmax = np.int32(-32768)
-    for k in range(2, M + 1):
-        v = _add(mc[k - 1], t_md[k - 1])
-        dc[k] = v
-        dmax = max(dmax, np.int32(v))
-    if dmax + dd_bound > xB:
-        for k in range(2, M + 1):
-            dc[k] = max(dc[k], _add(dc[k - 1], t_dd[k - 1]))
-
-
-@njit(cache=True, nogil=True)
-def _viterbi_rows(dsq, lo, L, M, rwv, twv, dd_bound, e_move, e_loop, n_move, j_move, sc_thresh,
-                  order, w, out, n):  # fmt: skip
-    """p7_ViterbiFilter_longtarget on ``dsq[lo:lo+L]``: rows (window `w`, position, model
-    position) where the 16-bit Viterbi score of reaching E attains `sc_thresh` are added
-    to `out` from row `n`; the DP restarts after each. Returns (out, n). (`M` comes as
-    an argument: derived from the array's shape here, the rows ran 1.5x slower.)"""
-    NEG = np.int16(-32768)
-    mp = np.full(M + 1, NEG, dtype=np.int16)
-    ip = np.full(M + 1, NEG, dtype=np.int16)
-    dp_ = np.full(M + 1, NEG, dtype=np.int16)
-    mc = np.full(M + 1, NEG, dtype=np.int16)
-    ic = np.full(M + 1, NEG, dtype=np.int16)
-    dc = np.full(M + 1, NEG, dtype=np.int16)
-    t_bm, t_mm, t_im, t_dm = twv[0], twv[1], twv[2], twv[3]
-    t_md, t_mi, t_ii, t_dd = twv[4], twv[5], twv[6], twv[7]
-    xN = np.int16(WORD_BASE)
-    xB = _add(xN, n_move)
-    xJ = NEG
-    xC = NEG
-    for i in range(L):
-        xE = _vit_row(mp, ip, dp_, mc, ic, rwv[dsq[lo + i]], xB, t_bm, t_mm, t_im, t_dm, t_mi,
-                      t_ii, M)  # fmt: skip
-        if xE >= sc_thresh:
-            for k in order:
-                if mc[k] == xE:
-                    if n >= out.shape[0]:
-                        bigger = np.zeros((out.shape[0] * 2, 3), dtype=np.int64)
-                        bigger[:n] = out[:n]
-                        out = bigger
-                    out[n, 0] = w
-                    out[n, 1] = i + 1
-                    out[n, 2] = k
-                    n += 1
-            mc[:] = NEG
-            ic[:] = NEG
-            dc[:] = NEG
-        else:
-            xC = max(xC, _add(xE, e_move))
-            xJ = max(xJ, _add(xE, e_loop))
-            xB = max(_add(xJ, j_move), _add(xN, n_move))
-            _vit_deletes(mc, dc, t_md, t_dd, M, xB, dd_bound)
-        mp, mc = mc, mp
-        ip, ic = ic, ip
-        dp_, dc = dc, dp_
-    return out, n
-
-
-@njit(cache=True, nogil=True)
-def _viterbi_windows(dsq, starts, lengths, rwv, twv, dd_bound, e_move, e_loop, n_moves, j_moves,
-                     thresholds, order):  # fmt: skip
-    out = np.zeros((64, 3), dtype=np.int64)
-    n = 0
-    for w in range(starts.shape[0]):
-        out, n = _viterbi_rows(dsq, starts[w], lengths[w], rwv.shape[1] - 1, rwv, twv, dd_bound,
-                               e_move, e_loop, n_moves[w], j_moves[w], thresholds[w], order, w,
-                               out, n)  # fmt: skip
-    return out[:n]
-
-
-class ViterbiSeeder:
-    """The Viterbi filter's seeds in many windows of a block at once, for one model."""
-
-    def __init__(self, word_profile, vit_stats: tuple[float, float], F2: float):
-        rwv, twv = word_profile
-        self.rwv, self.twv = rwv.astype(np.int16), twv.astype(np.int16)
-        M = rwv.shape[1] - 1
-        self.order = stripe_order(M, 8)
-        # bound of D(k-1)->D(k)...->M(k') against B->M(k'): the largest D->D step plus the
-        # largest D->M less B->M (unsaturated, so never too small)
-        dd = int(twv[7, 1:M].max()) if M > 1 else -32768
-        self.dd_bound = dd + int((twv[3, 2:] - twv[0, 2:]).max()) if M > 1 else -65536
-        self.e_move = self.e_loop = word(-LOG2)  # multi-hit E->C, E->J
-        self.inv = float(np.float32(gumbel_invsurv(F2, *vit_stats)))
-        self._moves: dict[int, int] = {}
-
-    def move(self, length: int) -> int:
-        """Word score of N->B (= C->T = J->B) for the multi-hit length model `length`."""
-        if length not in self._moves:
-            nj = np.float32(1.0)
-            pmove = (np.float32(2.0) + nj) / (np.float32(length) + np.float32(2.0) + nj)
-            self._moves[length] = word(math.log(pmove))
-        return self._moves[length]
-
-    def seeds(self, dsq: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-              model_lengths: np.ndarray, filterscs: np.ndarray) -> np.ndarray:  # fmt: skip
-        """(n, 3) rows (window, 1-based position in the window, model position) of the
-        windows ``dsq[starts[w]:starts[w]+lengths[w]]``, each scored with the length
-        model `model_lengths[w]` and its filter null score `filterscs[w]`."""
-        moves = np.array([self.move(int(m)) for m in model_lengths], dtype=np.int64)
-        scaled = (np.asarray(filterscs) + LOG2 * self.inv + 3.0) * float(WORD_SCALE)
-        thresholds = np.ceil(scaled - self.e_move - moves + WORD_BASE).astype(np.int64)
-        return _viterbi_windows(np.ascontiguousarray(dsq, dtype=np.uint8),
-                                np.asarray(starts, dtype=np.int64),
-                                np.asarray(lengths, dtype=np.int64), self.rwv, self.twv,
-                                self.dd_bound, self.e_move, self.e_loop, moves, moves, thresholds,
-                                self.order)  # fmt: skip
 
 
 def extend_and_merge(seeds, prefix, suffix, max_length: int, L: int,

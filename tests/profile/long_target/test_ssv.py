@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hmmkit.profile.long_target.ssv import SSVSeeder, _ssv_diagonal, striped_costs
+from hmmkit.profile.long_target.ssv import SSVSeeder, _ssv_diagonal
 
 
 def _reference_seeds(seeder: SSVSeeder, dsq: np.ndarray) -> np.ndarray:
@@ -52,13 +52,3 @@ def test_striped_scan_finds_the_recurrences_seeds(M):
         counts.append(len(seeds))
     assert counts[-1] == 0
     assert counts[0] > 0 or M == 1  # one node cannot reach the lowest threshold
-
-
-def test_striped_costs_hold_each_node_once():
-    costs = np.arange(5 * 38, dtype=np.uint8).reshape(5, 38)
-    Q, striped = striped_costs(costs, lanes=16)
-    assert Q == 3 and striped.shape == (5, 48)
-    nodes = (np.arange(Q)[:, None] + Q * np.arange(16)[None, :] + 1).ravel()
-    inside = nodes <= 37
-    assert np.array_equal(striped[:, inside], costs[:, nodes[inside]])
-    assert (striped[:, ~inside] == 255).all()
