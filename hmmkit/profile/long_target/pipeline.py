@@ -209,7 +209,9 @@ class LongTargetPipeline:
         side by side when there are many), each domain a hit scored as if found in a
         window of the model's maximum length; hits are window-relative."""
         decoded = [None] * len(windows)
-        if len(windows) >= 2 * dp.PARSER_LANES:
+        # the batch parsers run all their lanes on every row: side by side pays once about
+        # half of them are busy (39 windows of ~330 residues: 34 ms against 39 ms alone)
+        if len(windows) >= dp.PARSER_LANES // 2:
             batch = pack(windows)
             fx, bx, ls = dp.domain_decoding_batch(
                 self.profile.copy().set_multihit(True), batch.X, batch.starts, batch.lengths
