@@ -70,6 +70,20 @@ def test_hmm_query_table_is_nhmmers(made1):
     assert ours == expected
 
 
+def test_wide_envelopes_are_trimmed_once_as_nhmmer_does(made1, tmp_path):
+    """A 5 Mb chromosome with 50 copies (and its shuffled decoy) holds a locus (near
+    784,900, on both strands) whose envelope, trimmed to 20 residues beyond the
+    alignment and realigned, gets a shorter alignment: nhmmer trims once and keeps that
+    envelope, and so the same table."""
+    hmm, hmm_path, _, _, _ = made1
+    sequences, _ = synthetic_genome(to_profile_hmm(hmm), chromosome_length=5_000_000,
+                                    n_chromosomes=1, copies_per_chromosome=50)  # fmt: skip
+    genome = _write_fasta(tmp_path / "dense.fa", sequences)
+    ours = nhmmer(hmm_path, genome)
+    assert any(h.name == "chr1" and min(h.env_from, h.env_to) == 784_864 for h in ours)
+    assert ours.tblout() == _pyhmmer_table(hmm, genome)
+
+
 def test_alignment_query_is_built_as_nhmmer_builds_it(made1, shared_data):
     """MADE1.sto as the query: built, given its MAXL and calibrated, then searched."""
     from pyhmmer import easel

@@ -15,8 +15,9 @@ from ..search.hits import Domain
 
 #: Residues of envelope kept beyond the alignment when a wide envelope is trimmed.
 MAX_ENV_EXTRA = 20
-#: At most this many trims of one envelope.
-MAX_TRIMS = 5
+#: Trims of one envelope: HMMER 3.4 trims once and keeps the realigned alignment, even
+#: when that one ends further in.
+MAX_TRIMS = 1
 
 
 class LongTargetDefiner(DomainDefiner):
@@ -92,7 +93,7 @@ class LongTargetDefiner(DomainDefiner):
                 return False
             envsc, (ali_from, ali_to, hmm_from, hmm_to), trace, oasc = found
             ali_from, ali_to = ali_from + i - 1, ali_to + i - 1
-            wide = i < ali_from - MAX_ENV_EXTRA - 3 or j > ali_to + MAX_ENV_EXTRA + 3
+            wide = i < ali_from - MAX_ENV_EXTRA or j > ali_to + MAX_ENV_EXTRA
             if trim == MAX_TRIMS or not wide:
                 break
             i, j = max(i, ali_from - MAX_ENV_EXTRA), min(j, ali_to + MAX_ENV_EXTRA)
