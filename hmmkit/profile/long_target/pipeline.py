@@ -120,8 +120,8 @@ class LongTargetPipeline:
         if len(seeds) == 0:
             return []
         windows = extend_and_merge(seeds, self.prefix, self.suffix, self.max_length, len(dsq), 0.0)
-        starts = np.array([w[0] - 1 for w in windows], dtype=np.int64)  # 0-based
-        lengths = np.array([w[1] for w in windows], dtype=np.int64)
+        starts = windows[:, 0] - 1  # 0-based
+        lengths = windows[:, 1].copy()
         # MSV (against the null) and bias filters, all windows of the block at once
         nullsc = null_scores(lengths)
         usc = dp.msv_filter_scores(dsq, starts, lengths, self.profile.msc, self.K, self.bytes)
@@ -142,15 +142,17 @@ class LongTargetPipeline:
         filtersc = (null_scores(local) + self._scaled_bias(bias, opts.B2, lengths)).astype(F32)
         found = self.viterbi.seeds(dsq, starts, lengths, local, filtersc)
         pieces = []
-        for w in range(len(lengths)):
-            rows = found[found[:, 0] == w]
-            if not len(rows):
+        seeds = np.ones((len(found), 3), dtype=np.int64)  # (position, model end, length 1)
+        seeds[:, :2] = found[:, 1:]
+        bounds = np.flatnonzero(np.diff(found[:, 0])) + 1  # rows come window by window
+        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(found)], strict=True):
+            if lo == hi:
                 continue
-            triples = [(int(i), int(k), 1) for i, k in rows[:, 1:]]
-            vw = extend_and_merge(triples, self.prefix, self.suffix, self.max_length,
+            w = int(found[lo, 0])
+            vw = extend_and_merge(seeds[lo:hi], self.prefix, self.suffix, self.max_length,
                                   int(lengths[w]), 0.5)  # fmt: skip
             prev_end = 0
-            for vstart, vlen in split_long(vw, self.max_length):
+            for vstart, vlen in split_long(vw.tolist(), self.max_length):
                 self.counts.viterbi += vlen - max(0, prev_end - vstart + 1)
                 prev_end = vstart + vlen - 1
                 pieces.append((int(starts[w]) + vstart - 1, vlen, w))

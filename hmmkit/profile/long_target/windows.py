@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ...compiling import njit
 from .. import dp
 from ..plan7 import II, MI, ProfileHMM
 
@@ -68,31 +69,38 @@ def prefix_suffix_lengths(model: ProfileHMM) -> tuple[np.ndarray, np.ndarray]:
     return prefix, suffix
 
 
-def extend_and_merge(seeds, prefix, suffix, max_length: int, L: int,
-                     pct_overlap: float) -> list[list[int]]:  # fmt: skip
-    """Windows [start, length] (1-based) around seeds given as (target start, model end,
-    diagonal length), extended by the model's prefix/suffix share of `max_length`, kept
-    within 1..L, and merged in order where they overlap by more than `pct_overlap` of the
-    shorter (p7_pli_ExtendAndMergeWindows)."""
-    windows = []
-    for n, k, length in seeds:
-        before = max_length * (0.1 + float(prefix[k - length + 1]))
-        after = max_length * (0.1 + float(suffix[k]))
+@njit(cache=True, nogil=True)
+def _extend_and_merge(seeds, prefix, suffix, max_length, L, pct_overlap):
+    out = np.empty((seeds.shape[0], 2), dtype=np.int64)
+    n_out = 0
+    for s in range(seeds.shape[0]):
+        n, k, length = seeds[s, 0], seeds[s, 1], seeds[s, 2]
+        before = max_length * (0.1 + np.float64(prefix[k - length + 1]))
+        after = max_length * (0.1 + np.float64(suffix[k]))
         start = int(max(1.0, n - before))
-        end = int(min(float(L), n + length + after))
-        windows.append([start, end - start + 1])
-    merged: list[list[int]] = []
-    for w in windows:
-        if merged:
-            prev = merged[-1]
-            lo, hi = max(prev[0], w[0]), min(prev[0] + prev[1] - 1, w[0] + w[1] - 1)
-            if (hi - lo + 1) / min(prev[1], w[1]) > pct_overlap:
-                start = min(prev[0], w[0])
-                end = max(prev[0] + prev[1] - 1, w[0] + w[1] - 1)
-                prev[0], prev[1] = start, end - start + 1
+        end = int(min(np.float64(L), n + length + after))
+        if n_out > 0:
+            p0, p1 = out[n_out - 1, 0], out[n_out - 1, 1]
+            lo, hi = max(p0, start), min(p0 + p1 - 1, end)
+            if (hi - lo + 1) / min(p1, end - start + 1) > pct_overlap:
+                first = min(p0, start)
+                out[n_out - 1, 0] = first
+                out[n_out - 1, 1] = max(p0 + p1 - 1, end) - first + 1
                 continue
-        merged.append(w)
-    return merged
+        out[n_out, 0] = start
+        out[n_out, 1] = end - start + 1
+        n_out += 1
+    return out[:n_out]
+
+
+def extend_and_merge(seeds, prefix, suffix, max_length: int, L: int,
+                     pct_overlap: float) -> np.ndarray:  # fmt: skip
+    """Windows (n, 2) of [start, length] (1-based) around seeds given as rows (target
+    start, model end, diagonal length), extended by the model's prefix/suffix share of
+    `max_length`, kept within 1..L, and merged in order where they overlap by more than
+    `pct_overlap` of the shorter (p7_pli_ExtendAndMergeWindows)."""
+    seeds = np.ascontiguousarray(np.asarray(seeds, dtype=np.int64).reshape(-1, 3))
+    return _extend_and_merge(seeds, prefix, suffix, int(max_length), int(L), float(pct_overlap))
 
 
 def split_long(windows: list[list[int]], max_length: int) -> list[list[int]]:
