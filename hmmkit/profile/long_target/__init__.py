@@ -161,7 +161,7 @@ def nhmmer(
     pairs = complement_codes(model.alphabet)
     complement = bytes(pairs) + bytes(range(len(pairs), 256))  # a bytes.translate table
     hits: list[LongTargetHit] = []
-    windows = []  # Forward-passing windows: (residues, block start, strand, block, target)
+    windows = []  # Viterbi-passing windows: (candidate, strand, block, target)
     nres = nseqs = 0
     for seqidx, (name, desc, codes) in enumerate(iter_targets(targets, model.alphabet)):
         nseqs += 1
@@ -172,15 +172,17 @@ def nhmmer(
         for start, end, _context in _blocks(L, model.max_length, block_length):
             block = codes[start - 1 : end]
             if strand != "crick":
-                windows += [(w, at, "+", start, end, target) for w, at in pipeline.scan(block)]
+                windows += [(c, "+", start, end, target) for c in pipeline.candidates(block)]
             if strand != "watson":
                 rc = np.frombuffer(block[::-1].tobytes().translate(complement), np.uint8)
-                windows += [(w, at, "-", start, end, target) for w, at in pipeline.scan(rc)]
+                windows += [(c, "-", start, end, target) for c in pipeline.candidates(rc)]
         nres += L * (1 if strand != "both" else 2)
-    found = pipeline.define([w[0] for w in windows])
-    for (_, at, sense, start, end, target), raws in zip(windows, found, strict=True):
+    passed = {id(c) for c in pipeline.forward([w[0] for w in windows])}
+    windows = [w for w in windows if id(w[0]) in passed]
+    found = pipeline.define([w[0].residues for w in windows])
+    for (candidate, sense, start, end, target), raws in zip(windows, found, strict=True):
         for raw in raws:
-            raw.offset = at - 1
+            raw.offset = candidate.start
             hits.append(_placed(raw, sense, start, end, target))
     if Z is not None:
         nres = 1_000_000 * Z * (2 if strand == "both" else 1)

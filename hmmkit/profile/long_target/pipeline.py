@@ -67,6 +67,15 @@ class RawHit:
 
 
 @dataclass
+class Candidate:
+    """A window of one strand of one block that passed the Viterbi filter."""
+
+    residues: np.ndarray = field(repr=False)
+    start: int  # 0-based, in the block
+    group: int  # the SSV window it came from (numbered over the pipeline's blocks)
+
+
+@dataclass
 class StageCounts:
     """Residues passing each filter (nhmmer's --stats counters)."""
 
@@ -105,6 +114,7 @@ class LongTargetPipeline:
         entry = entry_odds(model) if self.profile.local else None
         self.definer = LongTargetDefiner(self.profile, options.seed, entry)
         self.counts = StageCounts()
+        self._groups = 0  # SSV windows numbered so far
         self.viterbi = ViterbiSeeder(self.words, self.vit_stats, options.F2)
         self.ssv = SSVSeeder(self.bytes[0], self.bytes[1], model.M, self.max_length,
                              self.ssv_thresh)  # fmt: skip
@@ -115,6 +125,12 @@ class LongTargetPipeline:
     def scan(self, dsq: np.ndarray) -> list[tuple[np.ndarray, int]]:
         """The windows of one strand of one block `dsq` (digital codes) that pass every
         filter, as (residues, 1-based block start): :meth:`define` finds their hits."""
+        return [(c.residues, c.start + 1) for c in self.forward(self.candidates(dsq))]
+
+    def candidates(self, dsq: np.ndarray) -> list[Candidate]:
+        """The windows of one strand of one block `dsq` (digital codes) that pass the SSV,
+        MSV, bias and Viterbi filters; :meth:`forward` filters those of many blocks at
+        once."""
         opts = self.options
         seeds = self.ssv.seeds(dsq)
         if len(seeds) == 0:
@@ -142,6 +158,8 @@ class LongTargetPipeline:
         filtersc = (null_scores(local) + self._scaled_bias(bias, opts.B2, lengths)).astype(F32)
         found = self.viterbi.seeds(dsq, starts, lengths, local, filtersc)
         pieces = []
+        groups = self._groups
+        self._groups += len(lengths)
         seeds = np.ones((len(found), 3), dtype=np.int64)  # (position, model end, length 1)
         seeds[:, :2] = found[:, 1:]
         bounds = np.flatnonzero(np.diff(found[:, 0])) + 1  # rows come window by window
@@ -155,8 +173,9 @@ class LongTargetPipeline:
             for vstart, vlen in split_long(vw.tolist(), self.max_length):
                 self.counts.viterbi += vlen - max(0, prev_end - vstart + 1)
                 prev_end = vstart + vlen - 1
-                pieces.append((int(starts[w]) + vstart - 1, vlen, w))
-        return self._forward(dsq, pieces)
+                at = int(starts[w]) + vstart - 1
+                pieces.append(Candidate(dsq[at : at + vlen].copy(), at, groups + w))
+        return pieces
 
     @staticmethod
     def _passes(scores, nulls, stats, F) -> np.ndarray:
@@ -177,33 +196,36 @@ class LongTargetPipeline:
             np.minimum(lengths, B).astype(F32) / lengths.astype(F32)
         )
 
-    def _forward(self, dsq, pieces) -> list[tuple[np.ndarray, int]]:
-        """Forward filter on the Viterbi windows (0-based start, length, SSV window): the
-        windows that pass, as (residues, 1-based block start)."""
-        if not pieces:
+    def forward(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The Forward filter on candidate windows (of any blocks, scored side by side):
+        those that pass, in order."""
+        if not candidates:
             return []
         opts = self.options
-        starts = np.array([p[0] for p in pieces], dtype=np.int64)
-        lengths = np.array([p[1] for p in pieces], dtype=np.int64)
+        lengths = np.array([len(c.residues) for c in candidates], dtype=np.int64)
+        starts = np.zeros(len(candidates), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        packed = np.concatenate([c.residues for c in candidates])
         nullsc = null_scores(lengths)
-        bias = np.zeros(len(pieces))
+        bias = np.zeros(len(candidates))
         if opts.bias_filter:
-            bias = (self._bias_nulls(dsq, starts, lengths) - nullsc).astype(F32)
-        fwdsc = dp.forward_scores(self.profile, dsq, starts, lengths)
+            bias = (self._bias_nulls(packed, starts, lengths) - nullsc).astype(F32)
+        fwdsc = dp.forward_scores(self.profile, packed, starts, lengths)
         filtersc = (nullsc + self._scaled_bias(bias, opts.B3, lengths)).astype(F32)
         seq_scores = ((fwdsc - filtersc) / LOG2).astype(F32)
         passed = []
-        prev = None  # the piece before, when it passed (its residues are not counted twice)
-        for (start, length, group), score in zip(pieces, seq_scores, strict=True):
+        prev = None  # the window before, when it passed (its residues are not counted twice)
+        for c, score in zip(candidates, seq_scores, strict=True):
+            length = len(c.residues)
             overlap = 0
-            if prev is not None and prev[2] == group:
-                overlap = max(0, prev[0] + prev[1] - start)
+            if prev is not None and prev.group == c.group:
+                overlap = max(0, prev.start + len(prev.residues) - c.start)
             prev = None
             if exp_logsurv(float(score), *self.fwd_stats) > math.log(opts.F3):
                 continue
-            self.counts.forward += int(length) - overlap
-            prev = (start, length, group)
-            passed.append((dsq[start : start + length].copy(), int(start) + 1))
+            self.counts.forward += length - overlap
+            prev = c
+            passed.append(c)
         return passed
 
     def define(self, windows: list[np.ndarray]) -> list[list[RawHit]]:
