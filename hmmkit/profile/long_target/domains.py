@@ -6,8 +6,11 @@ background."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ...compiling import njit
 from .. import dp
 from ..config import SearchProfile
 from ..search.domains import DomainDefiner
@@ -53,17 +56,8 @@ class LongTargetDefiner(DomainDefiner):
         """Match odds (codes x M+1) against the background mixed with `sub`'s composition
         (reparameterize_model): 25% of the default for windows of >= 100 residues."""
         smooth = np.float32(25.0) / np.float32(min(100, max(50, self.window)))
-        counts = np.bincount(sub, minlength=len(self.degen) + 1)[: len(self.degen)]
-        freq = (counts @ self.per_code).astype(np.float32)
-        freq = (freq / freq.sum()).astype(np.float32)
-        f = (smooth * self.bg + (np.float32(1.0) - smooth) * freq).astype(np.float32)
-        fd = f.astype(np.float64)
-        with np.errstate(divide="ignore"):
-            scores = np.log(self.match / fd[None, :])  # (M, K)
-        weighted = self.degen * fd[None, :]
-        expected = (weighted @ scores.T) / weighted.sum(axis=1, keepdims=True)
         me = np.zeros_like(self.me)
-        me[: len(self.degen), 1:] = np.exp(expected)
+        _mixed_odds(sub, smooth, self.bg, self.per_code, self.degen, self.match, me)
         return me
 
     def _align(self, sub, me, xp):
@@ -109,3 +103,43 @@ class LongTargetDefiner(DomainDefiner):
             )
         )  # fmt: skip
         return True
+
+
+@njit(cache=True, nogil=True)
+def _mixed_odds(sub, smooth, bg, per_code, degen, match, me):
+    """Into `me` (codes x M+1, zeroed): each code's match odds against the background
+    `bg` mixed (weight `smooth`) with the composition of `sub` -- float32 frequencies, a
+    degenerate code's odds the frequency-weighted mean of its residues' log odds."""
+    n_codes, K = degen.shape
+    M = match.shape[0]
+    counts = np.zeros(n_codes)
+    for x in sub:
+        if x < n_codes:
+            counts[x] += 1.0
+    freq = np.zeros(K, dtype=np.float32)
+    total = np.float32(0.0)
+    for k in range(K):
+        v = 0.0
+        for c in range(n_codes):
+            v += counts[c] * per_code[c, k]
+        freq[k] = np.float32(v)
+        total += freq[k]
+    rest = np.float32(1.0) - smooth
+    fd = np.empty(K)
+    for k in range(K):
+        fd[k] = np.float64(smooth * bg[k] + rest * (freq[k] / total))
+    scores = np.empty((M, K))
+    for m in range(M):
+        for k in range(K):
+            scores[m, k] = math.log(match[m, k] / fd[k]) if match[m, k] > 0 else -np.inf
+    weighted = np.empty(K)
+    for c in range(n_codes):
+        wsum = 0.0
+        for k in range(K):
+            weighted[k] = degen[c, k] * fd[k]
+            wsum += weighted[k]
+        for m in range(M):
+            v = 0.0
+            for k in range(K):
+                v += weighted[k] * scores[m, k]
+            me[c, m + 1] = math.exp(v / wsum)
