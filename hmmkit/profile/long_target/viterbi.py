@@ -225,7 +225,8 @@ class ViterbiSeeder:
         """(n, 3) rows (window, 1-based position in the window, model position) of the
         windows ``dsq[starts[w]:starts[w]+lengths[w]]``, each scored with the length
         model `model_lengths[w]` and its filter null score `filterscs[w]`."""
-        moves = np.array([self.move(int(m)) for m in model_lengths], dtype=np.int64)
+        lengths_used, which = np.unique(np.asarray(model_lengths), return_inverse=True)
+        moves = np.array([self.move(int(m)) for m in lengths_used], dtype=np.int64)[which]
         scaled = (np.asarray(filterscs) + LOG2 * self.inv + 3.0) * float(WORD_SCALE)
         thresholds = np.ceil(scaled - self.e_move - moves + WORD_BASE).astype(np.int64)
         return _viterbi_windows(np.ascontiguousarray(dsq, dtype=np.uint8),
