@@ -1,18 +1,19 @@
 """The E-step of embedded training: statistics of utterances over their composite graphs.
 
 Emission log-likelihoods are computed on demand, as HERest does: the forward (or
-Viterbi) pass runs row by row with the steps of :mod:`hmmkit.composite.steps`, and a
-(frame, tied state) pair is scored only when an emitting node of that state is alive
-in the beam at that frame; every pair is scored once, however many nodes share the
-state. The backward pass reads the same pairs. Statistics are accumulated only where
-a node has posterior mass, from the component posteriors kept when the pair was
-scored. With an infinite beam every reachable pair is scored and the statistics equal
-those of a full ``log_b`` (see the tests); a beam saves the emissions of the pruned
-states, which in a left-to-right utterance graph are most of them.
+Viterbi) pass runs row by row, and a (frame, tied state) pair is scored only when an
+emitting node of that state is alive in the beam at that frame; every pair is scored
+once, however many nodes share the state. The backward pass reads the same pairs, and
+statistics are accumulated in the same sweep, only where a node has posterior mass.
+With an infinite beam every reachable pair is scored and the statistics equal those of
+a full ``log_b`` (see the tests); a beam saves the emissions of the pruned states,
+which in a left-to-right utterance graph are most of them. The compiled kernels
+(:mod:`.estep_kernels`) take a whole shard of utterances packed into flat arrays
+(:class:`PackedUtterances`), packed once per training stage.
 
 A shard's statistics are a plain value (:class:`EmbeddedStats`) that adds, so shards
 run on threads (:func:`~hmmkit.training.parallel.map_shards`) or on a Dask cluster
-alike (:mod:`.embedded_backends`).
+alike (:mod:`.estep_backends`).
 """
 
 from __future__ import annotations
@@ -23,32 +24,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..compiling import njit
 from ..composite import CompositeGraph
-from ..composite.dp import best_path, lattice_backward, lattice_total
-from ..composite.steps import (
-    NEG,
-    add_emissions,
-    alive_states,
-    instant_max,
-    instant_sum,
-    prune,
-    timed_max,
-    timed_sum,
-)
-from ..numeric import exp_nonpositive, log_positive
-from ..workspace import Workspace
 from .acoustic_model import SILENCE, AcousticModel
+from .estep_kernels import SCORE_BLOCK, shard_estep
 
 _LOG_2PI = math.log(2.0 * math.pi)
-#: Reassociation lets the loops over features vectorise (no "nnan": NaN marks an
-#: unscored pair).
-_FAST = {"reassoc", "contract"}
 #: Posteriors below this are not accumulated: a frame's statistics lose less than this
 #: share of its weight (most alive nodes of a beam carry far less).
 MIN_OCCUPANCY = 1e-12
-#: Frames scored at a time for a state found alive and not yet scored.
-SCORE_BLOCK = 4
 
 
 @dataclass
@@ -80,178 +63,6 @@ def sum_embedded_stats(parts: Sequence[EmbeddedStats]) -> EmbeddedStats:
     for part in parts[1:]:
         total = total + part
     return total
-
-
-# ------------------------------------------------------------------ compiled kernels
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, post, scratch):
-    """log_b[t, g] (a mixture of diagonal Gaussians) and its components' posteriors for
-    the states ``states[:n_states]`` and the :data:`SCORE_BLOCK` frames from ``t0``
-    (``X`` is padded by a block), the exponentials of them all at once; a penalised
-    state pays ``penalty[t]``."""
-    means, inv_sd, log_norm = tables
-    _, values, peak, totals, log_totals = scratch
-    n_mix, n_features = means.shape[1], means.shape[2]
-    size = min(SCORE_BLOCK, log_b.shape[0] - t0)
-    for q in range(n_states):
-        g = states[q]
-        for i in range(SCORE_BLOCK):
-            best = NEG
-            for j in range(n_mix):
-                total = 0.0
-                for d in range(n_features):
-                    z = (X[t0 + i, d] - means[g, j, d]) * inv_sd[g, j, d]
-                    total += z * z
-                v = log_norm[g, j] - 0.5 * total
-                values[q, i, j] = v
-                best = max(best, v)
-            peak[q, i] = best
-            shift = best if best > NEG else 0.0
-            for j in range(n_mix):
-                values[q, i, j] -= shift
-    if n_mix == 1:  # one component: its log-density is the state's, its posterior one
-        _store_single(t0, states, n_states, size, peak, penalty, penalised, log_b, post)
-        return
-    used = values[:n_states].reshape(-1)
-    exp_nonpositive(used)
-    for q in range(n_states):
-        for i in range(SCORE_BLOCK):
-            total = 0.0
-            for j in range(n_mix):
-                total += values[q, i, j]
-            totals[q, i] = total
-            log_totals[q * SCORE_BLOCK + i] = total
-    # a total of 0 (every component impossible) gives -inf
-    log_positive(log_totals[: n_states * SCORE_BLOCK])
-    for q in range(n_states):
-        g = states[q]
-        for i in range(size):
-            t = t0 + i
-            inverse = 1.0 / totals[q, i] if totals[q, i] > 0.0 else 0.0
-            for j in range(n_mix):
-                post[t, g, j] = values[q, i, j] * inverse
-            log_b[t, g] = peak[q, i] + log_totals[q * SCORE_BLOCK + i]
-            if penalised[g]:
-                log_b[t, g] -= penalty[t]
-
-
-@njit(cache=True, nogil=True)
-def _store_single(t0, states, n_states, size, peak, penalty, penalised, log_b, post):
-    """:func:`_score_states`' results for one-component mixtures (no exponentials)."""
-    for q in range(n_states):
-        g = states[q]
-        for i in range(size):
-            t = t0 + i
-            post[t, g, 0] = 1.0 if peak[q, i] > NEG else 0.0
-            log_b[t, g] = peak[q, i]
-            if penalised[g]:
-                log_b[t, g] -= penalty[t]
-
-
-@njit(cache=True, nogil=True)
-def _score_alive(score, r, node_state, X, tables, penalty, penalised, log_b, post, scratch):
-    """Score the states of the emitting nodes alive in row ``r`` where frame ``r - 1`` is
-    not scored yet (a block of frames at a time: a state stays alive for several)."""
-    states = scratch[0]
-    t = r - 1
-    n_alive = alive_states(score, r, node_state, states)
-    n_new = 0
-    for i in range(n_alive):
-        g = states[i]
-        if math.isnan(log_b[t, g]):
-            log_b[t, g] = 0.0  # listed once, however many nodes share the state
-            states[n_new] = g
-            n_new += 1
-    if n_new > 0:
-        _score_states(X, t, states, n_new, tables, penalty, penalised, log_b, post, scratch)
-
-
-@njit(cache=True, nogil=True)
-def _scratch(n_nodes, tables):
-    """Buffers of :func:`_score_alive`: alive states, and per state and frame of a block
-    the components' values, their maximum, their sum and its log."""
-    n_mix = tables[0].shape[1]
-    return (
-        np.empty(n_nodes, dtype=np.int64),
-        np.empty((n_nodes, SCORE_BLOCK, n_mix)),
-        np.empty((n_nodes, SCORE_BLOCK)),
-        np.empty((n_nodes, SCORE_BLOCK)),
-        np.empty(n_nodes * SCORE_BLOCK),
-    )
-
-
-@njit(cache=True, nogil=True)
-def _scored_forward(graph_arrays, entry, beam, X, tables, penalty, penalised, log_b, post, alpha):
-    node_state, src, dst, logw, n_timed = graph_arrays
-    scratch = _scratch(alpha.shape[1], tables)
-    alpha[:] = NEG
-    alpha[0, entry] = 0.0
-    for r in range(alpha.shape[0]):
-        if r > 0:
-            timed_sum(alpha, r, src, dst, logw, n_timed)
-            _score_alive(alpha, r, node_state, X, tables, penalty, penalised, log_b, post, scratch)
-            add_emissions(alpha, r, node_state, log_b[r - 1])
-            prune(alpha, r, node_state, beam)
-        instant_sum(alpha, r, src, dst, logw, n_timed)
-
-
-@njit(cache=True, nogil=True)
-def _scored_viterbi(
-    graph_arrays, entry, beam, X, tables, penalty, penalised, log_b, post, delta, back
-):
-    node_state, src, dst, logw, n_timed = graph_arrays
-    scratch = _scratch(delta.shape[1], tables)
-    delta[:] = NEG
-    back[:] = -1
-    delta[0, entry] = 0.0
-    for r in range(delta.shape[0]):
-        if r > 0:
-            timed_max(delta, back, r, src, dst, logw, n_timed)
-            _score_alive(delta, r, node_state, X, tables, penalty, penalised, log_b, post, scratch)
-            add_emissions(delta, r, node_state, log_b[r - 1])
-            prune(delta, r, node_state, beam)
-        instant_max(delta, back, r, src, dst, logw, n_timed)
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _add_frame(X, t, g, weight, post, ref, n, s1, s2):
-    """Frame t with weight ``weight`` on state g, shared by its components' posteriors."""
-    n_mix, n_features = ref.shape[1], ref.shape[2]
-    for j in range(n_mix):
-        w = weight * post[t, g, j]
-        c = g * n_mix + j
-        n[c] += w
-        for d in range(n_features):
-            diff = X[t, d] - ref[g, j, d]
-            wd = w * diff
-            s1[c, d] += wd
-            s2[c, d] += wd * diff
-
-
-@njit(cache=True, nogil=True)
-def _accumulate_lattice(X, node_state, alpha, beta, total, post, ref, n, s1, s2):
-    """Moments of every (frame, emitting node) whose posterior is at least
-    :data:`MIN_OCCUPANCY`."""
-    floor = total + math.log(MIN_OCCUPANCY)
-    for r in range(1, alpha.shape[0]):
-        for node in range(alpha.shape[1]):
-            g = node_state[node]
-            if g >= 0:
-                v = alpha[r, node] + beta[r, node]
-                if v >= floor:
-                    _add_frame(X, r - 1, g, math.exp(v - total), post, ref, n, s1, s2)
-
-
-@njit(cache=True, nogil=True)
-def _accumulate_path(X, states, post, ref, n, s1, s2):
-    """Moments of a path: frame t wholly on state ``states[t]``."""
-    for t in range(len(states)):
-        _add_frame(X, t, states[t], 1.0, post, ref, n, s1, s2)
-
-
-# ------------------------------------------------------------------ per utterance
 
 
 @dataclass(frozen=True)
@@ -320,93 +131,141 @@ def beam_schedule(beam: float, step: float = 0.0, limit: float | None = None) ->
     return beams
 
 
+@dataclass(frozen=True)
+class PackedUtterances:
+    """Utterances (id, frames, graph) in the flat arrays the shard kernel reads: the
+    frames one after another, each utterance's padded by a scoring block of zeros, and
+    the graphs' nodes and arcs one after another (node indices local to their graph),
+    with the offsets where each starts."""
+
+    utts: list[str]
+    frames: np.ndarray
+    frame_start: np.ndarray
+    node_state: np.ndarray
+    node_start: np.ndarray
+    arc_src: np.ndarray
+    arc_dst: np.ndarray
+    arc_logw: np.ndarray
+    arc_tie: np.ndarray
+    arc_start: np.ndarray
+    n_timed: np.ndarray
+    entry: np.ndarray
+    exit: np.ndarray
+
+    @classmethod
+    def of(cls, items: Sequence[tuple[str, np.ndarray, CompositeGraph]]) -> PackedUtterances:
+        """The packed form of ``items``."""
+        items = list(items)
+        dims = {np.shape(X)[1] if np.ndim(X) == 2 else None for _, X, _ in items}
+        if None in dims or len(dims) > 1:
+            raise ValueError("every utterance's frames must be (n_frames, n_features) alike")
+        n_features = dims.pop() if dims else 0
+
+        def starts(sizes):
+            return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+
+        frame_start = starts([len(X) + SCORE_BLOCK for _, X, _ in items])
+        frames = np.zeros((int(frame_start[-1]), n_features))
+        for (_, X, _), f0 in zip(items, frame_start, strict=False):
+            frames[f0 : f0 + len(X)] = X
+        graphs = [g for _, _, g in items]
+
+        def joined(name, dtype):
+            parts = [np.asarray(getattr(g, name), dtype=dtype) for g in graphs]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        return cls(
+            [u for u, _, _ in items],
+            frames,
+            frame_start,
+            joined("node_state", np.int64),
+            starts([g.n_nodes for g in graphs]),
+            joined("arc_src", np.int64),
+            joined("arc_dst", np.int64),
+            joined("arc_logw", np.float64),
+            joined("arc_tie", np.int64),
+            starts([g.n_arcs for g in graphs]),
+            np.array([g.n_timed for g in graphs], dtype=np.int64),
+            np.array([g.entry for g in graphs], dtype=np.int64),
+            np.array([g.exit for g in graphs], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.utts)
+
+    def utterance_frames(self, u: int) -> np.ndarray:
+        """The frames of utterance ``u`` (without the padding)."""
+        return self.frames[self.frame_start[u] : self.frame_start[u + 1] - SCORE_BLOCK]
+
+    def arrays(self) -> tuple:
+        """The arrays in the order :func:`~.estep_kernels.shard_estep` reads them."""
+        return (
+            self.frames,
+            self.frame_start,
+            self.node_state,
+            self.node_start,
+            self.arc_src,
+            self.arc_dst,
+            self.arc_logw,
+            self.arc_tie,
+            self.arc_start,
+            self.n_timed,
+            self.entry,
+            self.exit,
+        )
+
+
 def utterance_stats(
     model: AcousticModel,
-    items: Sequence[tuple[str, np.ndarray, CompositeGraph]],
+    items: Sequence[tuple[str, np.ndarray, CompositeGraph]] | PackedUtterances,
     beam: float,
     hard: bool = False,
     background: tuple[float, float, int] | None = None,
-    workspace: Workspace | None = None,
     beam_step: float = 0.0,
     beam_limit: float | None = None,
 ) -> EmbeddedStats:
-    """One E-step over utterances (id, frames, graph): state posteriors by forward-backward,
-    or the best path's (``hard``). An utterance no path fits within ``beam`` is tried
-    again with the beam ``beam_step`` wider up to ``beam_limit`` (HERest's ``-t``), then
-    skipped. ``background`` (penalty, quantile, edge frames) makes the word states pay
-    ``penalty`` on the frames :func:`background_frames` finds."""
-    beams = beam_schedule(beam, beam_step, beam_limit)
-    workspace = workspace if workspace is not None else Workspace()
+    """One E-step over utterances (id, frames, graph), or over their packed form: state
+    posteriors by forward-backward, or the best path's (``hard``). An utterance no path
+    fits within ``beam`` is tried again with the beam ``beam_step`` wider up to
+    ``beam_limit`` (HERest's ``-t``), then skipped. ``background`` (penalty, quantile,
+    edge frames) makes the word states pay ``penalty`` on the frames
+    :func:`background_frames` finds."""
+    beams = np.array(beam_schedule(beam, beam_step, beam_limit))
+    packed = items if isinstance(items, PackedUtterances) else PackedUtterances.of(items)
     stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
-    scorer = _UtteranceScorer(model, background, workspace)
-    moments = (stats.moments["n"], stats.moments["s1"], stats.moments["s2"])
-    for utt, X, graph in items:
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        scorer.start(X, graph)
-        for width in beams:
-            try:
-                log_likelihood, counts = scorer.pass_(width, hard, moments)
-                break
-            except ValueError:
-                continue
-        else:
-            stats.skipped.append(utt)
-            continue
-        tied = graph.arc_tie >= 0
-        stats.transitions += np.bincount(
-            graph.arc_tie[tied], weights=counts[tied], minlength=len(stats.transitions)
+    tables = ScoringTables.of(model)
+    if packed.frames.shape[1] != tables.means.shape[2]:
+        raise ValueError(
+            f"the frames have {packed.frames.shape[1]} features, the model "
+            f"{tables.means.shape[2]}"
         )
-        stats.log_likelihood += log_likelihood
-        stats.n_frames += len(X)
+    penalised = np.zeros(model.mixtures.n_groups, dtype=np.bool_)
+    penalty = np.zeros(len(packed.frames))
+    if background is not None:
+        amount, quantile, edge = background
+        penalised[:] = True
+        penalised[model.units[SILENCE][0]] = False
+        for u in range(len(packed)):
+            frames = background_frames(packed.utterance_frames(u), edge, quantile)
+            penalty[packed.frame_start[u] + frames] = amount
+    scores = np.empty(len(packed))
+    moments = stats.moments
+    shard_estep(
+        packed.arrays(),
+        log_transitions(model),
+        tables.as_tuple(),
+        penalty,
+        penalised,
+        beams,
+        bool(hard),
+        math.log(MIN_OCCUPANCY),
+        (moments["n"], moments["s1"], moments["s2"], stats.transitions),
+        scores,
+    )
+    for u, score in enumerate(scores):
+        if math.isnan(score):
+            stats.skipped.append(packed.utts[u])
+        else:
+            stats.log_likelihood += float(score)
+            stats.n_frames += int(packed.frame_start[u + 1] - packed.frame_start[u]) - SCORE_BLOCK
     return stats
-
-
-class _UtteranceScorer:
-    """One model's E-step on one utterance at a time: the kernels' inputs and buffers."""
-
-    def __init__(self, model: AcousticModel, background, workspace: Workspace) -> None:
-        self.tables = ScoringTables.of(model)
-        self.flat_log = log_transitions(model)
-        self.background = background
-        self.workspace = workspace
-        self.shape = model.mixtures.n_groups, model.mixtures.n_mix
-        self.penalised = np.zeros(self.shape[0], dtype=np.bool_)
-        if background is not None:
-            self.penalised[:] = True
-            self.penalised[model.units[SILENCE][0]] = False
-
-    def start(self, X: np.ndarray, graph: CompositeGraph) -> None:
-        """Take the next utterance: nothing of it is scored yet."""
-        g, m = self.shape
-        n_frames = len(X)
-        self.X, self.graph = X, graph
-        padded = np.zeros((n_frames + SCORE_BLOCK, X.shape[1]))
-        padded[:n_frames] = X
-        penalty = np.zeros(n_frames)
-        if self.background is not None:
-            amount, quantile, edge = self.background
-            penalty[background_frames(X, edge, quantile)] = amount
-        self.weighted = with_log_transitions(graph, self.flat_log)
-        log_b = self.workspace.array("log_b", (n_frames, g))
-        log_b[:] = np.nan
-        post = self.workspace.array("post", (n_frames, g, m))
-        self.alpha = self.workspace.array("alpha", (n_frames + 1, graph.n_nodes))
-        self.scoring = (padded, self.tables.as_tuple(), penalty, self.penalised, log_b, post)
-
-    def pass_(self, beam: float, hard: bool, moments) -> tuple[float, np.ndarray]:
-        """Accumulate the utterance into ``moments``; returns its log-likelihood (or best
-        path's score) and arc counts. ValueError: no path fits within ``beam``."""
-        w, X, alpha = self.weighted, self.X, self.alpha
-        arrays = (w.node_state, w.arc_src, w.arc_dst, w.arc_logw, w.n_timed)
-        post, means = self.scoring[-1], self.tables.means
-        if hard:
-            back = self.workspace.array("back", alpha.shape, np.int64)
-            _scored_viterbi(arrays, w.entry, float(beam), *self.scoring, alpha, back)
-            path = best_path(w, alpha, back)
-            _accumulate_path(X, w.node_state[path.frame_nodes], post, means, *moments)
-            return path.log_prob, np.bincount(path.arcs, minlength=w.n_arcs).astype(np.float64)
-        _scored_forward(arrays, w.entry, float(beam), *self.scoring, alpha)
-        total = lattice_total(w, alpha, beam)
-        beta, counts = lattice_backward(w, self.scoring[-2], alpha, total)
-        _accumulate_lattice(X, w.node_state, alpha, beta, total, post, means, *moments)
-        return total, counts

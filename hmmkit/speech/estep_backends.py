@@ -6,7 +6,7 @@ are summed in shard order: a run on one thread, on several, or on a Dask client 
 the same statistics, bit for bit. The shards are an ordinary
 :class:`~hmmkit.sources.SequenceSource`, so the backends are those the rest of
 training uses (:mod:`hmmkit.training.backends`): the model is sent once per pass, the
-shards once per stage.
+shards once per stage, packed once per stage into the kernels' flat arrays.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..sources import SequenceSource
 from ..training.backends import make_backend
 from ..workspace import WorkspacePool
 from .acoustic_model import AcousticModel
-from .estep import EmbeddedStats, sum_embedded_stats, utterance_stats
+from .estep import EmbeddedStats, PackedUtterances, sum_embedded_stats, utterance_stats
 
 #: Utterances per shard (a shard is the unit of work of a thread or a Dask task).
 SHARD_UTTERANCES = 16
@@ -30,17 +30,20 @@ Utterance = tuple[str, np.ndarray, CompositeGraph]
 
 
 class UtteranceShards(SequenceSource):
-    """Utterances held in memory, in shards of ``shard_size`` consecutive utterances."""
+    """Utterances held in memory, in shards of ``shard_size`` consecutive utterances,
+    each packed for the kernels."""
 
     def __init__(self, items: Sequence[Utterance], shard_size: int = SHARD_UTTERANCES) -> None:
         if shard_size < 1:
             raise ValueError(f"shard_size must be at least 1, got {shard_size}")
-        self._shards = [list(items[i : i + shard_size]) for i in range(0, len(items), shard_size)]
+        self._shards = [
+            PackedUtterances.of(items[i : i + shard_size]) for i in range(0, len(items), shard_size)
+        ]
 
     def shard_keys(self) -> list[int]:
         return list(range(len(self._shards)))
 
-    def load(self, key: int) -> list[Utterance]:  # type: ignore[override]
+    def load(self, key: int) -> PackedUtterances:  # type: ignore[override]
         return self._shards[key]
 
 
@@ -57,16 +60,16 @@ class EStepSettings:
 
 
 def shard_stats(
-    settings: EStepSettings, shard: list[Utterance], workspaces: WorkspacePool
+    settings: EStepSettings, shard: PackedUtterances, workspaces: WorkspacePool
 ) -> EmbeddedStats:
-    """The statistics of one shard (the per-shard function of the backends)."""
+    """The statistics of one shard (the per-shard function of the backends; the kernel
+    keeps its scratch to itself)."""
     return utterance_stats(
         settings.model,
         shard,
         settings.beam,
         settings.hard,
         settings.background,
-        workspaces.get(),
         settings.beam_step,
         settings.beam_limit,
     )
