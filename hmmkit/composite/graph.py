@@ -128,13 +128,10 @@ class GraphBuilder:
         for i, s in enumerate(model.states):
             nodes.append(self.node(int(s), (label, i) if state_labels else None))
         nodes.append(self.node())
-        for i in range(n):
-            for j in range(n):
-                p = model.transp[i, j]
-                if p > 0:
-                    offset = model.transition_offset
-                    tie = -1 if offset is None else offset + i * n + j
-                    self.arc(nodes[i], nodes[j], p, tie)
+        offset = model.transition_offset
+        for i, j in zip(*np.nonzero(model.transp > 0), strict=True):
+            tie = -1 if offset is None else offset + i * n + j
+            self.arc(nodes[i], nodes[j], model.transp[i, j], tie)
         return nodes[0], nodes[-1]
 
     def chain(self, parts: Sequence[tuple[int, int]]) -> tuple[int, int]:
