@@ -236,8 +236,7 @@ def utterance_stats(
     tables = ScoringTables.of(model)
     if packed.frames.shape[1] != tables.means.shape[2]:
         raise ValueError(
-            f"the frames have {packed.frames.shape[1]} features, the model "
-            f"{tables.means.shape[2]}"
+            f"the frames have {packed.frames.shape[1]} features, the model {tables.means.shape[2]}"
         )
     penalised = np.zeros(model.mixtures.n_groups, dtype=np.bool_)
     penalty = np.zeros(len(packed.frames))

@@ -365,10 +365,9 @@ def shard_estep(packed, flat_log, tables, penalty, penalised, beams, hard, floor
             _path_accumulate(g, X, tables, back, work, counts, (floor, n_acc, s1, s2))
         else:
             beta = other_buf[: shape[0] * n_nodes].reshape(shape)
-            _backward_accumulate(
-                g, arcs_w, X, tables, log_b, alpha, beta, win, out[u], work, counts,
-                (floor, n_acc, s1, s2),
-            )
+            lattices = (log_b, alpha, beta, win, out[u])
+            moments = (floor, n_acc, s1, s2)
+            _backward_accumulate(g, arcs_w, X, tables, *lattices, work, counts, moments)
         for a in range(n_arcs):
             if tie[a] >= 0:
                 transitions[tie[a]] += counts[a]

@@ -14,6 +14,7 @@ from hmmkit.speech.estep import (
     utterance_stats,
     with_log_transitions,
 )
+from hmmkit.speech.lexicon import Lexicon
 
 
 def _items(model, seed=3, n=6):
@@ -81,6 +82,27 @@ def test_on_demand_estep_equals_the_full_table(hard, beam, background, n_mix):
     np.testing.assert_allclose(stats.transitions, transitions, rtol=1e-9, atol=1e-12)
     assert stats.log_likelihood == pytest.approx(total, rel=1e-12)
     assert stats.n_frames == sum(len(x) for u, x, _ in items if u not in skipped)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("beam", [np.inf, 25.0])
+def test_alternative_pronunciations_equal_the_full_table(hard, beam):
+    # branches put nodes and arcs out of time order: the rows' windows must still hold them
+    lexicon = Lexicon({"x": [("a", "b"), ("b",)], "y": [("b", "a"), ("a",), ("b", "b")]})
+    model = tiny_model(6, n_mix=2, kind="phone", lexicon=lexicon)
+    rng = np.random.default_rng(8)
+    words = [["x", "y"], ["y", "x", "x"], ["y"], ["x", "y", "y", "x"]]
+    items = [
+        (f"u{i}", rng.normal(scale=2.0, size=(int(rng.integers(15, 45)), 3)), graph)
+        for i, graph in enumerate(model.transcript_graph(w) for w in words)
+    ]
+    stats = utterance_stats(model, items, beam, hard)
+    moments, transitions, total, skipped = _reference(model, items, beam, hard)
+    assert stats.skipped == skipped == []
+    for key, value in moments.items():
+        np.testing.assert_allclose(stats.moments[key], value, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(stats.transitions, transitions, rtol=1e-9, atol=1e-12)
+    assert stats.log_likelihood == pytest.approx(total, rel=1e-12)
 
 
 def test_a_narrow_beam_scores_fewer_states_and_keeps_frames_whole():

@@ -74,9 +74,7 @@ def test_shards_are_fixed_runs_of_utterances_and_their_sum_is_the_whole():
     source = UtteranceShards(items, shard_size=4)
     assert source.shard_keys() == [0, 1, 2, 3]
     assert [len(source.load(k)) for k in source.shard_keys()] == [4, 4, 4, 3]
-    assert [u for k in source.shard_keys() for u in source.load(k).utts] == [
-        u for u, _, _ in items
-    ]
+    assert [u for k in source.shard_keys() for u in source.load(k).utts] == [u for u, _, _ in items]
     settings = EStepSettings(model, np.inf)
     assert pickle.loads(pickle.dumps(settings)).model.units.keys() == model.units.keys()
     with EmbeddedEStep(items, n_jobs=2) as estep:
