@@ -121,3 +121,36 @@ def njit(*args, **options):
     # no C-callable wrapper (only first-class function values need one): less to compile
     options.setdefault("no_cfunc_wrapper", True)
     return numba.njit(*args, **options)
+
+
+def njit_inner(function=None, **options):
+    """:func:`njit` for a helper that only other kernels call: numba compiles no CPython
+    wrapper for it (less to compile: the wrapper would be built for the helper and again
+    within every kernel that calls it), and calling it from Python raises TypeError
+    instead of running code that has no such entry point."""
+    options["no_cpython_wrapper"] = True
+
+    def decorate(func):
+        dispatcher = njit(**options)(func)
+        if dispatcher is not func:  # func itself under NUMBA_DISABLE_JIT
+            dispatcher.__class__ = _compiled_only_class(type(dispatcher))
+        return dispatcher
+
+    return decorate if function is None else decorate(function)
+
+
+_COMPILED_ONLY: dict[type, type] = {}
+
+
+def _compiled_only_class(base: type) -> type:
+    """A subclass of numba's dispatcher class `base` that refuses calls from Python."""
+    if base not in _COMPILED_ONLY:
+
+        def __call__(self, *args, **kwargs):
+            raise TypeError(
+                f"{self.py_func.__module__}.{self.py_func.__qualname__} runs inside compiled "
+                "kernels only; it cannot be called from Python"
+            )
+
+        _COMPILED_ONLY[base] = type(f"CompiledOnly{base.__name__}", (base,), {"__call__": __call__})
+    return _COMPILED_ONLY[base]

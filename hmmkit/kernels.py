@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiling import njit
+from .compiling import njit, njit_inner
 from .numeric import exp_nonpositive, log_positive
 
 _TINY = 1e-300
@@ -24,7 +24,7 @@ _FAST = {"reassoc", "contract"}
 _FAST_NO_NAN = {"reassoc", "contract", "nnan"}
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
+@njit_inner(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
 def _shifted_likelihoods(log_b, lo, hi, b, shift):
     """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum (-inf: all impossible).
 
@@ -132,7 +132,7 @@ def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _logsumexp_row(v):
     m = -np.inf
     for x in v:
@@ -146,7 +146,7 @@ def _logsumexp_row(v):
     return m + np.log(s)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha):
     n_states = log_b.shape[1]
     tmp = np.empty(n_states)
@@ -160,7 +160,7 @@ def _log_forward(log_startprob, log_transmat, log_b, lo, hi, log_alpha):
     return _logsumexp_row(log_alpha[hi - lo - 1])
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _log_forward_backward(log_startprob, log_transmat, log_b, lo, hi, log_alpha, gamma, trans_acc):
     """Log-space forward-backward for one sequence (the underflow fallback).
 
@@ -202,7 +202,7 @@ def _log_forward_backward(log_startprob, log_transmat, log_b, lo, hi, log_alpha,
     return loglik
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _normalised_exp(log_values, out):
     """out = exp(log_values) / sum(exp(log_values)), taken relative to the maximum and
     divided by the sum (not by exp of a rounded log-sum): weights that sum to 1."""
@@ -217,7 +217,7 @@ def _normalised_exp(log_values, out):
         out[k] /= total
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _max_length(offsets):
     m = 0
     for s in range(len(offsets) - 1):
@@ -343,7 +343,7 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
         _log_space_redo(*args, underflow, *unused, seq_loglik)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _backtrack(delta, back, lo, hi, path):
     """Write a sequence's best path from its last ``delta`` and back-pointers; return its score."""
     top = -np.inf
@@ -508,7 +508,7 @@ def run_viterbi(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
 # ------------------------------------------------ log space throughout (implementation="log")
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def _log_space(log_b, offsets, startprob, transmat):
     """Log start and transition probabilities and a forward buffer for the longest sequence."""
     log_alpha = np.empty((_max_length(offsets), log_b.shape[1]))

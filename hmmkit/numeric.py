@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .compiling import njit
+from .compiling import njit, njit_inner
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -59,7 +59,7 @@ float_bits = _bitcast("float64", "int64")
 bits_float = _bitcast("int64", "float64")
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit_inner(cache=True, nogil=True, fastmath=_FAST)
 def exp_nonpositive(values):
     """Replace every element of the 1-D float64 array ``values`` (all <= 0, or -inf)
     by its exponential."""
@@ -97,7 +97,7 @@ _TWO_52_PLUS_BIAS = 4503599627370496.0 + 1023.0
 
 # error_model="numpy": IEEE division, without the zero-divisor test that would stop
 # the loop vectorising (the divisor here is at least 2 - 1/sqrt(2))
-@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+@njit_inner(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 def log_positive(values):
     """Replace every element of the 1-D float64 array ``values`` by its natural
     logarithm; the elements must be positive normal numbers (>= 2.2e-308) or 0,
@@ -148,7 +148,7 @@ def log_add(a, b):
     return b + math.log1p(math.exp(a - b))
 
 
-@njit(cache=True, nogil=True)
+@njit_inner(cache=True, nogil=True)
 def gather_block(rows, start, size, block):
     """``block[:, i] = rows[start + i]`` for ``i < size``: a block of frames, transposed."""
     for i in range(size):

@@ -12,7 +12,10 @@ import pytest
 from hmmkit.compiling import kernel_set
 
 #: One small kernel of the generic HMM set, called once.
-SMALL = "import numpy as np; from hmmkit.kernels import _max_length; _max_length(np.arange(3))"
+SMALL = (
+    "import numpy as np; from hmmkit.kernels import markov_chain; "
+    "markov_chain(np.ones((1, 1)), 0, np.zeros(2), np.zeros(2, dtype=np.int64))"
+)
 NOTICE = "hmmkit: compiling the HMM kernels, once per machine: ~6 s\n"
 
 

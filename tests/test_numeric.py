@@ -1,9 +1,28 @@
-"""The compiled numeric helpers against numpy."""
+"""The compiled numeric helpers against numpy (the helpers that only kernels call are run
+through a small kernel, as the library runs them)."""
 
 import numpy as np
 import pytest
 
-from hmmkit.numeric import all_finite, exp_nonpositive, log_positive
+from hmmkit.compiling import njit
+from hmmkit.numeric import all_finite
+from hmmkit.numeric import exp_nonpositive as _exp_nonpositive
+from hmmkit.numeric import log_positive as _log_positive
+
+
+@njit(cache=False)
+def exp_nonpositive(values):
+    _exp_nonpositive(values)
+
+
+@njit(cache=False)
+def log_positive(values):
+    _log_positive(values)
+
+
+def test_kernel_only_helpers_refuse_a_call_from_python():
+    with pytest.raises(TypeError, match="exp_nonpositive runs inside compiled kernels only"):
+        _exp_nonpositive(np.zeros(3))
 
 
 def test_exp_of_non_positive_values_matches_numpy():
