@@ -5,16 +5,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from math import gcd
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soundfile
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
 NORMALISATIONS = ("none", "utterance", "speaker")
@@ -170,6 +174,8 @@ def resample(signal: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
 def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.ndarray:
     """Static MFCCs `(T, numcep)`; c0 is the frame log-energy when `append_energy`.
 
+    The same numbers as python_speech_features' ``mfcc`` (with the window of `config`),
+    computed with the filterbank built once per setting and the frames taken as a view.
     With `config.warp = a` the filterbank is warped for vocal-tract-length normalisation
     (VTLN): the filter whose nominal centre is f lies at f / a between the breakpoints
     `(lowfreq + VTLN_LOW_CUTOFF) * max(1, a)` and `(highfreq - VTLN_HIGH_MARGIN) * min(1, a)`, and
@@ -177,15 +183,13 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
     piecewise-linear warp of HTK's and Kaldi's VTLN). a > 1 compresses the filters towards
     low frequencies, as for a speaker with a longer vocal tract.
     """
-    import python_speech_features as psf  # imports scipy: only when used
-
     config = config or MFCCConfig()
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 1:
         raise ValueError(f"signal must be one-dimensional, got shape {signal.shape}")
     # sample counts rounded half up, as python_speech_features (round() would go to even)
-    frame_len = int(psf.sigproc.round_half_up(config.winlen * rate))
-    frame_step = int(psf.sigproc.round_half_up(config.winstep * rate))
+    frame_len = _round_half_up(config.winlen * rate)
+    frame_step = _round_half_up(config.winstep * rate)
     if frame_len < 2 or frame_step < 1:
         raise ValueError(
             f"a sample rate of {rate} Hz is too low for {config.winlen * 1000:g} ms windows "
@@ -196,26 +200,24 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
             f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"
         )
     nfft = config.nfft or 1 << max(frame_len - 1, 1).bit_length()
-    if config.warp != 1.0:
-        high = rate / 2 if config.highfreq is None else config.highfreq
-        fbank = warped_filterbank(config.nfilt, nfft, rate, config.lowfreq, high, config.warp)
-        return _cepstra(signal, frame_len, frame_step, nfft, fbank, config)
-    feats = psf.mfcc(
-        signal,
-        samplerate=rate,
-        winlen=frame_len / rate,
-        winstep=frame_step / rate,
-        numcep=config.numcep,
-        nfilt=config.nfilt,
-        nfft=nfft,
-        lowfreq=config.lowfreq,
-        highfreq=config.highfreq,
-        preemph=config.preemph,
-        ceplifter=config.ceplifter,
-        appendEnergy=config.append_energy,
-        winfunc=WINDOWS[config.window],
-    )
-    return np.ascontiguousarray(feats, dtype=np.float64)
+    high = config.highfreq or rate / 2  # python_speech_features' reading of highfreq
+    if high > rate / 2:
+        raise ValueError(f"highfreq={high:g} Hz is above half the sample rate of {rate} Hz")
+    fbank = _filterbank(config.nfilt, nfft, rate, config.lowfreq, high, config.warp)
+    return _cepstra(signal, frame_len, frame_step, nfft, fbank, config)
+
+
+def _round_half_up(number: float) -> int:
+    """`number` rounded to the nearest integer, halves up (its exact binary value)."""
+    return int(Decimal(number).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@lru_cache(maxsize=32)
+def _filterbank(nfilt: int, nfft: int, rate: float, low: float, high: float, warp: float):
+    """:func:`warped_filterbank`, built once per setting (read-only)."""
+    fbank = warped_filterbank(nfilt, nfft, rate, low, high, warp)
+    fbank.flags.writeable = False
+    return fbank
 
 
 def vtln_warp(freqs: ArrayLike, warp: float, low: float, high: float) -> np.ndarray:
@@ -263,18 +265,28 @@ def warped_filterbank(
 
 
 def _cepstra(signal, frame_len, frame_step, nfft, fbank, config: MFCCConfig) -> np.ndarray:
-    """MFCCs through a given filterbank, step by step as python_speech_features' mfcc."""
-    import python_speech_features as psf  # imports scipy: only when used
-    from scipy.fftpack import dct
+    """MFCCs through a given filterbank, step by step as python_speech_features' mfcc (the
+    same operations on the same numbers; the frames a strided view, not gathered)."""
+    from scipy.fftpack import dct  # python_speech_features' DCT; imports scipy: only when used
 
     tiny = np.finfo(float).eps
-    emphasised = psf.sigproc.preemphasis(signal, config.preemph)
-    frames = psf.sigproc.framesig(emphasised, frame_len, frame_step, WINDOWS[config.window])
-    power = psf.sigproc.powspec(frames, nfft)
-    energy = power.sum(axis=1)
-    bands = power @ fbank.T
+    emphasised = np.append(signal[0], signal[1:] - config.preemph * signal[:-1])
+    n_frames = 1 + max(0, math.ceil((1.0 * signal.size - frame_len) / frame_step))
+    padded = np.concatenate(
+        (emphasised, np.zeros((n_frames - 1) * frame_step + frame_len - signal.size))
+    )
+    frames = sliding_window_view(padded, frame_len)[::frame_step]
+    frames = frames * WINDOWS[config.window](frame_len)
+    power = 1.0 / nfft * np.square(np.absolute(np.fft.rfft(frames, nfft)))
+    energy = np.sum(power, 1)
+    bands = np.dot(power, fbank.T)
     cepstra = dct(np.log(np.where(bands == 0, tiny, bands)), type=2, axis=1, norm="ortho")
-    cepstra = psf.base.lifter(cepstra[:, : config.numcep], config.ceplifter)
+    cepstra = cepstra[:, : config.numcep]
+    if config.ceplifter > 0:
+        lift = 1 + (config.ceplifter / 2.0) * np.sin(
+            np.pi * np.arange(config.numcep) / config.ceplifter
+        )
+        cepstra = lift * cepstra
     if config.append_energy:
         cepstra[:, 0] = np.log(np.where(energy == 0, tiny, energy))
     return np.ascontiguousarray(cepstra, dtype=np.float64)

@@ -142,13 +142,39 @@ def test_vtln_warp_is_piecewise_linear_with_fixed_band_edges():
     )
 
 
-def test_cepstra_through_the_unwarped_filterbank_are_python_speech_features(fsdd_file):
-    signal, rate = F.read_audio(fsdd_file)
-    config = F.MFCCConfig()
-    bank = F.warped_filterbank(config.nfilt, 256, rate, 0.0, rate / 2)
-    np.testing.assert_allclose(
-        F._cepstra(signal, 200, 80, 256, bank, config), F.mfcc(signal, rate, config), atol=1e-10
+@pytest.mark.parametrize(
+    ("name", "settings"),
+    [
+        ("3_theo_7.flac", {}),
+        ("0_george_0.flac", {"numcep": 20, "nfilt": 40, "preemph": 0.95}),
+        ("9_lucas_49.flac", {"ceplifter": 0, "append_energy": False, "nfft": 512}),
+        ("5_jackson_12.flac", {"window": "rectangular", "lowfreq": 100.0, "highfreq": 3500.0}),
+    ],
+)
+def test_mfcc_are_python_speech_features_bit_for_bit(shared_data, name, settings):
+    signal, rate = F.read_audio(shared_data / "fsdd" / "recordings" / name)
+    config = F.MFCCConfig(**settings)
+    theirs = psf.mfcc(
+        signal,
+        rate,
+        winlen=config.winlen,
+        winstep=config.winstep,
+        numcep=config.numcep,
+        nfilt=config.nfilt,
+        nfft=config.nfft or 256,
+        lowfreq=config.lowfreq,
+        highfreq=config.highfreq,
+        preemph=config.preemph,
+        ceplifter=config.ceplifter,
+        appendEnergy=config.append_energy,
+        winfunc=F.WINDOWS[config.window],
     )
+    np.testing.assert_array_equal(F.mfcc(signal, rate, config), theirs)
+
+
+def test_highfreq_above_half_the_sample_rate_is_refused():
+    with pytest.raises(ValueError, match="highfreq=5000 Hz is above half the sample rate of 8000"):
+        F.mfcc(sine(8000, 0.1, 440.0), 8000, F.MFCCConfig(highfreq=5000.0))
 
 
 def test_deltas_of_a_ramp_are_its_slope():
@@ -257,4 +283,4 @@ def test_frame_sizes_round_as_python_speech_features_at_odd_rates(rate):
     signal = sine(rate, 0.3, 440.0) * 3000 + np.random.default_rng(0).normal(size=int(rate * 0.3))
     ours = F.mfcc(signal, rate, F.MFCCConfig(nfft=2048))
     theirs = psf.mfcc(signal, rate, nfft=2048, winfunc=np.hamming)
-    np.testing.assert_allclose(ours, theirs, atol=1e-8)
+    np.testing.assert_array_equal(ours, theirs)
