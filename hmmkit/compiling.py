@@ -28,8 +28,6 @@ KERNEL_SETS: tuple[tuple[str, str, float], ...] = (
     ("hmmkit.special", "numeric helper", 0),
     ("hmmkit.numeric", "numeric helper", 0),
     ("hmmkit.profile.build", "profile HMM building", 14),
-    ("hmmkit.profile.traces", "profile HMM building", 14),
-    ("hmmkit.profile.weights", "profile HMM building", 14),
     ("hmmkit.profile.msa", "profile HMM building", 14),
     ("hmmkit.profile", "profile HMM", 30),
     ("hmmkit", "HMM", 6),

@@ -3,13 +3,14 @@ them from numba's cache; silenced or forced by HMMKIT_COMPILE_NOTICE."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
 
-from hmmkit.compiling import kernel_set
+from hmmkit.compiling import KERNEL_SETS, kernel_set
 
 #: One small kernel of the generic HMM set, called once.
 SMALL = (
@@ -53,3 +54,10 @@ def test_the_notice_is_off_when_silenced_or_off_a_terminal(tmp_path, setting, sh
 ])  # fmt: skip
 def test_kernel_sets_by_module(module, expected):
     assert kernel_set(module) == expected
+
+
+def test_every_kernel_set_prefix_is_a_module_of_hmmkit():
+    """A prefix left behind by a moved module would match nothing and mislabel nothing:
+    every listed one must still exist."""
+    missing = [prefix for prefix, _, _ in KERNEL_SETS if importlib.util.find_spec(prefix) is None]
+    assert missing == []
