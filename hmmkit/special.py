@@ -15,7 +15,9 @@ from numpy.typing import ArrayLike
 from .compiling import njit
 
 
-@njit("void(float64[::1], float64[::1])", cache=True, nogil=True)
+# compiled at its first call, not at import (an explicit signature would compile it
+# eagerly, in every process that imports this module); gammaln passes one type only
+@njit(cache=True, nogil=True)
 def _lgamma(values, out):
     for i in range(values.shape[0]):
         out[i] = math.lgamma(values[i])  # inf at the poles 0, -1, -2, ...

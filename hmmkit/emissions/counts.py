@@ -11,7 +11,7 @@ from ..special import gammaln
 
 #: Counts up to this are looked up in a table of log-factorials, kept between calls.
 FACTORIAL_TABLE_MAX = 1 << 16
-_table = gammaln(np.arange(256) + 1.0)
+_table = np.empty(0)  # built at the first call, not at import (gammaln is a compiled kernel)
 
 
 def log_factorial_table(X: np.ndarray, with_totals: bool = False) -> np.ndarray:
@@ -25,7 +25,8 @@ def log_factorial_table(X: np.ndarray, with_totals: bool = False) -> np.ndarray:
     needed = int(min(top, FACTORIAL_TABLE_MAX)) + 1
     table = _table
     if needed > len(table):
-        table = _table = gammaln(np.arange(min(2 * needed, FACTORIAL_TABLE_MAX + 1)) + 1.0)
+        size = min(max(2 * needed, 256), FACTORIAL_TABLE_MAX + 1)
+        table = _table = gammaln(np.arange(size) + 1.0)
     return table
 
 
