@@ -170,8 +170,9 @@ def measure_cold(python: str, data: Path) -> list[tuple[str, float, float]]:
 
 def table(warm: dict[str, float], before: dict[str, float] | None, repeats: int,
           cold: list[tuple[str, float, float]] | None, command: str,
-          before_label: str = "") -> str:  # fmt: skip
-    """The Markdown section."""
+          before_label: str = "", load: tuple[float, float] | None = None) -> str:  # fmt: skip
+    """The Markdown section (`load`: the machine's 15-minute load average at the start and
+    the end of the run, written under the command)."""
     lines = [
         "## Start-up: CPU time of the `hmmkit` command, warm caches",
         "",
@@ -182,6 +183,13 @@ def table(warm: dict[str, float], before: dict[str, float] | None, repeats: int,
         "about 0.3 s, which imports scipy.linalg).",
         "",
     ]
+    if load:
+        lines[-1:-1] = [
+            "",
+            f"Load average of the machine ({os.cpu_count()} cores) at the start "
+            f"and end of the run: {load[0]:.1f}, {load[1]:.1f}. CPU time grows with "
+            "the load of a shared machine (caches, memory bandwidth), compiling most.",
+        ]
     if before:
         lines[-1:-1] = ["", f"Before: {before_label}, measured in turn with the current tree."]
     head = "| command | target (s) |" + (" before (s) |" if before else "") + " CPU (s) |"
@@ -225,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="what --before-python runs (written under the table)")  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print, do not write BENCHMARKS.md")
     args = parser.parse_args(argv)
+    load_start = os.getloadavg()[2]
     pythons = [(args.python, warm_environment())]
     if args.before_python:
         path = {"PYTHONPATH": args.before_path} if args.before_path else {}
@@ -235,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     options = ["--cold"] * args.cold + ["--repeats", str(args.repeats)] * (args.repeats != 5)
     options += ["--before-python", "OLD/bin/python", "--before-path", "OLD"] * bool(before)
     command = " ".join(["python benchmarks/startup.py", *options])
-    text = table(warm, before, args.repeats, cold, command, args.before_label)
+    load = (load_start, os.getloadavg()[2])
+    text = table(warm, before, args.repeats, cold, command, args.before_label, load)
     print(text)
     if not args.no_write:
         write_section(text, "startup")

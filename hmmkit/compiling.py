@@ -30,7 +30,7 @@ KERNEL_SETS: tuple[tuple[str, str, float], ...] = (
     ("hmmkit.profile.build", "profile HMM building", 14),
     ("hmmkit.profile.msa", "profile HMM building", 14),
     ("hmmkit.profile", "profile HMM", 30),
-    ("hmmkit", "HMM", 6),
+    ("hmmkit", "HMM", 4),
 )
 
 

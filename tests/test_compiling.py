@@ -17,7 +17,7 @@ SMALL = (
     "import numpy as np; from hmmkit.kernels import markov_chain; "
     "markov_chain(np.ones((1, 1)), 0, np.zeros(2), np.zeros(2, dtype=np.int64))"
 )
-NOTICE = "hmmkit: compiling the HMM kernels, once per machine: ~6 s\n"
+NOTICE = "hmmkit: compiling the HMM kernels, once per machine: ~4 s\n"
 
 
 def run(code: str, cache, **env: str) -> subprocess.CompletedProcess:
@@ -44,8 +44,8 @@ def test_the_notice_is_off_when_silenced_or_off_a_terminal(tmp_path, setting, sh
 
 
 @pytest.mark.parametrize(("module", "expected"), [
-    ("hmmkit.kernels", ("HMM", 6)),
-    ("hmmkit.emissions.gaussian", ("HMM", 6)),
+    ("hmmkit.kernels", ("HMM", 4)),
+    ("hmmkit.emissions.gaussian", ("HMM", 4)),
     ("hmmkit.profile.dp", ("profile HMM", 30)),
     ("hmmkit.profile.build", ("profile HMM building", 14)),
     ("hmmkit.numeric", ("numeric helper", 0)),
