@@ -68,6 +68,15 @@ def profile_workload() -> None:
     targets = [*members, *emit(model, 4, random_state=2)]
     for n_jobs in (1, 2):
         search(model, targets, n_jobs=n_jobs)
+    # HMMER's single-precision decoding, which domain definition asks for only where a
+    # region's cut falls within a hair of its threshold
+    from .profile.config import configure
+    from .profile.digital import digitize
+    from .profile.dp.float_decoding import hmmer_domain_posteriors
+    from .profile.dp.float_sampling import float_profile
+
+    tv, ev, xf = float_profile(configure(model, len(targets[0].residues)))
+    hmmer_domain_posteriors(digitize(targets[0].residues, model.alphabet), tv, ev, xf)
     search(model, targets[:3])  # a few targets: one at a time
     scan([model, query], targets[:2])
     next(iter(iterative_search(members[0], targets, max_rounds=2)), None)
