@@ -125,14 +125,13 @@ def iterative_search(
     model = from_sequence(query.name, query.residues, popen=popen, pextend=pextend)
     if not isinstance(sequences, DigitalSequences):  # digitized once for every round
         sequences = DigitalSequences(sequences, model.alphabet)
-    records = sequences
-    if not len(records):
+    if not len(sequences):
         raise ValueError("the sequence database is empty")
     query = Sequence(query.name, query_residues(query.residues), query.description)
     included_before: set[str] = set()
     rows_before = 1
     for number in range(1, max_rounds + 1):
-        hits = search(model, records, options=options, background=background, n_jobs=n_jobs)
+        hits = search(model, sequences, options=options, background=background, n_jobs=n_jobs)
         n_new = _mark_changes(hits, included_before)
         included_before = {hit.name for hit in hits.included()}
         aln = round_alignment(query, hits, f"{query.name}-i{number}")

@@ -65,9 +65,6 @@ class DigitalSequences:
 def targets_of(sequences, alphabet: Alphabet) -> tuple[list[Sequence], SequenceBatch]:
     """The records of `sequences` and their digital batch in `alphabet`: taken from a
     :class:`DigitalSequences` as they are, digitized here otherwise."""
-    if isinstance(sequences, DigitalSequences):
-        return sequences.records, sequences.batch_for(alphabet)
-    records = as_sequences(sequences)
-    if not records and isinstance(sequences, (str, Path)):
-        raise ValueError(f"{sequences}: the sequence file is empty (no FASTA records)")
-    return records, digitize_batch(records, alphabet)
+    if not isinstance(sequences, DigitalSequences):
+        sequences = DigitalSequences(sequences, alphabet)
+    return sequences.records, sequences.batch_for(alphabet)
