@@ -14,6 +14,17 @@ from hmmkit.profile.search.tables import write_domtblout, write_tblout
 
 _ALPHABETS = {"amino": AMINO, "DNA": DNA, "RNA": RNA}
 
+#: The families' alignment files the tests compare with HMMER: the tutorial's four,
+#: pyhmmer's LuxC as Stockholm and as aligned FASTA.
+FAMILY_FILES = (
+    "protein/tutorial/globins4.sto",
+    "protein/tutorial/fn3.sto",
+    "protein/tutorial/Pkinase.sto",
+    "protein/tutorial/MADE1.sto",
+    "protein/pyhmmer/LuxC.sto",
+    "protein/pyhmmer/LuxC.faa",
+)
+
 
 def _text(value) -> str | None:
     if value is None:

@@ -14,14 +14,9 @@ from hmmkit.profile.msa import DigitalMSA, checksum, from_text, guess_alphabet
 
 pyhmmer = pytest.importorskip("pyhmmer")
 
-FILES = [
-    "protein/tutorial/globins4.sto",
-    "protein/tutorial/fn3.sto",
-    "protein/tutorial/Pkinase.sto",
-    "protein/tutorial/MADE1.sto",
-    "protein/pyhmmer/LuxC.sto",
-    "protein/pyhmmer/LuxC.faa",
-]
+from hmmer_reference import FAMILY_FILES  # noqa: E402
+
+FILES = FAMILY_FILES
 
 
 def text(value):

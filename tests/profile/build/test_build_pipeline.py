@@ -19,14 +19,9 @@ from hmmkit.profile.msa import from_text
 
 pyhmmer = pytest.importorskip("pyhmmer")
 
-FAMILIES = [
-    "protein/tutorial/globins4.sto",
-    "protein/tutorial/fn3.sto",
-    "protein/tutorial/Pkinase.sto",
-    "protein/tutorial/MADE1.sto",
-    "protein/pyhmmer/LuxC.sto",
-    "protein/pyhmmer/LuxC.faa",
-]
+from hmmer_reference import FAMILY_FILES  # noqa: E402
+
+FAMILIES = FAMILY_FILES
 
 
 @cache

@@ -19,13 +19,9 @@ from hmmkit.profile.msa import from_text
 
 pyhmmer = pytest.importorskip("pyhmmer")
 
-FILES = [
-    "protein/tutorial/globins4.sto",
-    "protein/tutorial/fn3.sto",
-    "protein/tutorial/Pkinase.sto",
-    "protein/tutorial/MADE1.sto",
-    "protein/pyhmmer/LuxC.sto",
-]
+from hmmer_reference import FAMILY_FILES  # noqa: E402
+
+FILES = FAMILY_FILES[:-1]  # Stockholm files only
 
 
 def easel_msa(path):
