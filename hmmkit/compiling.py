@@ -107,13 +107,56 @@ def install_notice() -> None:
         _installed = True
 
 
+_numpy_support_loaded = False
+
+
+def load_numpy_support() -> None:
+    """Import numba's NumPy implementations without importing scipy.linalg (once).
+
+    numba imports ``numba.np.arraymath`` at a process's first kernel load or compile, and
+    that module asks at import whether BLAS is there (``_HAVE_BLAS``, which picks how
+    ``np.dot`` of two vectors compiles) by importing ``scipy.linalg`` -- about 0.17 s of CPU,
+    a fifth of a profile command's start-up, where no kernel calls BLAS. Here the question
+    is answered by whether scipy is installed; numba's full check (the import and its
+    integer-width test) still runs when a kernel compiles a BLAS or LAPACK call, and a
+    compiled call imports scipy.linalg when it runs.
+    """
+    global _numpy_support_loaded
+    if _numpy_support_loaded:
+        return
+    import importlib.util
+
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock:  # numba types BLAS calls under this lock
+        _numpy_support_loaded = True
+        if "numba.np.arraymath" in sys.modules:
+            return
+        from numba.np import linalg
+
+        def scipy_installed() -> None:
+            if importlib.util.find_spec("scipy") is None:
+                raise ImportError("scipy is not installed")
+
+        check = getattr(linalg, "ensure_blas", None)
+        if check is not None:  # else a numba without the probe: import as it does
+            linalg.ensure_blas = scipy_installed
+        try:
+            import numba.np.arraymath  # noqa: F401
+        finally:
+            if check is not None:
+                linalg.ensure_blas = check
+
+
 def njit(*args, **options):
     """``numba.njit`` with the project's defaults (``cache=True``: compiled once per machine;
     ``nogil=True``: kernels run on several threads; ``no_cfunc_wrapper=True``: kernels are
-    not passed to other kernels as function values) and the compile notice installed."""
+    not passed to other kernels as function values), the compile notice installed and
+    numba's NumPy support loaded without scipy (:func:`load_numpy_support`)."""
     import numba
 
     install_notice()
+    load_numpy_support()
     options.setdefault("cache", True)
     options.setdefault("nogil", True)
     # no C-callable wrapper (only first-class function values need one): less to compile

@@ -61,3 +61,32 @@ def test_every_kernel_set_prefix_is_a_module_of_hmmkit():
     every listed one must still exist."""
     missing = [prefix for prefix, _, _ in KERNEL_SETS if importlib.util.find_spec(prefix) is None]
     assert missing == []
+
+
+def test_a_cached_kernel_runs_without_importing_scipy_linalg(tmp_path):
+    """numba's BLAS probe would import scipy.linalg (a fifth of a profile command's
+    start-up) at the first kernel load; hmmkit's kernels call no BLAS."""
+    probe = SMALL + "; import sys; print('scipy.linalg' in sys.modules)"
+    run(SMALL, tmp_path)  # compiles and caches
+    assert run(probe, tmp_path).stdout.split() == ["False"]
+
+
+def test_numba_blas_calls_still_work_after_a_kernel_load(tmp_path):
+    """A user's own kernel calling np.dot, compiled after hmmkit's loaded: numba finds BLAS
+    (its full check runs then) and the product is numpy's."""
+    code = (
+        SMALL
+        + """
+import numba, numpy as np, sys
+from numba.np import arraymath
+@numba.njit
+def product(a, b):
+    return np.dot(a, b), np.dot(a[0], b[:, 0])
+a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+matrix, inner = product(a, b)
+print(arraymath._HAVE_BLAS, 'scipy.linalg' in sys.modules,
+      np.array_equal(matrix, a @ b), inner == a[0] @ b[:, 0])
+"""
+    )
+    run(SMALL, tmp_path)
+    assert run(code, tmp_path).stdout.split() == ["True"] * 4
