@@ -2,7 +2,8 @@
 
 Each command module's ``register(subparsers)`` only declares its options; the work (numba
 kernels, scipy, the file readers) is imported when the chosen subcommand runs, so that
-``hmmkit --help`` or a usage error answers at once.
+``hmmkit --help`` or a usage error answers at once. A command line that names a subcommand
+imports and registers only the module that owns it (:data:`COMMAND_OWNERS`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 import os
 import sys
 
+from .profile.commands import COMMANDS as PROFILE_COMMANDS
 from .version import __version__
 
 # Modules that each define `register(subparsers)`; a subcommand sets `func(args) -> int`.
@@ -22,6 +24,15 @@ _COMMAND_MODULES = (
     "hmmkit.warmup",
     "hmmkit.speech.asr_commands",
 )
+#: Subcommand -> the module whose ``register`` adds it (a test checks this against what
+#: the modules of ``_COMMAND_MODULES`` register).
+COMMAND_OWNERS: dict[str, str] = {
+    **dict.fromkeys(("fit", "adapt", "decode"), "hmmkit.commands"),
+    **{name: f"hmmkit.profile.commands.{name}" for name in PROFILE_COMMANDS},
+    "recognize": "hmmkit.speech.commands",
+    "warmup": "hmmkit.warmup",
+    "asr": "hmmkit.speech.asr_commands",
+}
 
 #: The errors a command raises for bad input, reported as one line (hmmkit's own errors,
 #: ModelFileError and NotFittedError, are ValueErrors). Anything else is an internal error.
@@ -33,8 +44,9 @@ EXIT_INTERRUPTED = 130
 DEBUG_VARIABLE = "HMMKIT_DEBUG"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand, or with only `command`'s (and
+    those its module registers with it) when it names one."""
     parser = argparse.ArgumentParser(
         prog="hmmkit", description="Hidden Markov models over sequences."
     )
@@ -44,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"show the traceback of an error (also: {DEBUG_VARIABLE}=1)",
     )  # fmt: skip
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
+    owner = COMMAND_OWNERS.get(command or "")
+    for name in (owner,) if owner else _COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -53,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.register(subparsers)
     return parser
+
+
+def _named_command(argv: list[str]) -> str | None:
+    """The subcommand `argv` runs: its first word, after options that take no value (None
+    when it asks for the top-level help or version, or names no subcommand)."""
+    for word in argv:
+        if word in ("-h", "--help", "--version"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace):
@@ -116,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     the objects it made are then left to the operating system rather than to a last
     garbage collection (which costs a fifth of a second after numba has been loaded).
     """
-    parser = build_parser()
+    parser = build_parser(_named_command(sys.argv[1:] if argv is None else argv))
     args = _parse(parser, argv)
     if not getattr(args, "func", None):
         parser.print_help()

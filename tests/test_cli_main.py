@@ -136,3 +136,60 @@ def test_version_is_printed():
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"hmmkit {hmmkit.__version__}"
+
+
+def _registered(module: str) -> list[str]:
+    """The subcommands `module`'s register() adds to a parser of its own."""
+    import argparse
+    import importlib
+
+    subparsers = argparse.ArgumentParser().add_subparsers()
+    importlib.import_module(module).register(subparsers)
+    return list(subparsers.choices)
+
+
+def test_every_subcommand_is_owned_by_the_module_that_registers_it():
+    from hmmkit.cli import _COMMAND_MODULES, COMMAND_OWNERS
+
+    registered = {name: module for module in _COMMAND_MODULES for name in _registered(module)}
+    assert sorted(COMMAND_OWNERS) == sorted(registered)
+    for name, owner in COMMAND_OWNERS.items():  # a profile command's owner is its own module
+        assert name in _registered(owner), (name, owner)
+        assert owner.startswith(registered[name]), (name, owner, registered[name])
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", "out.hmm", "in.sto", "--symfrac", "0.4"],
+    ["--debug", "search", "--cpu", "1", "m.hmm", "db.fa"],
+    ["recognize", "train", "data", "--models", "models", "--numcep", "12"],
+    ["fit", "-K", "3", "m.npz", "data"],
+])  # fmt: skip
+def test_a_named_subcommand_parses_as_with_the_whole_parser(argv):
+    from hmmkit.cli import _named_command, build_parser
+
+    whole, one = build_parser(), build_parser(_named_command(argv))
+    assert len(one._subparsers._group_actions[0].choices) < len(
+        whole._subparsers._group_actions[0].choices)  # fmt: skip
+    first, second = vars(whole.parse_args(argv)), vars(one.parse_args(argv))
+    assert first.keys() == second.keys()
+    assert {k: v for k, v in first.items() if k != "func"} == {
+        k: v for k, v in second.items() if k != "func"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["build", "x"], "build"), (["--debug", "asr", "train"], "asr"), (["--help", "build"], None),
+    (["--version"], None), ([], None), (["-h"], None),
+])  # fmt: skip
+def test_the_named_subcommand_is_the_first_word(argv, command):
+    from hmmkit.cli import _named_command
+
+    assert _named_command(argv) == command
+
+
+def test_a_profile_command_line_imports_no_speech_module():
+    code = (
+        "import sys; from hmmkit.cli import build_parser; build_parser('build'); "
+        "print(sorted(m for m in sys.modules if m.startswith(('hmmkit.speech', 'numpy'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]"]

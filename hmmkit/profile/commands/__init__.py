@@ -5,26 +5,14 @@ hmmconvert."""
 from __future__ import annotations
 
 import argparse
+import importlib
 
-from . import (
-    align,
-    build,
-    convert,
-    emit,
-    fetch,
-    jackhmmer,
-    nhmmer,
-    phmmer,
-    press,
-    scan,
-    search,
-    stat,
-)
+#: The subcommands, in the order ``hmmkit --help`` lists them; each is the module of its name.
+COMMANDS = ("build", "search", "phmmer", "jackhmmer", "nhmmer", "scan", "press", "align", "emit",
+            "fetch", "stat", "convert")  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the profile HMM subcommands to the ``hmmkit`` parser."""
-    commands = (build, search, phmmer, jackhmmer, nhmmer, scan, press, align, emit, fetch, stat,
-                convert)  # fmt: skip
-    for command in commands:
-        command.register(subparsers)
+    for command in COMMANDS:
+        importlib.import_module(f"{__name__}.{command}").register(subparsers)
