@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compiling import njit, njit_inner
-from .numeric import exp_nonpositive, log_positive
+from .numeric import exp_nonpositive, log_positive, max_int
 
 _TINY = 1e-300
 _HUGE = 1e300
@@ -36,7 +36,7 @@ def _shifted_likelihoods(log_b, lo, hi, b, shift):
         row = log_b[lo + t]
         m = row[0]
         for k in range(1, n_states):
-            m = max(m, row[k])
+            m = row[k] if row[k] > m else m  # max(): no routine to compile
         shift[t] = m
         if m == -np.inf:
             m = 0.0
@@ -221,7 +221,7 @@ def _normalised_exp(log_values, out):
 def _max_length(offsets):
     m = 0
     for s in range(len(offsets) - 1):
-        m = max(m, offsets[s + 1] - offsets[s])
+        m = max_int(m, offsets[s + 1] - offsets[s])
     return m
 
 

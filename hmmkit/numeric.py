@@ -148,6 +148,21 @@ def log_add(a, b):
     return b + math.log1p(math.exp(a - b))
 
 
+# min/max of two integers for kernels, inlined where they are called: the built-in
+# min()/max() are numba routines compiled once per set of compile options of the kernels
+# calling them (a few hundredths of a second of a first run each); these are not.
+@njit(cache=True, nogil=True, inline="always")
+def min_int(a, b):
+    """The smaller of two integers."""
+    return b if b < a else a
+
+
+@njit(cache=True, nogil=True, inline="always")
+def max_int(a, b):
+    """The larger of two integers."""
+    return b if b > a else a
+
+
 @njit_inner(cache=True, nogil=True)
 def gather_block(rows, start, size, block):
     """``block[:, i] = rows[start + i]`` for ``i < size``: a block of frames, transposed."""
@@ -179,11 +194,18 @@ def all_finite(values) -> bool:
 MAX_MAGNITUDE = 1e150
 
 
-@njit(cache=True, nogil=True)
-def all_within(values, bound) -> bool:
+#: Elements per block of :func:`all_within`: its temporary arrays stay this small.
+_CHECK_BLOCK = 1 << 16
+
+
+def all_within(values: np.ndarray, bound: float) -> bool:
     """True when every element of the 1-D float64 array ``values`` satisfies
-    ``|v| <= bound`` (so is not NaN), with no temporary array."""
-    ok = True
-    for i in range(values.shape[0]):
-        ok &= abs(values[i]) <= bound
-    return ok
+    ``|v| <= bound`` (so is not NaN).
+
+    numpy, block by block (no temporary array beyond a block): a compiled loop is no
+    faster on data checked once, and would be one more kernel for a first run to compile.
+    """
+    for start in range(0, values.shape[0], _CHECK_BLOCK):
+        if not np.all(np.abs(values[start : start + _CHECK_BLOCK]) <= bound):
+            return False
+    return True

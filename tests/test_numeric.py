@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hmmkit.compiling import njit
-from hmmkit.numeric import all_finite
+from hmmkit.numeric import _CHECK_BLOCK, all_finite, all_within, max_int, min_int
 from hmmkit.numeric import exp_nonpositive as _exp_nonpositive
 from hmmkit.numeric import log_positive as _log_positive
 
@@ -99,3 +99,28 @@ def test_bit_reinterpretation_round_trips_and_equals_numpy_views():
     through_bits(values, bits, back)
     np.testing.assert_array_equal(bits, values.view(np.int64))
     np.testing.assert_array_equal(back.view(np.int64), values.view(np.int64))
+
+
+@pytest.mark.parametrize("where", [0, _CHECK_BLOCK - 1, _CHECK_BLOCK, 2 * _CHECK_BLOCK + 5])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e151, -1e151])
+def test_all_within_finds_a_value_beyond_the_bound_in_any_block(where, bad):
+    values = np.random.default_rng(0).uniform(-1e150, 1e150, size=2 * _CHECK_BLOCK + 7)
+    assert all_within(values, 1e150)
+    values[where] = bad
+    assert not all_within(values, 1e150)
+    assert all_within(values[:0], 1.0)
+
+
+@njit(cache=False)
+def _int_extremes(pairs):
+    out = np.empty((len(pairs), 2), dtype=np.int64)
+    for i in range(len(pairs)):
+        out[i, 0] = min_int(pairs[i, 0], pairs[i, 1])
+        out[i, 1] = max_int(pairs[i, 0], pairs[i, 1])
+    return out
+
+
+def test_integer_min_and_max_match_the_builtins():
+    pairs = np.array([[3, 5], [5, 3], [-2, -2], [0, -7], [2**62, -(2**62)]], dtype=np.int64)
+    expected = [[min(a, b), max(a, b)] for a, b in pairs.tolist()]
+    assert _int_extremes(pairs).tolist() == expected

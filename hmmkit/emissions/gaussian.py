@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compiling import njit
-from ..numeric import FRAME_BLOCK, gather_block
+from ..numeric import FRAME_BLOCK, gather_block, min_int
 from .base import EMPTY_COUNT, Emission, warn_unvisited
 from .covariances import (
     check_covariances,
@@ -58,7 +58,7 @@ def _logpdf_diag(X, means, inv_sd, log_norm, out):
     block = np.empty((n_features, FRAME_BLOCK))
     acc = np.empty(FRAME_BLOCK)
     for start in range(0, n_frames, FRAME_BLOCK):
-        size = min(FRAME_BLOCK, n_frames - start)
+        size = min_int(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, block)
         for c in range(n_components):
             for i in range(FRAME_BLOCK):
@@ -103,7 +103,7 @@ def _moments_diag(X, W, ref, n, s1, s2):
     values = np.empty((n_features, FRAME_BLOCK))
     weights = np.empty((n_components, FRAME_BLOCK))
     for start in range(0, n_frames, FRAME_BLOCK):
-        size = min(FRAME_BLOCK, n_frames - start)
+        size = min_int(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, values)
         gather_block(W, start, size, weights)
         for i in range(size, FRAME_BLOCK):  # a short last block: padding weighs nothing

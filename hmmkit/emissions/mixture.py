@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compiling import njit
-from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive
+from ..numeric import FRAME_BLOCK, exp_nonpositive, gather_block, log_positive, min_int
 from ..simplex import check_stochastic, dirichlet_log_density, dirichlet_map
 from .base import EMPTY_COUNT, DegenerateStateWarning, Emission, warn_unvisited
 from .covariances import check_covariances, check_mean_values, compact_shape, covariance_kind
@@ -52,7 +52,7 @@ def _mixture_scores(comp, log_weights, out):
     total = np.empty((n_groups, FRAME_BLOCK))
     log_total = np.empty((n_groups, FRAME_BLOCK))
     for start in range(0, n_frames, FRAME_BLOCK):
-        size = min(FRAME_BLOCK, n_frames - start)
+        size = min_int(FRAME_BLOCK, n_frames - start)
         gather_block(comp, start, size, values)
         for c in range(n_components):  # a short last block: padding with zeros
             for i in range(size, FRAME_BLOCK):
@@ -65,7 +65,8 @@ def _mixture_scores(comp, log_weights, out):
             for j in range(1, n_mix):
                 lane = values[g * n_mix + j]
                 for i in range(FRAME_BLOCK):
-                    best[i] = max(best[i], lane[i] + log_weights[g, j])
+                    v = lane[i] + log_weights[g, j]
+                    best[i] = v if v > best[i] else best[i]  # max(): no routine to compile
             for j in range(n_mix):
                 lane = values[g * n_mix + j]
                 for i in range(FRAME_BLOCK):
@@ -101,17 +102,6 @@ def _mixture_scores(comp, log_weights, out):
                 out[start + i, g] = peak[g, i] + log_total[g, i]
             for c in range(n_components):
                 comp[start + i, c] = values[c, i]
-
-
-@njit(cache=True, nogil=True)
-def _weight_components(resp, frame_weights, n_mix, out):
-    """out[t, g*M + j] = resp[t, g*M + j] * frame_weights[t, g]."""
-    n_groups = frame_weights.shape[1]
-    for t in range(resp.shape[0]):
-        for g in range(n_groups):
-            weight = frame_weights[t, g]
-            for j in range(g * n_mix, (g + 1) * n_mix):
-                out[t, j] = resp[t, j] * weight
 
 
 @dataclass(frozen=True)
@@ -197,7 +187,12 @@ class MixtureBank:
     def accumulate(self, X, frame_weights, resp, stats) -> None:
         """Add frames with per-mixture weights (T, G) and component posteriors (T, G*M);
         ``resp`` is overwritten."""
-        _weight_components(resp, frame_weights, self.n_mix, resp)
+        # resp[t, g*M + j] *= frame_weights[t, g] (numpy: one multiplication per element,
+        # as cheap as a compiled loop, and no kernel to compile on a first run)
+        by_mixture = resp.reshape(len(resp), self.n_groups, self.n_mix)
+        np.multiply(by_mixture, frame_weights[:, :, np.newaxis], out=by_mixture)
+        if not np.may_share_memory(by_mixture, resp):  # a layout the reshape had to copy
+            resp[...] = by_mixture.reshape(resp.shape)
         self.bank.accumulate(X, resp, stats)
 
     def m_step(
