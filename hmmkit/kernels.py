@@ -239,7 +239,8 @@ def _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc):
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, start_acc,
-                   trans_acc, seq_loglik, underflow):  # fmt: skip
+                   trans_acc, seq_loglik, underflow, frame_work, factor_work,
+                   square_work):  # fmt: skip
     """The scaled passes of :func:`forward_backward` (with ``backward``) or of
     :func:`forward_loglik` (without: the posterior and statistics arrays are not touched).
 
@@ -248,16 +249,14 @@ def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, 
     beta[t, j] / scale[t]). A sequence whose scaled pass underflows is only marked in
     ``underflow``; returns how many were. When none was, the start and transition
     statistics are added too; otherwise :func:`_log_space_redo` adds them after redoing
-    the marked sequences. One kernel serves both uses: it compiles once.
+    the marked sequences. One kernel serves both uses: it compiles once. The work arrays
+    come from :func:`_pass_work` (allocating them here would compile numba's allocation
+    routines with this kernel's options, on a first run).
     """
     n_states = log_b.shape[1]
-    t_max = _max_length(offsets)
-    b = np.empty((t_max, n_states))
-    alpha = np.empty((t_max, n_states))
-    scale = np.empty(t_max)
-    shift = np.empty(t_max)
-    outer_seq = np.empty((n_states, n_states))
-    transmat_t = np.empty((n_states, n_states))
+    b, alpha = frame_work[0], frame_work[1]
+    scale, shift = factor_work[0], factor_work[1]
+    outer_seq, transmat_t = square_work[0], square_work[1]
     for i in range(n_states):
         for j in range(n_states):
             transmat_t[j, i] = transmat[i, j]
@@ -313,6 +312,19 @@ def _log_space_redo(log_b, offsets, startprob, transmat, backward, chosen, gamma
         _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc)
 
 
+def _longest(offsets) -> int:
+    """Frames of the longest sequence of a batch."""
+    return int(np.max(np.diff(offsets), initial=0))
+
+
+def _pass_work(log_b, offsets):
+    """Work arrays of :func:`_scaled_passes` for the batch's longest sequence: likelihoods
+    and forward values (2, T, K), scale factors and shifts (2, T), two (K, K) matrices."""
+    t_max, n_states = _longest(offsets), log_b.shape[1]
+    return (np.empty((2, t_max, n_states)), np.empty((2, t_max)),
+            np.empty((2, n_states, n_states)))  # fmt: skip
+
+
 def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
     """Posteriors and transition statistics for every sequence of a batch.
 
@@ -327,7 +339,8 @@ def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, tran
     outer = np.zeros((n_states, n_states))
     underflow = np.zeros(len(offsets) - 1, dtype=np.bool_)
     args = (log_b, offsets, startprob, transmat, True)
-    if _scaled_passes(*args, gamma, outer, start_acc, trans_acc, seq_loglik, underflow):
+    work = _pass_work(log_b, offsets)
+    if _scaled_passes(*args, gamma, outer, start_acc, trans_acc, seq_loglik, underflow, *work):
         _log_space_redo(*args, underflow, gamma, outer, start_acc, trans_acc, seq_loglik)
 
 
@@ -339,7 +352,7 @@ def forward_loglik(log_b, offsets, startprob, transmat, seq_loglik):
     # the forward-backward kernel without its backward pass: arrays it does not touch
     unused = (np.empty((0, n_states)), np.empty((0, 0)), np.empty(0), np.empty((0, 0)))
     args = (log_b, offsets, startprob, transmat, False)
-    if _scaled_passes(*args, *unused, seq_loglik, underflow):
+    if _scaled_passes(*args, *unused, seq_loglik, underflow, *_pass_work(log_b, offsets)):
         _log_space_redo(*args, underflow, *unused, seq_loglik)
 
 
@@ -399,19 +412,18 @@ def viterbi(log_b, offsets, startprob, transmat, path, seq_logprob):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
-def viterbi_few_states(log_b, offsets, startprob, transmat, path, seq_logprob):
+def viterbi_few_states(log_b, offsets, startprob, transmat, path, seq_logprob, back, work):
     """:func:`viterbi` for a few states: four successors' running maxima kept in registers.
 
     The same results; faster up to :data:`FEW_STATES` states, where the successor loop
-    of :func:`viterbi` is too short to vectorise.
+    of :func:`viterbi` is too short to vectorise. Its work arrays come from
+    :func:`few_states_work` (as :func:`_scaled_passes`', for a cheaper first compile).
     """
     log_startprob = np.log(startprob)
     log_transmat = np.log(transmat)
     n_states = log_b.shape[1]
     n_quads = n_states - n_states % 4
-    back = np.empty((_max_length(offsets), n_states), dtype=np.int32)
-    delta = np.empty(n_states)
-    new = np.empty(n_states)
+    delta, new = work[0], work[1]
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         for k in range(n_states):
@@ -462,6 +474,13 @@ def viterbi_few_states(log_b, offsets, startprob, transmat, path, seq_logprob):
 FEW_STATES = 8
 
 
+def few_states_work(log_b, offsets):
+    """The work arrays of :func:`viterbi_few_states`: back-pointers for the longest
+    sequence (T, K) and two score vectors (2, K)."""
+    n_states = log_b.shape[1]
+    return np.empty((_longest(offsets), n_states), dtype=np.int32), np.empty((2, n_states))
+
+
 def run_forward_backward(
     log_b: np.ndarray,
     offsets: np.ndarray,
@@ -500,8 +519,11 @@ def run_viterbi(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
     """Viterbi paths and per-sequence log-probabilities: ``(path, seq_logprob)``."""
     path = np.empty(log_b.shape[0], dtype=np.int64)
     seq_logprob = np.empty(len(offsets) - 1)
-    kernel = viterbi_few_states if log_b.shape[1] <= FEW_STATES else viterbi
-    kernel(log_b, offsets, startprob, transmat, path, seq_logprob)
+    if log_b.shape[1] <= FEW_STATES:
+        work = few_states_work(log_b, offsets)
+        viterbi_few_states(log_b, offsets, startprob, transmat, path, seq_logprob, *work)
+    else:
+        viterbi(log_b, offsets, startprob, transmat, path, seq_logprob)
     return path, seq_logprob
 
 

@@ -49,10 +49,11 @@ def test_both_viterbi_kernels_equal_numpy(n_states, ties):
     transmat /= transmat.sum(axis=1, keepdims=True)
     startprob /= startprob.sum()
     want_path, want_score = numpy_viterbi(log_b, lengths, startprob, transmat)
-    for kernel in (kernels.viterbi, kernels.viterbi_few_states):
+    few_states = (kernels.viterbi_few_states, kernels.few_states_work(log_b, offsets))
+    for kernel, work in ((kernels.viterbi, ()), few_states):
         path = np.empty(offsets[-1], dtype=np.int64)
         score = np.empty(len(lengths))
-        kernel(log_b, offsets, startprob, transmat, path, score)
+        kernel(log_b, offsets, startprob, transmat, path, score, *work)
         np.testing.assert_array_equal(path, want_path)
         np.testing.assert_allclose(score, want_score, rtol=1e-12)
 
@@ -76,7 +77,8 @@ def test_sequences_the_scaled_passes_cannot_take_are_redone_in_log_space():
         start_acc = np.zeros(n_states)
         n_redone = kernels._scaled_passes(log_b, offsets, startprob, transmat, backward,
                                           np.empty_like(log_b), outer, start_acc, trans_acc,
-                                          np.empty(len(lengths)), underflow)  # fmt: skip
+                                          np.empty(len(lengths)), underflow,
+                                          *kernels._pass_work(log_b, offsets))  # fmt: skip
         assert n_redone == 2 and underflow.tolist() == [False, True, False, True]
         # the statistics are left to the log-space redo
         assert not start_acc.any() and not trans_acc.any()
