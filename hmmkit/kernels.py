@@ -82,7 +82,7 @@ def _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer):
+def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer, beta, weighted):
     """Scaled backward pass of one sequence after :func:`_scaled_forward`.
 
     Writes posteriors into ``gamma[lo:lo + n_frames]`` and sets ``outer[i, j]`` to the
@@ -90,10 +90,9 @@ def _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer):
     forward probability get zero backward values: they cannot lie on any path, and
     their scaled backward values could otherwise overflow. Returns False when a
     reachable state's backward value overflows (the caller then works in log space).
+    ``beta`` and ``weighted`` are (K,) work vectors.
     """
     n_states = b.shape[1]
-    beta = np.empty(n_states)
-    weighted = np.empty(n_states)
     for i in range(n_states):
         for j in range(n_states):
             outer[i, j] = 0.0
@@ -239,8 +238,8 @@ def _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc):
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, start_acc,
-                   trans_acc, seq_loglik, underflow, frame_work, factor_work,
-                   square_work):  # fmt: skip
+                   trans_acc, seq_loglik, underflow, frame_work, factor_work, square_work,
+                   state_work):  # fmt: skip
     """The scaled passes of :func:`forward_backward` (with ``backward``) or of
     :func:`forward_loglik` (without: the posterior and statistics arrays are not touched).
 
@@ -272,7 +271,8 @@ def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, 
         if ok:
             ok = _scaled_forward(startprob, transmat_t, b, n_frames, alpha, scale)
         if ok and backward:
-            ok = _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer_seq)
+            ok = _scaled_backward(transmat, b, alpha, scale, n_frames, lo, gamma, outer_seq,
+                                  state_work[0], state_work[1])  # fmt: skip
         if ok:
             log_positive(scale[:n_frames])
             loglik = 0.0
@@ -319,10 +319,11 @@ def _longest(offsets) -> int:
 
 def _pass_work(log_b, offsets):
     """Work arrays of :func:`_scaled_passes` for the batch's longest sequence: likelihoods
-    and forward values (2, T, K), scale factors and shifts (2, T), two (K, K) matrices."""
+    and forward values (2, T, K), scale factors and shifts (2, T), two (K, K) matrices and
+    two (K,) vectors."""
     t_max, n_states = _longest(offsets), log_b.shape[1]
     return (np.empty((2, t_max, n_states)), np.empty((2, t_max)),
-            np.empty((2, n_states, n_states)))  # fmt: skip
+            np.empty((2, n_states, n_states)), np.empty((2, n_states)))  # fmt: skip
 
 
 def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):

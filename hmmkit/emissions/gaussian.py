@@ -47,16 +47,17 @@ def check_covariance_type(covariance_type: str) -> str:
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _logpdf_diag(X, means, inv_sd, log_norm, out):
-    """Diagonal-covariance log-densities (``means``, ``inv_sd``: (C, D)), block by block.
+def _logpdf_diag(X, means, inv_sd, log_norm, out, block, acc):
+    """Diagonal-covariance log-densities (``means``, ``inv_sd``: (C, D)), block by block
+    (work arrays ``block`` (D, FRAME_BLOCK) and ``acc`` (FRAME_BLOCK,), given by the
+    caller: allocating them here would compile numba's allocation routines with this
+    kernel, on a first run).
 
     Each difference is scaled by the inverse standard deviation before it is squared,
     so that the square overflows only where the density itself is beyond double range.
     """
     n_frames, n_features = X.shape
     n_components = means.shape[0]
-    block = np.empty((n_features, FRAME_BLOCK))
-    acc = np.empty(FRAME_BLOCK)
     for start in range(0, n_frames, FRAME_BLOCK):
         size = min_int(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, block)
@@ -93,15 +94,13 @@ def _logpdf_full(X, means, prec_chol, log_norm, out):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _moments_diag(X, W, ref, n, s1, s2):
+def _moments_diag(X, W, ref, n, s1, s2, values, weights):
     """Add weighted counts (C,), first (C, D) and squared (C, D) moments of the frames'
-    differences from each component's reference ``ref`` (C, D), block by block."""
+    differences from each component's reference ``ref`` (C, D), block by block (work
+    arrays ``values`` (D, FRAME_BLOCK) and ``weights`` (C, FRAME_BLOCK), as
+    :func:`_logpdf_diag`'s)."""
     n_frames, n_features = X.shape
     n_components = W.shape[1]
-    # np.empty, not np.zeros: each block is filled below, and np.zeros would compile
-    # another allocation routine
-    values = np.empty((n_features, FRAME_BLOCK))
-    weights = np.empty((n_components, FRAME_BLOCK))
     for start in range(0, n_frames, FRAME_BLOCK):
         size = min_int(FRAME_BLOCK, n_frames - start)
         gather_block(X, start, size, values)
@@ -223,7 +222,9 @@ class GaussianBank:
         if out is None:
             out = np.empty((len(X), self.n_components))
         if self.is_diagonal:
-            _logpdf_diag(X, np.ascontiguousarray(self.means), self._inv_sd, self._log_norm, out)
+            work = np.empty((X.shape[1], FRAME_BLOCK)), np.empty(FRAME_BLOCK)
+            means = np.ascontiguousarray(self.means)
+            _logpdf_diag(X, means, self._inv_sd, self._log_norm, out, *work)
         else:
             _logpdf_full(X, self.means, self._prec_chol, self._log_norm, out)
         return out
@@ -244,7 +245,8 @@ class GaussianBank:
         n, s1, s2 = moments[prefix + "n"], moments[prefix + "s1"], moments[prefix + "s2"]
         ref = np.ascontiguousarray(self.means)
         if self.is_diagonal:
-            _moments_diag(X, weights, ref, n, s1, s2)
+            work = np.empty((X.shape[1], FRAME_BLOCK)), np.empty((weights.shape[1], FRAME_BLOCK))
+            _moments_diag(X, weights, ref, n, s1, s2, *work)
         else:
             _moments_full(X, weights, ref, n, s1, s2)
 

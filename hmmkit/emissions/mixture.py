@@ -38,19 +38,18 @@ SPLIT_OFFSET = 0.2
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nnan"}, error_model="numpy")
-def _mixture_scores(comp, log_weights, out):
+def _mixture_scores(comp, log_weights, out, values, group_work):
     """Per-mixture log-likelihoods into ``out`` (T, G); ``comp`` (T, G*M) becomes the
     posterior of each component within its mixture. (Log-densities are never NaN.)
 
-    Works on blocks of frames copied to a (G*M, block) buffer, so that every loop runs
-    over frames and vectorises.
+    Works on blocks of frames copied to the (G*M, FRAME_BLOCK) buffer ``values``, so that
+    every loop runs over frames and vectorises; ``group_work`` (3, G, FRAME_BLOCK) holds
+    per-mixture rows. Both come from the caller: allocating them here would compile
+    numba's allocation routines with this kernel, on a first run.
     """
     n_groups, n_mix = log_weights.shape
     n_frames, n_components = comp.shape
-    values = np.empty((n_components, FRAME_BLOCK))  # np.zeros would compile another routine
-    peak = np.empty((n_groups, FRAME_BLOCK))
-    total = np.empty((n_groups, FRAME_BLOCK))
-    log_total = np.empty((n_groups, FRAME_BLOCK))
+    peak, total, log_total = group_work[0], group_work[1], group_work[2]
     for start in range(0, n_frames, FRAME_BLOCK):
         size = min_int(FRAME_BLOCK, n_frames - start)
         gather_block(comp, start, size, values)
@@ -177,7 +176,9 @@ class MixtureBank:
                 X, workspace.array("components", (len(X), self.bank.n_components))
             )
             out = workspace.array("log_b", shape)
-        _mixture_scores(comp, self._log_weights, out)
+        values = np.empty((comp.shape[1], FRAME_BLOCK))
+        group_work = np.empty((3, self.n_groups, FRAME_BLOCK))
+        _mixture_scores(comp, self._log_weights, out, values, group_work)
         return out, comp
 
     def new_stats(self) -> dict[str, np.ndarray]:
