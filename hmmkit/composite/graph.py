@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -46,10 +47,24 @@ class UnitModel:
                 f"unit {self.name!r}: transp must be {(n, n)} for {n - 2} emitting states, "
                 f"got {self.transp.shape}"
             )
-        if np.any(self.transp < 0) or not np.all(np.isfinite(self.transp)):
+        transp = self.transp  # ndarray methods: this runs for every unit of every graph
+        if not np.isfinite(transp).all() or (transp < 0).any():
             raise ValueError(f"unit {self.name!r}: transition probabilities must be >= 0")
-        if np.any(self.transp[:, 0] > 0) or np.any(self.transp[-1] > 0):
+        if (transp[:, 0] > 0).any() or (transp[-1] > 0).any():
             raise ValueError(f"unit {self.name!r}: no arc may enter state 0 or leave the exit")
+
+    @cached_property
+    def arcs(self) -> tuple[list[int], list[int], list[float], list[int]]:
+        """The nonzero transitions in row order: (from, to, log-probability, tied
+        parameter index or -1), as lists."""
+        rows, cols = np.nonzero(self.transp > 0)
+        logp = np.log(self.transp[rows, cols])
+        n = len(self.states) + 2
+        if self.transition_offset is None:
+            tie = np.full(len(rows), -1)
+        else:
+            tie = self.transition_offset + rows * n + cols
+        return rows.tolist(), cols.tolist(), logp.tolist(), tie.tolist()
 
     @property
     def is_tee(self) -> bool:
@@ -123,16 +138,16 @@ class GraphBuilder:
     ) -> tuple[int, int]:
         """One occurrence of a unit; returns its (entry, exit) nodes. The entry node gets
         ``label``, and the emitting nodes ``(label, i)`` when ``state_labels``."""
-        n = len(model.states) + 2
-        nodes = [self.node(label=label)]
-        for i, s in enumerate(model.states):
-            nodes.append(self.node(int(s), (label, i) if state_labels else None))
-        nodes.append(self.node())
-        offset = model.transition_offset
-        for i, j in zip(*np.nonzero(model.transp > 0), strict=True):
-            tie = -1 if offset is None else offset + i * n + j
-            self.arc(nodes[i], nodes[j], model.transp[i, j], tie)
-        return nodes[0], nodes[-1]
+        first = self.node(label=label)
+        self._state.extend(model.states.tolist())
+        if state_labels:
+            self.labels.update({first + 1 + i: (label, i) for i in range(len(model.states))})
+        last = self.node()
+        rows, cols, logp, tie = model.arcs
+        self._arcs.extend(
+            zip([first + i for i in rows], [first + j for j in cols], logp, tie, strict=True)
+        )
+        return first, last
 
     def chain(self, parts: Sequence[tuple[int, int]]) -> tuple[int, int]:
         """Join (entry, exit) pairs in order by certain arcs; returns the outer pair."""
