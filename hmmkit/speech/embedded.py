@@ -33,7 +33,7 @@ from .estep import EmbeddedStats as EmbeddedStats  # the E-step's names, re-expo
 from .estep import background_frames as background_frames
 from .estep import beam_schedule, log_transitions, with_log_transitions
 from .estep import utterance_stats as utterance_stats
-from .estep_backends import EmbeddedEStep, EStepSettings
+from .estep_backends import EStepSettings, StageESteps
 from .features import MFCCConfig
 from .lexicon import Lexicon
 
@@ -272,39 +272,39 @@ def train_embedded(
             for i, t in enumerate(transcripts)
         ]
 
+    esteps = StageESteps(utts, features, backend, config.n_jobs, client)
+
     def run_passes(stage: str, utt_graphs, hard: bool = False) -> AcousticModel:
         nonlocal model
-        items = list(zip(utts, features, utt_graphs, strict=True))
-        with EmbeddedEStep(items, backend, config.n_jobs, client) as estep:
-            for _ in range(config.passes):
-                total = estep(
-                    EStepSettings(model, config.beam, hard, bg, config.beam_step, config.beam_limit)
-                )
-                if total.n_frames == 0:
-                    raise ValueError("no utterance fits its transcript (all are too short)")
-                model = maximise(model, total)
-                log.skipped.update(total.skipped)
-                log.passes.append((stage, total.log_likelihood / total.n_frames))
-                if report is not None:
-                    report(
-                        f"{stage}: {log.passes[-1][1]:.3f} per frame ({len(total.skipped)} skipped)"
-                    )
+        estep = esteps.over(utt_graphs)
+        for _ in range(config.passes):
+            total = estep(
+                EStepSettings(model, config.beam, hard, bg, config.beam_step, config.beam_limit)
+            )
+            if total.n_frames == 0:
+                raise ValueError("no utterance fits its transcript (all are too short)")
+            model = maximise(model, total)
+            log.skipped.update(total.skipped)
+            log.passes.append((stage, total.log_likelihood / total.n_frames))
+            if report is not None:
+                report(f"{stage}: {log.passes[-1][1]:.3f} per frame ({len(total.skipped)} skipped)")
         return model
 
-    if not config.early_short_pause:
-        run_passes("flat start", graphs(False), config.hard != "none")
-    model = add_short_pause(model, config.short_pause)
-    with_sp = graphs(True)
-    run_passes("with sp", with_sp, config.hard != "none")
-    fixed = with_sp  # one pronunciation per word: nothing to realign
-    if any(len(model.pronunciations(w)) > 1 for w in set(words)):
-        choices = [
-            pronunciation_choices(model, g, X, t)
-            for g, X, t in zip(with_sp, features, transcripts, strict=True)
-        ]
-        fixed = graphs(True, choices)
-    run_passes("realigned", fixed, config.hard != "none")
-    for m in config.mixture_schedule():
-        model = replace(model, mixtures=mix_up(model.mixtures, m))
-        run_passes(f"{m} mixtures", fixed, config.hard == "all")
+    with esteps:
+        if not config.early_short_pause:
+            run_passes("flat start", graphs(False), config.hard != "none")
+        model = add_short_pause(model, config.short_pause)
+        with_sp = graphs(True)
+        run_passes("with sp", with_sp, config.hard != "none")
+        fixed = with_sp  # one pronunciation per word: nothing to realign
+        if any(len(model.pronunciations(w)) > 1 for w in set(words)):
+            choices = [
+                pronunciation_choices(model, g, X, t)
+                for g, X, t in zip(with_sp, features, transcripts, strict=True)
+            ]
+            fixed = graphs(True, choices)
+        run_passes("realigned", fixed, config.hard != "none")
+        for m in config.mixture_schedule():
+            model = replace(model, mixtures=mix_up(model.mixtures, m))
+            run_passes(f"{m} mixtures", fixed, config.hard == "all")
     return model, log

@@ -102,3 +102,44 @@ class EmbeddedEStep:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class StageESteps:
+    """The E-step of consecutive training stages: stages over the same list of utterance
+    graphs share one :class:`EmbeddedEStep` (packed, and sent to a cluster, once); a
+    stage over another list replaces it. A context manager that closes the last one."""
+
+    def __init__(
+        self,
+        utts: Sequence[str],
+        features: Sequence[np.ndarray],
+        backend: str = "threads",
+        n_jobs: int | None = None,
+        client=None,
+    ) -> None:
+        self._utts, self._features = list(utts), list(features)
+        self._options = (backend, n_jobs, client)
+        self._graphs: Sequence[CompositeGraph] | None = None
+        self._estep: EmbeddedEStep | None = None
+
+    def over(self, graphs: Sequence[CompositeGraph]) -> EmbeddedEStep:
+        """The E-step over the utterances with ``graphs`` (the same list object as the
+        previous stage's: the same E-step)."""
+        if self._estep is None or graphs is not self._graphs:
+            self.close()
+            items = list(zip(self._utts, self._features, graphs, strict=True))
+            self._estep = EmbeddedEStep(items, *self._options)
+            self._graphs = graphs
+        return self._estep
+
+    def close(self) -> None:
+        """Close the open E-step, if any."""
+        if self._estep is not None:
+            self._estep.close()
+        self._estep, self._graphs = None, None
+
+    def __enter__(self) -> StageESteps:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -13,7 +13,12 @@ from hmmkit.speech.data_folder import folder_features, read_data_folder
 from hmmkit.speech.digit_strings import build_digit_strings
 from hmmkit.speech.embedded import EmbeddedConfig, train_embedded
 from hmmkit.speech.estep import utterance_stats
-from hmmkit.speech.estep_backends import EmbeddedEStep, EStepSettings, UtteranceShards
+from hmmkit.speech.estep_backends import (
+    EmbeddedEStep,
+    EStepSettings,
+    StageESteps,
+    UtteranceShards,
+)
 from hmmkit.speech.features import MFCCConfig
 
 
@@ -88,3 +93,24 @@ def test_shards_are_fixed_runs_of_utterances_and_their_sum_is_the_whole():
         UtteranceShards(items, shard_size=0)
     with pytest.raises(ValueError, match="backend must be one of"):
         EmbeddedEStep(items, backend="mpi")
+
+
+def test_stages_over_the_same_graphs_share_one_estep_and_others_get_their_own():
+    model = tiny_model(3)
+    rng = np.random.default_rng(1)
+    words = [["a"], ["b", "a"], ["a", "b"]]
+    feats = [rng.normal(size=(int(rng.integers(15, 30)), 3)) for _ in words]
+    with_sp = [model.transcript_graph(w) for w in words]
+    without = [model.transcript_graph(w, short_pause=False) for w in words]
+    settings = EStepSettings(model, np.inf)
+    with StageESteps(["u0", "u1", "u2"], feats, n_jobs=1) as stages:
+        first = stages.over(with_sp)
+        assert stages.over(with_sp) is first
+        other = stages.over(without)
+        assert other is not first and stages.over(without) is other
+        for graphs, estep in ((without, other), (with_sp, stages.over(with_sp))):
+            items = list(zip(["u0", "u1", "u2"], feats, graphs, strict=True))
+            whole = utterance_stats(model, items, np.inf)
+            got = estep(settings)
+            assert got.log_likelihood == pytest.approx(whole.log_likelihood, rel=1e-12)
+            np.testing.assert_allclose(got.transitions, whole.transitions, rtol=1e-10)
