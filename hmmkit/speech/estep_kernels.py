@@ -31,6 +31,10 @@ from ..numeric import exp_nonpositive, log_add, log_positive
 #: Reassociation lets the loops over features vectorise (no "nnan": NaN marks an
 #: unscored pair).
 _FAST = {"reassoc", "contract"}
+# Helpers called once per row or pair are inlined (``inline="always"``): a call that
+# passes arrays costs a reference-count update per array, which in the row loop was a
+# sixth of a pass. An inlined helper takes its caller's fastmath flags, so the scoring
+# helpers inline only into callers with the same flags.
 #: Frames scored at a time for a state found alive and not yet scored.
 SCORE_BLOCK = 4
 #: The backward pass drops an arc whose posterior is below this (a share of a frame's
@@ -43,7 +47,7 @@ _ARC_FLOOR = math.log(NEGLIGIBLE_ARC)
 # ------------------------------------------------------------------ scoring
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _component_values(X, t, g, tables, out, at):
     """Each component's log weight plus log-density of frame ``t`` under state ``g``
     into ``out`` from index ``at``; returns their maximum."""
@@ -99,7 +103,7 @@ def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, sc
             log_b[t, g] = v
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, penalised, log_b, scratch):
     """Score the states of the emitting nodes alive in row ``r`` (between ``lo`` and
     ``hi``) where frame ``r - 1`` is not scored yet, a block of frames at a time."""
@@ -168,7 +172,7 @@ def _arc_windows(node_state, src, n_timed, arc_lo, arc_hi):
         arc_hi[n] = max(arc_hi[n], arc_hi[n - 1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _relax(score, back, row_from, row, first, stop, src, dst, logw, lo, hi, maximum):
     """Arcs ``first`` to ``stop - 1`` from row ``row_from`` into row ``row``: log-sums,
     or the best arc kept in ``back`` (``maximum``); returns the window (``lo``,
@@ -200,15 +204,16 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score
     score[0, entry] = 0.0
     back[0, entry] = -1
     n_arcs = len(src)
-    arcs = (src, dst, logw)
-    win[0, 0], win[0, 1] = _relax(score, back, 0, 0, n_timed, n_arcs, *arcs, entry, entry, maximum)
+    lo, hi = _relax(score, back, 0, 0, n_timed, n_arcs, src, dst, logw, entry, entry, maximum)
+    win[0, 0], win[0, 1] = lo, hi
     for r in range(1, n_rows):
         first, stop = arc_lo[win[r - 1, 0]], arc_hi[win[r - 1, 1]]
-        lo, hi = _relax(score, back, r - 1, r, first, stop, *arcs, len(node_state), -1, maximum)
+        lo, hi = _relax(
+            score, back, r - 1, r, first, stop, src, dst, logw, len(node_state), -1, maximum
+        )
         if hi < 0:
             return False
-        args = (X, tables, penalty, penalised, log_b, scratch)
-        _score_alive(score, r, lo, hi, node_state, *args)
+        _score_alive(score, r, lo, hi, node_state, X, tables, penalty, penalised, log_b, scratch)
         t = r - 1
         best = NEG
         for n in range(lo, hi + 1):
@@ -224,7 +229,8 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score
                 lo += 1
             while score[r, hi] == NEG:
                 hi -= 1
-        win[r, 0], win[r, 1] = _relax(score, back, r, r, n_timed, n_arcs, *arcs, lo, hi, maximum)
+        lo, hi = _relax(score, back, r, r, n_timed, n_arcs, src, dst, logw, lo, hi, maximum)
+        win[r, 0], win[r, 1] = lo, hi
     return True
 
 
