@@ -33,8 +33,8 @@ from ..numeric import exp_nonpositive, log_add, log_positive
 _FAST = {"reassoc", "contract"}
 # Helpers called once per row or pair are inlined (``inline="always"``): a call that
 # passes arrays costs a reference-count update per array, which in the row loop was a
-# sixth of a pass. An inlined helper takes its caller's fastmath flags, so the scoring
-# helpers inline only into callers with the same flags.
+# sixth of a pass. An inlined helper takes its caller's fastmath flags, so the lattice
+# and accumulation kernels have the scoring's (_FAST keeps infinities and NaN exact).
 #: Frames scored at a time for a state found alive and not yet scored.
 SCORE_BLOCK = 4
 #: The backward pass drops an arc whose posterior is below this (a share of a frame's
@@ -65,7 +65,7 @@ def _component_values(X, t, g, tables, out, at):
     return best
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, scratch):
     """``log_b[t, g]`` (a mixture of diagonal Gaussians) of the states
     ``states[:n_states]`` at the :data:`SCORE_BLOCK` frames from ``t0`` (``X`` is padded
@@ -123,7 +123,7 @@ def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, penalised, lo
 # ------------------------------------------------------------------ accumulation
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _add_frame(X, t, g, weight, tables, values, n, s1, s2):
     """Frame ``t`` with weight ``weight`` on state ``g``, shared by its components'
     posteriors; moments about the current means."""
@@ -192,7 +192,7 @@ def _relax(score, back, row_from, row, first, stop, src, dst, logw, lo, hi, maxi
     return lo, hi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score, back, win, w):
     """The forward (log-sum) or Viterbi (``maximum``) lattice with emissions scored on
     demand and the beam applied per row; ``win`` gets every row's node window. Returns
@@ -234,7 +234,7 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _backward_accumulate(g, logw, X, tables, log_b, alpha, beta, win, total, w, counts, moments):
     """The backward lattice over the nodes ``alpha`` kept and the arcs of posterior at
     least :data:`NEGLIGIBLE_ARC`, with every arc's expected count and the moments of
@@ -276,7 +276,7 @@ def _backward_accumulate(g, logw, X, tables, log_b, alpha, beta, win, total, w, 
                         _add_frame(X, r - 1, state, math.exp(v), tables, values, n, s1, s2)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _path_accumulate(g, X, tables, back, w, counts, moments):
     """The best path read back from ``back``: its arcs counted, its frames wholly on
     their nodes' states."""
