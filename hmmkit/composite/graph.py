@@ -16,6 +16,7 @@ between emit. A tee model (HTK's ``sp``) has a nonzero entry-to-exit probability
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -206,7 +207,9 @@ class GraphBuilder:
 
 
 def _non_emitting_rank(state: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Topological rank of every non-emitting node over the arcs between them (Kahn)."""
+    """Topological rank of every non-emitting node over the arcs between them (Kahn's,
+    the lowest ready node first: in a graph built left to right the ranks follow the
+    node indices, so the arcs sorted by them go left to right too)."""
     n = len(state)
     among = (state[src] < 0) & (state[dst] < 0)
     indegree = np.bincount(dst[among], minlength=n)
@@ -217,13 +220,13 @@ def _non_emitting_rank(state: np.ndarray, src: np.ndarray, dst: np.ndarray) -> n
     rank = np.full(n, -1, dtype=np.int64)
     count = 0
     while ready:
-        node = ready.pop()
+        node = heapq.heappop(ready)
         rank[node] = count
         count += 1
         for nxt in successors.get(node, ()):
             indegree[nxt] -= 1
             if indegree[nxt] == 0:
-                ready.append(nxt)
+                heapq.heappush(ready, nxt)
     if count != int(np.sum(state < 0)):
         raise ValueError(
             "the non-emitting nodes of the graph form a cycle (a loop that consumes no "

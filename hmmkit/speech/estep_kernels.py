@@ -9,9 +9,12 @@ Every row of the lattice has a *window*, the lowest and highest index of its ali
 nodes, and the frame-consuming arcs have one too: those whose source lies in the
 previous row's window (bounds read from running minima/maxima of the arcs' source
 nodes). In a left-to-right utterance graph the beam keeps a band of some twenty of its
-nodes alive, so the loops over nodes and arcs cover the band, not the graph. Inside a
-window the arcs are visited in the graph's order, so the forward lattice is the one of
-:mod:`hmmkit.composite.dp` over the same emissions.
+nodes alive, so the loops over nodes and arcs cover the band, not the graph. The arcs
+that consume no frame keep their topological order and are visited from the first that
+can leave the window to the first after which none can (graphs rank these left to
+right, so that is a few arcs, not all of them). Inside a window the arcs are visited in
+the graph's order, so the forward lattice is the one of :mod:`hmmkit.composite.dp` over
+the same emissions.
 
 Emission scoring keeps only ``log_b``; the components' posteriors are computed again
 where a (frame, state) pair is accumulated (about one pair per frame, against some ten
@@ -156,10 +159,32 @@ def _add_frame(X, t, g, weight, tables, values, n, s1, s2):
 
 
 @njit(cache=True, nogil=True)
-def _arc_windows(node_state, src, n_timed, arc_lo, arc_hi):
+def _arc_windows(node_state, src, n_timed, arc_lo, arc_hi, instant):
     """``arc_lo[n]``: the first frame-consuming arc whose source is ``n`` or later;
-    ``arc_hi[n]``: one past the last whose source is ``n`` or earlier."""
-    n_nodes = len(node_state)
+    ``arc_hi[n]``: one past the last whose source is ``n`` or earlier. The arcs that
+    consume no frame (in topological order, not by source) get ``instant``: the first
+    of them after which a source ``n`` or later can come (``[0][n]``), the first from
+    which every source is above ``n`` (``[1][n]``), and per arc the lowest source from
+    it on (``[2][a]``)."""
+    n_nodes, n_arcs = len(node_state), len(src)
+    first_from, first_above, lowest = instant
+    first_from[:n_nodes] = n_arcs
+    first_above[:n_nodes] = n_arcs
+    highest, done = -1, -1
+    for a in range(n_timed, n_arcs):
+        highest = max(highest, src[a])
+        while done < highest:
+            done += 1
+            first_from[done] = a
+    low = n_nodes
+    for a in range(n_arcs - 1, n_timed - 1, -1):
+        low = min(low, src[a])
+        lowest[a] = low
+    done = -1
+    for a in range(n_timed, n_arcs):
+        while done + 1 < lowest[a]:
+            done += 1
+            first_above[done] = a
     arc_lo[:n_nodes] = n_timed
     arc_hi[:n_nodes] = 0
     for a in range(n_timed):
@@ -192,19 +217,32 @@ def _relax(score, back, row_from, row, first, stop, src, dst, logw, lo, hi, maxi
     return lo, hi
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _relax_instant(score, back, row, first, lowest, src, dst, logw, lo, hi, maximum):
+    """:func:`_relax` over the arcs that consume no frame, from ``first`` on, in their
+    (topological) order, up to the first from which every source lies above the window:
+    no arc before ``first`` or after that has a source alive."""
+    a = first
+    while a < len(src) and lowest[a] <= hi:
+        lo, hi = _relax(score, back, row, row, a, a + 1, src, dst, logw, lo, hi, maximum)
+        a += 1
+    return lo, hi
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score, back, win, w):
     """The forward (log-sum) or Viterbi (``maximum``) lattice with emissions scored on
     demand and the beam applied per row; ``win`` gets every row's node window. Returns
     False when a row has no alive node."""
     node_state, src, dst, n_timed, entry = g
-    arc_lo, arc_hi, scratch = w
+    arc_lo, arc_hi, scratch, instant = w
+    first_from, lowest = instant[0], instant[2]
     n_rows = score.shape[0]
     score[:] = NEG
     score[0, entry] = 0.0
     back[0, entry] = -1
-    n_arcs = len(src)
-    lo, hi = _relax(score, back, 0, 0, n_timed, n_arcs, src, dst, logw, entry, entry, maximum)
+    lo, hi = entry, entry
+    lo, hi = _relax_instant(score, back, 0, first_from[lo], lowest, src, dst, logw, lo, hi, maximum)
     win[0, 0], win[0, 1] = lo, hi
     for r in range(1, n_rows):
         first, stop = arc_lo[win[r - 1, 0]], arc_hi[win[r - 1, 1]]
@@ -229,7 +267,8 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score
                 lo += 1
             while score[r, hi] == NEG:
                 hi -= 1
-        lo, hi = _relax(score, back, r, r, n_timed, n_arcs, src, dst, logw, lo, hi, maximum)
+        first = first_from[lo]
+        lo, hi = _relax_instant(score, back, r, first, lowest, src, dst, logw, lo, hi, maximum)
         win[r, 0], win[r, 1] = lo, hi
     return True
 
@@ -241,7 +280,8 @@ def _backward_accumulate(g, logw, X, tables, log_b, alpha, beta, win, total, w, 
     every (frame, emitting node) whose posterior is at least ``exp(floor)``
     (``moments[0]``, a log-share of ``total``), row by row from the end."""
     node_state, src, dst, n_timed, exit_ = g
-    arc_lo, arc_hi, scratch = w
+    arc_lo, arc_hi, scratch, instant = w
+    first_from, first_above = instant[0], instant[1]
     floor, n, s1, s2 = moments
     values = scratch[1]
     last = alpha.shape[0] - 1
@@ -259,7 +299,7 @@ def _backward_accumulate(g, logw, X, tables, log_b, alpha, beta, win, total, w, 
                     if share >= _ARC_FLOOR:
                         beta[r, s] = log_add(beta[r, s], v)
                         counts[a] += math.exp(share)
-        for a in range(len(src) - 1, n_timed - 1, -1):
+        for a in range(first_above[hi] - 1, first_from[lo] - 1, -1):
             s, d = src[a], dst[a]
             if alpha[r, s] > NEG and alpha[r, d] > NEG and beta[r, d] > NEG:
                 v = logw[a] + beta[r, d]
@@ -334,9 +374,14 @@ def shard_estep(packed, flat_log, tables, penalty, penalised, beams, hard, floor
     win_buf = np.empty((max_rows, 2), dtype=np.int64)
     arc_lo = np.empty(max_nodes, dtype=np.int64)
     arc_hi = np.empty(max_nodes, dtype=np.int64)
+    instant = (
+        np.empty(max_nodes, dtype=np.int64),
+        np.empty(max_nodes, dtype=np.int64),
+        np.empty(max_arcs, dtype=np.int64),
+    )
     logw = np.empty(max_arcs)
     counts = np.empty(max_arcs)
-    work = (arc_lo, arc_hi, _scratch(max_nodes, tables[0].shape[1]))
+    work = (arc_lo, arc_hi, _scratch(max_nodes, tables[0].shape[1]), instant)
     for u in range(n_utts):
         f0, f1 = frame_start[u], frame_start[u + 1]
         n_frames = f1 - f0 - SCORE_BLOCK
@@ -349,7 +394,7 @@ def shard_estep(packed, flat_log, tables, penalty, penalised, beams, hard, floor
         for a in range(n_arcs):
             logw[a] = flat_log[tie[a]] if tie[a] >= 0 else logw_all[a0 + a]
         arcs_w = logw[:n_arcs]
-        _arc_windows(node_state, src, n_timed, arc_lo, arc_hi)
+        _arc_windows(node_state, src, n_timed, arc_lo, arc_hi, instant)
         shape = (n_frames + 1, n_nodes)
         alpha = alpha_buf[: shape[0] * n_nodes].reshape(shape)
         back = back_buf[: shape[0] * n_nodes].reshape(shape)

@@ -1,6 +1,8 @@
 """The embedded E-step (emissions scored on demand, sparse accumulation) against the same
 E-step over a full table of emission log-likelihoods."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from asr_factories import tiny_model
@@ -66,6 +68,13 @@ def _reference(model, items, beam, hard=False, background=None):
     return moments, transitions, total, skipped
 
 
+def _assert_same_statistics(stats, moments, transitions, total):
+    for key, value in moments.items():
+        np.testing.assert_allclose(stats.moments[key], value, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(stats.transitions, transitions, rtol=1e-9, atol=1e-12)
+    assert stats.log_likelihood == pytest.approx(total, rel=1e-12)
+
+
 @pytest.mark.parametrize("hard", [False, True])
 @pytest.mark.parametrize("beam", [np.inf, 25.0])
 @pytest.mark.parametrize("background", [None, (5.0, 0.5, 3)])
@@ -77,10 +86,7 @@ def test_on_demand_estep_equals_the_full_table(hard, beam, background, n_mix):
     moments, transitions, total, skipped = _reference(model, items, beam, hard, background)
     assert stats.skipped == skipped
     assert len(skipped) < len(items) // 2
-    for key, value in moments.items():
-        np.testing.assert_allclose(stats.moments[key], value, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(stats.transitions, transitions, rtol=1e-9, atol=1e-12)
-    assert stats.log_likelihood == pytest.approx(total, rel=1e-12)
+    _assert_same_statistics(stats, moments, transitions, total)
     assert stats.n_frames == sum(len(x) for u, x, _ in items if u not in skipped)
 
 
@@ -99,10 +105,53 @@ def test_alternative_pronunciations_equal_the_full_table(hard, beam):
     stats = utterance_stats(model, items, beam, hard)
     moments, transitions, total, skipped = _reference(model, items, beam, hard)
     assert stats.skipped == skipped == []
-    for key, value in moments.items():
-        np.testing.assert_allclose(stats.moments[key], value, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(stats.transitions, transitions, rtol=1e-9, atol=1e-12)
-    assert stats.log_likelihood == pytest.approx(total, rel=1e-12)
+    _assert_same_statistics(stats, moments, transitions, total)
+
+
+def _instant_arcs_high_nodes_first(graph):
+    """The graph with its arcs that consume no frame in another topological order: by
+    Kahn's algorithm taking the highest ready node first (right to left)."""
+    emitting = graph.node_state >= 0
+    instant = np.arange(graph.n_timed, graph.n_arcs)
+    among = [a for a in instant if not emitting[graph.arc_src[a]]]
+    indegree = np.bincount(graph.arc_dst[among], minlength=graph.n_nodes)
+    ready = [n for n in range(graph.n_nodes) if not emitting[n] and indegree[n] == 0]
+    rank = np.zeros(graph.n_nodes, dtype=int)
+    for count in range(int(np.sum(~emitting))):
+        node = ready.pop(int(np.argmax(ready)))
+        rank[node] = count
+        for a in among:
+            if graph.arc_src[a] == node:
+                indegree[graph.arc_dst[a]] -= 1
+                if indegree[graph.arc_dst[a]] == 0:
+                    ready.append(int(graph.arc_dst[a]))
+    order = np.concatenate(
+        [np.arange(graph.n_timed), instant[np.argsort(rank[graph.arc_dst[instant]], kind="stable")]]
+    )
+    fields = ("arc_src", "arc_dst", "arc_logw", "arc_tie")
+    return replace(graph, **{f: getattr(graph, f)[order] for f in fields})
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("beam", [np.inf, 25.0])
+def test_arcs_without_frames_in_any_topological_order_give_the_same_statistics(hard, beam):
+    # the kernels visit these arcs within windows of their sources: any order must do
+    lexicon = Lexicon({"x": [("a", "b"), ("b",)], "y": [("b", "a"), ("a",)]})
+    model = tiny_model(4, n_mix=2, kind="phone", lexicon=lexicon)
+    rng = np.random.default_rng(5)
+    words = [["x", "y"], ["y", "x", "x"], ["y"]]
+    items = [
+        (f"u{i}", rng.normal(scale=2.0, size=(int(rng.integers(15, 45)), 3)), graph)
+        for i, graph in enumerate(model.transcript_graph(w) for w in words)
+    ]
+    shuffled = [(u, X, _instant_arcs_high_nodes_first(g)) for u, X, g in items]
+    assert any(
+        not np.array_equal(a[2].arc_src, b[2].arc_src) for a, b in zip(items, shuffled, strict=True)
+    )
+    stats = utterance_stats(model, shuffled, beam, hard)
+    moments, transitions, total, skipped = _reference(model, items, beam, hard)
+    assert stats.skipped == skipped == []
+    _assert_same_statistics(stats, moments, transitions, total)
 
 
 def test_a_narrow_beam_scores_fewer_states_and_keeps_frames_whole():
