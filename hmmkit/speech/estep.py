@@ -151,6 +151,7 @@ class PackedUtterances:
     n_timed: np.ndarray
     entry: np.ndarray
     exit: np.ndarray
+    _penalties: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, items: Sequence[tuple[str, np.ndarray, CompositeGraph]]) -> PackedUtterances:
@@ -197,6 +198,20 @@ class PackedUtterances:
         """The frames of utterance ``u`` (without the padding)."""
         return self.frames[self.frame_start[u] : self.frame_start[u + 1] - SCORE_BLOCK]
 
+    def frame_penalties(self, background: tuple[float, float, int] | None) -> np.ndarray:
+        """Per packed frame, the cost ``background`` (penalty, quantile, edge frames) puts
+        on the word states: ``penalty`` on the frames :func:`background_frames` finds
+        (zeros without ``background``); computed once per setting."""
+        if background not in self._penalties:
+            penalty = np.zeros(len(self.frames))
+            if background is not None:
+                amount, quantile, edge = background
+                for u in range(len(self)):
+                    frames = background_frames(self.utterance_frames(u), edge, quantile)
+                    penalty[self.frame_start[u] + frames] = amount
+            self._penalties[background] = penalty
+        return self._penalties[background]
+
     def arrays(self) -> tuple:
         """The arrays in the order :func:`~.estep_kernels.shard_estep` reads them."""
         return (
@@ -239,21 +254,16 @@ def utterance_stats(
             f"the frames have {packed.frames.shape[1]} features, the model {tables.means.shape[2]}"
         )
     penalised = np.zeros(model.mixtures.n_groups, dtype=np.bool_)
-    penalty = np.zeros(len(packed.frames))
     if background is not None:
-        amount, quantile, edge = background
         penalised[:] = True
         penalised[model.units[SILENCE][0]] = False
-        for u in range(len(packed)):
-            frames = background_frames(packed.utterance_frames(u), edge, quantile)
-            penalty[packed.frame_start[u] + frames] = amount
     scores = np.empty(len(packed))
     moments = stats.moments
     shard_estep(
         packed.arrays(),
         log_transitions(model),
         tables.as_tuple(),
-        penalty,
+        packed.frame_penalties(background),
         penalised,
         beams,
         bool(hard),

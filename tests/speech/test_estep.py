@@ -9,6 +9,7 @@ from asr_factories import tiny_model
 
 from hmmkit.composite import forward_backward, viterbi
 from hmmkit.speech.estep import (
+    PackedUtterances,
     ScoringTables,
     background_frames,
     log_transitions,
@@ -174,6 +175,20 @@ def test_shards_add_up_to_the_whole():
         np.testing.assert_allclose(parts.moments[key], value, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(parts.transitions, whole.transitions, rtol=1e-10, atol=1e-12)
     assert parts.n_frames == whole.n_frames
+
+
+def test_a_packed_shard_serves_each_background_setting_in_turn():
+    # the frames' penalties are kept per setting: passes alternating settings must not mix
+    model = tiny_model(4, n_mix=2)
+    items = _items(model)
+    packed = PackedUtterances.of(items)
+    settings = [(5.0, 0.5, 3), None, (2.0, 0.9, 4), (5.0, 0.5, 3)]
+    for background in settings:
+        stats = utterance_stats(model, packed, 25.0, False, background)
+        moments, transitions, total, skipped = _reference(model, items, 25.0, False, background)
+        assert stats.skipped == skipped
+        _assert_same_statistics(stats, moments, transitions, total)
+    assert len(packed.frame_penalties((2.0, 0.9, 4))) == len(packed.frames)
 
 
 def test_an_utterance_no_path_fits_is_skipped_and_bad_settings_are_refused():
