@@ -13,7 +13,8 @@ once outside the timings, and times, in CPU seconds of this process:
 - decoding the test strings over the digit loop, one core, as a multiple of real time.
 Each side first runs once on a few utterances, so that loading the compiled kernels
 (the first-run cost benchmarks/startup.py measures) falls outside the timings of both.
-Prints a Markdown table.
+Prints a Markdown table, and where embedded training's time goes stage by stage (the
+first pass's time includes the flat start and building the utterance graphs).
 """
 
 from __future__ import annotations
@@ -70,8 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     train_embedded(utt_ids[:few], train_feats[:few], texts[:few], config, front_end=front_end)
     WordRecognizer(iso_config, n_jobs=1).fit(iso_feats[: 8 * few], iso_labels[: 8 * few])
 
-    start = time.process_time()
-    model, _ = train_embedded(utt_ids, train_feats, texts, config, front_end=front_end)
+    marks: list[tuple[str, float]] = []
+    start = train_start = time.process_time()
+    model, _ = train_embedded(
+        utt_ids,
+        train_feats,
+        texts,
+        config,
+        front_end=front_end,
+        report=lambda line: marks.append((line.split(":")[0], time.process_time())),
+    )
     embedded_cpu = time.process_time() - start
 
     start = time.process_time()
@@ -105,6 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"| decoding the test strings (digit loop, beam 250), 1 core | {decode_cpu:.2f} | "
         f"{test_audio / decode_cpu:.0f}x real time, {errors} strings wrong |"
+    )
+    stages: dict[str, list[float]] = {}
+    before = train_start
+    for stage, at in marks:
+        stages.setdefault(stage, []).append(at - before)
+        before = at
+    print(
+        "\nEmbedded training stage by stage (CPU s: the stage's passes, the first pass's "
+        "time in brackets): "
+        + "; ".join(
+            f"{stage} {sum(times):.2f} ({len(times)} passes, first {times[0]:.2f})"
+            for stage, times in stages.items()
+        )
+        + "."
     )
     ratio = embedded_cpu / isolated_cpu
     per_frame = ratio * iso_frames / frames
