@@ -11,7 +11,7 @@ import pytest
 from hmmkit.profile import dp
 from hmmkit.profile.config import configure
 from hmmkit.profile.digital import digitize, pack
-from hmmkit.profile.dp import msv, shards
+from hmmkit.profile.dp import shards
 
 PROTEOME = "protein/pyhmmer/938293.PRJEB85.HG003687.faa"
 
@@ -49,8 +49,7 @@ def test_msv_filter_scores_equal_hmmers_on_homologues_and_background(hmmer_and_o
     batch = pack(codes)
     ours = dp.msv_filter_scores(batch.X, batch.starts, batch.lengths, profile.msc, 20)
     theirs = np.array([hmmer_msv(hmm, s) for s in seqs])
-    assert batch.lengths.sum() >= msv._PAD_FROM_RESIDUES  # run on padded costs
-    one_by_one = [dp.msv_filter_score(c, profile.msc, 20) for c in codes]  # costs as they are
+    one_by_one = [dp.msv_filter_score(c, profile.msc, 20) for c in codes]
     assert np.array_equal(ours, one_by_one)
     assert np.array_equal(np.isinf(ours), np.isinf(theirs))
     assert np.isinf(ours).sum() >= 10  # saturated homologues
@@ -112,3 +111,38 @@ def test_many_models_in_one_call_score_as_each_alone(hmmer_and_ours, shared_data
     finite = np.isfinite(theirs)
     assert np.array_equal(np.isinf(together[0]), ~finite) and finite.sum() >= 40
     np.testing.assert_allclose(together[0][finite], theirs[finite], atol=1e-4)
+
+
+@pytest.mark.parametrize("M", [2, 31, 33, 200, 511, 513, 700])
+def test_striped_rows_of_every_width_score_as_hmmer(M):
+    """Models whose striped rows take 1 to 16 vectors (kept in registers) and more (kept in
+    memory), with empty nodes at the end of the stripes: HMMER's scores, and bit for bit
+    those of the kernel that runs the rows in node order (a pressed database's)."""
+    from hmmer_reference import to_profile_hmm
+    from pyhmmer import easel, plan7
+
+    abc = easel.Alphabet.amino()
+    rng = easel.Randomness(M)
+    bg = plan7.Background(abc)
+    hmm = plan7.HMM.sample(abc, M, rng)
+    hmm.set_composition()
+    emitter = plan7.Profile(M, abc)
+    emitter.configure(hmm, bg, 400)
+    seqs = [emitter.emit_sequence(hmm, bg, rng) for _ in range(12)]
+    letters = np.array(list("ACDEFGHIKLMNPQRSTVWY"))
+    draws = np.random.default_rng(M)
+    for n in (9, 80, 400):
+        text = "".join(draws.choice(letters, size=n))
+        seqs.append(easel.TextSequence(sequence=text).digitize(abc))
+    model = to_profile_hmm(hmm)
+    costs, bias = dp.msv_byte_profile(configure(model).msc, 20)
+    batch = pack([np.asarray(s.sequence, dtype=np.uint8) for s in seqs])
+    ours = dp.msv_filter_scores_of_bytes(batch.X, batch.starts, batch.lengths, costs, bias)
+    in_node_order = dp.msv_filter_scores_of_models(
+        batch.X, batch.starts, batch.lengths, costs.ravel(), [0], [M], [bias], costs.shape[0]
+    )[0]  # fmt: skip
+    assert np.array_equal(ours, in_node_order)
+    theirs = np.array([hmmer_msv(hmm, s) for s in seqs])
+    assert np.array_equal(np.isinf(ours), np.isinf(theirs))
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], atol=1e-4)

@@ -6,10 +6,15 @@ import math
 from functools import cache
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ...compiling import njit
 from ...training.parallel import map_shards
 from .shards import shard_slices
+from .simd import VectorOps, as_intp, striped
 
 NEG_INF = -np.inf
 
@@ -90,13 +95,89 @@ def _unbiased_byte(sc) -> np.ndarray:
     return np.minimum(cost, 255.0).astype(np.int64)
 
 
-#: The filter's byte rows are padded with impossible cells (cost 255) to a multiple of this
-#: many model nodes, so the loop over nodes runs in whole SIMD vectors.
-_NODE_PAD = 64
-#: Batches of fewer residues run on the costs as they are (padded cells change no score).
-_PAD_FROM_RESIDUES = 100_000
+#: Bytes per vector of the filter's striped rows (AVX-512's width: LLVM splits a vector
+#: into the machine's narrower ones where it must).
+LANES = 32
 #: HMMER's byte-score base (om->base_b).
 _BASE = 190
+
+
+#: Rows of up to this many vectors (models of up to 8 * LANES nodes) are kept in vector
+#: registers, their code unrolled for each count; longer rows live in memory.
+REGISTER_VECTORS = 16
+
+
+@intrinsic
+def _striped_best(typingctx, row, costs, dsq, lo, L, Q, xb, bias):
+    """The best cell of the J-less byte MSV matrix of ``dsq[lo:lo+L]``: row by row on a
+    striped row of Q vectors of LANES bytes (in registers, or for long models in the
+    scratch `row`), each cell the saturated ``max(diagonal predecessor, xb) + bias - cost``
+    with `costs` striped (Kp, Q*LANES). The best cell is kept as a vector over all rows
+    and reduced once at the end."""
+    sig = types.uint8(row, costs, dsq, lo, L, Q, xb, bias)
+
+    def codegen(context, builder, signature, args):
+        v = VectorOps(context, builder, 8, LANES)
+        n_vec = as_intp(context, builder, args[5], signature.args[5])
+        intp = n_vec.type
+        cost = v.vectors(signature.args[1], args[1])
+        seq = context.make_array(signature.args[2])(context, builder, args[2]).data
+        start = as_intp(context, builder, args[3], signature.args[3])
+        length = as_intp(context, builder, args[4], signature.args[4])
+        xbv, biasv = v.splat(args[6], signature.args[6]), v.splat(args[7], signature.args[7])
+        best = v.variable(v.constant(0))
+        before = v.variable(v.constant(0))
+
+        def rows(load, store, count):
+            """The rows of the sequence on a row whose vector q `load(q)` reads and
+            `store(sv, q)` writes; `count` vectors (an int: the code unrolled; or an LLVM
+            value: a loop)."""
+            unrolled = isinstance(count, int)
+            with cgutils.for_range(builder, length) as i:
+                code = builder.load(builder.gep(seq, [builder.add(start, i.index)]))
+                row_cost = builder.gep(cost, [builder.mul(builder.zext(code, intp), n_vec)])
+                # node q + Q*z + 1 follows node q + Q*z: for q = 0, the last vector's lane
+                # z - 1 (lane 0 follows node 0, which scores 0)
+                last = count - 1 if unrolled else builder.sub(count, ir.Constant(intp, 1))
+                builder.store(v.shift_up(load(last), 0), before)
+
+                def cell(q):
+                    old = load(q)
+                    sv = v.call("uadd.sat", v.call("umax", builder.load(before), xbv), biasv)
+                    at = ir.Constant(intp, q) if unrolled else q
+                    sv = v.call("usub.sat", sv, v.load(row_cost, at))
+                    store(sv, q)
+                    builder.store(old, before)
+                    builder.store(v.call("umax", builder.load(best), sv), best)
+
+                if unrolled:
+                    for q in range(count):
+                        cell(q)
+                else:
+                    with cgutils.for_range(builder, count) as q:
+                        cell(q.index)
+
+        done = builder.append_basic_block("msv_done")
+        in_memory = builder.append_basic_block("msv_row_in_memory")
+        switch = builder.switch(n_vec, in_memory)
+        for n in range(1, REGISTER_VECTORS + 1):
+            block = builder.append_basic_block(f"msv_row_of_{n}")
+            switch.add_case(ir.Constant(intp, n), block)
+            builder.position_at_end(block)
+            registers = [v.variable(v.constant(0)) for _ in range(n)]
+            rows(lambda q, r=registers: builder.load(r[q]),
+                 lambda sv, q, r=registers: builder.store(sv, r[q]), n)  # fmt: skip
+            builder.branch(done)
+        builder.position_at_end(in_memory)
+        cells = v.vectors(signature.args[0], args[0])
+        with cgutils.for_range(builder, n_vec) as q:
+            v.store(v.constant(0), cells, q.index)
+        rows(lambda q: v.load(cells, q), lambda sv, q: v.store(sv, cells, q), n_vec)
+        builder.branch(done)
+        builder.position_at_end(done)
+        return v.reduce("umax", builder.load(best))
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -136,16 +217,32 @@ def _msv_one(dsq, lo, L, costs, lift, top, tbm, tec, tjb, prev, cur):
     return xJ
 
 
-@njit(cache=True, nogil=True)
-def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
-    """p7_MSVFilter on every sequence, exactly.
+@njit(cache=True, nogil=True, inline="always")
+def _score_of_best(best, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur):
+    """p7_MSVFilter's score (nats; inf: the filter saturates) of ``dsq[lo:lo+L]`` from the
+    best cell of its J-less matrix.
 
-    A first pass leaves the J state out (HMMER's SSV idea): the begin score is then the
+    That first pass leaves the J state out (HMMER's SSV idea): the begin score is then the
     same on every row, so the pass needs only the best cell of the whole matrix, with no
     per-row test. While that best cell cannot lift xJ above the byte base, J would never
     have changed a begin score and the pass is the filter's own computation; otherwise
-    (a few in a thousand) the sequence is scored again with J.
+    (a few in a thousand) the sequence is scored again with J (natural-order `costs`,
+    scratch rows `prev`, `cur`).
     """
+    top = 255 - bias
+    if best >= top:
+        return np.inf
+    xJ = max(int(best) - tec, 0)
+    if xJ > _BASE:
+        xJ = _msv_one(dsq, lo, L, costs, np.uint8(bias), np.uint8(top), tbm, tec, tjb, prev,
+                      cur)  # fmt: skip
+    return np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
+
+
+@njit(cache=True, nogil=True)
+def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
+    """p7_MSVFilter on every sequence, exactly, on the byte `costs` in node order (the
+    layout of a pressed database: a model or two per sequence, no striping to pay for)."""
     M = costs.shape[1] - 1
     prev = np.zeros(M + 1, dtype=np.uint8)
     cur = np.zeros(M + 1, dtype=np.uint8)
@@ -160,13 +257,24 @@ def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
         for i in range(L):
             best = max(best, _byte_row(prev, cur, costs[dsq[lo + i]], xB, top, lift))
             prev, cur = cur, prev
-        if best >= top:
-            out[s] = np.inf
-            continue
-        xJ = max(int(best) - tec, 0)
-        if xJ > _BASE:
-            xJ = _msv_one(dsq, lo, L, costs, lift, top, tbm, tec, tjb, prev, cur)
-        out[s] = np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
+        out[s] = _score_of_best(best, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
+
+
+@njit(cache=True, nogil=True)
+def _msv_filter_striped(dsq, offsets, lengths, costs, stripes, Q, bias, tbm, tec, tjbs, out):
+    """p7_MSVFilter on every sequence, exactly: the J-less pass on the `stripes` of the
+    byte costs (:func:`~.simd.striped`, Q vectors of LANES bytes a row), in SIMD vectors
+    one sequence at a time, as HMMER's filter runs."""
+    M = costs.shape[1] - 1
+    row = np.zeros(Q * LANES, dtype=np.uint8)
+    prev = np.zeros(M + 1, dtype=np.uint8)
+    cur = np.zeros(M + 1, dtype=np.uint8)
+    lift = np.uint8(bias)
+    for s in range(len(offsets)):
+        lo, L, tjb = offsets[s], lengths[s], tjbs[s]
+        xB = np.uint8(max(_BASE - tjb - tbm, 0))
+        best = _striped_best(row, stripes, dsq, lo, L, Q, xB, lift)
+        out[s] = _score_of_best(best, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
 
 
 @cache
@@ -174,15 +282,6 @@ def _model_bytes(M: int) -> tuple[int, int]:
     """The filter's byte costs of B->M_k (tbm, uniform local entry) and E->C/J (tec)."""
     tbm = int(_unbiased_byte(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1)))))
     return tbm, int(_unbiased_byte(math.log(np.float32(0.5))))
-
-
-def _padded_costs(costs: np.ndarray) -> np.ndarray:
-    """Byte costs with impossible nodes (255) appended up to a multiple of _NODE_PAD."""
-    M = costs.shape[1] - 1
-    width = -(-max(M, 1) // _NODE_PAD) * _NODE_PAD
-    padded = np.full((costs.shape[0], width + 1), 255, dtype=np.uint8)
-    padded[:, : M + 1] = costs
-    return padded
 
 
 def msv_filter_scores(
@@ -219,17 +318,18 @@ def msv_filter_scores_of_bytes(
     M = costs.shape[1] - 1
     dsq, offsets, lengths, tjbs = _packed_targets(dsq, offsets, lengths)
     tbm, tec = _model_bytes(M)
-    if lengths.sum() >= _PAD_FROM_RESIDUES:  # the copy pays for itself on a long batch only
-        costs = _padded_costs(costs)
+    costs = np.ascontiguousarray(costs, dtype=np.uint8)
+    Q, stripes = striped(costs, LANES, 255, np.uint8)  # 255: no cell
     bias = int(bias)
     out = np.empty(len(lengths))
-    if n_jobs == 1:
-        _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out)
-        return out
 
     def run(part: slice) -> None:
-        _msv_filter_batch(dsq, offsets[part], lengths[part], costs, bias, tbm, tec,
-                          tjbs[part], out[part])  # fmt: skip
+        _msv_filter_striped(dsq, offsets[part], lengths[part], costs, stripes, Q, bias, tbm,
+                            tec, tjbs[part], out[part])  # fmt: skip
+
+    if n_jobs == 1:
+        run(slice(0, len(lengths)))
+        return out
 
     map_shards(run, shard_slices(lengths, n_jobs), n_jobs)
     return out

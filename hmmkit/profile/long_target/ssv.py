@@ -14,7 +14,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ...compiling import njit
-from .simd import VectorOps, as_intp, striped
+from ..dp.simd import VectorOps, as_intp, striped
 from .windows import BYTE_BASE, BYTE_SCALE, LOG2, gumbel_invsurv, stripe_order, unbiased_byte
 
 #: Bytes per vector of the striped row (HMMER's SSE width; LLVM widens or splits as the

@@ -16,7 +16,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ...compiling import njit
-from .simd import VectorOps, as_intp, striped
+from ..dp.simd import VectorOps, as_intp, striped
 from .windows import LOG2, WORD_BASE, WORD_SCALE, gumbel_invsurv, stripe_order, word
 
 #: 16-bit cells per vector of the striped rows.

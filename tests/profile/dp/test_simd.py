@@ -1,10 +1,10 @@
-"""The striped layout of per-node scores the long-target filters' vector rows read."""
+"""The striped layout of per-node scores the striped filters' vector rows read."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from hmmkit.profile.long_target.simd import striped
+from hmmkit.profile.dp.simd import striped
 
 
 def test_striped_rows_hold_each_node_once_in_hmmers_order():

@@ -1,7 +1,7 @@
-"""Small builders of LLVM vector code for the long-target filters' numba intrinsics:
-vectors of HMMER's lane widths, splats, lane shifts and LLVM's saturating and min/max
-vector intrinsics, so a striped DP row compiles to the SIMD instructions HMMER's filters
-use."""
+"""Small builders of LLVM vector code for the striped filters' numba intrinsics (the
+protein MSV filter, nhmmer's SSV and Viterbi filters): vectors of a chosen lane width,
+splats, lane shifts and LLVM's saturating and min/max vector intrinsics, so a striped DP
+row compiles to the SIMD instructions HMMER's filters use."""
 
 from __future__ import annotations
 
