@@ -218,21 +218,23 @@ def _msv_one(dsq, lo, L, costs, lift, top, tbm, tec, tjb, prev, cur):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _score_of_best(best, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur):
+def _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur):
     """p7_MSVFilter's score (nats; inf: the filter saturates) of ``dsq[lo:lo+L]`` from the
-    best cell of its J-less matrix.
+    best cell of its J-less matrix and its begin score `xB`.
 
     That first pass leaves the J state out (HMMER's SSV idea): the begin score is then the
     same on every row, so the pass needs only the best cell of the whole matrix, with no
     per-row test. While that best cell cannot lift xJ above the byte base, J would never
     have changed a begin score and the pass is the filter's own computation; otherwise
     (a few in a thousand) the sequence is scored again with J (natural-order `costs`,
-    scratch rows `prev`, `cur`).
+    scratch rows `prev`, `cur`). HMMER's pass counts the begin score among the cells: a
+    sequence whose every cell is below it (a short one that matches nowhere) scores as if
+    a cell held xB.
     """
     top = 255 - bias
     if best >= top:
         return np.inf
-    xJ = max(int(best) - tec, 0)
+    xJ = max(int(max(best, xB)) - tec, 0)
     if xJ > _BASE:
         xJ = _msv_one(dsq, lo, L, costs, np.uint8(bias), np.uint8(top), tbm, tec, tjb, prev,
                       cur)  # fmt: skip
@@ -257,7 +259,7 @@ def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
         for i in range(L):
             best = max(best, _byte_row(prev, cur, costs[dsq[lo + i]], xB, top, lift))
             prev, cur = cur, prev
-        out[s] = _score_of_best(best, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
+        out[s] = _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
 
 
 @njit(cache=True, nogil=True)
@@ -274,7 +276,7 @@ def _msv_filter_striped(dsq, offsets, lengths, costs, stripes, Q, bias, tbm, tec
         lo, L, tjb = offsets[s], lengths[s], tjbs[s]
         xB = np.uint8(max(_BASE - tjb - tbm, 0))
         best = _striped_best(row, stripes, dsq, lo, L, Q, xB, lift)
-        out[s] = _score_of_best(best, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
+        out[s] = _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
 
 
 @cache
