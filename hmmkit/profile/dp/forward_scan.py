@@ -10,6 +10,7 @@ import numpy as np
 
 from ...compiling import njit
 from .. import plan7 as p7
+from .odds_gather import gather_odds
 
 RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)
 
@@ -170,11 +171,7 @@ def lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a
         xE[w] = 0.0
         if with_total:
             tot[w] = 0.0
-    for k in range(1, M + 1):
-        erow = me_t[k]
-        erk = er[k]
-        for w in range(W):
-            erk[w] = erow[xs[w]]
+    gather_odds(er, me_t, xs, M, W)
     for k in range(1, M + 1):
         amm, aim, adm, abm = a_mm[k], a_im[k], a_dm[k], a_bm[k]
         ami, aii, amd, add, ek = a_mi[k], a_ii[k], a_md[k], a_dd[k], esc[k]
