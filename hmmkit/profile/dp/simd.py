@@ -5,6 +5,8 @@ row compiles to the SIMD instructions HMMER's filters use."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -65,7 +67,10 @@ class VectorOps:
                                           ir.Constant(wide, 0))  # fmt: skip
 
     def vectors(self, array_type, array, start=None):
-        """A pointer to `array`'s data (from element `start`) as vectors."""
+        """A pointer to `array`'s data (from element `start`) as vectors (rows in C order:
+        the striped kernels index them so)."""
+        if array_type.layout != "C":
+            raise TypeError(f"striped rows must be C-contiguous arrays, got {array_type}")
         data = self.context.make_array(array_type)(self.context, self.builder, array).data
         if start is not None:
             data = self.builder.gep(data, [start])
@@ -92,10 +97,19 @@ def as_intp(context, builder, value, numba_type):
 def striped(scores: np.ndarray, lanes: int, fill: int, dtype) -> tuple[int, np.ndarray]:
     """(Q, rows) of per-node `scores` (rows, M+1) in HMMER's striped order: row r, vector
     q, lane z holds node q + Q*z + 1 (`fill` past node M), Q = ceil(M / lanes)."""
-    M = scores.shape[1] - 1
+    Q, nodes, past_end = _stripe_order(scores.shape[1] - 1, lanes)
+    out = np.asarray(scores)[:, nodes].astype(dtype, order="C")  # C: the kernels' rows
+    out[:, past_end] = fill
+    return Q, out
+
+
+@lru_cache(maxsize=512)
+def _stripe_order(M: int, lanes: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """Q, the node each striped cell holds (0 past node M) and where that is."""
     Q = max(1, -(-M // lanes))
-    k = np.arange(Q)[:, None] + Q * np.arange(lanes)[None, :] + 1
-    out = np.full((scores.shape[0], Q, lanes), fill, dtype=dtype)
-    inside = k <= M
-    out[:, inside] = scores[:, k[inside]]
-    return Q, out.reshape(scores.shape[0], Q * lanes)
+    nodes = (np.arange(Q)[:, None] + Q * np.arange(lanes)[None, :] + 1).ravel()
+    past_end = nodes > M
+    nodes[past_end] = 0
+    nodes.setflags(write=False)
+    past_end.setflags(write=False)
+    return Q, nodes, past_end

@@ -25,6 +25,7 @@ from ..plan7 import MD as TMD
 from ..plan7 import MI as TMI
 from ..plan7 import MM as TMM
 from .msv import roundf
+from .striped_viterbi import NEG, StripedWords, delete_chain, match_insert_row, striped_words
 
 # ======================================================================================
 # HMMER's 16-bit Viterbi filter, reproduced exactly
@@ -72,55 +73,29 @@ def _sat(v):
 
 
 @njit(cache=True, nogil=True)
-def _viterbi_filter(dsq, rwv, twv, e_move, e_loop, n_move, c_move, j_move):
-    # Saturated word arithmetic is exact in any order of the maxima, so each row runs as
-    # loops LLVM vectorises: match cells, insert cells, the delete cells' entries from the
-    # match cells, then the delete chain itself (sequential in k).
+def _viterbi_filter(dsq, Q, emissions, trans, dd_bound, e_move, e_loop, n_move, c_move, j_move):
+    """p7_ViterbiFilter on `dsq` with the striped words of :func:`.striped_viterbi.
+    striped_words`: each row's match and insert cells and M->D entries in vector code, the
+    D->D paths only where they could beat B's entry into the next row, as HMMER runs it."""
     L = dsq.shape[0]
-    M = rwv.shape[1] - 1
-    NEG, POS = np.int32(_WORD_MIN), np.int32(_WORD_MAX)
-    mp = np.full(M + 1, NEG, dtype=np.int32)
-    ip = np.full(M + 1, NEG, dtype=np.int32)
-    dp_ = np.full(M + 1, NEG, dtype=np.int32)
-    mc = np.full(M + 1, NEG, dtype=np.int32)
-    ic = np.full(M + 1, NEG, dtype=np.int32)
-    dc = np.full(M + 1, NEG, dtype=np.int32)
-    tbm, tmm, tim, tdm = twv[0].copy(), twv[1].copy(), twv[2].copy(), twv[3].copy()
-    tmd, tmi, tii, tdd = twv[4].copy(), twv[5].copy(), twv[6].copy(), twv[7].copy()
+    neg = np.int16(NEG)
+    mmx = np.full(emissions.shape[1], neg, dtype=np.int16)
+    imx = np.full(emissions.shape[1], neg, dtype=np.int16)
+    dmx = np.full(emissions.shape[1], neg, dtype=np.int16)
     base = 12000
     xN = base
     xB = _sat(xN + n_move)
-    xJ = NEG
-    xC = NEG
+    xJ = _WORD_MIN
+    xC = _WORD_MIN
     for i in range(L):
-        r = rwv[dsq[i]]
-        xE = NEG
-        xb = np.int32(xB)
-        for k in range(1, M + 1):
-            sv = max(max(min(max(xb + tbm[k], NEG), POS), min(max(mp[k - 1] + tmm[k], NEG), POS)),
-                     max(min(max(ip[k - 1] + tim[k], NEG), POS),
-                         min(max(dp_[k - 1] + tdm[k], NEG), POS)))  # fmt: skip
-            sv = min(max(sv + r[k], NEG), POS)
-            mc[k] = sv
-            xE = max(xE, sv)
-        for k in range(1, M + 1):
-            ic[k] = max(min(max(mp[k] + tmi[k], NEG), POS), min(max(ip[k] + tii[k], NEG), POS))
-        for k in range(2, M + 1):
-            dc[k] = min(max(mc[k - 1] + tmd[k - 1], NEG), POS)
-        dc[1] = NEG
-        d = NEG
-        for k in range(2, M + 1):
-            d = max(dc[k], min(max(d + tdd[k - 1], NEG), POS))
-            dc[k] = d
-        if xE >= POS:
+        xE = match_insert_row(mmx, imx, dmx, emissions, dsq[i], trans, Q, np.int16(xB))
+        if xE >= _WORD_MAX:
             return np.inf
         xC = max(xC, _sat(xE + e_move))
         xJ = max(xJ, _sat(xE + e_loop))
         xB = max(_sat(xJ + j_move), _sat(xN + n_move))
-        mp, mc = mc, mp
-        ip, ic = ic, ip
-        dp_, dc = dc, dp_
-    if xC <= NEG:
+        delete_chain(dmx, trans, Q, np.int16(xB), dd_bound)
+    if xC <= _WORD_MIN:
         return -np.inf
     return (float(xC) + float(c_move) - float(base)) / np.float32(500.0 / math.log(2.0)) - 3.0
 
@@ -139,11 +114,15 @@ def viterbi_filter_exact(dsq: np.ndarray, tsc: np.ndarray, msc: np.ndarray, xsc:
 
 def viterbi_filter_of_words(dsq: np.ndarray, word_profile, xsc: np.ndarray) -> float:
     """:func:`viterbi_filter_exact` from a model's :func:`viterbi_word_profile` alone (what a
-    pressed database keeps, as HMMER's ``.h3p``) and the special transitions `xsc`."""
-    rwv, twv = word_profile
+    pressed database keeps, as HMMER's ``.h3p``), or its
+    :class:`~.striped_viterbi.StripedWords` (made once for many targets), and the special
+    transitions `xsc`."""
+    words = word_profile if isinstance(word_profile, StripedWords) else striped_words(
+        *word_profile)  # fmt: skip
     w = _special_words(float(xsc[XE, MOVE]), float(xsc[XE, LOOP]), float(xsc[XN, MOVE]),
                        float(xsc[XC, MOVE]), float(xsc[XJ, MOVE]))  # fmt: skip
-    return float(_viterbi_filter(dsq, rwv, twv, *w))
+    return float(_viterbi_filter(np.ascontiguousarray(dsq, dtype=np.uint8), words.Q,
+                                 words.emissions, words.trans, words.dd_bound, *w))  # fmt: skip
 
 
 @lru_cache(maxsize=4096)

@@ -266,7 +266,7 @@ class ViterbiGate:
         self.stats, self.F2 = viterbi_stats, F2
         if viterbi_stats is not None:
             self.stages = stages
-            self.words = stages.words
+            self.words = stages.striped_words
 
     def passes(self, targets: list[np.ndarray], filtersc: np.ndarray) -> np.ndarray:
         """Whether each of `targets` (digital sequences) passes the gate."""

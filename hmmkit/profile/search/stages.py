@@ -21,6 +21,7 @@ from ..alphabet import Alphabet
 from ..background import Background
 from ..config import SearchProfile, configure, special_scores
 from ..dp.forward_scan import ScanProfile
+from ..dp.striped_viterbi import StripedWords, striped_words
 from ..plan7 import ProfileHMM
 from .bias_filter import composition_odds
 
@@ -86,6 +87,11 @@ class ModelStages:
     def words(self) -> tuple[np.ndarray, np.ndarray]:
         """The Viterbi filter's word scores (rwv, twv) of the profile."""
         return dp.viterbi_word_profile(self.profile.tsc, self.profile.msc)
+
+    @cached_property
+    def striped_words(self) -> StripedWords:
+        """The Viterbi filter's word scores striped for its vector rows."""
+        return striped_words(*self.words)
 
     @cached_property
     def odds(self) -> np.ndarray:
