@@ -118,8 +118,8 @@ def test_striped_rows_of_every_width_score_as_hmmer(M):
     """Models whose striped rows take 1 to 16 vectors (kept in registers) and more (kept in
     memory), with empty nodes at the end of the stripes, on homologues and on random
     sequences down to one residue (whose cells can all be below the begin score, which
-    HMMER's filter then reports): HMMER's scores, and bit for bit those of the kernel that
-    runs the rows in node order (a pressed database's)."""
+    HMMER's filter then reports): HMMER's scores, the same through a pressed database's
+    entry point (whose compiled kernel stripes the costs itself)."""
     from hmmer_reference import to_profile_hmm
     from pyhmmer import easel, plan7
 
@@ -140,10 +140,10 @@ def test_striped_rows_of_every_width_score_as_hmmer(M):
     costs, bias = dp.msv_byte_profile(configure(model).msc, 20)
     batch = pack([np.asarray(s.sequence, dtype=np.uint8) for s in seqs])
     ours = dp.msv_filter_scores_of_bytes(batch.X, batch.starts, batch.lengths, costs, bias)
-    in_node_order = dp.msv_filter_scores_of_models(
+    pressed_way = dp.msv_filter_scores_of_models(
         batch.X, batch.starts, batch.lengths, costs.ravel(), [0], [M], [bias], costs.shape[0]
     )[0]  # fmt: skip
-    assert np.array_equal(ours, in_node_order)
+    assert np.array_equal(ours, pressed_way)
     theirs = np.array([hmmer_msv(hmm, s) for s in seqs])
     assert np.array_equal(np.isinf(ours), np.isinf(theirs))
     finite = np.isfinite(theirs)

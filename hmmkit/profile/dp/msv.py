@@ -182,10 +182,10 @@ def _striped_best(typingctx, row, costs, dsq, lo, L, Q, xb, bias):
 
 @njit(cache=True, nogil=True, inline="always")
 def _byte_row(prev, cur, row, xB, top, lift):
-    """One DP row of the byte filter, in place into `cur` from `prev`; its best cell.
+    """One DP row of the byte filter in node order, in place into `cur` from `prev`; its
+    best cell (the rescoring with J, which a few sequences in a thousand need).
 
-    Every node is the saturated ``max(prev[k-1], xB) + bias - cost``: unsigned bytes, so
-    LLVM emits SIMD byte max/add/saturating-subtract over 64 nodes at a time.
+    Every node is the saturated ``max(prev[k-1], xB) + bias - cost`` in unsigned bytes.
     """
     xE = np.uint8(0)
     for k in range(1, row.shape[0]):
@@ -239,27 +239,6 @@ def _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur):
         xJ = _msv_one(dsq, lo, L, costs, np.uint8(bias), np.uint8(top), tbm, tec, tjb, prev,
                       cur)  # fmt: skip
     return np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
-
-
-@njit(cache=True, nogil=True)
-def _msv_filter_batch(dsq, offsets, lengths, costs, bias, tbm, tec, tjbs, out):
-    """p7_MSVFilter on every sequence, exactly, on the byte `costs` in node order (the
-    layout of a pressed database: a model or two per sequence, no striping to pay for)."""
-    M = costs.shape[1] - 1
-    prev = np.zeros(M + 1, dtype=np.uint8)
-    cur = np.zeros(M + 1, dtype=np.uint8)
-    lift = np.uint8(bias)
-    top = np.uint8(255 - bias)
-    for s in range(len(offsets)):
-        lo, L, tjb = offsets[s], lengths[s], tjbs[s]
-        prev[:] = 0
-        cur[0] = 0
-        xB = np.uint8(max(_BASE - tjb - tbm, 0))
-        best = np.uint8(0)
-        for i in range(L):
-            best = max(best, _byte_row(prev, cur, costs[dsq[lo + i]], xB, top, lift))
-            prev, cur = cur, prev
-        out[s] = _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
 
 
 @njit(cache=True, nogil=True)
@@ -347,12 +326,28 @@ def _packed_targets(dsq, offsets, lengths):
 
 
 @njit(cache=True, nogil=True)
+def _stripe_costs(costs, Q, stripes):
+    """`costs` (Kp, M+1) into `stripes` (Kp, Q*LANES) in the order of :func:`~.simd.striped`
+    (255, no cell, past node M)."""
+    M = costs.shape[1] - 1
+    for r in range(costs.shape[0]):
+        for q in range(Q):
+            for z in range(LANES):
+                k = q + Q * z + 1
+                stripes[r, q * LANES + z] = costs[r, k] if k <= M else 255
+
+
+@njit(cache=True, nogil=True)
 def _msv_filter_models(dsq, offsets, lengths, costs, starts, Ms, biases, tbms, tec, tjbs, Kp,
                        out):  # fmt: skip
     for m in range(Ms.shape[0]):
         M = Ms[m]
         model = costs[starts[m] : starts[m] + Kp * (M + 1)].reshape((Kp, M + 1))
-        _msv_filter_batch(dsq, offsets, lengths, model, biases[m], tbms[m], tec, tjbs, out[m])
+        Q = max(1, (M + LANES - 1) // LANES)
+        stripes = np.empty((Kp, Q * LANES), dtype=np.uint8)
+        _stripe_costs(model, Q, stripes)
+        _msv_filter_striped(dsq, offsets, lengths, model, stripes, Q, biases[m], tbms[m], tec,
+                            tjbs, out[m])  # fmt: skip
 
 
 def msv_filter_scores_of_models(
