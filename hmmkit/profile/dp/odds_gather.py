@@ -117,7 +117,7 @@ def gather_odds(er, me_t, xs, M, W):
     raise TypeError("gather_odds runs inside compiled kernels only")
 
 
-@overload(gather_odds, inline="always")
+@overload(gather_odds)
 def _gather_odds(er, me_t, xs, M, W):
     if PERMUTE and _permutable(er, me_t, xs):
 
@@ -136,7 +136,7 @@ def _gather_odds(er, me_t, xs, M, W):
     return one_by_one
 
 
-@njit_inner(inline="always")
+@njit_inner
 def _gather_lanes(er, me_t, xs, M, first, W):
     """``er[k, w] = me_t[k, xs[w]]`` for lanes first..W-1, one cell at a time."""
     for k in range(1, M + 1):
