@@ -25,9 +25,12 @@ MAX_CODES = 2 * BLOCK
 
 def _host_has_avx512() -> bool:
     """Whether numba compiles for this machine and it has AVX-512 (F): not when numba is
-    told to compile for another CPU name (a portable cache)."""
+    told to compile for another CPU name (a portable cache), and as numba's own feature
+    list says when it is given one."""
     if config.CPU_NAME not in (None, "host"):
         return False
+    if config.CPU_FEATURES:
+        return "+avx512f" in config.CPU_FEATURES.split(",")
     return bool(binding.get_host_cpu_features().get("avx512f"))
 
 
