@@ -95,15 +95,16 @@ def _unbiased_byte(sc) -> np.ndarray:
     return np.minimum(cost, 255.0).astype(np.int64)
 
 
-#: Bytes per vector of the filter's striped rows (AVX-512's width: LLVM splits a vector
-#: into the machine's narrower ones where it must).
+#: Bytes per vector of the filter's striped rows: an AVX2 register (LLVM splits a vector
+#: into the machine's narrower ones where it must). Measured on an AVX-512 machine, rows of
+#: 64-byte vectors ran 1.1-1.2x slower, of 16-byte ones (HMMER's SSE width) 1.2-2x slower.
 LANES = 32
 #: HMMER's byte-score base (om->base_b).
 _BASE = 190
 
 
-#: Rows of up to this many vectors (models of up to 8 * LANES nodes) are kept in vector
-#: registers, their code unrolled for each count; longer rows live in memory.
+#: Rows of up to this many vectors (models of up to 16 * LANES = 512 nodes) are kept in
+#: vector registers, their code unrolled for each count; longer rows live in memory.
 REGISTER_VECTORS = 16
 
 
