@@ -13,7 +13,9 @@ By default the features are normalised per speaker (CMVN over each speaker's str
 test speakers included, as Kaldi's per-speaker CMVN), training keeps the background out
 of the word states (--background-penalty 5), the word penalty is chosen among
 --tune-penalty's values on a development fold of the training side only (never on test
-data), and each test speaker is decoded twice more with MAP-adapted means (--adapt 10).
+data), each test speaker is decoded twice more with MAP-adapted means (--adapt 10), and
+the forced alignment is speaker-adapted: each test speaker's means are MAP-adapted to its
+strings and their transcripts before realigning (--align-adapt 10).
 
 Splits: `official` (strings of takes 5-49 to train, of takes 0-4 to test) and
 `speaker:NAME` (leave that speaker out); `--splits loso` means every speaker in turn.
@@ -80,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--adapt",
-        type=float,
+        type=nonnegative,
         default=10.0,
         metavar="TAU",
         help="unsupervised MAP adaptation of the means per test speaker (second pass); "
@@ -99,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=ADAPT_BACKGROUND_PENALTY,
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames",
+    )
+    p.add_argument(
+        "--align-adapt",
+        type=nonnegative,
+        default=10.0,
+        metavar="TAU",
+        help="speaker-adapted forced alignment: each test speaker's means MAP-adapted to "
+        "its strings and their transcripts before realigning; 0 turns it off",
     )
     p.add_argument(
         "--short-pause",
@@ -123,6 +133,17 @@ def penalty_list(text: str) -> tuple[float, ...]:
         return tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"penalties must be numbers, got {text!r}") from None
+
+
+def nonnegative(text: str) -> float:
+    """Parse a number >= 0 (a prior weight; 0 turns its step off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
 
 
 def find_data(data_dir: Path | None) -> Path:
@@ -220,7 +241,9 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
     report = decode_and_score(work / "model", work / "test", work / "decode", penalty, args)
     decode_cpu = time.process_time() - start
     (work / "decode" / "report.txt").write_text(report.text("reference", "decoded"))
-    aligned = asr.align_folder(work / "model", work / "test", work / "align")
+    aligned = asr.align_folder(
+        work / "model", work / "test", work / "align", adapt_tau=args.align_adapt or None
+    )
     audio = sum(soundfile.info(str(p)).duration for p in (work / "test" / "wav").iterdir())
     overall = report.overall.summary()
     accuracy = alignment_accuracy(test_spans, aligned)

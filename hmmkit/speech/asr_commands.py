@@ -38,10 +38,19 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adaptation(args: argparse.Namespace) -> dict:
+    """The speaker-adaptation options of `align` and `decode` as keyword arguments."""
+    return {
+        "adapt_tau": args.adapt,
+        "adapt_method": args.adapt_method,
+        "adapt_background": args.adapt_background,
+    }
+
+
 def _align(args: argparse.Namespace) -> int:
     from .asr import align_folder
 
-    out = align_folder(args.model_dir, args.data_dir, args.out_dir, args.beam)
+    out = align_folder(args.model_dir, args.data_dir, args.out_dir, args.beam, **_adaptation(args))
     print(f"aligned {len(out)} utterances -> {args.out_dir / 'alignment.ctm'}")
     return 0
 
@@ -58,9 +67,7 @@ def _decode(args: argparse.Namespace) -> int:
         args.lm_scale,
         args.word_penalty,
         args.beam,
-        adapt_tau=args.adapt,
-        adapt_background=args.adapt_background,
-        adapt_method=args.adapt_method,
+        **_adaptation(args),
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
     return 0
@@ -78,6 +85,17 @@ def _score(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.text(str(args.ref_text), str(args.hyp_text), not args.no_pairs))
     return 0
+
+
+#: speaker_adaptation.ADAPTATION_METHODS (not imported: this module loads argparse only).
+ADAPTATION_METHOD_NAMES = ("map", "mllr", "mllr+map")
+
+
+def _nats(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"a cost in nats must be >= 0, got {text}")
+    return value
 
 
 def _beam(text: str) -> float:
@@ -145,6 +163,29 @@ def register(subparsers) -> None:
     align.add_argument("data_dir", type=Path)
     align.add_argument("out_dir", type=Path)
     align.add_argument("--beam", type=_beam, default=float("inf"), help="Viterbi beam")
+    align.add_argument(
+        "--adapt",
+        type=_beam,
+        default=None,
+        metavar="TAU",
+        help="speaker-adapted alignment: each speaker's (utt2spk) means adapted to its "
+        "utterances and transcripts, then realigned (twice over); TAU frames of MAP prior "
+        "weight (e.g. 10)",
+    )
+    align.add_argument(
+        "--adapt-method",
+        choices=ADAPTATION_METHOD_NAMES,
+        default="map",
+        help="with --adapt: MAP of the means, MLLR, or MLLR then MAP",
+    )
+    align.add_argument(
+        "--adapt-background",
+        type=_nats,
+        default=0.0,
+        metavar="NATS",
+        help="with --adapt: cost to the word states of each utterance's background frames "
+        "while adapting (default 0: none)",
+    )
     align.set_defaults(func=_align)
 
     decode = sub.add_parser("decode", help="connected-word recognition")
@@ -167,7 +208,7 @@ def register(subparsers) -> None:
     )
     decode.add_argument(
         "--adapt-background",
-        type=float,
+        type=_nats,
         default=20.0,  # speaker_adaptation.ADAPT_BACKGROUND_PENALTY
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames "
@@ -175,7 +216,7 @@ def register(subparsers) -> None:
     )
     decode.add_argument(
         "--adapt-method",
-        choices=("map", "mllr", "mllr+map"),  # speaker_adaptation.ADAPTATION_METHODS
+        choices=ADAPTATION_METHOD_NAMES,
         default="map",
         help="with --adapt: MAP of the means (TAU its prior weight), MLLR (one mean "
         "transform for sil's Gaussians, one for the words'), or MLLR then MAP",

@@ -1,5 +1,6 @@
 """`hmmkit asr train|align|decode|score` end to end on connected FSDD digits."""
 
+import copy
 import json
 
 import pytest
@@ -190,3 +191,85 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
               "--viterbi", choice, "--beam", "300", "--passes", "2"])  # fmt: skip
     config = seen["config"]
     assert (config.hard, config.beam, config.passes) == (choice, 300.0, 2)
+
+
+def test_speaker_adapted_alignment_aligns_at_least_as_well(trained):
+    """`asr align --adapt`: the same words, and on these strings more of them inside their
+    recordings and covering their speech cores than without adaptation."""
+    root, spans = trained
+    folders = [str(root / "model"), str(root / "data")]
+    assert main(["asr", "align", *folders, str(root / "plain")]) == 0
+    assert main(["asr", "align", *folders, str(root / "adapted"), "--adapt", "10"]) == 0
+    plain = read_ctm(root / "plain" / "alignment.ctm")
+    adapted = read_ctm(root / "adapted" / "alignment.ctm")
+    assert plain.keys() == adapted.keys()
+    for utt, words in adapted.items():
+        assert [w for w, _, _ in words] == [w for w, _, _ in plain[utt]]
+    assert adapted != plain  # the adapted means moved some boundaries
+    assert alignment_accuracy(spans, adapted) >= alignment_accuracy(spans, plain)
+
+
+def test_alignment_adapts_each_speaker_to_its_own_transcripts(trained, monkeypatch, tmp_path):
+    """Every speaker's means are adapted ALIGN_ADAPTATION_ROUNDS times, each round from the
+    previous round's model, on that speaker's utterances and transcripts only; each
+    utterance is aligned with its own speaker's adapted model."""
+    import hmmkit.speech.asr as asr
+    from hmmkit.speech.data_folder import read_data_folder
+
+    root, _ = trained
+    data = read_data_folder(root / "data", need_text=True)
+    calls, returned, used = [], [], {}
+    real_align = asr.align
+
+    def fake_adapt(model, feats, words, method, tau, background_penalty):
+        calls.append((model, [tuple(w) for w in words], method, tau, background_penalty))
+        returned.append(copy.copy(model))
+        return returned[-1]
+
+    def recording_align(model, utt, X, words, beam):
+        used[utt] = model
+        return real_align(model, utt, X, words, beam)
+
+    monkeypatch.setattr(asr, "adapt_means", fake_adapt)
+    monkeypatch.setattr(asr, "align", recording_align)
+    asr.align_folder(
+        root / "model", root / "data", tmp_path / "ali", adapt_tau=7.0, adapt_method="mllr"
+    )
+    speakers = {}
+    for e in data.utterances:
+        speakers.setdefault(e.speaker, []).append(e)
+    rounds = asr.ALIGN_ADAPTATION_ROUNDS
+    assert len(calls) == rounds * len(speakers)
+    for k, entries in enumerate(speakers.values()):
+        mine = calls[k * rounds : (k + 1) * rounds]
+        assert all(c[1] == [tuple(e.words) for e in entries] for c in mine)
+        assert all(c[2:] == ("mllr", 7.0, 0.0) for c in mine)
+        for r in range(1, rounds):  # each round starts from the previous round's model
+            assert mine[r][0] is returned[k * rounds + r - 1]
+        assert all(used[e.utt] is returned[(k + 1) * rounds - 1] for e in entries)
+
+
+def test_alignment_adaptation_errors(trained, tmp_path, capsys):
+    import hmmkit.speech.asr as asr
+
+    root, _ = trained
+    folders = [root / "model", root / "data", tmp_path / "out"]
+    with pytest.raises(ValueError, match="adapt_tau must be positive"):
+        asr.align_folder(*folders, adapt_tau=-1.0)
+    with pytest.raises(ValueError, match="adapt_method must be one of"):
+        asr.align_folder(*folders, adapt_tau=10.0, adapt_method="fmllr")
+    with pytest.raises(ValueError, match="adapt_background must be >= 0"):
+        asr.align_folder(*folders, adapt_tau=10.0, adapt_background=float("nan"))
+    assert not (tmp_path / "out").exists()
+    for bad in (["--adapt", "0"], ["--adapt", "10", "--adapt-background", "-1"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["asr", "align", *map(str, folders), *bad])
+        assert exit_.value.code == 2
+        assert "must be" in capsys.readouterr().err
+
+
+def test_adaptation_method_names_follow_the_library():
+    from hmmkit.speech.asr_commands import ADAPTATION_METHOD_NAMES
+    from hmmkit.speech.speaker_adaptation import ADAPTATION_METHODS
+
+    assert ADAPTATION_METHOD_NAMES == ADAPTATION_METHODS

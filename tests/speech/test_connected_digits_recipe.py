@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hmmkit.speech import corpus
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "connected_digits.py"
@@ -85,3 +87,16 @@ def test_recipe_runs_and_reports(shared_data, tmp_path):
         check=False,
     )
     assert bad.returncode == 1 and "error" in bad.stderr
+
+
+def test_adaptation_weights_must_not_be_negative(capsys):
+    recipe = _recipe_module()
+    parser = recipe.build_parser()
+    assert parser.parse_args([]).align_adapt == 10.0
+    assert parser.parse_args(["--align-adapt", "0", "--adapt", "0"]).align_adapt == 0.0
+    for flag in ("--align-adapt", "--adapt"):
+        for bad in ("-1", "x"):
+            with pytest.raises(SystemExit) as exit_:
+                parser.parse_args([flag, bad])
+            assert exit_.value.code == 2
+            assert flag in capsys.readouterr().err
