@@ -13,7 +13,8 @@ By default the features are normalised per speaker (CMVN over each speaker's str
 test speakers included, as Kaldi's per-speaker CMVN), training keeps the background out
 of the word states (--background-penalty 5), the word penalty is chosen among
 --tune-penalty's values on a development fold of the training side only (never on test
-data), each test speaker is decoded twice more with MAP-adapted means (--adapt 10), and
+data), each test speaker is decoded four more times with MAP-adapted means (--adapt 10,
+--adapt-rounds 4), and
 the forced alignment is speaker-adapted: each test speaker's means are MAP-adapted to its
 strings and their transcripts before realigning (--align-adapt 10).
 
@@ -36,6 +37,7 @@ import numpy as np
 import soundfile
 
 from hmmkit.speech import asr, corpus
+from hmmkit.speech.asr_commands import nonnegative, positive_int
 from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, build_digit_strings
 from hmmkit.speech.embedded import EmbeddedConfig
 from hmmkit.speech.features import MFCCConfig
@@ -103,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --adapt: cost to the word states of each utterance's background frames",
     )
     p.add_argument(
+        "--adapt-rounds",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="with --adapt: decode-adapt rounds per test speaker",
+    )
+    p.add_argument(
         "--align-adapt",
         type=nonnegative,
         default=10.0,
@@ -133,17 +142,6 @@ def penalty_list(text: str) -> tuple[float, ...]:
         return tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"penalties must be numbers, got {text!r}") from None
-
-
-def nonnegative(text: str) -> float:
-    """Parse a number >= 0 (a prior weight; 0 turns its step off)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def find_data(data_dir: Path | None) -> Path:
@@ -189,6 +187,7 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
         adapt_tau=args.adapt or None,
         adapt_background=args.adapt_background,
         adapt_method=args.adapt_method,
+        adapt_rounds=args.adapt_rounds,
     )
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 

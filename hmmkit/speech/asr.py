@@ -28,7 +28,8 @@ from .lexicon import check_transcripts, read_lexicon
 from .scoring import ScoreReport, read_text, score
 from .speaker_adaptation import ADAPT_BACKGROUND_PENALTY, ADAPTATION_METHODS, adapt_means
 
-#: Decode-adapt rounds of unsupervised adaptation (the second still gains a few points).
+#: Decode-adapt rounds of unsupervised adaptation by default (the second still gains a
+#: few points; ``decode_folder``'s ``adapt_rounds``).
 ADAPTATION_ROUNDS = 2
 #: Adapt-realign rounds of speaker-adapted forced alignment (the second gains 1-3 points
 #: of words aligned on an unseen speaker).
@@ -183,11 +184,13 @@ def decode_folder(
     adapt_tau: float | None = None,
     adapt_background: float = ADAPT_BACKGROUND_PENALTY,
     adapt_method: str = "map",
+    adapt_rounds: int = ADAPTATION_ROUNDS,
 ) -> dict[str, list[str]]:
     """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
     words. Without ``grammar`` or ``lm`` the network is a loop over the model's words.
     With ``adapt_tau`` each speaker is decoded again with means MAP-adapted to the
-    previous pass's hypotheses (unsupervised speaker adaptation, two rounds), each
+    previous pass's hypotheses (unsupervised speaker adaptation, ``adapt_rounds``
+    decode-adapt rounds, each from the previous round's model and words), each
     utterance's background frames costing the word states ``adapt_background`` nats in
     the adaptation's E-step (0: off); ``adapt_method`` is one of
     :data:`ADAPTATION_METHODS` (with MLLR, ``adapt_tau`` is MAP's prior weight in
@@ -195,6 +198,8 @@ def decode_folder(
     if grammar is not None and lm is not None:
         raise ValueError("give a grammar or a language model, not both")
     _check_adaptation(adapt_tau, adapt_method, adapt_background)
+    if isinstance(adapt_rounds, bool) or not isinstance(adapt_rounds, int) or adapt_rounds < 1:
+        raise ValueError(f"adapt_rounds must be an integer >= 1, got {adapt_rounds!r}")
     model = AcousticModel.load(model_dir)
     if lm is not None:
         from .arpa import read_arpa
@@ -214,7 +219,13 @@ def decode_folder(
     ]
     if adapt_tau is not None:
         hyps = _adapted_pass(
-            model, graph, data, feats, hyps, (adapt_method, adapt_tau, adapt_background), beam
+            model,
+            graph,
+            data,
+            feats,
+            hyps,
+            (adapt_method, adapt_tau, adapt_background, adapt_rounds),
+            beam,
         )
     texts, timed = {}, {}
     for entry, hyp in zip(data.utterances, hyps, strict=True):
@@ -228,13 +239,13 @@ def decode_folder(
 
 
 def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam):
-    """Decode each speaker again with means adapted to its hypotheses, twice over
-    (``adaptation``: method, MAP's tau, background penalty)."""
-    method, tau, background = adaptation
+    """Decode each speaker again with means adapted to its hypotheses, round after round
+    (``adaptation``: method, MAP's tau, background penalty, rounds)."""
+    method, tau, background, rounds = adaptation
     out = list(hyps)
     for indices in _speaker_groups(data).values():
         adapted = model
-        for _ in range(ADAPTATION_ROUNDS):
+        for _ in range(rounds):
             words = [[s.token for s in out[i].words] for i in indices]
             frames = [feats[i] for i in indices]
             adapted = adapt_means(

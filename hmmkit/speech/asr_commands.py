@@ -67,6 +67,7 @@ def _decode(args: argparse.Namespace) -> int:
         args.lm_scale,
         args.word_penalty,
         args.beam,
+        adapt_rounds=args.adapt_rounds,
         **_adaptation(args),
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
@@ -91,10 +92,25 @@ def _score(args: argparse.Namespace) -> int:
 ADAPTATION_METHOD_NAMES = ("map", "mllr", "mllr+map")
 
 
-def _nats(text: str) -> float:
-    value = float(text)
+def nonnegative(text: str) -> float:
+    """An option's number that must be >= 0 (a cost in nats, a prior weight)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value >= 0:
-        raise argparse.ArgumentTypeError(f"a cost in nats must be >= 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An option's whole number that must be at least 1 (a count of rounds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
@@ -180,7 +196,7 @@ def register(subparsers) -> None:
     )
     align.add_argument(
         "--adapt-background",
-        type=_nats,
+        type=nonnegative,
         default=0.0,
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames "
@@ -208,7 +224,7 @@ def register(subparsers) -> None:
     )
     decode.add_argument(
         "--adapt-background",
-        type=_nats,
+        type=nonnegative,
         default=20.0,  # speaker_adaptation.ADAPT_BACKGROUND_PENALTY
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames "
@@ -220,6 +236,14 @@ def register(subparsers) -> None:
         default="map",
         help="with --adapt: MAP of the means (TAU its prior weight), MLLR (one mean "
         "transform for sil's Gaussians, one for the words'), or MLLR then MAP",
+    )
+    decode.add_argument(
+        "--adapt-rounds",
+        type=positive_int,
+        default=2,  # asr.ADAPTATION_ROUNDS
+        metavar="N",
+        help="with --adapt: decode-adapt rounds, each from the previous round's model and "
+        "words (default 2)",
     )
     decode.set_defaults(func=_decode)
 

@@ -168,10 +168,12 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
 
     monkeypatch.setattr(asr, "decode_folder", fake_decode_folder)
     folders = [str(tmp_path / n) for n in ("model", "data", "out")]
-    assert main(["asr", "decode", *folders, "--adapt", "10", "--adapt-background", "5"]) == 0
-    assert seen["adapt_tau"] == 10.0 and seen["adapt_background"] == 5.0
+    given = ["--adapt", "10", "--adapt-background", "5", "--adapt-rounds", "3"]
+    assert main(["asr", "decode", *folders, *given]) == 0
+    assert (seen["adapt_tau"], seen["adapt_background"], seen["adapt_rounds"]) == (10.0, 5.0, 3)
     main(["asr", "decode", *folders])
     assert seen["adapt_tau"] is None and seen["adapt_background"] == asr.ADAPT_BACKGROUND_PENALTY
+    assert seen["adapt_rounds"] == asr.ADAPTATION_ROUNDS
 
 
 @pytest.mark.parametrize("choice", ["none", "single", "all"])
@@ -273,3 +275,43 @@ def test_adaptation_method_names_follow_the_library():
     from hmmkit.speech.speaker_adaptation import ADAPTATION_METHODS
 
     assert ADAPTATION_METHOD_NAMES == ADAPTATION_METHODS
+
+
+def test_decoding_adapts_round_after_round(trained, monkeypatch, tmp_path):
+    """With adapt_rounds=3 each speaker is adapted three times, each round from the previous
+    round's model and on the words the previous round decoded; bad counts are refused."""
+    import hmmkit.speech.asr as asr
+
+    root, _ = trained
+    calls, returned = [], []
+    real_adapt = asr.adapt_means
+
+    def recording_adapt(model, feats, words, method, tau, background_penalty):
+        calls.append((model, [tuple(w) for w in words]))
+        returned.append(real_adapt(model, feats, words, method, tau, background_penalty))
+        return returned[-1]
+
+    monkeypatch.setattr(asr, "adapt_means", recording_adapt)
+    texts = asr.decode_folder(
+        root / "model",
+        root / "data",
+        tmp_path / "dec",
+        insertion_penalty=-30.0,
+        adapt_tau=10.0,
+        adapt_rounds=3,
+    )
+    speakers = {}
+    for line in (root / "data" / "utt2spk").read_text().splitlines():
+        utt, speaker = line.split()
+        speakers.setdefault(speaker, []).append(utt)
+    assert len(calls) == 3 * len(speakers)
+    for k, utts in enumerate(speakers.values()):
+        mine = calls[3 * k : 3 * k + 3]
+        assert mine[1][0] is returned[3 * k] and mine[2][0] is returned[3 * k + 1]
+        assert len(mine[0][1]) == len(utts)
+    last_words = [w for k in range(len(speakers)) for w in calls[3 * k + 2][1]]
+    assert len(last_words) == len(texts)
+    for bad in (0, True, 1.5):
+        with pytest.raises(ValueError, match="adapt_rounds must be an integer >= 1"):
+            asr.decode_folder(root / "model", root / "data", tmp_path / "x", adapt_rounds=bad)
+    assert not (tmp_path / "x").exists()

@@ -100,3 +100,8 @@ def test_adaptation_weights_must_not_be_negative(capsys):
                 parser.parse_args([flag, bad])
             assert exit_.value.code == 2
             assert flag in capsys.readouterr().err
+    assert parser.parse_args([]).adapt_rounds == 4
+    for bad in ("0", "1.5"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--adapt-rounds", bad])
+        assert "--adapt-rounds" in capsys.readouterr().err
