@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits", default="official,loso", help="official, loso, speaker:NAME")
     p.add_argument("--units", choices=("word", "phone"), default="word")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n-mix", type=int, default=4)
+    p.add_argument("--n-mix", type=int, default=2, help="Gaussians per state at the end")
     p.add_argument("--word-states", type=int, default=10)
     p.add_argument("--passes", type=int, default=4)
     p.add_argument("--word-penalty", type=float, default=-10.0)
