@@ -50,6 +50,10 @@ from .decoding import (
     domain_posteriors,
     posterior_matrix,
 )
+from .envelope import (
+    EnvelopeWorkspace,
+    align_envelope,
+)
 from .forward_backward import (
     PARSER_LANES,
     backward_matrix,
@@ -123,6 +127,7 @@ __all__ = [
     "ST_N",
     "ST_S",
     "ST_T",
+    "EnvelopeWorkspace",
     "ScanProfile",
     "TBM",
     "TDD",
@@ -136,6 +141,7 @@ __all__ = [
     "XE",
     "XJ",
     "XN",
+    "align_envelope",
     "backward_matrix",
     "backward_parser",
     "domain_decoding_batch",

@@ -31,6 +31,37 @@ def optimal_accuracy(pm, pi, px, tmask, xmask, local):
     ix = np.full((L + 1, M + 1), NEG_INF)
     dx = np.full((L + 1, M + 1), NEG_INF)
     xmx = np.full((L + 1, 5), NEG_INF)
+    score = optimal_accuracy_into(pm, pi, px, tmask, xmask, local, mx, ix, dx, xmx)
+    return mx, ix, dx, xmx, score
+
+
+@njit(cache=True, nogil=True, inline="always")
+def oa_borders(mx, ix, dx, xmx):
+    """Set the cells of optimal accuracy matrices that :func:`optimal_accuracy_into` reads
+    but never writes (row 0, node 0, insert M, delete 1), for matrices reused between
+    calls."""
+    L = mx.shape[0] - 1
+    M = mx.shape[1] - 1
+    for k in range(M + 1):
+        mx[0, k] = NEG_INF
+        ix[0, k] = NEG_INF
+        dx[0, k] = NEG_INF
+    for i in range(L + 1):
+        mx[i, 0] = NEG_INF
+        ix[i, 0] = NEG_INF
+        dx[i, 0] = NEG_INF
+        ix[i, M] = NEG_INF
+        dx[i, 1] = NEG_INF
+    for c in range(5):
+        xmx[0, c] = NEG_INF
+
+
+@njit(cache=True, nogil=True)
+def optimal_accuracy_into(pm, pi, px, tmask, xmask, local, mx, ix, dx, xmx):
+    """:func:`optimal_accuracy` into given matrices (-inf in the cells of
+    :func:`oa_borders`, the rest is overwritten); returns the score."""
+    L = pm.shape[0] - 1
+    M = pm.shape[1] - 1
     xmx[0, p7.SN] = 0.0
     xmx[0, p7.SB] = 0.0
     for i in range(1, L + 1):
@@ -65,7 +96,7 @@ def optimal_accuracy(pm, pi, px, tmask, xmask, local):
         xmx[i, p7.SN] = xmx[i - 1, p7.SN] + px[i, p7.SN] if xmask[p7.XN, p7.LOOP] > 0.0 else NEG_INF
         xmx[i, p7.SB] = _best_allowed(xmx[i, p7.SN], xmask[p7.XN, p7.MOVE] > 0.0,
                                       xmx[i, p7.SJ], xmask[p7.XJ, p7.MOVE] > 0.0)
-    return mx, ix, dx, xmx, xmx[L, p7.SC]
+    return xmx[L, p7.SC]
 
 
 @njit(cache=True, nogil=True)

@@ -32,19 +32,11 @@ class LongTargetDefiner(DomainDefiner):
         _, degen = alphabet.degeneracy_matrix()
         self.degen = degen  # (n_letters, K): what each residue code denotes
         self.per_code = degen / np.maximum(degen.sum(axis=1, keepdims=True), 1.0)
-        self._xps: dict[tuple[int, bool], np.ndarray] = {}
         f = np.asarray(profile.background.frequencies, dtype=np.float32)
         self.bg = f
         # match emission probabilities recovered from the odds, as HMMER recovers them
         self.match = (self.me[:, 1:][: self.K] * f[:, None].astype(np.float64)).T  # (M, K)
         self.window = 0
-
-    def _xp(self, L: int, multihit: bool) -> np.ndarray:
-        """Special-state probabilities for length `L` (cached: windows repeat lengths)."""
-        key = (L, multihit)
-        if key not in self._xps:
-            self._xps[key] = super()._xp(L, multihit)
-        return self._xps[key]
 
     def define_window(self, dsq: np.ndarray, decoded=None):
         """Domain definition of one window (its length sets the composition mixing);
@@ -60,29 +52,20 @@ class LongTargetDefiner(DomainDefiner):
         _mixed_odds(sub, smooth, self.bg, self.per_code, self.degen, self.match, me)
         return me
 
-    def _align(self, sub, me, xp):
+    def _align(self, sub, me, xp, xmask):
         """Forward score, alignment segment and trace of one envelope."""
-        tp, ie, local = self.tp, self.ie, self.local
-        fm, fi, fd, fx, ls, envsc = dp.forward_matrix(sub, tp, me, ie, xp, local)
-        if not np.isfinite(envsc):
+        work = self.workspace.reserve(len(sub), self.profile.M)
+        envsc, oasc, trace, segs, _ = dp.align_envelope(
+            sub, 1, self.nodes, me, self.ie, xp, self.local, self.tmask, xmask, work)  # fmt: skip
+        if not np.isfinite(envsc) or len(segs) == 0:
             return None
-        bm, bi, bd, bx = dp.backward_matrix(sub, tp, me, ie, xp, local, ls)
-        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
-        xmask = (xp > 0).astype(np.float64)
-        om, oi, od, ox, oasc = dp.optimal_accuracy(pm, pi, px, self.tmask, xmask, local)
-        st, kk, ii, pp = dp.oa_trace(pm, pi, px, self.tmask, xmask, local, om, oi, od, ox)
-        if len(st) == 0:
-            return None
-        segs = dp.trace_domains(st, kk, ii)
-        if len(segs) == 0:
-            return None
-        return envsc, segs[0, 2:6], (st, kk, ii, pp), oasc
+        return envsc, segs[0, 2:6], trace, oasc
 
     def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
         for trim in range(MAX_TRIMS + 1):
             sub = dsq[i - 1 : j]
-            xp = self._xp(j - i + 1, False)
-            found = self._align(sub, self._odds(sub), xp)
+            xp, xmask = self._special_odds(j - i + 1, False)
+            found = self._align(sub, self._odds(sub), xp, xmask)
             if found is None:
                 return False
             envsc, (ali_from, ali_to, hmm_from, hmm_to), trace, oasc = found

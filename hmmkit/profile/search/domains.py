@@ -303,6 +303,9 @@ class DomainDefiner:
         tp, me, ie, _, local = self.profile.kernel_arrays()
         self.tp, self.me, self.ie, self.local = tp, me, ie, local
         self.tmask = (tp > 0).astype(np.float64)
+        self.nodes = dp.node_vectors(tp, local)
+        self.workspace = dp.EnvelopeWorkspace()  # the envelopes' DP matrices, reused
+        self._xps: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         alphabet = profile.alphabet
         table = code_table(alphabet)
         degen, n = table.degeneracy, table.ndegen[:, None]
@@ -313,9 +316,18 @@ class DomainDefiner:
         self.nonresidue = table.nonresidue
 
     def _xp(self, L: int, multihit: bool) -> np.ndarray:
-        prof = self.profile.set_multihit(multihit, L)
-        with np.errstate(over="ignore"):
-            return np.exp(prof.xsc)
+        """Special-state probabilities for length `L` (cached: lengths repeat)."""
+        return self._special_odds(L, multihit)[0]
+
+    def _special_odds(self, L: int, multihit: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, 1.0 where one is nonzero) of the special states for length `L`."""
+        key = (L, multihit)
+        if key not in self._xps:
+            prof = self.profile.set_multihit(multihit, L)
+            with np.errstate(over="ignore"):
+                xp = np.exp(prof.xsc)
+            self._xps[key] = xp, (xp > 0).astype(np.float64)
+        return self._xps[key]
 
     def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
         full = self.avg @ null2_canon
@@ -372,21 +384,13 @@ class DomainDefiner:
     def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
         tp, me, ie, xp, local = uarrays
         sub = dsq[i - 1 : j]
-        fm, fi, fd, fx, ls, envsc = dp.forward_matrix(sub, tp, me, ie, xp, local)
-        if not np.isfinite(envsc):
+        xmask = self._special_odds(len(dsq), False)[1]
+        work = self.workspace.reserve(j - i + 1, self.profile.M)
+        envsc, oasc, trace, segs, (pm, pi, px) = dp.align_envelope(
+            sub, i, self.nodes, me, ie, xp, local, self.tmask, xmask, work)  # fmt: skip
+        if not np.isfinite(envsc) or len(segs) == 0:
             return False
-        bm, bi, bd, bx = dp.backward_matrix(sub, tp, me, ie, xp, local, ls)
-        pm, pi, px = dp.posterior_matrix(fm, fi, fx, bm, bi, bx, xp, ls)
-        tmask = self.tmask
-        xmask = (xp > 0).astype(np.float64)
-        om, oi, od, ox, oasc = dp.optimal_accuracy(pm, pi, px, tmask, xmask, local)
-        st, kk, ii, pp = dp.oa_trace(pm, pi, px, tmask, xmask, local, om, oi, od, ox)
-        if len(st) == 0:
-            return False
-        ii = np.where(ii > 0, ii + i - 1, 0)
-        segs = dp.trace_domains(st, kk, ii)
-        if len(segs) == 0:
-            return False
+        st, kk, ii, pp = trace
         ali_from, ali_to, hmm_from, hmm_to = (int(v) for v in segs[0, 2:6])
         if not null2_done:
             Ld = j - i + 1
