@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from functools import partial
 
 import numpy as np
 
@@ -174,19 +176,12 @@ def score_targets(
     letters = np.frombuffer(residue_letters(prepared.alphabet).encode(), dtype=np.uint8)
     profile = prepared.profile
     entry = entry_odds(prepared.model) if profile.local else None
+    definers: dict[int, DomainDefiner] = {}  # one per thread (each holds reused matrices)
 
-    def define_domains(part: list[tuple[int, float]]) -> list[tuple[int, Hit]]:
-        definer = DomainDefiner(profile, seed, null2, entry)  # own profile copy: threads share none
-        decoded = {}
-        if len(part) >= 2 * dp.PARSER_LANES:  # decode many sequences side by side
-            sub_batch = pack([codes(idx) for idx, _ in part])
-            sub, sub_off, sub_len = sub_batch.X, sub_batch.starts, sub_batch.lengths
-            fx, bx, ls = dp.domain_decoding_batch(profile.copy().set_multihit(True), sub,
-                                                  sub_off, sub_len)  # fmt: skip
-            for n, (idx, _) in enumerate(part):
-                r0 = sub_off[n] + n
-                rows = slice(r0, r0 + sub_len[n] + 1)
-                decoded[idx] = (fx[rows], bx[rows], ls[rows])
+    def define_domains(part: list[tuple[int, float]], decoded: dict) -> list[tuple[int, Hit]]:
+        definer = definers.get(threading.get_ident())
+        if definer is None:  # own profile copy: threads share none
+            definer = definers[threading.get_ident()] = DomainDefiner(profile, seed, null2, entry)
         found = []
         for idx, null in part:
             hit = _score_hit(records[idx], codes(idx), float(fwd[idx]), null, definer, bg, tau,
@@ -197,13 +192,49 @@ def score_targets(
                 found.append((idx, hit))
         return found
 
-    # sequences are independent (domain definition reseeds per sequence), so parts of the
-    # list can be defined on several threads with the same results
-    n_parts = 1 if jobs <= 1 else min(4 * jobs, len(passed) // (2 * dp.PARSER_LANES) or 1)
-    bounds = np.linspace(0, len(passed), n_parts + 1).astype(int)
-    parts = [passed[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    hits = [hit for found in map_shards(define_domains, parts, jobs) for hit in found]
+    # sequences are independent (domain definition reseeds per sequence), so they can be
+    # defined on several threads with the same results: block by block, the Forward and
+    # Backward decodings first (one lane batch per thread), then the sequences in small
+    # parts that threads take in turn (so that a thread never waits on a long last part)
+    multihit = profile.copy().set_multihit(True)
+    hits = []
+    for block in _blocks(passed, DEFINE_BLOCK):
+        n_chunks = max(1, min(jobs, len(block) // (2 * dp.PARSER_LANES)))
+        chunks = [block[c::n_chunks] for c in range(n_chunks)]
+        decoded = {}
+        for part in map_shards(lambda chunk: _decode(multihit, chunk, codes), chunks, jobs):
+            decoded.update(part)
+        parts = _blocks(block, DEFINE_PART if jobs > 1 else len(block))
+        for found in map_shards(partial(define_domains, decoded=decoded), parts, jobs):
+            hits.extend(found)
     return hits, stages, deferred
+
+
+#: Sequences past Forward decoded and defined at a time (bounds the decodings' memory).
+DEFINE_BLOCK = 4096
+#: Sequences per part that one thread defines, on several threads.
+DEFINE_PART = 8
+
+
+def _blocks(items: list, size: int) -> list[list]:
+    """`items` in consecutive lists of `size` (the last one shorter)."""
+    return [items[a : a + size] for a in range(0, len(items), max(size, 1))]
+
+
+def _decode(profile, part: list[tuple[int, float]], codes) -> dict:
+    """Forward/Backward special rows and row scales of the sequences of `part` (record
+    index -> (fx, bx, logscale)), decoded side by side when there are enough of them
+    (otherwise domain definition decodes each one itself)."""
+    if len(part) < 2 * dp.PARSER_LANES:
+        return {}
+    sub_batch = pack([codes(idx) for idx, _ in part])
+    sub, sub_off, sub_len = sub_batch.X, sub_batch.starts, sub_batch.lengths
+    fx, bx, ls = dp.domain_decoding_batch(profile, sub, sub_off, sub_len)
+    decoded = {}
+    for n, (idx, _) in enumerate(part):
+        rows = slice(sub_off[n] + n, sub_off[n] + n + sub_len[n] + 1)
+        decoded[idx] = (fx[rows], bx[rows], ls[rows])
+    return decoded
 
 
 def search_pipeline(

@@ -226,6 +226,23 @@ def test_search_on_two_threads_gives_the_one_thread_results(shared_data):
         assert _hit_numbers(a) == _hit_numbers(b), a.name
 
 
+def test_domain_definition_in_blocks_and_parts_changes_nothing(shared_data, monkeypatch):
+    """The sequences past Forward decoded and defined in blocks (here of 300, so that the
+    proteome's 2,100 take seven, the last one smaller), each decoded in one lane batch per
+    thread and defined in parts of 3 that two threads take in turn: every hit as one
+    block on one thread, bit for bit."""
+    from hmmkit.profile.search import scoring
+
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    one = search(model, shared_data / PROTEOME, n_jobs=1, **MAX)
+    monkeypatch.setattr(scoring, "DEFINE_BLOCK", 300)
+    monkeypatch.setattr(scoring, "DEFINE_PART", 3)
+    for jobs in (1, 2):
+        other = search(model, shared_data / PROTEOME, n_jobs=jobs, **MAX)
+        assert one.tblout() == other.tblout()
+        assert [_hit_numbers(h) for h in one.hits] == [_hit_numbers(h) for h in other.hits]
+
+
 def test_search_results_do_not_depend_on_the_batch_around_a_sequence(shared_data):
     """A sequence gets the same hit whatever it is searched with: the proteome shuffled
     and cut into parts of 1 to 1,300 sequences (so that its Forward score comes from the
