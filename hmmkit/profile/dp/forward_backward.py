@@ -86,16 +86,17 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
     for k in range(1, M):
         ic[k] = irow_e[k] * (mp[k] * t_mi[k] + ip[k] * t_ii[k])
     ic[M] = 0.0
+    # the delete chain and the exit and row sums, sequential in k, in one loop (their
+    # operations, and so their roundings, are those of separate loops; the chains overlap)
     d = 0.0
     dc[1] = 0.0
+    xE = (mc[1] + dc[1]) * esc[1]
+    tot = mc[1] + ic[1] + dc[1]
     for k in range(2, M + 1):
         d = mc[k - 1] * t_md[k - 1] + d * t_dd[k - 1]
         dc[k] = d
-    xE = 0.0
-    tot = 0.0
-    for k in range(1, M + 1):
-        xE += (mc[k] + dc[k]) * esc[k]
-        tot += mc[k] + ic[k] + dc[k]
+        xE += (mc[k] + d) * esc[k]
+        tot += mc[k] + ic[k] + d
     xJ = xprev[p7.SJ] * xp[p7.XJ, p7.LOOP] + xE * xp[p7.XE, p7.LOOP]
     xC = xprev[p7.SC] * xp[p7.XC, p7.LOOP] + xE * xp[p7.XE, p7.MOVE]
     xN = xprev[p7.SN] * xp[p7.XN, p7.LOOP]
@@ -122,20 +123,25 @@ def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcu
     xC = xnext[p7.SC] * xp[p7.XC, p7.LOOP]
     xE = xJ * xp[p7.XE, p7.LOOP] + xC * xp[p7.XE, p7.MOVE]
     xN = xnext[p7.SN] * xp[p7.XN, p7.LOOP] + xB * xp[p7.XN, p7.MOVE]
-    for k in range(1, M):
-        nxt[k] = mn[k + 1] * erow[k + 1]
-        insn[k] = inx[k] * irow_e[k]
     dc[M] = xE
     d = xE
-    for k in range(M - 1, 0, -1):
-        d = nxt[k] * out[p7.DM, k] + d * out[p7.DD, k] + xE * esc[k]
-        dc[k] = d
     mc[M] = xE
     ic[M] = 0.0
     o_mm, o_mi, o_md, o_im, o_ii = out[p7.MM], out[p7.MI], out[p7.MD], out[p7.IM], out[p7.II]
-    for k in range(1, M):
-        mc[k] = nxt[k] * o_mm[k] + insn[k] * o_mi[k] + xE * esc[k] + dc[k + 1] * o_md[k]
-        ic[k] = nxt[k] * o_im[k] + insn[k] * o_ii[k]
+    o_dm, o_dd = out[p7.DM], out[p7.DD]
+    # one loop down the nodes: the delete chain is sequential in k, and the match and
+    # insert cells (which read the delete cell after theirs) fill its latency; every cell
+    # is the expression, and so the rounding, of separate loops
+    for k in range(M - 1, 0, -1):
+        nk = mn[k + 1] * erow[k + 1]
+        ik = inx[k] * irow_e[k]
+        nxt[k] = nk
+        insn[k] = ik
+        d1 = d
+        d = nk * o_dm[k] + d * o_dd[k] + xE * esc[k]
+        dc[k] = d
+        mc[k] = nk * o_mm[k] + ik * o_mi[k] + xE * esc[k] + d1 * o_md[k]
+        ic[k] = nk * o_im[k] + ik * o_ii[k]
     _scale_row(mc, ic, dc, inv)
     _store_specials(xcur, xN * inv, xB * inv, xE * inv, xC * inv, xJ * inv)
 
