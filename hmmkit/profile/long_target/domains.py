@@ -13,7 +13,7 @@ import numpy as np
 from ...compiling import njit
 from .. import dp
 from ..config import SearchProfile
-from ..search.domains import DomainDefiner
+from ..search.domains import DomainDefiner, special_odds_of_length
 from ..search.hits import Domain
 
 #: Residues of envelope kept beyond the alignment when a wide envelope is trimmed.
@@ -64,7 +64,7 @@ class LongTargetDefiner(DomainDefiner):
     def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
         for trim in range(MAX_TRIMS + 1):
             sub = dsq[i - 1 : j]
-            xp, xmask = self._special_odds(j - i + 1, False)
+            xp, xmask = special_odds_of_length(j - i + 1, False)
             found = self._align(sub, self._odds(sub), xp, xmask)
             if found is None:
                 return False

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from ...compiling import njit
 from .. import dp
-from ..config import SearchProfile
+from ..config import SearchProfile, special_scores
 from ..digital import code_table
 from ..dp.float_decoding import hmmer_domain_posteriors
 from ..dp.float_sampling import (
@@ -284,12 +285,29 @@ def _regions(mocc, btot, etot, rt1, rt2, near):
     return out[:n], close
 
 
-def _multidomain_evidence(btot, etot, i, j):
-    """The largest expected number of domain ends before and starts after a residue of region
-    i..j (HMMER's is_multidomain_region; the region holds several domains when it reaches
-    RT3), in the precision of `btot`."""
-    z = np.arange(i, j + 1)
-    return np.minimum(etot[z] - etot[i - 1], btot[j] - btot[z - 1]).max()
+@njit(cache=True, nogil=True)
+def _multidomain_evidence(btot, etot, regions):
+    """For each region i..j of `regions`, the largest expected number of domain ends before
+    and starts after one of its residues (HMMER's is_multidomain_region; the region holds
+    several domains when it reaches RT3), in the precision of `btot`."""
+    out = np.zeros(regions.shape[0], dtype=btot.dtype)
+    for r in range(regions.shape[0]):
+        i, j = regions[r, 0], regions[r, 1]
+        best = min(etot[i] - etot[i - 1], btot[j] - btot[i - 1])
+        for z in range(i + 1, j + 1):
+            best = max(best, min(etot[z] - etot[i - 1], btot[j] - btot[z - 1]))
+        out[r] = best
+    return out
+
+
+@lru_cache(maxsize=16384)
+def special_odds_of_length(L: int, multihit: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, 1.0 where one is nonzero) of the special states of a profile set to
+    `multihit` and length `L` (they depend on nothing else); shared, never to be written
+    (writeable all the same: the kernels take them with their other arrays' type)."""
+    with np.errstate(over="ignore"):
+        xp = np.exp(special_scores(multihit, L))
+    return xp, (xp > 0).astype(np.float64)
 
 
 class DomainDefiner:
@@ -305,7 +323,6 @@ class DomainDefiner:
         self.tmask = (tp > 0).astype(np.float64)
         self.nodes = dp.node_vectors(tp, local)
         self.workspace = dp.EnvelopeWorkspace()  # the envelopes' DP matrices, reused
-        self._xps: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         alphabet = profile.alphabet
         table = code_table(alphabet)
         degen, n = table.degeneracy, table.ndegen[:, None]
@@ -314,20 +331,6 @@ class DomainDefiner:
         self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
         self.K = K
         self.nonresidue = table.nonresidue
-
-    def _xp(self, L: int, multihit: bool) -> np.ndarray:
-        """Special-state probabilities for length `L` (cached: lengths repeat)."""
-        return self._special_odds(L, multihit)[0]
-
-    def _special_odds(self, L: int, multihit: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(probabilities, 1.0 where one is nonzero) of the special states for length `L`."""
-        key = (L, multihit)
-        if key not in self._xps:
-            prof = self.profile.set_multihit(multihit, L)
-            with np.errstate(over="ignore"):
-                xp = np.exp(prof.xsc)
-            self._xps[key] = xp, (xp > 0).astype(np.float64)
-        return self._xps[key]
 
     def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
         full = self.avg @ null2_canon
@@ -339,8 +342,8 @@ class DomainDefiner:
         Backward special-state rows and row scales (from :func:`dp.domain_decoding_batch`)."""
         L = len(dsq)
         tp, me, ie, local = self.tp, self.me, self.ie, self.local
-        mxp = self._xp(L, True)
-        uxp = self._xp(L, False)
+        mxp = special_odds_of_length(L, True)[0]
+        uxp = special_odds_of_length(L, False)[0]
         if decoded is None:
             fx, ls, _ = dp.forward_parser(dsq, tp, me, ie, mxp, local)
             bx = dp.backward_parser(dsq, tp, me, ie, mxp, local, ls)
@@ -348,17 +351,18 @@ class DomainDefiner:
             fx, bx, ls = decoded
         mocc, btot, etot = dp.domain_posteriors(fx, bx, mxp, ls)
         regions, close = _regions(mocc, btot, etot, RT1, RT2, NEAR_THRESHOLD)
-        if close or any(abs(_multidomain_evidence(btot, etot, i, j) - RT3) < NEAR_THRESHOLD
-                        for i, j in regions):  # fmt: skip
+        evidence = _multidomain_evidence(btot, etot, regions)
+        if close or np.any(np.abs(evidence - RT3) < NEAR_THRESHOLD):
             mocc, btot, etot = hmmer_domain_posteriors(dsq, self.tv, self.ev, special_odds(mxp))
             f32 = np.float32
             regions, _ = _regions(mocc, btot, etot, f32(RT1), f32(RT2), f32(0.0))
+            evidence = _multidomain_evidence(btot, etot, regions)
         n2sc = np.zeros(L + 1)
         result = DomainDefinition([], n2sc, float(btot[L]), 0, 0, 0, 0)
         uarrays = (tp, me, ie, uxp, local)
-        for i, j in regions:
+        for (i, j), multidomain in zip(regions, evidence, strict=True):
             result.nregions += 1
-            if _multidomain_evidence(btot, etot, i, j) >= RT3:
+            if multidomain >= RT3:
                 result.nclustered += 1
                 sub = dsq[i - 1 : j]
                 xf = special_odds(mxp)
@@ -384,7 +388,7 @@ class DomainDefiner:
     def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
         tp, me, ie, xp, local = uarrays
         sub = dsq[i - 1 : j]
-        xmask = self._special_odds(len(dsq), False)[1]
+        xmask = special_odds_of_length(len(dsq), False)[1]
         work = self.workspace.reserve(j - i + 1, self.profile.M)
         envsc, oasc, trace, segs, (pm, pi, px) = dp.align_envelope(
             sub, i, self.nodes, me, ie, xp, local, self.tmask, xmask, work)  # fmt: skip
