@@ -178,51 +178,59 @@ def _single_linkage(segs, min_overlap, of_smaller, max_diagdiff):
     return labels, nc
 
 
-def _cluster_envelopes(segs: np.ndarray, nsamples: int) -> list[tuple[int, int, float]]:
-    """p7_spensemble_Cluster plus the removal of dominated clusters: [(i, j, prob)]."""
-    if len(segs) == 0:
-        return []
-    segs = segs[np.argsort(segs[:, 1], kind="stable")]
+@njit(cache=True, nogil=True)
+def _cluster_envelopes(segs, nsamples):
+    """p7_spensemble_Cluster plus the removal of dominated clusters, on the segments of
+    :func:`_trace_ensemble`: the envelopes as (n, 2) first/last residues, and their
+    posterior probabilities."""
+    segs = segs[np.argsort(segs[:, 1], kind="mergesort")]
     labels, nc = _single_linkage(segs, MIN_OVERLAP, OF_SMALLER, MAX_DIAGDIFF)
     # traces with at least one segment in each cluster
-    pairs = np.unique(labels * (nsamples + 1) + segs[:, 0])
-    ninc_all = np.bincount(pairs // (nsamples + 1), minlength=nc)
-    sig = []
-    for c in np.nonzero(ninc_all >= MIN_POSTERIOR * nsamples)[0]:
-        members = segs[labels == c]
-        ninc = int(ninc_all[c])
-        prob = ninc / nsamples
-        if prob < MIN_POSTERIOR:
+    seen = np.zeros((nc, nsamples), dtype=np.bool_)
+    ninc = np.zeros(nc, dtype=np.int64)
+    for a in range(segs.shape[0]):
+        if not seen[labels[a], segs[a, 0]]:
+            seen[labels[a], segs[a, 0]] = True
+            ninc[labels[a]] += 1
+    found = np.zeros((nc, 2), dtype=np.int64)
+    prob = np.zeros(nc)
+    nsig = 0
+    best = np.zeros(4, dtype=np.int64)
+    for c in range(nc):
+        if ninc[c] < MIN_POSTERIOR * nsamples or ninc[c] / nsamples < MIN_POSTERIOR:
             continue
-        threshold = math.ceil(np.float32(ninc) * np.float32(MIN_ENDPOINTP))
-        best = []
-        for col, leftmost in ((1, True), (3, True), (2, False), (4, False)):
+        members = segs[labels == c]
+        threshold = math.ceil(np.float32(ninc[c]) * np.float32(MIN_ENDPOINTP))
+        for n, col in enumerate((1, 3, 2, 4)):  # i and k leftmost, j and m rightmost
             values = members[:, col]
             lo = values.min()
             hist = np.bincount(values - lo)
-            ok = np.nonzero(hist >= threshold)[0]
-            if len(ok):
-                best.append(lo + (ok[0] if leftmost else ok[-1]))
-            else:
-                best.append(lo + int(np.argmax(hist)))
-        bi, bk, bj, bm = best
-        if bi > bj or bk > bm:
+            pick = -1
+            for v in range(hist.shape[0]):
+                if hist[v] >= threshold and (pick < 0 or n >= 2):
+                    pick = v
+            best[n] = lo + (pick if pick >= 0 else np.argmax(hist))
+        if best[0] > best[2] or best[1] > best[3]:
             continue
-        sig.append((bi, bj, prob))
-    sig.sort(key=lambda c: c[0])
-    dominated = [False] * len(sig)
-    for d in range(len(sig)):
-        for d2 in range(d + 1, len(sig)):
-            nov = min(sig[d][1], sig[d2][1]) - max(sig[d][0], sig[d2][0]) + 1
+        found[nsig, 0], found[nsig, 1] = best[0], best[2]
+        prob[nsig] = ninc[c] / nsamples
+        nsig += 1
+    order = np.argsort(found[:nsig, 0], kind="mergesort")
+    found, prob = found[order], prob[order]
+    dominated = np.zeros(nsig, dtype=np.bool_)
+    for d in range(nsig):
+        for d2 in range(d + 1, nsig):
+            nov = min(found[d, 1], found[d2, 1]) - max(found[d, 0], found[d2, 0]) + 1
             if nov == 0:
                 break
-            n = min(sig[d][1] - sig[d][0] + 1, sig[d2][1] - sig[d2][0] + 1)
+            n = min(found[d, 1] - found[d, 0] + 1, found[d2, 1] - found[d2, 0] + 1)
             if nov / n >= 0.8:
-                if sig[d][2] > sig[d2][2]:
+                if prob[d] > prob[d2]:
                     dominated[d2] = True
                 else:
                     dominated[d] = True
-    return [c for c, dom in zip(sig, dominated, strict=True) if not dom]
+    keep = ~dominated
+    return found[keep], prob[keep]
 
 
 # --------------------------------------------------------------------------------------
@@ -352,7 +360,7 @@ class DomainDefiner:
         mocc, btot, etot = dp.domain_posteriors(fx, bx, mxp, ls)
         regions, close = _regions(mocc, btot, etot, RT1, RT2, NEAR_THRESHOLD)
         evidence = _multidomain_evidence(btot, etot, regions)
-        if close or np.any(np.abs(evidence - RT3) < NEAR_THRESHOLD):
+        if close or any(abs(value - RT3) < NEAR_THRESHOLD for value in evidence):
             mocc, btot, etot = hmmer_domain_posteriors(dsq, self.tv, self.ev, special_odds(mxp))
             f32 = np.float32
             regions, _ = _regions(mocc, btot, etot, f32(RT1), f32(RT2), f32(0.0))
@@ -374,7 +382,7 @@ class DomainDefiner:
                 with np.errstate(divide="ignore"):
                     n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
                 last_j2 = 0
-                for i2, j2, _ in _cluster_envelopes(segs, NSAMPLES):
+                for i2, j2 in _cluster_envelopes(segs, NSAMPLES)[0]:
                     if i2 <= last_j2:
                         result.noverlaps += 1
                     result.nenvelopes += 1
