@@ -56,6 +56,8 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
     nseg = 0
     counts = np.zeros(M + 1)
     null2 = np.zeros(K)
+    me_t = np.ascontiguousarray(me.T)  # (M+1, K): a node's odds of every residue side by side
+    finite = np.all(np.isfinite(me))
     nbuf = 2 * (Lr + M) + 8
     st = np.zeros(nbuf, dtype=np.int32)
     kk = np.zeros(nbuf, dtype=np.int32)
@@ -100,11 +102,18 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
                 segs[nseg, 3] = hmmfrom
                 segs[nseg, 4] = hmmto
                 nseg += 1
+                # null2[x] = sum over k of counts[k] * me[x, k] (k ascending), for all x
+                # at once; a zero count adds +0 to a sum that is >= +0 when the odds are
+                # finite, so it is skipped then
+                null2[:] = 0.0
+                for k in range(1, M + 1):
+                    c = counts[k]
+                    if c != 0.0 or not finite:
+                        row = me_t[k]
+                        for x in range(K):
+                            null2[x] += c * row[x]
                 for x in range(K):
-                    acc = 0.0
-                    for k in range(1, M + 1):
-                        acc += counts[k] * me[x, k]
-                    null2[x] = acc / ld
+                    null2[x] = null2[x] / ld
                 while pos <= sqfrom:
                     n2sum[pos] += 1.0
                     pos += 1
