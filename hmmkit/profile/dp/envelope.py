@@ -18,7 +18,7 @@ import numpy as np
 
 from ...compiling import njit
 from .. import plan7 as p7
-from .forward_backward import _backward_last_row, _backward_row, _final_score, _forward_row
+from .forward_backward import backward_last_row, backward_row, forward_final_score, forward_row
 from .optimal_accuracy import oa_borders, oa_trace, optimal_accuracy_into
 from .paths import trace_domains
 
@@ -94,9 +94,9 @@ def align_envelope(sub, first, nodes, me, ie, xp, local, tmask, xmask, work):
     fx[0, p7.SB] = xp[p7.XN, p7.MOVE]
     for i in range(1, L + 1):
         dprev, dcur = rows[(i - 1) % 2], rows[i % 2]
-        ls[i] = _forward_row(sub[i - 1], me, ie, xp, into, out, esc, pm[i - 1], pi[i - 1],
+        ls[i] = forward_row(sub[i - 1], me, ie, xp, into, out, esc, pm[i - 1], pi[i - 1],
                              dprev, pm[i], pi[i], dcur, fx[i - 1], fx[i])  # fmt: skip
-    score = _final_score(fx[L], xp, ls)
+    score = forward_final_score(fx[L], xp, ls)
     empty = np.zeros(0, dtype=np.int32)
     no_segment = np.zeros((0, 6), dtype=np.int64)
     if not math.isfinite(score):
@@ -106,13 +106,13 @@ def align_envelope(sub, first, nodes, me, ie, xp, local, tmask, xmask, work):
     inv = 1.0 / (fx[L, p7.SC] * xp[p7.XC, p7.MOVE])
     mrow, irow = rows[2:4], rows[4:6]
     drow, nxt, insn = rows[6], rows[7], rows[8]
-    _backward_last_row(xp, out, esc, mrow[L % 2], irow[L % 2], drow, bx[L])
+    backward_last_row(xp, out, esc, mrow[L % 2], irow[L % 2], drow, bx[L])
     for c in range(5):
         px[L, c] = 0.0
     _posterior_row(L, pm, pi, px, fx, bx, mrow[L % 2], irow[L % 2], xp, ls, inv)
     for i in range(L - 1, 0, -1):
         cur, nx = i % 2, (i + 1) % 2
-        _backward_row(sub[i], me, ie, xp, into, out, esc, mrow[nx], irow[nx], mrow[cur],
+        backward_row(sub[i], me, ie, xp, into, out, esc, mrow[nx], irow[nx], mrow[cur],
                       irow[cur], drow, bx[i + 1], bx[i], math.exp(-ls[i + 1]), nxt,
                       insn)  # fmt: skip
         for c in range(5):

@@ -72,7 +72,7 @@ def _store_specials(xrow, n, b, e, c, j):
 
 
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
-def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, xcur):
+def forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, xcur):
     """One scaled Forward row from the previous one; returns the row's log scale factor."""
     M = mc.shape[0] - 1
     t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
@@ -111,7 +111,7 @@ def _forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, 
 
 
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
-def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcur, inv, nxt, insn):
+def backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcur, inv, nxt, insn):
     """One Backward row i from row i+1 (`x` is residue i+1), divided by `inv`."""
     M = mc.shape[0] - 1
     t_bm = into[3]
@@ -147,7 +147,8 @@ def _backward_row(x, me, ie, xp, into, out, esc, mn, inx, mc, ic, dc, xnext, xcu
 
 
 @njit(cache=True, nogil=True)
-def _backward_last_row(xp, out, esc, mc, ic, dc, xcur):
+def backward_last_row(xp, out, esc, mc, ic, dc, xcur):
+    """The Backward row L (nothing emitted after it) into `mc`, `ic`, `dc` and `xcur`."""
     M = mc.shape[0] - 1
     xcur[p7.SC] = xp[p7.XC, p7.MOVE]
     xcur[p7.SE] = xcur[p7.SC] * xp[p7.XE, p7.MOVE]
@@ -161,7 +162,9 @@ def _backward_last_row(xp, out, esc, mc, ic, dc, xcur):
 
 
 @njit(cache=True, nogil=True)
-def _final_score(xlast, xp, logscale):
+def forward_final_score(xlast, xp, logscale):
+    """The Forward score (nats) from the last row's specials and the row log scales; -inf
+    when no path reaches C."""
     final = xlast[p7.SC] * xp[p7.XC, p7.MOVE]
     if final <= 0.0:
         return -np.inf
@@ -186,9 +189,9 @@ def forward_matrix(dsq, tp, me, ie, xp, local):
     xmx[0, p7.SN] = 1.0
     xmx[0, p7.SB] = xp[p7.XN, p7.MOVE]
     for i in range(1, L + 1):
-        logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, mx[i - 1], ix[i - 1],
+        logscale[i] = forward_row(dsq[i - 1], me, ie, xp, into, out, esc, mx[i - 1], ix[i - 1],
                                    dx[i - 1], mx[i], ix[i], dx[i], xmx[i - 1], xmx[i])  # fmt: skip
-    return mx, ix, dx, xmx, logscale, _final_score(xmx[L], xp, logscale)
+    return mx, ix, dx, xmx, logscale, forward_final_score(xmx[L], xp, logscale)
 
 
 @njit(cache=True, nogil=True)
@@ -204,9 +207,9 @@ def backward_matrix(dsq, tp, me, ie, xp, local, logscale):
     mx, ix, dx, xmx = _zero_matrices(L, M)
     nxt = np.zeros(M + 1)
     insn = np.zeros(M + 1)
-    _backward_last_row(xp, out, esc, mx[L], ix[L], dx[L], xmx[L])
+    backward_last_row(xp, out, esc, mx[L], ix[L], dx[L], xmx[L])
     for i in range(L - 1, -1, -1):
-        _backward_row(dsq[i], me, ie, xp, into, out, esc, mx[i + 1], ix[i + 1], mx[i], ix[i],
+        backward_row(dsq[i], me, ie, xp, into, out, esc, mx[i + 1], ix[i + 1], mx[i], ix[i],
                       dx[i], xmx[i + 1], xmx[i], math.exp(-logscale[i + 1]), nxt, insn)  # fmt: skip
     return mx, ix, dx, xmx
 
@@ -227,11 +230,11 @@ def forward_parser(dsq, tp, me, ie, xp, local):
     xmx[0, p7.SB] = xp[p7.XN, p7.MOVE]
     a, b = 0, 3
     for i in range(1, L + 1):
-        logscale[i] = _forward_row(dsq[i - 1], me, ie, xp, into, out, esc, rows[a], rows[a + 1],
+        logscale[i] = forward_row(dsq[i - 1], me, ie, xp, into, out, esc, rows[a], rows[a + 1],
                                    rows[a + 2], rows[b], rows[b + 1], rows[b + 2], xmx[i - 1],
                                    xmx[i])  # fmt: skip
         a, b = b, a
-    return xmx, logscale, _final_score(xmx[L], xp, logscale)
+    return xmx, logscale, forward_final_score(xmx[L], xp, logscale)
 
 
 @njit(cache=True, nogil=True)
@@ -245,9 +248,9 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
     nxt = np.zeros(M + 1)
     insn = np.zeros(M + 1)
     a, b = 0, 3
-    _backward_last_row(xp, out, esc, rows[a], rows[a + 1], rows[a + 2], xmx[L])
+    backward_last_row(xp, out, esc, rows[a], rows[a + 1], rows[a + 2], xmx[L])
     for i in range(L - 1, -1, -1):
-        _backward_row(dsq[i], me, ie, xp, into, out, esc, rows[a], rows[a + 1], rows[b],
+        backward_row(dsq[i], me, ie, xp, into, out, esc, rows[a], rows[a + 1], rows[b],
                       rows[b + 1], rows[b + 2], xmx[i + 1], xmx[i], math.exp(-logscale[i + 1]),
                       nxt, insn)  # fmt: skip
         a, b = b, a
