@@ -2,8 +2,9 @@
 
 numba compiles each kernel on its first use and caches the machine code; warmup runs small
 made-up workloads through every public code path -- the profile HMM pipeline (phmmer
-model, emit, align, build, calibrate, search on one and two cores, scan, jackhmmer, profile
-training) and every generic family (each covariance type, decoding, posteriors, sampling,
+model, emit, align, build, calibrate, search on one and two cores, a clustered multi-domain
+region, press and scan, jackhmmer, profile training, a DNA model and nhmmer on both
+strands) and every generic family (each covariance type, decoding, posteriors, sampling,
 the accelerated EMs, variational HMMs, the Gaussian mixture) -- so that later runs load
 the cache, and reports what it compiled and how long it took.
 """
@@ -82,6 +83,55 @@ def profile_workload() -> None:
     next(iter(iterative_search(members[0], targets, max_rounds=2)), None)
     for mode in ("glocal", "local"):
         train(model, members[:6], mode=mode, n_iter=2, n_jobs=1)
+    # overlapping fragments in one region: the stochastic traceback and envelope clustering
+    pieces = ((6, 53, 78), (4, 65, 116), (6, 38, 119), (5, 27, 111))
+    search(model, [("fragments", "".join(members[i].residues[a:b] for i, a, b in pieces))])
+    _pressed_scan(model, query, targets[:2])
+    _long_target_workload()
+
+
+def _pressed_scan(model, query, targets) -> None:
+    """Press a two-model database in a scratch folder and scan it."""
+    import tempfile
+    from pathlib import Path
+
+    from .profile import scan, write_hmmer
+    from .profile.press import press
+
+    with tempfile.TemporaryDirectory() as folder:
+        hmmfile = Path(folder) / "models.hmm"
+        with hmmfile.open("w") as out:
+            for each in (model, query):
+                write_hmmer(each, out)
+        press(hmmfile)
+        scan(hmmfile, targets)
+
+
+def _long_target_workload() -> None:
+    """A made-up DNA family: build, calibrate, and nhmmer on a target holding copies of it
+    on both strands."""
+    import io
+
+    import numpy as np
+
+    from .profile import build, calibrate, nhmmer, read_alignment
+
+    rng = np.random.default_rng(7)
+    bases = np.array(list("ACGT"))
+    consensus = rng.integers(0, 4, size=90)
+    rows = []
+    for k in range(8):
+        copy = consensus.copy()
+        changed = rng.random(copy.size) < 0.1
+        copy[changed] = rng.integers(0, 4, size=int(changed.sum()))
+        rows.append(f"copy{k} {''.join(bases[copy])}")
+    text = io.StringIO("# STOCKHOLM 1.0\n" + "\n".join(rows) + "\n//\n")
+    model = calibrate(build(read_alignment(text, "dna"), name="dna_family"), seed=1)
+    copy = "".join(bases[consensus])
+    reverse = copy[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    spacer = lambda n: "".join(bases[rng.integers(0, 4, size=n)])  # noqa: E731
+    target = spacer(1500) + copy + spacer(2000) + reverse + spacer(1500)
+    nhmmer(model, [("target", target)])
 
 
 def hmm_workload() -> None:

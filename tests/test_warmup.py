@@ -50,11 +50,37 @@ def test_warmup_reports_what_it_compiled_then_finds_it_cached(warm_cache):
 def test_after_warmup_profile_commands_compile_nothing(warm_cache, shared_data, tmp_path):
     cache, _ = warm_cache
     tutorial, pyhmmer = shared_data / "protein/tutorial", shared_data / "protein/pyhmmer"
+    proteome = "938293.PRJEB85.HG003687.faa"
     model = str(tmp_path / "g.hmm")
     for args in (["build", model, str(tutorial / "globins4.sto")],
                  ["search", str(pyhmmer / "PF02826.hmm"), str(tutorial / "globins45.fa")],
                  ["search", "--cpu", "2", model, str(tutorial / "globins45.fa")],
-                 ["align", model, str(tutorial / "globins45.fa")]):  # fmt: skip
+                 ["align", model, str(tutorial / "globins45.fa")],
+                 # multi-domain regions: the stochastic traceback and envelope clustering
+                 ["search", str(pyhmmer / "PF02826.hmm"), str(pyhmmer / proteome)]):  # fmt: skip
+        done = run([*HMMKIT, *args], cache)
+        assert "compiling" not in done.stderr, (args[0], done.stderr)
+
+
+def test_after_warmup_press_scan_and_nhmmer_compile_nothing(warm_cache, shared_data, tmp_path):
+    cache, _ = warm_cache
+    tutorial, pyhmmer = shared_data / "protein/tutorial", shared_data / "protein/pyhmmer"
+    database = tmp_path / "db.hmm"
+    database.write_text(
+        (pyhmmer / "PF02826.hmm").read_text() + (pyhmmer / "Thioesterase.hmm").read_text()
+    )
+    dna_model = str(tmp_path / "made1.hmm")
+    member = next(line.split()[1] for line in (tutorial / "MADE1.sto").read_text().splitlines()
+                  if line.strip() and not line.startswith("#"))  # fmt: skip
+    rng = np.random.default_rng(3)
+    spacer = lambda n: "".join(rng.choice(list("ACGT"), size=n))  # noqa: E731
+    target = tmp_path / "target.fa"
+    target.write_text(">chr\n" + spacer(3000) + member.replace("-", "").replace(".", "").upper()
+                      + spacer(3000) + "\n")  # fmt: skip
+    for args in (["press", str(database)],
+                 ["scan", str(database), str(tutorial / "globins45.fa")],
+                 ["build", dna_model, str(tutorial / "MADE1.sto")],
+                 ["nhmmer", dna_model, str(target)]):  # fmt: skip
         done = run([*HMMKIT, *args], cache)
         assert "compiling" not in done.stderr, (args[0], done.stderr)
 
