@@ -5,7 +5,8 @@ made-up workloads through every public code path -- the profile HMM pipeline (ph
 model, emit, align, build, calibrate, search on one and two cores, a clustered multi-domain
 region, press and scan, jackhmmer, profile training, a DNA model and nhmmer on both
 strands) and every generic family (each covariance type, decoding, posteriors, sampling,
-the accelerated EMs, variational HMMs, the Gaussian mixture) -- so that later runs load
+the accelerated EMs, variational HMMs, the Gaussian mixture) and continuous speech (embedded
+training, forced alignment, adapted decoding on made-up recordings) -- so that later runs load
 the cache, and reports what it compiled and how long it took.
 """
 
@@ -15,7 +16,7 @@ import argparse
 import sys
 import time
 
-SETS = ("profile", "hmm")
+SETS = ("profile", "hmm", "speech")
 #: A made-up protein sequence (not a real protein) to start the profile workload from.
 _QUERY = (
     "MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKL"
@@ -183,7 +184,50 @@ def hmm_workload() -> None:
         mixture.predict_proba(X)
 
 
-WORKLOADS = {"profile": profile_workload, "hmm": hmm_workload}
+def speech_workload() -> None:
+    """Continuous speech on made-up recordings: embedded training (Baum-Welch and Viterbi
+    passes, two mixtures), forced alignment, decoding with adaptation."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    import soundfile
+
+    from .speech.asr import align_folder, decode_folder, train
+    from .speech.embedded import EmbeddedConfig
+
+    rate = 8000
+    rng = np.random.default_rng(11)
+    time = np.arange(int(0.25 * rate)) / rate
+    # two made-up "words": tone pairs, between quiet noise
+    words = {"low": np.sin(2 * np.pi * 300 * time) + np.sin(2 * np.pi * 700 * time),
+             "high": np.sin(2 * np.pi * 1500 * time) + np.sin(2 * np.pi * 2300 * time)}  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        data = root / "data"
+        (data / "audio").mkdir(parents=True)
+        scp, text, spk = [], [], []
+        for n in range(8):
+            said = [("low", "high")[int(k)] for k in rng.integers(0, 2, size=3)]
+            pieces = [0.01 * rng.normal(size=int(0.2 * rate))]
+            for word in said:
+                pieces += [0.5 * words[word] + 0.01 * rng.normal(size=time.size),
+                           0.01 * rng.normal(size=int(0.1 * rate))]  # fmt: skip
+            path = data / "audio" / f"u{n}.wav"
+            soundfile.write(path, np.concatenate(pieces), rate, subtype="PCM_16")
+            speaker = f"s{n % 2}"
+            scp.append(f"{speaker}_u{n} {path}")
+            text.append(f"{speaker}_u{n} {' '.join(said)}")
+            spk.append(f"{speaker}_u{n} {speaker}")
+        for name, lines in (("wav.scp", scp), ("text", text), ("utt2spk", spk)):
+            (data / name).write_text("\n".join(sorted(lines)) + "\n")
+        config = EmbeddedConfig(word_states=4, n_mix=2, passes=1, n_jobs=1, hard="all")
+        train(data, root / "model", config=config)
+        align_folder(root / "model", data, root / "aligned", adapt_tau=10.0)
+        decode_folder(root / "model", data, root / "decoded", adapt_tau=10.0)
+
+
+WORKLOADS = {"profile": profile_workload, "hmm": hmm_workload, "speech": speech_workload}
 
 
 def warm_up(sets=SETS, stream=sys.stdout) -> None:

@@ -41,9 +41,10 @@ def test_warmup_reports_what_it_compiled_then_finds_it_cached(warm_cache):
     assert lines[0].startswith("hmmkit warmup: profile: compiled ")
     assert "profile HMM kernel(s)" in lines[0] and lines[0].endswith(" s of CPU")
     assert lines[1].startswith("hmmkit warmup: hmm: compiled ") and "HMM kernel(s)" in lines[1]
+    assert lines[2].startswith("hmmkit warmup: speech: compiled ")
     assert "compiling the" in done.stderr  # the notice, once
     again = run([*HMMKIT, "warmup"], cache)
-    assert again.stdout.count("compiled nothing (all cached already)") == 2
+    assert again.stdout.count("compiled nothing (all cached already)") == 3
     assert again.stderr == ""
 
 
@@ -98,3 +99,19 @@ def test_after_warmup_generic_hmms_compile_nothing(warm_cache, tmp_path):
                  ["decode", str(tmp_path / "m.npz"), str(folder)]):  # fmt: skip
         done = run([*HMMKIT, *args], cache)
         assert "compiling" not in done.stderr, (args[0], done.stderr)
+
+
+def test_after_warmup_continuous_speech_compiles_nothing(warm_cache, shared_data, tmp_path):
+    from hmmkit.speech.corpus import list_recordings
+    from hmmkit.speech.digit_strings import build_digit_strings
+
+    cache, _ = warm_cache
+    recs = [r for r in list_recordings(shared_data / "fsdd") if r.index in (10, 11)]
+    build_digit_strings(recs, tmp_path / "data", seed=2)
+    data, model = str(tmp_path / "data"), str(tmp_path / "model")
+    aligned, decoded = str(tmp_path / "aligned"), str(tmp_path / "decoded")
+    for args in (["asr", "train", data, model, "--n-mix", "2", "--passes", "2", "--quiet"],
+                 ["asr", "align", model, data, aligned],
+                 ["asr", "decode", model, data, decoded, "--adapt", "10"]):  # fmt: skip
+        done = run([*HMMKIT, *args], cache)
+        assert "compiling" not in done.stderr, (args[1], done.stderr)
