@@ -118,8 +118,8 @@ def align_folder(
     _check_adaptation(adapt_tau, adapt_method, adapt_background)
     model = AcousticModel.load(model_dir)
     data = read_data_folder(data_dir, need_text=True)
-    feats, _ = _features(model.config, data, model.sample_rate)
     config = model.config
+    feats, _ = _features(config, data, model.sample_rate)
     models = [model] * len(feats)
     if adapt_tau is not None:
         for indices in _speaker_groups(data).values():
@@ -138,10 +138,10 @@ def align_folder(
     words_out, phones_out, grids = {}, {}, {}
     for entry, X, used in zip(data.utterances, feats, models, strict=True):
         result = align(used, entry.utt, X, entry.words, beam)
-        words_out[entry.utt] = _seconds(result.words, model.config)
+        words_out[entry.utt] = _seconds(result.words, config)
         tiers = {"words": words_out[entry.utt]}
         if model.kind == "phone":
-            phones_out[entry.utt] = _seconds(result.speech_units(), model.config)
+            phones_out[entry.utt] = _seconds(result.speech_units(), config)
             tiers["phones"] = phones_out[entry.utt]
         grids[entry.utt] = (tiers, (len(X) - 1) * config.winstep + config.winlen)
     out = Path(out_dir)
@@ -249,7 +249,7 @@ def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam):
             words = [[s.token for s in out[i].words] for i in indices]
             frames = [feats[i] for i in indices]
             adapted = adapt_means(
-                adapted, frames, words, method, tau or 10.0, background_penalty=background
+                adapted, frames, words, method, tau, background_penalty=background
             )
             for i in indices:
                 out[i] = decode(adapted, graph, data.utterances[i].utt, feats[i], beam)
