@@ -38,6 +38,7 @@ import soundfile
 
 from hmmkit.speech import asr, corpus
 from hmmkit.speech.asr_commands import nonnegative, positive_int
+from hmmkit.speech.ctm import write_ctm
 from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, build_digit_strings
 from hmmkit.speech.embedded import EmbeddedConfig
 from hmmkit.speech.features import MFCCConfig
@@ -120,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
         "its strings and their transcripts before realigning; 0 turns it off",
     )
     p.add_argument(
+        "--time-marks",
+        choices=("none", "core", "core+gaps", "core+recording"),
+        default="none",
+        help="training from known times (asr train --word-times): each training word's "
+        "speech core kept for that word's states; with core+gaps the frames between the "
+        "cores kept for sil and sp (--silent-gaps), with core+recording those between "
+        "the recordings",
+    )
+    p.add_argument(
         "--short-pause",
         choices=("middle", "silence"),
         default="silence",
@@ -192,14 +202,37 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 
 
+def training_strings(recordings, folder: Path, args) -> Path | None:
+    """Build the training strings in ``folder``; with --time-marks, returns the CTM of
+    their known times (``word_times.ctm``: each word's speech core and, for
+    core+recording, ``sil`` from each recording's end to the next one's start)."""
+    spans = build_digit_strings(recordings, folder, seed=args.seed)
+    if args.time_marks == "none":
+        return None
+    by_utt: dict[str, list] = {}
+    ends: dict[str, float] = {}
+    for s in spans:
+        marks = by_utt.setdefault(s.utt, [])
+        if args.time_marks == "core+recording":
+            marks.append(("sil", ends.get(s.utt, 0.0), s.start))
+        marks.append((s.word, s.core_start, s.core_end))
+        ends[s.utt] = s.end
+    if args.time_marks == "core+recording":
+        for utt, marks in by_utt.items():
+            duration = soundfile.info(str(folder / "wav" / f"{utt}.wav")).duration
+            marks.append(("sil", ends[utt], duration))
+    write_ctm(folder / "word_times.ctm", by_utt.items())
+    return folder / "word_times.ctm"
+
+
 def tune_word_penalty(name: str, train_recs, work: Path, args, lexicon, config, front_end):
     """The word penalty of --tune-penalty's grid with the lowest WER on the development
     fold of the training side (a model trained on the rest); returns it and the WERs."""
     inner, dev = development_fold(name, train_recs)
     tune = work / "tune"
-    build_digit_strings(inner, tune / "train", seed=args.seed)
+    times = training_strings(inner, tune / "train", args)
     build_digit_strings(dev, tune / "dev", seed=args.seed + 2)
-    asr.train(tune / "train", tune / "model", lexicon, config, front_end)
+    asr.train(tune / "train", tune / "model", lexicon, config, front_end, word_times=times)
     wers = {}
     for penalty in args.tune_penalty:
         report = decode_and_score(tune / "model", tune / "dev", tune / "decode", penalty, args)
@@ -212,7 +245,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
     """Build, train, (tune,) decode, score and align one split; returns its results."""
     work = args.out / name.replace(":", "_")
     train_recs, test_recs = corpus.split(utts, name)
-    build_digit_strings(train_recs, work / "train", seed=args.seed)
+    times = training_strings(train_recs, work / "train", args)
     test_spans = build_digit_strings(test_recs, work / "test", seed=args.seed + 1)
     lexicon = None
     if args.units == "phone":
@@ -226,6 +259,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         n_jobs=args.jobs,
         background_penalty=args.background_penalty,
         short_pause=args.short_pause,
+        silent_gaps=args.time_marks == "core+gaps",
     )
     front_end = MFCCConfig(normalise=args.normalise, variance=True)
     penalty, tuning = args.word_penalty, None
@@ -234,7 +268,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
             name, train_recs, work, args, lexicon, config, front_end
         )
     start = time.process_time()
-    asr.train(work / "train", work / "model", lexicon, config, front_end)
+    asr.train(work / "train", work / "model", lexicon, config, front_end, word_times=times)
     train_cpu = time.process_time() - start
     start = time.process_time()
     report = decode_and_score(work / "model", work / "test", work / "decode", penalty, args)

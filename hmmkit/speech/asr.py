@@ -19,7 +19,7 @@ import numpy as np
 from ..atomic import atomic_output
 from .acoustic_model import AcousticModel
 from .alignment import Segment, align
-from .ctm import write_ctm, write_text, write_textgrid
+from .ctm import read_ctm, write_ctm, write_text, write_textgrid
 from .data_folder import DataFolder, check_sample_rates, folder_features, read_data_folder
 from .decoder import bigram_network, decode, recognizer_graph, word_loop
 from .embedded import EmbeddedConfig, train_embedded
@@ -51,9 +51,12 @@ def train(
     config: EmbeddedConfig | None = None,
     front_end: MFCCConfig | None = None,
     report: Callable[[str], None] | None = None,
+    word_times: str | os.PathLike | None = None,
 ) -> AcousticModel:
     """Train word (or, with a lexicon, phone) models on a data folder; saves them in
-    ``model_dir`` (``hmmdefs.mmf``, ``model.json``, ``training.json``)."""
+    ``model_dir`` (``hmmdefs.mmf``, ``model.json``, ``training.json``). ``word_times``,
+    a CTM of known word times (``utt 1 start dur word``, seconds), keeps each marked
+    span for its word's units in every pass."""
     config = config or EmbeddedConfig()
     front_end = front_end or MFCCConfig()
     data = read_data_folder(data_dir, need_text=True)
@@ -65,6 +68,7 @@ def train(
         check_transcripts(
             lex, [(u.utt, u.words, f"{text_file}:{u.text_line}") for u in data.utterances]
         )
+    times = read_ctm(word_times) if word_times is not None else None
     feats, rate = _features(front_end, data, None)
     utts = [u.utt for u in data.utterances]
     transcripts = [u.words for u in data.utterances]
@@ -77,6 +81,8 @@ def train(
         front_end,
         rate,
         report,
+        word_times=times,
+        word_times_source=None if word_times is None else str(word_times),
     )
     folder = model.save(model_dir)
     with atomic_output(folder / "training.json") as fh:

@@ -25,12 +25,21 @@ def _train(args: argparse.Namespace) -> int:
         hard=args.viterbi,
         n_jobs=args.jobs,
         short_pause=args.short_pause,
+        silent_gaps=args.silent_gaps,
     )
     front_end = MFCCConfig(
         samplerate=args.samplerate, normalise=args.normalise, variance=args.normalise != "none"
     )
     report = None if args.quiet else (lambda line: print(line, file=sys.stderr))
-    model = train(args.data_dir, args.model_dir, args.lexicon, config, front_end, report)
+    model = train(
+        args.data_dir,
+        args.model_dir,
+        args.lexicon,
+        config,
+        front_end,
+        report,
+        word_times=args.word_times,
+    )
     print(
         f"trained {len(model.units)} {args.units} models ({model.mixtures.n_groups} states, "
         f"{model.mixtures.n_mix} mixtures each) -> {args.model_dir}"
@@ -168,6 +177,20 @@ def register(subparsers) -> None:
         default="utterance",
         help="cepstral mean and variance normalisation per utterance, per speaker (from "
         "utt2spk) or none",
+    )
+    train.add_argument(
+        "--word-times",
+        type=Path,
+        default=None,
+        metavar="CTM",
+        help="known word times (utt 1 start dur word): every pass keeps each marked span "
+        "for its word's units (sil, sp and the other words pay on its frames)",
+    )
+    train.add_argument(
+        "--silent-gaps",
+        action="store_true",
+        help="with --word-times: the frames of a marked utterance outside its marked words "
+        "are kept for sil and sp",
     )
     train.add_argument("--samplerate", type=int, default=None, help="resample audio to this")
     train.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")

@@ -12,7 +12,7 @@ processed in shards on several cores; a shard's statistics are plain values that
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -36,6 +36,7 @@ from .estep import utterance_stats as utterance_stats
 from .estep_backends import EStepSettings, StageESteps
 from .features import MFCCConfig
 from .lexicon import Lexicon
+from .time_marks import word_time_marks
 
 #: Where Viterbi (segmental k-means) passes replace Baum-Welch: nowhere, in the
 #: single-Gaussian stages, or everywhere.
@@ -63,7 +64,9 @@ class EmbeddedConfig:
     louder (c0) than the ``background_quantile`` of an utterance's ``edge_silence`` end
     frames cost the word (non-silence) states ``background_penalty`` nats each, so that
     the background between words goes to ``sp``/``sil`` rather than to the words' edge
-    states; ``hard`` says which stages use Viterbi passes.
+    states; ``hard`` says which stages use Viterbi passes; with word times (see
+    :func:`train_embedded`) ``silent_gaps`` keeps the frames of a marked utterance
+    outside its marked words for ``sil`` and ``sp``.
     """
 
     units: str = "word"
@@ -84,6 +87,7 @@ class EmbeddedConfig:
     background_penalty: float = 0.0
     background_quantile: float = 0.75
     short_pause: str = "middle"
+    silent_gaps: bool = False
 
     def __post_init__(self) -> None:
         for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
@@ -246,10 +250,15 @@ def train_embedded(
     report: Callable[[str], None] | None = None,
     backend: str = "threads",
     client=None,
+    word_times: Mapping[str, Sequence[tuple[str, float, float]]] | None = None,
+    word_times_source: str | None = None,
 ) -> tuple[AcousticModel, TrainingLog]:
     """Train unit models on transcribed utterances; returns the model and its log. The
     E-step runs on ``config.n_jobs`` threads, or with ``backend="dask"`` on the workers
-    of ``client`` (a ``distributed.Client``); the models are the same."""
+    of ``client`` (a ``distributed.Client``); the models are the same. ``word_times``
+    (utt -> [(word, start, end)] in seconds, e.g. a reference CTM) keeps each marked
+    span for its word's units in every pass (:mod:`.time_marks`; errors name
+    ``word_times_source``)."""
     if not (len(utts) == len(features) == len(transcripts)) or not utts:
         raise ValueError("need the same positive number of utterances, features and transcripts")
     words = [w for t in transcripts for w in t]
@@ -258,6 +267,17 @@ def train_embedded(
     for utt, t in zip(utts, transcripts, strict=True):
         for w in t:
             model.pronunciations(w, f"utterance {utt}")
+    marks = None
+    if word_times is not None:
+        marks = word_time_marks(
+            word_times,
+            dict(zip(utts, transcripts, strict=True)),
+            {u: len(X) for u, X in zip(utts, features, strict=True)},
+            model,
+            front_end or MFCCConfig(),
+            word_times_source or "word times",
+            config.silent_gaps,
+        )
     log = TrainingLog()
     resolve_n_jobs(config.n_jobs)  # a bad value fails before any work
     bg = None
@@ -279,7 +299,9 @@ def train_embedded(
         estep = esteps.over(utt_graphs)
         for _ in range(config.passes):
             total = estep(
-                EStepSettings(model, config.beam, hard, bg, config.beam_step, config.beam_limit)
+                EStepSettings(
+                    model, config.beam, hard, bg, config.beam_step, config.beam_limit, marks
+                )
             )
             if total.n_frames == 0:
                 raise ValueError("no utterance fits its transcript (all are too short)")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..composite import CompositeGraph
-from .acoustic_model import SILENCE, AcousticModel
+from .acoustic_model import SHORT_PAUSE, SILENCE, AcousticModel
 from .estep_kernels import SCORE_BLOCK, shard_estep
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -131,6 +131,49 @@ def beam_schedule(beam: float, step: float = 0.0, limit: float | None = None) ->
     return beams
 
 
+#: What a state outside a marked word's units pays per frame of its span: enough that
+#: a beam of a few hundred nats prunes such paths, finite so that contradictory marks
+#: leave a path.
+MARK_PENALTY = 1000.0
+
+
+@dataclass(frozen=True)
+class TimeMarks:
+    """Known spans of transcript words: utterance id -> (first frame, end frame, units
+    that may emit them) triples; on those frames every other state pays ``penalty``
+    nats (so ``sil``, ``sp`` and the other words keep off a word's known speech). With
+    ``silent_gaps`` the frames of a marked utterance outside all its spans are
+    silence's: every state but ``sil``'s (and ``sp``'s) pays ``penalty`` there."""
+
+    spans: dict[str, tuple[tuple[int, int, tuple[str, ...]], ...]]
+    penalty: float = MARK_PENALTY
+    silent_gaps: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.penalty > 0:
+            raise ValueError(f"the time marks' penalty must be positive, got {self.penalty!r}")
+        for utt, spans in self.spans.items():
+            for start, end, units in spans:
+                if not 0 <= start <= end or not units:
+                    raise ValueError(
+                        f"utterance {utt}: a time mark needs 0 <= start <= end and units, "
+                        f"got {start}, {end}, {units}"
+                    )
+
+
+def state_classes(model: AcousticModel) -> tuple[np.ndarray, dict[str, int]]:
+    """Each tied state's class for the frame penalties (``sil``'s states, shared by
+    ``sp``, are class 0; every other unit a class of its own) and unit -> class."""
+    classes = {SILENCE: 0}
+    for name in model.units:
+        if name not in classes and name != SHORT_PAUSE:
+            classes[name] = len(classes)
+    state_class = np.zeros(model.mixtures.n_groups, dtype=np.int64)
+    for name, index in classes.items():
+        state_class[model.units[name][0]] = index
+    return state_class, classes
+
+
 @dataclass(frozen=True)
 class PackedUtterances:
     """Utterances (id, frames, graph) in the flat arrays the shard kernel reads: the
@@ -198,19 +241,42 @@ class PackedUtterances:
         """The frames of utterance ``u`` (without the padding)."""
         return self.frames[self.frame_start[u] : self.frame_start[u + 1] - SCORE_BLOCK]
 
-    def frame_penalties(self, background: tuple[float, float, int] | None) -> np.ndarray:
-        """Per packed frame, the cost ``background`` (penalty, quantile, edge frames) puts
-        on the word states: ``penalty`` on the frames :func:`background_frames` finds
-        (zeros without ``background``); computed once per setting."""
-        if background not in self._penalties:
-            penalty = np.zeros(len(self.frames))
-            if background is not None:
-                amount, quantile, edge = background
-                for u in range(len(self)):
+    def frame_penalties(
+        self,
+        classes: dict[str, int],
+        background: tuple[float, float, int] | None,
+        marks: TimeMarks | None = None,
+    ) -> np.ndarray:
+        """Per packed frame and state class (``classes``: unit -> class, ``sil``'s 0;
+        see :func:`state_classes`), the cost the frame puts on the states of that class:
+        ``background`` (penalty, quantile, edge frames) charges every class but ``sil``'s
+        on the frames :func:`background_frames` finds, and ``marks`` every class but the
+        marked word's units on the frames of a marked span; computed once per setting."""
+        key = (background, id(marks), tuple(classes.items()))
+        if key not in self._penalties:
+            penalty = np.zeros((len(self.frames), max(classes.values()) + 1))
+            for u in range(len(self)):
+                f0 = self.frame_start[u]
+                if background is not None:
+                    amount, quantile, edge = background
                     frames = background_frames(self.utterance_frames(u), edge, quantile)
-                    penalty[self.frame_start[u] + frames] = amount
-            self._penalties[background] = penalty
-        return self._penalties[background]
+                    penalty[f0 + frames, 1:] = amount
+                if marks is not None and self.utts[u] in marks.spans:
+                    self._mark(penalty, u, marks, classes)
+            self._penalties[key] = (marks, penalty)  # keeps ``marks`` (its id) alive
+        return self._penalties[key][1]
+
+    def _mark(self, penalty: np.ndarray, u: int, marks: TimeMarks, classes) -> None:
+        """Add the costs of utterance ``u``'s time marks to its rows of ``penalty``."""
+        f0, n_frames = self.frame_start[u], len(self.utterance_frames(u))
+        gaps = np.full(n_frames, marks.silent_gaps)
+        for start, end, units in marks.spans[self.utts[u]]:
+            barred = np.ones(penalty.shape[1], dtype=bool)
+            barred[[classes[name] for name in units]] = False
+            start, end = min(start, n_frames), min(end, n_frames)
+            penalty[f0 + start : f0 + end, barred] += marks.penalty
+            gaps[start:end] = False
+        penalty[f0 + np.flatnonzero(gaps), 1:] += marks.penalty
 
     def arrays(self) -> tuple:
         """The arrays in the order :func:`~.estep_kernels.shard_estep` reads them."""
@@ -238,13 +304,15 @@ def utterance_stats(
     background: tuple[float, float, int] | None = None,
     beam_step: float = 0.0,
     beam_limit: float | None = None,
+    marks: TimeMarks | None = None,
 ) -> EmbeddedStats:
     """One E-step over utterances (id, frames, graph), or over their packed form: state
     posteriors by forward-backward, or the best path's (``hard``). An utterance no path
     fits within ``beam`` is tried again with the beam ``beam_step`` wider up to
     ``beam_limit`` (HERest's ``-t``), then skipped. ``background`` (penalty, quantile,
     edge frames) makes the word states pay ``penalty`` on the frames
-    :func:`background_frames` finds."""
+    :func:`background_frames` finds; ``marks`` makes every state but those of a marked
+    word's units pay ``marks.penalty`` on the frames of its span."""
     beams = np.array(beam_schedule(beam, beam_step, beam_limit))
     packed = items if isinstance(items, PackedUtterances) else PackedUtterances.of(items)
     stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
@@ -253,18 +321,15 @@ def utterance_stats(
         raise ValueError(
             f"the frames have {packed.frames.shape[1]} features, the model {tables.means.shape[2]}"
         )
-    penalised = np.zeros(model.mixtures.n_groups, dtype=np.bool_)
-    if background is not None:
-        penalised[:] = True
-        penalised[model.units[SILENCE][0]] = False
+    state_class, classes = state_classes(model)
     scores = np.empty(len(packed))
     moments = stats.moments
     shard_estep(
         packed.arrays(),
         log_transitions(model),
         tables.as_tuple(),
-        packed.frame_penalties(background),
-        penalised,
+        packed.frame_penalties(classes, background, marks),
+        state_class,
         beams,
         bool(hard),
         math.log(MIN_OCCUPANCY),

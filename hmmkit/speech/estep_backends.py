@@ -21,7 +21,13 @@ from ..sources import SequenceSource
 from ..training.backends import make_backend
 from ..workspace import WorkspacePool
 from .acoustic_model import AcousticModel
-from .estep import EmbeddedStats, PackedUtterances, sum_embedded_stats, utterance_stats
+from .estep import (
+    EmbeddedStats,
+    PackedUtterances,
+    TimeMarks,
+    sum_embedded_stats,
+    utterance_stats,
+)
 
 #: Utterances per shard (a shard is the unit of work of a thread or a Dask task).
 SHARD_UTTERANCES = 16
@@ -57,6 +63,7 @@ class EStepSettings:
     background: tuple[float, float, int] | None = None
     beam_step: float = 0.0
     beam_limit: float | None = None
+    marks: TimeMarks | None = None
 
 
 def shard_stats(
@@ -72,6 +79,7 @@ def shard_stats(
         settings.background,
         settings.beam_step,
         settings.beam_limit,
+        settings.marks,
     )
 
 

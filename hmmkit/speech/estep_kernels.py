@@ -69,11 +69,11 @@ def _component_values(X, t, g, tables, out, at):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, scratch):
+def _score_states(X, t0, states, n_states, tables, penalty, state_class, log_b, scratch):
     """``log_b[t, g]`` (a mixture of diagonal Gaussians) of the states
     ``states[:n_states]`` at the :data:`SCORE_BLOCK` frames from ``t0`` (``X`` is padded
-    by a block), the exponentials of them all at once; a penalised state pays
-    ``penalty[t]``."""
+    by a block), the exponentials of them all at once; state g pays
+    ``penalty[t, state_class[g]]``."""
     n_mix = tables[0].shape[1]
     values, peak, totals = scratch[1], scratch[2], scratch[3]
     size = min(SCORE_BLOCK, log_b.shape[0] - t0)
@@ -101,13 +101,12 @@ def _score_states(X, t0, states, n_states, tables, penalty, penalised, log_b, sc
             k = q * SCORE_BLOCK + i
             t = t0 + i
             v = peak[k] + totals[k] if n_mix > 1 else peak[k]
-            if penalised[g]:
-                v -= penalty[t]
+            v -= penalty[t, state_class[g]]
             log_b[t, g] = v
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, penalised, log_b, scratch):
+def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, state_class, log_b, scratch):
     """Score the states of the emitting nodes alive in row ``r`` (between ``lo`` and
     ``hi``) where frame ``r - 1`` is not scored yet, a block of frames at a time."""
     states = scratch[0]
@@ -120,7 +119,7 @@ def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, penalised, lo
             states[n_new] = g
             n_new += 1
     if n_new > 0:
-        _score_states(X, t, states, n_new, tables, penalty, penalised, log_b, scratch)
+        _score_states(X, t, states, n_new, tables, penalty, state_class, log_b, scratch)
 
 
 # ------------------------------------------------------------------ accumulation
@@ -230,7 +229,7 @@ def _relax_instant(score, back, row, first, lowest, src, dst, logw, lo, hi, maxi
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score, back, win, w):
+def _lattice(g, logw, X, beam, maximum, tables, penalty, state_class, log_b, score, back, win, w):
     """The forward (log-sum) or Viterbi (``maximum``) lattice with emissions scored on
     demand and the beam applied per row; ``win`` gets every row's node window. Returns
     False when a row has no alive node."""
@@ -251,7 +250,7 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, penalised, log_b, score
         )
         if hi < 0:
             return False
-        _score_alive(score, r, lo, hi, node_state, X, tables, penalty, penalised, log_b, scratch)
+        _score_alive(score, r, lo, hi, node_state, X, tables, penalty, state_class, log_b, scratch)
         t = r - 1
         best = NEG
         for n in range(lo, hi + 1):
@@ -352,7 +351,7 @@ def _scratch(n_nodes, n_mix):
 
 
 @njit(cache=True, nogil=True)
-def shard_estep(packed, flat_log, tables, penalty, penalised, beams, hard, floor, stats, out):
+def shard_estep(packed, flat_log, tables, penalty, state_class, beams, hard, floor, stats, out):
     """The E-step of every utterance of ``packed`` (see :class:`~.estep.PackedUtterances`'
     ``arrays``): moments into ``stats`` (n, s1, s2, transitions); ``out[u]`` gets the
     utterance's log-likelihood (or best path's score), NaN when no beam in ``beams``
@@ -404,7 +403,7 @@ def shard_estep(packed, flat_log, tables, penalty, penalised, beams, hard, floor
         out[u] = np.nan
         log_b[:] = np.nan  # scores stay valid when a wider beam is tried
         for beam in beams:
-            args = (X, beam, hard, tables, pen, penalised, log_b, alpha, back, win, work)
+            args = (X, beam, hard, tables, pen, state_class, log_b, alpha, back, win, work)
             if _lattice(g, arcs_w, *args) and alpha[n_frames, exit_all[u]] > NEG:
                 out[u] = alpha[n_frames, exit_all[u]]
                 break

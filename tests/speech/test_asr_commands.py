@@ -183,8 +183,8 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
 
     seen = {}
 
-    def train(data_dir, model_dir, lexicon, config, front_end, report):
-        seen["config"] = config
+    def train(data_dir, model_dir, lexicon, config, front_end, report, word_times=None):
+        seen["config"], seen["word_times"] = config, word_times
         raise SystemExit(0)
 
     monkeypatch.setattr(asr, "train", train)
@@ -193,6 +193,22 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
               "--viterbi", choice, "--beam", "300", "--passes", "2"])  # fmt: skip
     config = seen["config"]
     assert (config.hard, config.beam, config.passes) == (choice, 300.0, 2)
+    assert seen["word_times"] is None and not config.silent_gaps
+    with pytest.raises(SystemExit):
+        main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
+              "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps"])  # fmt: skip
+    assert seen["word_times"] == tmp_path / "t.ctm" and seen["config"].silent_gaps
+
+
+def test_word_times_naming_an_unknown_word_are_refused(trained, tmp_path, capsys):
+    root, spans = trained
+    utt = spans[0].utt
+    (tmp_path / "t.ctm").write_text(f"{utt} 1 0.10 0.20 oops\n")
+    args = ["asr", "train", str(root / "data"), str(tmp_path / "model"), "--quiet"]
+    assert main([*args, "--word-times", str(tmp_path / "t.ctm")]) == 1
+    err = capsys.readouterr().err
+    assert "t.ctm" in err and utt in err and "'oops' is not in its transcript" in err
+    assert not (tmp_path / "model").exists()
 
 
 def test_speaker_adapted_alignment_aligns_at_least_as_well(trained):

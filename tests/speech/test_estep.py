@@ -11,6 +11,7 @@ from hmmkit.composite import forward_backward, viterbi
 from hmmkit.speech.estep import (
     PackedUtterances,
     ScoringTables,
+    TimeMarks,
     background_frames,
     log_transitions,
     sum_embedded_stats,
@@ -33,9 +34,10 @@ def _items(model, seed=3, n=6):
     ]
 
 
-def _reference(model, items, beam, hard=False, background=None):
+def _reference(model, items, beam, hard=False, background=None, marks=None):
     """Statistics from every state's log-likelihood at every frame, by the public DP
-    functions and the mixtures' own E-step (occupancy per tied state, then moments)."""
+    functions and the mixtures' own E-step (occupancy per tied state, then moments);
+    ``marks``' costs are added to the table state by state, span by span."""
     mix = model.mixtures
     moments = mix.new_stats()
     transitions = np.zeros(model.n_transition_parameters)
@@ -48,6 +50,20 @@ def _reference(model, items, beam, hard=False, background=None):
             quiet = background_frames(X, edge, quantile)
             speech = np.setdiff1d(np.arange(mix.n_groups), model.units["sil"][0])
             log_b[np.ix_(quiet, speech)] -= penalty
+        if marks is not None and utt in marks.spans:
+            free = np.ones(len(X), dtype=bool)
+            for start, end, units in marks.spans[utt]:
+                own = np.concatenate([model.units[name][0] for name in units])
+                for t in range(start, min(end, len(X))):
+                    free[t] = False
+                    for g in range(mix.n_groups):
+                        if g not in own:
+                            log_b[t, g] -= marks.penalty
+            if marks.silent_gaps:
+                for t in np.flatnonzero(free):
+                    for g in range(mix.n_groups):
+                        if g not in model.units["sil"][0]:
+                            log_b[t, g] -= marks.penalty
         weighted = with_log_transitions(graph, flat_log)
         try:
             path = viterbi(weighted, log_b, beam)
@@ -89,6 +105,50 @@ def test_on_demand_estep_equals_the_full_table(hard, beam, background, n_mix):
     assert len(skipped) < len(items) // 2
     _assert_same_statistics(stats, moments, transitions, total)
     assert stats.n_frames == sum(len(x) for u, x, _ in items if u not in skipped)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("silent_gaps", [False, True])
+@pytest.mark.parametrize("background", [None, (5.0, 0.5, 3)])
+def test_time_marks_cost_what_the_full_table_charges(hard, silent_gaps, background):
+    # u0 "a b": 'b' marked on frames 4-8; u1 "b a b": both words marked, one span
+    # running past the end; u2 unmarked (its gaps stay free whatever silent_gaps says)
+    model = tiny_model(4, n_mix=2)
+    items = _items(model, n=4)
+    marks = TimeMarks(
+        {"u0": ((4, 9, ("b",)),), "u1": ((3, 6, ("b",)), (12, 10**6, ("b",))), "u3": ()},
+        penalty=7.0,
+        silent_gaps=silent_gaps,
+    )
+    stats = utterance_stats(model, items, 60.0, hard, background, marks=marks)
+    moments, transitions, total, skipped = _reference(model, items, 60.0, hard, background, marks)
+    assert stats.skipped == skipped == []
+    _assert_same_statistics(stats, moments, transitions, total)
+    unmarked = utterance_stats(model, items, 60.0, hard, background)
+    assert unmarked.log_likelihood > stats.log_likelihood
+
+
+def test_a_time_mark_keeps_its_frames_for_its_word():
+    # with the real (large) cost every frame goes where the marks say: 'a' on 2-4, 'b' on
+    # 5-24, silence (sil's and sp's states) on the rest
+    model = tiny_model(5, n_mix=1)
+    X = np.random.default_rng(2).normal(scale=2.0, size=(30, 3))
+    items = [("u", X, model.transcript_graph(["a", "b"]))]
+    marks = TimeMarks({"u": ((2, 5, ("a",)), (5, 25, ("b",)))}, silent_gaps=True)
+    n = utterance_stats(model, items, np.inf, marks=marks).moments["n"]
+    occupancy = n.reshape(model.mixtures.n_groups, -1).sum(axis=1)
+    assert occupancy[model.units["b"][0]].sum() == pytest.approx(20.0, abs=1e-6)
+    assert occupancy[model.units["sil"][0]].sum() == pytest.approx(7.0, abs=1e-6)
+    assert occupancy[model.units["a"][0]].sum() == pytest.approx(3.0, abs=1e-6)
+
+
+def test_time_marks_refuse_bad_spans():
+    with pytest.raises(ValueError, match="penalty must be positive"):
+        TimeMarks({}, penalty=0.0)
+    with pytest.raises(ValueError, match="utterance u: a time mark needs"):
+        TimeMarks({"u": ((5, 3, ("a",)),)})
+    with pytest.raises(ValueError, match="utterance u: a time mark needs"):
+        TimeMarks({"u": ((0, 3, ()),)})
 
 
 @pytest.mark.parametrize("hard", [False, True])
@@ -188,7 +248,7 @@ def test_a_packed_shard_serves_each_background_setting_in_turn():
         moments, transitions, total, skipped = _reference(model, items, 25.0, False, background)
         assert stats.skipped == skipped
         _assert_same_statistics(stats, moments, transitions, total)
-    assert len(packed.frame_penalties((2.0, 0.9, 4))) == len(packed.frames)
+    assert len(packed.frame_penalties({"sil": 0, "a": 1}, (2.0, 0.9, 4))) == len(packed.frames)
 
 
 def test_an_utterance_no_path_fits_is_skipped_and_bad_settings_are_refused():
