@@ -13,11 +13,15 @@ Timed = tuple[str, float, float]  # token, start, end (seconds)
 
 
 def write_ctm(path: str | os.PathLike, items: Iterable[tuple[str, Sequence[Timed]]]) -> None:
-    """Write ``utt 1 start duration token`` lines (seconds, two decimals as Kaldi)."""
+    """Write ``utt 1 start duration token`` lines in seconds to the millisecond (a
+    boundary between 10 ms frames lies between their centres, off Kaldi's two-decimal
+    grid); the duration is the rounded end less the rounded start, so that start plus
+    duration reads back the end to the millisecond."""
     with atomic_output(path) as fh:
         for utt, tokens in items:
             for token, start, end in tokens:
-                fh.write(f"{utt} 1 {start:.2f} {end - start:.2f} {token}\n")
+                first, last = round(start, 3), round(end, 3)
+                fh.write(f"{utt} 1 {first:.3f} {last - first:.3f} {token}\n")
 
 
 def read_ctm(path: str | os.PathLike) -> dict[str, list[Timed]]:
