@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +52,14 @@ def train(
     front_end: MFCCConfig | None = None,
     report: Callable[[str], None] | None = None,
     word_times: str | os.PathLike | None = None,
+    stage_dirs: Mapping[int, str | os.PathLike] | None = None,
 ) -> AcousticModel:
     """Train word (or, with a lexicon, phone) models on a data folder; saves them in
     ``model_dir`` (``hmmdefs.mmf``, ``model.json``, ``training.json``). ``word_times``,
     a CTM of known word times (``utt 1 start dur word``, seconds), keeps each marked
-    span for its word's units in every pass."""
+    span for its word's units in every pass. ``stage_dirs`` (Gaussians per state ->
+    folder) saves the model as it is at the end of those mixture stages too (e.g. the
+    2-Gaussian model for decoding on the way to 8 for alignment)."""
     config = config or EmbeddedConfig()
     front_end = front_end or MFCCConfig()
     data = read_data_folder(data_dir, need_text=True)
@@ -68,6 +71,8 @@ def train(
         check_transcripts(
             lex, [(u.utt, u.words, f"{text_file}:{u.text_line}") for u in data.utterances]
         )
+    stages = _stage_folders(stage_dirs or {}, config)
+    kept: dict[int, AcousticModel] = {}
     times = read_ctm(word_times) if word_times is not None else None
     feats, rate = _features(front_end, data, None)
     utts = [u.utt for u in data.utterances]
@@ -83,15 +88,35 @@ def train(
         report,
         word_times=times,
         word_times_source=None if word_times is None else str(word_times),
+        on_stage=lambda n_mix, staged: kept.update({n_mix: staged} if n_mix in stages else {}),
     )
-    folder = model.save(model_dir)
-    with atomic_output(folder / "training.json") as fh:
+    for n_mix, folder in stages.items():
+        _save_trained(kept[n_mix], folder, replace(config, n_mix=n_mix), log)
+    _save_trained(model, model_dir, config, log)
+    return model
+
+
+def _stage_folders(stage_dirs, config: EmbeddedConfig) -> dict[int, Path]:
+    """n_mix -> folder for ``train``'s ``stage_dirs``; a ValueError names a count that is
+    not one of the training's stages."""
+    stages = [1, *config.mixture_schedule()]
+    for n_mix in stage_dirs:
+        if n_mix not in stages:
+            raise ValueError(
+                f"no training stage has {n_mix} Gaussians per state (the stages: {stages})"
+            )
+    return {n_mix: Path(folder) for n_mix, folder in stage_dirs.items()}
+
+
+def _save_trained(model: AcousticModel, folder, config: EmbeddedConfig, log) -> None:
+    """The model in ``folder`` with its ``training.json``."""
+    saved = model.save(folder)
+    with atomic_output(saved / "training.json") as fh:
         json.dump(
             {"config": asdict(config), "passes": log.passes, "skipped": sorted(log.skipped)},
             fh,
             indent=1,
         )
-    return model
 
 
 def _seconds(segs: list[Segment], config: MFCCConfig) -> list[tuple[str, float, float]]:

@@ -10,6 +10,17 @@ import sys
 from pathlib import Path
 
 
+def _stage_dirs(pairs: list[list[str]] | None) -> dict[int, Path]:
+    """``--stage-dir N DIR`` pairs as Gaussians per state -> folder."""
+    out = {}
+    for count, folder in pairs or []:
+        try:
+            out[positive_int(count)] = Path(folder)
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"--stage-dir: {exc}") from None
+    return out
+
+
 def _train(args: argparse.Namespace) -> int:
     from .asr import train
     from .embedded import EmbeddedConfig
@@ -39,6 +50,7 @@ def _train(args: argparse.Namespace) -> int:
         front_end,
         report,
         word_times=args.word_times,
+        stage_dirs=_stage_dirs(args.stage_dir),
     )
     print(
         f"trained {len(model.units)} {args.units} models ({model.mixtures.n_groups} states, "
@@ -185,6 +197,14 @@ def register(subparsers) -> None:
         metavar="CTM",
         help="known word times (utt 1 start dur word): every pass keeps each marked span "
         "for its word's units (sil, sp and the other words pay on its frames)",
+    )
+    train.add_argument(
+        "--stage-dir",
+        nargs=2,
+        action="append",
+        metavar=("N", "DIR"),
+        help="also save the model as it is at the end of the N-Gaussian stage in DIR "
+        "(e.g. --n-mix 8 --stage-dir 2 DIR: the 2-Gaussian model too); repeatable",
     )
     train.add_argument(
         "--silent-gaps",

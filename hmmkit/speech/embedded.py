@@ -252,13 +252,16 @@ def train_embedded(
     client=None,
     word_times: Mapping[str, Sequence[tuple[str, float, float]]] | None = None,
     word_times_source: str | None = None,
+    on_stage: Callable[[int, AcousticModel], None] | None = None,
 ) -> tuple[AcousticModel, TrainingLog]:
     """Train unit models on transcribed utterances; returns the model and its log. The
     E-step runs on ``config.n_jobs`` threads, or with ``backend="dask"`` on the workers
     of ``client`` (a ``distributed.Client``); the models are the same. ``word_times``
     (utt -> [(word, start, end)] in seconds, e.g. a reference CTM) keeps each marked
     span for its word's units in every pass (:mod:`.time_marks`; errors name
-    ``word_times_source``)."""
+    ``word_times_source``). ``on_stage(n_mix, model)`` is called with the model at the
+    end of every mixture stage (1 Gaussian per state, then each count of
+    ``config.mixture_schedule()``), as HTK keeps each stage's models."""
     if not (len(utts) == len(features) == len(transcripts)) or not utts:
         raise ValueError("need the same positive number of utterances, features and transcripts")
     words = [w for t in transcripts for w in t]
@@ -326,7 +329,11 @@ def train_embedded(
             ]
             fixed = graphs(True, choices)
         run_passes("realigned", fixed, config.hard != "none")
+        if on_stage is not None:
+            on_stage(1, model)
         for m in config.mixture_schedule():
             model = replace(model, mixtures=mix_up(model.mixtures, m))
             run_passes(f"{m} mixtures", fixed, config.hard == "all")
+            if on_stage is not None:
+                on_stage(m, model)
     return model, log

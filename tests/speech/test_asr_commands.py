@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,28 @@ def trained(shared_data, tmp_path_factory):
     spans = build_digit_strings(recs, root / "data", seed=2)
     args = ["asr", "train", str(root / "data"), str(root / "model"), "--n-mix", "2"]
     options = ["--passes", "3", "--jobs", "2", "--short-pause", "silence", "--viterbi", "all"]
-    assert main([*args, *options, "--quiet"]) == 0
+    assert main([*args, *options, "--quiet", "--stage-dir", "1", str(root / "model1")]) == 0
     return root, spans
+
+
+def test_a_kept_stage_is_the_model_trained_to_that_stage(trained, tmp_path, capsys):
+    """`--stage-dir 1 DIR` on the way to 2 Gaussians saves what `--n-mix 1` trains."""
+    root, _ = trained
+    args = ["asr", "train", str(root / "data"), str(tmp_path / "one"), "--n-mix", "1"]
+    options = ["--passes", "3", "--jobs", "2", "--short-pause", "silence", "--viterbi", "all"]
+    assert main([*args, *options, "--quiet"]) == 0
+    kept = (root / "model1" / "hmmdefs.mmf").read_text()
+    assert kept == (tmp_path / "one" / "hmmdefs.mmf").read_text()
+    assert kept != (root / "model" / "hmmdefs.mmf").read_text()
+    config = json.loads((root / "model1" / "training.json").read_text())["config"]
+    assert config["n_mix"] == 1
+    capsys.readouterr()
+    bad = ["--n-mix", "2", "--stage-dir", "4", str(tmp_path / "four"), "--quiet"]
+    assert main([*args[:3], str(tmp_path / "m"), *bad]) == 1
+    assert "no training stage has 4 Gaussians per state (the stages: [1, 2])" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "m").exists() and not (tmp_path / "four").exists()
 
 
 def test_train_options_reach_the_training(trained):
@@ -183,8 +204,9 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
 
     seen = {}
 
-    def train(data_dir, model_dir, lexicon, config, front_end, report, word_times=None):
-        seen["config"], seen["word_times"] = config, word_times
+    def train(data_dir, model_dir, lexicon, config, front_end, report, **given):
+        seen["config"], seen["word_times"] = config, given["word_times"]
+        seen["stage_dirs"] = given["stage_dirs"]
         raise SystemExit(0)
 
     monkeypatch.setattr(asr, "train", train)
@@ -193,11 +215,13 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
               "--viterbi", choice, "--beam", "300", "--passes", "2"])  # fmt: skip
     config = seen["config"]
     assert (config.hard, config.beam, config.passes) == (choice, 300.0, 2)
-    assert seen["word_times"] is None and not config.silent_gaps
+    assert seen["word_times"] is None and not config.silent_gaps and seen["stage_dirs"] == {}
     with pytest.raises(SystemExit):
         main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
-              "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps"])  # fmt: skip
+              "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps",
+              "--stage-dir", "2", "a", "--stage-dir", "1", "b"])  # fmt: skip
     assert seen["word_times"] == tmp_path / "t.ctm" and seen["config"].silent_gaps
+    assert seen["stage_dirs"] == {2: Path("a"), 1: Path("b")}
 
 
 def test_word_times_naming_an_unknown_word_are_refused(trained, tmp_path, capsys):
