@@ -16,7 +16,9 @@ of the word states (--background-penalty 5), the word penalty is chosen among
 data), each test speaker is decoded four more times with MAP-adapted means (--adapt 10,
 --adapt-rounds 4), and
 the forced alignment is speaker-adapted: each test speaker's means are MAP-adapted to its
-strings and their transcripts before realigning (--align-adapt 10).
+strings and their transcripts before realigning (--align-adapt 10), with the model of
+--align-n-mix's Gaussians per state (2, 4 or 8, kept on the way of one training) that
+aligns the most words of the training side's development fold.
 
 Splits: `official` (strings of takes 5-49 to train, of takes 0-4 to test) and
 `speaker:NAME` (leave that speaker out); `--splits loso` means every speaker in turn.
@@ -31,6 +33,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +52,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
 #: Word penalties --tune-penalty chooses among by default (see development_fold).
 TUNING_PENALTIES = (-20.0, -30.0, -45.0, -60.0)
+#: Gaussians per state the alignment model is chosen among (see tune_on_development).
+ALIGNMENT_MIXTURES = (2, 4, 8)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
         "its strings and their transcripts before realigning; 0 turns it off",
     )
     p.add_argument(
+        "--align-n-mix",
+        type=count_list,
+        default=ALIGNMENT_MIXTURES,
+        metavar="N1,N2,...",
+        help="Gaussians per state of the alignment model: the one of this list (counts "
+        "the training passes on its way to the largest: 1, 2, 4, 8...) that aligns the "
+        "most words of the development fold of the training side; one value: that one",
+    )
+    p.add_argument(
         "--time-marks",
         choices=("none", "core", "core+gaps", "core+recording"),
         default="none",
@@ -144,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--takes", type=int, default=50, help="use only takes below this (quick)")
     return p
+
+
+def count_list(text: str) -> tuple[int, ...]:
+    """Parse '2,4,8' into Gaussians per state (at least one, each at least 1)."""
+    counts = tuple(positive_int(v) for v in text.split(",") if v.strip())
+    if not counts:
+        raise argparse.ArgumentTypeError("give at least one count")
+    return counts
 
 
 def penalty_list(text: str) -> tuple[float, ...]:
@@ -225,27 +247,59 @@ def training_strings(recordings, folder: Path, args) -> Path | None:
     return folder / "word_times.ctm"
 
 
-def tune_word_penalty(name: str, train_recs, work: Path, args, lexicon, config, front_end):
-    """The word penalty of --tune-penalty's grid with the lowest WER on the development
-    fold of the training side (a model trained on the rest); returns it and the WERs."""
+def train_stages(data: Path, root: Path, counts, args, lexicon, config, front_end):
+    """Train once up to the largest of ``counts`` (Gaussians per state), keeping the model
+    of each smaller count on the way; returns count -> model folder (``root/model`` for
+    --n-mix, ``root/model_Nmix`` for the others)."""
+    folders = {m: root / ("model" if m == args.n_mix else f"model_{m}mix") for m in counts}
+    top = max(counts)
+    times = data / "word_times.ctm" if args.time_marks != "none" else None
+    asr.train(
+        data,
+        folders[top],
+        lexicon,
+        replace(config, n_mix=top),
+        front_end,
+        word_times=times,
+        stage_dirs={m: folders[m] for m in counts if m != top},
+    )
+    return folders
+
+
+def tune_on_development(name: str, train_recs, work: Path, args, lexicon, config, front_end):
+    """The word penalty of --tune-penalty's grid with the lowest WER, and the Gaussians
+    per state of --align-n-mix's list with the most words aligned, on the development
+    fold of the training side (models trained on the rest); returns both and the
+    development figures."""
     inner, dev = development_fold(name, train_recs)
     tune = work / "tune"
-    times = training_strings(inner, tune / "train", args)
-    build_digit_strings(dev, tune / "dev", seed=args.seed + 2)
-    asr.train(tune / "train", tune / "model", lexicon, config, front_end, word_times=times)
+    training_strings(inner, tune / "train", args)
+    dev_spans = build_digit_strings(dev, tune / "dev", seed=args.seed + 2)
+    counts = {args.n_mix, *args.align_n_mix}
+    folders = train_stages(tune / "train", tune, counts, args, lexicon, config, front_end)
     wers = {}
     for penalty in args.tune_penalty:
-        report = decode_and_score(tune / "model", tune / "dev", tune / "decode", penalty, args)
+        report = decode_and_score(folders[args.n_mix], tune / "dev", tune / "decode", penalty, args)
         wers[penalty] = report.overall.summary()["wer"]
-    best = min(wers, key=lambda p: (wers[p], abs(p - args.word_penalty)))
-    return best, wers
+    best = args.word_penalty
+    if wers:
+        best = min(wers, key=lambda p: (wers[p], abs(p - args.word_penalty)))
+    aligned = {}
+    if len(args.align_n_mix) > 1:
+        for m in args.align_n_mix:
+            out = asr.align_folder(
+                folders[m], tune / "dev", tune / f"align_{m}mix", adapt_tau=args.align_adapt or None
+            )
+            aligned[m] = alignment_accuracy(dev_spans, out)
+    align_mix = max(aligned, key=lambda m: (aligned[m], -m)) if aligned else args.align_n_mix[0]
+    return best, wers or None, align_mix, aligned or None
 
 
 def run_split(name: str, utts, args, data_dir: Path) -> dict:
     """Build, train, (tune,) decode, score and align one split; returns its results."""
     work = args.out / name.replace(":", "_")
     train_recs, test_recs = corpus.split(utts, name)
-    times = training_strings(train_recs, work / "train", args)
+    training_strings(train_recs, work / "train", args)
     test_spans = build_digit_strings(test_recs, work / "test", seed=args.seed + 1)
     lexicon = None
     if args.units == "phone":
@@ -262,20 +316,21 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         silent_gaps=args.time_marks == "core+gaps",
     )
     front_end = MFCCConfig(normalise=args.normalise, variance=True)
-    penalty, tuning = args.word_penalty, None
-    if args.tune_penalty:
-        penalty, tuning = tune_word_penalty(
+    penalty, tuning, align_mix, align_tuning = args.word_penalty, None, args.align_n_mix[0], None
+    if args.tune_penalty or len(args.align_n_mix) > 1:
+        penalty, tuning, align_mix, align_tuning = tune_on_development(
             name, train_recs, work, args, lexicon, config, front_end
         )
     start = time.process_time()
-    asr.train(work / "train", work / "model", lexicon, config, front_end, word_times=times)
+    counts = {args.n_mix, align_mix}
+    folders = train_stages(work / "train", work, counts, args, lexicon, config, front_end)
     train_cpu = time.process_time() - start
     start = time.process_time()
     report = decode_and_score(work / "model", work / "test", work / "decode", penalty, args)
     decode_cpu = time.process_time() - start
     (work / "decode" / "report.txt").write_text(report.text("reference", "decoded"))
     aligned = asr.align_folder(
-        work / "model", work / "test", work / "align", adapt_tau=args.align_adapt or None
+        folders[align_mix], work / "test", work / "align", adapt_tau=args.align_adapt or None
     )
     audio = sum(soundfile.info(str(p)).duration for p in (work / "test" / "wav").iterdir())
     overall = report.overall.summary()
@@ -291,6 +346,8 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         "alignment_accuracy": accuracy,
         "word_penalty": penalty,
         "tuning_wer": tuning,
+        "align_n_mix": align_mix,
+        "tuning_alignment": align_tuning,
         "train_cpu_s": train_cpu,
         "decode_cpu_s": decode_cpu,
         "test_audio_s": audio,
@@ -359,9 +416,9 @@ def write_report(results: list[dict], args, out: Path) -> None:
         )
         + f"; seed {args.seed}.",
         "",
-        "| split | test words | word penalty | WER % | %Corr | %Acc | alignment % | train CPU s | "
-        "decode x real time |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| split | test words | word penalty | WER % | %Corr | %Acc | alignment % | "
+        "alignment Gaussians | train CPU s | decode x real time |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c = r["counts"]
@@ -369,7 +426,8 @@ def write_report(results: list[dict], args, out: Path) -> None:
         lines.append(
             f"| {r['split']} | {c['n_words']} | {r['word_penalty']:g} | {r['wer']:.2f} "
             f"| {c['corr']:.2f} | {c['acc']:.2f} "
-            f"| {100 * r['alignment_accuracy']:.1f} | {r['train_cpu_s']:.0f} | {speed:.0f} |"
+            f"| {100 * r['alignment_accuracy']:.1f} | {r['align_n_mix']} "
+            f"| {r['train_cpu_s']:.0f} | {speed:.0f} |"
         )
     loso = [r for r in results if r["split"].startswith("speaker:")]
     if loso:

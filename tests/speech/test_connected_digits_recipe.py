@@ -55,6 +55,8 @@ def test_recipe_runs_and_reports(shared_data, tmp_path):
         "--adapt",
         "10",
         "--tune-penalty=-5,-15",
+        "--align-n-mix",
+        "1,2",
     ]
     done = subprocess.run(
         [sys.executable, str(RECIPE), *map(str, args)],
@@ -74,6 +76,10 @@ def test_recipe_runs_and_reports(shared_data, tmp_path):
     assert set(split["tuning_wer"]) == {"-5.0", "-15.0"}
     best = min(split["tuning_wer"].values())
     assert split["tuning_wer"][str(split["word_penalty"])] == best
+    # so is the alignment model's number of Gaussians (1: kept on the way to 2)
+    scores = split["tuning_alignment"]
+    assert set(scores) == {"1", "2"} and scores[str(split["align_n_mix"])] == max(scores.values())
+    assert (out / "speaker_theo" / "tune" / "model_1mix" / "hmmdefs.mmf").is_file()
     dev_speakers = (out / "speaker_theo" / "tune" / "dev" / "utt2spk").read_text().split()[1::2]
     assert set(dev_speakers) == {"george"}
     for name in ("report.md", "per_speaker_wer.png", "alignment_example.png"):
@@ -93,6 +99,11 @@ def test_adaptation_weights_must_not_be_negative(capsys):
     recipe = _recipe_module()
     parser = recipe.build_parser()
     assert parser.parse_args([]).align_adapt == 10.0
+    assert parser.parse_args([]).align_n_mix == (2, 4, 8)
+    assert parser.parse_args(["--align-n-mix", "4"]).align_n_mix == (4,)
+    for bad in ("0", "", "2,x"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--align-n-mix", bad])
     assert parser.parse_args(["--align-adapt", "0", "--adapt", "0"]).align_adapt == 0.0
     for flag in ("--align-adapt", "--adapt"):
         for bad in ("-1", "x"):
