@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -48,8 +49,15 @@ class Background:
 
     def null_score(self, length: int) -> float:
         """Null1 log-likelihood ratio baseline of a sequence of `length` residues, in nats."""
-        p1 = self.p1(length)
-        return float(np.float32(length * math.log(p1) + math.log(1.0 - p1)))
+        return null1_score(length)
+
+
+@lru_cache(maxsize=1 << 16)
+def null1_score(length: int) -> float:
+    """:meth:`Background.null_score` (the same for every background: it depends on the
+    length alone), computed once per length."""
+    p1 = Background.p1(length)
+    return float(np.float32(length * math.log(p1) + math.log(1.0 - p1)))
 
 
 def match_occupancy(hmm: ProfileHMM) -> np.ndarray:

@@ -22,7 +22,7 @@ from functools import partial
 import numpy as np
 
 from ...sequences import SequenceBatch
-from ...training.parallel import map_shards
+from ...training.parallel import map_shards, resolve_n_jobs
 from .. import dp
 from ..background import Background
 from ..digital import digitize_batch, pack, residue_letters
@@ -107,67 +107,30 @@ def score_targets(
     if batch is None:
         batch = digitize_batch(records, prepared.alphabet)
     nullsc = null_scores(bg, batch.lengths) if null is None else null
-    packed, offsets, lengths = batch.X, batch.starts, batch.lengths
+    lengths = batch.lengths
     codes = batch.sequence  # a record's digital sequence (a view), made when needed
-    F1, F2, F3 = options.F1, options.F2, options.F3
-    # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
-    # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap MSV
-    # runs first, the bias-filter null and the others only on what it lets through.
-    candidates = np.flatnonzero(lengths > 0)
-    stages = np.where(lengths > 0, FAILED_MSV, NOT_SCORED).astype(np.int8)
     jobs = os.cpu_count() if n_jobs is None else n_jobs
-    use_msv = "MSV" in prepared.stats and not (F1 >= 1.0 and F2 >= 1.0)
-    if use_msv:
-        mmu, mlam = prepared.stats["MSV"]
-        usc = np.full(len(records), -np.inf)
-        if msv_passed is not None:
-            candidates = np.asarray(msv_passed[0], dtype=np.int64)
-            usc[candidates] = msv_passed[1]
-        else:
-            usc[candidates] = dp.msv_filter_scores_of_bytes(
-                packed, offsets[candidates], lengths[candidates], *prepared.msv_bytes,
-                n_jobs=jobs,
-            )  # fmt: skip
-            candidates = msv_gate(candidates, usc, nullsc, (mmu, mlam), F1)
-    stages[candidates] = PAST_MSV
-    if not len(candidates):  # nothing past the MSV filter: no later stage has work
-        return [], stages, DeferredViterbi.nothing()
-    filtersc = nullsc.copy()
-    if options.bias_filter and len(candidates):
-        filtersc[candidates] = filter_null_scores(
-            packed, offsets[candidates], lengths[candidates], prepared.odds, prepared.M
-        )
-    msv_logP = np.zeros(len(records))
-    if use_msv:
-        candidates = msv_gate(candidates, usc, filtersc, (mmu, mlam), F1, msv_logP)
-    stages[candidates] = PAST_BIAS
-    fwd = np.full(len(records), -np.inf)
-    fwd[candidates] = dp.forward_scores(
-        prepared.forward, packed, offsets[candidates], lengths[candidates], n_jobs=jobs or 1
-    )
-    # HMMER runs the Viterbi filter (F2, when the MSV P-value is above F2) before Forward
-    # (F3). Both must pass, so the order changes no hit: Forward runs first here, on the
-    # compiled batch scan, and the Viterbi filter at once only where a hit depends on it;
-    # for the rest it decides only the n_past_vit count and is deferred until asked.
-    forward_pass = np.array([exp_logsurv((fwd[i] - filtersc[i]) / LOG2, tau, lam) <= math.log(F3)
-                             for i in candidates], dtype=bool)  # fmt: skip
-    gated = np.zeros(len(candidates), dtype=bool)
-    if F2 < 1.0 and "VITERBI" in prepared.stats:
-        gated = msv_logP[candidates] > math.log(F2)
-    viterbi = ViterbiGate(prepared, prepared.stats["VITERBI"] if gated.any() else None, F2)
-    now = candidates[gated & forward_pass]
-    kept = np.zeros(0, dtype=bool)
-    if len(now):
-        parts = np.array_split(now, min(max(jobs, 1), len(now)))
-        kept = np.concatenate(map_shards(
-            lambda part: viterbi.passes([codes(i) for i in part], filtersc[part]), parts, jobs
-        ))  # fmt: skip
-    stages[candidates[~gated]] = PAST_VITERBI
-    stages[now[kept]] = PAST_VITERBI
-    later = candidates[gated & ~forward_pass]
-    deferred = viterbi.deferred(later, [codes(i).copy() for i in later], filtersc[later])
-    past_forward = np.sort(np.concatenate([candidates[~gated & forward_pass], now[kept]]))
-    stages[past_forward] = PAST_FORWARD
+    stages = np.where(lengths > 0, FAILED_MSV, NOT_SCORED).astype(np.int8)
+    filters = _Filters(prepared, batch, nullsc, options, stages, msv_passed)
+    # sequences are independent through the filters: on several threads, each takes the
+    # next block of sequences through the MSV and bias filters (its kernels on one core),
+    # so that one thread's Python work between the stages overlaps the other's compiled
+    # work; Forward then scores what they let through in lane batches on every thread
+    if msv_passed is not None:
+        blocks = [np.asarray(msv_passed[0], dtype=np.int64)]
+    else:
+        nonempty = np.flatnonzero(lengths > 0)
+        size = FILTER_BLOCK if jobs > 1 else len(nonempty)
+        blocks = _blocks(nonempty, size) or [nonempty]
+    if len(blocks) > 1:
+        filters.prepare()
+        candidates = np.concatenate(map_shards(filters.msv_and_bias, blocks, jobs))
+    else:
+        candidates = filters.msv_and_bias(blocks[0], n_jobs=jobs)
+    past_forward, later = filters.forward_and_viterbi(candidates, jobs)
+    deferred = filters.viterbi.deferred(later, [codes(i).copy() for i in later],
+                                        filters.filtersc[later], jobs)  # fmt: skip
+    fwd = filters.fwd
     passed = [(int(idx), float(nullsc[idx])) for idx in past_forward]
     null2, seed = options.null2, options.seed
 
@@ -208,6 +171,110 @@ def score_targets(
         for found in map_shards(partial(define_domains, decoded=decoded), parts, jobs):
             hits.extend(found)
     return hits, stages, deferred
+
+
+#: Sequences one thread takes through the filters at a time, on several threads.
+FILTER_BLOCK = 2048
+
+
+class _Filters:
+    """HMMER's filters of one model (MSV, bias, Viterbi, Forward; p7_Pipeline up to domain
+    definition) over a batch of sequences, each sequence's scores and :mod:`stage
+    <.pipeline>` written into arrays over the whole batch. :meth:`msv_and_bias` takes one
+    block of sequences through the MSV and bias filters (blocks are disjoint, so threads
+    may run blocks side by side); :meth:`forward_and_viterbi` takes what they let through
+    through the Forward filter (in lane batches, which want many sequences at once) and the
+    Viterbi filter."""
+
+    def __init__(self, prepared: ModelStages, batch: SequenceBatch, nullsc: np.ndarray,
+                 options: PipelineOptions, stages: np.ndarray, msv_passed) -> None:  # fmt: skip
+        self.prepared, self.batch, self.nullsc = prepared, batch, nullsc
+        self.options, self.stages, self.msv_passed = options, stages, msv_passed
+        self.packed, self.offsets, self.lengths = batch.X, batch.starts, batch.lengths
+        n = len(self.lengths)
+        # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
+        # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap
+        # MSV runs first, the bias-filter null and the others only on what it lets through.
+        F1, F2 = options.F1, options.F2
+        self.use_msv = "MSV" in prepared.stats and not (F1 >= 1.0 and F2 >= 1.0)
+        self.usc = np.full(n, -np.inf)
+        if self.use_msv and msv_passed is not None:
+            self.usc[np.asarray(msv_passed[0], dtype=np.int64)] = msv_passed[1]
+        self.filtersc = nullsc.copy()
+        self.msv_logP = np.zeros(n)
+        self.fwd = np.full(n, -np.inf)
+        gate_open = F2 >= 1.0 or "VITERBI" not in prepared.stats
+        self.viterbi = ViterbiGate(prepared, None if gate_open else prepared.stats["VITERBI"], F2)
+
+    def prepare(self) -> None:
+        """Make the model's stage parts the MSV and bias filters read (each is made on
+        first use), before threads share them."""
+        if self.use_msv and self.msv_passed is None:
+            self.prepared.msv_bytes  # noqa: B018
+        if self.options.bias_filter:
+            self.prepared.odds  # noqa: B018
+
+    def msv_and_bias(self, block: np.ndarray, n_jobs: int = 1) -> np.ndarray:
+        """Take the sequences at `block` (indices of nonempty sequences, or those past the
+        MSV filter's first gate when given) through the MSV and bias filters (kernels on
+        `n_jobs` threads): the indices past both."""
+        prepared, stages, options = self.prepared, self.stages, self.options
+        packed, offsets, lengths = self.packed, self.offsets, self.lengths
+        usc, filtersc = self.usc, self.filtersc
+        candidates = block
+        if self.use_msv and self.msv_passed is None:
+            usc[candidates] = dp.msv_filter_scores_of_bytes(
+                packed, offsets[candidates], lengths[candidates], *prepared.msv_bytes,
+                n_jobs=n_jobs,
+            )  # fmt: skip
+            candidates = msv_gate(candidates, usc, self.nullsc, prepared.stats["MSV"], options.F1)
+        stages[candidates] = PAST_MSV
+        if not len(candidates):
+            return candidates
+        if options.bias_filter:
+            filtersc[candidates] = filter_null_scores(
+                packed, offsets[candidates], lengths[candidates], prepared.odds, prepared.M
+            )
+        if self.use_msv:
+            candidates = msv_gate(candidates, usc, filtersc, prepared.stats["MSV"], options.F1,
+                                  self.msv_logP)  # fmt: skip
+        stages[candidates] = PAST_BIAS
+        return candidates
+
+    def forward_and_viterbi(
+        self, candidates: np.ndarray, n_jobs: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Take `candidates` (past the bias filter) through the Forward and Viterbi filters
+        (on `n_jobs` threads): the indices past both, and those whose Viterbi filter run
+        only the counters need (they fail Forward)."""
+        prepared, stages, options, fwd = self.prepared, self.stages, self.options, self.fwd
+        none = np.zeros(0, dtype=np.int64)
+        if not len(candidates):  # nothing past the filters before: no later stage has work
+            return none, none
+        fwd[candidates] = dp.forward_scores(
+            prepared.forward, self.packed, self.offsets[candidates], self.lengths[candidates],
+            n_jobs=n_jobs or 1,
+        )  # fmt: skip
+        # HMMER runs the Viterbi filter (F2, when the MSV P-value is above F2) before
+        # Forward (F3). Both must pass, so the order changes no hit: Forward runs first
+        # here, on the compiled batch scan, and the Viterbi filter at once only where a hit
+        # depends on it; for the rest it decides only the n_past_vit count and is deferred
+        # until asked. The Forward P-value is exp_logsurv's, over all candidates at once.
+        tau, lam = prepared.stats["FORWARD"]
+        bits = (fwd[candidates] - self.filtersc[candidates]) / LOG2
+        log_p = np.where(bits < tau, 0.0, -lam * (bits - tau))
+        forward_pass = log_p <= math.log(options.F3)
+        gated = np.zeros(len(candidates), dtype=bool)
+        if self.viterbi.stats is not None:
+            gated = self.msv_logP[candidates] > math.log(options.F2)
+        now = candidates[gated & forward_pass]
+        kept = self.viterbi.passes([self.batch.sequence(i) for i in now], self.filtersc[now],
+                                   n_jobs)  # fmt: skip
+        stages[candidates[~gated]] = PAST_VITERBI
+        stages[now[kept]] = PAST_VITERBI
+        past_forward = np.sort(np.concatenate([candidates[~gated & forward_pass], now[kept]]))
+        stages[past_forward] = PAST_FORWARD
+        return past_forward.astype(np.int64), candidates[gated & ~forward_pass]
 
 
 #: Sequences past Forward decoded and defined at a time (bounds the decodings' memory).
@@ -294,34 +361,48 @@ class ViterbiGate:
 
     def __init__(self, stages: ModelStages, viterbi_stats: tuple[float, float] | None,
                  F2: float):  # fmt: skip
-        self.stats, self.F2 = viterbi_stats, F2
-        if viterbi_stats is not None:
-            self.stages = stages
-            self.words = stages.striped_words
+        self.stages, self.stats, self.F2 = stages, viterbi_stats, F2
 
-    def passes(self, targets: list[np.ndarray], filtersc: np.ndarray) -> np.ndarray:
-        """Whether each of `targets` (digital sequences) passes the gate."""
-        keep = np.ones(len(targets), dtype=bool)
-        if self.stats is None:
-            return keep
+    @property
+    def words(self):
+        """The model's Viterbi filter word scores (made on first use)."""
+        return self.stages.striped_words
+
+    def passes(self, targets: list[np.ndarray], filtersc: np.ndarray,
+               n_jobs: int | None = 1) -> np.ndarray:  # fmt: skip
+        """Whether each of `targets` (digital sequences) passes the gate (scored on
+        `n_jobs` threads)."""
+        if self.stats is None or not len(targets):
+            return np.ones(len(targets), dtype=bool)
+        jobs = max(1, min(resolve_n_jobs(n_jobs), len(targets)))
+        if jobs > 1:
+            parts = _blocks(list(range(len(targets))), -(-len(targets) // (4 * jobs)))
+            return np.concatenate(map_shards(
+                lambda part: self.passes([targets[n] for n in part], filtersc[part]), parts, jobs
+            ))  # fmt: skip
         vmu, vlam = self.stats
+        words, log_F2 = self.words, math.log(self.F2)
+        keep = np.ones(len(targets), dtype=bool)
         for n, dsq in enumerate(targets):
             xsc = self.stages.special_scores(len(dsq))  # the length model, target by target
-            vsc = dp.viterbi_filter_of_words(dsq, self.words, xsc)
-            keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= math.log(self.F2)
+            vsc = dp.viterbi_filter_of_words(dsq, words, xsc)
+            keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= log_F2
         return keep
 
-    def deferred(self, indices, targets, filtersc) -> DeferredViterbi:
-        """The gate's decision for `targets` (at record `indices`), made when asked."""
-        return DeferredViterbi(self, np.asarray(indices, dtype=np.int64), targets, filtersc)
+    def deferred(self, indices, targets, filtersc, n_jobs: int | None = 1) -> DeferredViterbi:
+        """The gate's decision for `targets` (at record `indices`), made when asked (on
+        `n_jobs` threads)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return DeferredViterbi(self, indices, targets, filtersc, n_jobs)
 
 
 class DeferredViterbi:
     """Viterbi filter runs whose outcome only the pipeline's counters need (sequences that
     fail the Forward filter anyway): :meth:`passing` runs them, once."""
 
-    def __init__(self, gate: ViterbiGate, indices, targets, filtersc):
+    def __init__(self, gate: ViterbiGate, indices, targets, filtersc, n_jobs: int | None = 1):
         self.gate, self.indices, self.targets, self.filtersc = gate, indices, targets, filtersc
+        self.n_jobs = n_jobs
         self._passing = None if len(indices) else indices
 
     @classmethod
@@ -332,7 +413,8 @@ class DeferredViterbi:
     def passing(self) -> np.ndarray:
         """The record indices whose sequences pass the Viterbi filter."""
         if self._passing is None:
-            self._passing = self.indices[self.gate.passes(self.targets, self.filtersc)]
+            keep = self.gate.passes(self.targets, self.filtersc, self.n_jobs)
+            self._passing = self.indices[keep]
             self.targets = self.filtersc = None
         return self._passing
 
@@ -384,4 +466,3 @@ def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -
         domains=dd.domains, best_domain=best, nexpected=dd.nexpected, nregions=dd.nregions,
         nclustered=dd.nclustered, noverlaps=dd.noverlaps, nenvelopes=dd.nenvelopes,
     )  # fmt: skip
-

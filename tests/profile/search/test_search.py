@@ -243,6 +243,26 @@ def test_domain_definition_in_blocks_and_parts_changes_nothing(shared_data, monk
         assert [_hit_numbers(h) for h in one.hits] == [_hit_numbers(h) for h in other.hits]
 
 
+def test_filters_in_blocks_on_two_threads_change_nothing(shared_data, monkeypatch):
+    """The default pipeline with its filters taken block by block (blocks of 64 sequences,
+    so that the proteome makes 33 that two threads take in turn), thresholds loosened so
+    that every stage has work (Viterbi runs decided at once and deferred, hundreds of
+    sequences defined): the one-thread hits, bit for bit, and the same stage counters."""
+    from hmmkit.profile.search import scoring
+
+    model = read_hmmer(shared_data / "protein/pyhmmer/PF02826.hmm")
+    loose = dict(F1=0.3, F2=0.05, F3=0.02)
+    one = search(model, shared_data / PROTEOME, n_jobs=1, **loose)
+    monkeypatch.setattr(scoring, "FILTER_BLOCK", 64)
+    two = search(model, shared_data / PROTEOME, n_jobs=2, **loose)
+    counts = [(p.n_past_msv, p.n_past_bias, p.n_past_vit, p.n_past_fwd)
+              for p in (one.pipeline, two.pipeline)]  # fmt: skip
+    assert counts[0] == counts[1]
+    assert counts[0][1] > counts[0][2] > counts[0][3] > 200  # every gate decides something
+    assert one.tblout() == two.tblout()
+    assert [_hit_numbers(h) for h in one.hits] == [_hit_numbers(h) for h in two.hits]
+
+
 def test_search_results_do_not_depend_on_the_batch_around_a_sequence(shared_data):
     """A sequence gets the same hit whatever it is searched with: the proteome shuffled
     and cut into parts of 1 to 1,300 sequences (so that its Forward score comes from the
