@@ -162,9 +162,8 @@ def score_targets(
     multihit = profile.copy().set_multihit(True)
     hits = []
     for block in _blocks(passed, DEFINE_BLOCK):
-        n_chunks = max(1, min(jobs, len(block) // (2 * dp.PARSER_LANES)))
-        chunks = [block[c::n_chunks] for c in range(n_chunks)]
         decoded = {}
+        chunks = _decoding_chunks(block, lengths, jobs)
         for part in map_shards(lambda chunk: _decode(multihit, chunk, codes), chunks, jobs):
             decoded.update(part)
         parts = _blocks(block, DEFINE_PART if jobs > 1 else len(block))
@@ -288,12 +287,43 @@ def _blocks(items: list, size: int) -> list[list]:
     return [items[a : a + size] for a in range(0, len(items), max(size, 1))]
 
 
+#: What decoding one sequence alone costs per residue, in steps of the batch parsers (a
+#: step: one residue of each of PARSER_LANES sequences side by side). Measured on Pfam-size
+#: models: a step ~43 us, a residue alone ~2 us.
+SINGLE_RESIDUE_STEPS = 0.05
+
+
+def _decoding_chunks(block: list[tuple[int, float]], lengths: np.ndarray, jobs: int) -> list:
+    """The sequences of `block` (record index, null score) to decode side by side, in one
+    batch per thread (:func:`_decode`); the others are decoded one by one as they are
+    defined. A batch takes as many steps as its longest sequence or as its residues fill
+    the lanes, whichever is more: its longest sequences are left out while decoding them
+    alone costs less than the steps they add (:func:`_single_count`)."""
+    by_length = sorted(block, key=lambda item: -int(lengths[item[0]]))
+    n_chunks = max(1, min(jobs, len(block) // dp.PARSER_LANES))
+    chunks = []
+    for c in range(n_chunks):  # interleaved: the chunks' lengths alike
+        chunk = by_length[c::n_chunks]
+        alone = _single_count(np.array([lengths[idx] for idx, _ in chunk], dtype=np.float64))
+        if alone < len(chunk):
+            chunks.append(chunk[alone:])
+    return chunks
+
+
+def _single_count(lengths: np.ndarray) -> int:
+    """How many of the longest of sequences of `lengths` (descending) to decode alone so
+    that decoding them all costs least (the rest side by side, in one batch; all of them
+    alone when that is cheapest)."""
+    longest_first = np.concatenate([[0.0], np.cumsum(lengths)])  # residues of the k longest
+    steps = np.maximum(
+        np.append(lengths, 0.0), (longest_first[-1] - longest_first) / dp.PARSER_LANES
+    )
+    return int(np.argmin(steps + SINGLE_RESIDUE_STEPS * longest_first))
+
+
 def _decode(profile, part: list[tuple[int, float]], codes) -> dict:
     """Forward/Backward special rows and row scales of the sequences of `part` (record
-    index -> (fx, bx, logscale)), decoded side by side when there are enough of them
-    (otherwise domain definition decodes each one itself)."""
-    if len(part) < 2 * dp.PARSER_LANES:
-        return {}
+    index -> (fx, bx, logscale)), decoded side by side."""
     sub_batch = pack([codes(idx) for idx, _ in part])
     sub, sub_off, sub_len = sub_batch.X, sub_batch.starts, sub_batch.lengths
     fx, bx, ls = dp.domain_decoding_batch(profile, sub, sub_off, sub_len)
