@@ -232,17 +232,18 @@ class PressedDatabase:
 
     def candidates(
         self, packed: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
-        null_scores: np.ndarray, gate,
+        null_scores: np.ndarray, gate, models: range | None = None,
     ) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
-        """For each model, in order, the indices of the packed sequences past its MSV
-        filter and their MSV scores: ``gate(candidates, msv_scores, null_scores,
-        (mu, lambda))`` decides (the search pipeline's first gate); models with none are
-        skipped."""
+        """For each model (of `models`, default all), in order, the indices of the packed
+        sequences past its MSV filter and their MSV scores: ``gate(candidates, msv_scores,
+        null_scores, (mu, lambda))`` decides (the search pipeline's first gate); models with
+        none are skipped."""
+        models = range(self.n_models) if models is None else models
         nonempty = np.flatnonzero(lengths > 0)
         usc = np.full(len(lengths), -np.inf)
         costs = np.asarray(self._costs)
-        for first in range(0, self.n_models, MSV_CHUNK):  # one compiled call per chunk
-            chunk = slice(first, min(first + MSV_CHUNK, self.n_models))
+        for first in range(models.start, models.stop, MSV_CHUNK):  # one compiled call per chunk
+            chunk = slice(first, min(first + MSV_CHUNK, models.stop))
             scores = msv_filter_scores_of_models(
                 packed, offsets[nonempty], lengths[nonempty], costs, self._filters[chunk],
                 self.lengths[chunk], self._biases[chunk], self.index["Kp"],

@@ -68,17 +68,24 @@ def test_scan_of_the_pressed_database_equals_the_text_files(database):
                                                                 queries, F1=1.0))  # fmt: skip
 
 
-def test_scan_on_two_threads_gives_the_one_thread_results(database, tmp_path):
-    """Models scored two at a time: the same tables and stage counters, pressed or not."""
+def test_scan_on_two_threads_gives_the_one_thread_results(database, tmp_path, monkeypatch):
+    """Models scored two at a time: the same tables and stage counters, pressed or not
+    (pressed: threads taking the models one by one through their MSV filter and the
+    pipeline, in windows of two models; with the MSV gate and without)."""
+    from hmmkit.profile.search import scan as scan_module
+
     path, queries = database
     copy = tmp_path / "models.hmm"
     copy.write_bytes(path.read_bytes())
     for pressed in (False, True):
         if pressed:
             press(copy)
-        one, two = scan(copy, queries), scan(copy, queries, n_jobs=2)
-        assert _tables(two) == _tables(one)
-        assert [r.pipeline for r in two] == [r.pipeline for r in one]
+            monkeypatch.setattr(scan_module, "_PRESSED_MODELS_PER_TASK", 1)
+            monkeypatch.setattr(scan_module, "_PRESSED_MODELS_PER_WINDOW", 2)
+        for gates in ({}, {"F1": 1.0}):
+            one, two = scan(copy, queries, **gates), scan(copy, queries, n_jobs=2, **gates)
+            assert _tables(two) == _tables(one)
+            assert [r.pipeline for r in two] == [r.pipeline for r in one]
     listed = read_hmmer_all(copy)
     assert _tables(scan(listed, queries[:50], n_jobs=2)) == _tables(scan(listed, queries[:50]))
 

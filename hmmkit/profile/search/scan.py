@@ -31,6 +31,12 @@ from .scoring import check_query_model, msv_gate, null_scores, residue_count, sc
 
 #: Models scored side by side (on ``n_jobs`` threads) before their hits are gathered.
 _MODELS_PER_WINDOW = 64
+#: Models of a pressed database that one thread takes through their MSV filter and the
+#: pipeline at a time.
+_PRESSED_MODELS_PER_TASK = 8
+#: Models of a pressed database scored before their hits are gathered (bounds the memory
+#: of their stage arrays).
+_PRESSED_MODELS_PER_WINDOW = 512
 
 
 def scan(
@@ -72,36 +78,33 @@ def scan(
     batch, null = targets or (None, None)
     jobs = resolve_n_jobs(n_jobs)
 
-    def score(work):  # one model against every record (a thread's share when n_jobs > 1)
-        model, msv_passed = work
+    def score(model, msv_passed):  # one model against every record (on one thread)
         scored, stages, deferred = score_targets(model, records, options, background=background,
                                                  n_jobs=1, batch=batch, null=null,
                                                  msv_passed=msv_passed)  # fmt: skip
         stages[deferred.passing()] = PAST_VITERBI  # each query's counters are made here
         return scored, stages
 
-    work = _models_and_targets(models, pressed, targets, options.F1)
-    for window in iter(lambda: list(itertools.islice(work, _MODELS_PER_WINDOW)), []):
-        for (model, _), (scored, stages) in zip(window, map_shards(score, window, jobs),
-                                                strict=True):  # fmt: skip
-            if pressed is None:  # checked as read (_models_and_targets)
-                n_models += 1
-                n_nodes += model.M
-            limits = options.bit_thresholds(model)
-            past += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
-            if not scored:
-                continue
-            # a pressed model's search profile is configured already (default background)
-            display = (AlignmentDisplay(model) if pressed is None else
-                       AlignmentDisplay(model.model, model.profile.msc))  # fmt: skip
-            for idx, hit in scored:
-                for d in hit.domains:  # the model is at hand only now
-                    d.display = display.domain(d)
-                per_query[idx].append(
-                    replace(hit, name=model.name, accession=model.accession,
-                            description=model.description or "", length=model.M)
-                )  # fmt: skip
-                per_query_limits[idx].append(limits)
+    for model, scored, stages in _scored_models(models, pressed, targets, options.F1, score,
+                                                jobs):  # fmt: skip
+        if pressed is None:  # checked as read (_models_and_targets)
+            n_models += 1
+            n_nodes += model.M
+        limits = options.bit_thresholds(model)
+        past += stages[:, None] >= np.arange(PAST_MSV, PAST_FORWARD + 1)
+        if not scored:
+            continue
+        # a pressed model's search profile is configured already (default background)
+        display = (AlignmentDisplay(model) if pressed is None else
+                   AlignmentDisplay(model.model, model.profile.msc))  # fmt: skip
+        for idx, hit in scored:
+            for d in hit.domains:  # the model is at hand only now
+                d.display = display.domain(d)
+            per_query[idx].append(
+                replace(hit, name=model.name, accession=model.accession,
+                        description=model.description or "", length=model.M)
+            )  # fmt: skip
+            per_query_limits[idx].append(limits)
     if n_models == 0:
         raise ValueError("models: the model database holds no model")
     out = []
@@ -133,31 +136,48 @@ def _pressed(models, background: Background | None, cutoffs: str | None):
     return pressed
 
 
-def _models_and_targets(models, pressed, targets, F1: float):
-    """(model, the records past its MSV filter's first gate and their MSV scores, or None)
-    for each model to score: with a pressed database (and `targets`, the records
-    digitized and their null scores) the models' stages
-    (:meth:`~hmmkit.profile.press.PressedDatabase.stages`), only of the models with a
-    record past that gate (the pipeline's own result on the others is none)."""
+def _scored_models(models, pressed, targets, F1: float, score, jobs: int):
+    """(model, *score(model, msv_passed)) of each model to score, in order, scored on `jobs`
+    threads: ``msv_passed``, the records past the model's MSV filter's first gate and their
+    MSV scores, or None. Models read from a file or given are scored side by side
+    :data:`_MODELS_PER_WINDOW` at a time. With a pressed database (and `targets`, the
+    records digitized and their null scores) each thread takes the next
+    :data:`_PRESSED_MODELS_PER_TASK` models through their MSV filter and the pipeline
+    (:meth:`~hmmkit.profile.press.PressedDatabase.candidates`, then its
+    :meth:`~hmmkit.profile.press.PressedDatabase.stages`), so that reading the models'
+    profiles, the MSV filter and the Python around the stages are done on every thread;
+    only models with a record past that gate are scored (the pipeline's own result on
+    the others is none)."""
     if pressed is None:
         first = None
-        for model in _iter_models(models):
-            check_query_model(model, first, "the model database")
-            first = first or model
-            yield model, None
+        read = iter(_iter_models(models))
+        for window in iter(lambda: list(itertools.islice(read, _MODELS_PER_WINDOW)), []):
+            for model in window:
+                check_query_model(model, first, "the model database")
+                first = first or model
+            for model, result in zip(window, map_shards(lambda m: score(m, None), window, jobs),
+                                     strict=True):  # fmt: skip
+                yield model, *result
         return
-    if F1 >= 1.0:  # no MSV gate: every model scores every record
-        for i in range(pressed.n_models):
-            yield pressed.stages(i), None
-        return
-    batch, nullsc = targets
+
+    def task(chosen: range) -> list[tuple]:
+        if F1 >= 1.0:  # no MSV gate: every model scores every record
+            return [(stages, *score(stages, None)) for stages in map(pressed.stages, chosen)]
+        batch, nullsc = targets
+        found = pressed.candidates(batch.X, batch.starts, batch.lengths, nullsc, gate, chosen)
+        return [(stages, *score(stages, (passed, msv_scores)))
+                for stages, passed, msv_scores in
+                ((pressed.stages(i), passed, usc) for i, passed, usc in found)]  # fmt: skip
 
     def gate(candidates, usc, null, msv_stats):
         return msv_gate(candidates, usc, null, msv_stats, F1)
 
-    for i, passed, msv_scores in pressed.candidates(batch.X, batch.starts, batch.lengths,
-                                                    nullsc, gate):  # fmt: skip
-        yield pressed.stages(i), (passed, msv_scores)
+    size = _PRESSED_MODELS_PER_TASK if jobs > 1 else _PRESSED_MODELS_PER_WINDOW
+    tasks = [range(a, min(a + size, pressed.n_models)) for a in range(0, pressed.n_models, size)]
+    per_window = max(1, _PRESSED_MODELS_PER_WINDOW // size)
+    for w in range(0, len(tasks), per_window):
+        for found in map_shards(task, tasks[w : w + per_window], jobs):
+            yield from found
 
 
 def _iter_models(models) -> Iterable[ProfileHMM]:
@@ -168,4 +188,3 @@ def _iter_models(models) -> Iterable[ProfileHMM]:
 
         return iter_hmmer(models)
     return models
-
