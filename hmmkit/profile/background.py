@@ -60,6 +60,30 @@ def null1_score(length: int) -> float:
     return float(np.float32(length * math.log(p1) + math.log(1.0 - p1)))
 
 
+#: null1_score by length (NaN: not computed yet; length 0: -inf), grown as lengths come.
+_null1_by_length = np.full(1, -np.inf)
+
+
+def null1_scores(lengths: np.ndarray) -> np.ndarray:
+    """:func:`null1_score` of every length in `lengths` (-inf for an empty sequence), each
+    distinct length computed once per process and then looked up."""
+    global _null1_by_length
+    lengths = np.asarray(lengths, dtype=np.int64)
+    table = _null1_by_length
+    top = int(lengths.max(initial=0))
+    if top >= len(table):  # a new table (threads may hold the old one)
+        table = np.concatenate([table, np.full(top + 1 - len(table), np.nan)])
+    values = table[lengths]
+    missing = np.isnan(values)
+    if missing.any():
+        table = table.copy() if table is _null1_by_length else table
+        for length in np.unique(lengths[missing]):
+            table[length] = null1_score(int(length))
+        values = table[lengths]
+    _null1_by_length = table
+    return values
+
+
 def match_occupancy(hmm: ProfileHMM) -> np.ndarray:
     """Probability that each match state is used, (M+1,), [0] = 0 (p7_hmm_CalculateOccupancy)."""
     t = hmm.transitions

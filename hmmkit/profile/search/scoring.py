@@ -24,7 +24,7 @@ import numpy as np
 from ...sequences import SequenceBatch
 from ...training.parallel import map_shards, resolve_n_jobs
 from .. import dp
-from ..background import Background
+from ..background import Background, null1_scores
 from ..digital import digitize_batch, pack, residue_letters
 from ..dp.float_sampling import (
     entry_odds,
@@ -356,11 +356,9 @@ def search_pipeline(
 
 
 def null_scores(bg: Background, lengths: np.ndarray) -> np.ndarray:
-    """:meth:`Background.null_score` of every length (-inf for an empty sequence),
-    computed once per distinct length."""
-    distinct, where = np.unique(lengths, return_inverse=True)
-    values = np.array([bg.null_score(int(L)) if L else -np.inf for L in distinct])
-    return values[where.reshape(-1)]
+    """:meth:`Background.null_score` of every length (-inf for an empty sequence; the
+    same for every background), each distinct length computed once per process."""
+    return null1_scores(lengths)
 
 
 def msv_gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
