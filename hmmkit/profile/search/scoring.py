@@ -372,14 +372,15 @@ def msv_gate(candidates, usc, nullsc, msv_stats, F1, logP=None) -> np.ndarray:
         edge = mu - math.log(-math.log1p(-F1)) / lam
         bits = (usc[candidates] - nullsc[candidates]) / LOG2
         candidates = candidates[bits >= edge - EDGE_MARGIN_BITS]
-    keep = []
-    for idx in candidates:
-        lp = gumbel_logsurv((usc[idx] - nullsc[idx]) / LOG2, mu, lam)
-        if logP is not None:
-            logP[idx] = lp
-        if F1 >= 1.0 or lp <= math.log(F1):
-            keep.append(idx)
-    return np.array(keep, dtype=np.int64)
+    candidates = np.asarray(candidates, dtype=np.int64)
+    bits = ((usc[candidates] - nullsc[candidates]) / LOG2).tolist()
+    log_p = [gumbel_logsurv(x, mu, lam) for x in bits]
+    if logP is not None:
+        logP[candidates] = log_p
+    if F1 >= 1.0:
+        return candidates
+    log_F1 = math.log(F1)
+    return candidates[np.array([lp <= log_F1 for lp in log_p], dtype=bool)]
 
 
 class ViterbiGate:
@@ -470,7 +471,8 @@ def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -
             Ld += d.env_to - d.env_from + 1
             bias_sum += d.correction
     seqbias2 = _logaddexp0(log_omega + bias_sum) if null2 else 0.0
-    sum_score += (L - Ld) * math.log(np.float32(L) / np.float32(L + 3))
+    log_ratio = math.log(np.float32(L) / np.float32(L + 3))  # a residue outside domains
+    sum_score += (L - Ld) * log_ratio
     pre2_score = (sum_score - nullsc) / LOG2
     sum_score = (sum_score - (nullsc + seqbias2)) / LOG2
     if Ld > 0 and sum_score > seq_score:
@@ -480,7 +482,7 @@ def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -
     best = 0
     for idx, d in enumerate(dd.domains):
         Ld = d.env_to - d.env_from + 1
-        raw = d.env_score + (L - Ld) * math.log(np.float32(L) / np.float32(L + 3))
+        raw = d.env_score + (L - Ld) * log_ratio
         dombias = _logaddexp0(log_omega + d.correction) if null2 else 0.0
         d.score = (raw - (nullsc + dombias)) / LOG2
         d.bias = dombias / LOG2
