@@ -403,14 +403,14 @@ class ViterbiGate:
         `n_jobs` threads)."""
         if self.stats is None or not len(targets):
             return np.ones(len(targets), dtype=bool)
-        jobs = max(1, min(resolve_n_jobs(n_jobs), len(targets)))
-        if jobs > 1:
+        words, jobs = self.words, max(1, min(resolve_n_jobs(n_jobs), len(targets)))
+        if jobs > 1:  # (the word scores made first, once)
             parts = _blocks(list(range(len(targets))), -(-len(targets) // (4 * jobs)))
             return np.concatenate(map_shards(
                 lambda part: self.passes([targets[n] for n in part], filtersc[part]), parts, jobs
             ))  # fmt: skip
         vmu, vlam = self.stats
-        words, log_F2 = self.words, math.log(self.F2)
+        log_F2 = math.log(self.F2)
         keep = np.ones(len(targets), dtype=bool)
         for n, dsq in enumerate(targets):
             xsc = self.stages.special_scores(len(dsq))  # the length model, target by target
@@ -433,11 +433,6 @@ class DeferredViterbi:
         self.gate, self.indices, self.targets, self.filtersc = gate, indices, targets, filtersc
         self.n_jobs = n_jobs
         self._passing = None if len(indices) else indices
-
-    @classmethod
-    def nothing(cls) -> DeferredViterbi:
-        """No deferred run."""
-        return cls(None, np.zeros(0, dtype=np.int64), [], None)
 
     def passing(self) -> np.ndarray:
         """The record indices whose sequences pass the Viterbi filter."""
