@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
-import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +21,8 @@ import numpy as np
 import soundfile
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
+
+from ..atomic import atomic_output
 
 NORMALISATIONS = ("none", "utterance", "speaker")
 WINDOWS = {"hamming": np.hamming, "rectangular": np.ones}
@@ -183,10 +186,17 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
     piecewise-linear warp of HTK's and Kaldi's VTLN). a > 1 compresses the filters towards
     low frequencies, as for a speaker with a longer vocal tract.
     """
+    return mfcc_batch([signal], rate, config)[0]
+
+
+def mfcc_batch(
+    signals: Sequence[np.ndarray], rate: int, config: MFCCConfig | None = None
+) -> list[np.ndarray]:
+    """:func:`mfcc` of several signals of one sample rate, their frames analysed together
+    (one FFT, filterbank product and DCT per block of frames instead of per signal: the
+    same operations on the same numbers, a fraction of the calls)."""
     config = config or MFCCConfig()
-    signal = np.asarray(signal, dtype=np.float64)
-    if signal.ndim != 1:
-        raise ValueError(f"signal must be one-dimensional, got shape {signal.shape}")
+    signals = [np.asarray(signal, dtype=np.float64) for signal in signals]
     # sample counts rounded half up, as python_speech_features (round() would go to even)
     frame_len = _round_half_up(config.winlen * rate)
     frame_step = _round_half_up(config.winstep * rate)
@@ -195,16 +205,37 @@ def mfcc(signal: np.ndarray, rate: int, config: MFCCConfig | None = None) -> np.
             f"a sample rate of {rate} Hz is too low for {config.winlen * 1000:g} ms windows "
             f"every {config.winstep * 1000:g} ms"
         )
-    if signal.size < frame_len:
-        raise ValueError(
-            f"signal has {signal.size} samples, shorter than one {config.winlen * 1000:g} ms window"
-        )
+    for signal in signals:
+        if signal.ndim != 1:
+            raise ValueError(f"signal must be one-dimensional, got shape {signal.shape}")
+        if signal.size < frame_len:
+            raise ValueError(
+                f"signal has {signal.size} samples, shorter than one "
+                f"{config.winlen * 1000:g} ms window"
+            )
     nfft = config.nfft or 1 << max(frame_len - 1, 1).bit_length()
     high = config.highfreq or rate / 2  # python_speech_features' reading of highfreq
     if high > rate / 2:
         raise ValueError(f"highfreq={high:g} Hz is above half the sample rate of {rate} Hz")
     fbank = _filterbank(config.nfilt, nfft, rate, config.lowfreq, high, config.warp)
-    return _cepstra(signal, frame_len, frame_step, nfft, fbank, config)
+    frames = [_frames(signal, frame_len, frame_step, config.preemph) for signal in signals]
+    lengths = [len(f) for f in frames]
+    out: list[np.ndarray] = []
+    start = 0
+    while start < len(frames):  # blocks of at most BLOCK_FRAMES frames bound the memory used
+        stop, n_frames = start + 1, lengths[start]
+        while stop < len(frames) and n_frames + lengths[stop] <= BLOCK_FRAMES:
+            n_frames += lengths[stop]
+            stop += 1
+        block = frames[start] if stop == start + 1 else np.concatenate(frames[start:stop])
+        cepstra = _cepstra(block, nfft, fbank, config)
+        out += np.split(cepstra, np.cumsum(lengths[start:stop])[:-1])
+        start = stop
+    return out
+
+
+#: Frames analysed together by :func:`mfcc_batch` (at most; one longer signal is one block).
+BLOCK_FRAMES = 8192
 
 
 def _round_half_up(number: float) -> int:
@@ -264,19 +295,24 @@ def warped_filterbank(
     return fbank
 
 
-def _cepstra(signal, frame_len, frame_step, nfft, fbank, config: MFCCConfig) -> np.ndarray:
-    """MFCCs through a given filterbank, step by step as python_speech_features' mfcc (the
-    same operations on the same numbers; the frames a strided view, not gathered)."""
-    from scipy.fftpack import dct  # python_speech_features' DCT; imports scipy: only when used
-
-    tiny = np.finfo(float).eps
-    emphasised = np.append(signal[0], signal[1:] - config.preemph * signal[:-1])
+def _frames(signal, frame_len, frame_step, preemph) -> np.ndarray:
+    """The pre-emphasised signal's frames `(T, frame_len)`, as python_speech_features
+    frames it (the last one zero-padded); a strided view where no padding is needed."""
+    emphasised = np.append(signal[0], signal[1:] - preemph * signal[:-1])
     n_frames = 1 + max(0, math.ceil((1.0 * signal.size - frame_len) / frame_step))
     padded = np.concatenate(
         (emphasised, np.zeros((n_frames - 1) * frame_step + frame_len - signal.size))
     )
-    frames = sliding_window_view(padded, frame_len)[::frame_step]
-    frames = frames * WINDOWS[config.window](frame_len)
+    return sliding_window_view(padded, frame_len)[::frame_step]
+
+
+def _cepstra(frames, nfft, fbank, config: MFCCConfig) -> np.ndarray:
+    """MFCCs of frames through a given filterbank, step by step as python_speech_features'
+    mfcc (the same operations on the same numbers)."""
+    from scipy.fftpack import dct  # python_speech_features' DCT; imports scipy: only when used
+
+    tiny = np.finfo(float).eps
+    frames = frames * WINDOWS[config.window](frames.shape[1])
     power = 1.0 / nfft * np.square(np.absolute(np.fft.rfft(frames, nfft)))
     energy = np.sum(power, 1)
     bands = np.dot(power, fbank.T)
@@ -347,16 +383,23 @@ def normalise_energy(feats: np.ndarray) -> np.ndarray:
 
 
 class FeatureCache:
-    """On-disk cache of static cepstra, keyed by the audio file's content and the settings.
+    """On-disk cache of static cepstra, keyed by each audio file's content and the settings.
 
-    Each entry is one `.npz` file named by a sha256 over the file bytes and the settings,
-    so renamed or moved recordings hit the cache and edited ones miss it.
+    A key is a sha256 over the file bytes and the settings, so renamed or moved recordings
+    hit the cache and edited ones miss it. The recordings computed together are stored
+    together: one pack per batch (``pack-HASH.npz``: the keys, the frame offsets and every
+    entry's cepstra in one array), written atomically, so a corpus costs a few files to
+    write and read rather than one per recording. A damaged pack is ignored (its entries
+    are computed again).
     """
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
         self.hits = 0
         self.misses = 0
+        self._index: dict[str, tuple[Path, int]] = {}  # key -> (pack, entry number)
+        self._packs: set[str] = set()  # packs read into the index
+        self._lock = threading.Lock()  # over the index: threads may share a cache
 
     def key(self, audio_path: str | os.PathLike, config: MFCCConfig) -> str:
         """Cache key of one recording under one configuration."""
@@ -367,28 +410,87 @@ class FeatureCache:
 
     def get(self, audio_path: str | os.PathLike, config: MFCCConfig) -> np.ndarray:
         """Static cepstra of one file, computed once and then read back from disk."""
-        entry = self.directory / f"{self.key(audio_path, config)}.npz"
-        if entry.is_file():
+        return self.get_many([audio_path], config)[0]
+
+    def get_many(
+        self, audio_paths: Sequence[str | os.PathLike], config: MFCCConfig
+    ) -> list[np.ndarray]:
+        """Static cepstra of several files: those in the cache read back, the others
+        computed together (:func:`features_of_files`) and stored as one new pack."""
+        keys = [self.key(path, config) for path in audio_paths]
+        found = self._read(set(keys))
+        missing = {}  # key -> path, one per content
+        for key, path in zip(keys, audio_paths, strict=True):
+            if key not in found:
+                missing.setdefault(key, path)
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            computed = features_of_files(list(missing.values()), config)
+            found.update(zip(missing, computed, strict=True))
+            self._write(list(missing), computed)
+        return [found[key] for key in keys]
+
+    def _refresh_index(self) -> None:
+        """Read the keys of the packs not yet indexed (a damaged one is skipped)."""
+        if not self.directory.is_dir():
+            return
+        for pack in sorted(self.directory.glob("pack-*.npz")):
+            if pack.name in self._packs:
+                continue
             try:
-                with np.load(entry, allow_pickle=False) as data:
-                    feats = data["mfcc"]
-                self.hits += 1
-                return feats
-            except Exception:  # noqa: BLE001 - any damaged entry (empty, truncated, foreign)
-                pass  # is recomputed below
-        self.misses += 1
-        feats = _features_of_file(audio_path, config)
+                with np.load(pack, allow_pickle=False) as data:
+                    keys = data["keys"]
+            except Exception:  # noqa: BLE001 - any damaged pack (empty, truncated, foreign)
+                continue
+            self._packs.add(pack.name)
+            for number, key in enumerate(keys.tolist()):
+                self._index.setdefault(key, (pack, number))
+
+    def _read(self, wanted: set[str]) -> dict[str, np.ndarray]:
+        """The cached cepstra of the `wanted` keys that some pack holds."""
+        by_pack: dict[Path, list[tuple[str, int]]] = {}
+        with self._lock:
+            if not wanted <= self._index.keys():
+                self._refresh_index()
+            for key in wanted:
+                if key in self._index:
+                    pack, number = self._index[key]
+                    by_pack.setdefault(pack, []).append((key, number))
+        found = {}
+        for pack, entries in by_pack.items():
+            try:
+                with np.load(pack, allow_pickle=False) as data:
+                    offsets, cepstra = data["offsets"], data["cepstra"]
+                    for key, number in entries:
+                        found[key] = np.array(cepstra[offsets[number] : offsets[number + 1]])
+            except Exception:  # noqa: BLE001 - damaged or removed since it was indexed:
+                self._forget(pack)  # its entries are computed again
+        return found
+
+    def _forget(self, pack: Path) -> None:
+        with self._lock:
+            self._packs.discard(pack.name)
+            self._index = {k: v for k, v in self._index.items() if v[0] != pack}
+
+    def _write(self, keys: list[str], cepstra: list[np.ndarray]) -> None:
+        """Store entries as one pack, named by its keys (so that writers of the same
+        entries write the same file)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        # a temporary name of this writer alone (process and thread), then an atomic rename
-        handle, tmp = tempfile.mkstemp(suffix=".tmp.npz", dir=self.directory)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.savez(out, mfcc=feats)
-            os.replace(tmp, entry)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return feats
+        name = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+        pack = self.directory / f"pack-{name}.npz"
+        offsets = np.concatenate(([0], np.cumsum([len(c) for c in cepstra])))
+        with atomic_output(pack, "wb") as out:
+            np.savez(
+                out,
+                keys=np.array(keys),
+                offsets=offsets.astype(np.int64),
+                cepstra=np.concatenate(cepstra),
+            )
+        with self._lock:
+            self._packs.add(pack.name)
+            for number, key in enumerate(keys):
+                self._index[key] = (pack, number)
 
 
 def default_cache_dir() -> Path:
@@ -405,16 +507,34 @@ def static_features(
     """Static cepstra of one recording, through the cache when one is given."""
     if cache is not None:
         return cache.get(path, config)
-    return _features_of_file(path, config)
+    return features_of_files([path], config)[0]
 
 
-def _features_of_file(path: str | os.PathLike, config: MFCCConfig) -> np.ndarray:
-    """Static cepstra of one recording; a ValueError names the file."""
-    signal, rate = read_audio(path, config.samplerate)
-    try:
-        return mfcc(signal, rate, config)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+def features_of_files(paths: Sequence[str | os.PathLike], config: MFCCConfig) -> list[np.ndarray]:
+    """Static cepstra of recordings, those of one sample rate analysed together
+    (:func:`mfcc_batch`); a ValueError names the file it is about."""
+    signals: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for number, path in enumerate(paths):
+        signal, rate = read_audio(path, config.samplerate)
+        signals.setdefault(rate, []).append((number, signal))
+    out: list[np.ndarray] = [np.empty(0)] * len(paths)
+    for rate, group in signals.items():
+        try:
+            cepstra = mfcc_batch([signal for _, signal in group], rate, config)
+        except ValueError:
+            for number, signal in group:  # one by one, to name the file
+                try:
+                    mfcc(signal, rate, config)
+                except ValueError as exc:
+                    raise ValueError(f"{paths[number]}: {exc}") from exc
+            raise
+        for (number, _), c in zip(group, cepstra, strict=True):
+            out[number] = c
+    return out
+
+
+#: Recordings read, analysed and cached together by :func:`extract`.
+BATCH_FILES = 512
 
 
 def extract(
@@ -428,15 +548,17 @@ def extract(
     """Full front end for a list of recordings: MFCC, deltas, normalisation.
 
     `speakers` (one name per path) is needed for `normalise="speaker"`. `progress` wraps
-    the path iterable (e.g. `tqdm`) to show progress.
+    the path iterable (e.g. `tqdm`) to show progress. The recordings are analysed in
+    batches of :data:`BATCH_FILES` (see :func:`mfcc_batch`).
     """
     config = config or MFCCConfig()
     paths = list(paths)
-    iterator = progress(paths) if progress is not None else paths
+    iterator = iter(progress(paths) if progress is not None else paths)
     feats = []
-    for p in iterator:
-        f = static_features(p, config, cache)
-        if config.energy_normalise and config.append_energy:
-            f = normalise_energy(f)
-        feats.append(add_deltas(f, config.deltas, config.delta_window))
+    while batch := list(itertools.islice(iterator, BATCH_FILES)):
+        statics = cache.get_many(batch, config) if cache else features_of_files(batch, config)
+        for f in statics:
+            if config.energy_normalise and config.append_energy:
+                f = normalise_energy(f)
+            feats.append(add_deltas(f, config.deltas, config.delta_window))
     return normalise(feats, config.normalise, config.variance, speakers)

@@ -219,24 +219,43 @@ def test_extract_gives_39_dims_and_the_cache_avoids_recomputation(fsdd_file, tmp
     assert cache.hits == 2
     F.extract([fsdd_file], F.MFCCConfig(nfilt=40), cache=cache)
     assert cache.misses == 2
-    entries = sorted((tmp_path / "cache").glob("*.npz"))
-    assert len(entries) == 2
-    with np.load(entries[0], allow_pickle=False) as data:
-        assert data["mfcc"].shape[1] == 13
+    packs = sorted((tmp_path / "cache").glob("pack-*.npz"))
+    assert len(packs) == 2 and len(list((tmp_path / "cache").iterdir())) == 2
+    with np.load(packs[0], allow_pickle=False) as data:
+        assert data["cepstra"].shape[1] == 13 and len(data["keys"]) == 1
+
+
+def test_a_batch_is_cached_as_one_pack_and_read_back_by_another_cache(fsdd_file, tmp_path):
+    """Recordings analysed together are stored as one file; a new cache over the same
+    folder (a later run) reads each back, in any order and mixed with new ones."""
+    paths = sorted(fsdd_file.parent.glob("*_jackson_1.flac"))[:6]
+    config = F.MFCCConfig()
+    first = F.FeatureCache(tmp_path).get_many(paths[:4], config)
+    assert len(list(tmp_path.iterdir())) == 1
+    later = F.FeatureCache(tmp_path)
+    again = later.get_many(paths[::-1], config)
+    assert (later.hits, later.misses) == (4, 2)
+    for a, b in zip(first, again[::-1][:4], strict=True):
+        np.testing.assert_array_equal(a, b)
+    for path, feats in zip(paths, again[::-1], strict=True):
+        np.testing.assert_allclose(feats, F.mfcc(*F.read_audio(path)), rtol=1e-12, atol=1e-12)
+    assert len(list(tmp_path.glob("pack-*.npz"))) == 2
 
 
 def test_damaged_cache_entry_is_recomputed(fsdd_file, tmp_path):
     cache = F.FeatureCache(tmp_path)
     good = cache.get(fsdd_file, F.MFCCConfig())
-    entry = tmp_path / f"{cache.key(fsdd_file, F.MFCCConfig())}.npz"
+    (entry,) = tmp_path.glob("pack-*.npz")
     damaged = [b"not an npz", b"", entry.read_bytes()[:100]]  # foreign, empty, truncated
     plain = tmp_path / "plain.npy"
     np.save(plain, np.zeros(3))
     damaged.append(plain.read_bytes())  # a .npy, not an .npz
     for i, content in enumerate(damaged):
-        entry.write_bytes(content)
-        np.testing.assert_array_equal(cache.get(fsdd_file, F.MFCCConfig()), good)
-        assert cache.misses == 2 + i
+        # damaged under a cache that read the pack before, and before a new cache reads it
+        for n, reader in enumerate((cache, F.FeatureCache(tmp_path))):
+            entry.write_bytes(content)
+            np.testing.assert_array_equal(reader.get(fsdd_file, F.MFCCConfig()), good)
+            assert reader.misses == (2 + i if n == 0 else 1)
 
 
 def test_cache_is_filled_safely_from_several_threads(fsdd_file, tmp_path):
@@ -284,3 +303,29 @@ def test_frame_sizes_round_as_python_speech_features_at_odd_rates(rate):
     ours = F.mfcc(signal, rate, F.MFCCConfig(nfft=2048))
     theirs = psf.mfcc(signal, rate, nfft=2048, winfunc=np.hamming)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_mfcc_batch_equals_each_signal_alone_and_python_speech_features(fsdd_file, monkeypatch):
+    """Frames of several signals analysed in blocks (here of at most 60 frames, so that
+    blocks hold several signals, one signal or one signal longer than a block) give each
+    signal's own MFCCs, which are python_speech_features'."""
+    paths = sorted(fsdd_file.parent.glob("*_nicolas_2.flac"))[:5]
+    signals = [F.read_audio(path)[0] for path in paths]
+    signals.insert(2, np.concatenate(signals))  # about 200 frames: longer than a block
+    monkeypatch.setattr(F, "BLOCK_FRAMES", 60)
+    batch = F.mfcc_batch(signals, 8000, F.MFCCConfig())
+    assert [len(b) for b in batch] == [len(F.mfcc(s, 8000)) for s in signals]
+    for signal, feats in zip(signals, batch, strict=True):
+        np.testing.assert_allclose(feats, F.mfcc(signal, 8000), rtol=1e-12, atol=1e-12)
+        reference = psf.mfcc(signal, 8000, winfunc=np.hamming, nfft=256)
+        np.testing.assert_allclose(feats, reference, rtol=1e-10, atol=1e-10)
+
+
+def test_a_short_recording_within_a_batch_is_named(fsdd_file, tmp_path):
+    short = tmp_path / "0_x_1.wav"
+    soundfile.write(short, np.zeros(150, dtype=np.int16), 8000)
+    with pytest.raises(ValueError, match="0_x_1.wav: signal has 150 samples"):
+        F.extract([fsdd_file, short, fsdd_file])
+    with pytest.raises(ValueError, match="0_x_1.wav: signal has 150 samples"):
+        F.FeatureCache(tmp_path / "cache").get_many([fsdd_file, short], F.MFCCConfig())
+    assert not (tmp_path / "cache").exists()  # nothing stored from a failed batch
