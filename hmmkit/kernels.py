@@ -413,15 +413,16 @@ def viterbi(log_b, offsets, startprob, transmat, path, seq_logprob):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
-def viterbi_few_states(log_b, offsets, startprob, transmat, path, seq_logprob, back, work):
+def viterbi_few_states(log_b, offsets, log_startprob, log_transmat, path, seq_logprob, back,
+                       work):  # fmt: skip
     """:func:`viterbi` for a few states: four successors' running maxima kept in registers.
 
     The same results; faster up to :data:`FEW_STATES` states, where the successor loop
-    of :func:`viterbi` is too short to vectorise. Its work arrays come from
-    :func:`few_states_work` (as :func:`_scaled_passes`', for a cheaper first compile).
+    of :func:`viterbi` is too short to vectorise. It takes the log start and transition
+    probabilities, and its work arrays come from :func:`few_states_work` (as
+    :func:`_scaled_passes`'): whole-array logarithms and allocations here would compile
+    numba's array ufunc and allocation routines with it (a fifth of its first compile).
     """
-    log_startprob = np.log(startprob)
-    log_transmat = np.log(transmat)
     n_states = log_b.shape[1]
     n_quads = n_states - n_states % 4
     delta, new = work[0], work[1]
@@ -522,7 +523,9 @@ def run_viterbi(log_b: np.ndarray, offsets: np.ndarray, startprob, transmat):
     seq_logprob = np.empty(len(offsets) - 1)
     if log_b.shape[1] <= FEW_STATES:
         work = few_states_work(log_b, offsets)
-        viterbi_few_states(log_b, offsets, startprob, transmat, path, seq_logprob, *work)
+        with np.errstate(divide="ignore"):  # log(0) = -inf: impossible
+            log_startprob, log_transmat = np.log(startprob), np.log(transmat)
+        viterbi_few_states(log_b, offsets, log_startprob, log_transmat, path, seq_logprob, *work)
     else:
         viterbi(log_b, offsets, startprob, transmat, path, seq_logprob)
     return path, seq_logprob
