@@ -403,9 +403,12 @@ class FeatureCache:
 
     def key(self, audio_path: str | os.PathLike, config: MFCCConfig) -> str:
         """Cache key of one recording under one configuration."""
+        return self._key(audio_path, _settings_text(config))
+
+    @staticmethod
+    def _key(audio_path: str | os.PathLike, settings: bytes) -> str:
         h = hashlib.sha256(Path(audio_path).read_bytes())
-        h.update(json.dumps(config.static_key(), sort_keys=True).encode())
-        h.update(f"front end {FRONT_END_VERSION}".encode())
+        h.update(settings)
         return h.hexdigest()
 
     def get(self, audio_path: str | os.PathLike, config: MFCCConfig) -> np.ndarray:
@@ -417,7 +420,8 @@ class FeatureCache:
     ) -> list[np.ndarray]:
         """Static cepstra of several files: those in the cache read back, the others
         computed together (:func:`features_of_files`) and stored as one new pack."""
-        keys = [self.key(path, config) for path in audio_paths]
+        settings = _settings_text(config)  # once, not per file
+        keys = [self._key(path, settings) for path in audio_paths]
         found = self._read(set(keys))
         missing = {}  # key -> path, one per content
         for key, path in zip(keys, audio_paths, strict=True):
@@ -491,6 +495,13 @@ class FeatureCache:
             self._packs.add(pack.name)
             for number, key in enumerate(keys):
                 self._index[key] = (pack, number)
+
+
+def _settings_text(config: MFCCConfig) -> bytes:
+    """What a cache key holds besides the audio: the settings of the static cepstra and
+    the front end's version."""
+    settings = json.dumps(config.static_key(), sort_keys=True)
+    return f"{settings}front end {FRONT_END_VERSION}".encode()
 
 
 def default_cache_dir() -> Path:
