@@ -115,3 +115,15 @@ def test_after_warmup_continuous_speech_compiles_nothing(warm_cache, shared_data
                  ["asr", "decode", model, data, decoded, "--adapt", "10"]):  # fmt: skip
         done = run([*HMMKIT, *args], cache)
         assert "compiling" not in done.stderr, (args[1], done.stderr)
+
+
+def test_after_warmup_the_spoken_digit_recipe_compiles_nothing(warm_cache, shared_data, tmp_path):
+    """The README's main job (fewer EM iterations): training with segmental starts and
+    mixture splitting, recognition and speaker adaptation, all from the cache."""
+    cache, _ = warm_cache
+    recipe = os.path.join(os.path.dirname(__file__), "..", "recipes", "spoken_digits.py")
+    done = run([sys.executable, recipe, "--quiet", "--data-dir", str(shared_data / "fsdd"),
+                "--out", str(tmp_path / "out"), "--no-cache", "--iters", "1",
+                "--split-iters", "1", "--adapt-iters", "1"], cache)  # fmt: skip
+    assert "accuracy" in done.stdout
+    assert "compiling" not in done.stderr, done.stderr
