@@ -329,3 +329,14 @@ def test_a_short_recording_within_a_batch_is_named(fsdd_file, tmp_path):
     with pytest.raises(ValueError, match="0_x_1.wav: signal has 150 samples"):
         F.FeatureCache(tmp_path / "cache").get_many([fsdd_file, short], F.MFCCConfig())
     assert not (tmp_path / "cache").exists()  # nothing stored from a failed batch
+
+
+def test_a_batch_of_recordings_at_several_rates_gives_each_its_own_features(tmp_path):
+    paths = []
+    for i, rate in enumerate((16000, 8000, 16000)):
+        paths.append(tmp_path / f"tone{i}.wav")
+        soundfile.write(paths[-1], sine(rate, 0.3 + 0.1 * i, 300.0 + 100 * i), rate)
+    batch = F.features_of_files(paths, F.MFCCConfig())
+    for path, feats in zip(paths, batch, strict=True):
+        alone = F.mfcc(*F.read_audio(path))
+        np.testing.assert_allclose(feats, alone, rtol=1e-12, atol=1e-12)
