@@ -111,11 +111,42 @@ def with_log_transitions(graph: CompositeGraph, flat_log: np.ndarray) -> Composi
     return replace(graph, arc_logw=logw)
 
 
-def background_frames(X: np.ndarray, edge: int, quantile: float) -> np.ndarray:
+def background_frames(
+    X: np.ndarray,
+    edge: int,
+    quantile: float,
+    margin: float | None = None,
+    n_static: int | None = None,
+) -> np.ndarray:
     """Frames no louder (c0) than the ``quantile`` of the utterance's first and last
-    ``edge`` frames (its known background)."""
-    ends = np.concatenate([X[:edge, 0], X[-edge:, 0]])
-    return np.flatnonzero(X[:, 0] <= np.quantile(ends, quantile))
+    ``edge`` frames (its known background). With ``margin``, only those of them whose
+    spectrum is the background's too: whose static cepstra c1 .. c(``n_static`` - 1),
+    under a diagonal Gaussian fitted to the end frames', score at least the lowest end
+    frame's score less ``margin`` nats (so that a quiet fricative or release is not
+    taken for background)."""
+    ends = np.concatenate([X[:edge], X[-edge:]])
+    quiet = X[:, 0] <= np.quantile(ends[:, 0], quantile)
+    if margin is not None:
+        if n_static is None or not 1 < n_static <= X.shape[1]:
+            raise ValueError(f"n_static must be in 2..{X.shape[1]}, got {n_static!r}")
+        quiet &= background_spectrum_scores(X, ends, n_static) >= (
+            background_spectrum_scores(ends, ends, n_static).min() - margin
+        )
+    return np.flatnonzero(quiet)
+
+
+#: Variance added to each cepstrum's variance over the end frames (CMVN'd features have
+#: unit variance overall), so that a near-constant cepstrum does not decide alone.
+SPECTRUM_VARIANCE_FLOOR = 1e-2
+
+
+def background_spectrum_scores(X: np.ndarray, ends: np.ndarray, n_static: int) -> np.ndarray:
+    """Each frame's log-density (less its constant) of the static cepstra c1 ..
+    c(``n_static`` - 1) under a diagonal Gaussian of the ``ends`` frames' ones."""
+    cols = slice(1, n_static)
+    mean = ends[:, cols].mean(axis=0)
+    var = ends[:, cols].var(axis=0) + SPECTRUM_VARIANCE_FLOOR
+    return -0.5 * (((X[:, cols] - mean) ** 2) / var).sum(axis=1)
 
 
 def beam_schedule(beam: float, step: float = 0.0, limit: float | None = None) -> list[float]:
@@ -244,13 +275,14 @@ class PackedUtterances:
     def frame_penalties(
         self,
         classes: dict[str, int],
-        background: tuple[float, float, int] | None,
+        background: tuple | None,
         marks: TimeMarks | None = None,
     ) -> np.ndarray:
         """Per packed frame and state class (``classes``: unit -> class, ``sil``'s 0;
         see :func:`state_classes`), the cost the frame puts on the states of that class:
-        ``background`` (penalty, quantile, edge frames) charges every class but ``sil``'s
-        on the frames :func:`background_frames` finds, and ``marks`` every class but the
+        ``background`` (penalty, quantile, edge frames, and optionally the spectral
+        margin and static cepstra of :func:`background_frames`) charges every class but
+        ``sil``'s on the frames :func:`background_frames` finds, and ``marks`` every class but the
         marked word's units on the frames of a marked span; computed once per setting."""
         key = (background, id(marks), tuple(classes.items()))
         if key not in self._penalties:
@@ -258,8 +290,8 @@ class PackedUtterances:
             for u in range(len(self)):
                 f0 = self.frame_start[u]
                 if background is not None:
-                    amount, quantile, edge = background
-                    frames = background_frames(self.utterance_frames(u), edge, quantile)
+                    amount, quantile, edge, *spectral = background
+                    frames = background_frames(self.utterance_frames(u), edge, quantile, *spectral)
                     penalty[f0 + frames, 1:] = amount
                 if marks is not None and self.utts[u] in marks.spans:
                     self._mark(penalty, u, marks, classes)
@@ -301,7 +333,7 @@ def utterance_stats(
     items: Sequence[tuple[str, np.ndarray, CompositeGraph]] | PackedUtterances,
     beam: float,
     hard: bool = False,
-    background: tuple[float, float, int] | None = None,
+    background: tuple | None = None,
     beam_step: float = 0.0,
     beam_limit: float | None = None,
     marks: TimeMarks | None = None,

@@ -60,7 +60,7 @@ class EStepSettings:
     model: AcousticModel
     beam: float
     hard: bool = False
-    background: tuple[float, float, int] | None = None
+    background: tuple | None = None
     beam_step: float = 0.0
     beam_limit: float | None = None
     marks: TimeMarks | None = None

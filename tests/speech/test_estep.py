@@ -9,6 +9,7 @@ from asr_factories import tiny_model
 
 from hmmkit.composite import forward_backward, viterbi
 from hmmkit.speech.estep import (
+    SPECTRUM_VARIANCE_FLOOR,
     PackedUtterances,
     ScoringTables,
     TimeMarks,
@@ -274,3 +275,32 @@ def test_scoring_tables_need_diagonal_mixtures():
     )
     with pytest.raises(ValueError, match="diagonal covariances"):
         ScoringTables.of(replace(model, mixtures=full))
+
+
+def test_background_frames_with_a_spectral_margin_keep_other_spectra_out():
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(12)
+    n_static = 4
+    X = np.column_stack([rng.uniform(-5, -4, 60), rng.normal(size=(60, 5))])
+    X[30:34, 1:n_static] += 6.0  # quiet, but another spectrum (a weak fricative)
+    X[40:44, 0] = 5.0  # loud
+    ends = np.concatenate([X[:10], X[-10:]])
+    scale = np.sqrt(ends[:, 1:n_static].var(axis=0) + SPECTRUM_VARIANCE_FLOOR)
+
+    def score(frames):
+        return norm.logpdf(frames[:, 1:n_static], ends[:, 1:n_static].mean(axis=0), scale).sum(1)
+
+    quiet = set(background_frames(X, 10, 0.75).tolist())
+    assert not quiet & set(range(40, 44)) and set(range(30, 34)) <= quiet
+    for margin in (0.0, 3.0):
+        expected = [
+            t for t in sorted(quiet) if score(X[t : t + 1])[0] >= score(ends).min() - margin
+        ]
+        found = background_frames(X, 10, 0.75, margin, n_static)
+        assert found.tolist() == expected
+        assert not set(found.tolist()) & set(range(30, 34))
+        assert set(range(10)) & set(found.tolist())  # the ends' own frames mostly stay
+    assert len(background_frames(X, 10, 0.75, 0.0, n_static)) < len(quiet)
+    with pytest.raises(ValueError, match="n_static must be in 2..6"):
+        background_frames(X, 10, 0.75, 0.0, 7)
