@@ -40,13 +40,17 @@ import numpy as np
 import soundfile
 
 from hmmkit.speech import asr, corpus
-from hmmkit.speech.asr_commands import nonnegative, positive_int
+from hmmkit.speech.asr_commands import margin_or_off, nonnegative, positive_int
 from hmmkit.speech.ctm import write_ctm
 from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, build_digit_strings
 from hmmkit.speech.embedded import EmbeddedConfig
 from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
-from hmmkit.speech.speaker_adaptation import ADAPT_BACKGROUND_PENALTY, ADAPTATION_METHODS
+from hmmkit.speech.speaker_adaptation import (
+    ADAPT_BACKGROUND_MARGIN,
+    ADAPT_BACKGROUND_PENALTY,
+    ADAPTATION_METHODS,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
@@ -101,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ADAPTATION_METHODS,
         default="map",
         help="with --adapt: MAP of the means, MLLR (a mean transform for sil's Gaussians "
-        "and one for the words'), or MLLR then MAP",
+        "and one for the words'), or MLLR then MAP; fmllr: a CMLLR feature transform per "
+        "speaker (fmllr+map: then MAP of the means)",
     )
     p.add_argument(
         "--adapt-background",
@@ -109,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=ADAPT_BACKGROUND_PENALTY,
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames",
+    )
+    p.add_argument(
+        "--adapt-background-margin",
+        type=margin_or_off,
+        default=ADAPT_BACKGROUND_MARGIN,
+        metavar="NATS",
+        help="with --adapt: a quiet frame is background only if its spectrum is the "
+        "utterance ends' within NATS ('off': every quiet frame)",
     )
     p.add_argument(
         "--adapt-rounds",
@@ -220,6 +233,7 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
         adapt_background=args.adapt_background,
         adapt_method=args.adapt_method,
         adapt_rounds=args.adapt_rounds,
+        adapt_background_margin=args.adapt_background_margin,
     )
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 

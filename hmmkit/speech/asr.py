@@ -25,8 +25,14 @@ from .decoder import bigram_network, decode, recognizer_graph, word_loop
 from .embedded import EmbeddedConfig, train_embedded
 from .features import MFCCConfig
 from .lexicon import check_transcripts, read_lexicon
+from .sat import train_sat
 from .scoring import ScoreReport, read_text, score
-from .speaker_adaptation import ADAPT_BACKGROUND_PENALTY, ADAPTATION_METHODS, adapt_means
+from .speaker_adaptation import (
+    ADAPT_BACKGROUND_MARGIN,
+    ADAPT_BACKGROUND_PENALTY,
+    ADAPTATION_METHODS,
+    adapt_round,
+)
 
 #: Decode-adapt rounds of unsupervised adaptation by default (the second still gains a
 #: few points; ``decode_folder``'s ``adapt_rounds``).
@@ -53,13 +59,19 @@ def train(
     report: Callable[[str], None] | None = None,
     word_times: str | os.PathLike | None = None,
     stage_dirs: Mapping[int, str | os.PathLike] | None = None,
+    sat_rounds: int = 0,
 ) -> AcousticModel:
     """Train word (or, with a lexicon, phone) models on a data folder; saves them in
     ``model_dir`` (``hmmdefs.mmf``, ``model.json``, ``training.json``). ``word_times``,
     a CTM of known word times (``utt 1 start dur word``, seconds), keeps each marked
     span for its word's units in every pass. ``stage_dirs`` (Gaussians per state ->
     folder) saves the model as it is at the end of those mixture stages too (e.g. the
-    2-Gaussian model for decoding on the way to 8 for alignment)."""
+    2-Gaussian model for decoding on the way to 8 for alignment). ``sat_rounds`` > 0
+    adds that many rounds of speaker-adaptive training to the final model (:mod:`.sat`:
+    one CMLLR transform per ``utt2spk`` speaker; not to the stages' models); such models
+    are meant to be decoded with ``adapt_method="fmllr"``."""
+    if isinstance(sat_rounds, bool) or not isinstance(sat_rounds, int) or sat_rounds < 0:
+        raise ValueError(f"sat_rounds must be an integer >= 0, got {sat_rounds!r}")
     config = config or EmbeddedConfig()
     front_end = front_end or MFCCConfig()
     data = read_data_folder(data_dir, need_text=True)
@@ -92,7 +104,10 @@ def train(
     )
     for n_mix, folder in stages.items():
         _save_trained(kept[n_mix], folder, replace(config, n_mix=n_mix), log)
-    _save_trained(model, model_dir, config, log)
+    if sat_rounds:
+        speakers = [u.speaker for u in data.utterances]
+        model, _ = train_sat(model, utts, feats, transcripts, speakers, config, sat_rounds, report)
+    _save_trained(model, model_dir, config, log, sat_rounds)
     return model
 
 
@@ -108,12 +123,19 @@ def _stage_folders(stage_dirs, config: EmbeddedConfig) -> dict[int, Path]:
     return {n_mix: Path(folder) for n_mix, folder in stage_dirs.items()}
 
 
-def _save_trained(model: AcousticModel, folder, config: EmbeddedConfig, log) -> None:
+def _save_trained(
+    model: AcousticModel, folder, config: EmbeddedConfig, log, sat_rounds: int = 0
+) -> None:
     """The model in ``folder`` with its ``training.json``."""
     saved = model.save(folder)
     with atomic_output(saved / "training.json") as fh:
         json.dump(
-            {"config": asdict(config), "passes": log.passes, "skipped": sorted(log.skipped)},
+            {
+                "config": asdict(config),
+                "passes": log.passes,
+                "skipped": sorted(log.skipped),
+                "sat_rounds": sat_rounds,
+            },
             fh,
             indent=1,
         )
@@ -154,18 +176,21 @@ def align_folder(
     models = [model] * len(feats)
     if adapt_tau is not None:
         for indices in _speaker_groups(data).values():
-            adapted = model
+            adapted, transform = model, None
+            frames = [feats[i] for i in indices]
             for _ in range(ALIGN_ADAPTATION_ROUNDS):
-                adapted = adapt_means(
+                adapted, transform, moved = adapt_round(
+                    model,
                     adapted,
-                    [feats[i] for i in indices],
+                    transform,
+                    frames,
                     [data.utterances[i].words for i in indices],
                     adapt_method,
                     adapt_tau,
                     background_penalty=adapt_background,
                 )
-            for i in indices:
-                models[i] = adapted
+            for i, X in zip(indices, moved, strict=True):
+                models[i], feats[i] = adapted, X
     words_out, phones_out, grids = {}, {}, {}
     for entry, X, used in zip(data.utterances, feats, models, strict=True):
         result = align(used, entry.utt, X, entry.words, beam)
@@ -216,6 +241,7 @@ def decode_folder(
     adapt_background: float = ADAPT_BACKGROUND_PENALTY,
     adapt_method: str = "map",
     adapt_rounds: int = ADAPTATION_ROUNDS,
+    adapt_background_margin: float | None = ADAPT_BACKGROUND_MARGIN,
 ) -> dict[str, list[str]]:
     """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
     words. Without ``grammar`` or ``lm`` the network is a loop over the model's words.
@@ -223,7 +249,9 @@ def decode_folder(
     previous pass's hypotheses (unsupervised speaker adaptation, ``adapt_rounds``
     decode-adapt rounds, each from the previous round's model and words), each
     utterance's background frames costing the word states ``adapt_background`` nats in
-    the adaptation's E-step (0: off); ``adapt_method`` is one of
+    the adaptation's E-step (0: off; a quiet frame is background only if its spectrum
+    is the utterance ends' within ``adapt_background_margin`` nats, None: every quiet
+    frame, see :func:`~.estep.background_frames`); ``adapt_method`` is one of
     :data:`ADAPTATION_METHODS` (with MLLR, ``adapt_tau`` is MAP's prior weight in
     "mllr+map" and otherwise only turns adaptation on)."""
     if grammar is not None and lm is not None:
@@ -231,6 +259,10 @@ def decode_folder(
     _check_adaptation(adapt_tau, adapt_method, adapt_background)
     if isinstance(adapt_rounds, bool) or not isinstance(adapt_rounds, int) or adapt_rounds < 1:
         raise ValueError(f"adapt_rounds must be an integer >= 1, got {adapt_rounds!r}")
+    if adapt_background_margin is not None and not adapt_background_margin >= 0:
+        raise ValueError(
+            f"adapt_background_margin must be >= 0 (None: off), got {adapt_background_margin!r}"
+        )
     model = AcousticModel.load(model_dir)
     if lm is not None:
         from .arpa import read_arpa
@@ -255,7 +287,7 @@ def decode_folder(
             data,
             feats,
             hyps,
-            (adapt_method, adapt_tau, adapt_background, adapt_rounds),
+            (adapt_method, adapt_tau, adapt_background, adapt_rounds, adapt_background_margin),
             beam,
         )
     texts, timed = {}, {}
@@ -271,19 +303,27 @@ def decode_folder(
 
 def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam):
     """Decode each speaker again with means adapted to its hypotheses, round after round
-    (``adaptation``: method, MAP's tau, background penalty, rounds)."""
-    method, tau, background, rounds = adaptation
+    (``adaptation``: method, MAP's tau, background penalty, rounds, spectral margin)."""
+    method, tau, background, rounds, margin = adaptation
     out = list(hyps)
     for indices in _speaker_groups(data).values():
-        adapted = model
+        adapted, transform = model, None
+        frames = [feats[i] for i in indices]
         for _ in range(rounds):
             words = [[s.token for s in out[i].words] for i in indices]
-            frames = [feats[i] for i in indices]
-            adapted = adapt_means(
-                adapted, frames, words, method, tau, background_penalty=background
+            adapted, transform, moved = adapt_round(
+                model,
+                adapted,
+                transform,
+                frames,
+                words,
+                method,
+                tau,
+                background_penalty=background,
+                background_margin=margin,
             )
-            for i in indices:
-                out[i] = decode(adapted, graph, data.utterances[i].utt, feats[i], beam)
+            for i, X in zip(indices, moved, strict=True):
+                out[i] = decode(adapted, graph, data.utterances[i].utt, X, beam)
     return out
 
 

@@ -51,6 +51,7 @@ def _train(args: argparse.Namespace) -> int:
         report,
         word_times=args.word_times,
         stage_dirs=_stage_dirs(args.stage_dir),
+        sat_rounds=args.sat,
     )
     print(
         f"trained {len(model.units)} {args.units} models ({model.mixtures.n_groups} states, "
@@ -89,6 +90,7 @@ def _decode(args: argparse.Namespace) -> int:
         args.word_penalty,
         args.beam,
         adapt_rounds=args.adapt_rounds,
+        adapt_background_margin=args.adapt_background_margin,
         **_adaptation(args),
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
@@ -110,7 +112,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 #: speaker_adaptation.ADAPTATION_METHODS (not imported: this module loads argparse only).
-ADAPTATION_METHOD_NAMES = ("map", "mllr", "mllr+map")
+ADAPTATION_METHOD_NAMES = ("map", "mllr", "mllr+map", "fmllr", "fmllr+map")
 
 
 def nonnegative(text: str) -> float:
@@ -124,15 +126,30 @@ def nonnegative(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
-    """An option's whole number that must be at least 1 (a count of rounds)."""
+def margin_or_off(text: str) -> float | None:
+    """A margin in nats (>= 0), or 'off' (None)."""
+    return None if text == "off" else nonnegative(text)
+
+
+def _whole_number(text: str, minimum: int) -> int:
+    """An option's whole number that must be at least ``minimum``."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
     return value
+
+
+def nonnegative_int(text: str) -> int:
+    """An option's whole number that must be >= 0 (a count of rounds that may be none)."""
+    return _whole_number(text, 0)
+
+
+def positive_int(text: str) -> int:
+    """An option's whole number that must be at least 1 (a count of rounds)."""
+    return _whole_number(text, 1)
 
 
 def _beam(text: str) -> float:
@@ -212,6 +229,14 @@ def register(subparsers) -> None:
         help="with --word-times: the frames of a marked utterance outside its marked words "
         "are kept for sil and sp",
     )
+    train.add_argument(
+        "--sat",
+        type=nonnegative_int,
+        default=0,
+        metavar="N",
+        help="rounds of speaker-adaptive training (one CMLLR transform per utt2spk "
+        "speaker; decode such models with --adapt-method fmllr); default 0: none",
+    )
     train.add_argument("--samplerate", type=int, default=None, help="resample audio to this")
     train.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
     train.add_argument("--quiet", action="store_true", help="no per-pass report")
@@ -235,7 +260,8 @@ def register(subparsers) -> None:
         "--adapt-method",
         choices=ADAPTATION_METHOD_NAMES,
         default="map",
-        help="with --adapt: MAP of the means, MLLR, or MLLR then MAP",
+        help="with --adapt: MAP of the means, MLLR, or MLLR then MAP; fmllr: one CMLLR "
+        "feature transform per speaker (fmllr+map: then MAP of the means)",
     )
     align.add_argument(
         "--adapt-background",
@@ -274,11 +300,21 @@ def register(subparsers) -> None:
         "(as quiet as its ends) while adapting; 0 turns it off",
     )
     decode.add_argument(
+        "--adapt-background-margin",
+        type=margin_or_off,
+        default=0.0,  # speaker_adaptation.ADAPT_BACKGROUND_MARGIN
+        metavar="NATS",
+        help="with --adapt: a quiet frame is background only if its spectrum (static "
+        "cepstra) is as likely under a Gaussian of the utterance's ends as their least "
+        "likely frame less NATS; 'off': every quiet frame",
+    )
+    decode.add_argument(
         "--adapt-method",
         choices=ADAPTATION_METHOD_NAMES,
         default="map",
         help="with --adapt: MAP of the means (TAU its prior weight), MLLR (one mean "
-        "transform for sil's Gaussians, one for the words'), or MLLR then MAP",
+        "transform for sil's Gaussians, one for the words'), or MLLR then MAP; fmllr: one "
+        "CMLLR feature transform per speaker (fmllr+map: then MAP of the means)",
     )
     decode.add_argument(
         "--adapt-rounds",

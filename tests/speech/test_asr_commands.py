@@ -190,11 +190,16 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
     monkeypatch.setattr(asr, "decode_folder", fake_decode_folder)
     folders = [str(tmp_path / n) for n in ("model", "data", "out")]
     given = ["--adapt", "10", "--adapt-background", "5", "--adapt-rounds", "3"]
+    given += ["--adapt-method", "fmllr+map", "--adapt-background-margin", "2.5"]
     assert main(["asr", "decode", *folders, *given]) == 0
     assert (seen["adapt_tau"], seen["adapt_background"], seen["adapt_rounds"]) == (10.0, 5.0, 3)
+    assert (seen["adapt_method"], seen["adapt_background_margin"]) == ("fmllr+map", 2.5)
+    main(["asr", "decode", *folders, "--adapt-background-margin", "off"])
+    assert seen["adapt_background_margin"] is None
     main(["asr", "decode", *folders])
     assert seen["adapt_tau"] is None and seen["adapt_background"] == asr.ADAPT_BACKGROUND_PENALTY
     assert seen["adapt_rounds"] == asr.ADAPTATION_ROUNDS
+    assert seen["adapt_background_margin"] == asr.ADAPT_BACKGROUND_MARGIN
 
 
 @pytest.mark.parametrize("choice", ["none", "single", "all"])
@@ -206,22 +211,22 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
 
     def train(data_dir, model_dir, lexicon, config, front_end, report, **given):
         seen["config"], seen["word_times"] = config, given["word_times"]
-        seen["stage_dirs"] = given["stage_dirs"]
+        seen["stage_dirs"], seen["sat"] = given["stage_dirs"], given["sat_rounds"]
         raise SystemExit(0)
 
     monkeypatch.setattr(asr, "train", train)
     with pytest.raises(SystemExit):
         main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
-              "--viterbi", choice, "--beam", "300", "--passes", "2"])  # fmt: skip
+              "--viterbi", choice, "--beam", "300", "--passes", "2", "--sat", "2"])  # fmt: skip
     config = seen["config"]
-    assert (config.hard, config.beam, config.passes) == (choice, 300.0, 2)
+    assert (config.hard, config.beam, config.passes, seen["sat"]) == (choice, 300.0, 2, 2)
     assert seen["word_times"] is None and not config.silent_gaps and seen["stage_dirs"] == {}
     with pytest.raises(SystemExit):
         main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
               "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps",
               "--stage-dir", "2", "a", "--stage-dir", "1", "b"])  # fmt: skip
     assert seen["word_times"] == tmp_path / "t.ctm" and seen["config"].silent_gaps
-    assert seen["stage_dirs"] == {2: Path("a"), 1: Path("b")}
+    assert seen["stage_dirs"] == {2: Path("a"), 1: Path("b")} and seen["sat"] == 0
 
 
 def test_word_times_naming_an_unknown_word_are_refused(trained, tmp_path, capsys):
@@ -256,6 +261,7 @@ def test_alignment_adapts_each_speaker_to_its_own_transcripts(trained, monkeypat
     previous round's model, on that speaker's utterances and transcripts only; each
     utterance is aligned with its own speaker's adapted model."""
     import hmmkit.speech.asr as asr
+    from hmmkit.speech import speaker_adaptation
     from hmmkit.speech.data_folder import read_data_folder
 
     root, _ = trained
@@ -263,7 +269,7 @@ def test_alignment_adapts_each_speaker_to_its_own_transcripts(trained, monkeypat
     calls, returned, used = [], [], {}
     real_align = asr.align
 
-    def fake_adapt(model, feats, words, method, tau, background_penalty):
+    def fake_adapt(model, feats, words, method, tau, background_penalty, background_margin=0.0):
         calls.append((model, [tuple(w) for w in words], method, tau, background_penalty))
         returned.append(copy.copy(model))
         return returned[-1]
@@ -272,7 +278,7 @@ def test_alignment_adapts_each_speaker_to_its_own_transcripts(trained, monkeypat
         used[utt] = model
         return real_align(model, utt, X, words, beam)
 
-    monkeypatch.setattr(asr, "adapt_means", fake_adapt)
+    monkeypatch.setattr(speaker_adaptation, "adapt_means", fake_adapt)
     monkeypatch.setattr(asr, "align", recording_align)
     asr.align_folder(
         root / "model", root / "data", tmp_path / "ali", adapt_tau=7.0, adapt_method="mllr"
@@ -299,7 +305,7 @@ def test_alignment_adaptation_errors(trained, tmp_path, capsys):
     with pytest.raises(ValueError, match="adapt_tau must be positive"):
         asr.align_folder(*folders, adapt_tau=-1.0)
     with pytest.raises(ValueError, match="adapt_method must be one of"):
-        asr.align_folder(*folders, adapt_tau=10.0, adapt_method="fmllr")
+        asr.align_folder(*folders, adapt_tau=10.0, adapt_method="vtln")
     with pytest.raises(ValueError, match="adapt_background must be >= 0"):
         asr.align_folder(*folders, adapt_tau=10.0, adapt_background=float("nan"))
     assert not (tmp_path / "out").exists()
@@ -321,17 +327,20 @@ def test_decoding_adapts_round_after_round(trained, monkeypatch, tmp_path):
     """With adapt_rounds=3 each speaker is adapted three times, each round from the previous
     round's model and on the words the previous round decoded; bad counts are refused."""
     import hmmkit.speech.asr as asr
+    from hmmkit.speech import speaker_adaptation
 
     root, _ = trained
     calls, returned = [], []
-    real_adapt = asr.adapt_means
+    real_adapt = speaker_adaptation.adapt_means
 
-    def recording_adapt(model, feats, words, method, tau, background_penalty):
+    def recording_adapt(model, feats, words, method, tau, background_penalty, background_margin):
         calls.append((model, [tuple(w) for w in words]))
-        returned.append(real_adapt(model, feats, words, method, tau, background_penalty))
+        returned.append(
+            real_adapt(model, feats, words, method, tau, background_penalty, background_margin)
+        )
         return returned[-1]
 
-    monkeypatch.setattr(asr, "adapt_means", recording_adapt)
+    monkeypatch.setattr(speaker_adaptation, "adapt_means", recording_adapt)
     texts = asr.decode_folder(
         root / "model",
         root / "data",
