@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="training: cost to word states of frames as quiet as the utterance's ends",
     )
     p.add_argument(
+        "--background-margin",
+        type=margin_or_off,
+        default=None,
+        metavar="NATS",
+        help="training: a quiet frame is background only if its spectrum is the "
+        "utterance ends' within NATS ('off', the default: every quiet frame)",
+    )
+    p.add_argument(
         "--adapt",
         type=nonnegative,
         default=10.0,
@@ -326,6 +334,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         passes=args.passes,
         n_jobs=args.jobs,
         background_penalty=args.background_penalty,
+        background_margin=args.background_margin,
         short_pause=args.short_pause,
         silent_gaps=args.time_marks == "core+gaps",
     )
@@ -417,6 +426,11 @@ def plot_results(results: list[dict], out: Path) -> None:
     plt.close(fig)
 
 
+def _margin(value: float | None) -> str:
+    """A spectral margin as the report shows it."""
+    return "off" if value is None else f"{value:g} nats"
+
+
 def write_report(results: list[dict], args, out: Path) -> None:
     """report.md: one row per split and the means."""
     lines = [
@@ -429,6 +443,18 @@ def write_report(results: list[dict], args, out: Path) -> None:
             else str(args.word_penalty)
         )
         + f"; seed {args.seed}.",
+        "",
+        "Test-speaker adaptation: "
+        + (
+            f"{args.adapt_method} (tau {args.adapt:g}), {args.adapt_rounds} decode-adapt rounds, "
+            f"background penalty {args.adapt_background:g} nats, spectral margin "
+            + _margin(args.adapt_background_margin)
+            if args.adapt
+            else "none"
+        )
+        + "; training background margin: "
+        + _margin(args.background_margin)
+        + ".",
         "",
         "| split | test words | word penalty | WER % | %Corr | %Acc | alignment % | "
         "alignment Gaussians | train CPU s | decode x real time |",

@@ -64,9 +64,10 @@ class EmbeddedConfig:
     louder (c0) than the ``background_quantile`` of an utterance's ``edge_silence`` end
     frames cost the word (non-silence) states ``background_penalty`` nats each, so that
     the background between words goes to ``sp``/``sil`` rather than to the words' edge
-    states; ``hard`` says which stages use Viterbi passes; with word times (see
-    :func:`train_embedded`) ``silent_gaps`` keeps the frames of a marked utterance
-    outside its marked words for ``sil`` and ``sp``.
+    states (with ``background_margin``, only those of them whose spectrum is the ends'
+    too, see :func:`~.estep.background_frames`); ``hard`` says which stages use Viterbi
+    passes; with word times (see :func:`train_embedded`) ``silent_gaps`` keeps the
+    frames of a marked utterance outside its marked words for ``sil`` and ``sp``.
     """
 
     units: str = "word"
@@ -86,6 +87,7 @@ class EmbeddedConfig:
     loud_words: bool = True
     background_penalty: float = 0.0
     background_quantile: float = 0.75
+    background_margin: float | None = None
     short_pause: str = "middle"
     silent_gaps: bool = False
 
@@ -99,6 +101,10 @@ class EmbeddedConfig:
             raise ValueError(
                 f"short_pause must be one of {SHORT_PAUSE_CHOICES}, got {self.short_pause!r}"
             )
+        if self.background_margin is not None and not self.background_margin >= 0:
+            raise ValueError(
+                f"background_margin must be >= 0 or None, got {self.background_margin}"
+            )
         if self.background_penalty < 0:
             raise ValueError(f"background_penalty must be >= 0, got {self.background_penalty}")
         if not 0 < self.background_quantile <= 1:
@@ -108,6 +114,16 @@ class EmbeddedConfig:
         beam_schedule(self.beam, self.beam_step, self.beam_limit)  # checks the three
         if not 0 < self.var_floor < 1:
             raise ValueError(f"var_floor must be in (0, 1), got {self.var_floor}")
+
+    def background_setting(self, numcep: int, n_features: int) -> tuple | None:
+        """The E-step's background setting (penalty, quantile, edge frames[, spectral
+        margin, static cepstra]), None when the penalty is off."""
+        if not (self.background_penalty > 0 and self.edge_silence > 0):
+            return None
+        setting = (self.background_penalty, self.background_quantile, self.edge_silence)
+        if self.background_margin is None:
+            return setting
+        return (*setting, self.background_margin, min(numcep, n_features))
 
     def mixture_schedule(self) -> list[int]:
         """Mixture counts after each split: doubling up to ``n_mix`` (HTK's MU steps)."""
@@ -283,9 +299,7 @@ def train_embedded(
         )
     log = TrainingLog()
     resolve_n_jobs(config.n_jobs)  # a bad value fails before any work
-    bg = None
-    if config.background_penalty > 0 and config.edge_silence > 0:
-        bg = (config.background_penalty, config.background_quantile, config.edge_silence)
+    bg = config.background_setting(model.config.numcep, features[0].shape[1])
 
     def graphs(short_pause: bool, choices=None):
         return [

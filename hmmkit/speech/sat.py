@@ -53,9 +53,7 @@ def train_sat(
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
     groups = speaker_groups(speakers)
-    background = None
-    if config.background_penalty > 0 and config.edge_silence > 0:
-        background = (config.background_penalty, config.background_quantile, config.edge_silence)
+    background = config.background_setting(model.config.numcep, features[0].shape[1])
     graphs = [model.transcript_graph(t, utt) for utt, t in zip(utts, transcripts, strict=True)]
     transforms: dict[str, np.ndarray] = {}
     for r in range(rounds):
@@ -69,6 +67,7 @@ def train_sat(
                 iterations=1,
                 beam=np.inf,
                 background_penalty=config.background_penalty,
+                background_margin=config.background_margin,
                 background_quantile=config.background_quantile,
                 edge=config.edge_silence,
             )

@@ -162,3 +162,12 @@ def test_short_pause_over_all_silence_states_is_a_skippable_silence():
         add_short_pause(model, "all")
     with pytest.raises(ValueError, match="short_pause"):
         EmbeddedConfig(short_pause="all")
+
+
+def test_the_background_setting_carries_the_spectral_margin():
+    assert EmbeddedConfig().background_setting(13, 39) is None
+    assert EmbeddedConfig(background_penalty=5.0).background_setting(13, 39) == (5.0, 0.75, 10)
+    config = EmbeddedConfig(background_penalty=5.0, background_margin=1.0)
+    assert config.background_setting(13, 3) == (5.0, 0.75, 10, 1.0, 3)
+    with pytest.raises(ValueError, match="background_margin must be >= 0"):
+        EmbeddedConfig(background_margin=-1.0)
