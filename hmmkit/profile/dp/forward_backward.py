@@ -9,7 +9,17 @@ import numpy as np
 
 from ...compiling import njit
 from .. import plan7 as p7
-from .forward_scan import EXACT_MATH, lane_forward_row
+from .forward_scan import EXACT_MATH
+from .parser_rows import (
+    B_DD,
+    B_ESC,
+    B_MD,
+    backward_begin,
+    backward_cells,
+    forward_cells,
+    lane_constants,
+    padded_odds,
+)
 
 
 @njit(cache=True, nogil=True)
@@ -48,17 +58,6 @@ def _scale_row(mc, ic, dc, factor):
         mc[k] *= factor
         ic[k] *= factor
         dc[k] *= factor
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _scale_lane_rows(mc, ic, dc, factor):
-    """Multiply nodes 1..M of the match, insert and delete lane rows by each lane's factor."""
-    for k in range(1, mc.shape[0]):
-        mck, ick, dck = mc[k], ic[k], dc[k]
-        for v in range(factor.shape[0]):
-            mck[v] *= factor[v]
-            ick[v] *= factor[v]
-            dck[v] *= factor[v]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -257,7 +256,7 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
     return xmx
 
 
-PARSER_LANES = 64  # sequences decoded side by side by the batch parsers (float64 rows)
+PARSER_LANES = 16  # sequences decoded side by side by the batch parsers (float64 rows)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -278,23 +277,46 @@ def _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop):
     return -1, -1, 0.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _zero_rows(n, W):
+    """Three C-contiguous (n, W) float64 blocks of zeros (the vector code reads C-contiguous
+    node rows; the views of one block would not type as such)."""
+    return np.zeros((n, W)), np.zeros((n, W)), np.zeros((n, W))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _zero_lanes(W):
+    """Three C-contiguous (W,) float64 vectors of zeros, one value per lane."""
+    return np.zeros(W), np.zeros(W), np.zeros(W)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_codes(dsq, pos, rem, ins, xs, insw):
+    """Each lane's next residue code (0 for a finished lane) and its insert odds."""
+    for v in range(xs.shape[0]):
+        xs[v] = dsq[pos[v]] if rem[v] > 0 else 0
+        insw[v] = ins[xs[v]]
+
+
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
-def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
-                          e_move, move, loop, fx, logscale):  # fmt: skip
+def _forward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loop, e_move,
+                          move, loop, fx, logscale):  # fmt: skip
     """Forward specials of many sequences, PARSER_LANES side by side (rows as in
-    :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``."""
-    M = into.shape[1] - 1
+    :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``.
+
+    The node rows are kept unscaled: a lane's cells of the previous row are multiplied by
+    its row factor ``scale`` as they are read (the product :func:`forward_row` stores)."""
+    M = consts.shape[0] - 1
     W = PARSER_LANES
-    t_mm, t_im, t_dm, t_bm = into[0], into[1], into[2], into[3]
-    t_mi, t_ii = out[p7.MI], out[p7.II]
-    t_md = np.zeros(M + 1)
-    t_dd = np.zeros(M + 1)
-    for k in range(2, M + 1):
-        t_md[k] = out[p7.MD, k - 1]
-        t_dd[k] = out[p7.DD, k - 1]
-    mp, ip, dp_, mc, ic, dc, er = np.zeros((7, M + 1, W))  # node rows, lanes side by side
-    xN, xB, xJ, xC, xE, tot, ploop, pmove, insw, row_sum = np.zeros((10, W))
-    row, pos, rem, xs = np.zeros((4, W), dtype=np.int64)
+    # node rows, lanes side by side (each its own C-contiguous block, as the vector code reads)
+    mp, ip, dp_ = _zero_rows(M + 1, W)
+    mc, ic, dc = _zero_rows(M + 1, W)
+    xN, xB, xJ = _zero_lanes(W)
+    xC, xE, tot = _zero_lanes(W)
+    ploop, pmove, insw = _zero_lanes(W)
+    (scale,) = _zero_lanes(W)[:1]
+    row, pos, rem = np.zeros((3, W), dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
     nxt = active = 0  # sequences loaded, lanes busy
     while True:
         lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
@@ -310,6 +332,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             xB[lane] = pm
             xJ[lane] = 0.0
             xC[lane] = 0.0
+            scale[lane] = 1.0
             for k in range(M + 1):
                 mp[k, lane] = 0.0
                 ip[k, lane] = 0.0
@@ -317,33 +340,30 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
             lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         if active == 0:
             break
-        lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, t_mm, t_im, t_dm, t_bm,
-                          t_mi, t_ii, t_md, t_dd, esc, mp, ip, dp_, mc, ic, dc, xB, xE, True,
-                          tot)  # fmt: skip
+        _next_codes(dsq, pos, rem, ins, xs, insw)
+        forward_cells(mp, ip, dp_, mc, ic, dc, me_t, xs, insw, xB, scale, xE, tot, consts, M)
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
         for v in range(W):
             xJ[v] = xJ[v] * ploop[v] + xE[v] * e_loop
             xC[v] = xC[v] * ploop[v] + xE[v] * e_move
             xN[v] = xN[v] * ploop[v]
             xB[v] = xN[v] * pmove[v] + xJ[v] * pmove[v]
             t = tot[v] + (xN[v] + xJ[v] + xC[v])
-            row_sum[v] = t if t > 0.0 else 1.0
-            tot[v] = 1.0 / row_sum[v]
-        _scale_lane_rows(mc, ic, dc, tot)
-        mp, mc = mc, mp
-        ip, ic = ic, ip
-        dp_, dc = dc, dp_
-        for v in range(W):
-            if rem[v] == 0:
-                continue
-            inv = tot[v]
+            row_sum = t if t > 0.0 else 1.0
+            inv = 1.0 / row_sum
+            scale[v] = inv
             xN[v] *= inv
             xB[v] *= inv
             xJ[v] *= inv
             xC[v] *= inv
+            if rem[v] == 0:
+                continue
             r = row[v] + 1
             row[v] = r
             _store_specials(fx[r], xN[v], xB[v], xE[v] * inv, xC[v], xJ[v])
-            logscale[r] = math.log(row_sum[v])
+            logscale[r] = math.log(row_sum)
             pos[v] += 1
             rem[v] -= 1
             if rem[v] == 0:
@@ -351,19 +371,20 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, in
 
 
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
-def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, ins, e_loop,
-                           e_move, move, loop, logscale, bx):  # fmt: skip
+def _backward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loop, e_move,
+                           move, loop, logscale, bx):  # fmt: skip
     """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
-    M = into.shape[1] - 1
+    M = consts.shape[0] - 1
     W = PARSER_LANES
-    t_bm = into[3]
-    o_mm, o_mi, o_md, o_im, o_ii = out[p7.MM], out[p7.MI], out[p7.MD], out[p7.IM], out[p7.II]
-    o_dm, o_dd = out[p7.DM], out[p7.DD]
     nxt = active = 0  # sequences loaded, lanes busy
-    mn, inx, mc, ic, dc, er, nx, insn = np.zeros((8, M + 1, W))  # node rows, lanes side by side
-    xN, xB, xJ, xC, xE, inv, ploop, pmove, insw = np.zeros((9, W))
+    mn, inx, er = _zero_rows(M + 1, W)  # as the Forward's rows
+    mc, ic, _ = _zero_rows(M + 1, W)
+    xN, xB, xJ = _zero_lanes(W)
+    xC, xE, inv = _zero_lanes(W)
+    ploop, pmove, insw = _zero_lanes(W)
     # per lane: the row to compute next, the dsq index of residue row+1, residues left, code
-    row, pos, rem, xs = np.zeros((4, W), dtype=np.int64)
+    row, pos, rem = np.zeros((3, W), dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
     while True:
         lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         while lane >= 0:  # load sequences into free lanes
@@ -378,8 +399,8 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             d = e
             mnd = e
             for k in range(M - 1, 0, -1):
-                mnd = e * esc[k] + d * o_md[k]
-                d = e * esc[k] + d * o_dd[k]
+                mnd = e * consts[k, B_ESC] + d * consts[k, B_MD]
+                d = e * consts[k, B_ESC] + d * consts[k, B_DD]
                 mn[k, lane] = mnd
                 inx[k, lane] = 0.0
             xN[lane] = 0.0
@@ -390,48 +411,16 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, into, out, esc, me_t, i
             lane, s, pm = _take_lane(order, nxt, lengths, move, loop, rem, pmove, ploop)
         if active == 0:
             break
+        _next_codes(dsq, pos, rem, ins, xs, insw)
         for v in range(W):
-            xs[v] = dsq[pos[v]] if rem[v] > 0 else 0
-            insw[v] = ins[xs[v]]
-            xB[v] = 0.0
             inv[v] = math.exp(-logscale[row[v] + 1]) if rem[v] > 0 else 0.0
-        for k in range(1, M + 1):
-            erow = me_t[k]
-            erk = er[k]
-            mnk = mn[k]
-            b = t_bm[k]
-            for v in range(W):
-                erk[v] = erow[xs[v]]
-                xB[v] += mnk[v] * b * erk[v]
+        backward_begin(mn, er, me_t, xs, xB, consts, M)
         for v in range(W):
             xJ[v] = xJ[v] * ploop[v] + xB[v] * pmove[v]
             xC[v] = xC[v] * ploop[v]
             xE[v] = xJ[v] * e_loop + xC[v] * e_move
             xN[v] = xN[v] * ploop[v] + xB[v] * pmove[v]
-        for k in range(1, M):
-            nk, ik, mk1, erk1, ink = nx[k], insn[k], mn[k + 1], er[k + 1], inx[k]
-            for v in range(W):
-                nk[v] = mk1[v] * erk1[v]
-                ik[v] = ink[v] * insw[v]
-        dM = dc[M]
-        mM = mc[M]
-        iM = ic[M]
-        for v in range(W):
-            dM[v] = xE[v]
-            mM[v] = xE[v]
-            iM[v] = 0.0
-        for k in range(M - 1, 0, -1):
-            dk, dk1, nk = dc[k], dc[k + 1], nx[k]
-            a, b2, ek = o_dm[k], o_dd[k], esc[k]
-            for v in range(W):
-                dk[v] = nk[v] * a + dk1[v] * b2 + xE[v] * ek
-        for k in range(1, M):
-            mk, ikk, nk, ik, dk1 = mc[k], ic[k], nx[k], insn[k], dc[k + 1]
-            amm, ami, amd, aim, aii, ek = o_mm[k], o_mi[k], o_md[k], o_im[k], o_ii[k], esc[k]
-            for v in range(W):
-                mk[v] = nk[v] * amm + ik[v] * ami + xE[v] * ek + dk1[v] * amd
-                ikk[v] = nk[v] * aim + ik[v] * aii
-        _scale_lane_rows(mc, ic, dc, inv)
+        backward_cells(mn, inx, mc, ic, er, insw, xE, inv, consts, M)
         mn, mc = mc, mn
         inx, ic = ic, inx
         for v in range(W):
@@ -473,8 +462,8 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     if np.any(np.asarray(lengths) < 1):
         raise ValueError("lengths: every sequence must have at least one residue")
     tp, me, ie, xp, local = profile.kernel_arrays()
-    into, out, esc = node_vectors(tp, local)
-    me_t = np.ascontiguousarray(me.T)
+    fwd, bwd = lane_constants(*node_vectors(tp, local))
+    me_t = padded_odds(me)
     ins = np.ascontiguousarray(ie[:, 1] if profile.M > 1 else np.ones(me.shape[0]))
     nrows = int(np.sum(lengths)) + len(lengths)
     fx = np.zeros((nrows, 5))
@@ -485,8 +474,8 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     order = np.argsort(-lengths, kind="stable").astype(np.int64)
     e_loop, e_move = float(xp[p7.XE, p7.LOOP]), float(xp[p7.XE, p7.MOVE])
     move, loop = _length_model_probabilities(profile, lengths)
-    args = (np.ascontiguousarray(dsq, dtype=np.uint8), offsets, lengths, order, into, out, esc,
-            me_t, ins, e_loop, e_move, move, loop)  # fmt: skip
-    _forward_parser_lanes(*args, fx, logscale)
-    _backward_parser_lanes(*args, logscale, bx)
+    dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
+    tail = (me_t, ins, e_loop, e_move, move, loop)
+    _forward_parser_lanes(dsq, offsets, lengths, order, fwd, *tail, fx, logscale)
+    _backward_parser_lanes(dsq, offsets, lengths, order, bwd, *tail, logscale, bx)
     return fx, bx, logscale

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from brute_force import CONFIGS, enumerate_paths, random_model
 
-from hmmkit.profile import DNA, dp
+from hmmkit.profile import AMINO, DNA, ProfileHMM, dp
 from hmmkit.profile.config import configure
-from hmmkit.profile.digital import digitize, pack
+from hmmkit.profile.digital import code_table, digitize, pack
 
 
 @pytest.mark.parametrize("mode,multihit", CONFIGS)
@@ -70,8 +70,13 @@ def test_batch_decoding_equals_one_sequence_at_a_time():
     model = random_model(rng, M=7)
     codes = [digitize("".join(rng.choice(list("ACGT"), size=n)), DNA)
              for n in rng.integers(1, 40, size=dp.PARSER_LANES + 9)]  # fmt: skip
+    assert_batch_is_one_at_a_time(configure(model, 100), codes)
+
+
+def assert_batch_is_one_at_a_time(profile, codes):
+    """The batch decoding of the sequences `codes` gives each one's specials and row scales
+    of the one-sequence parsers (multi-hit, set to its length), bit for bit."""
     batch = pack(codes)
-    profile = configure(model, 100)
     fx, bx, ls = dp.domain_decoding_batch(profile, batch.X, batch.starts, batch.lengths)
     for s, dsq in enumerate(codes):
         rows = slice(batch.starts[s] + s, batch.starts[s] + s + len(dsq) + 1)
@@ -81,3 +86,33 @@ def test_batch_decoding_equals_one_sequence_at_a_time():
         np.testing.assert_array_equal(fx[rows], fx1)
         np.testing.assert_array_equal(ls[rows], ls1)
         np.testing.assert_array_equal(bx[rows], bx1)
+
+
+def _amino_model(rng, M):
+    """A random protein profile HMM (HMMER's boundary conventions, as ``random_model``)."""
+    t = random_model(rng, M).transitions
+    match = np.vstack([np.eye(1, 20)[0], rng.dirichlet(np.ones(20) * 0.5, size=M)])
+    insert = rng.dirichlet(np.ones(20) * 5, size=M + 1)
+    return ProfileHMM(AMINO, t, match, insert, name="random")
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_batch_decoding_of_every_protein_code_equals_one_sequence_at_a_time(
+    padded, monkeypatch
+):  # fmt: skip
+    """Protein targets with every residue code (canonical, degenerate, X): the batch
+    decoding gathers odds of codes past 16 by permutes where the odds rows are padded to
+    32 codes, lane by lane where they are not; both give each sequence's specials."""
+    from hmmkit.profile.dp import forward_backward
+
+    if not padded:  # the rows as the profile has them: 29 codes, gathered lane by lane
+        unpadded = lambda me: np.ascontiguousarray(me.T)  # noqa: E731
+        monkeypatch.setattr(forward_backward, "padded_odds", unpadded)
+    rng = np.random.default_rng(31)
+    model = _amino_model(rng, M=23)
+    table = code_table(AMINO)
+    residues = [table.letters[c] for c in np.flatnonzero(table.is_residue())]
+    codes = [digitize("".join(rng.choice(residues, size=n)), AMINO)
+             for n in rng.integers(1, 60, size=2 * dp.PARSER_LANES + 5)]  # fmt: skip
+    assert len(set(np.concatenate(codes))) == len(residues)
+    assert_batch_is_one_at_a_time(configure(model, 100), codes)
