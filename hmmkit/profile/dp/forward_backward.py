@@ -54,10 +54,11 @@ def _zero_matrices(L, M):
 @njit(cache=True, nogil=True, inline="always")
 def _scale_row(mc, ic, dc, factor):
     """Multiply nodes 1..M of a match, insert and delete row by `factor`."""
-    for k in range(1, mc.shape[0]):
-        mc[k] *= factor
-        ic[k] *= factor
-        dc[k] *= factor
+    m, i, d = mc[1:], ic[1:], dc[1:]
+    for j in range(m.shape[0]):
+        m[j] *= factor
+        i[j] *= factor
+        d[j] *= factor
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -79,11 +80,14 @@ def forward_row(x, me, ie, xp, into, out, esc, mp, ip, dp_, mc, ic, dc, xprev, x
     erow, irow_e = me[x], ie[x]
     xB = xprev[p7.SB]
     mc[1] = erow[1] * (xB * t_bm[1])  # as the lanes' cell with nothing before node 1
-    for k in range(2, M + 1):
-        mc[k] = erow[k] * (mp[k - 1] * t_mm[k] + ip[k - 1] * t_im[k]
-                           + dp_[k - 1] * t_dm[k] + xB * t_bm[k])  # fmt: skip
-    for k in range(1, M):
-        ic[k] = irow_e[k] * (mp[k] * t_mi[k] + ip[k] * t_ii[k])
+    # nodes 2..M and 1..M-1 as slices indexed alike (so the compiler vectorizes the loops)
+    e, m0, i0, d0, m1 = erow[2:], mp[1:M], ip[1:M], dp_[1:M], mc[2:]
+    a_mm, a_im, a_dm, a_bm = t_mm[2:], t_im[2:], t_dm[2:], t_bm[2:]
+    for j in range(M - 1):
+        m1[j] = e[j] * (m0[j] * a_mm[j] + i0[j] * a_im[j] + d0[j] * a_dm[j] + xB * a_bm[j])
+    e, m0, i0, i1, a_mi, a_ii = irow_e[1:M], mp[1:M], ip[1:M], ic[1:M], t_mi[1:M], t_ii[1:M]
+    for j in range(M - 1):
+        i1[j] = e[j] * (m0[j] * a_mi[j] + i0[j] * a_ii[j])
     ic[M] = 0.0
     # the delete chain and the exit and row sums, sequential in k, in one loop (their
     # operations, and so their roundings, are those of separate loops; the chains overlap)
