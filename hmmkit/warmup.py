@@ -70,6 +70,10 @@ def profile_workload() -> None:
     targets = [*members, *emit(model, 4, random_state=2)]
     for n_jobs in (1, 2):
         search(model, targets, n_jobs=n_jobs)
+    # enough targets past Forward that domain definition decodes them side by side
+    from .profile.dp import PARSER_LANES
+
+    search(model, emit(model, 2 * PARSER_LANES, random_state=3))
     # HMMER's single-precision decoding, which domain definition asks for only where a
     # region's cut falls within a hair of its threshold
     from .profile.config import configure
