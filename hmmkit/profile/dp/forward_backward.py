@@ -260,7 +260,12 @@ def backward_parser(dsq, tp, me, ie, xp, local, logscale):
     return xmx
 
 
-PARSER_LANES = 16  # sequences decoded side by side by the batch parsers (float64 rows)
+#: Sequences a batch decoding advances by one residue per step: LANE_SETS sets of
+#: SET_LANES sequences, each set decoded side by side (float64 lanes) on its own, as
+#: smaller node rows stay in the caches.
+PARSER_LANES = 64
+SET_LANES = 16
+LANE_SETS = PARSER_LANES // SET_LANES
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -305,13 +310,13 @@ def _next_codes(dsq, pos, rem, ins, xs, insw):
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _forward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loop, e_move,
                           move, loop, fx, logscale):  # fmt: skip
-    """Forward specials of many sequences, PARSER_LANES side by side (rows as in
+    """Forward specials of many sequences, SET_LANES side by side (rows as in
     :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``.
 
     The node rows are kept unscaled: a lane's cells of the previous row are multiplied by
     its row factor ``scale`` as they are read (the product :func:`forward_row` stores)."""
     M = consts.shape[0] - 1
-    W = PARSER_LANES
+    W = SET_LANES
     # node rows, lanes side by side (each its own C-contiguous block, as the vector code reads)
     mp, ip, dp_ = _zero_rows(M + 1, W)
     mc, ic, dc = _zero_rows(M + 1, W)
@@ -379,7 +384,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_lo
                            move, loop, logscale, bx):  # fmt: skip
     """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
     M = consts.shape[0] - 1
-    W = PARSER_LANES
+    W = SET_LANES
     nxt = active = 0  # sequences loaded, lanes busy
     mn, inx, er = _zero_rows(M + 1, W)  # as the Forward's rows
     mc, ic, _ = _zero_rows(M + 1, W)
@@ -480,6 +485,8 @@ def domain_decoding_batch(profile, dsq, offsets, lengths):
     move, loop = _length_model_probabilities(profile, lengths)
     dsq = np.ascontiguousarray(dsq, dtype=np.uint8)
     tail = (me_t, ins, e_loop, e_move, move, loop)
-    _forward_parser_lanes(dsq, offsets, lengths, order, fwd, *tail, fx, logscale)
-    _backward_parser_lanes(dsq, offsets, lengths, order, bwd, *tail, logscale, bx)
+    for c in range(LANE_SETS):  # interleaved: the sets' lengths alike
+        part = np.ascontiguousarray(order[c::LANE_SETS])
+        _forward_parser_lanes(dsq, offsets, lengths, part, fwd, *tail, fx, logscale)
+        _backward_parser_lanes(dsq, offsets, lengths, part, bwd, *tail, logscale, bx)
     return fx, bx, logscale
