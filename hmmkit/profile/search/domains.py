@@ -137,17 +137,36 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
     return segs[:nseg], n2sum
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _root(parent, a):
+    """The root of `a` in the union-find forest `parent`, halving the path on the way."""
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
 @njit(cache=True, nogil=True)
 def _single_linkage(segs, min_overlap, of_smaller, max_diagdiff):
     """Connected components of HMMER's segment linkage rule; returns cluster labels."""
     n = segs.shape[0]
     parent = np.arange(n)
     for a in range(n):  # segments are sorted by start: later ones starting past j_a can't link
+        ia, ja, ka, ma = segs[a, 1], segs[a, 2], segs[a, 3], segs[a, 4]
         for b in range(a + 1, n):
-            ia, ja, ka, ma = segs[a, 1], segs[a, 2], segs[a, 3], segs[a, 4]
             ib, jb, kb, mb = segs[b, 1], segs[b, 2], segs[b, 3], segs[b, 4]
             if ib > ja:
                 break
+            # the rule's three tests, the cheap one first (all must pass for a link)
+            if (
+                abs((ia - ka) - (ib - kb)) > max_diagdiff
+                and abs((ja - ma) - (jb - mb)) > max_diagdiff
+            ):
+                continue
+            ra = _root(parent, a)
+            rb = _root(parent, b)
+            if ra == rb:  # already linked: the rule cannot change the components
+                continue
             nov = min(ja, jb) - max(ia, ib) + 1
             la = ja - ia + 1
             lb = jb - ib + 1
@@ -160,26 +179,12 @@ def _single_linkage(segs, min_overlap, of_smaller, max_diagdiff):
             nn = min(la, lb) if of_smaller else max(la, lb)
             if nov / nn < min_overlap:
                 continue
-            if (
-                abs((ia - ka) - (ib - kb)) > max_diagdiff
-                and abs((ja - ma) - (jb - mb)) > max_diagdiff
-            ):
-                continue
-            ra = a
-            while parent[ra] != ra:
-                ra = parent[ra]
-            rb = b
-            while parent[rb] != rb:
-                rb = parent[rb]
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+            parent[max(ra, rb)] = min(ra, rb)
     labels = np.empty(n, dtype=np.int64)
     nc = 0
     root_label = np.full(n, -1, dtype=np.int64)
     for a in range(n):
-        r = a
-        while parent[r] != r:
-            r = parent[r]
+        r = _root(parent, a)
         if root_label[r] < 0:
             root_label[r] = nc
             nc += 1
