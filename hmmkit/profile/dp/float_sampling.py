@@ -19,9 +19,10 @@ import numpy as np
 from ...compiling import njit
 from .. import plan7 as p7
 from ..digital import code_table
-from .rng import rng_choose, rng_uniform
+from .rng import rng_uniform
 
 F32 = np.float32
+F64 = np.float64  # numba types float() of a float32 as float32
 # Node-vector rows of the transition table (HMMER's per-vector order, then D->D).
 TBM, TMM, TIM, TDM, TMD, TMI, TII, TDD = range(8)
 NL, NM, EL, EM, CL, CM, JL, JM = range(8)  # specials: N/E/C/J loop and move
@@ -235,19 +236,55 @@ def float_forward(dsq, tv, ev, xf):
     return mx, ix, dx, xmx, scale
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _kahan_add(s, c, p):
+    """One step of esl_vec_FNorm's Kahan sum: (sum, compensation) after adding `p`."""
+    y = F32(p - c)
+    t = F32(s + y)
+    return t, F32(F32(t - s) - y)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _normalized(p, s, n):
+    """Weight `p` divided by the Kahan sum `s` of `n` weights (1/n when `s` is zero)."""
+    return F32(p / s) if s != _ZERO else F32(_ONE / F32(n))
+
+
 @njit(cache=True, nogil=True)
-def _choose(state, path, n):
-    """esl_vec_FNorm (Kahan-summed) then esl_rnd_FChoose on the first `n` entries."""
-    s = _ZERO
-    c = _ZERO
-    for j in range(n):
-        y = F32(path[j] - c)
-        tt = F32(s + y)
-        c = F32(F32(tt - s) - y)
-        s = tt
-    for j in range(n):
-        path[j] = F32(path[j] / s) if s != _ZERO else F32(_ONE / F32(n))
-    return rng_choose(state, path[:n])
+def _threshold2(p0, p1):
+    """esl_vec_FNorm (Kahan-summed) then esl_rnd_FChoose on two weights: a deviate below
+    the returned threshold picks the first, any other the second."""
+    s, c = _kahan_add(_ZERO, _ZERO, p0)
+    s, c = _kahan_add(s, c, p1)
+    q0, q1 = _normalized(p0, s, 2), _normalized(p1, s, 2)
+    return F64(q0) / (F64(q0) + F64(q1))
+
+
+@njit(cache=True, nogil=True)
+def _thresholds4(p0, p1, p2, p3):
+    """As :func:`_threshold2` for four weights: the deviate picks the first weight whose
+    threshold exceeds it, the fourth when none of the three does."""
+    s, c = _kahan_add(_ZERO, _ZERO, p0)
+    s, c = _kahan_add(s, c, p1)
+    s, c = _kahan_add(s, c, p2)
+    s, c = _kahan_add(s, c, p3)
+    q0, q1 = _normalized(p0, s, 4), _normalized(p1, s, 4)
+    q2, q3 = _normalized(p2, s, 4), _normalized(p3, s, 4)
+    norm = F64(q0) + F64(q1) + F64(q2) + F64(q3)
+    acc0 = F64(q0)
+    acc1 = acc0 + F64(q1)
+    acc2 = acc1 + F64(q2)
+    return acc0 / norm, acc1 / norm, acc2 / norm
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pick4(roll, t0, t1, t2):
+    """The choice of :func:`_thresholds4`'s thresholds for deviate `roll`."""
+    if roll < t0:
+        return 0
+    if roll < t1:
+        return 1
+    return 2 if roll < t2 else 3
 
 
 @njit(cache=True, nogil=True)
@@ -261,14 +298,90 @@ def _exit_in_vector(row, q, Q, norm, roll, total):
     return total, 0
 
 
+#: Bits of a sampling memo's flags: which of a cell's or row's choices are known.
+_M_KNOWN, _D_KNOWN, _I_KNOWN = 1, 2, 4
+_C_KNOWN, _J_KNOWN, _B_KNOWN, _E_KNOWN = 1, 2, 4, 8
+
+
+def sampling_memo_size(L: int, M: int) -> int:
+    """float64 cells :func:`sampling_memo` needs for `L` residues and `M` nodes."""
+    W = 4 * max(2, (M - 1) // 4 + 1)
+    return (L + 1) * (W + 1) * 5 + (L + 1) * 3 + (L + 1) * W
+
+
 @njit(cache=True, nogil=True)
-def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st, kk, ii):
+def sampling_memo(mx, work):
+    """Memo of the choices of :func:`float_stochastic_trace_reversed` on matrices shaped
+    as `mx`, in `work` (at least :func:`sampling_memo_size` cells, reused between
+    regions): each choice depends on its cell alone, so paths sampled from one matrix
+    share its thresholds (and the exit choice its running totals), computed the first
+    time a path needs them."""
+    L = mx.shape[0] - 1
+    W = mx.shape[1] - 1
+    end = (L + 1) * (W + 1) * 5
+    cells = work[:end].reshape(L + 1, W + 1, 5)  # M's three thresholds, D's, I's
+    rows = work[end : end + (L + 1) * 3].reshape(L + 1, 3)  # C's, J's and B's thresholds
+    start = end + (L + 1) * 3
+    exits = work[start : start + (L + 1) * W].view(np.float32).reshape(L + 1, 2 * W)  # E's
+    cell_known = np.zeros((L + 1, W + 1), dtype=np.uint8)
+    row_known = np.zeros(L + 1, dtype=np.uint8)
+    return cells, cell_known, rows, exits, row_known
+
+
+@njit(cache=True, nogil=True)
+def _exit_totals(mxi, dxi, norm, Q, out):
+    """The running total of E's choice over a row, in its order (vector by vector, the
+    match cells then the delete cells): the choice is the first whose total exceeds the
+    deviate. The totals never decrease (each adds a value >= 0, or NaN to the end)."""
+    total = _ZERO
+    for q in range(Q):
+        for r in range(4):
+            total = F32(total + F32(mxi[r * Q + q + 1] * norm))
+            out[8 * q + r] = total
+        for r in range(4):
+            total = F32(total + F32(dxi[r * Q + q + 1] * norm))
+            out[8 * q + 4 + r] = total
+
+
+@njit(cache=True, nogil=True)
+def _exit_choice(state, mxi, dxi, norm, Q, M, totals):
+    """E's choice of the node it leaves from: (state, node), from the row's running
+    totals (a binary search for the first above the deviate); past the last total, as
+    HMMER's loop does, which adds the row again to the total."""
+    roll = F32(rng_uniform(state))
+    last = totals.shape[0] - 1
+    if roll < totals[last]:
+        lo, hi = 0, last
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if roll < totals[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        q, j = lo // 8, lo % 8
+        return (p7.ST_M if j < 4 else p7.ST_D), (j % 4) * Q + q + 1
+    total = _ZERO
+    while True:
+        for q in range(Q):
+            total, k = _exit_in_vector(mxi, q, Q, norm, roll, total)
+            if k > 0:
+                return p7.ST_M, k
+            total, k = _exit_in_vector(dxi, q, Q, norm, roll, total)
+            if k > 0:
+                return p7.ST_D, k
+        if total < F32(0.99):
+            return p7.ST_M, M  # unnormalized: HMMER would stop with an error
+
+
+@njit(cache=True, nogil=True)
+def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st, kk, ii, memo):
     """Sample a path (p7_StochasticTrace) from :func:`float_forward`'s matrices into the
-    caller's buffers, T first; returns its length (as plan7.stochastic_trace_reversed)."""
+    caller's buffers, T first; returns its length (as plan7.stochastic_trace_reversed).
+    `memo` is :func:`sampling_memo` of these matrices (filled as paths need it)."""
     L = mx.shape[0] - 1
     W = mx.shape[1] - 1
     Q = W // 4
-    path = np.zeros(4, dtype=np.float32)
+    cells, cell_known, rows, exits, row_known = memo
     st[0], kk[0], ii[0] = p7.ST_T, 0, 0
     st[1], kk[1], ii[1] = p7.ST_C, 0, 0
     n = 2
@@ -276,9 +389,13 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
     while s != p7.ST_S:
         if s == p7.ST_C or s == p7.ST_J:
             loop, eout, sx = (CL, EM, p7.SC) if s == p7.ST_C else (JL, EL, p7.SJ)
-            path[0] = F32(xmx[i - 1, sx] * xf[loop]) if i > 0 else _ZERO
-            path[1] = F32(F32(xmx[i, p7.SE] * xf[eout]) * scale[i])
-            if _choose(state, path, 2) == 0:
+            col, bit = (0, _C_KNOWN) if s == p7.ST_C else (1, _J_KNOWN)
+            if not row_known[i] & bit:
+                stay = F32(xmx[i - 1, sx] * xf[loop]) if i > 0 else _ZERO
+                leave = F32(F32(xmx[i, p7.SE] * xf[eout]) * scale[i])
+                rows[i, col] = _threshold2(stay, leave)
+                row_known[i] |= bit
+            if rng_uniform(state) < rows[i, col]:
                 ii[n - 1] = i
                 i -= 1
             else:
@@ -290,44 +407,48 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
                 ii[n - 1] = i
                 i -= 1
         elif s == p7.ST_E:
-            roll = F32(rng_uniform(state))
             norm = F32(1.0 / float(xmx[i, p7.SE]))
-            total = _ZERO
-            s = -1
-            while s < 0:
-                for q in range(Q):
-                    total, k = _exit_in_vector(mx[i], q, Q, norm, roll, total)
-                    if k > 0:
-                        s = p7.ST_M
-                        break
-                    total, k = _exit_in_vector(dx[i], q, Q, norm, roll, total)
-                    if k > 0:
-                        s = p7.ST_D
-                        break
-                if s < 0 and total < F32(0.99):
-                    s, k = p7.ST_M, M  # unnormalized: HMMER would stop with an error
+            if not row_known[i] & _E_KNOWN:
+                _exit_totals(mx[i], dx[i], norm, Q, exits[i])
+                row_known[i] |= _E_KNOWN
+            s, k = _exit_choice(state, mx[i], dx[i], norm, Q, M, exits[i])
         elif s == p7.ST_B:
-            path[0] = F32(xmx[i, p7.SN] * xf[NM])
-            path[1] = F32(xmx[i, p7.SJ] * xf[JM])
-            s = p7.ST_N if _choose(state, path, 2) == 0 else p7.ST_J
+            if not row_known[i] & _B_KNOWN:
+                from_n = F32(xmx[i, p7.SN] * xf[NM])
+                from_j = F32(xmx[i, p7.SJ] * xf[JM])
+                rows[i, 2] = _threshold2(from_n, from_j)
+                row_known[i] |= _B_KNOWN
+            s = p7.ST_N if rng_uniform(state) < rows[i, 2] else p7.ST_J
         elif s == p7.ST_M:
-            path[0] = F32(xmx[i - 1, p7.SB] * tv[TBM, k])
-            path[1] = F32(mx[i - 1, k - 1] * tv[TMM, k])
-            path[2] = F32(ix[i - 1, k - 1] * tv[TIM, k])
-            path[3] = F32(dx[i - 1, k - 1] * tv[TDM, k])
-            c = _choose(state, path, 4)
+            memo_cell = cells[i, k]
+            if not cell_known[i, k] & _M_KNOWN:
+                t0, t1, t2 = _thresholds4(
+                    F32(xmx[i - 1, p7.SB] * tv[TBM, k]),
+                    F32(mx[i - 1, k - 1] * tv[TMM, k]),
+                    F32(ix[i - 1, k - 1] * tv[TIM, k]),
+                    F32(dx[i - 1, k - 1] * tv[TDM, k]),
+                )
+                memo_cell[0], memo_cell[1], memo_cell[2] = t0, t1, t2
+                cell_known[i, k] |= _M_KNOWN
+            c = _pick4(rng_uniform(state), memo_cell[0], memo_cell[1], memo_cell[2])
             s = p7.ST_B if c == 0 else (p7.ST_M if c == 1 else (p7.ST_I if c == 2 else p7.ST_D))
             i -= 1
             k -= 1
         elif s == p7.ST_D:
-            path[0] = F32(mx[i, k - 1] * tv[TMD, k - 1])
-            path[1] = F32(dx[i, k - 1] * tv[TDD, k - 1])
-            s = p7.ST_M if _choose(state, path, 2) == 0 else p7.ST_D
+            if not cell_known[i, k] & _D_KNOWN:
+                from_m = F32(mx[i, k - 1] * tv[TMD, k - 1])
+                from_d = F32(dx[i, k - 1] * tv[TDD, k - 1])
+                cells[i, k, 3] = _threshold2(from_m, from_d)
+                cell_known[i, k] |= _D_KNOWN
+            s = p7.ST_M if rng_uniform(state) < cells[i, k, 3] else p7.ST_D
             k -= 1
         elif s == p7.ST_I:
-            path[0] = F32(mx[i - 1, k] * tv[TMI, k])
-            path[1] = F32(ix[i - 1, k] * tv[TII, k])
-            s = p7.ST_M if _choose(state, path, 2) == 0 else p7.ST_I
+            if not cell_known[i, k] & _I_KNOWN:
+                from_m = F32(mx[i - 1, k] * tv[TMI, k])
+                from_i = F32(ix[i - 1, k] * tv[TII, k])
+                cells[i, k, 4] = _threshold2(from_m, from_i)
+                cell_known[i, k] |= _I_KNOWN
+            s = p7.ST_M if rng_uniform(state) < cells[i, k, 4] else p7.ST_I
             i -= 1
         st[n] = s
         kk[n] = k if (s == p7.ST_M or s == p7.ST_D or s == p7.ST_I) else 0

@@ -24,6 +24,8 @@ from ..dp.float_sampling import (
     float_forward,
     float_profile,
     float_stochastic_trace_reversed,
+    sampling_memo,
+    sampling_memo_size,
     special_odds,
 )
 from .hits import Domain
@@ -40,9 +42,11 @@ NEAR_THRESHOLD = 1e-4
 
 
 @njit(cache=True, nogil=True)
-def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale):
+def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale, work):
     """Sample `nsamples` paths of a region from its single-precision Forward matrices
-    (:mod:`hmmkit.profile.dp.float_sampling`); returns (segments, n2sum).
+    (:mod:`hmmkit.profile.dp.float_sampling`; `work` holds their memo, of at least
+    :func:`~hmmkit.profile.dp.float_sampling.sampling_memo_size` cells); returns
+    (segments, n2sum).
 
     segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
     odds per region position (before the log), as region_trace_ensemble() accumulates them.
@@ -62,9 +66,11 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
     st = np.zeros(nbuf, dtype=np.int32)
     kk = np.zeros(nbuf, dtype=np.int32)
     ii = np.zeros(nbuf, dtype=np.int32)
+    klo, khi = 1, M  # the nodes with nonzero counts lie in klo..khi
+    memo = sampling_memo(mx, work)
     for t in range(nsamples):
         n = float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st, kk,
-                                            ii)  # fmt: skip
+                                            ii, memo)  # fmt: skip
         pos = 1
         inside = False
         ld = 0
@@ -73,7 +79,8 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
             s = st[z]
             if s == dp.ST_B:
                 inside = True
-                counts[:] = 0.0
+                counts[klo : khi + 1] = 0.0
+                klo, khi = M + 1, 0
                 ld = 0
                 sqfrom = sqto = hmmfrom = hmmto = 0
                 continue
@@ -83,6 +90,8 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
                 ld += 1
                 if kk[z] > 0:
                     counts[kk[z]] += 1.0
+                    klo = min(klo, kk[z])
+                    khi = max(khi, kk[z])
             if s == dp.ST_M:
                 if sqfrom == 0:
                     sqfrom = ii[z]
@@ -104,9 +113,10 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
                 nseg += 1
                 # null2[x] = sum over k of counts[k] * me[x, k] (k ascending), for all x
                 # at once; a zero count adds +0 to a sum that is >= +0 when the odds are
-                # finite, so it is skipped then
+                # finite, so it is skipped then (and so are the nodes outside klo..khi)
                 null2[:] = 0.0
-                for k in range(1, M + 1):
+                kfrom, kto = (klo, khi) if finite else (1, M)
+                for k in range(kfrom, kto + 1):
                     c = counts[k]
                     if c != 0.0 or not finite:
                         row = me_t[k]
@@ -345,6 +355,7 @@ class DomainDefiner:
         self.tmask = (tp > 0).astype(np.float64)
         self.nodes = dp.node_vectors(tp, local)
         self.workspace = dp.EnvelopeWorkspace()  # the envelopes' DP matrices, reused
+        self.memo = np.zeros(0)  # the sampled paths' memo, reused
         alphabet = profile.alphabet
         table = code_table(alphabet)
         degen, n = table.degeneracy, table.ndegen[:, None]
@@ -389,9 +400,12 @@ class DomainDefiner:
                 sub = dsq[i - 1 : j]
                 xf = special_odds(mxp)
                 rm, ri, rd, rx, scale = float_forward(sub, self.tv, self.ev, xf)
+                need = sampling_memo_size(j - i + 1, self.profile.M)
+                if self.memo.shape[0] < need:
+                    self.memo = np.zeros(max(need, 2 * self.memo.shape[0]))
                 segs, n2sum = _trace_ensemble(
                     self.seed, NSAMPLES, sub, i, self.tv, xf, me[: self.K], self.avg,
-                    rm, ri, rd, rx, scale,
+                    rm, ri, rd, rx, scale, self.memo,
                 )  # fmt: skip
                 with np.errstate(divide="ignore"):
                     n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,107 @@ def test_envelopes_that_used_to_differ_equal_hmmsearch(shared_data, source, targ
     assert [round(d.env_score / np.log(2), 3) for d in ours.hits[0].domains] == [
         round(d.envelope_score, 3) for d in theirs[0].domains
     ]
+
+
+def easel_thresholds(weights: np.ndarray) -> list[float]:
+    """esl_vec_FNorm (a Kahan sum in single precision, each weight divided by it, or 1/n
+    when it is zero) then esl_rnd_FChoose's cumulative sums over the double-precision
+    total, in plain Python: the deviate picks the first weight whose threshold exceeds
+    it (the last when none does)."""
+    f32 = np.float32
+    s = c = f32(0.0)
+    for p in weights:
+        y = f32(p - c)
+        t = f32(s + y)
+        c = f32(f32(t - s) - y)
+        s = t
+    n = len(weights)
+    q = [f32(p / s) if s != 0 else f32(f32(1.0) / f32(n)) for p in weights]
+    norm = 0.0
+    for p in q:
+        norm += float(p)
+    acc, out = 0.0, []
+    for p in q:
+        acc += float(p)
+        out.append(acc / norm)
+    return out
+
+
+def fnorm_then_fchoose(weights: np.ndarray, roll: float) -> int:
+    """The weight Easel picks with deviate `roll` (:func:`easel_thresholds`)."""
+    thresholds = easel_thresholds(weights)
+    return next((j for j, t in enumerate(thresholds) if roll < t), len(thresholds) - 1)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_path_choices_are_easels_normalise_then_choose(n):
+    """The sampler's two- and four-way choices pick as Easel does, for deviates of its
+    generator on either side of every threshold (where a total summed in single
+    precision would pick another weight), for zero weights and for all weights zero."""
+    from hmmkit.profile.dp.float_sampling import _pick4, _threshold2, _thresholds4
+
+    def choose(row, roll):
+        if n == 2:
+            return 0 if roll < _threshold2(*row) else 1
+        return _pick4(roll, *_thresholds4(*row))
+
+    rng = np.random.default_rng(5)
+    weights = (rng.random((3000, n)) ** 8).astype(np.float32)
+    weights[rng.random(weights.shape) < 0.2] = 0.0
+    weights[:5] = 0.0
+    weights[5:1500, 0] = np.float32(1e-6)  # near-certain choices
+    weights[5:1500, 1] = np.float32(1.0)
+    picked = set()
+    for row in weights:
+        for threshold in easel_thresholds(row)[:-1]:
+            for step in (-1, 0, 1):
+                roll = ((math.floor(threshold * 2**32) + step) % 2**32) / 2**32
+                got = choose(row, roll)
+                assert got == fnorm_then_fchoose(row, roll), row
+                picked.add(got)
+    assert picked == set(range(n))
+
+
+def test_paths_sampled_with_a_shared_memo_are_those_sampled_afresh(shared_data, pf02826):
+    """Paths drawn one after another with one memo of the matrix's choices (filled by the
+    paths before) are those drawn with a memo emptied before each path, on proteome
+    sequences with one, two or no domains."""
+    from hmmer_reference import to_profile_hmm
+
+    from hmmkit.profile import dp
+    from hmmkit.profile.digital import digitize
+    from hmmkit.profile.dp.float_sampling import (
+        float_forward,
+        float_stochastic_trace_reversed,
+        sampling_memo,
+        sampling_memo_size,
+        special_odds,
+    )
+
+    model = to_profile_hmm(pf02826)
+    profile = configure(model)
+    tv, ev, _ = float_profile(profile, entry_odds(model))
+    M = model.M
+    states = set()
+    for record in read_fasta(shared_data / PROTEOME)[:2100:150]:
+        dsq = digitize(record.residues, model.alphabet)[:300]
+        profile.set_multihit(True, len(dsq))
+        xf = special_odds(profile.kernel_arrays()[3])
+        mx, ix, dx, xmx, scale = float_forward(dsq, tv, ev, xf)
+        work = np.zeros(sampling_memo_size(len(dsq), M))
+        shared = sampling_memo(mx, work)
+        fresh_work = np.zeros_like(work)
+        rng_shared, rng_fresh = dp.rng_state(42), dp.rng_state(42)
+        size = 2 * (len(dsq) + M) + 8
+        for _ in range(30):
+            paths = []
+            for rng, memo in ((rng_shared, shared), (rng_fresh, None)):
+                memo = sampling_memo(mx, fresh_work) if memo is None else memo
+                buffers = [np.zeros(size, dtype=np.int32) for _ in range(3)]
+                n = float_stochastic_trace_reversed(rng, tv, xf, mx, ix, dx, xmx, scale, M,
+                                                    *buffers, memo)  # fmt: skip
+                paths.append([b[:n] for b in buffers])
+            for got, want in zip(*paths, strict=True):
+                np.testing.assert_array_equal(got, want)
+            states.update(paths[0][0].tolist())
+    assert {dp.ST_M, dp.ST_D, dp.ST_I, dp.ST_J} <= states
