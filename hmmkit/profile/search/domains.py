@@ -342,6 +342,13 @@ def special_odds_of_length(L: int, multihit: bool) -> tuple[np.ndarray, np.ndarr
     return xp, (xp > 0).astype(np.float64)
 
 
+@lru_cache(maxsize=16384)
+def float_special_odds_of_length(L: int) -> np.ndarray:
+    """:func:`~..dp.float_sampling.special_odds` of a multihit profile set to length `L`
+    (shared, never to be written)."""
+    return special_odds(special_odds_of_length(L, True)[0])
+
+
 class DomainDefiner:
     """Reusable per-query state for domain definition."""
 
@@ -376,7 +383,7 @@ class DomainDefiner:
         L = len(dsq)
         tp, me, ie, local = self.tp, self.me, self.ie, self.local
         mxp = special_odds_of_length(L, True)[0]
-        uxp = special_odds_of_length(L, False)[0]
+        uxp, uxmask = special_odds_of_length(L, False)
         if decoded is None:
             fx, ls, _ = dp.forward_parser(dsq, tp, me, ie, mxp, local)
             bx = dp.backward_parser(dsq, tp, me, ie, mxp, local, ls)
@@ -386,19 +393,20 @@ class DomainDefiner:
         regions, close = _regions(mocc, btot, etot, RT1, RT2, NEAR_THRESHOLD)
         evidence = _multidomain_evidence(btot, etot, regions)
         if close or any(abs(value - RT3) < NEAR_THRESHOLD for value in evidence):
-            mocc, btot, etot = hmmer_domain_posteriors(dsq, self.tv, self.ev, special_odds(mxp))
+            xf = float_special_odds_of_length(L)
+            mocc, btot, etot = hmmer_domain_posteriors(dsq, self.tv, self.ev, xf)
             f32 = np.float32
             regions, _ = _regions(mocc, btot, etot, f32(RT1), f32(RT2), f32(0.0))
             evidence = _multidomain_evidence(btot, etot, regions)
         n2sc = np.zeros(L + 1)
         result = DomainDefinition([], n2sc, float(btot[L]), 0, 0, 0, 0)
-        uarrays = (tp, me, ie, uxp, local)
+        uarrays = (tp, me, ie, uxp, uxmask, local)
         for (i, j), multidomain in zip(regions, evidence, strict=True):
             result.nregions += 1
             if multidomain >= RT3:
                 result.nclustered += 1
                 sub = dsq[i - 1 : j]
-                xf = special_odds(mxp)
+                xf = float_special_odds_of_length(L)
                 rm, ri, rd, rx, scale = float_forward(sub, self.tv, self.ev, xf)
                 need = sampling_memo_size(j - i + 1, self.profile.M)
                 if self.memo.shape[0] < need:
@@ -422,16 +430,15 @@ class DomainDefiner:
         return result
 
     def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
-        tp, me, ie, xp, local = uarrays
+        tp, me, ie, xp, xmask, local = uarrays
         sub = dsq[i - 1 : j]
-        xmask = special_odds_of_length(len(dsq), False)[1]
         work = self.workspace.reserve(j - i + 1, self.profile.M)
         envsc, oasc, trace, segs, (pm, pi, px) = dp.align_envelope(
             sub, i, self.nodes, me, ie, xp, local, self.tmask, xmask, work)  # fmt: skip
         if not np.isfinite(envsc) or len(segs) == 0:
             return False
         st, kk, ii, pp = trace
-        ali_from, ali_to, hmm_from, hmm_to = (int(v) for v in segs[0, 2:6])
+        ali_from, ali_to, hmm_from, hmm_to = segs[0, 2:6].tolist()
         if not null2_done:
             Ld = j - i + 1
             mfreq = pm[1:].sum(axis=0) / Ld
