@@ -145,11 +145,37 @@ def _float_match_scores(profile) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
-def _rightshift(v):
-    for r in range(3, 0, -1):
-        v[r] = v[r - 1]
-    v[0] = _ZERO
+@njit(cache=True, nogil=True, inline="always")
+def _match_insert(k, xB, t, er, mp, ip, dpv, mc, ic, dc, carry):
+    """Node k's match and insert cells of a Forward row, its delete cell set to the
+    lane's `carry`: (match cell, the carry for the lane's next node)."""
+    sv = F32(xB * t[TBM, k])
+    sv = F32(sv + F32(mp[k - 1] * t[TMM, k]))
+    sv = F32(sv + F32(ip[k - 1] * t[TIM, k]))
+    sv = F32(sv + F32(dpv[k - 1] * t[TDM, k]))
+    sv = F32(sv * er[k])
+    mc[k] = sv
+    dc[k] = carry
+    ic[k] = F32(F32(mp[k] * t[TMI, k]) + F32(ip[k] * t[TII, k]))
+    return sv, F32(sv * t[TMD, k])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _delete_step(k, carry, dc, t):
+    """The first pass of D->D paths through node k: its delete cell gains the lane's
+    `carry`; returns the carry for the next node."""
+    dc[k] = F32(carry + dc[k])
+    return F32(dc[k] * t[TDD, k])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _delete_pass(k, carry, changed, dc, t):
+    """A later pass of D->D paths through node k: (next carry, whether a cell of the lane
+    has grown)."""
+    sv = F32(carry + dc[k])
+    changed = changed or sv > dc[k]
+    dc[k] = sv
+    return F32(carry * t[TDD, k]), changed
 
 
 @njit(cache=True, nogil=True)
@@ -172,52 +198,42 @@ def float_forward(dsq, tv, ev, xf):
     e[:, : M + 1] = ev
     xN, xB, xJ, xC = _ONE, xf[NM], _ZERO, _ZERO
     xmx[0, p7.SN], xmx[0, p7.SB] = xN, xB
-    xEv = np.zeros(4, dtype=np.float32)
-    dcv = np.zeros(4, dtype=np.float32)
-    cv = np.zeros(4, dtype=np.bool_)
     for i in range(1, L + 1):
         er = e[dsq[i - 1]]
         mp, ip, dpv = mx[i - 1], ix[i - 1], dx[i - 1]
         mc, ic, dc = mx[i], ix[i], dx[i]
-        xEv[:] = _ZERO
-        dcv[:] = _ZERO
+        # the four lanes' sums and delete carries in scalars (kept in registers)
+        e0 = e1 = e2 = e3 = d0 = d1 = d2 = d3 = _ZERO
         for q in range(Q):
-            for r in range(4):
-                k = r * Q + q + 1
-                sv = F32(xB * t[TBM, k])
-                sv = F32(sv + F32(mp[k - 1] * t[TMM, k]))
-                sv = F32(sv + F32(ip[k - 1] * t[TIM, k]))
-                sv = F32(sv + F32(dpv[k - 1] * t[TDM, k]))
-                sv = F32(sv * er[k])
-                xEv[r] = F32(xEv[r] + sv)
-                mc[k] = sv
-                dc[k] = dcv[r]
-                dcv[r] = F32(sv * t[TMD, k])
-                ic[k] = F32(F32(mp[k] * t[TMI, k]) + F32(ip[k] * t[TII, k]))
-        _rightshift(dcv)
+            s0, d0 = _match_insert(q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d0)
+            s1, d1 = _match_insert(Q + q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d1)
+            s2, d2 = _match_insert(2 * Q + q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d2)
+            s3, d3 = _match_insert(3 * Q + q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d3)
+            e0, e1, e2, e3 = F32(e0 + s0), F32(e1 + s1), F32(e2 + s2), F32(e3 + s3)
+        d0, d1, d2, d3 = _ZERO, d0, d1, d2  # right shift
         for r in range(4):
             dc[r * Q + 1] = _ZERO
         for q in range(Q):
-            for r in range(4):
-                k = r * Q + q + 1
-                dc[k] = F32(dcv[r] + dc[k])
-                dcv[r] = F32(dc[k] * t[TDD, k])
+            d0 = _delete_step(q + 1, d0, dc, t)
+            d1 = _delete_step(Q + q + 1, d1, dc, t)
+            d2 = _delete_step(2 * Q + q + 1, d2, dc, t)
+            d3 = _delete_step(3 * Q + q + 1, d3, dc, t)
         for _ in range(3):
-            _rightshift(dcv)
-            cv[:] = False
+            d0, d1, d2, d3 = _ZERO, d0, d1, d2
+            c0 = c1 = c2 = c3 = False
             for q in range(Q):
-                for r in range(4):
-                    k = r * Q + q + 1
-                    sv = F32(dcv[r] + dc[k])
-                    cv[r] = cv[r] or sv > dc[k]
-                    dc[k] = sv
-                    dcv[r] = F32(dcv[r] * t[TDD, k])
-            if M >= 100 and not (cv[0] or cv[1] or cv[2] or cv[3]):
+                d0, c0 = _delete_pass(q + 1, d0, c0, dc, t)
+                d1, c1 = _delete_pass(Q + q + 1, d1, c1, dc, t)
+                d2, c2 = _delete_pass(2 * Q + q + 1, d2, c2, dc, t)
+                d3, c3 = _delete_pass(3 * Q + q + 1, d3, c3, dc, t)
+            if M >= 100 and not (c0 or c1 or c2 or c3):
                 break
         for q in range(Q):
-            for r in range(4):
-                xEv[r] = F32(dc[r * Q + q + 1] + xEv[r])
-        xE = F32(F32(xEv[0] + xEv[1]) + F32(xEv[2] + xEv[3]))
+            e0 = F32(dc[q + 1] + e0)
+            e1 = F32(dc[Q + q + 1] + e1)
+            e2 = F32(dc[2 * Q + q + 1] + e2)
+            e3 = F32(dc[3 * Q + q + 1] + e3)
+        xE = F32(F32(e0 + e1) + F32(e2 + e3))
         xN = F32(xN * xf[NL])
         xC = F32(F32(xC * xf[CL]) + F32(xE * xf[EM]))
         xJ = F32(F32(xJ * xf[JL]) + F32(xE * xf[EL]))
