@@ -24,8 +24,13 @@ for model in (GaussianHMM(4, "diag", n_iter=3), GaussianHMM(3, "full", n_iter=3)
 
 
 def run(args: list[str], cache) -> subprocess.CompletedProcess:
+    """Run `args` with numba's cache in `cache`, from that folder: ``python -m``/``-c`` put
+    the working folder on the import path, and from the repository's root they would
+    import the source tree's hmmkit rather than the installed one a script imports (two
+    sets of source files, two sets of cached kernels)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), HMMKIT_COMPILE_NOTICE="1")
-    return subprocess.run(args, capture_output=True, text=True, check=True, env=env)
+    return subprocess.run(args, capture_output=True, text=True, check=True, env=env,
+                          cwd=cache)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
