@@ -218,8 +218,12 @@ def mfcc_batch(
     if high > rate / 2:
         raise ValueError(f"highfreq={high:g} Hz is above half the sample rate of {rate} Hz")
     fbank = _filterbank(config.nfilt, nfft, rate, config.lowfreq, high, config.warp)
+    window = WINDOWS[config.window](frame_len)
     frames = [_frames(signal, frame_len, frame_step, config.preemph) for signal in signals]
     lengths = [len(f) for f in frames]
+    # one buffer for every block's windowed frames: fresh memory for each block would cost
+    # its page faults again (a block's frames are windowed straight into it, not copied first)
+    buffer = np.empty((min(sum(lengths), max(BLOCK_FRAMES, max(lengths))), frame_len))
     out: list[np.ndarray] = []
     start = 0
     while start < len(frames):  # blocks of at most BLOCK_FRAMES frames bound the memory used
@@ -227,8 +231,11 @@ def mfcc_batch(
         while stop < len(frames) and n_frames + lengths[stop] <= BLOCK_FRAMES:
             n_frames += lengths[stop]
             stop += 1
-        block = frames[start] if stop == start + 1 else np.concatenate(frames[start:stop])
-        cepstra = _cepstra(block, nfft, fbank, config)
+        row = 0
+        for signal_frames in frames[start:stop]:
+            np.multiply(signal_frames, window, out=buffer[row : row + len(signal_frames)])
+            row += len(signal_frames)
+        cepstra = _cepstra(buffer[:n_frames], nfft, fbank, config)
         out += np.split(cepstra, np.cumsum(lengths[start:stop])[:-1])
         start = stop
     return out
@@ -306,14 +313,16 @@ def _frames(signal, frame_len, frame_step, preemph) -> np.ndarray:
     return sliding_window_view(padded, frame_len)[::frame_step]
 
 
-def _cepstra(frames, nfft, fbank, config: MFCCConfig) -> np.ndarray:
-    """MFCCs of frames through a given filterbank, step by step as python_speech_features'
-    mfcc (the same operations on the same numbers)."""
+def _cepstra(windowed, nfft, fbank, config: MFCCConfig) -> np.ndarray:
+    """MFCCs of windowed frames through a given filterbank, step by step as
+    python_speech_features' mfcc (the same operations on the same numbers; the power
+    spectrum computed in place)."""
     from scipy.fftpack import dct  # python_speech_features' DCT; imports scipy: only when used
 
     tiny = np.finfo(float).eps
-    frames = frames * WINDOWS[config.window](frames.shape[1])
-    power = 1.0 / nfft * np.square(np.absolute(np.fft.rfft(frames, nfft)))
+    power = np.absolute(np.fft.rfft(windowed, nfft))
+    np.square(power, out=power)
+    power *= 1.0 / nfft
     energy = np.sum(power, 1)
     bands = np.dot(power, fbank.T)
     cepstra = dct(np.log(np.where(bands == 0, tiny, bands)), type=2, axis=1, norm="ortho")
