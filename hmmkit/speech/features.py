@@ -139,8 +139,10 @@ def read_audio(path: str | os.PathLike, samplerate: int | None = None) -> tuple[
         raise FileNotFoundError(f"no audio file at {path}")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not an audio file")
-    with _readable_audio(path):
-        signal, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
+    with _readable_audio(path), soundfile.SoundFile(str(path)) as audio:
+        # the frame count from the header: soundfile.read would seek to find it again
+        signal = audio.read(audio.frames, dtype="float64", always_2d=True)
+        rate = audio.samplerate
     signal = signal.mean(axis=1) * PCM16_FULL_SCALE
     if not np.all(np.isfinite(signal)):
         raise ValueError(f"{path}: the audio holds NaN or infinite samples")
