@@ -25,9 +25,12 @@ _FAST_NO_NAN = {"reassoc", "contract", "nnan"}
 
 
 @njit_inner(cache=True, nogil=True, fastmath=_FAST_NO_NAN)
-def _shifted_likelihoods(log_b, lo, hi, b, shift):
+def _shifted_likelihoods(log_b, lo, hi, b, shift, b_flat):
     """b[t] = exp(log_b[t] - max_k log_b[t]); shift[t] = that maximum (-inf: all impossible).
 
+    ``b_flat`` is ``b``'s memory as one row (a view made in Python), so that the
+    exponentials run in one loop over the whole block without a reshape here (a reshape
+    compiles its shape checks and messages, about 0.13 s of a first run).
     Emission log-likelihoods are never NaN (parameters are validated), which lets the
     row maxima vectorise.
     """
@@ -42,9 +45,8 @@ def _shifted_likelihoods(log_b, lo, hi, b, shift):
             m = 0.0
         for k in range(n_states):
             b[t, k] = row[k] - m
-    # one loop over the whole block: by rows is slower for a few states (the reshape costs
-    # about 0.1 s of compile, once)
-    exp_nonpositive(b[: hi - lo].reshape(-1))
+    # one loop over the whole block: by rows is slower for a few states
+    exp_nonpositive(b_flat[: (hi - lo) * n_states])
 
 
 # The helpers of the scaled passes are inlined (inline="always"): compiled as part of
@@ -239,7 +241,7 @@ def _add_pass_statistics(gamma, offsets, transmat, outer, start_acc, trans_acc):
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, start_acc,
                    trans_acc, seq_loglik, underflow, frame_work, factor_work, square_work,
-                   state_work):  # fmt: skip
+                   state_work, flat_work):  # fmt: skip
     """The scaled passes of :func:`forward_backward` (with ``backward``) or of
     :func:`forward_loglik` (without: the posterior and statistics arrays are not touched).
 
@@ -263,7 +265,7 @@ def _scaled_passes(log_b, offsets, startprob, transmat, backward, gamma, outer, 
     for s in range(len(offsets) - 1):
         lo, hi = offsets[s], offsets[s + 1]
         n_frames = hi - lo
-        _shifted_likelihoods(log_b, lo, hi, b, shift)
+        _shifted_likelihoods(log_b, lo, hi, b, shift, flat_work)
         ok = True
         for t in range(n_frames):
             if shift[t] == -np.inf:
@@ -319,11 +321,12 @@ def _longest(offsets) -> int:
 
 def _pass_work(log_b, offsets):
     """Work arrays of :func:`_scaled_passes` for the batch's longest sequence: likelihoods
-    and forward values (2, T, K), scale factors and shifts (2, T), two (K, K) matrices and
-    two (K,) vectors."""
+    and forward values (2, T, K), scale factors and shifts (2, T), two (K, K) matrices,
+    two (K,) vectors, and the likelihoods' memory as one row (T * K,)."""
     t_max, n_states = _longest(offsets), log_b.shape[1]
-    return (np.empty((2, t_max, n_states)), np.empty((2, t_max)),
-            np.empty((2, n_states, n_states)), np.empty((2, n_states)))  # fmt: skip
+    frames = np.empty((2, t_max, n_states))
+    return (frames, np.empty((2, t_max)), np.empty((2, n_states, n_states)),
+            np.empty((2, n_states)), frames[0].reshape(-1))  # fmt: skip
 
 
 def forward_backward(log_b, offsets, startprob, transmat, gamma, start_acc, trans_acc, seq_loglik):
