@@ -37,6 +37,7 @@ def _train(args: argparse.Namespace) -> int:
         n_jobs=args.jobs,
         short_pause=args.short_pause,
         silent_gaps=args.silent_gaps,
+        mark_penalty=args.mark_penalty,
     )
     front_end = MFCCConfig(
         samplerate=args.samplerate, normalise=args.normalise, variance=args.normalise != "none"
@@ -228,6 +229,14 @@ def register(subparsers) -> None:
         action="store_true",
         help="with --word-times: the frames of a marked utterance outside its marked words "
         "are kept for sil and sp",
+    )
+    train.add_argument(
+        "--mark-penalty",
+        type=_beam,
+        default=1000.0,  # estep.MARK_PENALTY
+        metavar="NATS",
+        help="with --word-times: what a frame of a marked span costs the states it is not "
+        "kept for (default 1000: the marks hold; a few nats only lean training towards them)",
     )
     train.add_argument(
         "--sat",

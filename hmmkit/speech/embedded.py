@@ -29,9 +29,9 @@ from .acoustic_model import (
     silence_transitions,
     tee_transitions,
 )
+from .estep import MARK_PENALTY, beam_schedule, log_transitions, with_log_transitions
 from .estep import EmbeddedStats as EmbeddedStats  # the E-step's names, re-exported
 from .estep import background_frames as background_frames
-from .estep import beam_schedule, log_transitions, with_log_transitions
 from .estep import utterance_stats as utterance_stats
 from .estep_backends import EStepSettings, StageESteps
 from .features import MFCCConfig
@@ -67,7 +67,9 @@ class EmbeddedConfig:
     states (with ``background_margin``, only those of them whose spectrum is the ends'
     too, see :func:`~.estep.background_frames`); ``hard`` says which stages use Viterbi
     passes; with word times (see :func:`train_embedded`) ``silent_gaps`` keeps the
-    frames of a marked utterance outside its marked words for ``sil`` and ``sp``.
+    frames of a marked utterance outside its marked words for ``sil`` and ``sp``;
+    ``mark_penalty`` is what a frame of a marked span costs the states it is not kept for
+    (the default holds the marks firm; a few nats only lean the passes towards them).
     """
 
     units: str = "word"
@@ -90,6 +92,7 @@ class EmbeddedConfig:
     background_margin: float | None = None
     short_pause: str = "middle"
     silent_gaps: bool = False
+    mark_penalty: float = MARK_PENALTY
 
     def __post_init__(self) -> None:
         for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
@@ -105,6 +108,8 @@ class EmbeddedConfig:
             raise ValueError(
                 f"background_margin must be >= 0 or None, got {self.background_margin}"
             )
+        if not self.mark_penalty > 0:
+            raise ValueError(f"mark_penalty must be positive, got {self.mark_penalty}")
         if self.background_penalty < 0:
             raise ValueError(f"background_penalty must be >= 0, got {self.background_penalty}")
         if not 0 < self.background_quantile <= 1:
@@ -296,6 +301,7 @@ def train_embedded(
             front_end or MFCCConfig(),
             word_times_source or "word times",
             config.silent_gaps,
+            config.mark_penalty,
         )
     log = TrainingLog()
     resolve_n_jobs(config.n_jobs)  # a bad value fails before any work

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .acoustic_model import SILENCE, AcousticModel
-from .estep import TimeMarks
+from .estep import MARK_PENALTY, TimeMarks
 from .features import MFCCConfig
 
 Timed = tuple[str, float, float]  # word, start, end (seconds)
@@ -32,13 +32,16 @@ def word_time_marks(
     config: MFCCConfig,
     where: str = "word times",
     silent_gaps: bool = False,
+    penalty: float = MARK_PENALTY,
 ) -> TimeMarks:
     """The :class:`TimeMarks` of word times (utt -> [(word, start, end)] in seconds):
     each span's frames may be emitted only by its word's units (every pronunciation's);
     the token ``sil`` marks silence (``sil`` and ``sp`` only).
     With ``silent_gaps`` the frames of a marked utterance outside its spans are kept for
-    ``sil`` and ``sp``. A ValueError names ``where`` and the utterance for an utterance not in
-    ``transcripts``, a word not in its transcript, or an end before its start."""
+    ``sil`` and ``sp``. ``penalty`` is what a marked frame costs the states it is not kept
+    for (see :class:`~.estep.TimeMarks`). A ValueError names ``where`` and the utterance
+    for an utterance not in ``transcripts``, a word not in its transcript, or an end before
+    its start."""
     spans = {}
     for utt, items in times.items():
         if utt not in transcripts:
@@ -60,4 +63,4 @@ def word_time_marks(
             if stop > first:
                 marked.append((first, stop, tuple(units)))
         spans[utt] = tuple(marked)
-    return TimeMarks(spans, silent_gaps=silent_gaps)
+    return TimeMarks(spans, penalty=penalty, silent_gaps=silent_gaps)

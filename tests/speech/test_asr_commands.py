@@ -223,9 +223,10 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
     assert seen["word_times"] is None and not config.silent_gaps and seen["stage_dirs"] == {}
     with pytest.raises(SystemExit):
         main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
-              "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps",
+              "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps", "--mark-penalty", "5",
               "--stage-dir", "2", "a", "--stage-dir", "1", "b"])  # fmt: skip
     assert seen["word_times"] == tmp_path / "t.ctm" and seen["config"].silent_gaps
+    assert seen["config"].mark_penalty == 5.0 and config.mark_penalty == 1000.0
     assert seen["stage_dirs"] == {2: Path("a"), 1: Path("b")} and seen["sat"] == 0
 
 

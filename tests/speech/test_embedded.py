@@ -171,3 +171,26 @@ def test_the_background_setting_carries_the_spectral_margin():
     assert config.background_setting(13, 3) == (5.0, 0.75, 10, 1.0, 3)
     with pytest.raises(ValueError, match="background_margin must be >= 0"):
         EmbeddedConfig(background_margin=-1.0)
+
+
+def test_the_mark_penalty_reaches_the_time_marks(corpus, monkeypatch):
+    import hmmkit.speech.embedded as embedded
+
+    seen = []
+    real = embedded.word_time_marks
+
+    def spy(*args):
+        seen.append(real(*args))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(embedded, "word_time_marks", spy)
+    utts, feats, words = corpus
+    times = {utts[0]: [(words[0][0], 0.2, 0.4)]}
+    for penalty in (1000.0, 5.0):
+        config = EmbeddedConfig(mark_penalty=penalty)
+        with pytest.raises(SystemExit):
+            train_embedded(utts, feats, words, config, word_times=times)
+        assert seen[-1].penalty == penalty
+    assert EmbeddedConfig().mark_penalty == 1000.0
+    with pytest.raises(ValueError, match="mark_penalty must be positive"):
+        EmbeddedConfig(mark_penalty=0.0)

@@ -32,7 +32,9 @@ def test_word_marks_name_every_pronunciations_units_and_silence():
     assert marks.spans["u"] == ((0, 9, ("sil",)), (9, 29, ("a", "b")), (29, 34, ("a",)))
     assert not marks.silent_gaps
     gaps = word_time_marks(times, {"u": ["x", "y"]}, {"u": 50}, model, MFCCConfig(), "", True)
-    assert gaps.silent_gaps
+    assert gaps.silent_gaps and gaps.penalty == marks.penalty == 1000.0
+    soft = word_time_marks(times, {"u": ["x", "y"]}, {"u": 50}, model, MFCCConfig(), "", True, 5.0)
+    assert soft.penalty == 5.0 and soft.spans == gaps.spans
 
 
 def test_bad_word_times_name_the_file_and_the_utterance():
