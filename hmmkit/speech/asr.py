@@ -20,10 +20,17 @@ from ..atomic import atomic_output
 from .acoustic_model import AcousticModel
 from .alignment import Segment, align
 from .ctm import read_ctm, write_ctm, write_text, write_textgrid
-from .data_folder import DataFolder, check_sample_rates, folder_features, read_data_folder
+from .data_folder import (
+    DataFolder,
+    check_sample_rates,
+    folder_features,
+    half_step_features,
+    read_data_folder,
+)
 from .decoder import bigram_network, decode, recognizer_graph, word_loop
 from .embedded import EmbeddedConfig, train_embedded
 from .features import MFCCConfig
+from .fmllr import apply_fmllr
 from .lexicon import check_transcripts, read_lexicon
 from .sat import train_sat
 from .scoring import ScoreReport, read_text, score
@@ -157,9 +164,15 @@ def align_folder(
     adapt_tau: float | None = None,
     adapt_method: str = "map",
     adapt_background: float = 0.0,
+    half_step: bool = False,
 ) -> dict[str, list[tuple[str, float, float]]]:
     """Forced alignment: ``alignment.ctm`` (words), ``phones.ctm`` (phone units) and
     ``textgrid/UTT.TextGrid``; returns utt -> [(word, start, end)].
+
+    With ``half_step`` the Viterbi path runs over frames every half step (5 ms for a 10 ms
+    model; :func:`~.data_folder.half_step_features`), scored by the model as it is, so
+    that boundaries fall on the finer grid; adaptation is estimated on the model's own
+    frames and applied to the finer ones.
 
     With ``adapt_tau`` the alignment is speaker-adapted, as the Montreal Forced Aligner's
     second pass: each speaker's (``utt2spk``) means are adapted to its utterances and
@@ -174,6 +187,7 @@ def align_folder(
     config = model.config
     feats, _ = _features(config, data, model.sample_rate)
     models = [model] * len(feats)
+    transforms = [None] * len(feats)
     if adapt_tau is not None:
         for indices in _speaker_groups(data).values():
             adapted, transform = model, None
@@ -190,7 +204,12 @@ def align_folder(
                     background_penalty=adapt_background,
                 )
             for i, X in zip(indices, moved, strict=True):
-                models[i], feats[i] = adapted, X
+                models[i], feats[i], transforms[i] = adapted, X, transform
+    if half_step:
+        fine = half_step_features(data, config)
+        moved = zip(fine, transforms, strict=True)
+        feats = [X if A is None else apply_fmllr(A, X) for X, A in moved]
+        config = config.with_(winstep=config.winstep / 2)
     words_out, phones_out, grids = {}, {}, {}
     for entry, X, used in zip(data.utterances, feats, models, strict=True):
         result = align(used, entry.utt, X, entry.words, beam)

@@ -73,7 +73,14 @@ def _adaptation(args: argparse.Namespace) -> dict:
 def _align(args: argparse.Namespace) -> int:
     from .asr import align_folder
 
-    out = align_folder(args.model_dir, args.data_dir, args.out_dir, args.beam, **_adaptation(args))
+    out = align_folder(
+        args.model_dir,
+        args.data_dir,
+        args.out_dir,
+        args.beam,
+        half_step=args.half_step,
+        **_adaptation(args),
+    )
     print(f"aligned {len(out)} utterances -> {args.out_dir / 'alignment.ctm'}")
     return 0
 
@@ -279,6 +286,13 @@ def register(subparsers) -> None:
         metavar="NATS",
         help="with --adapt: cost to the word states of each utterance's background frames "
         "while adapting (default 0: none)",
+    )
+    align.add_argument(
+        "--half-step",
+        action="store_true",
+        help="align over frames every half step (5 ms for 10 ms models: the model's own "
+        "analysis, and the same half a step later, interleaved), for boundaries on a finer "
+        "grid",
     )
     align.set_defaults(func=_align)
 

@@ -257,6 +257,25 @@ def test_speaker_adapted_alignment_aligns_at_least_as_well(trained):
     assert alignment_accuracy(spans, adapted) >= alignment_accuracy(spans, plain)
 
 
+@pytest.mark.parametrize("adapt", [[], ["--adapt", "10", "--adapt-method", "fmllr"]])
+def test_half_step_alignment_puts_boundaries_on_the_finer_grid(trained, adapt):
+    """`asr align --half-step`: the same words, boundaries every 5 ms (the full step's
+    grid is every 10 ms from 7.5 ms), about as many words aligned as at the full step."""
+    root, spans = trained
+    folders = [str(root / "model"), str(root / "data")]
+    assert main(["asr", "align", *folders, str(root / "full"), *adapt]) == 0
+    assert main(["asr", "align", *folders, str(root / "half"), "--half-step", *adapt]) == 0
+    full = read_ctm(root / "full" / "alignment.ctm")
+    half = read_ctm(root / "half" / "alignment.ctm")
+    assert full.keys() == half.keys()
+    ticks = set()
+    for utt, words in half.items():
+        assert [w for w, _, _ in words] == [w for w, _, _ in full[utt]]
+        ticks |= {round(t * 1000) % 10 for _, a, b in words for t in (a, b)}
+    assert ticks == {0, 5}  # times k x 5 + 10 ms
+    assert alignment_accuracy(spans, half) >= alignment_accuracy(spans, full) - 0.05
+
+
 def test_alignment_adapts_each_speaker_to_its_own_transcripts(trained, monkeypatch, tmp_path):
     """Every speaker's means are adapted ALIGN_ADAPTATION_ROUNDS times, each round from the
     previous round's model, on that speaker's utterances and transcripts only; each
