@@ -44,6 +44,7 @@ from hmmkit.speech.asr_commands import margin_or_off, nonnegative, positive_int
 from hmmkit.speech.ctm import write_ctm
 from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, build_digit_strings
 from hmmkit.speech.embedded import EmbeddedConfig
+from hmmkit.speech.estep import MARK_PENALTY
 from hmmkit.speech.features import MFCCConfig
 from hmmkit.speech.lexicon import Lexicon
 from hmmkit.speech.speaker_adaptation import (
@@ -58,6 +59,8 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data" / "fsdd"
 TUNING_PENALTIES = (-20.0, -30.0, -45.0, -60.0)
 #: Gaussians per state the alignment model is chosen among (see tune_on_development).
 ALIGNMENT_MIXTURES = (2, 4, 8)
+#: How training may use the training strings' known times (see time_marks_file).
+TIME_MARKS = ("none", "core", "core+gaps", "core+recording")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,12 +160,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--time-marks",
-        choices=("none", "core", "core+gaps", "core+recording"),
+        choices=TIME_MARKS,
         default="none",
         help="training from known times (asr train --word-times): each training word's "
         "speech core kept for that word's states; with core+gaps the frames between the "
         "cores kept for sil and sp (--silent-gaps), with core+recording those between "
         "the recordings",
+    )
+    p.add_argument(
+        "--mark-penalty",
+        type=positive_nats,
+        default=MARK_PENALTY,
+        metavar="NATS",
+        help="with --time-marks: what a frame of a marked span costs the states it is not "
+        "kept for (1000: the marks hold)",
+    )
+    p.add_argument(
+        "--align-time-marks",
+        choices=TIME_MARKS,
+        default="core+gaps",
+        help="the alignment model's training from known times, as --time-marks (when it "
+        "differs from --time-marks or --align-mark-penalty from --mark-penalty, the "
+        "alignment model is trained on its own)",
+    )
+    p.add_argument(
+        "--align-mark-penalty",
+        type=positive_nats,
+        default=5.0,
+        metavar="NATS",
+        help="with --align-time-marks: what a marked frame costs the other states (a few "
+        "nats lean the training towards the marks without holding it to them)",
+    )
+    p.add_argument(
+        "--align-half-step",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="align over frames every 5 ms (the model's 10 ms analysis and the same 5 ms "
+        "later, interleaved)",
     )
     p.add_argument(
         "--short-pause",
@@ -179,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--takes", type=int, default=50, help="use only takes below this (quick)")
     return p
+
+
+def positive_nats(text: str) -> float:
+    """A positive cost in nats."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
 
 
 def count_list(text: str) -> tuple[int, ...]:
@@ -246,46 +291,79 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 
 
-def training_strings(recordings, folder: Path, args) -> Path | None:
-    """Build the training strings in ``folder``; with --time-marks, returns the CTM of
-    their known times (``word_times.ctm``: each word's speech core and, for
-    core+recording, ``sil`` from each recording's end to the next one's start)."""
+def training_strings(recordings, folder: Path, args) -> None:
+    """Build the training strings in ``folder``, with the CTM of their known times for
+    each of --time-marks and --align-time-marks (see :func:`time_marks_file`)."""
     spans = build_digit_strings(recordings, folder, seed=args.seed)
-    if args.time_marks == "none":
+    for mode in sorted({args.time_marks, args.align_time_marks} - {"none"}):
+        by_utt: dict[str, list] = {}
+        ends: dict[str, float] = {}
+        for s in spans:
+            marks = by_utt.setdefault(s.utt, [])
+            if mode == "core+recording":
+                marks.append(("sil", ends.get(s.utt, 0.0), s.start))
+            marks.append((s.word, s.core_start, s.core_end))
+            ends[s.utt] = s.end
+        if mode == "core+recording":
+            for utt, marks in by_utt.items():
+                duration = soundfile.info(str(folder / "wav" / f"{utt}.wav")).duration
+                marks.append(("sil", ends[utt], duration))
+        write_ctm(time_marks_file(folder, mode), by_utt.items())
+
+
+def time_marks_file(folder: Path, mode: str) -> Path | None:
+    """The CTM of the training strings' known times for a --time-marks mode (None for
+    none): each word's speech core and, for core+recording, ``sil`` from each
+    recording's end to the next one's start."""
+    if mode == "none":
         return None
-    by_utt: dict[str, list] = {}
-    ends: dict[str, float] = {}
-    for s in spans:
-        marks = by_utt.setdefault(s.utt, [])
-        if args.time_marks == "core+recording":
-            marks.append(("sil", ends.get(s.utt, 0.0), s.start))
-        marks.append((s.word, s.core_start, s.core_end))
-        ends[s.utt] = s.end
-    if args.time_marks == "core+recording":
-        for utt, marks in by_utt.items():
-            duration = soundfile.info(str(folder / "wav" / f"{utt}.wav")).duration
-            marks.append(("sil", ends[utt], duration))
-    write_ctm(folder / "word_times.ctm", by_utt.items())
-    return folder / "word_times.ctm"
+    return folder / f"word_times_{mode.replace('+', '_')}.ctm"
 
 
-def train_stages(data: Path, root: Path, counts, args, lexicon, config, front_end):
+def train_stages(data: Path, root: Path, counts, args, lexicon, config, front_end, marks, name):
     """Train once up to the largest of ``counts`` (Gaussians per state), keeping the model
-    of each smaller count on the way; returns count -> model folder (``root/model`` for
-    --n-mix, ``root/model_Nmix`` for the others)."""
-    folders = {m: root / ("model" if m == args.n_mix else f"model_{m}mix") for m in counts}
+    of each smaller count on the way, with ``marks`` = (--time-marks mode, mark penalty);
+    returns count -> model folder (``root/NAME_Nmix``, ``root/model`` for --n-mix)."""
+    mode, penalty = marks
+    folders = {
+        m: root / ("model" if (name, m) == ("model", args.n_mix) else f"{name}_{m}mix")
+        for m in counts
+    }
     top = max(counts)
-    times = data / "word_times.ctm" if args.time_marks != "none" else None
     asr.train(
         data,
         folders[top],
         lexicon,
-        replace(config, n_mix=top),
+        replace(config, n_mix=top, silent_gaps=mode == "core+gaps", mark_penalty=penalty),
         front_end,
-        word_times=times,
+        word_times=time_marks_file(data, mode),
         stage_dirs={m: folders[m] for m in counts if m != top},
     )
     return folders
+
+
+def train_models(data: Path, root: Path, align_counts, args, lexicon, config, front_end):
+    """The decoding model (--n-mix Gaussians, --time-marks) and the alignment models
+    (``align_counts`` Gaussians, --align-time-marks): one training when both use the same
+    times, else two; returns (decoding model folder, count -> alignment model folder)."""
+    decoding = (args.time_marks, args.mark_penalty)
+    aligning = (args.align_time_marks, args.align_mark_penalty)
+    setting = (args, lexicon, config, front_end)
+    if aligning == decoding or args.align_time_marks == args.time_marks == "none":
+        counts = {args.n_mix, *align_counts}
+        folders = train_stages(data, root, counts, *setting, decoding, "model")
+        return folders[args.n_mix], {m: folders[m] for m in align_counts}
+    model = train_stages(data, root, {args.n_mix}, *setting, decoding, "model")
+    align = train_stages(data, root, set(align_counts), *setting, aligning, "align_model")
+    return model[args.n_mix], align
+
+
+def align_and_measure(model: Path, data: Path, out: Path, spans, args) -> tuple[dict, float]:
+    """Forced alignment with the run's settings; returns it and the words aligned."""
+    aligned = asr.align_folder(
+        model, data, out, adapt_tau=args.align_adapt or None, half_step=args.align_half_step
+    )
+    return aligned, alignment_accuracy(spans, aligned)
 
 
 def tune_on_development(name: str, train_recs, work: Path, args, lexicon, config, front_end):
@@ -297,11 +375,12 @@ def tune_on_development(name: str, train_recs, work: Path, args, lexicon, config
     tune = work / "tune"
     training_strings(inner, tune / "train", args)
     dev_spans = build_digit_strings(dev, tune / "dev", seed=args.seed + 2)
-    counts = {args.n_mix, *args.align_n_mix}
-    folders = train_stages(tune / "train", tune, counts, args, lexicon, config, front_end)
+    model, align_models = train_models(
+        tune / "train", tune, args.align_n_mix, args, lexicon, config, front_end
+    )
     wers = {}
     for penalty in args.tune_penalty:
-        report = decode_and_score(folders[args.n_mix], tune / "dev", tune / "decode", penalty, args)
+        report = decode_and_score(model, tune / "dev", tune / "decode", penalty, args)
         wers[penalty] = report.overall.summary()["wer"]
     best = args.word_penalty
     if wers:
@@ -309,10 +388,8 @@ def tune_on_development(name: str, train_recs, work: Path, args, lexicon, config
     aligned = {}
     if len(args.align_n_mix) > 1:
         for m in args.align_n_mix:
-            out = asr.align_folder(
-                folders[m], tune / "dev", tune / f"align_{m}mix", adapt_tau=args.align_adapt or None
-            )
-            aligned[m] = alignment_accuracy(dev_spans, out)
+            out = tune / f"align_{m}mix"
+            aligned[m] = align_and_measure(align_models[m], tune / "dev", out, dev_spans, args)[1]
     align_mix = max(aligned, key=lambda m: (aligned[m], -m)) if aligned else args.align_n_mix[0]
     return best, wers or None, align_mix, aligned or None
 
@@ -336,7 +413,6 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         background_penalty=args.background_penalty,
         background_margin=args.background_margin,
         short_pause=args.short_pause,
-        silent_gaps=args.time_marks == "core+gaps",
     )
     front_end = MFCCConfig(normalise=args.normalise, variance=True)
     penalty, tuning, align_mix, align_tuning = args.word_penalty, None, args.align_n_mix[0], None
@@ -345,19 +421,19 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
             name, train_recs, work, args, lexicon, config, front_end
         )
     start = time.process_time()
-    counts = {args.n_mix, align_mix}
-    folders = train_stages(work / "train", work, counts, args, lexicon, config, front_end)
+    model, align_models = train_models(
+        work / "train", work, (align_mix,), args, lexicon, config, front_end
+    )
     train_cpu = time.process_time() - start
     start = time.process_time()
-    report = decode_and_score(work / "model", work / "test", work / "decode", penalty, args)
+    report = decode_and_score(model, work / "test", work / "decode", penalty, args)
     decode_cpu = time.process_time() - start
     (work / "decode" / "report.txt").write_text(report.text("reference", "decoded"))
-    aligned = asr.align_folder(
-        folders[align_mix], work / "test", work / "align", adapt_tau=args.align_adapt or None
+    _, accuracy = align_and_measure(
+        align_models[align_mix], work / "test", work / "align", test_spans, args
     )
     audio = sum(soundfile.info(str(p)).duration for p in (work / "test" / "wav").iterdir())
     overall = report.overall.summary()
-    accuracy = alignment_accuracy(test_spans, aligned)
     print(f"{name}: WER {overall['wer']:.2f} %, alignment {100 * accuracy:.1f} %", file=sys.stderr)
     return {
         "split": name,
@@ -426,6 +502,11 @@ def plot_results(results: list[dict], out: Path) -> None:
     plt.close(fig)
 
 
+def _marks(mode: str, penalty: float) -> str:
+    """A --time-marks setting as the report shows it."""
+    return mode if mode == "none" else f"{mode} at {penalty:g} nats"
+
+
 def _margin(value: float | None) -> str:
     """A spectral margin as the report shows it."""
     return "off" if value is None else f"{value:g} nats"
@@ -454,6 +535,12 @@ def write_report(results: list[dict], args, out: Path) -> None:
         )
         + "; training background margin: "
         + _margin(args.background_margin)
+        + ".",
+        "",
+        "Alignment model: time marks "
+        + _marks(args.align_time_marks, args.align_mark_penalty)
+        + (" (decoding model: " + _marks(args.time_marks, args.mark_penalty) + ")")
+        + ("; aligned every 5 ms" if args.align_half_step else "")
         + ".",
         "",
         "| split | test words | word penalty | WER % | %Corr | %Acc | alignment % | "

@@ -79,7 +79,14 @@ def test_recipe_runs_and_reports(shared_data, tmp_path):
     # so is the alignment model's number of Gaussians (1: kept on the way to 2)
     scores = split["tuning_alignment"]
     assert set(scores) == {"1", "2"} and scores[str(split["align_n_mix"])] == max(scores.values())
-    assert (out / "speaker_theo" / "tune" / "model_1mix" / "hmmdefs.mmf").is_file()
+    # the alignment models are trained on their own, leaning towards the known cores
+    tune = out / "speaker_theo" / "tune"
+    assert (tune / "align_model_1mix" / "hmmdefs.mmf").is_file()
+    assert not (tune / "model_1mix").exists() and (tune / "model" / "hmmdefs.mmf").is_file()
+    assert (tune / "train" / "word_times_core_gaps.ctm").is_file()
+    trained = json.loads((tune / "align_model_2mix" / "training.json").read_text())["config"]
+    assert trained["silent_gaps"] and trained["mark_penalty"] == 5.0
+    assert "Alignment model: time marks core+gaps at 5 nats" in (out / "report.md").read_text()
     dev_speakers = (out / "speaker_theo" / "tune" / "dev" / "utt2spk").read_text().split()[1::2]
     assert set(dev_speakers) == {"george"}
     for name in ("report.md", "per_speaker_wer.png", "alignment_example.png"):
@@ -101,6 +108,15 @@ def test_adaptation_weights_must_not_be_negative(capsys):
     assert parser.parse_args([]).align_adapt == 10.0
     assert parser.parse_args([]).align_n_mix == (2, 4, 8)
     assert parser.parse_args(["--align-n-mix", "4"]).align_n_mix == (4,)
+    defaults = parser.parse_args([])
+    assert (defaults.align_time_marks, defaults.align_mark_penalty) == ("core+gaps", 5.0)
+    assert (defaults.time_marks, defaults.mark_penalty) == ("none", 1000.0)
+    assert defaults.align_half_step
+    assert not parser.parse_args(["--no-align-half-step"]).align_half_step
+    for flag in ("--mark-penalty", "--align-mark-penalty"):
+        for bad in ("0", "-1", "x"):
+            with pytest.raises(SystemExit):
+                parser.parse_args([flag, bad])
     for bad in ("0", "", "2,x"):
         with pytest.raises(SystemExit):
             parser.parse_args(["--align-n-mix", bad])
