@@ -544,7 +544,7 @@ def write_report(results: list[dict], args, out: Path) -> None:
         + ".",
         "",
         "| split | test words | word penalty | WER % | %Corr | %Acc | alignment % | "
-        "alignment Gaussians | train CPU s | decode x real time |",
+        "alignment Gaussians | train CPU s (all models) | decode x real time |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
