@@ -185,6 +185,9 @@ def align_folder(
     model = AcousticModel.load(model_dir)
     data = read_data_folder(data_dir, need_text=True)
     config = model.config
+    htk = [e.utt for e in data.utterances if e.is_htk]
+    if half_step and htk:
+        raise ValueError(f"utterance {htk[0]}: half-step alignment needs audio, not HTK files")
     feats, _ = _features(config, data, model.sample_rate)
     models = [model] * len(feats)
     transforms = [None] * len(feats)

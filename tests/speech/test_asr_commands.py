@@ -276,6 +276,24 @@ def test_half_step_alignment_puts_boundaries_on_the_finer_grid(trained, adapt):
     assert alignment_accuracy(spans, half) >= alignment_accuracy(spans, full) - 0.05
 
 
+def test_half_step_alignment_refuses_htk_features_before_any_work(trained, tmp_path):
+    import numpy as np
+
+    import hmmkit.speech.asr as asr
+    from hmmkit.speech.htk import write_htk
+
+    root, _ = trained
+    utt, words = (root / "data" / "text").read_text().splitlines()[0].split(maxsplit=1)
+    folder = tmp_path / "htk"
+    folder.mkdir()
+    write_htk(folder / "u.htk", np.zeros((80, 39)), kind="MFCC_E_D_A")
+    (folder / "htk.scp").write_text(f"{utt} u.htk\n")
+    (folder / "text").write_text(f"{utt} {words}\n")
+    with pytest.raises(ValueError, match=f"utterance {utt}: half-step alignment needs audio"):
+        asr.align_folder(root / "model", folder, tmp_path / "out", half_step=True)
+    assert not (tmp_path / "out").exists()
+
+
 def test_alignment_adapts_each_speaker_to_its_own_transcripts(trained, monkeypatch, tmp_path):
     """Every speaker's means are adapted ALIGN_ADAPTATION_ROUNDS times, each round from the
     previous round's model, on that speaker's utterances and transcripts only; each
