@@ -40,7 +40,7 @@ import numpy as np
 import soundfile
 
 from hmmkit.speech import asr, corpus
-from hmmkit.speech.asr_commands import margin_or_off, nonnegative, positive_int
+from hmmkit.speech.asr_commands import margin_or_off, nonnegative, nonnegative_int, positive_int
 from hmmkit.speech.ctm import write_ctm
 from hmmkit.speech.digit_strings import DIGITS_LEXICON, alignment_accuracy, build_digit_strings
 from hmmkit.speech.embedded import EmbeddedConfig
@@ -61,6 +61,10 @@ TUNING_PENALTIES = (-20.0, -30.0, -45.0, -60.0)
 ALIGNMENT_MIXTURES = (2, 4, 8)
 #: How training may use the training strings' known times (see time_marks_file).
 TIME_MARKS = ("none", "core", "core+gaps", "core+recording")
+#: Frames at each end of a string that decoding keeps for sil (--edge-silence): the
+#: strings start and end in 150-400 ms of background, and the windows (25 ms every 10
+#: ms) of 13 frames end by 145 ms.
+EDGE_SILENCE = 13
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         metavar="N",
         help="with --adapt: decode-adapt rounds per test speaker",
+    )
+    p.add_argument(
+        "--edge-silence",
+        type=nonnegative_int,
+        default=EDGE_SILENCE,
+        metavar="FRAMES",
+        help="decoding: each utterance's first and last FRAMES frames are sil's (the "
+        "strings start and end in at least 150 ms of background); 0 turns it off",
     )
     p.add_argument(
         "--align-adapt",
@@ -287,6 +299,7 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
         adapt_method=args.adapt_method,
         adapt_rounds=args.adapt_rounds,
         adapt_background_margin=args.adapt_background_margin,
+        edge_silence=args.edge_silence,
     )
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 
@@ -533,6 +546,7 @@ def write_report(results: list[dict], args, out: Path) -> None:
             if args.adapt
             else "none"
         )
+        + f"; frames kept for sil at each end in decoding: {args.edge_silence}"
         + "; training background margin: "
         + _margin(args.background_margin)
         + ".",

@@ -264,6 +264,7 @@ def decode_folder(
     adapt_method: str = "map",
     adapt_rounds: int = ADAPTATION_ROUNDS,
     adapt_background_margin: float | None = ADAPT_BACKGROUND_MARGIN,
+    edge_silence: int = 0,
 ) -> dict[str, list[str]]:
     """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
     words. Without ``grammar`` or ``lm`` the network is a loop over the model's words.
@@ -275,7 +276,9 @@ def decode_folder(
     is the utterance ends' within ``adapt_background_margin`` nats, None: every quiet
     frame, see :func:`~.estep.background_frames`); ``adapt_method`` is one of
     :data:`ADAPTATION_METHODS` (with MLLR, ``adapt_tau`` is MAP's prior weight in
-    "mllr+map" and otherwise only turns adaptation on)."""
+    "mllr+map" and otherwise only turns adaptation on). ``edge_silence`` > 0 keeps each
+    utterance's first and last that many frames for ``sil`` in every pass (see
+    :func:`~.decoder.decode`)."""
     if grammar is not None and lm is not None:
         raise ValueError("give a grammar or a language model, not both")
     _check_adaptation(adapt_tau, adapt_method, adapt_background)
@@ -299,8 +302,11 @@ def decode_folder(
         graph = recognizer_graph(model, word_loop(model.words()), lm_scale, insertion_penalty)
     data = read_data_folder(data_dir)
     feats, _ = _features(model.config, data, model.sample_rate)
+    if isinstance(edge_silence, bool) or not isinstance(edge_silence, int) or edge_silence < 0:
+        raise ValueError(f"edge_silence must be an integer >= 0, got {edge_silence!r}")
     hyps = [
-        decode(model, graph, e.utt, X, beam) for e, X in zip(data.utterances, feats, strict=True)
+        decode(model, graph, e.utt, X, beam, edge_silence)
+        for e, X in zip(data.utterances, feats, strict=True)
     ]
     if adapt_tau is not None:
         hyps = _adapted_pass(
@@ -311,6 +317,7 @@ def decode_folder(
             hyps,
             (adapt_method, adapt_tau, adapt_background, adapt_rounds, adapt_background_margin),
             beam,
+            edge_silence,
         )
     texts, timed = {}, {}
     for entry, hyp in zip(data.utterances, hyps, strict=True):
@@ -323,7 +330,7 @@ def decode_folder(
     return texts
 
 
-def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam):
+def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam, edge_silence=0):
     """Decode each speaker again with means adapted to its hypotheses, round after round
     (``adaptation``: method, MAP's tau, background penalty, rounds, spectral margin)."""
     method, tau, background, rounds, margin = adaptation
@@ -345,7 +352,7 @@ def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam):
                 background_margin=margin,
             )
             for i, X in zip(indices, moved, strict=True):
-                out[i] = decode(adapted, graph, data.utterances[i].utt, X, beam)
+                out[i] = decode(adapted, graph, data.utterances[i].utt, X, beam, edge_silence)
     return out
 
 

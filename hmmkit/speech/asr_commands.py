@@ -99,6 +99,7 @@ def _decode(args: argparse.Namespace) -> int:
         args.beam,
         adapt_rounds=args.adapt_rounds,
         adapt_background_margin=args.adapt_background_margin,
+        edge_silence=args.edge_silence,
         **_adaptation(args),
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
@@ -306,6 +307,14 @@ def register(subparsers) -> None:
     decode.add_argument("--lm-scale", type=float, default=1.0, help="language model scale")
     decode.add_argument("--word-penalty", type=float, default=0.0, help="log-score added per word")
     decode.add_argument("--beam", type=_beam, default=250.0, help="Viterbi beam")
+    decode.add_argument(
+        "--edge-silence",
+        type=nonnegative_int,
+        default=0,
+        metavar="FRAMES",
+        help="keep each utterance's first and last FRAMES frames for sil (utterances start "
+        "and end in background); default 0: off",
+    )
     decode.add_argument(
         "--adapt",
         type=_beam,

@@ -105,13 +105,29 @@ class Hypothesis:
     log_score: float
 
 
+#: Cost (nats a frame) to every state but ``sil``'s on an utterance's edge frames (see
+#: :func:`decode`): finite, so that an utterance too short for it still has a path.
+EDGE_SILENCE_COST = 1000.0
+
+
 def decode(
-    model: AcousticModel, graph: CompositeGraph, utt: str, X: np.ndarray, beam: float = np.inf
+    model: AcousticModel,
+    graph: CompositeGraph,
+    utt: str,
+    X: np.ndarray,
+    beam: float = np.inf,
+    edge_silence: int = 0,
 ) -> Hypothesis:
     """The best word sequence for frames ``X`` through a network graph. When the beam
     prunes every path that can still end (the best tokens near the end lie in words too
-    long for the frames left), the utterance is decoded again without pruning."""
+    long for the frames left), the utterance is decoded again without pruning.
+    ``edge_silence`` > 0 keeps the first and last that many frames for ``sil`` (an
+    utterance starts and ends in background, as HTK and Kaldi assume): every other
+    state pays :data:`EDGE_SILENCE_COST` nats a frame there, so no word is heard in the
+    noise before the first word or after the last."""
     log_b = model.mixtures.frame_scores(X)[0]
+    if edge_silence:
+        _charge_edges(model, log_b, edge_silence)
     try:
         try:
             path = viterbi(graph, log_b, beam)
@@ -123,6 +139,19 @@ def decode(
         raise ValueError(f"utterance {utt}: {exc}") from None
     words, _ = path_segments(graph, path)
     return Hypothesis(utt, words, path.log_prob)
+
+
+def _charge_edges(model: AcousticModel, log_b: np.ndarray, edge: int) -> None:
+    """Charge every state but ``sil``'s on the first and last ``edge`` frames (in place)."""
+    if isinstance(edge, bool) or not isinstance(edge, (int, np.integer)) or edge < 0:
+        raise ValueError(f"edge_silence must be an integer >= 0, got {edge!r}")
+    others = np.ones(log_b.shape[1], dtype=bool)
+    others[model.units[SILENCE][0]] = False
+    n_frames = len(log_b)
+    edges = np.zeros(n_frames, dtype=bool)
+    edges[: min(edge, n_frames)] = True
+    edges[max(n_frames - edge, 0) :] = True
+    log_b[np.ix_(edges, others)] -= EDGE_SILENCE_COST
 
 
 def recognizer_graph(

@@ -191,8 +191,9 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
     folders = [str(tmp_path / n) for n in ("model", "data", "out")]
     given = ["--adapt", "10", "--adapt-background", "5", "--adapt-rounds", "3"]
     given += ["--adapt-method", "fmllr+map", "--adapt-background-margin", "2.5"]
-    assert main(["asr", "decode", *folders, *given]) == 0
+    assert main(["asr", "decode", *folders, *given, "--edge-silence", "7"]) == 0
     assert (seen["adapt_tau"], seen["adapt_background"], seen["adapt_rounds"]) == (10.0, 5.0, 3)
+    assert seen["edge_silence"] == 7
     assert (seen["adapt_method"], seen["adapt_background_margin"]) == ("fmllr+map", 2.5)
     main(["asr", "decode", *folders, "--adapt-background-margin", "off"])
     assert seen["adapt_background_margin"] is None
@@ -200,6 +201,7 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
     assert seen["adapt_tau"] is None and seen["adapt_background"] == asr.ADAPT_BACKGROUND_PENALTY
     assert seen["adapt_rounds"] == asr.ADAPTATION_ROUNDS
     assert seen["adapt_background_margin"] == asr.ADAPT_BACKGROUND_MARGIN
+    assert seen["edge_silence"] == 0
 
 
 @pytest.mark.parametrize("choice", ["none", "single", "all"])

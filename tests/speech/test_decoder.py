@@ -121,3 +121,23 @@ def test_a_beam_that_prunes_every_ending_path_falls_back_to_the_full_search():
         narrow = decode(model, graph, "u", X, beam=1e-9)
         assert narrow.words == full.words and narrow.log_score == pytest.approx(full.log_score)
     assert pruned_away > 0  # the fallback was needed at least once
+
+
+def test_edge_silence_keeps_the_utterance_ends_for_sil():
+    model = tiny_model(5)
+    graph = recognizer_graph(model, insertion_penalty=2.0)
+    rng = np.random.default_rng(3)
+    edge = 3
+    moved = 0
+    for _ in range(8):
+        X = rng.normal(size=(int(rng.integers(12, 20)), 3)) * 2
+        free = decode(model, graph, "u", X)
+        kept = decode(model, graph, "u", X, edge_silence=edge)
+        assert kept.words and kept.words[0].start >= edge
+        assert kept.words[-1].end <= len(X) - edge
+        assert kept.log_score <= free.log_score + 1e-9
+        moved += kept.words != free.words
+        assert decode(model, graph, "u", X, edge_silence=0) == free
+    assert moved > 0  # the free path used the edges at least once
+    with pytest.raises(ValueError, match="edge_silence"):
+        decode(model, graph, "u", X, edge_silence=-1)
