@@ -223,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="speaker",
         help="cepstral mean and variance normalisation per utterance or per speaker",
     )
+    p.add_argument(
+        "--equalise",
+        action="store_true",
+        help="histogram equalisation over --normalise's group (each coefficient mapped to "
+        "a standard normal) instead of mean and variance normalisation",
+    )
     p.add_argument("--takes", type=int, default=50, help="use only takes below this (quick)")
     return p
 
@@ -427,7 +433,7 @@ def run_split(name: str, utts, args, data_dir: Path) -> dict:
         background_margin=args.background_margin,
         short_pause=args.short_pause,
     )
-    front_end = MFCCConfig(normalise=args.normalise, variance=True)
+    front_end = MFCCConfig(normalise=args.normalise, variance=True, equalise=args.equalise)
     penalty, tuning, align_mix, align_tuning = args.word_penalty, None, args.align_n_mix[0], None
     if args.tune_penalty or len(args.align_n_mix) > 1:
         penalty, tuning, align_mix, align_tuning = tune_on_development(
@@ -547,6 +553,7 @@ def write_report(results: list[dict], args, out: Path) -> None:
             else "none"
         )
         + f"; frames kept for sil at each end in decoding: {args.edge_silence}"
+        + ("; features histogram-equalised" if args.equalise else "")
         + "; training background margin: "
         + _margin(args.background_margin)
         + ".",

@@ -40,7 +40,10 @@ def _train(args: argparse.Namespace) -> int:
         mark_penalty=args.mark_penalty,
     )
     front_end = MFCCConfig(
-        samplerate=args.samplerate, normalise=args.normalise, variance=args.normalise != "none"
+        samplerate=args.samplerate,
+        normalise=args.normalise,
+        variance=args.normalise != "none",
+        equalise=args.equalise,
     )
     report = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     model = train(
@@ -215,6 +218,12 @@ def register(subparsers) -> None:
         default="utterance",
         help="cepstral mean and variance normalisation per utterance, per speaker (from "
         "utt2spk) or none",
+    )
+    train.add_argument(
+        "--equalise",
+        action="store_true",
+        help="histogram equalisation (each coefficient mapped to a standard normal) over "
+        "--normalise's group instead of mean and variance normalisation",
     )
     train.add_argument(
         "--word-times",

@@ -211,7 +211,8 @@ def folder_features(
         feats.append(add_deltas(static, config.deltas, config.delta_window))
     if any(e.is_htk for e in entries):
         return feats
-    return normalise(feats, config.normalise, config.variance, [e.speaker for e in entries])
+    speakers = [e.speaker for e in entries]
+    return normalise(feats, config.normalise, config.variance, speakers, config.equalise)
 
 
 def half_step_features(
@@ -239,4 +240,5 @@ def half_step_features(
                 stream = static[parity::2]
                 out[parity::2] = add_deltas(stream, config.deltas, config.delta_window)
         feats.append(out)
-    return normalise(feats, config.normalise, config.variance, [e.speaker for e in entries])
+    speakers = [e.speaker for e in entries]
+    return normalise(feats, config.normalise, config.variance, speakers, config.equalise)

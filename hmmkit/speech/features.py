@@ -38,6 +38,8 @@ class MFCCConfig:
     is the regression half-width N of each derivative.
     `normalise` is cepstral mean normalisation per "utterance", per "speaker" or "none";
     `variance` also scales every dimension to unit variance over the same group (CMVN).
+    `equalise` maps every dimension through its histogram over the same group to the
+    standard normal instead (histogram equalisation; see :mod:`.equalisation`).
     `warp` is a vocal-tract-length warping factor (1.0: none): a filter whose nominal
     centre is f lies at f / `warp`, piecewise linearly with fixed band edges (see `mfcc`).
     `window` is the analysis window, "hamming" (as HTK) or "rectangular".
@@ -62,10 +64,13 @@ class MFCCConfig:
     delta_window: int = 2
     normalise: str = "utterance"
     variance: bool = False
+    equalise: bool = False
 
     def __post_init__(self) -> None:
         if self.normalise not in NORMALISATIONS:
             raise ValueError(f"normalise must be one of {NORMALISATIONS}, got {self.normalise!r}")
+        if self.equalise and self.normalise == "none":
+            raise ValueError('equalise needs a normalisation group (normalise is "none")')
         if self.window not in WINDOWS:
             raise ValueError(f"window must be one of {tuple(WINDOWS)}, got {self.window!r}")
         if self.deltas not in (0, 1, 2):
@@ -366,12 +371,23 @@ def normalise(
     mode: str = "utterance",
     variance: bool = False,
     speakers: Sequence[str] | None = None,
+    equalise: bool = False,
 ) -> list[np.ndarray]:
-    """Cepstral normalisation of each utterance alone, of each speaker's utterances, or none."""
+    """Cepstral normalisation of each utterance alone, of each speaker's utterances, or
+    none; by mean (and variance), or with ``equalise`` by histogram equalisation."""
     if mode == "none":
         return [np.asarray(f, dtype=np.float64) for f in feats]
+    if equalise:
+        from .equalisation import gaussianise
+
+        group = gaussianise
+    else:
+
+        def group(fs):
+            return cmvn(fs, variance)
+
     if mode == "utterance":
-        return [cmvn([f], variance)[0] for f in feats]
+        return [group([f])[0] for f in feats]
     if mode == "speaker":
         if speakers is None or len(speakers) != len(feats):
             raise ValueError("speaker normalisation needs one speaker name per utterance")
@@ -380,7 +396,7 @@ def normalise(
         for i, s in enumerate(speakers):
             groups.setdefault(s, []).append(i)
         for idx in groups.values():
-            for i, f in zip(idx, cmvn([feats[i] for i in idx], variance), strict=True):
+            for i, f in zip(idx, group([feats[i] for i in idx]), strict=True):
                 out[i] = f
         return out  # type: ignore[return-value]
     raise ValueError(f"mode must be one of {NORMALISATIONS}, got {mode!r}")
@@ -583,4 +599,4 @@ def extract(
             if config.energy_normalise and config.append_energy:
                 f = normalise_energy(f)
             feats.append(add_deltas(f, config.deltas, config.delta_window))
-    return normalise(feats, config.normalise, config.variance, speakers)
+    return normalise(feats, config.normalise, config.variance, speakers, config.equalise)

@@ -214,6 +214,7 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
     def train(data_dir, model_dir, lexicon, config, front_end, report, **given):
         seen["config"], seen["word_times"] = config, given["word_times"]
         seen["stage_dirs"], seen["sat"] = given["stage_dirs"], given["sat_rounds"]
+        seen["front_end"] = front_end
         raise SystemExit(0)
 
     monkeypatch.setattr(asr, "train", train)
@@ -223,10 +224,13 @@ def test_train_passes_its_options_to_the_training(choice, tmp_path, monkeypatch)
     config = seen["config"]
     assert (config.hard, config.beam, config.passes, seen["sat"]) == (choice, 300.0, 2, 2)
     assert seen["word_times"] is None and not config.silent_gaps and seen["stage_dirs"] == {}
+    assert not seen["front_end"].equalise
     with pytest.raises(SystemExit):
         main(["asr", "train", str(tmp_path / "data"), str(tmp_path / "model"),
               "--word-times", str(tmp_path / "t.ctm"), "--silent-gaps", "--mark-penalty", "5",
+              "--equalise",
               "--stage-dir", "2", "a", "--stage-dir", "1", "b"])  # fmt: skip
+    assert seen["front_end"].equalise and seen["front_end"].normalise == "utterance"
     assert seen["word_times"] == tmp_path / "t.ctm" and seen["config"].silent_gaps
     assert seen["config"].mark_penalty == 5.0 and config.mark_penalty == 1000.0
     assert seen["stage_dirs"] == {2: Path("a"), 1: Path("b")} and seen["sat"] == 0
