@@ -9,8 +9,10 @@ decodes the test strings over a digit loop, scores them as HResults does and ali
 to their transcripts. A word counts as aligned when it lies inside its recording
 (+-20 ms) and covers at least 80 % of the recording's speech core.
 
-By default the features are normalised per speaker (CMVN over each speaker's strings,
-test speakers included, as Kaldi's per-speaker CMVN), training keeps the background out
+By default the features are normalised per speaker (each coefficient's histogram
+equalised to a standard normal over each speaker's strings, test speakers included, as
+Kaldi's per-speaker CMVN; --no-equalise for CMVN), decoding keeps each string's first and
+last 13 frames for sil (--edge-silence), training keeps the background out
 of the word states (--background-penalty 5), the word penalty is chosen among
 --tune-penalty's values on a development fold of the training side only (never on test
 data), each test speaker is decoded four more times with MAP-adapted means (--adapt 10,
@@ -225,9 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--equalise",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="histogram equalisation over --normalise's group (each coefficient mapped to "
-        "a standard normal) instead of mean and variance normalisation",
+        "a standard normal); --no-equalise: mean and variance normalisation (CMVN)",
     )
     p.add_argument("--takes", type=int, default=50, help="use only takes below this (quick)")
     return p

@@ -132,3 +132,13 @@ def test_adaptation_weights_must_not_be_negative(capsys):
         with pytest.raises(SystemExit):
             parser.parse_args(["--adapt-rounds", bad])
         assert "--adapt-rounds" in capsys.readouterr().err
+
+
+def test_features_equalised_and_the_ends_kept_for_sil_by_default():
+    parser = _recipe_module().build_parser()
+    args = parser.parse_args([])
+    assert args.equalise and args.edge_silence == 13
+    assert not parser.parse_args(["--no-equalise"]).equalise
+    assert parser.parse_args(["--edge-silence", "0"]).edge_silence == 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--edge-silence", "-1"])
