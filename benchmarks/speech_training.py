@@ -153,7 +153,8 @@ def _unpack(data, prefix: str) -> list[np.ndarray]:
 def prepare(args: argparse.Namespace, path: Path) -> tuple[int, int, int]:
     """Features of the official split into an .npz for the workers; returns counts."""
     from hmmkit.speech import corpus
-    from hmmkit.speech.features import FeatureCache, MFCCConfig, default_cache_dir, extract
+    from hmmkit.speech.feature_cache import FeatureCache, default_cache_dir
+    from hmmkit.speech.features import MFCCConfig, extract
 
     fsdd = Path(__file__).resolve().parents[1] / "data" / "fsdd"
     utts = corpus.list_recordings(corpus.locate(args.data_dir, fallback=fsdd))

@@ -7,7 +7,8 @@ from ..lazy import export_lazily
 
 if TYPE_CHECKING:
     from .corpus import Utterance, list_recordings, split
-    from .features import FeatureCache, MFCCConfig, extract, mfcc, read_audio
+    from .feature_cache import FeatureCache
+    from .features import MFCCConfig, extract, mfcc, read_audio
     from .htk import HTKFeatures, HTKFolderSource, read_htk, write_htk
     from .recognizer import TrainingConfig, WordRecognizer
 
@@ -15,7 +16,7 @@ export_lazily(__name__, {
     "Utterance": ".corpus",
     "list_recordings": ".corpus",
     "split": ".corpus",
-    "FeatureCache": ".features",
+    "FeatureCache": ".feature_cache",
     "MFCCConfig": ".features",
     "extract": ".features",
     "mfcc": ".features",

@@ -11,15 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .features import (
-    NORMALISATIONS,
-    WINDOWS,
-    FeatureCache,
-    MFCCConfig,
-    default_cache_dir,
-    extract,
-    sample_rate,
-)
+from .feature_cache import FeatureCache, default_cache_dir
+from .features import NORMALISATIONS, WINDOWS, MFCCConfig, extract, sample_rate
 from .recognizer import TrainingConfig, WordRecognizer
 
 if TYPE_CHECKING:
