@@ -7,8 +7,10 @@ with the Forward pass's sparse scale factors, and running sums in single precisi
 double-precision decoding differs from it by ~1e-6, which decides a threshold the other
 way when a posterior falls right on it (two domains that touch, with no linker between
 them). This module reproduces HMMER's arithmetic operation by operation, on the single
-precision profile and Forward matrix of :mod:`hmmkit.profile.dp.float_sampling`; cells
-are stored by node k, a lane r of vector q holding node ``r*Q + q + 1``.
+precision profile and Forward matrix of :mod:`hmmkit.profile.dp.float_sampling`. The
+Backward's rows are striped (lane r of vector q holds node ``r*Q + q + 1``, at float
+``4q + r``), each vector's four lanes computed side by side as LLVM vector code
+(:mod:`.striped_rows`).
 """
 
 from __future__ import annotations
@@ -27,64 +29,15 @@ from .float_sampling import (
     NL,
     NM,
     TBM,
-    TDD,
     TDM,
-    TII,
     TIM,
-    TMD,
-    TMI,
     TMM,
     float_forward,
 )
+from .striped_rows import backward_striped_cells, backward_striped_deletes
 
 F32 = np.float32
 _ZERO = F32(0.0)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _leftshift(v):
-    """Lane r takes lane r+1's value, the last lane 0 (HMMER's move_ss + shuffle)."""
-    for r in range(3):
-        v[r] = v[r + 1]
-    v[3] = _ZERO
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _lane_sum(v):
-    """HMMER's horizontal sum of a 4-lane vector."""
-    return F32(F32(v[0] + v[1]) + F32(v[2] + v[3]))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _next_lane_heads(row, Q, out):
-    """``out[r]`` = the cell of node ``(r+1)*Q + 1`` (the first node of the next lane), 0 for
-    the last lane: a vector of row's first segment, shifted left."""
-    for r in range(3):
-        out[r] = row[(r + 1) * Q + 1]
-    out[3] = _ZERO
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _delete_passes(dc, t, Q, dcv, n):
-    """`n` further passes of the D->D paths along the segments (dcv carried in)."""
-    for _ in range(n):
-        _leftshift(dcv)
-        for q in range(Q - 1, -1, -1):
-            for r in range(4):
-                k = r * Q + q + 1
-                dcv[r] = F32(dcv[r] * t[TDD, k])
-                dc[k] = F32(dc[k] + dcv[r])
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _add_match_to_delete(mc, dc, t, Q, dcv):
-    """M(k) += D(k+1) * t(M_k -> D_k+1), with the final D cells."""
-    _next_lane_heads(dc, Q, dcv)
-    for q in range(Q - 1, -1, -1):
-        for r in range(4):
-            k = r * Q + q + 1
-            mc[k] = F32(mc[k] + F32(dcv[r] * t[TMD, k]))
-            dcv[r] = dc[k]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -92,7 +45,7 @@ def _rescale(mc, ic, dc, xE, xN, xJ, xB, xC, scale):
     """Divide a row by `scale` (> 1) as HMMER does: the specials (returned) by division,
     the cells by the single-precision reciprocal."""
     inv = F32(1.0 / float(scale))
-    for k in range(1, mc.shape[0]):
+    for k in range(mc.shape[0]):
         mc[k] = F32(mc[k] * inv)
         dc[k] = F32(dc[k] * inv)
         ic[k] = F32(ic[k] * inv)
@@ -100,79 +53,70 @@ def _rescale(mc, ic, dc, xE, xN, xJ, xB, xC, scale):
             F32(xC / scale))  # fmt: skip
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _zero_rows(n):
+    """Three C-contiguous rows of `n` float32 zeros (the vector code reads C rows)."""
+    f32 = np.float32
+    return np.zeros(n, dtype=f32), np.zeros(n, dtype=f32), np.zeros(n, dtype=f32)
+
+
+@njit(cache=True, nogil=True)
+def _striped_tables(tv, ev, Q):
+    """The transitions (8, 4Q), those of the node after (I->M, D->M, M->M; (3, 4Q)) and
+    the match odds (codes, 4Q) striped: lane r of vector q (float 4q + r) holds node
+    ``r*Q + q + 1``, 0 past node M (and past the last node for the node after)."""
+    M = tv.shape[1] - 1
+    t = np.zeros((8, 4 * Q), dtype=np.float32)
+    tn = np.zeros((3, 4 * Q), dtype=np.float32)
+    e = np.zeros((ev.shape[0], 4 * Q), dtype=np.float32)
+    for q in range(Q):
+        for r in range(4):
+            k = r * Q + q + 1
+            at = 4 * q + r
+            if k <= M:
+                t[:, at] = tv[:, k]
+                e[:, at] = ev[:, k]
+            if k + 1 <= M:
+                tn[0, at] = tv[TIM, k + 1]
+                tn[1, at] = tv[TDM, k + 1]
+                tn[2, at] = tv[TMM, k + 1]
+    return t, tn, e
+
+
 @njit(cache=True, nogil=True)
 def float_backward_parser(dsq, tv, ev, xf, fscale):
     """HMMER's vectorized Backward parser (p7_BackwardParser) in single precision, with the
     Forward pass's scale factors `fscale`: (xmx, scale, own_scales). ``xmx`` rows hold
     N B E C J; ``own_scales`` is True when the pass switched to its own scale factors (a
-    row's B above 1e16), ``scale`` the factors it used."""
+    row's B above 1e16), ``scale`` the factors it used. Rows are striped (lane r of vector
+    q holds node ``r*Q + q + 1``), each vector's four lanes computed side by side."""
     L = dsq.shape[0]
     M = tv.shape[1] - 1
     Q = max(2, (M - 1) // 4 + 1)
-    W = 4 * Q
-    t = np.zeros((8, W + 2), dtype=np.float32)  # node W+1: the zero shifted in
-    t[:, : M + 1] = tv
-    e = np.zeros((ev.shape[0], W + 2), dtype=np.float32)
-    e[:, : M + 1] = ev
-    mn, inx, dn, mc, ic, dc = np.zeros((6, W + 2), dtype=np.float32)
-    nxt = np.zeros(W + 2, dtype=np.float32)
+    t, tn, e = _striped_tables(tv, ev, Q)
+    mn, inx, dn = _zero_rows(4 * Q)  # the next row's cells
+    mc, ic, dc = _zero_rows(4 * Q)  # this row's
     xmx = np.zeros((L + 1, 5), dtype=np.float32)
     scale = np.ones(L + 1, dtype=np.float32)
-    dcv = np.zeros(4, dtype=np.float32)
-    dpv = np.zeros(4, dtype=np.float32)
-    xBv = np.zeros(4, dtype=np.float32)
     own = False
     # row L: E<-C<-T, the D->D paths, then M->D
     xC = xf[CM]
     xE = F32(xC * xf[EM])
     xN = xJ = xB = _ZERO
-    for k in range(1, W + 1):
-        mn[k] = xE
-        dn[k] = xE
-    _next_lane_heads(dn, Q, dpv)
-    for q in range(Q - 1, -1, -1):
-        for r in range(4):
-            k = r * Q + q + 1
-            dcv[r] = F32(dpv[r] * t[TDD, k])
-            dn[k] = F32(dn[k] + dcv[r])
-            dpv[r] = dn[k]
-    _delete_passes(dn, t, Q, dcv, 3)
-    _add_match_to_delete(mn, dn, t, Q, dcv)
+    mn[:] = xE
+    dn[:] = xE
+    backward_striped_deletes(mn, dn, t, xE, Q, False)
     scale[L] = fscale[L]
     if fscale[L] > 1.0:
         xE, xN, xJ, xB, xC = _rescale(mn, inx, dn, xE, xN, xJ, xB, xC, fscale[L])
     xmx[L, p7.SE], xmx[L, p7.SN], xmx[L, p7.SJ], xmx[L, p7.SB], xmx[L, p7.SC] = xE, xN, xJ, xB, xC
     for i in range(L - 1, 0, -1):
-        er = e[dsq[i]]  # residue i+1
-        for k in range(1, W + 1):
-            nxt[k] = F32(mn[k + 1] * er[k + 1])  # M(i+1,k+1) e(k+1), 0 past the last lane
-        xBv[:] = _ZERO
-        for q in range(Q - 1, -1, -1):
-            for r in range(4):
-                k = r * Q + q + 1
-                ipv = inx[k]
-                ic[k] = F32(F32(ipv * t[TII, k]) + F32(nxt[k] * t[TIM, k + 1]))
-                dc[k] = F32(nxt[k] * t[TDM, k + 1])
-                mc[k] = F32(F32(ipv * t[TMI, k]) + F32(nxt[k] * t[TMM, k + 1]))
-                xBv[r] = F32(xBv[r] + F32(F32(mn[k] * er[k]) * t[TBM, k]))
-        xB = _lane_sum(xBv)
+        xB = backward_striped_cells(mn, inx, mc, ic, dc, t, tn, e[dsq[i]], Q)  # residue i+1
         xC = F32(xC * xf[CL])
         xJ = F32(F32(xB * xf[JM]) + F32(xJ * xf[JL]))
         xN = F32(F32(xB * xf[NM]) + F32(xN * xf[NL]))
         xE = F32(F32(xC * xf[EM]) + F32(xJ * xf[EL]))
-        # {MD}->E and one segment of D->D, three more passes, then M->D
-        _next_lane_heads(dc, Q, dpv)
-        for r in range(3):
-            dpv[r] = F32(dpv[r] + xE)
-        for q in range(Q - 1, -1, -1):
-            for r in range(4):
-                k = r * Q + q + 1
-                dcv[r] = F32(dpv[r] * t[TDD, k])
-                dc[k] = F32(dc[k] + F32(dcv[r] + xE))
-                dpv[r] = dc[k]
-                mc[k] = F32(mc[k] + xE)
-        _delete_passes(dc, t, Q, dcv, 3)
-        _add_match_to_delete(mc, dc, t, Q, dcv)
+        backward_striped_deletes(mc, dc, t, xE, Q, True)
         if xB > 1.0e16:
             own = True
         s = (xB if xB > 1.0e4 else F32(1.0)) if own else fscale[i]
@@ -185,12 +129,14 @@ def float_backward_parser(dsq, tv, ev, xf, fscale):
         inx, ic = ic, inx
         dn, dc = dc, dn
     er = e[dsq[0]]
-    xBv[:] = _ZERO
+    b0 = b1 = b2 = b3 = _ZERO
     for q in range(Q):
-        for r in range(4):
-            k = r * Q + q + 1
-            xBv[r] = F32(xBv[r] + F32(F32(mn[k] * er[k]) * t[TBM, k]))
-    xB = _lane_sum(xBv)
+        at = 4 * q
+        b0 = F32(b0 + F32(F32(mn[at] * er[at]) * t[TBM, at]))
+        b1 = F32(b1 + F32(F32(mn[at + 1] * er[at + 1]) * t[TBM, at + 1]))
+        b2 = F32(b2 + F32(F32(mn[at + 2] * er[at + 2]) * t[TBM, at + 2]))
+        b3 = F32(b3 + F32(F32(mn[at + 3] * er[at + 3]) * t[TBM, at + 3]))
+    xB = F32(F32(b0 + b1) + F32(b2 + b3))
     xmx[0, p7.SB] = xB
     xmx[0, p7.SN] = F32(F32(xB * xf[NM]) + F32(xN * xf[NL]))
     return xmx, scale, own

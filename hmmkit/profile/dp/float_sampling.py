@@ -9,7 +9,9 @@ precision; a double-precision matrix differs from it by ~1e-6 and the ensemble s
 follows another path. This module reproduces HMMER's arithmetic operation by operation:
 the profile's single-precision odds (:func:`float_profile`), the Forward matrix
 (:func:`float_forward`) and the sampled path (:func:`float_stochastic_trace_reversed`).
-Cells are stored by node k; a lane r of vector q holds node ``r*Q + q + 1``.
+The Forward matrix's rows are striped as HMMER's vectors (lane r of vector q holds node
+``r*Q + q + 1``; :func:`striped_column`), and each vector's four lanes are computed side
+by side as LLVM vector code (:mod:`.striped_rows`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ...compiling import njit
 from .. import plan7 as p7
 from ..digital import code_table
 from .rng import rng_uniform
+from .striped_rows import forward_striped_row
 
 F32 = np.float32
 F64 = np.float64  # numba types float() of a float32 as float32
@@ -145,95 +148,68 @@ def _float_match_scores(profile) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _match_insert(k, xB, t, er, mp, ip, dpv, mc, ic, dc, carry):
-    """Node k's match and insert cells of a Forward row, its delete cell set to the
-    lane's `carry`: (match cell, the carry for the lane's next node)."""
-    sv = F32(xB * t[TBM, k])
-    sv = F32(sv + F32(mp[k - 1] * t[TMM, k]))
-    sv = F32(sv + F32(ip[k - 1] * t[TIM, k]))
-    sv = F32(sv + F32(dpv[k - 1] * t[TDM, k]))
-    sv = F32(sv * er[k])
-    mc[k] = sv
-    dc[k] = carry
-    ic[k] = F32(F32(mp[k] * t[TMI, k]) + F32(ip[k] * t[TII, k]))
-    return sv, F32(sv * t[TMD, k])
+#: Columns of a striped row before its cells: the right shift of its last vector (lane r
+#: holds lane r-1's last cell, lane 0 a zero), so that every vector's "node before" is the
+#: vector before it in the row. Column 0 stays 0: the cell of node 0.
+HEAD = 4
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _delete_step(k, carry, dc, t):
-    """The first pass of D->D paths through node k: its delete cell gains the lane's
-    `carry`; returns the carry for the next node."""
-    dc[k] = F32(carry + dc[k])
-    return F32(dc[k] * t[TDD, k])
+def striped_column(k, Q):
+    """The column of node `k` in a striped row of :func:`float_forward` (Q vectors of four
+    lanes; lane r of vector q holds node ``r*Q + q + 1``): 0 for node 0."""
+    if k == 0:
+        return 0
+    return HEAD + 4 * ((k - 1) % Q) + (k - 1) // Q
+
+
+@njit(cache=True, nogil=True)
+def _striped(values, Q):
+    """Rows of node values (n, M+1) as striped rows (n, HEAD + 4Q), 0 past node M."""
+    out = np.zeros((values.shape[0], HEAD + 4 * Q), dtype=np.float32)
+    for k in range(1, values.shape[1]):
+        c = striped_column(k, Q)
+        for n in range(values.shape[0]):
+            out[n, c] = values[n, k]
+    return out
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _delete_pass(k, carry, changed, dc, t):
-    """A later pass of D->D paths through node k: (next carry, whether a cell of the lane
-    has grown)."""
-    sv = F32(carry + dc[k])
-    changed = changed or sv > dc[k]
-    dc[k] = sv
-    return F32(carry * t[TDD, k]), changed
+def _shift_in(row, Q):
+    """Fill `row`'s head with the right shift of its last vector."""
+    last = HEAD + 4 * (Q - 1)
+    row[1] = row[last]
+    row[2] = row[last + 1]
+    row[3] = row[last + 2]
 
 
 @njit(cache=True, nogil=True)
 def float_forward(dsq, tv, ev, xf):
     """HMMER's vectorized Forward (p7_Forward) in single precision: (mx, ix, dx, xmx,
-    scale). ``xmx`` rows hold N B E C J; ``scale[i]`` is row i's sparse rescaling factor
-    (1 where the row was not rescaled)."""
+    scale). ``mx, ix, dx`` rows are striped as HMMER's vectors (node k in column
+    :func:`striped_column`); ``xmx`` rows hold N B E C J; ``scale[i]`` is row i's sparse
+    rescaling factor (1 where the row was not rescaled). Each vector's four lanes are
+    computed side by side, every lane's operations those of HMMER's code."""
     L = dsq.shape[0]
     M = tv.shape[1] - 1
     Q = max(2, (M - 1) // 4 + 1)
-    W = 4 * Q
-    mx = np.zeros((L + 1, W + 1), dtype=np.float32)
-    ix = np.zeros((L + 1, W + 1), dtype=np.float32)
-    dx = np.zeros((L + 1, W + 1), dtype=np.float32)
+    C = HEAD + 4 * Q
+    mx = np.zeros((L + 1, C), dtype=np.float32)
+    ix = np.zeros((L + 1, C), dtype=np.float32)
+    dx = np.zeros((L + 1, C), dtype=np.float32)
     xmx = np.zeros((L + 1, 5), dtype=np.float32)
     scale = np.ones(L + 1, dtype=np.float32)
-    t = np.zeros((8, W + 1), dtype=np.float32)
-    t[:, : M + 1] = tv
-    e = np.zeros((ev.shape[0], W + 1), dtype=np.float32)
-    e[:, : M + 1] = ev
+    t = _striped(tv, Q)
+    e = _striped(ev, Q)
     xN, xB, xJ, xC = _ONE, xf[NM], _ZERO, _ZERO
     xmx[0, p7.SN], xmx[0, p7.SB] = xN, xB
     for i in range(1, L + 1):
-        er = e[dsq[i - 1]]
         mp, ip, dpv = mx[i - 1], ix[i - 1], dx[i - 1]
-        mc, ic, dc = mx[i], ix[i], dx[i]
-        # the four lanes' sums and delete carries in scalars (kept in registers)
-        e0 = e1 = e2 = e3 = d0 = d1 = d2 = d3 = _ZERO
-        for q in range(Q):
-            s0, d0 = _match_insert(q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d0)
-            s1, d1 = _match_insert(Q + q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d1)
-            s2, d2 = _match_insert(2 * Q + q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d2)
-            s3, d3 = _match_insert(3 * Q + q + 1, xB, t, er, mp, ip, dpv, mc, ic, dc, d3)
-            e0, e1, e2, e3 = F32(e0 + s0), F32(e1 + s1), F32(e2 + s2), F32(e3 + s3)
-        d0, d1, d2, d3 = _ZERO, d0, d1, d2  # right shift
-        for r in range(4):
-            dc[r * Q + 1] = _ZERO
-        for q in range(Q):
-            d0 = _delete_step(q + 1, d0, dc, t)
-            d1 = _delete_step(Q + q + 1, d1, dc, t)
-            d2 = _delete_step(2 * Q + q + 1, d2, dc, t)
-            d3 = _delete_step(3 * Q + q + 1, d3, dc, t)
-        for _ in range(3):
-            d0, d1, d2, d3 = _ZERO, d0, d1, d2
-            c0 = c1 = c2 = c3 = False
-            for q in range(Q):
-                d0, c0 = _delete_pass(q + 1, d0, c0, dc, t)
-                d1, c1 = _delete_pass(Q + q + 1, d1, c1, dc, t)
-                d2, c2 = _delete_pass(2 * Q + q + 1, d2, c2, dc, t)
-                d3, c3 = _delete_pass(3 * Q + q + 1, d3, c3, dc, t)
-            if M >= 100 and not (c0 or c1 or c2 or c3):
-                break
-        for q in range(Q):
-            e0 = F32(dc[q + 1] + e0)
-            e1 = F32(dc[Q + q + 1] + e1)
-            e2 = F32(dc[2 * Q + q + 1] + e2)
-            e3 = F32(dc[3 * Q + q + 1] + e3)
-        xE = F32(F32(e0 + e1) + F32(e2 + e3))
+        _shift_in(mp, Q)
+        _shift_in(ip, Q)
+        _shift_in(dpv, Q)
+        xE = forward_striped_row(mp, ip, dpv, mx[i], ix[i], dx[i], t, e[dsq[i - 1]], xB, Q,
+                                 M >= 100)  # fmt: skip
         xN = F32(xN * xf[NL])
         xC = F32(F32(xC * xf[CL]) + F32(xE * xf[EM]))
         xJ = F32(F32(xJ * xf[JL]) + F32(xE * xf[EL]))
@@ -241,14 +217,18 @@ def float_forward(dsq, tv, ev, xf):
         if xE > _RESCALE:
             xN, xC, xJ, xB = F32(xN / xE), F32(xC / xE), F32(xJ / xE), F32(xB / xE)
             inv = F32(1.0 / float(xE))
-            for k in range(1, W + 1):
-                mc[k] = F32(mc[k] * inv)
-                dc[k] = F32(dc[k] * inv)
-                ic[k] = F32(ic[k] * inv)
+            mc, ic, dc = mx[i], ix[i], dx[i]
+            for j in range(HEAD, C):
+                mc[j] = F32(mc[j] * inv)
+                dc[j] = F32(dc[j] * inv)
+                ic[j] = F32(ic[j] * inv)
             scale[i] = xE
             xE = _ONE
         xmx[i, p7.SN], xmx[i, p7.SB], xmx[i, p7.SE] = xN, xB, xE
         xmx[i, p7.SC], xmx[i, p7.SJ] = xC, xJ
+    for i in range(L + 1):
+        for row in (mx[i], ix[i], dx[i]):
+            row[1] = row[2] = row[3] = _ZERO
     return mx, ix, dx, xmx, scale
 
 
@@ -308,7 +288,7 @@ def _exit_in_vector(row, q, Q, norm, roll, total):
     """Add vector q's four cells of ``row`` (times ``norm``) to ``total`` until it passes
     ``roll``: (total, node chosen or 0)."""
     for r in range(4):
-        total = F32(total + F32(row[r * Q + q + 1] * norm))
+        total = F32(total + F32(row[HEAD + 4 * q + r] * norm))
         if roll < total:
             return total, r * Q + q + 1
     return total, 0
@@ -333,7 +313,7 @@ def sampling_memo(mx, work):
     share its thresholds (and the exit choice its running totals), computed the first
     time a path needs them."""
     L = mx.shape[0] - 1
-    W = mx.shape[1] - 1
+    W = mx.shape[1] - HEAD  # nodes of the striped rows
     end = (L + 1) * (W + 1) * 5
     cells = work[:end].reshape(L + 1, W + 1, 5)  # M's three thresholds, D's, I's
     rows = work[end : end + (L + 1) * 3].reshape(L + 1, 3)  # C's, J's and B's thresholds
@@ -352,10 +332,10 @@ def _exit_totals(mxi, dxi, norm, Q, out):
     total = _ZERO
     for q in range(Q):
         for r in range(4):
-            total = F32(total + F32(mxi[r * Q + q + 1] * norm))
+            total = F32(total + F32(mxi[HEAD + 4 * q + r] * norm))
             out[8 * q + r] = total
         for r in range(4):
-            total = F32(total + F32(dxi[r * Q + q + 1] * norm))
+            total = F32(total + F32(dxi[HEAD + 4 * q + r] * norm))
             out[8 * q + 4 + r] = total
 
 
@@ -395,8 +375,7 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
     caller's buffers, T first; returns its length (as plan7.stochastic_trace_reversed).
     `memo` is :func:`sampling_memo` of these matrices (filled as paths need it)."""
     L = mx.shape[0] - 1
-    W = mx.shape[1] - 1
-    Q = W // 4
+    Q = (mx.shape[1] - HEAD) // 4
     cells, cell_known, rows, exits, row_known = memo
     st[0], kk[0], ii[0] = p7.ST_T, 0, 0
     st[1], kk[1], ii[1] = p7.ST_C, 0, 0
@@ -438,11 +417,12 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
         elif s == p7.ST_M:
             memo_cell = cells[i, k]
             if not cell_known[i, k] & _M_KNOWN:
+                before = striped_column(k - 1, Q)
                 t0, t1, t2 = _thresholds4(
                     F32(xmx[i - 1, p7.SB] * tv[TBM, k]),
-                    F32(mx[i - 1, k - 1] * tv[TMM, k]),
-                    F32(ix[i - 1, k - 1] * tv[TIM, k]),
-                    F32(dx[i - 1, k - 1] * tv[TDM, k]),
+                    F32(mx[i - 1, before] * tv[TMM, k]),
+                    F32(ix[i - 1, before] * tv[TIM, k]),
+                    F32(dx[i - 1, before] * tv[TDM, k]),
                 )
                 memo_cell[0], memo_cell[1], memo_cell[2] = t0, t1, t2
                 cell_known[i, k] |= _M_KNOWN
@@ -452,16 +432,18 @@ def float_stochastic_trace_reversed(state, tv, xf, mx, ix, dx, xmx, scale, M, st
             k -= 1
         elif s == p7.ST_D:
             if not cell_known[i, k] & _D_KNOWN:
-                from_m = F32(mx[i, k - 1] * tv[TMD, k - 1])
-                from_d = F32(dx[i, k - 1] * tv[TDD, k - 1])
+                before = striped_column(k - 1, Q)
+                from_m = F32(mx[i, before] * tv[TMD, k - 1])
+                from_d = F32(dx[i, before] * tv[TDD, k - 1])
                 cells[i, k, 3] = _threshold2(from_m, from_d)
                 cell_known[i, k] |= _D_KNOWN
             s = p7.ST_M if rng_uniform(state) < cells[i, k, 3] else p7.ST_D
             k -= 1
         elif s == p7.ST_I:
             if not cell_known[i, k] & _I_KNOWN:
-                from_m = F32(mx[i - 1, k] * tv[TMI, k])
-                from_i = F32(ix[i - 1, k] * tv[TII, k])
+                here = striped_column(k, Q)
+                from_m = F32(mx[i - 1, here] * tv[TMI, k])
+                from_i = F32(ix[i - 1, here] * tv[TII, k])
                 cells[i, k, 4] = _threshold2(from_m, from_i)
                 cell_known[i, k] |= _I_KNOWN
             s = p7.ST_M if rng_uniform(state) < cells[i, k, 4] else p7.ST_I

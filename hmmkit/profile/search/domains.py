@@ -44,8 +44,8 @@ NEAR_THRESHOLD = 1e-4
 @njit(cache=True, nogil=True)
 def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale, work):
     """Sample `nsamples` paths of a region from its single-precision Forward matrices
-    (:mod:`hmmkit.profile.dp.float_sampling`; `work` holds their memo, of at least
-    :func:`~hmmkit.profile.dp.float_sampling.sampling_memo_size` cells); returns
+    (striped rows, :mod:`hmmkit.profile.dp.float_sampling`; `work` holds their memo, of
+    at least :func:`~hmmkit.profile.dp.float_sampling.sampling_memo_size` cells); returns
     (segments, n2sum).
 
     segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
