@@ -314,12 +314,14 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loo
     :func:`forward_parser`); sequence s owns rows ``offsets[s] + s .. + lengths[s]``.
 
     The node rows are kept unscaled: a lane's cells of the previous row are multiplied by
-    its row factor ``scale`` as they are read (the product :func:`forward_row` stores)."""
+    its row factor ``scale`` as they are read (the product :func:`forward_row` stores).
+    Each row is computed in place over the previous one (a node's previous cells are read
+    before its new ones are written, and carried to the next node in registers), so the
+    rows take half the cache."""
     M = consts.shape[0] - 1
     W = SET_LANES
     # node rows, lanes side by side (each its own C-contiguous block, as the vector code reads)
     mp, ip, dp_ = _zero_rows(M + 1, W)
-    mc, ic, dc = _zero_rows(M + 1, W)
     xN, xB, xJ = _zero_lanes(W)
     xC, xE, tot = _zero_lanes(W)
     ploop, pmove, insw = _zero_lanes(W)
@@ -350,10 +352,7 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loo
         if active == 0:
             break
         _next_codes(dsq, pos, rem, ins, xs, insw)
-        forward_cells(mp, ip, dp_, mc, ic, dc, me_t, xs, insw, xB, scale, xE, tot, consts, M)
-        mp, mc = mc, mp
-        ip, ic = ic, ip
-        dp_, dc = dc, dp_
+        forward_cells(mp, ip, dp_, mp, ip, dp_, me_t, xs, insw, xB, scale, xE, tot, consts, M)
         for v in range(W):
             xJ[v] = xJ[v] * ploop[v] + xE[v] * e_loop
             xC[v] = xC[v] * ploop[v] + xE[v] * e_move
@@ -382,12 +381,12 @@ def _forward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loo
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _backward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_loop, e_move,
                            move, loop, logscale, bx):  # fmt: skip
-    """Backward specials of many sequences side by side (rows as :func:`backward_parser`)."""
+    """Backward specials of many sequences side by side (rows as :func:`backward_parser`),
+    each row's match and insert cells computed in place over the next row's."""
     M = consts.shape[0] - 1
     W = SET_LANES
     nxt = active = 0  # sequences loaded, lanes busy
-    mn, inx, er = _zero_rows(M + 1, W)  # as the Forward's rows
-    mc, ic, _ = _zero_rows(M + 1, W)
+    mn, inx, er = _zero_rows(M + 1, W)  # as the Forward's rows (each row computed in place)
     xN, xB, xJ = _zero_lanes(W)
     xC, xE, inv = _zero_lanes(W)
     ploop, pmove, insw = _zero_lanes(W)
@@ -429,9 +428,7 @@ def _backward_parser_lanes(dsq, offsets, lengths, order, consts, me_t, ins, e_lo
             xC[v] = xC[v] * ploop[v]
             xE[v] = xJ[v] * e_loop + xC[v] * e_move
             xN[v] = xN[v] * ploop[v] + xB[v] * pmove[v]
-        backward_cells(mn, inx, mc, ic, er, insw, xE, inv, consts, M)
-        mn, mc = mc, mn
-        inx, ic = ic, inx
+        backward_cells(mn, inx, mn, inx, er, insw, xE, inv, consts, M)  # in place
         for v in range(W):
             if rem[v] == 0:
                 continue

@@ -192,7 +192,9 @@ def forward_cells(typingctx, mp, ip, dp_, mc, ic, dc, me_t, xs, insw, xB, inv, x
                   consts, M):  # fmt: skip
     """One Forward row in lanes: from the previous row's unscaled cells ``mp, ip, dp_``
     (each lane's multiplied by its ``inv`` as they are read) and ``xB``, the unscaled
-    cells ``mc, ic, dc`` of nodes 1..M, each lane's exit sum ``xE`` and cell sum ``tot``.
+    cells ``mc, ic, dc`` of nodes 1..M, each lane's exit sum ``xE`` and cell sum ``tot``;
+    ``mc, ic, dc`` may be ``mp, ip, dp_`` (in place: a node's previous cells are read
+    before its new ones are written).
     Lane w reads residue code ``xs[w]``: odds ``me_t[k, xs[w]]``, insert odds ``insw[w]``."""
     arrays = (mp, ip, dp_, mc, ic, dc, me_t, xs, insw, xB, inv, xE, tot, consts)
     if not _typed(arrays, (F8,) * 7 + (I8,) + (F8,) * 6):
@@ -290,7 +292,8 @@ def backward_cells(typingctx, mn, inx, mc, ic, er, insw, xE, inv, consts, M):
     """The second pass of a Backward row in lanes: the match and insert cells ``mc, ic`` of
     nodes M down to 1, multiplied by each lane's ``inv``, from the next row's scaled cells
     ``mn, inx``, the odds ``er`` of :func:`backward_begin`, the insert odds ``insw`` and
-    this row's unscaled E cell ``xE``."""
+    this row's unscaled E cell ``xE``. ``mc, ic`` may be ``mn, inx`` (the row computed in
+    place: a node's cells of the next row are read before its own are written)."""
     arrays = (mn, inx, mc, ic, er, insw, xE, inv, consts)
     if not _typed(arrays, (F8,) * 9):
         return None
@@ -305,17 +308,21 @@ def backward_cells(typingctx, mn, inx, mc, ic, er, insw, xE, inv, consts, M):
             for first in firsts:
                 xe, ins, scale = (code.load(n, first) for n in (6, 5, 7))
                 at = code.cell(0, last, first)
+                # the next row's M times the odds of node k+1, carried down from node k+1
+                # (read before its cell is written: the rows may be those of the next row)
+                n_after = code.slot(b.fmul(code.load(0, at), code.load(4, at)))
                 code.store(b.fmul(xe, scale), 2, at)
                 code.store(b.fmul(ZERO, scale), 3, at)
-                blocks.append((first, xe, ins, scale, code.slot(xe)))  # D of node k+1, unscaled
+                # D of node k+1, unscaled
+                blocks.append((first, xe, ins, scale, code.slot(xe), n_after))
 
             def node(i):
                 k = b.sub(b.sub(last, _at(1)), i)
                 omm, omi, omd, oim, oii, odm, odd, esc = code.constants(8, k, range(8))
-                for first, xe, ins, scale, d_next in blocks:
+                for first, xe, ins, scale, d_next, n_after in blocks:
                     at = code.cell(0, k, first)
-                    after = b.add(at, code.widths[0])
-                    nk = b.fmul(code.load(0, after), code.load(4, after))
+                    nk = b.load(n_after)
+                    b.store(b.fmul(code.load(0, at), code.load(4, at)), n_after)
                     ik = b.fmul(code.load(1, at), ins)
                     exit_ = b.fmul(xe, esc)
                     d1 = b.load(d_next)
