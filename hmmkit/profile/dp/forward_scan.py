@@ -11,6 +11,20 @@ import numpy as np
 from ...compiling import njit
 from .. import plan7 as p7
 from .odds_gather import gather_odds
+from .scan_rows import (
+    C_BM,
+    C_DD,
+    C_DM,
+    C_ESC,
+    C_II,
+    C_IM,
+    C_MD,
+    C_MI,
+    C_MM,
+    CODES,
+    N_CONSTANTS,
+    scan_cells,
+)
 
 RESCALE = 1.0e4  # rescale a Forward row once E exceeds this (as HMMER's sparse rescaling)
 
@@ -149,7 +163,8 @@ def _forward_one(dsq, start, L, sp, mp, ip, dp, mc, ic, dc):
     return final_score(xC, pmove, totscale)
 
 
-_LANES = 128  # sequences scored side by side by the lane kernel (one SIMD-friendly row each)
+_LANES = 32  # sequences scored side by side by the vector lane kernel (a multiple of
+# scan_rows.LANES * GROUP; its rows, computed in place, stay in the caches)
 _MIN_LANES = 8  # fewer sequences than this are scored one at a time
 _NARROW_LANES = 32  # widest lane kernel for fewer than 4 * _LANES sequences
 _SEQUENCES_PER_LANE = 3  # a narrow lane kernel keeps at least this many sequences per lane
@@ -213,11 +228,10 @@ def _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem, pmove, p
 
 
 def _lane_scanner(fixed_width: int):
-    """The Forward lane kernel, for ``fixed_width`` lanes (a constant of the compiled code)
-    or, with 0, for as many lanes as its ``width`` argument. Measured on the proteome: the
-    constant serves the full width best (about 1.3x faster than a run-time width), the
-    run-time width the narrow ones (about 2x faster than constants of 8 to 32). Every lane
-    does the same arithmetic whatever the width."""
+    """The Forward lane kernel of the narrow widths, for ``fixed_width`` lanes (a constant
+    of the compiled code) or, with 0, for as many lanes as its ``width`` argument (measured
+    on the proteome: about 2x faster than constants of 8 to 32). Every lane does the same
+    arithmetic whatever the width, and as :func:`_scan_lanes_vector`."""
 
     @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
     def scan_lanes(dsq, offsets, lengths, order, sp, out, width):
@@ -311,7 +325,92 @@ def _lane_scanner(fixed_width: int):
     return scan_lanes
 
 
-_SCAN_LANES_WIDE = _lane_scanner(_LANES)
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
+def _scan_lanes_vector(dsq, offsets, lengths, order, sp, out, width):
+    """As the kernels of :func:`_lane_scanner`, for a `width` that is a multiple of
+    ``scan_rows.LANES * scan_rows.GROUP``, each row's node loop as LLVM vector code
+    (:func:`~.scan_rows.scan_cells`) computed in place over the previous row: the same
+    cells, so the same scores bit for bit. A rescaled row is multiplied by its lane's
+    factor as the next row reads it."""
+    a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, _, me_t, ins, e_loop, e_move, nj = sp
+    M = a_mm.shape[0] - 1
+    W = width
+    f32 = np.float32
+    consts = np.zeros((M + 1, N_CONSTANTS), dtype=f32)
+    for k in range(M + 1):
+        consts[k, C_MM], consts[k, C_IM], consts[k, C_DM] = a_mm[k], a_im[k], a_dm[k]
+        consts[k, C_BM], consts[k, C_MI], consts[k, C_II] = a_bm[k], a_mi[k], a_ii[k]
+        consts[k, C_MD], consts[k, C_DD], consts[k, C_ESC] = a_md[k], a_dd[k], esc[k]
+    odds = np.zeros((M + 1, max(CODES, me_t.shape[1])), dtype=f32)
+    for k in range(M + 1):
+        for x in range(me_t.shape[1]):
+            odds[k, x] = me_t[k, x]
+    mp = np.zeros((M + 1, W), dtype=f32)
+    ip = np.zeros((M + 1, W), dtype=f32)
+    dp_ = np.zeros((M + 1, W), dtype=f32)
+    xN = np.zeros(W, dtype=f32)
+    xB = np.zeros(W, dtype=f32)
+    xJ = np.zeros(W, dtype=f32)
+    xC = np.zeros(W, dtype=f32)
+    xE = np.zeros(W, dtype=f32)
+    scale = np.ones(W, dtype=f32)
+    ploop = np.zeros(W, dtype=f32)
+    pmove = np.zeros(W, dtype=f32)
+    insw = np.zeros(W, dtype=f32)
+    tot = np.zeros(W)
+    pos = np.zeros(W, dtype=np.int64)
+    rem = np.zeros(W, dtype=np.int64)
+    seq = np.full(W, -1, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    nxt = 0
+    active = 0
+    for w in range(W):
+        nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
+                                 pmove, ploop, xN, xB)  # fmt: skip
+        active += loaded
+    while active > 0:
+        for w in range(W):
+            xs[w] = dsq[pos[w]] if rem[w] > 0 else 0
+            insw[w] = ins[xs[w]]
+        scan_cells(mp, ip, dp_, mp, ip, dp_, odds, xs, insw, xB, scale, xE, consts, M)
+        for w in range(W):
+            xN[w], xJ[w], xC[w], xB[w] = special_row(xN[w], xJ[w], xC[w], xE[w], ploop[w],
+                                                     pmove[w], e_loop, e_move)  # fmt: skip
+            scale[w] = f32(1.0)
+            if xE[w] > RESCALE:
+                sc = f32(1.0) / xE[w]
+                scale[w] = sc
+                tot[w] += math.log(xE[w])
+                xN[w] *= sc
+                xJ[w] *= sc
+                xC[w] *= sc
+                xB[w] *= sc
+        for w in range(W):
+            if rem[w] == 0:
+                continue
+            pos[w] += 1
+            rem[w] -= 1
+            if rem[w] > 0:
+                continue
+            s = seq[w]
+            out[s] = final_score(xC[w], pmove[w], tot[w])
+            active -= 1
+            for k in range(M + 1):
+                mp[k, w] = 0.0
+                ip[k, w] = 0.0
+                dp_[k, w] = 0.0
+            xN[w] = 0.0
+            xB[w] = 0.0
+            xJ[w] = 0.0
+            xC[w] = 0.0
+            tot[w] = 0.0
+            scale[w] = f32(1.0)
+            nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
+                                     pmove, ploop, xN, xB)  # fmt: skip
+            active += loaded
+
+
+_SCAN_LANES_WIDE = _scan_lanes_vector
 _SCAN_LANES_NARROW = _lane_scanner(0)
 
 
