@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 from llvmlite import ir
@@ -315,6 +316,55 @@ def msv_filter_scores_of_bytes(
 
     map_shards(run, shard_slices(lengths, n_jobs), n_jobs)
     return out
+
+
+class StripedMsv(NamedTuple):
+    """What the MSV filter kernel reads of one model, made once for many blocks of targets:
+    the byte costs (Kp, M+1), their :func:`~.simd.striped` rows and vector count Q, the
+    emission bias and the B->M and E->C/J byte costs."""
+
+    costs: np.ndarray
+    stripes: np.ndarray
+    Q: int
+    bias: int
+    tbm: int
+    tec: int
+
+
+def striped_msv(costs: np.ndarray, bias: int) -> StripedMsv:
+    """The :class:`StripedMsv` of a model's MSV byte costs and bias."""
+    costs = np.ascontiguousarray(costs, dtype=np.uint8)
+    Q, stripes = striped(costs, LANES, 255, np.uint8)  # 255: no cell
+    tbm, tec = _model_bytes(costs.shape[1] - 1)
+    return StripedMsv(costs, stripes, Q, int(bias), tbm, tec)
+
+
+def msv_target_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Each target's J->B byte cost (tjb) for the targets of `lengths`, as the MSV filter
+    kernel (:func:`msv_filter_striped`) takes them."""
+    return _packed_targets(np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64), lengths)[3]
+
+
+#: Targets shorter than this get their J->B byte cost from :func:`msv_target_byte` (the
+#: same byte as :func:`msv_target_bytes` for every length below it, checked one by one);
+#: longer ones (DNA chromosomes) from :func:`msv_target_bytes`.
+COMPILED_TJB_LENGTHS = 1 << 27
+
+
+@njit(cache=True, nogil=True, inline="always")
+def msv_target_byte(L):
+    """One target's J->B byte cost, :func:`msv_target_bytes` in compiled code (for
+    lengths below :data:`COMPILED_TJB_LENGTHS`)."""
+    scale = np.float32(3.0) / np.float32(math.log(2.0))
+    x = scale * np.float32(math.log(np.float64(np.float32(3.0) / np.float32(L + 3))))
+    cost = -(np.sign(x) * np.floor(np.abs(x) + np.float32(0.5)))
+    return np.int64(min(cost, np.float32(255.0)))
+
+
+#: p7_MSVFilter on every sequence of a packed batch (the kernel itself, for compiled
+#: callers): ``msv_filter_striped(dsq, offsets, lengths, costs, stripes, Q, bias, tbm, tec,
+#: tjbs, out)`` with the parts of a :class:`StripedMsv` and :func:`msv_target_bytes`.
+msv_filter_striped = _msv_filter_striped
 
 
 def _packed_targets(dsq, offsets, lengths):

@@ -33,7 +33,9 @@ def _filter_forward(dsq, odds1, p1, t10, t11):
 
 
 @njit(cache=True, nogil=True)
-def _filter_null_batch(dsq, offsets, lengths, odds1, p1s, t10, t11, out):
+def filter_null_batch(dsq, offsets, lengths, odds1, p1s, t10, t11, out):
+    """:func:`filter_null_scores` into `out` (left as it is for an empty sequence), from
+    the :func:`loop_probabilities` `p1s` and the :func:`biased_transitions` t10/t11."""
     for s in range(len(offsets)):
         L, p1 = lengths[s], p1s[s]
         if L == 0:
@@ -53,14 +55,24 @@ def filter_null_scores(
     HMM whose second state emits the model's own composition, with the null1 length model
     (empty sequences: -inf; they are never scored)."""  # fmt: skip
     lengths = np.asarray(lengths, dtype=np.int64)
-    p1s = (lengths.astype(np.float32) / (lengths + 1).astype(np.float32)).astype(np.float64)
-    L1 = np.float32(M) / np.float32(8.0)
-    t10 = float(np.float32(1.0) / (L1 + np.float32(1.0)))
-    t11 = float(L1 / (L1 + np.float32(1.0)))
     out = np.full(len(lengths), -np.inf)
-    _filter_null_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, composition_odds,
-                       p1s, t10, t11, out)  # fmt: skip
+    filter_null_batch(dsq, np.asarray(offsets, dtype=np.int64), lengths, composition_odds,
+                      loop_probabilities(lengths), *biased_transitions(M), out)  # fmt: skip
     return out
+
+
+def loop_probabilities(lengths: np.ndarray) -> np.ndarray:
+    """The null1 length model's loop probability L/(L+1) (in single precision, as HMMER
+    keeps it) of every length."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    return (lengths.astype(np.float32) / (lengths + 1).astype(np.float32)).astype(np.float64)
+
+
+def biased_transitions(M: int) -> tuple[float, float]:
+    """The biased state's leave and stay probabilities (t10, t11) of a model of M nodes
+    (its expected stay: M/8 residues)."""
+    L1 = np.float32(M) / np.float32(8.0)
+    return float(np.float32(1.0) / (L1 + np.float32(1.0))), float(L1 / (L1 + np.float32(1.0)))
 
 
 def composition_odds(profile: SearchProfile) -> np.ndarray:

@@ -26,12 +26,11 @@ from ...training.parallel import map_shards, resolve_n_jobs
 from .. import dp
 from ..background import Background, null1_scores
 from ..digital import digitize_batch, pack, residue_letters
-from ..dp.float_sampling import (
-    entry_odds,
-)
+from ..dp.float_sampling import entry_odds
+from ..dp.msv import COMPILED_TJB_LENGTHS
 from ..io.fasta import Sequence
 from ..plan7 import ProfileHMM
-from .bias_filter import filter_null_scores
+from .bias_filter import biased_transitions
 from .domains import DomainDefiner
 from .evalues import exp_logsurv, gumbel_logsurv
 from .hits import Hit
@@ -39,18 +38,14 @@ from .options import PipelineOptions
 from .pipeline import (
     FAILED_MSV,
     NOT_SCORED,
-    PAST_BIAS,
     PAST_FORWARD,
-    PAST_MSV,
     PAST_VITERBI,
     Pipeline,
 )
+from .prefilters import EDGE_MARGIN_BITS, msv_and_bias_block
 from .stages import ModelStages
 
 LOG2 = math.log(2.0)
-
-#: Scores this far (bits) below the MSV gate's edge are refused without the exact test.
-EDGE_MARGIN_BITS = 1e-3
 
 
 def _logaddexp0(x: float) -> float:
@@ -120,13 +115,11 @@ def score_targets(
         blocks = [np.asarray(msv_passed[0], dtype=np.int64)]
     else:
         nonempty = np.flatnonzero(lengths > 0)
-        size = FILTER_BLOCK if jobs > 1 else len(nonempty)
+        # (fewer sequences than a block per thread: one block per thread)
+        size = min(FILTER_BLOCK, -(-len(nonempty) // jobs)) if jobs > 1 else len(nonempty)
         blocks = _blocks(nonempty, size) or [nonempty]
-    if len(blocks) > 1:
-        filters.prepare()
-        candidates = np.concatenate(map_shards(filters.msv_and_bias, blocks, jobs))
-    else:
-        candidates = filters.msv_and_bias(blocks[0], n_jobs=jobs)
+    filters.prepare()
+    candidates = np.concatenate(map_shards(filters.msv_and_bias, blocks, jobs))
     past_forward, later = filters.forward_and_viterbi(candidates, jobs)
     deferred = filters.viterbi.deferred(later, [codes(i).copy() for i in later],
                                         filters.filtersc[later], jobs)  # fmt: skip
@@ -189,7 +182,9 @@ class _Filters:
                  options: PipelineOptions, stages: np.ndarray, msv_passed) -> None:  # fmt: skip
         self.prepared, self.batch, self.nullsc = prepared, batch, nullsc
         self.options, self.stages, self.msv_passed = options, stages, msv_passed
-        self.packed, self.offsets, self.lengths = batch.X, batch.starts, batch.lengths
+        self.packed = np.ascontiguousarray(batch.X, dtype=np.uint8)
+        self.offsets = np.ascontiguousarray(batch.starts, dtype=np.int64)
+        self.lengths = np.ascontiguousarray(batch.lengths, dtype=np.int64)
         n = len(self.lengths)
         # HMMER's gates: MSV (F1; against the null, then against the bias-filter null),
         # Viterbi (F2, run only when the MSV P-value is above F2), Forward (F3). The cheap
@@ -206,39 +201,35 @@ class _Filters:
         self.viterbi = ViterbiGate(prepared, None if gate_open else prepared.stats["VITERBI"], F2)
 
     def prepare(self) -> None:
-        """Make the model's stage parts the MSV and bias filters read (each is made on
-        first use), before threads share them."""
-        if self.use_msv and self.msv_passed is None:
-            self.prepared.msv_bytes  # noqa: B018
-        if self.options.bias_filter:
-            self.prepared.odds  # noqa: B018
+        """Make what the MSV and bias filters read (the model's stage parts are made on
+        first use), before threads share it."""
+        prepared, options = self.prepared, self.options
+        self.run_msv = bool(self.use_msv and self.msv_passed is None)
+        self.use_bias = bool(options.bias_filter)
+        empty = np.zeros(0, dtype=np.int64)
+        no_bytes = np.zeros((0, 0), dtype=np.uint8)  # (the kernel's types: one compile)
+        self.msv = prepared.striped_msv if self.run_msv else (no_bytes, no_bytes, 0, 0, 0, 0)
+        # the kernel computes each target's J->B byte itself, up to very long targets
+        long = self.run_msv and len(self.lengths) and self.lengths.max() >= COMPILED_TJB_LENGTHS
+        self.tjbs = dp.msv_target_bytes(self.lengths) if long else empty
+        self.odds = prepared.odds if self.use_bias else np.ones(0)
+        self.transitions = biased_transitions(prepared.M)
+        F1 = options.F1
+        mu, lam = prepared.stats["MSV"] if self.use_msv else (0.0, 1.0)
+        edge = mu - math.log(-math.log1p(-F1)) / lam if self.use_msv and F1 < 1.0 else 0.0
+        self.gate = (float(mu), float(lam), float(F1), float(edge))
 
-    def msv_and_bias(self, block: np.ndarray, n_jobs: int = 1) -> np.ndarray:
+    def msv_and_bias(self, block: np.ndarray) -> np.ndarray:
         """Take the sequences at `block` (indices of nonempty sequences, or those past the
-        MSV filter's first gate when given) through the MSV and bias filters (kernels on
-        `n_jobs` threads): the indices past both."""
-        prepared, stages, options = self.prepared, self.stages, self.options
-        packed, offsets, lengths = self.packed, self.offsets, self.lengths
-        usc, filtersc = self.usc, self.filtersc
-        candidates = block
-        if self.use_msv and self.msv_passed is None:
-            usc[candidates] = dp.msv_filter_scores_of_bytes(
-                packed, offsets[candidates], lengths[candidates], *prepared.msv_bytes,
-                n_jobs=n_jobs,
-            )  # fmt: skip
-            candidates = msv_gate(candidates, usc, self.nullsc, prepared.stats["MSV"], options.F1)
-        stages[candidates] = PAST_MSV
-        if not len(candidates):
-            return candidates
-        if options.bias_filter:
-            filtersc[candidates] = filter_null_scores(
-                packed, offsets[candidates], lengths[candidates], prepared.odds, prepared.M
-            )
-        if self.use_msv:
-            candidates = msv_gate(candidates, usc, filtersc, prepared.stats["MSV"], options.F1,
-                                  self.msv_logP)  # fmt: skip
-        stages[candidates] = PAST_BIAS
-        return candidates
+        MSV filter's first gate when given) through the MSV and bias filters and their
+        gates, in one compiled call (:func:`~.prefilters.msv_and_bias_block`): the indices
+        past both."""
+        return msv_and_bias_block(
+            np.ascontiguousarray(block, dtype=np.int64), self.packed, self.offsets,
+            self.lengths, self.run_msv, self.use_msv, self.use_bias, *self.msv,
+            self.tjbs, self.odds, *self.transitions, *self.gate, self.nullsc, self.usc,
+            self.filtersc, self.msv_logP, self.stages,
+        )  # fmt: skip
 
     def forward_and_viterbi(
         self, candidates: np.ndarray, n_jobs: int

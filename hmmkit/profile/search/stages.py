@@ -21,6 +21,7 @@ from ..alphabet import Alphabet
 from ..background import Background
 from ..config import SearchProfile, configure, special_scores
 from ..dp.forward_scan import ScanProfile
+from ..dp.msv import StripedMsv, striped_msv
 from ..dp.striped_viterbi import StripedWords, striped_words
 from ..plan7 import ProfileHMM
 from .bias_filter import composition_odds
@@ -102,6 +103,11 @@ class ModelStages:
     def msv_bytes(self) -> tuple[np.ndarray, int]:
         """The MSV filter's byte costs and bias."""
         return dp.msv_byte_profile(self.profile.msc, self.alphabet.size)
+
+    @cached_property
+    def striped_msv(self) -> StripedMsv:
+        """The MSV filter's byte costs as its kernel reads them (striped rows)."""
+        return striped_msv(*self.msv_bytes)
 
     def special_scores(self, length: int) -> np.ndarray:
         """The profile's N, E, C, J scores (4, 2) for a target of `length` residues
