@@ -121,8 +121,8 @@ def score_targets(
     filters.prepare()
     candidates = np.concatenate(map_shards(filters.msv_and_bias, blocks, jobs))
     past_forward, later = filters.forward_and_viterbi(candidates, jobs)
-    deferred = filters.viterbi.deferred(later, [codes(i).copy() for i in later],
-                                        filters.filtersc[later], jobs)  # fmt: skip
+    deferred = filters.viterbi.deferred(later, _gathered(batch, later), filters.filtersc[later],
+                                        jobs)  # fmt: skip
     fwd = filters.fwd
     passed = [(int(idx), float(nullsc[idx])) for idx in past_forward]
     null2, seed = options.null2, options.seed
@@ -273,6 +273,18 @@ DEFINE_BLOCK = 4096
 DEFINE_PART = 8
 
 
+def _gathered(batch: SequenceBatch, indices: np.ndarray) -> SequenceBatch:
+    """The digital sequences at `indices` of `batch`, copied back to back into a batch of
+    their own (without a Python step per sequence)."""
+    lengths = batch.lengths[indices]
+    offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # residue r of the gathered array comes from its sequence's start plus r less the
+    # sequence's offset in the gathered array
+    shift = np.repeat(batch.starts[indices] - offsets[:-1], lengths)
+    return SequenceBatch(batch.X[np.arange(offsets[-1], dtype=np.int64) + shift], offsets)
+
+
 def _blocks(items: list, size: int) -> list[list]:
     """`items` in consecutive lists of `size` (the last one shorter)."""
     return [items[a : a + size] for a in range(0, len(items), max(size, 1))]
@@ -410,8 +422,8 @@ class ViterbiGate:
         return keep
 
     def deferred(self, indices, targets, filtersc, n_jobs: int | None = 1) -> DeferredViterbi:
-        """The gate's decision for `targets` (at record `indices`), made when asked (on
-        `n_jobs` threads)."""
+        """The gate's decision for `targets` (at record `indices`; digital sequences, or a
+        batch of them), made when asked (on `n_jobs` threads)."""
         indices = np.asarray(indices, dtype=np.int64)
         return DeferredViterbi(self, indices, targets, filtersc, n_jobs)
 
@@ -428,7 +440,7 @@ class DeferredViterbi:
     def passing(self) -> np.ndarray:
         """The record indices whose sequences pass the Viterbi filter."""
         if self._passing is None:
-            keep = self.gate.passes(self.targets, self.filtersc, self.n_jobs)
+            keep = self.gate.passes(list(self.targets), self.filtersc, self.n_jobs)
             self._passing = self.indices[keep]
             self.targets = self.filtersc = None
         return self._passing
