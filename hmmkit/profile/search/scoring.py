@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from functools import partial
 
 import numpy as np
 
@@ -149,20 +148,53 @@ def score_targets(
         return found
 
     # sequences are independent (domain definition reseeds per sequence), so they can be
-    # defined on several threads with the same results: block by block, the Forward and
-    # Backward decodings first (one lane batch per thread), then the sequences in small
-    # parts that threads take in turn (so that a thread never waits on a long last part)
+    # defined on several threads with the same results: block by block, in one round of
+    # tasks that threads take in turn: the Forward and Backward decodings first (one lane
+    # batch per thread), then the sequences in small parts, the longest first (so that a
+    # thread never waits on a long last part), each part as soon as the batches holding
+    # its sequences are decoded (the longest, decoded alone, at once: a thread that is
+    # done decoding goes on to them while the other decodes); hits in record order
     multihit = profile.copy().set_multihit(True)
     hits = []
     for block in _blocks(passed, DEFINE_BLOCK):
-        decoded = {}
         chunks = _decoding_chunks(block, lengths, jobs)
-        for part in map_shards(lambda chunk: _decode(multihit, chunk, codes), chunks, jobs):
-            decoded.update(part)
-        parts = _blocks(block, DEFINE_PART if jobs > 1 else len(block))
-        for found in map_shards(partial(define_domains, decoded=decoded), parts, jobs):
-            hits.extend(found)
+        if jobs > 1:
+            parts = _blocks(sorted(block, key=lambda item: -int(lengths[item[0]])), DEFINE_PART)
+        else:
+            parts = [block]
+        tasks = _DefineTasks(chunks, parts, lambda chunk: _decode(multihit, chunk, codes),
+                             define_domains)  # fmt: skip
+        found = [hit for part in map_shards(tasks.run, range(tasks.n_tasks), jobs) if part
+                 for hit in part]  # fmt: skip
+        hits.extend(sorted(found, key=lambda item: item[0]) if jobs > 1 else found)
     return hits, stages, deferred
+
+
+class _DefineTasks:
+    """One block's domain definition as tasks for :func:`map_shards`: task c < len(chunks)
+    decodes chunk c side by side, each later one defines a part (waiting first for the
+    decoding of the chunks holding its sequences; they are taken before it, by a thread
+    that waits on nothing, so the wait ends)."""
+
+    def __init__(self, chunks: list, parts: list, decode, define) -> None:
+        self.chunks, self.parts, self.decode, self.define = chunks, parts, decode, define
+        self.n_tasks = len(chunks) + len(parts)
+        self.decoded: dict = {}
+        self.ready = [threading.Event() for _ in chunks]
+        self.chunk_of = {idx: c for c, chunk in enumerate(chunks) for idx, _ in chunk}
+
+    def run(self, task: int) -> list | None:
+        """Task `task`: None for a decoding, the hits of a part."""
+        if task < len(self.chunks):
+            try:
+                self.decoded.update(self.decode(self.chunks[task]))
+            finally:  # (a failed decoding's sequences are decoded alone; its error is raised)
+                self.ready[task].set()
+            return None
+        part = self.parts[task - len(self.chunks)]
+        for c in {self.chunk_of[idx] for idx, _ in part if idx in self.chunk_of}:
+            self.ready[c].wait()
+        return self.define(part, self.decoded)
 
 
 #: Sequences one thread takes through the filters at a time, on several threads.
