@@ -12,6 +12,10 @@ CPU time of the thread concerned:
 * ``serial``: two cores (``n_jobs=2``), the process's CPU time spent outside the thread
   pools' work (while the calling thread works alone).
 
+Printed beside them, the Python share of the two-core run itself (the process's CPU time
+outside the kernels, every thread's): the Python work that two threads contend for, which
+the one-core share misses where the threads' tasks add their own (per block, per part).
+
 With s = python + serial (an upper bound: the lock is contended only when both threads
 want it), Amdahl's law bounds the two-core speed-up at 1 / (s + (1 - s) / 2); 1.8x needs
 s <= 0.11. The wall times of both core counts are printed too (meaningful on a quiet
@@ -37,12 +41,15 @@ from profile_database import ensure_database, model_paths
 from profile_scan import PROTEOME, default_data_dir, model_set
 
 
-def python_share(work) -> float:
-    """The share of `work()`'s CPU time (one thread) spent outside compiled kernels."""
+def python_share(work, clock=time.thread_time) -> float:
+    """The share of `work()`'s CPU time spent outside compiled kernels: of the calling
+    thread's (one thread), or with ``clock=time.process_time`` of every thread's (the
+    kernels' time summed over the threads that ran them)."""
     from numba.core.registry import CPUDispatcher
 
     inside = [0.0]
     busy = threading.local()
+    lock = threading.Lock()
 
     def timed(kernel):
         def run(*args, **kwargs):
@@ -52,7 +59,9 @@ def python_share(work) -> float:
             try:
                 return kernel(*args, **kwargs)
             finally:
-                inside[0] += time.thread_time() - start
+                spent = time.thread_time() - start
+                with lock:
+                    inside[0] += spent
                 busy.on = False
 
         return run
@@ -64,9 +73,9 @@ def python_share(work) -> float:
                 originals.append((module, name, value))
                 setattr(module, name, wrapped.setdefault(id(value), timed(value)))
     try:
-        start = time.thread_time()
+        start = clock()
         work()
-        total = time.thread_time() - start
+        total = clock() - start
     finally:
         for module, name, value in originals:
             setattr(module, name, value)
@@ -115,11 +124,13 @@ def measure(label: str, run) -> None:
     run(1), run(2)  # every kernel compiled and loaded
     python = python_share(lambda: run(1))
     serial = serial_share(lambda: run(2))
+    python_two = python_share(lambda: run(2), clock=time.process_time)
     s = python + serial
     one, two = wall(lambda: run(1)), wall(lambda: run(2))
     print(f"{label}: python {python:.3f}, serial {serial:.3f}, s = {s:.3f}: two cores at "
-          f"best {1 / (s + (1 - s) / 2):.2f}x; wall one core {one:.2f} s, two {two:.2f} s "
-          f"({one / two:.2f}x)", flush=True)  # fmt: skip
+          f"best {1 / (s + (1 - s) / 2):.2f}x (python on two cores: {python_two:.3f} of their "
+          f"CPU); wall one core {one:.2f} s, two {two:.2f} s ({one / two:.2f}x)",
+          flush=True)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
