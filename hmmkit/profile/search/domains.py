@@ -332,6 +332,57 @@ def _multidomain_evidence(btot, etot, regions):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _pairwise_sum(a, first, n, stride):
+    """The sum of ``a[first + m * stride]`` for m < n in NumPy's order (its pairwise
+    summation: eight running sums over blocks of up to 128 values, halves above)."""
+    if n < 8:
+        total = -0.0  # (as NumPy starts: a sum of -0.0 stays -0.0)
+        for m in range(n):
+            total += a[first + m * stride]
+        return total
+    if n <= 128:
+        r = np.empty(8)
+        for u in range(8):
+            r[u] = a[first + u * stride]
+        m = 8
+        while m < n - n % 8:
+            for u in range(8):
+                r[u] += a[first + (m + u) * stride]
+            m += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while m < n:
+            total += a[first + m * stride]
+            m += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(a, first, half, stride) + _pairwise_sum(
+        a, first + half * stride, n - half, stride
+    )
+
+
+@njit(cache=True, nogil=True)
+def _null2_frequencies(pm, pi, px, Ld):
+    """An envelope's expected match use per node, insert use and N/C/J use per residue
+    (rows 1.. of its posteriors `pm`, `pi`, `px`, over `Ld` residues), summed as NumPy
+    sums ``pm[1:].sum(axis=0)`` (row after row), ``pi[1:].sum()`` and each column of
+    ``px[1:]`` (pairwise), so that the null2 odds made of them are the same bits."""
+    rows, cols = pm.shape
+    mfreq = pm[1].copy()
+    for r in range(2, rows):
+        for c in range(cols):
+            mfreq[c] += pm[r, c]
+    for c in range(cols):
+        mfreq[c] = mfreq[c] / Ld
+    ifreq = _pairwise_sum(pi.reshape(-1), pi.shape[1], (rows - 1) * pi.shape[1], 1) / Ld
+    flat, width = px.reshape(-1), px.shape[1]
+    specials = (_pairwise_sum(flat, width + dp.SN, rows - 1, width)
+                + _pairwise_sum(flat, width + dp.SC, rows - 1, width)
+                + _pairwise_sum(flat, width + dp.SJ, rows - 1, width))  # fmt: skip
+    return mfreq, ifreq, specials / Ld
+
+
 @lru_cache(maxsize=16384)
 def special_odds_of_length(L: int, multihit: bool) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, 1.0 where one is nonzero) of the special states of a profile set to
@@ -440,10 +491,7 @@ class DomainDefiner:
         st, kk, ii, pp = trace
         ali_from, ali_to, hmm_from, hmm_to = segs[0, 2:6].tolist()
         if not null2_done:
-            Ld = j - i + 1
-            mfreq = pm[1:].sum(axis=0) / Ld
-            ifreq = pi[1:].sum() / Ld
-            xfactor = (px[1:, dp.SN].sum() + px[1:, dp.SC].sum() + px[1:, dp.SJ].sum()) / Ld
+            mfreq, ifreq, xfactor = _null2_frequencies(pm, pi, px, j - i + 1)
             null2 = me[: self.K, 1:] @ mfreq[1:] + ifreq + xfactor
             full = self._null2_full(null2)
             with np.errstate(divide="ignore"):
