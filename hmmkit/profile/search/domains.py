@@ -333,33 +333,67 @@ def _multidomain_evidence(btot, etot, regions):
 
 
 @njit(cache=True, nogil=True)
-def _pairwise_sum(a, first, n, stride):
-    """The sum of ``a[first + m * stride]`` for m < n in NumPy's order (its pairwise
-    summation: eight running sums over blocks of up to 128 values, halves above)."""
+def _block_sum(a, first, n, stride):
+    """The sum of ``a[first + m * stride]`` for m < n <= 128 in NumPy's order: one
+    running sum below 8 values, else eight running sums added as a tree."""
     if n < 8:
         total = -0.0  # (as NumPy starts: a sum of -0.0 stays -0.0)
         for m in range(n):
             total += a[first + m * stride]
         return total
+    r0, r1, r2, r3 = a[first], a[first + stride], a[first + 2 * stride], a[first + 3 * stride]
+    r4, r5 = a[first + 4 * stride], a[first + 5 * stride]
+    r6, r7 = a[first + 6 * stride], a[first + 7 * stride]
+    m = 8
+    while m < n - n % 8:
+        at = first + m * stride
+        r0 += a[at]
+        r1 += a[at + stride]
+        r2 += a[at + 2 * stride]
+        r3 += a[at + 3 * stride]
+        r4 += a[at + 4 * stride]
+        r5 += a[at + 5 * stride]
+        r6 += a[at + 6 * stride]
+        r7 += a[at + 7 * stride]
+        m += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while m < n:
+        total += a[first + m * stride]
+        m += 1
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _pairwise_sum(a, first, n, stride):
+    """The sum of ``a[first + m * stride]`` for m < n in NumPy's order (its pairwise
+    summation: blocks of up to 128 values by :func:`_block_sum`, halves above, the
+    first half's length a multiple of 8). The tree of halves is walked with an explicit
+    stack, not by recursion (a recursive kernel is fragile in numba's cache)."""
     if n <= 128:
-        r = np.empty(8)
-        for u in range(8):
-            r[u] = a[first + u * stride]
-        m = 8
-        while m < n - n % 8:
-            for u in range(8):
-                r[u] += a[first + (m + u) * stride]
-            m += 8
-        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while m < n:
-            total += a[first + m * stride]
-            m += 1
-        return total
-    half = n // 2
-    half -= half % 8
-    return _pairwise_sum(a, first, half, stride) + _pairwise_sum(
-        a, first + half * stride, n - half, stride
-    )
+        return _block_sum(a, first, n, stride)
+    # pending nodes (first, length, 0: to split / 1: to add its halves' sums)
+    nodes = np.empty((128, 3), dtype=np.int64)
+    sums = np.empty(64)
+    n_nodes, n_sums = 1, 0
+    nodes[0, 0], nodes[0, 1], nodes[0, 2] = first, n, 0
+    while n_nodes > 0:
+        n_nodes -= 1
+        at, length, state = nodes[n_nodes, 0], nodes[n_nodes, 1], nodes[n_nodes, 2]
+        if state == 1:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+        elif length <= 128:
+            sums[n_sums] = _block_sum(a, at, length, stride)
+            n_sums += 1
+        else:
+            half = length // 2
+            half -= half % 8
+            nodes[n_nodes, 0], nodes[n_nodes, 1], nodes[n_nodes, 2] = at, length, 1
+            nodes[n_nodes + 1, 0] = at + half * stride
+            nodes[n_nodes + 1, 1], nodes[n_nodes + 1, 2] = length - half, 0
+            nodes[n_nodes + 2, 0], nodes[n_nodes + 2, 1], nodes[n_nodes + 2, 2] = at, half, 0
+            n_nodes += 3
+    return sums[0]
 
 
 @njit(cache=True, nogil=True)
