@@ -27,8 +27,8 @@ NOTICE_VARIABLE = "HMMKIT_COMPILE_NOTICE"
 KERNEL_SETS: tuple[tuple[str, str, float], ...] = (
     ("hmmkit.special", "numeric helper", 0),
     ("hmmkit.numeric", "numeric helper", 0),
-    ("hmmkit.profile.build", "profile HMM building", 14),
-    ("hmmkit.profile.msa", "profile HMM building", 14),
+    ("hmmkit.profile.build", "profile HMM building", 11),
+    ("hmmkit.profile.msa", "profile HMM building", 11),
     ("hmmkit.profile", "profile HMM", 30),
     ("hmmkit", "HMM", 4),
 )

@@ -47,7 +47,7 @@ def test_the_notice_is_off_when_silenced_or_off_a_terminal(tmp_path, setting, sh
     ("hmmkit.kernels", ("HMM", 4)),
     ("hmmkit.emissions.gaussian", ("HMM", 4)),
     ("hmmkit.profile.dp", ("profile HMM", 30)),
-    ("hmmkit.profile.build", ("profile HMM building", 14)),
+    ("hmmkit.profile.build", ("profile HMM building", 11)),
     ("hmmkit.numeric", ("numeric helper", 0)),
     ("hmmkitx.kernels", None),
     ("numba.np.arrayobj", None),
