@@ -24,8 +24,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import plan7 as p7
+from .lane_code import I64, LaneCode
+from .lane_code import at as _at
 from .odds_gather import PERMUTE
-from .simd import as_intp
 
 #: Lanes (float64) per vector.
 LANES = 8
@@ -43,9 +44,7 @@ F_MM, F_IM, F_DM, F_BM, F_MI, F_II, F_MD, F_DD, F_ESC = range(9)
 B_MM, B_MI, B_MD, B_IM, B_II, B_DM, B_DD, B_ESC, B_BM = range(9)
 
 V = ir.VectorType(ir.DoubleType(), LANES)
-I64 = ir.IntType(64)
 I64V = ir.VectorType(I64, LANES)
-I32 = ir.IntType(32)
 ZERO = ir.Constant(V, [0.0] * LANES)
 
 
@@ -72,51 +71,15 @@ def padded_odds(me: np.ndarray) -> np.ndarray:
     return me_t
 
 
-def _at(value: int):
-    return ir.Constant(I64, value)
+class _Code(LaneCode):
+    """:class:`~.lane_code.LaneCode` for 8 float64 lanes, with the permuting gather,
+    groups of lane vectors and node loops."""
 
-
-class _Code:
-    """Vector code emitted into one kernel: its array arguments' data pointers and row
-    widths, the node count (its last argument), loads, stores, splats, gathers, loops."""
-
-    def __init__(self, context, builder, signature, args):
-        self.b = builder
-        self.data, self.widths = [], []
-        for ty, value in zip(signature.args[:-1], args[:-1], strict=True):
-            array = context.make_array(ty)(context, builder, value)
-            self.data.append(array.data)
-            self.widths.append(cgutils.unpack_tuple(builder, array.shape, ty.ndim)[-1])
-        self.nodes = as_intp(context, builder, args[-1], signature.args[-1])
-
-    def ptr(self, n, offset):
-        """Pointer to element `offset` of array argument `n`."""
-        return self.b.gep(self.data[n], [offset])
-
-    def load(self, n, offset, vector=V):
-        """The vector at element `offset` of array argument `n`."""
-        return self.b.load(self.b.bitcast(self.ptr(n, offset), vector.as_pointer()), align=8)
-
-    def store(self, value, n, offset):
-        """Store vector `value` at element `offset` of array argument `n`."""
-        self.b.store(value, self.b.bitcast(self.ptr(n, offset), V.as_pointer()), align=8)
+    VECTOR, ALIGN, N_CONSTANTS = V, 8, N_CONSTANTS
 
     def cell(self, n, k, first):
         """Element offset of node `k`, lane `first`, in the lane rows of argument `n`."""
         return self.b.add(self.b.mul(k, self.widths[n]), first)
-
-    def constants(self, n, k, columns):
-        """Constants `columns` of node `k` from the constants argument `n`, each splatted."""
-        b = self.b
-        row = b.mul(k, _at(N_CONSTANTS))
-        undefined = ir.Constant(V, ir.Undefined)
-        everywhere = ir.Constant(ir.VectorType(I32, LANES), [0] * LANES)
-        out = []
-        for c in columns:
-            scalar = b.load(self.ptr(n, b.add(row, _at(c))))
-            one = b.insert_element(undefined, scalar, ir.Constant(I32, 0))
-            out.append(b.shuffle_vector(one, undefined, everywhere))
-        return out
 
     def slot(self, value):
         """A stack slot holding `value` (LLVM keeps it in a register)."""
@@ -138,16 +101,6 @@ class _Code:
         upper = b.icmp_unsigned("!=", b.and_(codes, ir.Constant(I64V, [2 * LANES] * LANES)),
                                 ir.Constant(I64V, [0] * LANES))  # fmt: skip
         return b.select(upper, high, low)
-
-    def gather_lanes(self, row, codes, tables):
-        """``row[codes[w]]`` for 8 lanes, one load each (no `tables`)."""
-        b = self.b
-        out = ir.Constant(V, ir.Undefined)
-        for w in range(LANES):
-            lane = ir.Constant(I32, w)
-            out = b.insert_element(out, b.load(b.gep(row, [b.extract_element(codes, lane)])),
-                                   lane)  # fmt: skip
-        return out
 
     def for_groups(self, body, odds=None):
         """``body(firsts, gather, tables_of)`` for each group of GROUP vectors of lanes of

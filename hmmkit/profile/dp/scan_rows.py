@@ -24,8 +24,9 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .lane_code import I32, I64, LaneCode
+from .lane_code import at as _at
 from .odds_gather import PERMUTE
-from .simd import as_intp
 
 #: Lanes (float32) per vector.
 LANES = 16
@@ -41,54 +42,16 @@ N_CONSTANTS = 16
 C_MM, C_IM, C_DM, C_BM, C_MI, C_II, C_MD, C_DD, C_ESC = range(9)
 
 V = ir.VectorType(ir.FloatType(), LANES)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
 I32V = ir.VectorType(I32, LANES)
 I64V = ir.VectorType(I64, LANES)
 ZERO = ir.Constant(V, [0.0] * LANES)
 
 
-def _at(value: int):
-    return ir.Constant(I64, value)
+class _Code(LaneCode):
+    """:class:`~.lane_code.LaneCode` for 16 float32 lanes, with the permuting gather and
+    groups of lane vectors."""
 
-
-class _Code:
-    """Vector code emitted into one kernel: its array arguments' data pointers and row
-    widths, the node count (its last argument)."""
-
-    def __init__(self, context, builder, signature, args):
-        self.b = builder
-        self.data, self.widths = [], []
-        for ty, value in zip(signature.args[:-1], args[:-1], strict=True):
-            array = context.make_array(ty)(context, builder, value)
-            self.data.append(array.data)
-            self.widths.append(cgutils.unpack_tuple(builder, array.shape, ty.ndim)[-1])
-        self.nodes = as_intp(context, builder, args[-1], signature.args[-1])
-
-    def ptr(self, n, offset):
-        """Pointer to element `offset` of array argument `n`."""
-        return self.b.gep(self.data[n], [offset])
-
-    def load(self, n, offset, vector=V):
-        """The vector at element `offset` of array argument `n`."""
-        return self.b.load(self.b.bitcast(self.ptr(n, offset), vector.as_pointer()), align=4)
-
-    def store(self, value, n, offset):
-        """Store vector `value` at element `offset` of array argument `n`."""
-        self.b.store(value, self.b.bitcast(self.ptr(n, offset), V.as_pointer()), align=4)
-
-    def constants(self, n, k, columns):
-        """Constants `columns` of node `k` from the constants argument `n`, each splatted."""
-        b = self.b
-        row = b.mul(k, _at(N_CONSTANTS))
-        undefined = ir.Constant(V, ir.Undefined)
-        everywhere = ir.Constant(I32V, [0] * LANES)
-        out = []
-        for c in columns:
-            scalar = b.load(self.ptr(n, b.add(row, _at(c))))
-            one = b.insert_element(undefined, scalar, ir.Constant(I32, 0))
-            out.append(b.shuffle_vector(one, undefined, everywhere))
-        return out
+    VECTOR, ALIGN, N_CONSTANTS = V, 4, N_CONSTANTS
 
     def gather_permute(self, row, codes):
         """``row[codes[w]]`` for 16 lanes by one two-table permute of the row's 32 codes."""
@@ -98,16 +61,6 @@ class _Code:
         low = b.load(b.bitcast(row, V.as_pointer()), align=4)
         high = b.load(b.bitcast(b.gep(row, [_at(LANES)]), V.as_pointer()), align=4)
         return b.call(permute, [low, b.trunc(codes, I32V), high])
-
-    def gather_lanes(self, row, codes):
-        """``row[codes[w]]`` for 16 lanes, one load each."""
-        b = self.b
-        out = ir.Constant(V, ir.Undefined)
-        for w in range(LANES):
-            lane = ir.Constant(I32, w)
-            out = b.insert_element(out, b.load(b.gep(row, [b.extract_element(codes, lane)])),
-                                   lane)  # fmt: skip
-        return out
 
     def for_groups(self, body, odds):
         """``body(firsts, gather)`` for each group of GROUP vectors of lanes of argument 0's
