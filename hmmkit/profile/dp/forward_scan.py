@@ -227,107 +227,99 @@ def _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem, pmove, p
     return nxt + 1, 1
 
 
-def _lane_scanner(fixed_width: int):
-    """The Forward lane kernel of the narrow widths, for ``fixed_width`` lanes (a constant
-    of the compiled code) or, with 0, for as many lanes as its ``width`` argument (measured
-    on the proteome: about 2x faster than constants of 8 to 32). Every lane does the same
-    arithmetic whatever the width, and as :func:`_scan_lanes_vector`."""
+@njit(cache=True, nogil=True, fastmath=EXACT_MATH)
+def _scan_lanes_narrow(dsq, offsets, lengths, order, sp, out, width):
+    """Forward scores of the sequences ``order`` under :class:`ScanProfile` ``sp``, W =
+    ``width`` at a time in lock step (the narrow widths of :func:`lane_width`).
 
-    @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
-    def scan_lanes(dsq, offsets, lengths, order, sp, out, width):
-        """Forward scores of the sequences ``order`` under :class:`ScanProfile` ``sp``, W at a
-        time in lock step.
-
-        Each lane holds one sequence; the DP cells of all lanes for one model node are
-        contiguous, so every recurrence step is a vector operation across sequences. A lane
-        that finishes its sequence takes the next one. The recurrences of :func:`_forward_one`,
-        cell for cell the same operations (the scores are equal, bit for bit).
-        """
-        a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, _, me_t, ins, e_loop, e_move, nj = sp
-        M = a_mm.shape[0] - 1
-        W = fixed_width if fixed_width > 0 else width
-        f32 = np.float32
-        mp = np.zeros((M + 1, W), dtype=f32)
-        ip = np.zeros((M + 1, W), dtype=f32)
-        dp_ = np.zeros((M + 1, W), dtype=f32)
-        mc = np.zeros((M + 1, W), dtype=f32)
-        ic = np.zeros((M + 1, W), dtype=f32)
-        dc = np.zeros((M + 1, W), dtype=f32)
-        er = np.zeros((M + 1, W), dtype=f32)
-        xN = np.zeros(W, dtype=f32)
-        xB = np.zeros(W, dtype=f32)
-        xJ = np.zeros(W, dtype=f32)
-        xC = np.zeros(W, dtype=f32)
-        xE = np.zeros(W, dtype=f32)
-        ploop = np.zeros(W, dtype=f32)
-        pmove = np.zeros(W, dtype=f32)
-        insw = np.zeros(W, dtype=f32)
-        tot = np.zeros(W)
-        pos = np.zeros(W, dtype=np.int64)
-        rem = np.zeros(W, dtype=np.int64)
-        seq = np.full(W, -1, dtype=np.int64)
-        xs = np.zeros(W, dtype=np.int64)
-        nxt = 0
-        active = 0
+    Each lane holds one sequence; the DP cells of all lanes for one model node are
+    contiguous, so every recurrence step is a vector operation across sequences. A lane
+    that finishes its sequence takes the next one. The recurrences of :func:`_forward_one`,
+    cell for cell the same operations (the scores are equal, bit for bit).
+    """
+    a_mm, a_im, a_dm, a_bm, a_mi, a_ii, a_md, a_dd, esc, _, me_t, ins, e_loop, e_move, nj = sp
+    M = a_mm.shape[0] - 1
+    W = width
+    f32 = np.float32
+    mp = np.zeros((M + 1, W), dtype=f32)
+    ip = np.zeros((M + 1, W), dtype=f32)
+    dp_ = np.zeros((M + 1, W), dtype=f32)
+    mc = np.zeros((M + 1, W), dtype=f32)
+    ic = np.zeros((M + 1, W), dtype=f32)
+    dc = np.zeros((M + 1, W), dtype=f32)
+    er = np.zeros((M + 1, W), dtype=f32)
+    xN = np.zeros(W, dtype=f32)
+    xB = np.zeros(W, dtype=f32)
+    xJ = np.zeros(W, dtype=f32)
+    xC = np.zeros(W, dtype=f32)
+    xE = np.zeros(W, dtype=f32)
+    ploop = np.zeros(W, dtype=f32)
+    pmove = np.zeros(W, dtype=f32)
+    insw = np.zeros(W, dtype=f32)
+    tot = np.zeros(W)
+    pos = np.zeros(W, dtype=np.int64)
+    rem = np.zeros(W, dtype=np.int64)
+    seq = np.full(W, -1, dtype=np.int64)
+    xs = np.zeros(W, dtype=np.int64)
+    nxt = 0
+    active = 0
+    for w in range(W):
+        nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
+                                 pmove, ploop, xN, xB)  # fmt: skip
+        active += loaded
+    while active > 0:
+        lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a_dm,
+                          a_bm, a_mi, a_ii, a_md, a_dd, esc, mp, ip, dp_, mc, ic, dc, xB,
+                          xE, False, xE)  # fmt: skip
+        rescale = False
         for w in range(W):
+            xN[w], xJ[w], xC[w], xB[w] = special_row(xN[w], xJ[w], xC[w], xE[w], ploop[w],
+                                                     pmove[w], e_loop, e_move)  # fmt: skip
+            if xE[w] > RESCALE:
+                rescale = True
+        if rescale:
+            for w in range(W):
+                if xE[w] > RESCALE:
+                    sc = f32(1.0) / xE[w]
+                    tot[w] += math.log(xE[w])
+                    xN[w] *= sc
+                    xJ[w] *= sc
+                    xC[w] *= sc
+                    xB[w] *= sc
+                    for k in range(1, M + 1):
+                        mc[k, w] *= sc
+                        ic[k, w] *= sc
+                        dc[k, w] *= sc
+        mp, mc = mc, mp
+        ip, ic = ic, ip
+        dp_, dc = dc, dp_
+        for w in range(W):
+            if rem[w] == 0:
+                continue
+            pos[w] += 1
+            rem[w] -= 1
+            if rem[w] > 0:
+                continue
+            s = seq[w]
+            out[s] = final_score(xC[w], pmove[w], tot[w])
+            active -= 1
+            for k in range(M + 1):
+                mp[k, w] = 0.0
+                ip[k, w] = 0.0
+                dp_[k, w] = 0.0
+            xN[w] = 0.0
+            xB[w] = 0.0
+            xJ[w] = 0.0
+            xC[w] = 0.0
+            tot[w] = 0.0
             nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
                                      pmove, ploop, xN, xB)  # fmt: skip
             active += loaded
-        while active > 0:
-            lane_forward_row(W, M, dsq, pos, rem, xs, ins, insw, me_t, er, a_mm, a_im, a_dm,
-                              a_bm, a_mi, a_ii, a_md, a_dd, esc, mp, ip, dp_, mc, ic, dc, xB,
-                              xE, False, xE)  # fmt: skip
-            rescale = False
-            for w in range(W):
-                xN[w], xJ[w], xC[w], xB[w] = special_row(xN[w], xJ[w], xC[w], xE[w], ploop[w],
-                                                         pmove[w], e_loop, e_move)  # fmt: skip
-                if xE[w] > RESCALE:
-                    rescale = True
-            if rescale:
-                for w in range(W):
-                    if xE[w] > RESCALE:
-                        sc = f32(1.0) / xE[w]
-                        tot[w] += math.log(xE[w])
-                        xN[w] *= sc
-                        xJ[w] *= sc
-                        xC[w] *= sc
-                        xB[w] *= sc
-                        for k in range(1, M + 1):
-                            mc[k, w] *= sc
-                            ic[k, w] *= sc
-                            dc[k, w] *= sc
-            mp, mc = mc, mp
-            ip, ic = ic, ip
-            dp_, dc = dc, dp_
-            for w in range(W):
-                if rem[w] == 0:
-                    continue
-                pos[w] += 1
-                rem[w] -= 1
-                if rem[w] > 0:
-                    continue
-                s = seq[w]
-                out[s] = final_score(xC[w], pmove[w], tot[w])
-                active -= 1
-                for k in range(M + 1):
-                    mp[k, w] = 0.0
-                    ip[k, w] = 0.0
-                    dp_[k, w] = 0.0
-                xN[w] = 0.0
-                xB[w] = 0.0
-                xJ[w] = 0.0
-                xC[w] = 0.0
-                tot[w] = 0.0
-                nxt, loaded = _load_lane(w, nxt, order, offsets, lengths, nj, out, seq, pos, rem,
-                                         pmove, ploop, xN, xB)  # fmt: skip
-                active += loaded
-
-    return scan_lanes
 
 
 @njit(cache=True, nogil=True, fastmath=EXACT_MATH)
 def _scan_lanes_vector(dsq, offsets, lengths, order, sp, out, width):
-    """As the kernels of :func:`_lane_scanner`, for a `width` that is a multiple of
+    """As :func:`_scan_lanes_narrow`, for a `width` that is a multiple of
     ``scan_rows.LANES * scan_rows.GROUP``, each row's node loop as LLVM vector code
     (:func:`~.scan_rows.scan_cells`) computed in place over the previous row: the same
     cells, so the same scores bit for bit. A rescaled row is multiplied by its lane's
@@ -411,7 +403,7 @@ def _scan_lanes_vector(dsq, offsets, lengths, order, sp, out, width):
 
 
 _SCAN_LANES_WIDE = _scan_lanes_vector
-_SCAN_LANES_NARROW = _lane_scanner(0)
+_SCAN_LANES_NARROW = _scan_lanes_narrow
 
 
 @njit(cache=True, nogil=True)
