@@ -67,6 +67,9 @@ TIME_MARKS = ("none", "core", "core+gaps", "core+recording")
 #: strings start and end in 150-400 ms of background, and the windows (25 ms every 10
 #: ms) of 13 frames end by 145 ms.
 EDGE_SILENCE = 13
+#: Gaussians of the test speaker's background model that decoded words must beat
+#: (--background-mix).
+BACKGROUND_MIX = 16
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FRAMES",
         help="decoding: each utterance's first and last FRAMES frames are sil's (the "
         "strings start and end in at least 150 ms of background); 0 turns it off",
+    )
+    p.add_argument(
+        "--background-mix",
+        type=nonnegative_int,
+        default=BACKGROUND_MIX,
+        metavar="N",
+        help="decoding: each test speaker's own background modelled by a mixture of N "
+        "Gaussians fitted to the --edge-silence frames of its strings, and a decoded word "
+        "kept only if it fits its frames better than that background by more than the "
+        "word penalty's size; 0 turns it off",
     )
     p.add_argument(
         "--align-adapt",
@@ -309,6 +322,7 @@ def decode_and_score(model: Path, data: Path, out: Path, penalty: float, args):
         adapt_rounds=args.adapt_rounds,
         adapt_background_margin=args.adapt_background_margin,
         edge_silence=args.edge_silence,
+        background_mix=args.background_mix if args.edge_silence else 0,
     )
     return asr.score_files(data / "text", out / "text", data / "utt2spk")
 
@@ -556,6 +570,7 @@ def write_report(results: list[dict], args, out: Path) -> None:
             else "none"
         )
         + f"; frames kept for sil at each end in decoding: {args.edge_silence}"
+        + f"; words tested against a background model of {args.background_mix} Gaussians"
         + ("; features histogram-equalised" if args.equalise else "")
         + "; training background margin: "
         + _margin(args.background_margin)

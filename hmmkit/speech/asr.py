@@ -19,6 +19,7 @@ import numpy as np
 from ..atomic import atomic_output
 from .acoustic_model import AcousticModel
 from .alignment import Segment, align
+from .background_model import fit_background
 from .ctm import read_ctm, write_ctm, write_text, write_textgrid
 from .data_folder import (
     DataFolder,
@@ -265,6 +266,7 @@ def decode_folder(
     adapt_rounds: int = ADAPTATION_ROUNDS,
     adapt_background_margin: float | None = ADAPT_BACKGROUND_MARGIN,
     edge_silence: int = 0,
+    background_mix: int = 0,
 ) -> dict[str, list[str]]:
     """Recognise every utterance: ``text`` and ``hyp.ctm`` in ``out_dir``; returns utt ->
     words. Without ``grammar`` or ``lm`` the network is a loop over the model's words.
@@ -278,9 +280,22 @@ def decode_folder(
     :data:`ADAPTATION_METHODS` (with MLLR, ``adapt_tau`` is MAP's prior weight in
     "mllr+map" and otherwise only turns adaptation on). ``edge_silence`` > 0 keeps each
     utterance's first and last that many frames for ``sil`` in every pass (see
-    :func:`~.decoder.decode`)."""
+    :func:`~.decoder.decode`). ``background_mix`` > 0 fits, per speaker, a mixture of
+    that many Gaussians to those edge frames of its utterances (:mod:`.background_model`)
+    and, in every pass, rejects a decoded word unless its frames' emission scores exceed
+    theirs under that background by more than ``-insertion_penalty`` nats: the word,
+    with its penalty, must beat the speaker's own background as it beat ``sp`` (word
+    loop or language model only, and it needs ``edge_silence``)."""
     if grammar is not None and lm is not None:
         raise ValueError("give a grammar or a language model, not both")
+    if isinstance(background_mix, bool) or not isinstance(background_mix, int):
+        raise ValueError(f"background_mix must be an integer >= 0, got {background_mix!r}")
+    if background_mix < 0:
+        raise ValueError(f"background_mix must be an integer >= 0, got {background_mix!r}")
+    if background_mix and grammar is not None:
+        raise ValueError("background_mix works with a word loop or a language model")
+    if background_mix and not edge_silence:
+        raise ValueError("background_mix needs edge_silence (the frames it is fitted on)")
     _check_adaptation(adapt_tau, adapt_method, adapt_background)
     if isinstance(adapt_rounds, bool) or not isinstance(adapt_rounds, int) or adapt_rounds < 1:
         raise ValueError(f"adapt_rounds must be an integer >= 1, got {adapt_rounds!r}")
@@ -304,9 +319,17 @@ def decode_folder(
     feats, _ = _features(model.config, data, model.sample_rate)
     if isinstance(edge_silence, bool) or not isinstance(edge_silence, int) or edge_silence < 0:
         raise ValueError(f"edge_silence must be an integer >= 0, got {edge_silence!r}")
+    backgrounds = [None] * len(feats)
+    if background_mix:
+        for indices in _speaker_groups(data).values():
+            frames = [feats[i] for i in indices]
+            gmm = fit_background(frames, edge_silence, background_mix)
+            for i, X in zip(indices, frames, strict=True):
+                backgrounds[i] = gmm.score_samples(X)
+    rejection = (backgrounds, -insertion_penalty)
     hyps = [
-        decode(model, graph, e.utt, X, beam, edge_silence)
-        for e, X in zip(data.utterances, feats, strict=True)
+        decode(model, graph, e.utt, X, beam, edge_silence, backgrounds[i], -insertion_penalty)
+        for i, (e, X) in enumerate(zip(data.utterances, feats, strict=True))
     ]
     if adapt_tau is not None:
         hyps = _adapted_pass(
@@ -318,6 +341,7 @@ def decode_folder(
             (adapt_method, adapt_tau, adapt_background, adapt_rounds, adapt_background_margin),
             beam,
             edge_silence,
+            rejection,
         )
     texts, timed = {}, {}
     for entry, hyp in zip(data.utterances, hyps, strict=True):
@@ -330,9 +354,13 @@ def decode_folder(
     return texts
 
 
-def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam, edge_silence=0):
+def _adapted_pass(
+    model, graph, data, feats, hyps, adaptation, beam, edge_silence=0, rejection=None
+):
     """Decode each speaker again with means adapted to its hypotheses, round after round
-    (``adaptation``: method, MAP's tau, background penalty, rounds, spectral margin)."""
+    (``adaptation``: method, MAP's tau, background penalty, rounds, spectral margin;
+    ``rejection``: each utterance's background scores or None, and the margin)."""
+    backgrounds, reject_margin = rejection or ([None] * len(feats), 0.0)
     method, tau, background, rounds, margin = adaptation
     out = list(hyps)
     for indices in _speaker_groups(data).values():
@@ -352,7 +380,10 @@ def _adapted_pass(model, graph, data, feats, hyps, adaptation, beam, edge_silenc
                 background_margin=margin,
             )
             for i, X in zip(indices, moved, strict=True):
-                out[i] = decode(adapted, graph, data.utterances[i].utt, X, beam, edge_silence)
+                utt = data.utterances[i].utt
+                out[i] = decode(
+                    adapted, graph, utt, X, beam, edge_silence, backgrounds[i], reject_margin
+                )
     return out
 
 

@@ -103,6 +103,7 @@ def _decode(args: argparse.Namespace) -> int:
         adapt_rounds=args.adapt_rounds,
         adapt_background_margin=args.adapt_background_margin,
         edge_silence=args.edge_silence,
+        background_mix=args.background_mix,
         **_adaptation(args),
     )
     print(f"decoded {len(out)} utterances -> {args.out_dir / 'text'}")
@@ -323,6 +324,15 @@ def register(subparsers) -> None:
         metavar="FRAMES",
         help="keep each utterance's first and last FRAMES frames for sil (utterances start "
         "and end in background); default 0: off",
+    )
+    decode.add_argument(
+        "--background-mix",
+        type=nonnegative_int,
+        default=0,
+        metavar="N",
+        help="with --edge-silence: fit each speaker's background (its utterances' edge "
+        "frames) with N Gaussians and keep a decoded word only if it fits its frames "
+        "better than that background by more than -WORD_PENALTY nats; default 0: off",
     )
     decode.add_argument(
         "--adapt",

@@ -5,14 +5,16 @@ one), with the tee model ``sp`` optional between words. Every entry into a word 
 ``lm_scale * ln P(word | previous word) + insertion_penalty``: with no language model the
 words are equally likely (a word loop); with a bigram model the network keeps one copy of
 the arcs per predecessor word, so the score is exact. A grammar restricts which word may
-follow which (see :mod:`hmmkit.speech.grammar`).
+follow which (see :mod:`hmmkit.speech.grammar`). Given a background model's frame scores
+(:mod:`.background_model`), a decoded word is rejected when it does not fit its frames
+better than the background does by a margin (see :func:`decode`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -98,11 +100,13 @@ def network_graph(
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """A decoded utterance: its words with frame spans, and the path's score."""
+    """A decoded utterance: its words with frame spans, and the path's score; ``rejected``
+    holds the path's words left out by the background test (see :func:`decode`)."""
 
     utt: str
     words: list[Segment]
     log_score: float
+    rejected: list[Segment] = field(default_factory=list)
 
 
 #: Cost (nats a frame) to every state but ``sil``'s on an utterance's edge frames (see
@@ -117,6 +121,8 @@ def decode(
     X: np.ndarray,
     beam: float = np.inf,
     edge_silence: int = 0,
+    background: np.ndarray | None = None,
+    reject_margin: float = 0.0,
 ) -> Hypothesis:
     """The best word sequence for frames ``X`` through a network graph. When the beam
     prunes every path that can still end (the best tokens near the end lie in words too
@@ -124,7 +130,20 @@ def decode(
     ``edge_silence`` > 0 keeps the first and last that many frames for ``sil`` (an
     utterance starts and ends in background, as HTK and Kaldi assume): every other
     state pays :data:`EDGE_SILENCE_COST` nats a frame there, so no word is heard in the
-    noise before the first word or after the last."""
+    noise before the first word or after the last.
+
+    ``background`` (T,) are the frames' log-likelihoods under a model of the speaker's
+    background (:mod:`.background_model`): a word of the best path is then kept only if
+    its frames' emission scores along the path exceed theirs under the background by
+    more than ``reject_margin`` nats (a confidence test of the whole word against the
+    background; the others go to ``Hypothesis.rejected``)."""
+    if background is not None:
+        background = np.asarray(background, dtype=float)
+        if background.shape != (len(X),) or not np.isfinite(background).all():
+            raise ValueError(
+                f"utterance {utt}: background scores must be {len(X)} finite values, "
+                f"got shape {background.shape}"
+            )
     log_b = model.mixtures.frame_scores(X)[0]
     if edge_silence:
         _charge_edges(model, log_b, edge_silence)
@@ -138,7 +157,13 @@ def decode(
     except ValueError as exc:
         raise ValueError(f"utterance {utt}: {exc}") from None
     words, _ = path_segments(graph, path)
-    return Hypothesis(utt, words, path.log_prob)
+    if background is None:
+        return Hypothesis(utt, words, path.log_prob)
+    on_path = log_b[np.arange(len(X)), graph.node_state[path.frame_nodes]]
+    fits = [on_path[w.start : w.end].sum() - background[w.start : w.end].sum() for w in words]
+    kept = [w for w, f in zip(words, fits, strict=True) if f > reject_margin]
+    rejected = [w for w, f in zip(words, fits, strict=True) if not f > reject_margin]
+    return Hypothesis(utt, kept, path.log_prob, rejected)
 
 
 def _charge_edges(model: AcousticModel, log_b: np.ndarray, edge: int) -> None:

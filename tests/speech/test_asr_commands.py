@@ -191,9 +191,10 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
     folders = [str(tmp_path / n) for n in ("model", "data", "out")]
     given = ["--adapt", "10", "--adapt-background", "5", "--adapt-rounds", "3"]
     given += ["--adapt-method", "fmllr+map", "--adapt-background-margin", "2.5"]
-    assert main(["asr", "decode", *folders, *given, "--edge-silence", "7"]) == 0
+    given += ["--edge-silence", "7", "--background-mix", "4"]
+    assert main(["asr", "decode", *folders, *given]) == 0
     assert (seen["adapt_tau"], seen["adapt_background"], seen["adapt_rounds"]) == (10.0, 5.0, 3)
-    assert seen["edge_silence"] == 7
+    assert (seen["edge_silence"], seen["background_mix"]) == (7, 4)
     assert (seen["adapt_method"], seen["adapt_background_margin"]) == ("fmllr+map", 2.5)
     main(["asr", "decode", *folders, "--adapt-background-margin", "off"])
     assert seen["adapt_background_margin"] is None
@@ -201,7 +202,7 @@ def test_decode_passes_the_adaptation_options_on(monkeypatch, tmp_path):
     assert seen["adapt_tau"] is None and seen["adapt_background"] == asr.ADAPT_BACKGROUND_PENALTY
     assert seen["adapt_rounds"] == asr.ADAPTATION_ROUNDS
     assert seen["adapt_background_margin"] == asr.ADAPT_BACKGROUND_MARGIN
-    assert seen["edge_silence"] == 0
+    assert seen["edge_silence"] == 0 and seen["background_mix"] == 0
 
 
 @pytest.mark.parametrize("choice", ["none", "single", "all"])
@@ -407,4 +408,34 @@ def test_decoding_adapts_round_after_round(trained, monkeypatch, tmp_path):
     for bad in (0, True, 1.5):
         with pytest.raises(ValueError, match="adapt_rounds must be an integer >= 1"):
             asr.decode_folder(root / "model", root / "data", tmp_path / "x", adapt_rounds=bad)
+    assert not (tmp_path / "x").exists()
+
+
+def test_decoding_tests_words_against_each_speakers_background(trained, tmp_path):
+    """background_mix rejects words that do not beat the speaker's edge-frame model by the
+    word penalty's size; with a margin no word can miss, the same words as without it;
+    bad settings are refused before anything is written."""
+    import hmmkit.speech.asr as asr
+
+    root, _ = trained
+    model, data = root / "model", root / "data"
+    options = dict(insertion_penalty=-30.0, adapt_tau=10.0, edge_silence=3)
+    plain = asr.decode_folder(model, data, tmp_path / "plain", **options)
+    tested = asr.decode_folder(model, data, tmp_path / "tested", background_mix=2, **options)
+    assert tested.keys() == plain.keys()
+    assert sum(map(len, tested.values())) <= sum(map(len, plain.values()))
+    assert (tmp_path / "tested" / "text").is_file()
+    bad = [
+        (dict(background_mix=-1, edge_silence=3), "background_mix must be an integer >= 0"),
+        (dict(background_mix=True, edge_silence=3), "background_mix must be an integer >= 0"),
+        (dict(background_mix=2), "needs edge_silence"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ValueError, match=message):
+            asr.decode_folder(model, data, tmp_path / "x", **kwargs)
+    (tmp_path / "g.jsgf").write_text("public <s> = a;")
+    with pytest.raises(ValueError, match="word loop or a language model"):
+        asr.decode_folder(
+            model, data, tmp_path / "x", tmp_path / "g.jsgf", background_mix=2, edge_silence=3
+        )
     assert not (tmp_path / "x").exists()

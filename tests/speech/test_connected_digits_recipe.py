@@ -137,7 +137,8 @@ def test_adaptation_weights_must_not_be_negative(capsys):
 def test_features_equalised_and_the_ends_kept_for_sil_by_default():
     parser = _recipe_module().build_parser()
     args = parser.parse_args([])
-    assert args.equalise and args.edge_silence == 13
+    assert args.equalise and args.edge_silence == 13 and args.background_mix == 16
+    assert parser.parse_args(["--background-mix", "0"]).background_mix == 0
     assert not parser.parse_args(["--no-equalise"]).equalise
     assert parser.parse_args(["--edge-silence", "0"]).edge_silence == 0
     with pytest.raises(SystemExit):

@@ -141,3 +141,30 @@ def test_edge_silence_keeps_the_utterance_ends_for_sil():
     assert moved > 0  # the free path used the edges at least once
     with pytest.raises(ValueError, match="edge_silence"):
         decode(model, graph, "u", X, edge_silence=-1)
+
+
+def test_words_that_do_not_beat_the_background_are_rejected():
+    """A word of the best path is kept only when its frames' emission scores along the
+    path exceed the background's by more than the margin; the path itself is unchanged."""
+    model = tiny_model(5)
+    graph = recognizer_graph(model, insertion_penalty=2.0)
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        X = rng.normal(size=(int(rng.integers(12, 20)), 3)) * 2
+        free = decode(model, graph, "u", X)
+        log_b = model.mixtures.frame_scores(X)[0]
+        path = viterbi(graph, log_b)
+        on_path = log_b[np.arange(len(X)), graph.node_state[path.frame_nodes]]
+        far = np.full(len(X), -1e6)
+        assert decode(model, graph, "u", X, background=far).words == free.words
+        background = on_path - rng.uniform(-1, 1, size=len(X))
+        margin = 0.5
+        hyp = decode(model, graph, "u", X, background=background, reject_margin=margin)
+        assert hyp.log_score == free.log_score
+        fits = {(w.start, w.end): (on_path - background)[w.start : w.end].sum() for w in free.words}
+        assert [w for w in free.words if fits[(w.start, w.end)] > margin] == hyp.words
+        assert [w for w in free.words if not fits[(w.start, w.end)] > margin] == hyp.rejected
+    with pytest.raises(ValueError, match="background scores must be"):
+        decode(model, graph, "u", X, background=np.zeros(len(X) + 1))
+    with pytest.raises(ValueError, match="background scores must be"):
+        decode(model, graph, "u", X, background=np.full(len(X), np.nan))
