@@ -148,3 +148,88 @@ def test_striped_rows_of_every_width_score_as_hmmer(M):
     assert np.array_equal(np.isinf(ours), np.isinf(theirs))
     finite = np.isfinite(theirs)
     np.testing.assert_allclose(ours[finite], theirs[finite], atol=1e-4)
+
+
+def byte_filter_by_rows(dsq, costs, bias):
+    """p7_MSVFilter's score of `dsq` from its byte recurrence in node order, row by row in
+    NumPy (each cell ``sat(max(pred, xB) + bias) - cost``; J's re-entries; saturation at
+    255 - bias gives inf; HMMER's pass counts the begin score among the cells)."""
+    M, L, base = costs.shape[1] - 1, len(dsq), 190
+    scale = np.float32(3.0) / np.float32(math.log(2.0))
+
+    def cost(log_probability: float) -> int:  # -roundf(3/ln2 * x), half away from zero
+        return min(int(np.floor(abs(scale * np.float32(log_probability)) + 0.5)), 255)
+
+    tbm = cost(math.log(np.float32(2.0) / (np.float32(M) * np.float32(M + 1))))
+    tec = cost(math.log(np.float32(0.5)))
+    tjb = cost(math.log(np.float32(3.0) / np.float32(L + 3)))
+    top = 255 - bias
+
+    def run(with_j):
+        prev, xJ, best = np.zeros(M + 1, dtype=np.int64), 0, 0
+        xB = max(base - tjb - tbm, 0)
+        for x in dsq:
+            cur = np.zeros(M + 1, dtype=np.int64)
+            cur[1:] = np.maximum(np.minimum(np.maximum(prev[:-1], xB) + bias, 255)
+                                 - costs[x, 1:].astype(np.int64), 0)  # fmt: skip
+            xE = int(cur.max())
+            if with_j and xE >= top:
+                return -1
+            best = max(best, xE)
+            xJ = max(xJ, xE - tec)
+            if with_j:
+                xB = max(max(base, xJ) - tjb - tbm, 0)
+            prev = cur
+        if with_j:
+            return xJ
+        return -1 if best >= top else max(max(best, xB) - tec, 0)
+
+    xJ = run(False)
+    if xJ > base:
+        xJ = run(True)
+    return math.inf if xJ < 0 else ((xJ - tjb) - base) / (3.0 / math.log(2.0)) - 3.0
+
+
+def costs_and_targets(M: int, bias: int, n: int = 150):
+    """Random byte costs (every residue below the bias but one favoured residue per node;
+    with a high bias, only W at one node) and `n` targets of 1 to 8,000 residues, holding
+    stretches of the favoured residues with a few changes (with a high bias: without W,
+    but for a few)."""
+    rng = np.random.default_rng(M + bias)
+    costs = rng.integers(bias + 1, bias + 30, size=(29, M + 1)).astype(np.uint8)
+    high = bias > 60
+    favoured = np.full(M + 1, 18) if high else rng.integers(0, 20, size=M + 1)
+    if high:
+        costs[18, int(rng.integers(1, M + 1))] = 0
+    else:
+        costs[favoured[1:], np.arange(1, M + 1)] = rng.integers(bias - 2, bias + 1, size=M)
+    costs[:, 0] = 255
+    seqs = []
+    for _ in range(n):
+        L = int(rng.choice([1, 5, 60, 400, 3000, 8000]))
+        seq = rng.integers(0, 20, size=L)
+        if high:
+            seq[seq == 18] = 0 if rng.random() < 0.9 else 18
+        else:
+            w = int(rng.integers(min(M, L, 60), min(M, L, 200) + 1))
+            k, at = int(rng.integers(1, M - w + 2)), int(rng.integers(0, L - w + 1))
+            stretch = favoured[k : k + w].copy()
+            stretch[rng.random(w) < rng.uniform(0.0, 0.04)] = rng.integers(0, 20)
+            seq[at : at + w] = stretch
+        seqs.append(seq.astype(np.uint8))
+    return costs, seqs
+
+
+@pytest.mark.parametrize("M, bias", [(1500, 6), (40, 70), (25, 120)])
+def test_byte_filter_of_large_models_long_targets_and_high_bias(M, bias):
+    """The signed-byte pass holds a cell's lift over the begin score exactly up to 127:
+    beyond it (large models on long targets, where the lift can grow further before the
+    filter saturates; here 9 targets score finite so) the sequence is scored again with
+    the full filter, and where the begin score and the bias saturate the byte at once
+    (the bias of 120; 118 targets finite) every cell is 255 less its cost. Each path
+    gives the score of the byte recurrence itself."""
+    costs, seqs = costs_and_targets(M, bias)
+    batch = pack(seqs)
+    ours = dp.msv_filter_scores_of_bytes(batch.X, batch.starts, batch.lengths, costs, bias)
+    expected = [byte_filter_by_rows(s, costs, bias) for s in seqs]
+    assert np.array_equal(ours, expected)

@@ -110,13 +110,14 @@ REGISTER_VECTORS = 16
 
 
 @intrinsic
-def _striped_best(typingctx, row, costs, dsq, lo, L, Q, xb, bias):
-    """The best cell of the J-less byte MSV matrix of ``dsq[lo:lo+L]``: row by row on a
-    striped row of Q vectors of LANES bytes (in registers, or for long models in the
-    scratch `row`), each cell the saturated ``max(diagonal predecessor, xb) + bias - cost``
-    with `costs` striped (Kp, Q*LANES). The best cell is kept as a vector over all rows
-    and reduced once at the end."""
-    sig = types.uint8(row, costs, dsq, lo, L, Q, xb, bias)
+def _striped_best(typingctx, row, costs, dsq, lo, L, Q):
+    """The best cell of the J-less byte MSV matrix of ``dsq[lo:lo+L]`` as the signed pass
+    holds it (:func:`_shifted_best`): row by row on a striped row of Q vectors of LANES
+    signed bytes (in registers, or for long models in the scratch `row`), each cell the
+    saturated ``diagonal predecessor - cost`` with `costs` the signed striped costs (Kp,
+    Q*LANES; :func:`_signed_stripes`). The best cell is kept as a vector over all rows and
+    reduced once at the end."""
+    sig = types.int8(row, costs, dsq, lo, L, Q)
 
     def codegen(context, builder, signature, args):
         v = VectorOps(context, builder, 8, LANES)
@@ -126,9 +127,9 @@ def _striped_best(typingctx, row, costs, dsq, lo, L, Q, xb, bias):
         seq = context.make_array(signature.args[2])(context, builder, args[2]).data
         start = as_intp(context, builder, args[3], signature.args[3])
         length = as_intp(context, builder, args[4], signature.args[4])
-        xbv, biasv = v.splat(args[6], signature.args[6]), v.splat(args[7], signature.args[7])
-        best = v.variable(v.constant(0))
-        before = v.variable(v.constant(0))
+        floor = -128  # the begin score (and every cell at or below it)
+        best = v.variable(v.constant(floor))
+        before = v.variable(v.constant(floor))
 
         def rows(load, store, count):
             """The rows of the sequence on a row whose vector q `load(q)` reads and
@@ -139,18 +140,17 @@ def _striped_best(typingctx, row, costs, dsq, lo, L, Q, xb, bias):
                 code = builder.load(builder.gep(seq, [builder.add(start, i.index)]))
                 row_cost = builder.gep(cost, [builder.mul(builder.zext(code, intp), n_vec)])
                 # node q + Q*z + 1 follows node q + Q*z: for q = 0, the last vector's lane
-                # z - 1 (lane 0 follows node 0, which scores 0)
+                # z - 1 (lane 0 follows node 0, at the floor)
                 last = count - 1 if unrolled else builder.sub(count, ir.Constant(intp, 1))
-                builder.store(v.shift_up(load(last), 0), before)
+                builder.store(v.shift_up(load(last), floor), before)
 
                 def cell(q):
                     old = load(q)
-                    sv = v.call("uadd.sat", v.call("umax", builder.load(before), xbv), biasv)
                     at = ir.Constant(intp, q) if unrolled else q
-                    sv = v.call("usub.sat", sv, v.load(row_cost, at))
+                    sv = v.call("ssub.sat", builder.load(before), v.load(row_cost, at))
                     store(sv, q)
                     builder.store(old, before)
-                    builder.store(v.call("umax", builder.load(best), sv), best)
+                    builder.store(v.call("smax", builder.load(best), sv), best)
 
                 if unrolled:
                     for q in range(count):
@@ -166,18 +166,18 @@ def _striped_best(typingctx, row, costs, dsq, lo, L, Q, xb, bias):
             block = builder.append_basic_block(f"msv_row_of_{n}")
             switch.add_case(ir.Constant(intp, n), block)
             builder.position_at_end(block)
-            registers = [v.variable(v.constant(0)) for _ in range(n)]
+            registers = [v.variable(v.constant(floor)) for _ in range(n)]
             rows(lambda q, r=registers: builder.load(r[q]),
                  lambda sv, q, r=registers: builder.store(sv, r[q]), n)  # fmt: skip
             builder.branch(done)
         builder.position_at_end(in_memory)
         cells = v.vectors(signature.args[0], args[0])
         with cgutils.for_range(builder, n_vec) as q:
-            v.store(v.constant(0), cells, q.index)
+            v.store(v.constant(floor), cells, q.index)
         rows(lambda q: v.load(cells, q), lambda sv, q: v.store(sv, cells, q), n_vec)
         builder.branch(done)
         builder.position_at_end(done)
-        return v.reduce("umax", builder.load(best))
+        return v.reduce("smax", builder.load(best))
 
     return sig, codegen
 
@@ -220,6 +220,12 @@ def _msv_one(dsq, lo, L, costs, lift, top, tbm, tec, tjb, prev, cur):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _score_of_xj(xJ, tjb):
+    """p7_MSVFilter's score (nats) from its best J byte `xJ` (-1: it saturates, inf)."""
+    return np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur):
     """p7_MSVFilter's score (nats; inf: the filter saturates) of ``dsq[lo:lo+L]`` from the
     best cell of its J-less matrix and its begin score `xB`.
@@ -240,24 +246,84 @@ def _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur):
     if xJ > _BASE:
         xJ = _msv_one(dsq, lo, L, costs, np.uint8(bias), np.uint8(top), tbm, tec, tjb, prev,
                       cur)  # fmt: skip
-    return np.inf if xJ < 0 else ((xJ - tjb) - _BASE) / (3.0 / math.log(2.0)) - 3.0
+    return _score_of_xj(xJ, tjb)
+
+
+#: The signed pass holds a cell's lift over the begin score exactly up to this many bytes.
+SIGNED_LIFT = 127
+
+
+@njit(cache=True, nogil=True)
+def _signed_stripes(stripes, bias):
+    """The striped byte costs less the emission bias, as the signed bytes the J-less pass
+    subtracts (:func:`_shifted_best`): clamped to -128..127."""
+    out = np.empty(stripes.shape, dtype=np.int8)
+    for r in range(stripes.shape[0]):
+        for c in range(stripes.shape[1]):
+            out[r, c] = np.int8(min(max(np.int64(stripes[r, c]) - bias, -128), 127))
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _shifted_best(best, xB, top):
+    """The J-less pass's best cell, at least `xB`, from the signed pass's `best`; -1 where
+    the signed pass cannot tell it (a sequence to score with the full filter).
+
+    The byte filter's cell is ``sat(max(pred, xB) + bias) - cost``, saturated at 0 and 255.
+    Held as its lift over the begin score xB, a cell at or below xB is 0, so the max with
+    xB comes free from the saturation at 0; less 128, in a signed byte, a cell is one
+    saturated subtraction of ``cost - bias`` (:func:`_signed_stripes`) with the floor -128
+    for the begin score. Every lift is exact while no cell has reached the filter's
+    saturation (``top``, 255 less the bias; the lift ``top - xB``) and while no
+    predecessor lifts above :data:`SIGNED_LIFT` (a cost clamped to 127 then leaves above
+    the floor a cell that the filter puts at it). So a best lift within SIGNED_LIFT is the
+    filter's; a higher one is the lift of an exact cell (the first one above), which
+    saturates the filter if ``top - xB`` is at most SIGNED_LIFT + 1 and cannot be told
+    otherwise (large models, long targets, a high score)."""
+    lift = np.int64(best) + 128
+    if lift > SIGNED_LIFT and top - xB > SIGNED_LIFT + 1:
+        return -1
+    return min(lift + xB, 255)
+
+
+@njit(cache=True, nogil=True)
+def _saturated_best(dsq, lo, L, costs):
+    """The best cell of the J-less byte matrix when the begin score and the bias add up to
+    the byte's saturation (every cell 255 less its cost)."""
+    best = 0
+    for i in range(L):
+        row = costs[dsq[lo + i]]
+        for k in range(1, row.shape[0]):
+            best = max(best, 255 - np.int64(row[k]))
+    return best
 
 
 @njit(cache=True, nogil=True)
 def _msv_filter_striped(dsq, offsets, lengths, costs, stripes, Q, bias, tbm, tec, tjbs, out):
     """p7_MSVFilter on every sequence, exactly: the J-less pass on the `stripes` of the
-    byte costs (:func:`~.simd.striped`, Q vectors of LANES bytes a row), in SIMD vectors
-    one sequence at a time, as HMMER's filter runs."""
+    byte costs (:func:`~.simd.striped`, Q vectors of LANES bytes a row) in signed bytes
+    (:func:`_shifted_best`), in SIMD vectors one sequence at a time, as HMMER's filter
+    runs."""
     M = costs.shape[1] - 1
-    row = np.zeros(Q * LANES, dtype=np.uint8)
+    row = np.zeros(Q * LANES, dtype=np.int8)
     prev = np.zeros(M + 1, dtype=np.uint8)
     cur = np.zeros(M + 1, dtype=np.uint8)
-    lift = np.uint8(bias)
+    signed = _signed_stripes(stripes, bias)
+    top = 255 - bias
     for s in range(len(offsets)):
         lo, L, tjb = offsets[s], lengths[s], tjbs[s]
-        xB = np.uint8(max(_BASE - tjb - tbm, 0))
-        best = _striped_best(row, stripes, dsq, lo, L, Q, xB, lift)
-        out[s] = _score_of_best(best, xB, dsq, lo, L, costs, bias, tbm, tec, tjb, prev, cur)
+        xB = max(_BASE - tjb - tbm, 0)
+        if xB >= top:  # (no real model: its bias would be 65 or more)
+            best = _saturated_best(dsq, lo, L, costs)
+        else:
+            best = _shifted_best(_striped_best(row, signed, dsq, lo, L, Q), xB, top)
+        if best < 0:  # the full filter, with J
+            xJ = _msv_one(dsq, lo, L, costs, np.uint8(bias), np.uint8(top), tbm, tec, tjb,
+                          prev, cur)  # fmt: skip
+            out[s] = _score_of_xj(xJ, tjb)
+        else:
+            out[s] = _score_of_best(np.uint8(best), np.uint8(xB), dsq, lo, L, costs, bias, tbm,
+                                    tec, tjb, prev, cur)  # fmt: skip
 
 
 @cache

@@ -68,7 +68,8 @@ def msv_and_bias_block(
     into `filtersc`, with the composition `odds` and the biased state's transitions
     t10/t11) and the MSV gate against them (`use_msv`; log P-values into `logP`). The
     :mod:`stages <.pipeline>` the targets reach go into `stages`; returns the record
-    indices past both filters.
+    indices past both filters. (The MSV filter runs its J-less pass in signed bytes:
+    :func:`~..dp.msv.msv_filter_striped`.)
     """
     candidates = block
     if run_msv:
