@@ -28,6 +28,7 @@ import numpy as np
 from .. import dp
 from ..background import Background, mean_match_relative_entropy
 from ..config import configure
+from ..dp.striped_viterbi import striped_words
 from ..plan7 import ProfileHMM
 
 LOG2 = math.log(2.0)
@@ -90,9 +91,9 @@ def edge_corrected_lambda(model: ProfileHMM, background: Background | None = Non
 def _random_scores(profile, bg, state, n, length, kind) -> np.ndarray:
     freqs = np.asarray(bg.frequencies, dtype=np.float32)
     nullsc = bg.null_score(length)
+    # the n sequences drawn back to back in one call: the draws of n calls of `length`
+    packed = dp.random_iid(state, freqs, n * length)
     if kind in ("forward", "msv"):
-        seqs = [dp.random_iid(state, freqs, length) for _ in range(n)]
-        packed = np.concatenate(seqs)
         offsets = np.arange(n, dtype=np.int64) * length
         lengths = np.full(n, length, dtype=np.int64)
         if kind == "forward":
@@ -102,11 +103,10 @@ def _random_scores(profile, bg, state, n, length, kind) -> np.ndarray:
             scores = dp.msv_filter_scores(packed, offsets, lengths, prof.msc, prof.alphabet.size)
         return (scores - nullsc) / LOG2
     prof = profile.set_length(length)
-    table = dp.viterbi_word_profile(prof.tsc, prof.msc)
+    words = striped_words(*dp.viterbi_word_profile(prof.tsc, prof.msc))  # (striped once)
     out = np.empty(n)
     for s in range(n):
-        dsq = dp.random_iid(state, freqs, length)
-        sc = dp.viterbi_filter_exact(dsq, prof.tsc, prof.msc, prof.xsc, table)
+        sc = dp.viterbi_filter_of_words(packed[s * length : (s + 1) * length], words, prof.xsc)
         out[s] = (sc - nullsc) / LOG2
     return out
 

@@ -64,6 +64,20 @@ def random_iid(state, f32_freqs, L):
     """esl_rsq_xfIID: an i.i.d. digital sequence of length L from float32 frequencies."""
     out = np.empty(L, dtype=np.uint8)
     p = f32_freqs.astype(np.float64)
+    # rng_choose's cumulative fractions, the same floats, computed once for every draw
+    K = p.shape[0]
+    norm = 0.0
+    for j in range(K):
+        norm += p[j]
+    cut = np.empty(K)
+    acc = 0.0
+    for j in range(K):
+        acc += p[j]
+        cut[j] = acc / norm
     for i in range(L):
-        out[i] = rng_choose(state, p)
+        roll = rng_uniform(state)
+        j = 0
+        while j < K - 1 and not roll < cut[j]:
+            j += 1
+        out[i] = j
     return out
