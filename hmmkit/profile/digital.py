@@ -20,6 +20,7 @@ from functools import cache
 
 import numpy as np
 
+from ..compiling import njit
 from ..sequences import SequenceBatch
 from .alphabet import Alphabet, get_alphabet
 
@@ -201,6 +202,26 @@ def digitize_batch(records, alphabet: Alphabet) -> SequenceBatch:
         s = int(np.searchsorted(offsets[1:], bad[0], side="right"))
         digitize(records[s].residues, alphabet, name=records[s].name)
     return SequenceBatch(codes.copy(), offsets)
+
+
+@njit(cache=True, nogil=True)
+def _gather_codes(X, starts, lengths, offsets, out):
+    for n in range(lengths.shape[0]):
+        out[offsets[n] : offsets[n] + lengths[n]] = X[starts[n] : starts[n] + lengths[n]]
+
+
+def gather(batch: SequenceBatch, indices: np.ndarray) -> SequenceBatch:
+    """The digital sequences at `indices` of `batch` (uint8 codes), copied back to back
+    into a batch of their own."""
+    indices = np.asarray(indices, dtype=np.int64)
+    lengths = batch.lengths[indices]
+    offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    out = np.empty(offsets[-1], dtype=np.uint8)
+    X = np.ascontiguousarray(batch.X, dtype=np.uint8)
+    _gather_codes(X, np.ascontiguousarray(batch.starts[indices], dtype=np.int64), lengths,
+                  offsets, out)  # fmt: skip
+    return SequenceBatch(out, offsets)
 
 
 def pack(codes: list[np.ndarray]) -> SequenceBatch:

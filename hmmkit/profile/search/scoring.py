@@ -24,7 +24,7 @@ from ...sequences import SequenceBatch
 from ...training.parallel import map_shards, resolve_n_jobs
 from .. import dp
 from ..background import Background, null1_scores
-from ..digital import digitize_batch, pack, residue_letters
+from ..digital import digitize_batch, gather, pack, residue_letters
 from ..dp.float_sampling import entry_odds
 from ..dp.msv import COMPILED_TJB_LENGTHS
 from ..io.fasta import Sequence
@@ -120,7 +120,7 @@ def score_targets(
     filters.prepare()
     candidates = np.concatenate(map_shards(filters.msv_and_bias, blocks, jobs))
     past_forward, later = filters.forward_and_viterbi(candidates, jobs)
-    deferred = filters.viterbi.deferred(later, _gathered(batch, later), filters.filtersc[later],
+    deferred = filters.viterbi.deferred(later, gather(batch, later), filters.filtersc[later],
                                         jobs)  # fmt: skip
     fwd = filters.fwd
     passed = [(int(idx), float(nullsc[idx])) for idx in past_forward]
@@ -303,18 +303,6 @@ class _Filters:
 DEFINE_BLOCK = 4096
 #: Sequences per part that one thread defines, on several threads.
 DEFINE_PART = 8
-
-
-def _gathered(batch: SequenceBatch, indices: np.ndarray) -> SequenceBatch:
-    """The digital sequences at `indices` of `batch`, copied back to back into a batch of
-    their own (without a Python step per sequence)."""
-    lengths = batch.lengths[indices]
-    offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    # residue r of the gathered array comes from its sequence's start plus r less the
-    # sequence's offset in the gathered array
-    shift = np.repeat(batch.starts[indices] - offsets[:-1], lengths)
-    return SequenceBatch(batch.X[np.arange(offsets[-1], dtype=np.int64) + shift], offsets)
 
 
 def _blocks(items: list, size: int) -> list[list]:
