@@ -113,10 +113,11 @@ def test_many_models_in_one_call_score_as_each_alone(hmmer_and_ours, shared_data
     np.testing.assert_allclose(together[0][finite], theirs[finite], atol=1e-4)
 
 
-@pytest.mark.parametrize("M", [1, 2, 31, 33, 200, 511, 513, 700])
+@pytest.mark.parametrize("M", [1, 2, 31, 33, 200, 384, 385, 511, 513, 700, 1100])
 def test_striped_rows_of_every_width_score_as_hmmer(M):
-    """Models whose striped rows take 1 to 16 vectors (kept in registers) and more (kept in
-    memory), with empty nodes at the end of the stripes, on homologues and on random
+    """Models whose striped rows take 1 to 12 vectors of 32 bytes or (from 385 nodes) 7 to
+    16 vectors of 64 bytes (kept in registers) and more (kept in memory), with empty nodes
+    at the end of the stripes, on homologues and on random
     sequences down to one residue (whose cells can all be below the begin score, which
     HMMER's filter then reports): HMMER's scores, the same through a pressed database's
     entry point (whose compiled kernel stripes the costs itself)."""

@@ -97,30 +97,53 @@ def _unbiased_byte(sc) -> np.ndarray:
 
 
 #: Bytes per vector of the filter's striped rows: an AVX2 register (LLVM splits a vector
-#: into the machine's narrower ones where it must). Measured on an AVX-512 machine, rows of
-#: 64-byte vectors ran 1.1-1.2x slower, of 16-byte ones (HMMER's SSE width) 1.2-2x slower.
+#: into the machine's narrower ones where it must), for models of up to WIDE_FROM nodes;
+#: larger models take rows of WIDE_LANES bytes (an AVX-512 register). Measured on an
+#: AVX-512 machine (the signed pass, 200,000 targets): 64-byte vectors were 1.1-1.25x
+#: slower up to 350 nodes, level at 350-400, 1.15x faster at 450, 1.5-1.7x at 600-1,400;
+#: 16-byte ones (HMMER's SSE width) 1.5-2x slower.
 LANES = 32
+WIDE_LANES = 64
+WIDE_FROM = 12 * LANES
 #: HMMER's byte-score base (om->base_b).
 _BASE = 190
 
 
-#: Rows of up to this many vectors (models of up to 16 * LANES = 512 nodes) are kept in
-#: vector registers, their code unrolled for each count; longer rows live in memory.
+#: Rows of up to this many vectors (models of up to 16 * WIDE_LANES = 1,024 nodes) are
+#: kept in vector registers, their code unrolled for each count; longer rows live in
+#: memory.
 REGISTER_VECTORS = 16
 
 
-@intrinsic
-def _striped_best(typingctx, row, costs, dsq, lo, L, Q):
+@njit(cache=True, nogil=True, inline="always")
+def msv_lanes(M):
+    """Bytes per vector of the filter's striped rows for a model of M nodes."""
+    return WIDE_LANES if M > WIDE_FROM else LANES
+
+
+def _striped_best_of(lanes: int, register_counts: range):
+    """An intrinsic of :func:`_striped_best_code` on vectors of `lanes` bytes, its code
+    unrolled for rows of `register_counts` vectors (the counts it is used for; any other
+    count runs on a row in memory)."""
+
+    @intrinsic
+    def striped_best(typingctx, row, costs, dsq, lo, L, Q):
+        return _striped_best_code(lanes, register_counts, row, costs, dsq, lo, L, Q)
+
+    return striped_best
+
+
+def _striped_best_code(lanes, register_counts, row, costs, dsq, lo, L, Q):
     """The best cell of the J-less byte MSV matrix of ``dsq[lo:lo+L]`` as the signed pass
-    holds it (:func:`_shifted_best`): row by row on a striped row of Q vectors of LANES
+    holds it (:func:`_shifted_best`): row by row on a striped row of Q vectors of `lanes`
     signed bytes (in registers, or for long models in the scratch `row`), each cell the
     saturated ``diagonal predecessor - cost`` with `costs` the signed striped costs (Kp,
-    Q*LANES; :func:`_signed_stripes`). The best cell is kept as a vector over all rows and
+    Q*lanes; :func:`_signed_stripes`). The best cell is kept as a vector over all rows and
     reduced once at the end."""
     sig = types.int8(row, costs, dsq, lo, L, Q)
 
     def codegen(context, builder, signature, args):
-        v = VectorOps(context, builder, 8, LANES)
+        v = VectorOps(context, builder, 8, lanes)
         n_vec = as_intp(context, builder, args[5], signature.args[5])
         intp = n_vec.type
         cost = v.vectors(signature.args[1], args[1])
@@ -162,7 +185,7 @@ def _striped_best(typingctx, row, costs, dsq, lo, L, Q):
         done = builder.append_basic_block("msv_done")
         in_memory = builder.append_basic_block("msv_row_in_memory")
         switch = builder.switch(n_vec, in_memory)
-        for n in range(1, REGISTER_VECTORS + 1):
+        for n in register_counts:
             block = builder.append_basic_block(f"msv_row_of_{n}")
             switch.add_case(ir.Constant(intp, n), block)
             builder.position_at_end(block)
@@ -180,6 +203,12 @@ def _striped_best(typingctx, row, costs, dsq, lo, L, Q):
         return v.reduce("smax", builder.load(best))
 
     return sig, codegen
+
+
+#: :func:`_striped_best_code` on the rows each model size takes
+_striped_best_narrow = _striped_best_of(LANES, range(1, WIDE_FROM // LANES + 1))
+_striped_best_wide = _striped_best_of(WIDE_LANES, range(WIDE_FROM // WIDE_LANES + 1,
+                                                        REGISTER_VECTORS + 1))  # fmt: skip
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -301,11 +330,12 @@ def _saturated_best(dsq, lo, L, costs):
 @njit(cache=True, nogil=True)
 def _msv_filter_striped(dsq, offsets, lengths, costs, stripes, Q, bias, tbm, tec, tjbs, out):
     """p7_MSVFilter on every sequence, exactly: the J-less pass on the `stripes` of the
-    byte costs (:func:`~.simd.striped`, Q vectors of LANES bytes a row) in signed bytes
-    (:func:`_shifted_best`), in SIMD vectors one sequence at a time, as HMMER's filter
-    runs."""
+    byte costs (:func:`~.simd.striped`, Q vectors of :func:`msv_lanes` bytes a row) in
+    signed bytes (:func:`_shifted_best`), in SIMD vectors one sequence at a time, as
+    HMMER's filter runs."""
     M = costs.shape[1] - 1
-    row = np.zeros(Q * LANES, dtype=np.int8)
+    wide = stripes.shape[1] == Q * WIDE_LANES
+    row = np.zeros(stripes.shape[1], dtype=np.int8)
     prev = np.zeros(M + 1, dtype=np.uint8)
     cur = np.zeros(M + 1, dtype=np.uint8)
     signed = _signed_stripes(stripes, bias)
@@ -316,7 +346,11 @@ def _msv_filter_striped(dsq, offsets, lengths, costs, stripes, Q, bias, tbm, tec
         if xB >= top:  # (no real model: its bias would be 65 or more)
             best = _saturated_best(dsq, lo, L, costs)
         else:
-            best = _shifted_best(_striped_best(row, signed, dsq, lo, L, Q), xB, top)
+            if wide:
+                signed_best = _striped_best_wide(row, signed, dsq, lo, L, Q)
+            else:
+                signed_best = _striped_best_narrow(row, signed, dsq, lo, L, Q)
+            best = _shifted_best(signed_best, xB, top)
         if best < 0:  # the full filter, with J
             xJ = _msv_one(dsq, lo, L, costs, np.uint8(bias), np.uint8(top), tbm, tec, tjb,
                           prev, cur)  # fmt: skip
@@ -368,7 +402,7 @@ def msv_filter_scores_of_bytes(
     dsq, offsets, lengths, tjbs = _packed_targets(dsq, offsets, lengths)
     tbm, tec = _model_bytes(M)
     costs = np.ascontiguousarray(costs, dtype=np.uint8)
-    Q, stripes = striped(costs, LANES, 255, np.uint8)  # 255: no cell
+    Q, stripes = striped(costs, msv_lanes(M), 255, np.uint8)  # 255: no cell
     bias = int(bias)
     out = np.empty(len(lengths))
 
@@ -400,7 +434,7 @@ class StripedMsv(NamedTuple):
 def striped_msv(costs: np.ndarray, bias: int) -> StripedMsv:
     """The :class:`StripedMsv` of a model's MSV byte costs and bias."""
     costs = np.ascontiguousarray(costs, dtype=np.uint8)
-    Q, stripes = striped(costs, LANES, 255, np.uint8)  # 255: no cell
+    Q, stripes = striped(costs, msv_lanes(costs.shape[1] - 1), 255, np.uint8)  # 255: no cell
     tbm, tec = _model_bytes(costs.shape[1] - 1)
     return StripedMsv(costs, stripes, Q, int(bias), tbm, tec)
 
@@ -443,15 +477,15 @@ def _packed_targets(dsq, offsets, lengths):
 
 
 @njit(cache=True, nogil=True)
-def _stripe_costs(costs, Q, stripes):
-    """`costs` (Kp, M+1) into `stripes` (Kp, Q*LANES) in the order of :func:`~.simd.striped`
+def _stripe_costs(costs, Q, lanes, stripes):
+    """`costs` (Kp, M+1) into `stripes` (Kp, Q*lanes) in the order of :func:`~.simd.striped`
     (255, no cell, past node M)."""
     M = costs.shape[1] - 1
     for r in range(costs.shape[0]):
         for q in range(Q):
-            for z in range(LANES):
+            for z in range(lanes):
                 k = q + Q * z + 1
-                stripes[r, q * LANES + z] = costs[r, k] if k <= M else 255
+                stripes[r, q * lanes + z] = costs[r, k] if k <= M else 255
 
 
 @njit(cache=True, nogil=True)
@@ -460,9 +494,10 @@ def _msv_filter_models(dsq, offsets, lengths, costs, starts, Ms, biases, tbms, t
     for m in range(Ms.shape[0]):
         M = Ms[m]
         model = costs[starts[m] : starts[m] + Kp * (M + 1)].reshape((Kp, M + 1))
-        Q = max(1, (M + LANES - 1) // LANES)
-        stripes = np.empty((Kp, Q * LANES), dtype=np.uint8)
-        _stripe_costs(model, Q, stripes)
+        lanes = msv_lanes(M)
+        Q = max(1, (M + lanes - 1) // lanes)
+        stripes = np.empty((Kp, Q * lanes), dtype=np.uint8)
+        _stripe_costs(model, Q, lanes, stripes)
         _msv_filter_striped(dsq, offsets, lengths, model, stripes, Q, biases[m], tbms[m], tec,
                             tjbs, out[m])  # fmt: skip
 
