@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from hmmkit.profile import AMINO, DNA, RNA
-from hmmkit.profile.digital import code_table, digitize, digitize_aligned, digitize_batch
+from hmmkit.profile.digital import (
+    code_table,
+    digitize,
+    digitize_aligned,
+    digitize_batch,
+    gather,
+    pack,
+)
 
 pyhmmer = pytest.importorskip("pyhmmer")
 
@@ -102,3 +109,14 @@ def test_digitize_batch_packs_what_digitize_gives_each_record():
         assert batch.X.dtype == np.uint8 and batch.X.flags.writeable
     with pytest.raises(ValueError, match="bad: characters '1'"):
         digitize_batch(records + [Sequence("bad", "AC1")], AMINO)
+
+
+def test_gather_copies_the_chosen_sequences_back_to_back():
+    rng = np.random.default_rng(4)
+    codes = [rng.integers(0, 20, size=int(n)).astype(np.uint8) for n in [5, 0, 17, 1, 300, 2]]
+    batch = pack(codes)
+    for indices in ([4, 0, 2], [1], [], [5, 5, 3, 1]):
+        got = gather(batch, np.array(indices, dtype=np.int64))
+        assert got.n_sequences == len(indices)
+        assert [list(s) for s in got] == [list(codes[i]) for i in indices]
+        assert got.X.dtype == np.uint8
