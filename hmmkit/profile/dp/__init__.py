@@ -101,8 +101,10 @@ from .viterbi import (
     viterbi_trace,
 )
 from .viterbi_filter import (
+    special_words,
     viterbi_filter_exact,
     viterbi_filter_of_words,
+    viterbi_filter_scores,
     viterbi_word_profile,
 )
 
@@ -169,11 +171,13 @@ __all__ = [
     "roundf",
     "scan_arrays",
     "scan_profile",
+    "special_words",
     "trace_buffers",
     "trace_domains",
     "trace_score",
     "viterbi_filter_exact",
     "viterbi_filter_of_words",
+    "viterbi_filter_scores",
     "viterbi_matrix",
     "viterbi_trace",
     "viterbi_word_profile",

@@ -119,10 +119,43 @@ def viterbi_filter_of_words(dsq: np.ndarray, word_profile, xsc: np.ndarray) -> f
     transitions `xsc`."""
     words = word_profile if isinstance(word_profile, StripedWords) else striped_words(
         *word_profile)  # fmt: skip
-    w = _special_words(float(xsc[XE, MOVE]), float(xsc[XE, LOOP]), float(xsc[XN, MOVE]),
-                       float(xsc[XC, MOVE]), float(xsc[XJ, MOVE]))  # fmt: skip
     return float(_viterbi_filter(np.ascontiguousarray(dsq, dtype=np.uint8), words.Q,
-                                 words.emissions, words.trans, words.dd_bound, *w))  # fmt: skip
+                                 words.emissions, words.trans, words.dd_bound,
+                                 *special_words(xsc)))  # fmt: skip
+
+
+def special_words(xsc: np.ndarray) -> tuple[np.int32, ...]:
+    """The filter's words of the special transitions `xsc` (E move and loop, N, C and J
+    moves), as :func:`viterbi_filter_scores` takes them, one row per target."""
+    return _special_words(float(xsc[XE, MOVE]), float(xsc[XE, LOOP]), float(xsc[XN, MOVE]),
+                          float(xsc[XC, MOVE]), float(xsc[XJ, MOVE]))  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _viterbi_filter_batch(dsq, offsets, lengths, Q, emissions, trans, dd_bound, specials, out):
+    for n in range(offsets.shape[0]):
+        w = specials[n]
+        out[n] = _viterbi_filter(dsq[offsets[n] : offsets[n] + lengths[n]], Q, emissions,
+                                 trans, dd_bound, w[0], w[1], w[2], w[3], w[4])  # fmt: skip
+
+
+def viterbi_filter_scores(
+    dsq: np.ndarray,
+    offsets: np.ndarray,
+    lengths: np.ndarray,
+    words: StripedWords,
+    specials: np.ndarray,
+) -> np.ndarray:
+    """:func:`viterbi_filter_of_words` of packed targets in one compiled call: target n is
+    ``dsq[offsets[n]:offsets[n] + lengths[n]]`` with the special words ``specials[n]``
+    (int32 rows of :func:`special_words`)."""
+    out = np.empty(len(lengths))
+    _viterbi_filter_batch(np.ascontiguousarray(dsq, dtype=np.uint8),
+                          np.ascontiguousarray(offsets, dtype=np.int64),
+                          np.ascontiguousarray(lengths, dtype=np.int64), words.Q,
+                          words.emissions, words.trans, words.dd_bound,
+                          np.ascontiguousarray(specials, dtype=np.int32), out)  # fmt: skip
+    return out
 
 
 @lru_cache(maxsize=4096)

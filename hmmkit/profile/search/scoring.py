@@ -27,6 +27,7 @@ from ..background import Background, null1_scores
 from ..digital import digitize_batch, gather, pack, residue_letters
 from ..dp.float_sampling import entry_odds
 from ..dp.msv import COMPILED_TJB_LENGTHS
+from ..dp.shards import shard_slices
 from ..io.fasta import Sequence
 from ..plan7 import ProfileHMM
 from .bias_filter import biased_transitions
@@ -290,8 +291,7 @@ class _Filters:
         if self.viterbi.stats is not None:
             gated = self.msv_logP[candidates] > math.log(options.F2)
         now = candidates[gated & forward_pass]
-        kept = self.viterbi.passes([self.batch.sequence(i) for i in now], self.filtersc[now],
-                                   n_jobs)  # fmt: skip
+        kept = self.viterbi.passes(gather(self.batch, now), self.filtersc[now], n_jobs)
         stages[candidates[~gated]] = PAST_VITERBI
         stages[now[kept]] = PAST_VITERBI
         past_forward = np.sort(np.concatenate([candidates[~gated & forward_pass], now[kept]]))
@@ -420,30 +420,45 @@ class ViterbiGate:
         """The model's Viterbi filter word scores (made on first use)."""
         return self.stages.striped_words
 
-    def passes(self, targets: list[np.ndarray], filtersc: np.ndarray,
+    def passes(self, targets: SequenceBatch, filtersc: np.ndarray,
                n_jobs: int | None = 1) -> np.ndarray:  # fmt: skip
-        """Whether each of `targets` (digital sequences) passes the gate (scored on
-        `n_jobs` threads)."""
-        if self.stats is None or not len(targets):
-            return np.ones(len(targets), dtype=bool)
-        words, jobs = self.words, max(1, min(resolve_n_jobs(n_jobs), len(targets)))
-        if jobs > 1:  # (the word scores made first, once)
-            parts = _blocks(list(range(len(targets))), -(-len(targets) // (4 * jobs)))
-            return np.concatenate(map_shards(
-                lambda part: self.passes([targets[n] for n in part], filtersc[part]), parts, jobs
-            ))  # fmt: skip
+        """Whether each of `targets` (digital sequences, packed) passes the gate, scored in
+        compiled calls (on `n_jobs` threads)."""
+        n = targets.n_sequences
+        if self.stats is None or not n:
+            return np.ones(n, dtype=bool)
+        words, lengths = self.words, np.ascontiguousarray(targets.lengths, dtype=np.int64)
+        # the length model's words, once per distinct target length
+        distinct, which = np.unique(lengths, return_inverse=True)
+        table = np.array([dp.special_words(self.stages.special_scores(int(L)))
+                          for L in distinct], dtype=np.int32).reshape(len(distinct), 5)  # fmt: skip
+        specials = table[which.reshape(-1)]
+        X, starts = np.ascontiguousarray(targets.X, dtype=np.uint8), targets.starts
+        vsc = np.empty(n)
+
+        def run(part: slice) -> None:
+            vsc[part] = dp.viterbi_filter_scores(X, starts[part], lengths[part], words,
+                                                 specials[part])  # fmt: skip
+
+        jobs = max(1, min(resolve_n_jobs(n_jobs), n))
+        if jobs > 1:
+            map_shards(run, shard_slices(lengths, jobs), jobs)
+        else:
+            run(slice(0, n))
+        # the P-value falls as the score rises: only scores near or above the one where it
+        # equals F2 can pass; the exact test decides those
         vmu, vlam = self.stats
         log_F2 = math.log(self.F2)
-        keep = np.ones(len(targets), dtype=bool)
-        for n, dsq in enumerate(targets):
-            xsc = self.stages.special_scores(len(dsq))  # the length model, target by target
-            vsc = dp.viterbi_filter_of_words(dsq, words, xsc)
-            keep[n] = gumbel_logsurv((vsc - filtersc[n]) / LOG2, vmu, vlam) <= log_F2
+        bits = (vsc - filtersc) / LOG2
+        edge = vmu - math.log(-math.log1p(-self.F2)) / vlam
+        keep = np.zeros(n, dtype=bool)
+        for k in np.flatnonzero(bits >= edge - EDGE_MARGIN_BITS).tolist():
+            keep[k] = gumbel_logsurv(float(bits[k]), vmu, vlam) <= log_F2
         return keep
 
     def deferred(self, indices, targets, filtersc, n_jobs: int | None = 1) -> DeferredViterbi:
-        """The gate's decision for `targets` (at record `indices`; digital sequences, or a
-        batch of them), made when asked (on `n_jobs` threads)."""
+        """The gate's decision for `targets` (the digital sequences at record `indices`,
+        packed), made when asked (on `n_jobs` threads)."""
         indices = np.asarray(indices, dtype=np.int64)
         return DeferredViterbi(self, indices, targets, filtersc, n_jobs)
 
@@ -460,7 +475,7 @@ class DeferredViterbi:
     def passing(self) -> np.ndarray:
         """The record indices whose sequences pass the Viterbi filter."""
         if self._passing is None:
-            keep = self.gate.passes(list(self.targets), self.filtersc, self.n_jobs)
+            keep = self.gate.passes(self.targets, self.filtersc, self.n_jobs)
             self._passing = self.indices[keep]
             self.targets = self.filtersc = None
         return self._passing

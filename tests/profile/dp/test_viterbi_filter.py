@@ -83,3 +83,20 @@ def test_striped_rows_of_every_length_are_the_rounded_generic_viterbi(M):
             assert filtered > 0 and generic - 3.0 > 25.0
         else:
             assert filtered == pytest.approx(generic - 3.0, abs=0.05)
+
+
+def test_packed_targets_in_one_call_score_as_each_alone(shared_data, pf02826):
+    from hmmer_reference import to_profile_hmm
+
+    from hmmkit.profile.digital import pack
+
+    profile = configure(to_profile_hmm(pf02826))
+    words = striped_words(*dp.viterbi_word_profile(profile.tsc, profile.msc))
+    codes = [digitize(r.residues, profile.alphabet) for r in read_fasta(shared_data / PROTEOME)]
+    codes = codes[:80] + [codes[0][:1], codes[1][:3]]
+    batch = pack(codes)
+    alone = [dp.viterbi_filter_of_words(c, words, profile.set_length(len(c)).xsc) for c in codes]
+    specials = [dp.special_words(profile.set_length(len(c)).xsc) for c in codes]
+    together = dp.viterbi_filter_scores(batch.X, batch.starts, batch.lengths, words,
+                                        np.array(specials, dtype=np.int32))  # fmt: skip
+    assert np.array_equal(together, alone)
