@@ -53,15 +53,8 @@ def _rescale(mc, ic, dc, xE, xN, xJ, xB, xC, scale):
             F32(xC / scale))  # fmt: skip
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _zero_rows(n):
-    """Three C-contiguous rows of `n` float32 zeros (the vector code reads C rows)."""
-    f32 = np.float32
-    return np.zeros(n, dtype=f32), np.zeros(n, dtype=f32), np.zeros(n, dtype=f32)
-
-
 @njit(cache=True, nogil=True)
-def _striped_tables(tv, ev, Q):
+def striped_tables(tv, ev, Q):
     """The transitions (8, 4Q), those of the node after (I->M, D->M, M->M; (3, 4Q)) and
     the match odds (codes, 4Q) striped: lane r of vector q (float 4q + r) holds node
     ``r*Q + q + 1``, 0 past node M (and past the last node for the node after)."""
@@ -84,33 +77,36 @@ def _striped_tables(tv, ev, Q):
 
 
 @njit(cache=True, nogil=True)
-def float_backward_parser(dsq, tv, ev, xf, fscale):
-    """HMMER's vectorized Backward parser (p7_BackwardParser) in single precision, with the
-    Forward pass's scale factors `fscale`: (xmx, scale, own_scales). ``xmx`` rows hold
-    N B E C J; ``own_scales`` is True when the pass switched to its own scale factors (a
-    row's B above 1e16), ``scale`` the factors it used. Rows are striped (lane r of vector
-    q holds node ``r*Q + q + 1``), each vector's four lanes computed side by side."""
+def float_backward_rows(dsq, t, tn, e, xf, fscale, mrows, irows, drows):
+    """HMMER's vectorized Backward (p7_Backward, p7_BackwardParser) in single precision,
+    with the Forward pass's scale factors `fscale`, on the striped tables of
+    :func:`striped_tables` (``t, tn, e``): (xmx, scale, own_scales). Row i's cells go to
+    row ``i % R`` of ``mrows, irows, drows`` ((R, 4Q) float32): R = L + 1 keeps the whole
+    matrix (p7_Backward), R = 2 two rows (the parser). ``xmx`` rows hold N B E C J;
+    ``own_scales`` is True when the pass switched to its own scale factors (a row's B
+    above 1e16), ``scale`` the factors it used."""
     L = dsq.shape[0]
-    M = tv.shape[1] - 1
-    Q = max(2, (M - 1) // 4 + 1)
-    t, tn, e = _striped_tables(tv, ev, Q)
-    mn, inx, dn = _zero_rows(4 * Q)  # the next row's cells
-    mc, ic, dc = _zero_rows(4 * Q)  # this row's
+    Q = t.shape[1] // 4
+    R = mrows.shape[0]
     xmx = np.zeros((L + 1, 5), dtype=np.float32)
     scale = np.ones(L + 1, dtype=np.float32)
     own = False
     # row L: E<-C<-T, the D->D paths, then M->D
+    mn, inx, dn = mrows[L % R], irows[L % R], drows[L % R]
     xC = xf[CM]
     xE = F32(xC * xf[EM])
     xN = xJ = xB = _ZERO
     mn[:] = xE
     dn[:] = xE
+    inx[:] = _ZERO
     backward_striped_deletes(mn, dn, t, xE, Q, False)
     scale[L] = fscale[L]
     if fscale[L] > 1.0:
         xE, xN, xJ, xB, xC = _rescale(mn, inx, dn, xE, xN, xJ, xB, xC, fscale[L])
     xmx[L, p7.SE], xmx[L, p7.SN], xmx[L, p7.SJ], xmx[L, p7.SB], xmx[L, p7.SC] = xE, xN, xJ, xB, xC
     for i in range(L - 1, 0, -1):
+        mn, inx = mrows[(i + 1) % R], irows[(i + 1) % R]
+        mc, ic, dc = mrows[i % R], irows[i % R], drows[i % R]
         xB = backward_striped_cells(mn, inx, mc, ic, dc, t, tn, e[dsq[i]], Q)  # residue i+1
         xC = F32(xC * xf[CL])
         xJ = F32(F32(xB * xf[JM]) + F32(xJ * xf[JL]))
@@ -125,9 +121,7 @@ def float_backward_parser(dsq, tv, ev, xf, fscale):
             xE, xN, xJ, xB, xC = _rescale(mc, ic, dc, xE, xN, xJ, xB, xC, s)
         xmx[i, p7.SE], xmx[i, p7.SN], xmx[i, p7.SJ], xmx[i, p7.SB], xmx[i, p7.SC] = (
             xE, xN, xJ, xB, xC)  # fmt: skip
-        mn, mc = mc, mn
-        inx, ic = ic, inx
-        dn, dc = dc, dn
+    mn = mrows[1 % R]
     er = e[dsq[0]]
     b0 = b1 = b2 = b3 = _ZERO
     for q in range(Q):
@@ -140,6 +134,20 @@ def float_backward_parser(dsq, tv, ev, xf, fscale):
     xmx[0, p7.SB] = xB
     xmx[0, p7.SN] = F32(F32(xB * xf[NM]) + F32(xN * xf[NL]))
     return xmx, scale, own
+
+
+@njit(cache=True, nogil=True)
+def float_backward_parser(dsq, tv, ev, xf, fscale):
+    """HMMER's vectorized Backward parser (p7_BackwardParser) in single precision, with the
+    Forward pass's scale factors `fscale`: (xmx, scale, own_scales), as
+    :func:`float_backward_rows` on two rows."""
+    M = tv.shape[1] - 1
+    Q = max(2, (M - 1) // 4 + 1)
+    t, tn, e = striped_tables(tv, ev, Q)
+    mrows = np.zeros((2, 4 * Q), dtype=np.float32)
+    irows = np.zeros((2, 4 * Q), dtype=np.float32)
+    drows = np.zeros((2, 4 * Q), dtype=np.float32)
+    return float_backward_rows(dsq, t, tn, e, xf, fscale, mrows, irows, drows)
 
 
 @njit(cache=True, nogil=True)
