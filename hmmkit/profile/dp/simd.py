@@ -5,12 +5,14 @@ row compiles to the SIMD instructions HMMER's filters use."""
 
 from __future__ import annotations
 
+import platform
 from functools import lru_cache
 
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
+from numba.extending import intrinsic
 
 I32 = ir.IntType(32)
 
@@ -113,3 +115,32 @@ def _stripe_order(M: int, lanes: int) -> tuple[int, np.ndarray, np.ndarray]:
     nodes.setflags(write=False)
     past_end.setflags(write=False)
     return Q, nodes, past_end
+
+
+#: MXCSR's flush-to-zero bit: results below the smallest normal float become 0.
+FLUSH_TO_ZERO = 0x8000
+
+
+@intrinsic
+def exchange_mxcsr(typingctx, value):
+    """Load `value` into the SSE control and status register (MXCSR) of this thread and
+    return its previous value (x86-64; rounding, masks and flush-to-zero live there).
+    Elsewhere nothing is loaded and 0 returned."""
+    sig = types.int64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        if platform.machine().lower() not in ("x86_64", "amd64"):
+            return ir.Constant(ir.IntType(64), 0)
+        i32 = ir.IntType(32)
+        slot = cgutils.alloca_once(builder, i32)
+        fnty = ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer()])
+        save = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.sse.stmxcsr")
+        load = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.sse.ldmxcsr")
+        raw = builder.bitcast(slot, ir.IntType(8).as_pointer())
+        builder.call(save, [raw])
+        old = builder.load(slot)
+        builder.store(builder.trunc(args[0], i32), slot)
+        builder.call(load, [raw])
+        return builder.zext(old, ir.IntType(64))
+
+    return sig, codegen

@@ -28,7 +28,8 @@ ZERO4 = ir.Constant(V4, [0.0] * 4)
 TBM, TMM, TIM, TDM, TMD, TMI, TII, TDD = range(8)
 
 
-def _f32_rows(*arrays) -> bool:
+def float32_rows(*arrays) -> bool:
+    """Whether every numba type in `arrays` is a C-contiguous float32 array."""
     return all(isinstance(a, types.Array) and a.layout == "C" and a.dtype == types.float32
                for a in arrays)  # fmt: skip
 
@@ -40,7 +41,7 @@ def forward_striped_row(typingctx, mp, ip, dp_, mc, ic, dc, t, er, xB, Q, passes
     row's striped match odds ``er`` and ``xB``; returns the row's E (float32). The delete
     chain takes up to three further passes, stopping after one that changes no cell when
     ``passes_may_stop`` (HMMER's rule for models of 100 nodes or more)."""
-    if not _f32_rows(mp, ip, dp_, mc, ic, dc, t, er):
+    if not float32_rows(mp, ip, dp_, mc, ic, dc, t, er):
         return None
     if t.ndim != 2 or any(a.ndim != 1 for a in (mp, ip, dp_, mc, ic, dc, er)):
         return None
@@ -139,7 +140,7 @@ def forward_striped_row(typingctx, mp, ip, dp_, mc, ic, dc, t, er, xB, Q, passes
     return sig, codegen
 
 
-class _Rows:
+class StripedRows:
     """Vector access to a kernel's float32 array arguments: 1-D rows by vector index (4
     floats each, from float 0) and 2-D tables by row and vector index."""
 
@@ -187,13 +188,13 @@ def backward_striped_cells(typingctx, mn, inx, mc, ic, dc, t, tn, er, Q):
     ``er`` (the residue after this row); returns the row's B (float32, the four lanes'
     sums of HMMER's horizontal sum). ``t`` holds the transitions by node, ``tn`` those of
     the node after (I->M, D->M, M->M), striped, (8, 4Q) and (3, 4Q)."""
-    if not _f32_rows(mn, inx, mc, ic, dc, t, tn, er):
+    if not float32_rows(mn, inx, mc, ic, dc, t, tn, er):
         return None
     sig = types.float32(mn, inx, mc, ic, dc, t, tn, er, Q)
 
     def codegen(context, builder, signature, args):
         b = builder
-        rows = _Rows(context, b, signature, args, 8)
+        rows = StripedRows(context, b, signature, args, 8)
         n_vectors = as_intp(context, b, args[8], signature.args[8])
         zero_q = ir.Constant(n_vectors.type, 0)
         first = b.fmul(rows.load(0, zero_q), rows.load(7, zero_q))
@@ -225,13 +226,13 @@ def backward_striped_deletes(typingctx, mc, dc, t, xE, Q, with_exit):
     """The second pass of a striped Backward row (p7_BackwardParser's order): the D->D
     paths (one pass, then three more) and M->D; ``with_exit``, the paths into E (``xE``)
     added to the match and delete cells on the first pass (a row before the last)."""
-    if not _f32_rows(mc, dc, t):
+    if not float32_rows(mc, dc, t):
         return None
     sig = types.void(mc, dc, t, xE, Q, with_exit)
 
     def codegen(context, builder, signature, args):
         b = builder
-        rows = _Rows(context, b, signature, args, 3)
+        rows = StripedRows(context, b, signature, args, 3)
         xe = context.cast(b, args[3], signature.args[3], types.float32)
         n_vectors = as_intp(context, b, args[4], signature.args[4])
         exits = context.cast(b, args[5], signature.args[5], types.boolean)

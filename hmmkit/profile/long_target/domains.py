@@ -28,6 +28,9 @@ class LongTargetDefiner(DomainDefiner):
 
     def __init__(self, profile: SearchProfile, seed: int, entry=None):
         super().__init__(profile, seed, True, entry)
+        self.tmask = (self.tp > 0).astype(np.float64)
+        self.nodes = dp.node_vectors(self.tp, self.local)
+        self.workspace = dp.EnvelopeWorkspace()  # the envelopes' DP matrices, reused
         alphabet = profile.alphabet
         _, degen = alphabet.degeneracy_matrix()
         self.degen = degen  # (n_letters, K): what each residue code denotes

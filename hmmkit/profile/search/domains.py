@@ -5,7 +5,9 @@ envelope rescored with its null2 correction.
 Posterior decoding runs in double precision; where a decision of the region logic falls
 within :data:`NEAR_THRESHOLD` of its threshold, the sequence is decoded again in HMMER's
 single precision (:mod:`hmmkit.profile.dp.float_decoding`) and the regions are cut from
-that, so that they are HMMER's where the two precisions could disagree."""
+that, so that they are HMMER's where the two precisions could disagree. Each envelope is
+aligned and its null2 made in single precision, as HMMER's vector code does it
+(:mod:`hmmkit.profile.dp.float_envelope`)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,12 @@ from .. import dp
 from ..config import SearchProfile, special_scores
 from ..digital import code_table
 from ..dp.float_decoding import hmmer_domain_posteriors
+from ..dp.float_envelope import (
+    FloatEnvelopeProfile,
+    domain_correction,
+    float_align_envelope,
+    null2_scores,
+)
 from ..dp.float_sampling import (
     float_forward,
     float_profile,
@@ -332,91 +340,6 @@ def _multidomain_evidence(btot, etot, regions):
     return out
 
 
-@njit(cache=True, nogil=True)
-def _block_sum(a, first, n, stride):
-    """The sum of ``a[first + m * stride]`` for m < n <= 128 in NumPy's order: one
-    running sum below 8 values, else eight running sums added as a tree."""
-    if n < 8:
-        total = -0.0  # (as NumPy starts: a sum of -0.0 stays -0.0)
-        for m in range(n):
-            total += a[first + m * stride]
-        return total
-    r0, r1, r2, r3 = a[first], a[first + stride], a[first + 2 * stride], a[first + 3 * stride]
-    r4, r5 = a[first + 4 * stride], a[first + 5 * stride]
-    r6, r7 = a[first + 6 * stride], a[first + 7 * stride]
-    m = 8
-    while m < n - n % 8:
-        at = first + m * stride
-        r0 += a[at]
-        r1 += a[at + stride]
-        r2 += a[at + 2 * stride]
-        r3 += a[at + 3 * stride]
-        r4 += a[at + 4 * stride]
-        r5 += a[at + 5 * stride]
-        r6 += a[at + 6 * stride]
-        r7 += a[at + 7 * stride]
-        m += 8
-    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while m < n:
-        total += a[first + m * stride]
-        m += 1
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _pairwise_sum(a, first, n, stride):
-    """The sum of ``a[first + m * stride]`` for m < n in NumPy's order (its pairwise
-    summation: blocks of up to 128 values by :func:`_block_sum`, halves above, the
-    first half's length a multiple of 8). The tree of halves is walked with an explicit
-    stack, not by recursion (a recursive kernel is fragile in numba's cache)."""
-    if n <= 128:
-        return _block_sum(a, first, n, stride)
-    # pending nodes (first, length, 0: to split / 1: to add its halves' sums)
-    nodes = np.empty((128, 3), dtype=np.int64)
-    sums = np.empty(64)
-    n_nodes, n_sums = 1, 0
-    nodes[0, 0], nodes[0, 1], nodes[0, 2] = first, n, 0
-    while n_nodes > 0:
-        n_nodes -= 1
-        at, length, state = nodes[n_nodes, 0], nodes[n_nodes, 1], nodes[n_nodes, 2]
-        if state == 1:
-            n_sums -= 1
-            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
-        elif length <= 128:
-            sums[n_sums] = _block_sum(a, at, length, stride)
-            n_sums += 1
-        else:
-            half = length // 2
-            half -= half % 8
-            nodes[n_nodes, 0], nodes[n_nodes, 1], nodes[n_nodes, 2] = at, length, 1
-            nodes[n_nodes + 1, 0] = at + half * stride
-            nodes[n_nodes + 1, 1], nodes[n_nodes + 1, 2] = length - half, 0
-            nodes[n_nodes + 2, 0], nodes[n_nodes + 2, 1], nodes[n_nodes + 2, 2] = at, half, 0
-            n_nodes += 3
-    return sums[0]
-
-
-@njit(cache=True, nogil=True)
-def _null2_frequencies(pm, pi, px, Ld):
-    """An envelope's expected match use per node, insert use and N/C/J use per residue
-    (rows 1.. of its posteriors `pm`, `pi`, `px`, over `Ld` residues), summed as NumPy
-    sums ``pm[1:].sum(axis=0)`` (row after row), ``pi[1:].sum()`` and each column of
-    ``px[1:]`` (pairwise), so that the null2 odds made of them are the same bits."""
-    rows, cols = pm.shape
-    mfreq = pm[1].copy()
-    for r in range(2, rows):
-        for c in range(cols):
-            mfreq[c] += pm[r, c]
-    for c in range(cols):
-        mfreq[c] = mfreq[c] / Ld
-    ifreq = _pairwise_sum(pi.reshape(-1), pi.shape[1], (rows - 1) * pi.shape[1], 1) / Ld
-    flat, width = px.reshape(-1), px.shape[1]
-    specials = (_pairwise_sum(flat, width + dp.SN, rows - 1, width)
-                + _pairwise_sum(flat, width + dp.SC, rows - 1, width)
-                + _pairwise_sum(flat, width + dp.SJ, rows - 1, width))  # fmt: skip
-    return mfreq, ifreq, specials / Ld
-
-
 @lru_cache(maxsize=16384)
 def special_odds_of_length(L: int, multihit: bool) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, 1.0 where one is nonzero) of the special states of a profile set to
@@ -425,6 +348,19 @@ def special_odds_of_length(L: int, multihit: bool) -> tuple[np.ndarray, np.ndarr
     with np.errstate(over="ignore"):
         xp = np.exp(special_scores(multihit, L))
     return xp, (xp > 0).astype(np.float64)
+
+
+@lru_cache(maxsize=16384)
+def float_unihit_odds_of_length(L: int) -> np.ndarray:
+    """The (8,) special odds of HMMER's vector profile in unihit mode, set to length `L`
+    (p7_oprofile_ReconfigUnihit: E->C 1, E->J 0; the N, C, J loops and moves computed in
+    single precision as p7_oprofile_ReconfigLength computes them)."""
+    f32 = np.float32
+    move = f32(f32(2.0) / f32(f32(L) + f32(2.0)))
+    loop = f32(f32(1.0) - move)
+    xf = np.array([loop, move, 0.0, 1.0, loop, move, loop, move], dtype=np.float32)
+    xf.setflags(write=False)
+    return xf
 
 
 @lru_cache(maxsize=16384)
@@ -444,9 +380,9 @@ class DomainDefiner:
         self.null2 = null2
         tp, me, ie, _, local = self.profile.kernel_arrays()
         self.tp, self.me, self.ie, self.local = tp, me, ie, local
-        self.tmask = (tp > 0).astype(np.float64)
-        self.nodes = dp.node_vectors(tp, local)
-        self.workspace = dp.EnvelopeWorkspace()  # the envelopes' DP matrices, reused
+        self.envelope_tables = FloatEnvelopeProfile(self.tv, self.ev,
+                                                    code_table(profile.alphabet).degeneracy,
+                                                    profile.alphabet.size).arrays  # fmt: skip
         self.memo = np.zeros(0)  # the sampled paths' memo, reused
         alphabet = profile.alphabet
         table = code_table(alphabet)
@@ -456,11 +392,6 @@ class DomainDefiner:
         self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
         self.K = K
         self.nonresidue = table.nonresidue
-
-    def _null2_full(self, null2_canon: np.ndarray) -> np.ndarray:
-        full = self.avg @ null2_canon
-        full[self.nonresidue] = 1.0
-        return full
 
     def define(self, dsq: np.ndarray, decoded=None) -> DomainDefinition:
         """Domain definition of one sequence; `decoded` may hold its precomputed Forward and
@@ -515,22 +446,16 @@ class DomainDefiner:
         return result
 
     def _rescore(self, dsq, i, j, null2_done, uarrays, result) -> bool:
-        tp, me, ie, xp, xmask, local = uarrays
         sub = dsq[i - 1 : j]
-        work = self.workspace.reserve(j - i + 1, self.profile.M)
-        envsc, oasc, trace, segs, (pm, pi, px) = dp.align_envelope(
-            sub, i, self.nodes, me, ie, xp, local, self.tmask, xmask, work)  # fmt: skip
+        xf = float_unihit_odds_of_length(len(dsq))
+        envsc, oasc, trace, segs, null2 = float_align_envelope(sub, i, self.envelope_tables, xf)
         if not np.isfinite(envsc) or len(segs) == 0:
             return False
         st, kk, ii, pp = trace
         ali_from, ali_to, hmm_from, hmm_to = segs[0, 2:6].tolist()
         if not null2_done:
-            mfreq, ifreq, xfactor = _null2_frequencies(pm, pi, px, j - i + 1)
-            null2 = me[: self.K, 1:] @ mfreq[1:] + ifreq + xfactor
-            full = self._null2_full(null2)
-            with np.errstate(divide="ignore"):
-                result.n2sc[i : j + 1] = np.log(full[sub])
-        correction = float(result.n2sc[i : j + 1].sum())
+            null2_scores(null2, sub, result.n2sc, i)
+        correction = float(domain_correction(result.n2sc, i, j))
         result.domains.append(
             Domain(
                 env_from=int(i), env_to=int(j), ali_from=int(ali_from), ali_to=int(ali_to),
