@@ -33,6 +33,7 @@ from ..plan7 import ProfileHMM
 from .bias_filter import biased_transitions
 from .domains import DomainDefiner
 from .evalues import exp_logsurv, gumbel_logsurv
+from .float_scores import flogsum, fsum
 from .hits import Hit
 from .options import PipelineOptions
 from .pipeline import (
@@ -46,10 +47,6 @@ from .prefilters import EDGE_MARGIN_BITS, msv_and_bias_block
 from .stages import ModelStages
 
 LOG2 = math.log(2.0)
-
-
-def _logaddexp0(x: float) -> float:
-    return float(np.logaddexp(0.0, x))
 
 
 def residue_count(records: list[Sequence]) -> int:
@@ -486,46 +483,53 @@ class DeferredViterbi:
 
 
 def _score_hit(rec, dsq, fwdsc, nullsc, definer, bg, tau, lam, null2, decoded) -> Hit | None:
-    """Domain definition and the pipeline's per-sequence scoring (p7_Pipeline)."""
+    """Domain definition and the pipeline's per-sequence scoring (p7_Pipeline), in its
+    single-precision arithmetic: scores, biases and corrections are floats, the biases
+    HMMER's table-driven log-sums, the E-value parameters the model's floats."""
     L = len(dsq)
     dd = definer.define(dsq, decoded)
     if dd.nregions == 0 or dd.nenvelopes == 0 or not dd.domains:
         return None
+    f32 = np.float32
     log_omega = math.log(bg.omega)
-    seqbias = _logaddexp0(log_omega + float(dd.n2sc.sum())) if null2 else 0.0
-    pre_score = (fwdsc - nullsc) / LOG2
-    seq_score = (fwdsc - (nullsc + seqbias)) / LOG2
+    fwdsc, nullsc, tau, lam = f32(fwdsc), f32(nullsc), float(f32(tau)), float(f32(lam))
+    seqbias = flogsum(0.0, log_omega + float(fsum(dd.n2sc))) if null2 else f32(0.0)
+    pre_score = f32(float(f32(fwdsc - nullsc)) / LOG2)
+    seq_score = f32(float(f32(fwdsc - f32(nullsc + seqbias))) / LOG2)
 
-    sum_score, bias_sum, Ld = 0.0, 0.0, 0
+    sum_score, bias_sum, Ld = f32(0.0), f32(0.0), 0
     for d in dd.domains:
-        keep = d.env_score - d.correction > 0.0 if null2 else d.env_score > 0.0
+        envsc, correction = f32(d.env_score), f32(d.correction)
+        keep = envsc - correction > 0.0 if null2 else envsc > 0.0
         if keep:
-            sum_score += d.env_score
+            sum_score = f32(sum_score + envsc)
             Ld += d.env_to - d.env_from + 1
-            bias_sum += d.correction
-    seqbias2 = _logaddexp0(log_omega + bias_sum) if null2 else 0.0
+            bias_sum = f32(bias_sum + correction)
+    seqbias2 = flogsum(0.0, log_omega + float(bias_sum)) if null2 else f32(0.0)
     log_ratio = math.log(np.float32(L) / np.float32(L + 3))  # a residue outside domains
-    sum_score += (L - Ld) * log_ratio
-    pre2_score = (sum_score - nullsc) / LOG2
-    sum_score = (sum_score - (nullsc + seqbias2)) / LOG2
+    sum_score = f32(float(sum_score) + (L - Ld) * log_ratio)
+    pre2_score = f32(float(f32(sum_score - nullsc)) / LOG2)
+    sum_score = f32(float(f32(sum_score - f32(nullsc + seqbias2))) / LOG2)
     if Ld > 0 and sum_score > seq_score:
         seq_score, pre_score = sum_score, pre2_score
 
-    lnP = exp_logsurv(seq_score, tau, lam)
+    lnP = exp_logsurv(float(seq_score), tau, lam)
     best = 0
     for idx, d in enumerate(dd.domains):
         Ld = d.env_to - d.env_from + 1
-        raw = d.env_score + (L - Ld) * log_ratio
-        dombias = _logaddexp0(log_omega + d.correction) if null2 else 0.0
-        d.score = (raw - (nullsc + dombias)) / LOG2
-        d.bias = dombias / LOG2
+        raw = f32(d.env_score + (L - Ld) * log_ratio)
+        dombias = flogsum(0.0, log_omega + d.correction) if null2 else f32(0.0)
+        d.score = float(f32(float(f32(raw - f32(nullsc + dombias))) / LOG2))
+        d.bias = float(dombias) / LOG2
         d.lnP = exp_logsurv(d.score, tau, lam)
         if d.score > dd.domains[best].score:
             best = idx
+    seq_score, pre_score, sum_score = float(seq_score), float(pre_score), float(sum_score)
     return Hit(
         name=rec.name, description=rec.description, accession=rec.accession or None,
         length=L, score=seq_score,
-        bias=pre_score - seq_score, pre_score=pre_score, sum_score=sum_score, lnP=lnP,
+        bias=float(np.float32(pre_score - seq_score)), pre_score=pre_score,
+        sum_score=sum_score, lnP=lnP,
         domains=dd.domains, best_domain=best, nexpected=dd.nexpected, nregions=dd.nregions,
         nclustered=dd.nclustered, noverlaps=dd.noverlaps, nenvelopes=dd.nenvelopes,
     )  # fmt: skip
