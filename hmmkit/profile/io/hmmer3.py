@@ -24,7 +24,7 @@ from ..plan7 import ProfileHMM
 from .finish import finish_model
 from .hmmer2 import MAGIC as HMMER2_MAGIC
 from .hmmer2 import read_hmmer2_model
-from .scores import negated_log_scores
+from .scores import negated_log_scores, probabilities_from_scores
 
 _ALPHABETS = {"amino": AMINO, "dna": DNA, "rna": RNA}
 _ALPH_NAMES = {"amino": "amino", "DNA": "DNA", "RNA": "RNA"}
@@ -187,10 +187,6 @@ MAX_BLANK_RUN = 10_000
 MAX_C_INT = 2**31 - 1
 
 
-#: -log p below this would overflow exp(): a probability far above 1.
-_MIN_NEGATED_LOG = -math.log(np.finfo(np.float64).max)
-
-
 def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndarray:
     if len(fields) < n:
         raise lines.error(f"{what}: expected {n} values, found {len(fields)}")
@@ -205,10 +201,9 @@ def _parse_probs(fields: list[str], lines: _Lines, n: int, what: str) -> np.ndar
             raise lines.error(f"{what}: {token!r} is not a number or '*'") from None
         if math.isnan(value):
             raise lines.error(f"{what}: {token!r} is not a finite number")
-        try:
-            out[j] = math.exp(-value)
-        except OverflowError:
-            raise lines.error(f"{what}: {token!r} is far below 0 (a probability > 1)") from None
+        (out[j],) = probabilities_from_scores(np.array([value]))
+        if math.isinf(out[j]):
+            raise lines.error(f"{what}: {token!r} is far below 0 (a probability > 1)")
     return out
 
 
@@ -225,12 +220,15 @@ def _take(numbers: list[str], spans: list, fields: list[str], lines: _Lines, n: 
 
 
 def _probabilities(numbers: list[str], spans: list, lines: _Lines) -> np.ndarray:
-    """exp(-x) of every collected field, converted at once; where that fails, line by line
-    with :func:`_parse_probs`, which names the bad field and its line."""
+    """The probabilities of every collected field (:func:`~.scores.probabilities_from_scores`),
+    converted at once; where that fails, line by line with :func:`_parse_probs`, which
+    names the bad field and its line."""
     try:
         values = np.array(numbers, dtype=np.float64)
-        if not np.any(values < _MIN_NEGATED_LOG) and not np.isnan(values).any():
-            return np.exp(-values)
+        if not np.isnan(values).any():
+            out = probabilities_from_scores(values)
+            if not np.isinf(out).any():
+                return out
     except ValueError:
         pass
     parts, position, current = [], 0, lines.number

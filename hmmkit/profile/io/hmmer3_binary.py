@@ -9,8 +9,8 @@ on the machines it runs on.
 
 A binary file holds exactly what the text file says: probabilities are written as HMMER
 reads them from text (``expf(-x)`` of each five-decimal field), and read back to the
-values :func:`~.hmmer3.read_hmmer` gives for that text, so a model's search results do
-not depend on which of the two files it came from.
+values :func:`~.hmmer3.read_hmmer` gives for that text (those same floats), so a model's
+search results do not depend on which of the two files it came from.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ...atomic import atomic_output
 from ..alphabet import AMINO, DNA, RNA
 from ..plan7 import ProfileHMM
 from .finish import finish_model
-from .scores import negated_log_scores
+from .scores import negated_log_scores, probabilities_from_scores
 
 #: Magic numbers of the binary formats this module reads (3/c..3/f) and writes (3/f).
 MAGIC = {0xE8EDEDB8: "3/c", 0xE8EDEDB9: "3/d", 0xE8EDEDB0: "3/e", 0xE8EDEDBA: "3/f"}
@@ -231,15 +231,12 @@ class _Reader:
         return raw[1 : M + 1].decode("ascii", errors="replace")
 
 
-def _probabilities(values: np.ndarray, reader: _Reader, what: str, one_by_one=False) -> np.ndarray:
-    """The probabilities :func:`~.hmmer3.read_hmmer` gives for the text of these values:
-    it converts the rows of nodes 1..M at once and COMPO and node 0 value by value."""
+def _probabilities(values: np.ndarray, reader: _Reader, what: str) -> np.ndarray:
+    """The probabilities :func:`~.hmmer3.read_hmmer` gives for the text of these values
+    (the values themselves when they were read from text, as HMMER's files hold them)."""
     if np.any(values < 0) or np.any(values > 1.0 + 1e-6):
         raise reader.error(f"{what}: a probability outside [0, 1]")
-    scores = text_scores(values)
-    if one_by_one:
-        return np.array([math.exp(-x) for x in scores.ravel()]).reshape(scores.shape)
-    return np.exp(-scores)
+    return probabilities_from_scores(text_scores(values))
 
 
 def _read_one(reader: _Reader) -> ProfileHMM:
@@ -298,20 +295,10 @@ def _read_one(reader: _Reader) -> ProfileHMM:
             raise reader.error("a Pfam cutoff is not finite")
         return (round(pair[0], 2), round(pair[1], 2))
 
-    transitions = np.vstack(
-        [
-            _probabilities(t[:1], reader, "transitions", one_by_one=True),
-            _probabilities(t[1:], reader, "transitions"),
-        ]
-    )
-    inserts = np.vstack(
-        [
-            _probabilities(ins[:1], reader, "insert emissions", one_by_one=True),
-            _probabilities(ins[1:], reader, "insert emissions"),
-        ]
-    )
+    transitions = _probabilities(t, reader, "transitions")
+    inserts = _probabilities(ins, reader, "insert emissions")
     if composition is not None:
-        composition = _probabilities(composition, reader, "COMPO", one_by_one=True)
+        composition = _probabilities(composition, reader, "COMPO")
     model = ProfileHMM(
         alphabet=abc,
         transitions=transitions,
