@@ -50,26 +50,34 @@ NEAR_THRESHOLD = 1e-4
 
 
 @njit(cache=True, nogil=True)
-def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx, scale, work):
+def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, ev, degeneracy, mx, ix, dx, xmx, scale,
+                    work):  # fmt: skip
     """Sample `nsamples` paths of a region from its single-precision Forward matrices
     (striped rows, :mod:`hmmkit.profile.dp.float_sampling`; `work` holds their memo, of
     at least :func:`~hmmkit.profile.dp.float_sampling.sampling_memo_size` cells); returns
-    (segments, n2sum).
+    (segments, n2sc).
 
-    segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sum: summed null2
-    odds per region position (before the log), as region_trace_ensemble() accumulates them.
+    segments: (n, 5) rows (sample, i, j, k, m) in sequence coordinates; n2sc: the region's
+    null2 scores (float32, [0] unused), as region_trace_ensemble() makes them in single
+    precision: each sampled domain's null2 odds by p7_Null2_ByTrace (the match odds `ev`
+    weighted by the domain's node uses, summed in HMMER's four lanes; degenerate codes
+    the mean of their residues' odds by `degeneracy`), summed per residue over the
+    samples (1 outside domains), then ``logf`` of the mean.
     """
+    f32 = np.float32
     state = dp.rng_state(seed)
     Lr = sub.shape[0]
-    M = me.shape[1] - 1
-    K = avg.shape[1]
-    n2sum = np.zeros(Lr + 1)
+    M = tv.shape[1] - 1
+    Q = max(2, (M - 1) // 4 + 1)
+    Kp, K = degeneracy.shape
+    n2sum = np.zeros(Lr + 1, dtype=np.float32)
     segs = np.zeros((nsamples * 4 + 16, 5), dtype=np.int64)
     nseg = 0
-    counts = np.zeros(M + 1)
-    null2 = np.zeros(K)
-    me_t = np.ascontiguousarray(me.T)  # (M+1, K): a node's odds of every residue side by side
-    finite = np.all(np.isfinite(me))
+    counts = np.zeros(M + 1, dtype=np.float32)
+    lanes = np.zeros((4, K), dtype=np.float32)
+    null2 = np.ones(Kp, dtype=np.float32)
+    ev_t = np.ascontiguousarray(ev[:K].T)  # (M+1, K): a node's odds of every residue side by side
+    finite = np.all(np.isfinite(ev_t))
     nbuf = 2 * (Lr + M) + 8
     st = np.zeros(nbuf, dtype=np.int32)
     kk = np.zeros(nbuf, dtype=np.int32)
@@ -119,40 +127,46 @@ def _trace_ensemble(seed, nsamples, sub, ireg, tv, xf, me, avg, mx, ix, dx, xmx,
                 segs[nseg, 3] = hmmfrom
                 segs[nseg, 4] = hmmto
                 nseg += 1
-                # null2[x] = sum over k of counts[k] * me[x, k] (k ascending), for all x
-                # at once; a zero count adds +0 to a sum that is >= +0 when the odds are
-                # finite, so it is skipped then (and so are the nodes outside klo..khi)
-                null2[:] = 0.0
-                kfrom, kto = (klo, khi) if finite else (1, M)
-                for k in range(kfrom, kto + 1):
-                    c = counts[k]
-                    if c != 0.0 or not finite:
-                        row = me_t[k]
+                # p7_Null2_ByTrace: lane r sums its nodes r*Q+1.. in order, counts times
+                # 1/ld times the odds, then the lanes as HMMER adds them; a zero count adds
+                # +0 to a sum that is >= +0 when the odds are finite, so it is skipped then
+                # (and so are the nodes outside klo..khi)
+                norm = f32(1.0 / float(f32(ld)))
+                lanes[:] = 0.0
+                for r in range(4):
+                    first_k, last_k = r * Q + 1, min(r * Q + Q, M)
+                    if finite:
+                        first_k, last_k = max(first_k, klo), min(last_k, khi)
+                    for k in range(first_k, last_k + 1):
+                        if counts[k] == 0.0 and finite:
+                            continue
+                        w = f32(counts[k] * norm)
+                        row = ev_t[k]
+                        lane = lanes[r]
                         for x in range(K):
-                            null2[x] += c * row[x]
+                            lane[x] = f32(lane[x] + f32(w * row[x]))
                 for x in range(K):
-                    null2[x] = null2[x] / ld
+                    null2[x] = f32(f32(lanes[0, x] + lanes[1, x]) + f32(lanes[2, x] + lanes[3, x]))
+                for x in range(K + 1, Kp - 2):  # degenerate codes: their residues' mean
+                    total, nd = f32(0.0), 0
+                    for y in range(K):
+                        if degeneracy[x, y]:
+                            total = f32(total + null2[y])
+                            nd += 1
+                    null2[x] = f32(total / f32(nd)) if nd > 0 else f32(0.0)
                 while pos <= sqfrom:
-                    n2sum[pos] += 1.0
+                    n2sum[pos] = f32(n2sum[pos] + f32(1.0))
                     pos += 1
                 while pos <= sqto:
-                    x = sub[pos - 1]
-                    v = 0.0
-                    if x < K:
-                        v = null2[x]
-                    else:
-                        wsum = 0.0
-                        for y in range(K):
-                            v += avg[x, y] * null2[y]
-                            wsum += avg[x, y]
-                        if wsum == 0.0:
-                            v = 1.0
-                    n2sum[pos] += v
+                    n2sum[pos] = f32(n2sum[pos] + null2[sub[pos - 1]])
                     pos += 1
         while pos <= Lr:
-            n2sum[pos] += 1.0
+            n2sum[pos] = f32(n2sum[pos] + f32(1.0))
             pos += 1
-    return segs[:nseg], n2sum
+    n2sc = np.zeros(Lr + 1, dtype=np.float32)
+    for pos in range(1, Lr + 1):
+        n2sc[pos] = math.log(f32(n2sum[pos] / f32(nsamples)))
+    return segs[:nseg], n2sc
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -380,18 +394,10 @@ class DomainDefiner:
         self.null2 = null2
         tp, me, ie, _, local = self.profile.kernel_arrays()
         self.tp, self.me, self.ie, self.local = tp, me, ie, local
-        self.envelope_tables = FloatEnvelopeProfile(self.tv, self.ev,
-                                                    code_table(profile.alphabet).degeneracy,
-                                                    profile.alphabet.size).arrays  # fmt: skip
+        self.K = profile.alphabet.size
+        self.envelope_tables = FloatEnvelopeProfile(
+            self.tv, self.ev, code_table(profile.alphabet).degeneracy, self.K).arrays
         self.memo = np.zeros(0)  # the sampled paths' memo, reused
-        alphabet = profile.alphabet
-        table = code_table(alphabet)
-        degen, n = table.degeneracy, table.ndegen[:, None]
-        K = alphabet.size
-        avg = np.divide(degen, n, out=np.zeros_like(degen), where=n > 0)
-        self.avg = avg  # null2 odds of code x = avg[x] . null2[:K]  ('*' row: 1 by rule)
-        self.K = K
-        self.nonresidue = table.nonresidue
 
     def define(self, dsq: np.ndarray, decoded=None) -> DomainDefinition:
         """Domain definition of one sequence; `decoded` may hold its precomputed Forward and
@@ -427,12 +433,11 @@ class DomainDefiner:
                 need = sampling_memo_size(j - i + 1, self.profile.M)
                 if self.memo.shape[0] < need:
                     self.memo = np.zeros(max(need, 2 * self.memo.shape[0]))
-                segs, n2sum = _trace_ensemble(
-                    self.seed, NSAMPLES, sub, i, self.tv, xf, me[: self.K], self.avg,
-                    rm, ri, rd, rx, scale, self.memo,
+                segs, region_n2sc = _trace_ensemble(
+                    self.seed, NSAMPLES, sub, i, self.tv, xf, self.ev,
+                    self.envelope_tables[6], rm, ri, rd, rx, scale, self.memo,
                 )  # fmt: skip
-                with np.errstate(divide="ignore"):
-                    n2sc[i : j + 1] = np.log(n2sum[1:] / NSAMPLES)
+                n2sc[i : j + 1] = region_n2sc[1:]
                 last_j2 = 0
                 for i2, j2 in _cluster_envelopes(segs, NSAMPLES)[0]:
                     if i2 <= last_j2:
