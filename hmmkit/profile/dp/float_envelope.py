@@ -44,7 +44,7 @@ from .float_sampling import (
     float_forward,
     striped_column,
 )
-from .oa_rows import oa_match_insert_row
+from .oa_rows import oa_row
 from .paths import trace_domains
 from .simd import FLUSH_TO_ZERO, exchange_mxcsr
 from .viterbi import begin_traceback, reverse_trace
@@ -223,13 +223,6 @@ def _null2_by_expectation(pm, pi, px, ev, degeneracy, Q, L):
     return null2
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _gate(allowed, value):
-    """`value` where the transition is possible (`allowed` nonzero), else 0.0 (HMMER's
-    and-mask)."""
-    return value if allowed != 0.0 else _ZERO
-
-
 @njit(cache=True, nogil=True)
 def _optimal_accuracy(pm, pi, px, allowed, xf, om, oi, od, ox, Q, M):
     """p7_OptimalAccuracy on striped rows with head vectors (the head of a row holds its
@@ -246,23 +239,10 @@ def _optimal_accuracy(pm, pi, px, allowed, xf, om, oi, od, ox, Q, M):
     ox[0, p7.SJ] = _NEG_INF
     ox[0, p7.SB] = _ZERO
     ox[0, p7.SC] = _NEG_INF
-    columns = np.empty(4 * Q + 1, dtype=np.int64)  # node k's column, in node order
-    for k in range(1, 4 * Q + 1):
-        columns[k] = striped_column(k, Q)
-    a_md, a_dd = allowed[TMD], allowed[TDD]
     for i in range(1, L + 1):
         mp, ip, dp_ = om[i - 1], oi[i - 1], od[i - 1]
         mc, ic, dc = om[i], oi[i], od[i]
-        oa_match_insert_row(mp, ip, dp_, mc, ic, pm[i], pi[i], allowed, ox[i - 1, p7.SB], Q)
-        # deletes: node 1 has none; node k from M and D of node k-1 (past node M too)
-        dc[HEAD] = _NEG_INF
-        xe = max(mc[HEAD], dc[HEAD])  # E: the best match or delete cell (past node M too)
-        prev = HEAD
-        for k in range(2, 4 * Q + 1):
-            c = columns[k]
-            dc[c] = max(_gate(a_md[prev], mc[prev]), _gate(a_dd[prev], dc[prev]))
-            xe = max(xe, max(mc[c], dc[c]))
-            prev = c
+        xe = oa_row(mp, ip, dp_, mc, ic, dc, pm[i], pi[i], allowed, ox[i - 1, p7.SB], Q)
         # the heads of this row, for the next: the last vector shifted right
         mc[0], ic[0], dc[0] = _NEG_INF, _NEG_INF, _NEG_INF
         for r in range(1, 4):
