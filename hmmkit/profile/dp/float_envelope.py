@@ -6,12 +6,11 @@ p7_OATrace and p7_Null2_ByExpectation, operation by operation.
 Matrices are striped as :mod:`.float_sampling` stripes them (lane r of vector q holds node
 ``r*Q + q + 1``, at column :func:`~.float_sampling.striped_column`; the Forward's rows start
 with a head vector), so the Forward and Backward rows are the LLVM vector kernels of
-:mod:`.striped_rows`. The optimal accuracy recurrences take maxima and single additions,
-which no order of evaluation changes, so they are computed column by column over those
-rows; their quirks are HMMER's: a transition that is impossible contributes 0.0 (not
--inf) to a maximum, and the match cell gates the delete predecessor by the I->M
-transition and the insert predecessor by the D->M transition (as p7_OptimalAccuracy's
-vector code does; its traceback pairs them the other way).
+:mod:`.striped_rows`, and an optimal accuracy row is one of :mod:`.oa_rows`. Its quirks
+are HMMER's: a transition that is impossible contributes 0.0 (not -inf) to a maximum,
+and the match cell gates the delete predecessor by the I->M transition and the insert
+predecessor by the D->M transition (as p7_OptimalAccuracy's vector code does; its
+traceback pairs them the other way).
 """
 
 from __future__ import annotations
