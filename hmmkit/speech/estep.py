@@ -3,7 +3,8 @@
 Emission log-likelihoods are computed on demand, as HERest does: the forward (or
 Viterbi) pass runs row by row, and a (frame, tied state) pair is scored only when an
 emitting node of that state is alive in the beam at that frame; every pair is scored
-once, however many nodes share the state. The backward pass reads the same pairs, and
+once, however many nodes share the state, and states of one emission (every word
+state at a flat start) share their scores. The backward pass reads the same pairs, and
 statistics are accumulated in the same sweep, only where a node has posterior mass.
 With an infinite beam every reachable pair is scored and the statistics equal those of
 a full ``log_b`` (see the tests); a beam saves the emissions of the pruned states,
@@ -68,15 +69,21 @@ def sum_embedded_stats(parts: Sequence[EmbeddedStats]) -> EmbeddedStats:
 @dataclass(frozen=True)
 class ScoringTables:
     """What the on-demand scoring needs of diagonal mixtures (G, M, D): the means, the
-    inverse standard deviations and each component's log weight plus log normaliser."""
+    inverse standard deviations and each component's log weight plus log normaliser;
+    per state its penalty class (see :func:`state_classes`) and the first state whose
+    scores are its own (the same tables, and with ``penalised`` the same class)."""
 
     means: np.ndarray
     inv_sd: np.ndarray
     log_norm: np.ndarray
+    state_class: np.ndarray
+    shared: np.ndarray
 
     @classmethod
-    def of(cls, model: AcousticModel) -> ScoringTables:
-        """The tables of a model's mixtures (diagonal covariances)."""
+    def of(cls, model: AcousticModel, penalised: bool = True) -> ScoringTables:
+        """The tables of a model's mixtures (diagonal covariances); ``penalised``: the
+        frames may put penalties on the states (else states of different classes may
+        share their scores)."""
         mix = model.mixtures
         if mix.covariance_type != "diag":
             raise ValueError(
@@ -85,11 +92,17 @@ class ScoringTables:
         d = mix.means.shape[2]
         with np.errstate(divide="ignore"):
             log_norm = np.log(mix.weights) - 0.5 * (d * _LOG_2PI + np.log(mix.covars).sum(axis=2))
-        return cls(
-            np.ascontiguousarray(mix.means, dtype=np.float64),
-            np.ascontiguousarray(1.0 / np.sqrt(mix.covars)),
-            np.ascontiguousarray(log_norm),
-        )
+        means = np.ascontiguousarray(mix.means, dtype=np.float64)
+        inv_sd = np.ascontiguousarray(1.0 / np.sqrt(mix.covars))
+        log_norm = np.ascontiguousarray(log_norm)
+        state_class = state_classes(model)[0]
+        keys = [means.reshape(len(means), -1), inv_sd.reshape(len(means), -1), log_norm]
+        rows = np.concatenate([k.view(np.uint64) for k in keys], axis=1)  # bit for bit
+        if penalised:
+            rows = np.concatenate([rows, state_class[:, None].view(np.uint64)], axis=1)
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        shared = first[inverse.ravel()].astype(np.int64)
+        return cls(means, inv_sd, log_norm, state_class, shared)
 
     def as_tuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(means, inv_sd, log_norm) for the kernels."""
@@ -337,6 +350,7 @@ def utterance_stats(
     beam_step: float = 0.0,
     beam_limit: float | None = None,
     marks: TimeMarks | None = None,
+    tables: ScoringTables | None = None,
 ) -> EmbeddedStats:
     """One E-step over utterances (id, frames, graph), or over their packed form: state
     posteriors by forward-backward, or the best path's (``hard``). An utterance no path
@@ -344,16 +358,19 @@ def utterance_stats(
     ``beam_limit`` (HERest's ``-t``), then skipped. ``background`` (penalty, quantile,
     edge frames) makes the word states pay ``penalty`` on the frames
     :func:`background_frames` finds; ``marks`` makes every state but those of a marked
-    word's units pay ``marks.penalty`` on the frames of its span."""
+    word's units pay ``marks.penalty`` on the frames of its span. ``tables``: the
+    model's :class:`ScoringTables` when already made (of the model, penalised when
+    ``background`` or ``marks`` is given)."""
     beams = np.array(beam_schedule(beam, beam_step, beam_limit))
     packed = items if isinstance(items, PackedUtterances) else PackedUtterances.of(items)
     stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
-    tables = ScoringTables.of(model)
+    if tables is None:
+        tables = ScoringTables.of(model, background is not None or marks is not None)
     if packed.frames.shape[1] != tables.means.shape[2]:
         raise ValueError(
             f"the frames have {packed.frames.shape[1]} features, the model {tables.means.shape[2]}"
         )
-    state_class, classes = state_classes(model)
+    classes = state_classes(model)[1]
     scores = np.empty(len(packed))
     moments = stats.moments
     shard_estep(
@@ -361,7 +378,7 @@ def utterance_stats(
         log_transitions(model),
         tables.as_tuple(),
         packed.frame_penalties(classes, background, marks),
-        state_class,
+        (tables.state_class, tables.shared),
         beams,
         bool(hard),
         math.log(MIN_OCCUPANCY),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from .acoustic_model import AcousticModel
 from .estep import (
     EmbeddedStats,
     PackedUtterances,
+    ScoringTables,
     TimeMarks,
     sum_embedded_stats,
     utterance_stats,
@@ -65,6 +67,11 @@ class EStepSettings:
     beam_limit: float | None = None
     marks: TimeMarks | None = None
 
+    @cached_property
+    def tables(self) -> ScoringTables:
+        """The model's scoring tables, made once per pass (not once per shard)."""
+        return ScoringTables.of(self.model, self.background is not None or self.marks is not None)
+
 
 def shard_stats(
     settings: EStepSettings, shard: PackedUtterances, workspaces: WorkspacePool
@@ -80,6 +87,7 @@ def shard_stats(
         settings.beam_step,
         settings.beam_limit,
         settings.marks,
+        settings.tables,
     )
 
 

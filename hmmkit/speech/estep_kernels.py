@@ -69,11 +69,12 @@ def _component_values(X, t, g, tables, out, at):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _score_states(X, t0, states, n_states, tables, penalty, state_class, log_b, scratch):
+def _score_states(X, t0, states, n_states, tables, penalty, classes, log_b, scratch):
     """``log_b[t, g]`` (a mixture of diagonal Gaussians) of the states
     ``states[:n_states]`` at the :data:`SCORE_BLOCK` frames from ``t0`` (``X`` is padded
     by a block), the exponentials of them all at once; state g pays
-    ``penalty[t, state_class[g]]``."""
+    ``penalty[t, state_class[g]]`` (``classes`` is (``state_class``, ``shared``))."""
+    state_class = classes[0]
     n_mix = tables[0].shape[1]
     values, peak, totals = scratch[1], scratch[2], scratch[3]
     size = min(SCORE_BLOCK, log_b.shape[0] - t0)
@@ -106,20 +107,32 @@ def _score_states(X, t0, states, n_states, tables, penalty, state_class, log_b, 
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, state_class, log_b, scratch):
+def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch):
     """Score the states of the emitting nodes alive in row ``r`` (between ``lo`` and
-    ``hi``) where frame ``r - 1`` is not scored yet, a block of frames at a time."""
-    states = scratch[0]
+    ``hi``) where frame ``r - 1`` is not scored yet, a block of frames at a time. A
+    state whose emission and class equal an earlier state's (``classes[1]``, e.g.
+    all word states at a flat start) takes that state's score: the same number."""
+    states, copies = scratch[0], scratch[4]
+    shared = classes[1]
     t = r - 1
-    n_new = 0
+    n_new, n_copies = 0, 0
     for n in range(lo, hi + 1):
         g = node_state[n]
         if g >= 0 and score[r, n] > NEG and math.isnan(log_b[t, g]):
             log_b[t, g] = 0.0  # listed once, however many nodes share the state
-            states[n_new] = g
+            first = shared[g]
+            if first != g:
+                copies[n_copies] = g
+                n_copies += 1
+                if not math.isnan(log_b[t, first]):
+                    continue
+                log_b[t, first] = 0.0
+            states[n_new] = first
             n_new += 1
     if n_new > 0:
-        _score_states(X, t, states, n_new, tables, penalty, state_class, log_b, scratch)
+        _score_states(X, t, states, n_new, tables, penalty, classes, log_b, scratch)
+    for q in range(n_copies):
+        log_b[t, copies[q]] = log_b[t, shared[copies[q]]]
 
 
 # ------------------------------------------------------------------ accumulation
@@ -229,7 +242,7 @@ def _relax_instant(score, back, row, first, lowest, src, dst, logw, lo, hi, maxi
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _lattice(g, logw, X, beam, maximum, tables, penalty, state_class, log_b, score, back, win, w):
+def _lattice(g, logw, X, beam, maximum, tables, penalty, classes, log_b, score, back, win, w):
     """The forward (log-sum) or Viterbi (``maximum``) lattice with emissions scored on
     demand and the beam applied per row; ``win`` gets every row's node window. Returns
     False when a row has no alive node."""
@@ -250,7 +263,7 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, state_class, log_b, sco
         )
         if hi < 0:
             return False
-        _score_alive(score, r, lo, hi, node_state, X, tables, penalty, state_class, log_b, scratch)
+        _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch)
         t = r - 1
         best = NEG
         for n in range(lo, hi + 1):
@@ -339,23 +352,27 @@ def _path_accumulate(g, X, tables, back, w, counts, moments):
 
 @njit(cache=True, nogil=True)
 def _scratch(n_nodes, n_mix):
-    """Buffers of the scoring and accumulation: alive states; per state and frame of a
-    block the components' values, their maximum and the log of their sum."""
+    """Buffers of the scoring and accumulation: states to score; per state and frame of
+    a block the components' values, their maximum and the log of their sum; states
+    that take another's scores."""
     size = n_nodes * SCORE_BLOCK
     return (
         np.empty(n_nodes, dtype=np.int64),
         np.empty(max(size * n_mix, n_mix)),
         np.empty(size),
         np.empty(size),
+        np.empty(n_nodes, dtype=np.int64),
     )
 
 
 @njit(cache=True, nogil=True)
-def shard_estep(packed, flat_log, tables, penalty, state_class, beams, hard, floor, stats, out):
+def shard_estep(packed, flat_log, tables, penalty, classes, beams, hard, floor, stats, out):
     """The E-step of every utterance of ``packed`` (see :class:`~.estep.PackedUtterances`'
     ``arrays``): moments into ``stats`` (n, s1, s2, transitions); ``out[u]`` gets the
     utterance's log-likelihood (or best path's score), NaN when no beam in ``beams``
-    lets a path through."""
+    lets a path through. ``classes``: each state's penalty class, and the first state
+    whose scores it shares (itself, or an earlier state of the same emission and the
+    same penalties)."""
     X_all, frame_start, node_state_all, node_start, src_all, dst_all = packed[:6]
     logw_all, tie_all, arc_start, n_timed_all, entry_all, exit_all = packed[6:]
     n_acc, s1, s2, transitions = stats
@@ -403,7 +420,7 @@ def shard_estep(packed, flat_log, tables, penalty, state_class, beams, hard, flo
         out[u] = np.nan
         log_b[:] = np.nan  # scores stay valid when a wider beam is tried
         for beam in beams:
-            args = (X, beam, hard, tables, pen, state_class, log_b, alpha, back, win, work)
+            args = (X, beam, hard, tables, pen, classes, log_b, alpha, back, win, work)
             if _lattice(g, arcs_w, *args) and alpha[n_frames, exit_all[u]] > NEG:
                 out[u] = alpha[n_frames, exit_all[u]]
                 break

@@ -8,6 +8,7 @@ import pytest
 from asr_factories import tiny_model
 
 from hmmkit.composite import forward_backward, viterbi
+from hmmkit.emissions.mixture import MixtureBank
 from hmmkit.speech.estep import (
     SPECTRUM_VARIANCE_FLOOR,
     PackedUtterances,
@@ -225,6 +226,54 @@ def test_a_narrow_beam_scores_fewer_states_and_keeps_frames_whole():
     assert len(narrow.skipped) < len(items) // 2
     assert narrow.moments["n"].sum() == pytest.approx(frames, rel=1e-10)
     assert narrow.log_likelihood < wide.log_likelihood  # the beam removed some paths
+
+
+def _flat_model(n_mix):
+    """A flat start: sil's states share one mixture, the word states another."""
+    model = tiny_model(4, n_mix=n_mix)
+    mix = model.mixtures
+    sil = model.units["sil"][0]
+    words = np.setdiff1d(np.arange(mix.n_groups), sil)
+    weights, means, covars = mix.weights.copy(), mix.means.copy(), mix.covars.copy()
+    for group in (sil, words):
+        for table in (weights, means, covars):
+            table[group] = table[group[0]]
+    return replace(model, mixtures=MixtureBank(weights, means, covars, "diag"))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("background", [None, (5.0, 0.5, 3)])
+def test_states_of_one_emission_share_their_scores(hard, background):
+    model = _flat_model(2)
+    tables = ScoringTables.of(model, penalised=background is not None)
+    sil, a, b = (model.units[name][0] for name in ("sil", "a", "b"))
+    assert list(tables.shared[sil]) == [sil[0]] * len(sil)
+    if background is None:  # no penalties: every word state takes a's first state's
+        assert set(tables.shared[np.concatenate([a, b])]) == {a[0]}
+    else:  # the penalties differ by unit: the states share within their unit only
+        assert list(tables.shared[b]) == [b[0]] * len(b)
+        assert list(tables.shared[a]) == [a[0]] * len(a)
+    items = _items(model)
+    for beam in (np.inf, 40.0):
+        stats = utterance_stats(model, items, beam, hard, background)
+        moments, transitions, total, skipped = _reference(model, items, beam, hard, background)
+        assert stats.skipped == skipped
+        _assert_same_statistics(stats, moments, transitions, total)
+
+
+def test_shared_scores_are_the_scores_each_state_would_get():
+    # the same statistics, bit for bit, as when no state shares another's scores
+    model = _flat_model(3)
+    items = _items(model)
+    for hard in (False, True):
+        shared = utterance_stats(model, items, 25.0, hard)
+        tables = ScoringTables.of(model)
+        alone = replace(tables, shared=np.arange(len(tables.shared)))
+        own = utterance_stats(model, items, 25.0, hard, tables=alone)
+        for key, value in own.moments.items():
+            np.testing.assert_array_equal(shared.moments[key], value)
+        np.testing.assert_array_equal(shared.transitions, own.transitions)
+        assert shared.log_likelihood == own.log_likelihood
 
 
 def test_shards_add_up_to_the_whole():
