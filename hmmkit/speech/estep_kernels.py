@@ -69,20 +69,65 @@ def _component_values(X, t, g, tables, out, at):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _score_states(X, t0, states, n_states, tables, penalty, classes, log_b, scratch):
+def _block_values(X, t0, g, tables, values, peak, k0):
+    """:func:`_component_values` of the :data:`SCORE_BLOCK` frames from ``t0`` under
+    state ``g`` into ``values[(k0 + i) * n_mix + j]``, their maxima into ``peak[k0 +
+    i]``, the four frames' sums side by side: four independent chains that share the
+    loads of the means and deviations (the same sums, added in another order)."""
+    means, inv_sd, log_norm = tables
+    n_mix, n_features = means.shape[1], means.shape[2]
+    for i in range(SCORE_BLOCK):
+        peak[k0 + i] = NEG
+    for j in range(n_mix):
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for d in range(n_features):
+            m = means[g, j, d]
+            s = inv_sd[g, j, d]
+            z0 = (X[t0, d] - m) * s
+            z1 = (X[t0 + 1, d] - m) * s
+            z2 = (X[t0 + 2, d] - m) * s
+            z3 = (X[t0 + 3, d] - m) * s
+            a0 += z0 * z0
+            a1 += z1 * z1
+            a2 += z2 * z2
+            a3 += z3 * z3
+        c = log_norm[g, j]
+        v0, v1, v2, v3 = c - 0.5 * a0, c - 0.5 * a1, c - 0.5 * a2, c - 0.5 * a3
+        values[k0 * n_mix + j] = v0
+        values[(k0 + 1) * n_mix + j] = v1
+        values[(k0 + 2) * n_mix + j] = v2
+        values[(k0 + 3) * n_mix + j] = v3
+        peak[k0] = max(peak[k0], v0)
+        peak[k0 + 1] = max(peak[k0 + 1], v1)
+        peak[k0 + 2] = max(peak[k0 + 2], v2)
+        peak[k0 + 3] = max(peak[k0 + 3], v3)
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _score_states(X, t0, states, n_states, tables, penalty, classes, log_b, scratch, frame_order):
     """``log_b[t, g]`` (a mixture of diagonal Gaussians) of the states
     ``states[:n_states]`` at the :data:`SCORE_BLOCK` frames from ``t0`` (``X`` is padded
     by a block), the exponentials of them all at once; state g pays
-    ``penalty[t, state_class[g]]`` (``classes`` is (``state_class``, ``shared``))."""
+    ``penalty[t, state_class[g]]`` (``classes`` is (``state_class``, ``shared``)).
+    With ``frame_order`` each frame's sums are added as :func:`_component_values`
+    adds them, else four frames' side by side (:func:`_block_values`, faster; the sums
+    may differ in their last bits). Viterbi passes keep the frame order: from a flat
+    start many paths tie exactly, and the last bits of the scores break those ties."""
     state_class = classes[0]
     n_mix = tables[0].shape[1]
     values, peak, totals = scratch[1], scratch[2], scratch[3]
     size = min(SCORE_BLOCK, log_b.shape[0] - t0)
     for q in range(n_states):
         g = states[q]
-        for i in range(SCORE_BLOCK):
-            k = q * SCORE_BLOCK + i
-            peak[k] = _component_values(X, t0 + i, g, tables, values, k * n_mix)
+        if frame_order:
+            for i in range(SCORE_BLOCK):
+                k = q * SCORE_BLOCK + i
+                peak[k] = _component_values(X, t0 + i, g, tables, values, k * n_mix)
+        else:
+            _block_values(X, t0, g, tables, values, peak, q * SCORE_BLOCK)
     n_pairs = n_states * SCORE_BLOCK
     if n_mix > 1:
         for k in range(n_pairs):
@@ -107,7 +152,7 @@ def _score_states(X, t0, states, n_states, tables, penalty, classes, log_b, scra
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch):
+def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch, exact):
     """Score the states of the emitting nodes alive in row ``r`` (between ``lo`` and
     ``hi``) where frame ``r - 1`` is not scored yet, a block of frames at a time. A
     state whose emission and class equal an earlier state's (``classes[1]``, e.g.
@@ -130,7 +175,7 @@ def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_
             states[n_new] = first
             n_new += 1
     if n_new > 0:
-        _score_states(X, t, states, n_new, tables, penalty, classes, log_b, scratch)
+        _score_states(X, t, states, n_new, tables, penalty, classes, log_b, scratch, exact)
     for q in range(n_copies):
         log_b[t, copies[q]] = log_b[t, shared[copies[q]]]
 
@@ -263,7 +308,9 @@ def _lattice(g, logw, X, beam, maximum, tables, penalty, classes, log_b, score, 
         )
         if hi < 0:
             return False
-        _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch)
+        _score_alive(
+            score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch, maximum
+        )
         t = r - 1
         best = NEG
         for n in range(lo, hi + 1):
