@@ -153,9 +153,13 @@ class AcousticModel:
         where: str = "",
         short_pause: bool = True,
         choices: Sequence[int | None] | None = None,
+        units: dict[str, UnitModel] | None = None,
     ) -> CompositeGraph:
-        """``sil w1 [sp] w2 [sp] ... sil``: the utterance model of a transcript."""
-        units = self.unit_models()
+        """``sil w1 [sp] w2 [sp] ... sil``: the utterance model of a transcript
+        (``units``: this model's :meth:`unit_models`, when made already for many
+        transcripts)."""
+        if units is None:
+            units = self.unit_models()
         g = GraphBuilder()
         parts = [self.unit_part(g, units, SILENCE, -1)]
         for i, word in enumerate(words):

@@ -308,9 +308,10 @@ def train_embedded(
     bg = config.background_setting(model.config.numcep, features[0].shape[1])
 
     def graphs(short_pause: bool, choices=None):
+        units = model.unit_models()  # made once: a unit's arcs are listed once
         return [
             model.transcript_graph(
-                t, where[i], short_pause, None if choices is None else choices[i]
+                t, where[i], short_pause, None if choices is None else choices[i], units
             )
             for i, t in enumerate(transcripts)
         ]
