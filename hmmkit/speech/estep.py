@@ -341,6 +341,33 @@ class PackedUtterances:
         )
 
 
+@dataclass(frozen=True)
+class PassInputs:
+    """What the E-step of one pass reads of the model and the beam settings, made once
+    per pass: the scoring tables, the log transitions, unit -> penalty class, the beams
+    tried in turn."""
+
+    tables: ScoringTables
+    flat_log: np.ndarray
+    classes: dict[str, int]
+    beams: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        model: AcousticModel,
+        beam: float,
+        beam_step: float = 0.0,
+        beam_limit: float | None = None,
+        penalised: bool = True,
+    ) -> PassInputs:
+        """The inputs of a pass of ``model`` (``penalised``: frames may put penalties on
+        the states, see :meth:`ScoringTables.of`)."""
+        beams = np.array(beam_schedule(beam, beam_step, beam_limit))
+        tables = ScoringTables.of(model, penalised)
+        return cls(tables, log_transitions(model), state_classes(model)[1], beams)
+
+
 def utterance_stats(
     model: AcousticModel,
     items: Sequence[tuple[str, np.ndarray, CompositeGraph]] | PackedUtterances,
@@ -350,7 +377,7 @@ def utterance_stats(
     beam_step: float = 0.0,
     beam_limit: float | None = None,
     marks: TimeMarks | None = None,
-    tables: ScoringTables | None = None,
+    inputs: PassInputs | None = None,
 ) -> EmbeddedStats:
     """One E-step over utterances (id, frames, graph), or over their packed form: state
     posteriors by forward-backward, or the best path's (``hard``). An utterance no path
@@ -358,28 +385,28 @@ def utterance_stats(
     ``beam_limit`` (HERest's ``-t``), then skipped. ``background`` (penalty, quantile,
     edge frames) makes the word states pay ``penalty`` on the frames
     :func:`background_frames` finds; ``marks`` makes every state but those of a marked
-    word's units pay ``marks.penalty`` on the frames of its span. ``tables``: the
-    model's :class:`ScoringTables` when already made (of the model, penalised when
-    ``background`` or ``marks`` is given)."""
-    beams = np.array(beam_schedule(beam, beam_step, beam_limit))
+    word's units pay ``marks.penalty`` on the frames of its span. ``inputs``: the
+    :class:`PassInputs` of these settings when made already (once per pass, not per
+    shard)."""
+    if inputs is None:
+        penalised = background is not None or marks is not None
+        inputs = PassInputs.of(model, beam, beam_step, beam_limit, penalised)
+    tables = inputs.tables
     packed = items if isinstance(items, PackedUtterances) else PackedUtterances.of(items)
     stats = EmbeddedStats(model.mixtures.new_stats(), np.zeros(model.n_transition_parameters))
-    if tables is None:
-        tables = ScoringTables.of(model, background is not None or marks is not None)
     if packed.frames.shape[1] != tables.means.shape[2]:
         raise ValueError(
             f"the frames have {packed.frames.shape[1]} features, the model {tables.means.shape[2]}"
         )
-    classes = state_classes(model)[1]
     scores = np.empty(len(packed))
     moments = stats.moments
     shard_estep(
         packed.arrays(),
-        log_transitions(model),
+        inputs.flat_log,
         tables.as_tuple(),
-        packed.frame_penalties(classes, background, marks),
+        packed.frame_penalties(inputs.classes, background, marks),
         (tables.state_class, tables.shared),
-        beams,
+        inputs.beams,
         bool(hard),
         math.log(MIN_OCCUPANCY),
         (moments["n"], moments["s1"], moments["s2"], stats.transitions),

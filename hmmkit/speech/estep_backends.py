@@ -25,7 +25,7 @@ from .acoustic_model import AcousticModel
 from .estep import (
     EmbeddedStats,
     PackedUtterances,
-    ScoringTables,
+    PassInputs,
     TimeMarks,
     sum_embedded_stats,
     utterance_stats,
@@ -68,9 +68,10 @@ class EStepSettings:
     marks: TimeMarks | None = None
 
     @cached_property
-    def tables(self) -> ScoringTables:
-        """The model's scoring tables, made once per pass (not once per shard)."""
-        return ScoringTables.of(self.model, self.background is not None or self.marks is not None)
+    def inputs(self) -> PassInputs:
+        """The E-step's inputs of the model, made once per pass (not once per shard)."""
+        penalised = self.background is not None or self.marks is not None
+        return PassInputs.of(self.model, self.beam, self.beam_step, self.beam_limit, penalised)
 
 
 def shard_stats(
@@ -87,7 +88,7 @@ def shard_stats(
         settings.beam_step,
         settings.beam_limit,
         settings.marks,
-        settings.tables,
+        settings.inputs,
     )
 
 

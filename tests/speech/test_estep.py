@@ -12,6 +12,7 @@ from hmmkit.emissions.mixture import MixtureBank
 from hmmkit.speech.estep import (
     SPECTRUM_VARIANCE_FLOOR,
     PackedUtterances,
+    PassInputs,
     ScoringTables,
     TimeMarks,
     background_frames,
@@ -267,9 +268,9 @@ def test_shared_scores_are_the_scores_each_state_would_get():
     items = _items(model)
     for hard in (False, True):
         shared = utterance_stats(model, items, 25.0, hard)
-        tables = ScoringTables.of(model)
-        alone = replace(tables, shared=np.arange(len(tables.shared)))
-        own = utterance_stats(model, items, 25.0, hard, tables=alone)
+        inputs = PassInputs.of(model, 25.0, penalised=False)
+        alone = replace(inputs.tables, shared=np.arange(len(inputs.tables.shared)))
+        own = utterance_stats(model, items, 25.0, hard, inputs=replace(inputs, tables=alone))
         for key, value in own.moments.items():
             np.testing.assert_array_equal(shared.moments[key], value)
         np.testing.assert_array_equal(shared.transitions, own.transitions)
