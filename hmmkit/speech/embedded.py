@@ -35,6 +35,7 @@ from .estep import background_frames as background_frames
 from .estep import utterance_stats as utterance_stats
 from .estep_backends import EStepSettings, StageESteps
 from .features import MFCCConfig
+from .frame_moments import frame_moments
 from .lexicon import Lexicon
 from .time_marks import word_time_marks
 
@@ -178,8 +179,7 @@ def flat_start(
     ``sil``, which starts from the first and last ``edge_silence`` frames of every
     utterance (utterances begin and end in silence); the units get HTK's prototype
     transitions."""
-    frames = np.concatenate(features)
-    mean, var = frames.mean(axis=0), frames.var(axis=0)
+    mean, var = frame_moments(features)  # of all frames, as NumPy's of them joined
     if np.any(var <= 0):
         raise ValueError("a feature dimension is constant over the training data")
     if config.units == "phone":
@@ -203,9 +203,9 @@ def flat_start(
         means[: config.silence_states] = quiet.mean(axis=0)
         variances[: config.silence_states] = np.maximum(quiet.var(axis=0), config.var_floor * var)
     if config.loud_words:  # units start from the frames above each utterance's mid energy
-        loud = np.concatenate([x[x[:, 0] > _mid_energy(x)] for x in features])
-        means[config.silence_states :] = loud.mean(axis=0)
-        variances[config.silence_states :] = np.maximum(loud.var(axis=0), config.var_floor * var)
+        loud_mean, loud_var = frame_moments(features, [_mid_energy(x) for x in features])
+        means[config.silence_states :] = loud_mean
+        variances[config.silence_states :] = np.maximum(loud_var, config.var_floor * var)
     mixtures = MixtureBank(np.ones((g, 1)), means, variances, "diag")
     return AcousticModel(
         units,
