@@ -152,11 +152,14 @@ def _score_states(X, t0, states, n_states, tables, penalty, classes, log_b, scra
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch, exact):
+def _score_alive(
+    score, r, lo, hi, node_state, X, tables, penalty, classes, log_b, scratch, frame_order
+):
     """Score the states of the emitting nodes alive in row ``r`` (between ``lo`` and
     ``hi``) where frame ``r - 1`` is not scored yet, a block of frames at a time. A
     state whose emission and class equal an earlier state's (``classes[1]``, e.g.
-    all word states at a flat start) takes that state's score: the same number."""
+    all word states at a flat start) takes that state's score: the same number.
+    ``frame_order``: see :func:`_score_states`."""
     states, copies = scratch[0], scratch[4]
     shared = classes[1]
     t = r - 1
@@ -175,7 +178,7 @@ def _score_alive(score, r, lo, hi, node_state, X, tables, penalty, classes, log_
             states[n_new] = first
             n_new += 1
     if n_new > 0:
-        _score_states(X, t, states, n_new, tables, penalty, classes, log_b, scratch, exact)
+        _score_states(X, t, states, n_new, tables, penalty, classes, log_b, scratch, frame_order)
     for q in range(n_copies):
         log_b[t, copies[q]] = log_b[t, shared[copies[q]]]
 
