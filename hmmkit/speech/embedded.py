@@ -179,7 +179,7 @@ def flat_start(
     ``sil``, which starts from the first and last ``edge_silence`` frames of every
     utterance (utterances begin and end in silence); the units get HTK's prototype
     transitions."""
-    mean, var = frame_moments(np.concatenate(features))  # NumPy's mean and var
+    mean, var = frame_moments(features)  # NumPy's mean and var of the frames stacked
     if np.any(var <= 0):
         raise ValueError("a feature dimension is constant over the training data")
     if config.units == "phone":
@@ -203,8 +203,7 @@ def flat_start(
         means[: config.silence_states] = quiet.mean(axis=0)
         variances[: config.silence_states] = np.maximum(quiet.var(axis=0), config.var_floor * var)
     if config.loud_words:  # units start from the frames above each utterance's mid energy
-        loud = np.concatenate([x[x[:, 0] > _mid_energy(x)] for x in features])
-        loud_mean, loud_var = frame_moments(loud)
+        loud_mean, loud_var = frame_moments(features, [_mid_energy(x) for x in features])
         means[config.silence_states :] = loud_mean
         variances[config.silence_states :] = np.maximum(loud_var, config.var_floor * var)
     mixtures = MixtureBank(np.ones((g, 1)), means, variances, "diag")
