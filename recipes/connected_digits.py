@@ -219,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
         "nats lean the training towards the marks without holding it to them)",
     )
     p.add_argument(
+        "--align-word-edges",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="the alignment model's words get an optional state of their own before their "
+        "first state and after their last (word-edge states)",
+    )
+    p.add_argument(
         "--align-half-step",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -380,16 +387,20 @@ def train_stages(data: Path, root: Path, counts, args, lexicon, config, front_en
 
 def train_models(data: Path, root: Path, align_counts, args, lexicon, config, front_end):
     """The decoding model (--n-mix Gaussians, --time-marks) and the alignment models
-    (``align_counts`` Gaussians, --align-time-marks): one training when both use the same
-    times, else two; returns (decoding model folder, count -> alignment model folder)."""
+    (``align_counts`` Gaussians, --align-time-marks, with --align-word-edges): one
+    training when both are the same, else two; returns (decoding model folder, count ->
+    alignment model folder)."""
     decoding = (args.time_marks, args.mark_penalty)
     aligning = (args.align_time_marks, args.align_mark_penalty)
     setting = (args, lexicon, config, front_end)
-    if aligning == decoding or args.align_time_marks == args.time_marks == "none":
+    same_marks = aligning == decoding or args.align_time_marks == args.time_marks == "none"
+    if same_marks and not args.align_word_edges:
         counts = {args.n_mix, *align_counts}
         folders = train_stages(data, root, counts, *setting, decoding, "model")
         return folders[args.n_mix], {m: folders[m] for m in align_counts}
     model = train_stages(data, root, {args.n_mix}, *setting, decoding, "model")
+    if args.align_word_edges:
+        setting = (args, lexicon, replace(config, word_edges=True), front_end)
     align = train_stages(data, root, set(align_counts), *setting, aligning, "align_model")
     return model[args.n_mix], align
 

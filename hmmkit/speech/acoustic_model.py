@@ -32,6 +32,19 @@ def left_to_right(n_emitting: int, stay: float = 0.6) -> np.ndarray:
     return transp
 
 
+def edged_left_to_right(n_core: int, stay: float = 0.6, edge: float = 0.5) -> np.ndarray:
+    """A left-to-right unit of ``n_core`` states between an optional first and an optional
+    last state of its own (word-edge states): the entry goes to the first edge state or,
+    with probability ``1 - edge``, straight to the first core state; the last core state
+    moves on to the last edge state or straight to the exit alike."""
+    transp = left_to_right(n_core + 2, stay)
+    transp[0, 1], transp[0, 2] = edge, 1.0 - edge
+    last = n_core + 1  # the last core state; the edge state and the exit follow it
+    transp[last, last + 1] = (1.0 - stay) * edge
+    transp[last, last + 2] = (1.0 - stay) * (1.0 - edge)
+    return transp
+
+
 def silence_transitions(n_emitting: int = 3) -> np.ndarray:
     """``sil`` after HTK's fix-up: the first state may skip to the last and back."""
     transp = left_to_right(n_emitting)

@@ -24,6 +24,7 @@ from .acoustic_model import (
     SHORT_PAUSE,
     SILENCE,
     AcousticModel,
+    edged_left_to_right,
     left_to_right,
     silence_tee_transitions,
     silence_transitions,
@@ -70,7 +71,11 @@ class EmbeddedConfig:
     passes; with word times (see :func:`train_embedded`) ``silent_gaps`` keeps the
     frames of a marked utterance outside its marked words for ``sil`` and ``sp``;
     ``mark_penalty`` is what a frame of a marked span costs the states it is not kept for
-    (the default holds the marks firm; a few nats only lean the passes towards them).
+    (the default holds the marks firm; a few nats only lean the passes towards them);
+    ``word_edges`` gives every word unit an optional state of its own before its first
+    state and after its last (:func:`~.acoustic_model.edged_left_to_right`; word units
+    only), which the passes fit where the word's onset or end differs from its middle
+    (a weak fricative, a release after a closure), apart from ``sil``'s states.
     """
 
     units: str = "word"
@@ -94,6 +99,7 @@ class EmbeddedConfig:
     short_pause: str = "middle"
     silent_gaps: bool = False
     mark_penalty: float = MARK_PENALTY
+    word_edges: bool = False
 
     def __post_init__(self) -> None:
         for name in ("word_states", "phone_states", "silence_states", "n_mix", "passes"):
@@ -192,9 +198,12 @@ def flat_start(
     states = np.arange(config.silence_states)
     units[SILENCE] = (states, silence_transitions(config.silence_states))
     next_state = config.silence_states
+    edged = config.word_edges and config.units == "word"
     for name in names:
-        units[name] = (np.arange(next_state, next_state + size), left_to_right(size))
-        next_state += size
+        n_states = size + 2 if edged else size
+        transp = edged_left_to_right(size) if edged else left_to_right(size)
+        units[name] = (np.arange(next_state, next_state + n_states), transp)
+        next_state += n_states
     g = next_state
     means, variances = np.tile(mean, (g, 1, 1)), np.tile(var, (g, 1, 1))
     if config.edge_silence > 0:  # sil starts from the utterances' first and last frames

@@ -194,3 +194,26 @@ def test_the_mark_penalty_reaches_the_time_marks(corpus, monkeypatch):
     assert EmbeddedConfig().mark_penalty == 1000.0
     with pytest.raises(ValueError, match="mark_penalty must be positive"):
         EmbeddedConfig(mark_penalty=0.0)
+
+
+def test_word_edge_states_are_optional_states_of_the_word_unit(corpus):
+    """word_edges: every word unit has two more states, the first and the last of which
+    may be skipped; sil keeps its states and the transitions stay stochastic."""
+    from hmmkit.speech.acoustic_model import edged_left_to_right
+
+    transp = edged_left_to_right(4)
+    np.testing.assert_allclose(transp[:-1].sum(axis=1), 1.0)
+    assert transp[0, 1] > 0 and transp[0, 2] > 0  # into the edge state or past it
+    assert transp[5, 6] > 0 and transp[5, 7] > 0  # out through the edge state or past it
+    assert transp[0, 3:].sum() == 0 and transp[1, 3:].sum() == 0
+    utts, feats, texts = corpus
+    words = [w for t in texts for w in t]
+    plain = flat_start(feats, words, EmbeddedConfig(word_states=4))
+    edged = flat_start(feats, words, EmbeddedConfig(word_states=4, word_edges=True))
+    assert len(edged.units["sil"][0]) == len(plain.units["sil"][0])
+    for name in plain.words():
+        assert len(edged.units[name][0]) == len(plain.units[name][0]) + 2
+        np.testing.assert_array_equal(edged.units[name][1], transp)
+    config = EmbeddedConfig(word_states=4, word_edges=True, passes=1, beam=np.inf, n_jobs=1)
+    model, log = train_embedded(utts[:4], feats[:4], texts[:4], config)
+    assert all(np.isfinite(v) for _, v in log.passes)
