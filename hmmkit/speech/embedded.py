@@ -115,6 +115,8 @@ class EmbeddedConfig:
             raise ValueError(
                 f"background_margin must be >= 0 or None, got {self.background_margin}"
             )
+        if self.word_edges and self.units != "word":
+            raise ValueError("word_edges needs word units (phones have no word-edge states)")
         if not self.mark_penalty > 0:
             raise ValueError(f"mark_penalty must be positive, got {self.mark_penalty}")
         if self.background_penalty < 0:
@@ -198,7 +200,7 @@ def flat_start(
     states = np.arange(config.silence_states)
     units[SILENCE] = (states, silence_transitions(config.silence_states))
     next_state = config.silence_states
-    edged = config.word_edges and config.units == "word"
+    edged = config.word_edges
     for name in names:
         n_states = size + 2 if edged else size
         transp = edged_left_to_right(size) if edged else left_to_right(size)

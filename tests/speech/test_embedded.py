@@ -217,3 +217,5 @@ def test_word_edge_states_are_optional_states_of_the_word_unit(corpus):
     config = EmbeddedConfig(word_states=4, word_edges=True, passes=1, beam=np.inf, n_jobs=1)
     model, log = train_embedded(utts[:4], feats[:4], texts[:4], config)
     assert all(np.isfinite(v) for _, v in log.passes)
+    with pytest.raises(ValueError, match="word_edges needs word units"):
+        EmbeddedConfig(units="phone", word_edges=True)
